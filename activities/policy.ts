@@ -1,0 +1,98 @@
+// Policy activities: Cedar evaluation. The engine is built once by the worker from the policy
+// files in config/ and handed in through createPolicyActivities, so activities stay pure calls.
+import * as cedar from '@cedar-policy/cedar-wasm/nodejs';
+import { ApplicationFailure } from '@temporalio/activity';
+import type { Identity } from './types.js';
+
+export interface EntityRef {
+  type: string;
+  id: string;
+}
+
+export interface PolicyQuery {
+  principal?: EntityRef;
+  action: EntityRef;
+  resource: EntityRef;
+  context?: Record<string, cedar.CedarValueJson>;
+}
+
+export interface PolicyDecision {
+  decision: 'allow' | 'deny';
+  /** Ids of the policies that decided: the permits for an allow, the forbids (if any) for a deny. */
+  policies: string[];
+  errors: string[];
+  principal: EntityRef;
+  evaluatedAt: string;
+}
+
+export interface PolicyEngine {
+  /** Policy text by id: the `@id("...")` annotation where there is one, else `policyN`. */
+  readonly policies: Record<string, string>;
+  readonly entities: cedar.EntityJson[];
+}
+
+/** The Cedar entity type the caller becomes when a query names no principal. */
+export const callerEntityType = 'Gatehouse::User';
+export const groupEntityType = 'Gatehouse::Group';
+
+/** Parses the policy text once; a policy set that does not parse is a start-up error. */
+export function createPolicyEngine(text: string, entities: cedar.EntityJson[] = []): PolicyEngine {
+  const parts = cedar.policySetTextToParts(text);
+  if (parts.type === 'failure') {
+    throw new Error(`Cedar policies do not parse: ${parts.errors.map((e) => e.message).join('; ')}`);
+  }
+  if (parts.policy_templates.length > 0) throw new Error('Cedar templates are not supported in the policy file');
+  // Audit answers name policies by their @id, so the ids must be there and unique.
+  const policies: Record<string, string> = {};
+  parts.policies.forEach((policy, index) => {
+    const json = cedar.policyToJson(policy);
+    const id = json.type === 'success' ? json.json.annotations?.id ?? `policy${index}` : `policy${index}`;
+    if (id in policies) throw new Error(`Cedar policy id "${id}" is used twice`);
+    policies[id] = policy;
+  });
+  const checkedEntities = cedar.checkParseEntities({ entities });
+  if (checkedEntities.type === 'failure') {
+    throw new Error(`Cedar entities do not parse: ${checkedEntities.errors.map((e) => e.message).join('; ')}`);
+  }
+  return { policies, entities };
+}
+
+export function createPolicyActivities(engine: PolicyEngine) {
+  return {
+    /** Evaluates one query; the caller (from the job's identity) is the principal unless one is named. */
+    async evaluatePolicy(query: PolicyQuery, identity: Identity): Promise<PolicyDecision> {
+      const caller: EntityRef = { type: callerEntityType, id: identity.subject };
+      const principal = query.principal ?? caller;
+      const callerEntity: cedar.EntityJson = {
+        uid: caller,
+        attrs: { issuer: identity.issuer, ...(identity.email === undefined ? {} : { email: identity.email }) },
+        parents: identity.groups.map((group) => ({ type: groupEntityType, id: group })),
+      };
+      const known = engine.entities.some((e) => sameEntity(e.uid, caller));
+      const answer = cedar.isAuthorized({
+        principal,
+        action: query.action,
+        resource: query.resource,
+        context: query.context ?? {},
+        policies: { staticPolicies: engine.policies },
+        entities: known ? engine.entities : [...engine.entities, callerEntity],
+      });
+      if (answer.type === 'failure') {
+        // The request itself is malformed (say, an entity type that cannot parse): retrying cannot help.
+        throw ApplicationFailure.nonRetryable(answer.errors.map((e) => e.message).join('; '), 'PolicyRequestInvalid');
+      }
+      return {
+        decision: answer.response.decision,
+        policies: answer.response.diagnostics.reason,
+        errors: answer.response.diagnostics.errors.map((e) => `${e.policyId}: ${e.error.message}`),
+        principal,
+        evaluatedAt: new Date().toISOString(),
+      };
+    },
+  };
+}
+
+function sameEntity(uid: cedar.EntityUidJson, ref: EntityRef): boolean {
+  const plain = '__entity' in uid ? uid.__entity : uid;
+  return plain.type === ref.type && plain.id === ref.id;
+}

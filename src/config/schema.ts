@@ -1,0 +1,79 @@
+// The shape of gatehouse.yaml. The schema is the type: `GatehouseConfig` is derived from it, and
+// defaults live here so that the file only has to say what differs.
+import Type, { type Static } from 'typebox';
+
+const Name = Type.String({ pattern: '^[a-z][a-z0-9-]{0,62}$', description: 'lower-case, digits and dashes' });
+const Duration = Type.String({ pattern: '^[0-9]+(ms|s|m|h|d)$', description: 'a duration such as 30s, 10m, 1h' });
+
+/** Asymmetric algorithms only: keys come from a JWKS, so HMAC and `none` can never be right. */
+export const JwtAlgorithm = Type.Union([
+  Type.Literal('RS256'), Type.Literal('RS384'), Type.Literal('RS512'),
+  Type.Literal('PS256'), Type.Literal('PS384'), Type.Literal('PS512'),
+  Type.Literal('ES256'), Type.Literal('ES384'), Type.Literal('ES512'), Type.Literal('EdDSA'),
+]);
+
+const Access = Type.Object({
+  groups: Type.Array(Type.String({ minLength: 1 }), { default: [] }),
+  scopes: Type.Array(Type.String({ minLength: 1 }), { default: [] }),
+  anyAuthenticated: Type.Boolean({ default: false, description: 'any verified caller may use the route' }),
+}, { additionalProperties: false });
+
+export const RouteSchema = Type.Object({
+  workflowType: Type.String({ minLength: 1 }),
+  taskQueue: Type.String({ minLength: 1 }),
+  description: Type.Optional(Type.String()),
+  access: Access,
+  input: Type.Record(Type.String(), Type.Unknown(), { description: 'JSON Schema of the request body' }),
+  idempotency: Type.Object({
+    required: Type.Boolean({ default: false, description: 'reject starts without an Idempotency-Key' }),
+  }, { additionalProperties: false, default: {} }),
+  timeouts: Type.Object({
+    execution: Type.Optional(Duration),
+    run: Type.Optional(Duration),
+  }, { additionalProperties: false, default: {} }),
+}, { additionalProperties: false });
+
+export const ConfigSchema = Type.Object({
+  server: Type.Object({
+    listen: Type.String({ default: '127.0.0.1:8080', pattern: '^[^\\s]+:[0-9]{1,5}$' }),
+    trustProxy: Type.Array(Type.String(), {
+      default: [],
+      description: 'addresses or CIDRs of the edge proxies whose X-Forwarded-* headers are believed',
+    }),
+  }, { additionalProperties: false, default: {} }),
+  temporal: Type.Object({
+    address: Type.String({ default: '127.0.0.1:7233' }),
+    namespace: Type.String({ default: 'default' }),
+    requestTimeout: Type.Optional(Duration),
+  }, { additionalProperties: false, default: {} }),
+  auth: Type.Object({
+    issuer: Type.String({ minLength: 1 }),
+    audience: Type.String({ minLength: 1 }),
+    jwksUrl: Type.Optional(Type.String({ minLength: 1 })),
+    algorithms: Type.Array(JwtAlgorithm, { minItems: 1, default: ['RS256', 'ES256'] }),
+    clockTolerance: Type.Optional(Duration),
+    jwksCooldown: Type.Optional(Duration),
+    claims: Type.Object({
+      groups: Type.String({ default: 'groups' }),
+      roles: Type.String({ default: 'roles' }),
+    }, { additionalProperties: false, default: {} }),
+  }, { additionalProperties: false }),
+  admins: Type.Object({
+    groups: Type.Array(Type.String({ minLength: 1 }), { default: [] }),
+  }, { additionalProperties: false, default: {} }),
+  limits: Type.Object({
+    maxBodyBytes: Type.Integer({ minimum: 1024, maximum: 1_572_864, default: 262_144 }),
+    maxWaitSeconds: Type.Integer({ minimum: 0, maximum: 300, default: 30 }),
+    listPageSize: Type.Integer({ minimum: 1, maximum: 100, default: 20 }),
+  }, { additionalProperties: false, default: {} }),
+  taskQueues: Type.Array(Type.String({ minLength: 1 }), { minItems: 1, description: 'the queues the workers poll' }),
+  routes: Type.Record(Name, RouteSchema),
+  policy: Type.Object({
+    policies: Type.String({ default: 'policies/gatehouse.cedar', description: 'relative to the config file' }),
+    entities: Type.Optional(Type.String({ description: 'a Cedar entities JSON file, relative to the config file' })),
+  }, { additionalProperties: false, default: {} }),
+}, { additionalProperties: false });
+
+export type GatehouseConfigFile = Static<typeof ConfigSchema>;
+export type RouteConfig = Static<typeof RouteSchema>;
+export type JwtAlgorithmName = Static<typeof JwtAlgorithm>;

@@ -1,0 +1,74 @@
+// The one place errors become replies: GatehouseError, Fastify's own validation and body-parsing
+// errors, and anything unexpected (a 500 that reveals nothing) all leave as problem+json.
+import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import { GatehouseError, toProblem, type FieldError } from '../errors.js';
+import { isTemporalUnavailable, temporalUnavailable } from '../temporal/unavailable.js';
+
+/** Fastify's own error codes that the client caused, mapped to ours. */
+function fromFastifyError(error: FastifyError): GatehouseError | undefined {
+  if (error.validation !== undefined) {
+    const part = (error.validationContext ?? 'body') as FieldError['in'];
+    const errors: FieldError[] = error.validation.map((v) => ({
+      in: part,
+      pointer: pointerOf(v.instancePath, v.params),
+      detail: v.message ?? 'is not valid',
+    }));
+    return new GatehouseError('GATEHOUSE_VALIDATION_FAILED', `The ${part} does not match the schema`, { errors });
+  }
+  switch (error.code) {
+    case 'FST_ERR_CTP_BODY_TOO_LARGE':
+      return new GatehouseError('GATEHOUSE_BODY_TOO_LARGE', 'The body is larger than this route accepts');
+    case 'FST_ERR_CTP_INVALID_MEDIA_TYPE':
+      return new GatehouseError('GATEHOUSE_UNSUPPORTED_MEDIA_TYPE', 'Send the body as application/json');
+    case 'FST_ERR_CTP_EMPTY_JSON_BODY':
+    case 'FST_ERR_CTP_INVALID_JSON_BODY':
+      return new GatehouseError('GATEHOUSE_MALFORMED_BODY', 'The body is not valid JSON');
+    case 'FST_ERR_CTP_INVALID_CONTENT_LENGTH':
+      return new GatehouseError('GATEHOUSE_BAD_REQUEST', 'Content-Length does not match the body');
+    default:
+      break;
+  }
+  if (error instanceof SyntaxError || error.statusCode === 400) {
+    return new GatehouseError('GATEHOUSE_MALFORMED_BODY', 'The body is not valid JSON');
+  }
+  return undefined;
+}
+
+/** Ajv reports a missing property at its parent; point at the property itself. */
+function pointerOf(instancePath: string, params: Record<string, unknown>): string {
+  const missing = params.missingProperty;
+  const extra = params.additionalProperty;
+  const name = typeof missing === 'string' ? missing : typeof extra === 'string' ? extra : undefined;
+  if (name === undefined) return instancePath;
+  return `${instancePath}/${name.replaceAll('~', '~0').replaceAll('/', '~1')}`;
+}
+
+export function toGatehouseError(error: unknown): GatehouseError | undefined {
+  if (error instanceof GatehouseError) return error;
+  if (isTemporalUnavailable(error)) return temporalUnavailable(error);
+  if (error !== null && typeof error === 'object' && 'code' in error) return fromFastifyError(error as FastifyError);
+  return undefined;
+}
+
+export function sendProblem(reply: FastifyReply, request: FastifyRequest, error: GatehouseError): FastifyReply {
+  return reply
+    .code(error.status)
+    .headers(error.headers)
+    .type('application/problem+json')
+    .send(toProblem(error, request.id));
+}
+
+export function registerErrorHandler(app: FastifyInstance): void {
+  app.setErrorHandler((error, request, reply) => {
+    const known = toGatehouseError(error);
+    if (known !== undefined) {
+      if (known.status >= 500) request.log.warn({ err: error, code: known.code }, known.message);
+      return sendProblem(reply, request, known);
+    }
+    request.log.error({ err: error }, 'unexpected error');
+    return sendProblem(reply, request, new GatehouseError('GATEHOUSE_INTERNAL', 'Something went wrong; the request id identifies it in the logs'));
+  });
+  app.setNotFoundHandler((request, reply) =>
+    sendProblem(reply, request, new GatehouseError('GATEHOUSE_NOT_FOUND', `No resource at ${request.method} ${request.url.split('?')[0]}`)),
+  );
+}

@@ -1,0 +1,55 @@
+// Prometheus metrics, one registry per app (no module-level singletons): request durations by
+// route template, job starts by outcome, and the process's default metrics. Served at /metrics.
+import type { FastifyInstance } from 'fastify';
+import fp from 'fastify-plugin';
+import { collectDefaultMetrics, Counter, Histogram, Registry } from 'prom-client';
+
+export interface GatehouseMetrics {
+  registry: Registry;
+  httpDuration: Histogram<'method' | 'route' | 'status'>;
+  jobStarts: Counter<'route' | 'outcome'>;
+}
+
+declare module 'fastify' {
+  interface FastifyInstance {
+    metrics: GatehouseMetrics;
+  }
+}
+
+async function metricsPlugin(app: FastifyInstance) {
+  const registry = new Registry();
+  collectDefaultMetrics({ register: registry, prefix: 'gatehouse_' });
+  const metrics: GatehouseMetrics = {
+    registry,
+    httpDuration: new Histogram({
+      name: 'gatehouse_http_request_duration_seconds',
+      help: 'HTTP requests by method, route template and status',
+      labelNames: ['method', 'route', 'status'],
+      buckets: [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30],
+      registers: [registry],
+    }),
+    jobStarts: new Counter({
+      name: 'gatehouse_job_starts_total',
+      help: 'Job start requests by route and outcome (started, replayed, conflict)',
+      labelNames: ['route', 'outcome'],
+      registers: [registry],
+    }),
+  };
+  app.decorate('metrics', metrics);
+
+  app.addHook('onResponse', async (request, reply) => {
+    // The route template, never the raw URL, keeps label cardinality bounded.
+    const route = request.routeOptions.url ?? 'unmatched';
+    metrics.httpDuration.observe(
+      { method: request.method, route, status: String(reply.statusCode) },
+      reply.elapsedTime / 1000,
+    );
+  });
+
+  app.get('/metrics', { config: { auth: false }, schema: { hide: true } }, async (_request, reply) => {
+    reply.type(registry.contentType);
+    return registry.metrics();
+  });
+}
+
+export default fp(metricsPlugin, { name: 'gatehouse-metrics' });

@@ -1,0 +1,103 @@
+// Reading one job: describe the workflow, check the caller may see it (a job they may not see is
+// a 404, exactly like one that does not exist), and add the result or failure once it has closed.
+import { WorkflowFailedError, WorkflowNotFoundError, type Client } from '@temporalio/client';
+import type { Identity } from '../../activities/types.js';
+import { maySeeJob } from '../auth/authorize.js';
+import { GatehouseError } from '../errors.js';
+import type { TemporalGateway } from '../temporal/temporal-plugin.js';
+import { isTemporalUnavailable } from '../temporal/unavailable.js';
+import { readMemo, type JobMemo } from './job-memo.js';
+
+export interface JobFailure {
+  message: string;
+  type?: string;
+}
+
+export interface JobView {
+  jobId: string;
+  runId: string;
+  route: string;
+  workflowType: string;
+  source: string;
+  owner: string;
+  status: string;
+  startedAt: string;
+  closedAt?: string;
+  result?: unknown;
+  failure?: JobFailure;
+}
+
+export interface VisibleJob {
+  memo: JobMemo;
+  view: JobView;
+}
+
+export function jobNotFound(): GatehouseError {
+  return new GatehouseError('GATEHOUSE_JOB_NOT_FOUND', 'There is no job with this id that you may see');
+}
+
+/** Describes a job the caller may see, or throws the 404 that hides its existence. */
+export async function findJob(temporal: TemporalGateway, jobId: string, caller: Identity, adminGroups: readonly string[]): Promise<VisibleJob> {
+  let description;
+  try {
+    description = await temporal.call((client) => client.workflow.getHandle(jobId).describe());
+  } catch (error) {
+    if (error instanceof WorkflowNotFoundError) throw jobNotFound();
+    throw error;
+  }
+  const memo = readMemo(description.memo);
+  if (memo === undefined || !maySeeJob(caller, memo.identity, adminGroups)) throw jobNotFound();
+  const source = description.typedSearchAttributes.getAll().find((pair) => pair.key.name === 'GatehouseSource')?.value;
+  return {
+    memo,
+    view: {
+      jobId,
+      runId: description.runId,
+      route: memo.request.route,
+      workflowType: description.type,
+      source: typeof source === 'string' ? source : 'api',
+      owner: memo.identity.subject,
+      status: description.status.name,
+      startedAt: description.startTime.toISOString(),
+      ...(description.closeTime === undefined ? {} : { closedAt: description.closeTime.toISOString() }),
+    },
+  };
+}
+
+export async function readJob(temporal: TemporalGateway, jobId: string, caller: Identity, adminGroups: readonly string[]): Promise<JobView> {
+  const { view } = await findJob(temporal, jobId, caller, adminGroups);
+  if (view.status === 'RUNNING') return view;
+  return { ...view, ...(await temporal.call((client) => outcome(client, jobId, view.runId))) };
+}
+
+/**
+ * Long-poll: wait until the job closes, `waitMs` passes or the client goes away, then read it.
+ * Visibility is checked before waiting, so a hidden job answers 404 at once.
+ */
+export async function waitForJob(
+  temporal: TemporalGateway, jobId: string, caller: Identity, adminGroups: readonly string[], waitMs: number, clientGone: AbortSignal,
+): Promise<JobView> {
+  const { view } = await findJob(temporal, jobId, caller, adminGroups);
+  if (view.status !== 'RUNNING' || waitMs <= 0) return readJob(temporal, jobId, caller, adminGroups);
+  const signal = AbortSignal.any([AbortSignal.timeout(waitMs), clientGone]);
+  try {
+    await temporal.client.withAbortSignal(signal, () => temporal.client.workflow.getHandle(jobId, view.runId).result());
+  } catch (error) {
+    // Closing with a failure, the wait ending and the client leaving all end the wait alike; only
+    // an outage that outlives the wait is worth reporting, and the read below reports it.
+    if (!signal.aborted && isTemporalUnavailable(error)) throw error;
+  }
+  return readJob(temporal, jobId, caller, adminGroups);
+}
+
+async function outcome(client: Client, jobId: string, runId: string): Promise<Pick<JobView, 'result' | 'failure'>> {
+  try {
+    // followRuns false: report this run's outcome, not a later run of a continued-as-new chain.
+    return { result: await client.workflow.getHandle(jobId, runId, { followRuns: false }).result() };
+  } catch (error) {
+    if (!(error instanceof WorkflowFailedError)) throw error;
+    const cause = error.cause;
+    const type = cause !== undefined && 'type' in cause && typeof cause.type === 'string' ? cause.type : undefined;
+    return { failure: { message: cause?.message ?? error.message, ...(type === undefined ? {} : { type }) } };
+  }
+}

@@ -1,0 +1,15 @@
+// The Gatehouse search attributes (DESIGN.md §4). Registered on the dev server by the harness and
+// the dev stack, and in docker-compose; "list my jobs" is a visibility query on GatehouseOwner.
+import { defineSearchAttributeKey, SearchAttributeType } from '@temporalio/common';
+
+export const ownerKey = defineSearchAttributeKey('GatehouseOwner', SearchAttributeType.KEYWORD);
+export const routeKey = defineSearchAttributeKey('GatehouseRoute', SearchAttributeType.KEYWORD);
+export const sourceKey = defineSearchAttributeKey('GatehouseSource', SearchAttributeType.KEYWORD);
+
+/** `temporal server start-dev --search-attribute` arguments for the keys above. */
+export const searchAttributeArgs: string[] = [ownerKey, routeKey, sourceKey].flatMap((key) => [
+  '--search-attribute', `${key.name}=Keyword`,
+]);
+
+export const jobSources = ['api', 'github', 'gitlab', 'gitea', 'bitbucket'] as const;
+export type JobSource = (typeof jobSources)[number];

@@ -1,0 +1,17 @@
+// The worker process: read the environment once, build the workers, run until SIGTERM/SIGINT
+// (the SDK drains in-flight tasks before it exits).
+import { ConfigError, loadConfig } from './config/load-config.js';
+import { createWorkers } from './worker-runtime.js';
+
+try {
+  const config = loadConfig(process.env);
+  const workerSet = await createWorkers(config);
+  console.log(`worker polling ${config.taskQueues.join(', ')} on ${config.temporal.address}/${config.temporal.namespace}`);
+  await workerSet.run();
+} catch (error) {
+  if (error instanceof ConfigError) {
+    process.stderr.write(`${error.message}\n`);
+    process.exit(2);
+  }
+  throw error;
+}
