@@ -35,6 +35,8 @@ export async function buildApp(config: GatehouseConfig, options: AppOptions = {}
       return typeof header === 'string' && saneRequestId.test(header) ? header : randomUUID();
     },
     bodyLimit: config.limits.maxBodyBytes,
+    // Temporal ids reach 1000 bytes; longer path segments are refused as unknown jobs (404).
+    maxParamLength: 1_100,
     return503OnClosing: true,
   });
 

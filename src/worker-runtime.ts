@@ -2,7 +2,7 @@
 // shared, one Worker per configured task queue, activities from createActivities(deps).
 import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
-import { bundleWorkflowCode, NativeConnection, Worker, type WorkflowBundleWithSourceMap } from '@temporalio/worker';
+import { bundleWorkflowCode, NativeConnection, Worker, type WorkflowBundleOption, type WorkflowBundleWithSourceMap } from '@temporalio/worker';
 import type { EntityJson } from '@cedar-policy/cedar-wasm/nodejs';
 import { createActivities } from '../activities/index.js';
 import { createPolicyEngine, type PolicyEngine } from '../activities/policy.js';
@@ -33,7 +33,7 @@ export interface WorkerSet {
 
 export async function createWorkers(
   config: GatehouseConfig,
-  options: { bundle?: WorkflowBundleWithSourceMap; taskQueues?: string[]; handleSignals?: boolean } = {},
+  options: { bundle?: WorkflowBundleOption; taskQueues?: string[]; handleSignals?: boolean } = {},
 ): Promise<WorkerSet> {
   const policyEngine = loadPolicyEngine(config);
   const bundle = options.bundle ?? (await bundleWorkflows());

@@ -1,0 +1,156 @@
+// A development OIDC issuer: serves a discovery document and a JWKS over HTTP on loopback, mints
+// tokens, and rotates keys. The dev stack and the tests use it; production points Gatehouse at a
+// real IdP. Tokens are minted in-process (tests) or by POST /token (dev stack, loopback only).
+import { once } from 'node:events';
+import { createServer, type IncomingMessage, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { exportJWK, generateKeyPair, SignJWT, type CryptoKey, type JWK, type JWTPayload } from 'jose';
+
+export type DevAlgorithm = 'RS256' | 'ES256';
+
+interface DevKey {
+  kid: string;
+  alg: DevAlgorithm;
+  privateKey: CryptoKey;
+  publicJwk: JWK;
+}
+
+export interface MintOptions {
+  /** Sign with this key (default: the newest). */
+  kid?: string;
+  audience?: string | string[];
+  issuer?: string;
+  /** Seconds from now; negative for an expired token. Default 3600. */
+  expiresIn?: number;
+  /** Seconds from now before which the token is not valid. */
+  notBefore?: number;
+  /** Put `kid` in the header (default true). */
+  withKid?: boolean;
+}
+
+export interface DevIssuer {
+  readonly issuer: string;
+  readonly jwksUrl: string;
+  readonly audience: string;
+  /** How many times the JWKS was fetched: tests check that refetching is bounded. */
+  readonly jwksFetches: number;
+  mint(claims: JWTPayload, options?: MintOptions): Promise<string>;
+  /** Adds a key and makes it the one `mint` uses by default; returns its kid. */
+  rotate(alg?: DevAlgorithm): Promise<string>;
+  /** Stops publishing a key (its tokens stop verifying once verifiers refetch). */
+  retire(kid: string): void;
+  /** Generates a key that is never published, for "unknown key" tests. */
+  strangerKey(alg?: DevAlgorithm): Promise<{ kid: string; privateKey: CryptoKey }>;
+  close(): Promise<void>;
+}
+
+export async function startDevIssuer(options: { port?: number; audience?: string; allowTokenEndpoint?: boolean } = {}): Promise<DevIssuer> {
+  const keys: DevKey[] = [];
+  let jwksFetches = 0;
+  let counter = 0;
+  const audience = options.audience ?? 'gatehouse';
+  const makeKey = async (alg: DevAlgorithm): Promise<DevKey> => {
+    const { privateKey, publicKey } = await generateKeyPair(alg, { extractable: true });
+    counter += 1;
+    const kid = `dev-${alg.toLowerCase()}-${Date.now().toString(36)}-${counter}`;
+    return { kid, alg, privateKey, publicJwk: { ...(await exportJWK(publicKey)), kid, alg, use: 'sig' } };
+  };
+
+  let issuerUrl = '';
+  const server: Server = createServer((request, response) => {
+    void handle(request).then(
+      ({ status, body }) => {
+        response.writeHead(status, { 'content-type': 'application/json', 'cache-control': 'no-store' });
+        response.end(JSON.stringify(body));
+      },
+      () => {
+        response.writeHead(500).end();
+      },
+    );
+  });
+
+  const handle = async (request: IncomingMessage): Promise<{ status: number; body: unknown }> => {
+    const path = new URL(request.url ?? '/', issuerUrl).pathname;
+    if (request.method === 'GET' && path === '/.well-known/openid-configuration') {
+      return {
+        status: 200,
+        body: {
+          issuer: issuerUrl,
+          jwks_uri: `${issuerUrl}/jwks`,
+          ...(options.allowTokenEndpoint === true ? { token_endpoint: `${issuerUrl}/token` } : {}),
+          id_token_signing_alg_values_supported: ['RS256', 'ES256'],
+          response_types_supported: ['token'],
+          subject_types_supported: ['public'],
+        },
+      };
+    }
+    if (request.method === 'GET' && path === '/jwks') {
+      jwksFetches += 1;
+      return { status: 200, body: { keys: keys.map((k) => k.publicJwk) } };
+    }
+    if (request.method === 'POST' && path === '/token' && options.allowTokenEndpoint === true) {
+      const claims = JSON.parse((await readBody(request)) || '{}') as JWTPayload;
+      if (typeof claims.sub !== 'string') return { status: 400, body: { error: 'sub is required' } };
+      return { status: 200, body: { access_token: await issuer.mint(claims), token_type: 'Bearer', expires_in: 3600 } };
+    }
+    return { status: 404, body: { error: 'not found' } };
+  };
+
+  server.listen(options.port ?? 0, '127.0.0.1');
+  await once(server, 'listening');
+  issuerUrl = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  keys.push(await makeKey('RS256'));
+
+  const issuer: DevIssuer = {
+    issuer: issuerUrl,
+    jwksUrl: `${issuerUrl}/jwks`,
+    audience,
+    get jwksFetches() {
+      return jwksFetches;
+    },
+    async mint(claims, mint = {}) {
+      const key = mint.kid === undefined ? keys.at(-1) : keys.find((k) => k.kid === mint.kid);
+      if (key === undefined) throw new Error(`no such key: ${mint.kid}`);
+      const now = Math.floor(Date.now() / 1000);
+      const jwt = new SignJWT({ ...claims })
+        .setProtectedHeader({ alg: key.alg, typ: 'JWT', ...(mint.withKid === false ? {} : { kid: key.kid }) })
+        .setIssuer(mint.issuer ?? issuerUrl)
+        .setAudience(mint.audience ?? audience)
+        .setIssuedAt(now)
+        .setJti(crypto.randomUUID())
+        .setExpirationTime(now + (mint.expiresIn ?? 3600));
+      if (mint.notBefore !== undefined) jwt.setNotBefore(now + mint.notBefore);
+      return jwt.sign(key.privateKey);
+    },
+    async rotate(alg = 'RS256') {
+      const key = await makeKey(alg);
+      keys.push(key);
+      return key.kid;
+    },
+    retire(kid) {
+      const index = keys.findIndex((k) => k.kid === kid);
+      if (index >= 0) keys.splice(index, 1);
+    },
+    async strangerKey(alg = 'RS256') {
+      const key = await makeKey(alg);
+      return { kid: key.kid, privateKey: key.privateKey };
+    },
+    async close() {
+      server.closeAllConnections();
+      server.close();
+      await once(server, 'close');
+    },
+  };
+  return issuer;
+}
+
+async function readBody(request: IncomingMessage): Promise<string> {
+  const chunks: Buffer[] = [];
+  let size = 0;
+  for await (const chunk of request) {
+    size += (chunk as Buffer).length;
+    if (size > 16_384) throw new Error('body too large');
+    chunks.push(chunk as Buffer);
+  }
+  return Buffer.concat(chunks).toString('utf8');
+}

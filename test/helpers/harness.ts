@@ -1,0 +1,78 @@
+// Per test file: a dev issuer, a config pointing at the shared Temporal dev server with a unique
+// task queue, the bridge app, and (when asked) a real worker on that queue.
+import { randomUUID } from 'node:crypto';
+import { fileURLToPath } from 'node:url';
+import type { FastifyInstance } from 'fastify';
+import { inject } from 'vitest';
+import { buildApp } from '../../src/app.js';
+import { loadConfig, type GatehouseConfig } from '../../src/config/load-config.js';
+import { startDevIssuer, type DevIssuer } from '../../src/dev/dev-issuer.js';
+import { createWorkers, type WorkerSet } from '../../src/worker-runtime.js';
+
+export const testConfigFile = fileURLToPath(new URL('../fixtures/gatehouse.test.yaml', import.meta.url));
+
+export interface Harness {
+  issuer: DevIssuer;
+  config: GatehouseConfig;
+  app: FastifyInstance;
+  taskQueue: string;
+  workers: RunningWorkers | undefined;
+  /** A token for a fresh, unique subject (so tests never see each other's jobs). */
+  token(claims?: Record<string, unknown>): Promise<{ token: string; subject: string }>;
+  close(): Promise<void>;
+}
+
+export function uniqueName(prefix: string): string {
+  return `${prefix}-${randomUUID().slice(0, 8)}`;
+}
+
+/** The test config for a given issuer and Temporal, with every route on one unique task queue. */
+export function testConfig(issuer: DevIssuer, taskQueue: string, temporalAddress = inject('temporalAddress')): GatehouseConfig {
+  const config = loadConfig({
+    GATEHOUSE_CONFIG: testConfigFile,
+    TEMPORAL_ADDRESS: temporalAddress,
+    GATEHOUSE_JWT_ISSUER: issuer.issuer,
+    GATEHOUSE_JWT_AUDIENCE: issuer.audience,
+  });
+  config.taskQueues = [taskQueue];
+  for (const route of Object.values(config.routes)) route.taskQueue = taskQueue;
+  return config;
+}
+
+export interface RunningWorkers {
+  set: WorkerSet;
+  stop(): Promise<void>;
+}
+
+export async function startWorkers(config: GatehouseConfig): Promise<RunningWorkers> {
+  const set = await createWorkers(config, { bundle: { codePath: inject('workflowBundlePath') }, handleSignals: false });
+  const running = set.run();
+  return {
+    set,
+    async stop() {
+      set.shutdown();
+      await running;
+    },
+  };
+}
+
+export async function startHarness(options: { worker?: boolean; temporalAddress?: string } = {}): Promise<Harness> {
+  const issuer = await startDevIssuer();
+  const taskQueue = uniqueName('gatehouse-test');
+  const config = testConfig(issuer, taskQueue, options.temporalAddress);
+  const app = await buildApp(config, { logger: false });
+  await app.ready();
+  const workers = options.worker === false ? undefined : await startWorkers(config);
+  return {
+    issuer, config, app, taskQueue, workers,
+    async token(claims = {}) {
+      const subject = typeof claims.sub === 'string' ? claims.sub : uniqueName('user');
+      return { subject, token: await issuer.mint({ sub: subject, ...claims }) };
+    },
+    async close() {
+      await workers?.stop();
+      await app.close();
+      await issuer.close();
+    },
+  };
+}
