@@ -32,6 +32,11 @@ export interface VisibleJob {
   view: JobView;
 }
 
+/** The SDK spells one status CANCELLED; the API (and Temporal's own enum) say CANCELED. */
+export function contractStatus(name: string): string {
+  return name === 'CANCELLED' ? 'CANCELED' : name;
+}
+
 export function jobNotFound(): GatehouseError {
   return new GatehouseError('GATEHOUSE_JOB_NOT_FOUND', 'There is no job with this id that you may see');
 }
@@ -57,7 +62,7 @@ export async function findJob(temporal: TemporalGateway, jobId: string, caller: 
       workflowType: description.type,
       source: typeof source === 'string' ? source : 'api',
       owner: memo.identity.subject,
-      status: description.status.name,
+      status: contractStatus(description.status.name),
       startedAt: description.startTime.toISOString(),
       ...(description.closeTime === undefined ? {} : { closedAt: description.closeTime.toISOString() }),
     },

@@ -13,6 +13,7 @@ import { GatehouseError } from '../errors.js';
 import type { TemporalGateway } from '../temporal/temporal-plugin.js';
 import { ownerKey, routeKey, sourceKey, type JobSource } from '../temporal/search-attributes.js';
 import { readMemo } from './job-memo.js';
+import { contractStatus } from './read-job.js';
 
 export interface StartJobInput {
   jobId: string;
@@ -72,5 +73,5 @@ async function answerExisting(temporal: TemporalGateway, job: StartJobInput): Pr
         : 'This Idempotency-Key was already used for a request with another body',
     );
   }
-  return { jobId: job.jobId, runId: description.runId, replayed: true, status: description.status.name };
+  return { jobId: job.jobId, runId: description.runId, replayed: true, status: contractStatus(description.status.name) };
 }
