@@ -60,9 +60,9 @@ function bearerToken(request: FastifyRequest): string {
   const header = request.headers.authorization;
   if (header === undefined) throw missingToken();
   const [scheme, token, ...rest] = header.split(' ').filter(Boolean);
-  if (scheme?.toLowerCase() !== 'bearer') throw missingToken();
+  if (scheme?.toLowerCase() !== 'bearer' || token === undefined) throw missingToken();
   // RFC 6750 §2.1 b64token syntax; anything else is refused before it reaches a parser.
-  if (token === undefined || rest.length > 0 || !/^[A-Za-z0-9._~+/-]+=*$/.test(token)) {
+  if (rest.length > 0 || !/^[A-Za-z0-9._~+/-]+=*$/.test(token)) {
     throw invalidToken('the token is malformed');
   }
   return token;

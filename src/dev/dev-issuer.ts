@@ -16,8 +16,9 @@ interface DevKey {
 }
 
 export interface MintOptions {
-  /** Sign with this key (default: the newest). */
+  /** Sign with this key (default: the newest key of `alg`, or the newest key). */
   kid?: string;
+  alg?: DevAlgorithm;
   audience?: string | string[];
   issuer?: string;
   /** Seconds from now; negative for an expired token. Default 3600. */
@@ -99,7 +100,8 @@ export async function startDevIssuer(options: { port?: number; audience?: string
   server.listen(options.port ?? 0, '127.0.0.1');
   await once(server, 'listening');
   issuerUrl = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
-  keys.push(await makeKey('RS256'));
+  // Both algorithms from the start; RS256 last, so it is what `mint` uses by default.
+  keys.push(await makeKey('ES256'), await makeKey('RS256'));
 
   const issuer: DevIssuer = {
     issuer: issuerUrl,
@@ -109,7 +111,9 @@ export async function startDevIssuer(options: { port?: number; audience?: string
       return jwksFetches;
     },
     async mint(claims, mint = {}) {
-      const key = mint.kid === undefined ? keys.at(-1) : keys.find((k) => k.kid === mint.kid);
+      const key = mint.kid !== undefined
+        ? keys.find((k) => k.kid === mint.kid)
+        : keys.filter((k) => mint.alg === undefined || k.alg === mint.alg).at(-1);
       if (key === undefined) throw new Error(`no such key: ${mint.kid}`);
       const now = Math.floor(Date.now() / 1000);
       const jwt = new SignJWT({ ...claims })
