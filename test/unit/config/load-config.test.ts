@@ -1,0 +1,99 @@
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { ConfigError, loadConfig } from '../../../src/config/load-config.js';
+
+const dir = mkdtempSync(join(tmpdir(), 'gatehouse-config-'));
+writeFileSync(join(dir, 'p.cedar'), 'permit(principal, action, resource);');
+
+const valid = `
+auth: { issuer: https://idp.example, audience: gatehouse }
+taskQueues: [q1]
+policy: { policies: p.cedar }
+routes:
+  policy-check:
+    workflowType: policyCheck
+    taskQueue: q1
+    access: { anyAuthenticated: true }
+    input: { type: object }
+`;
+
+function load(text: string, env: Record<string, string> = {}) {
+  const file = join(dir, `c-${Math.random().toString(36).slice(2)}.yaml`);
+  writeFileSync(file, text);
+  return loadConfig({ GATEHOUSE_CONFIG: file, ...env });
+}
+
+function problemsOf(text: string): string[] {
+  try {
+    load(text);
+  } catch (error) {
+    expect(error).toBeInstanceOf(ConfigError);
+    expect((error as ConfigError).message).toContain(dir);
+    return (error as ConfigError).problems;
+  }
+  throw new Error('expected a ConfigError');
+}
+
+describe('loadConfig', () => {
+  it('fills defaults, including inside each route', () => {
+    const config = load(valid);
+    expect(config.server.listen).toBe('127.0.0.1:8080');
+    expect(config.auth.algorithms).toEqual(['RS256', 'ES256']);
+    expect(config.routes['policy-check']?.access.groups).toEqual([]);
+    expect(config.routes['policy-check']?.idempotency.required).toBe(false);
+  });
+
+  it('lets the documented environment variables override the file', () => {
+    const config = load(valid, {
+      GATEHOUSE_LISTEN: '0.0.0.0:9999', TEMPORAL_ADDRESS: 't:7233', TEMPORAL_NAMESPACE: 'ns',
+      GATEHOUSE_JWT_ISSUER: 'https://other', GATEHOUSE_JWKS_URL: 'https://other/jwks', GATEHOUSE_JWT_AUDIENCE: 'aud2',
+    });
+    expect(config.server.listen).toBe('0.0.0.0:9999');
+    expect(config.temporal).toMatchObject({ address: 't:7233', namespace: 'ns' });
+    expect(config.auth).toMatchObject({ issuer: 'https://other', jwksUrl: 'https://other/jwks', audience: 'aud2' });
+  });
+
+  it('names the file and the path of a missing or wrong value', () => {
+    const problems = problemsOf(valid.replace('audience: gatehouse', 'audience: 5'));
+    expect(problems.some((p) => p.startsWith('/auth/audience'))).toBe(true);
+  });
+
+  it('refuses HMAC and none as JWT algorithms', () => {
+    for (const alg of ['HS256', 'none']) {
+      const problems = problemsOf(valid.replace('audience: gatehouse }', `audience: gatehouse, algorithms: [${alg}] }`));
+      expect(problems.some((p) => p.startsWith('/auth/algorithms/0'))).toBe(true);
+    }
+  });
+
+  it('names the route with an unknown workflow type or task queue', () => {
+    expect(problemsOf(valid.replace('workflowType: policyCheck', 'workflowType: nope'))).toEqual([
+      expect.stringMatching(/^\/routes\/policy-check\/workflowType: unknown workflow type "nope"/),
+    ]);
+    expect(problemsOf(valid.replace('taskQueue: q1', 'taskQueue: q2'))).toEqual([
+      expect.stringMatching(/^\/routes\/policy-check\/taskQueue: "q2" is not one of \/taskQueues/),
+    ]);
+  });
+
+  it('refuses a route that nobody could call, and an input schema that does not compile', () => {
+    expect(problemsOf(valid.replace('access: { anyAuthenticated: true }', 'access: {}'))[0]).toMatch(/\/routes\/policy-check\/access/);
+    expect(problemsOf(valid.replace('input: { type: object }', 'input: { type: object, properties: { a: { type: banana } } }'))[0])
+      .toMatch(/\/routes\/policy-check\/input: not a valid JSON Schema/);
+  });
+
+  it('refuses unknown keys, so a typo is not silently ignored', () => {
+    expect(problemsOf(`${valid}\nlimts: { maxBodyBytes: 1 }\n`).some((p) => p.includes('limts'))).toBe(true);
+  });
+
+  it('reports unparsable YAML, a missing file and a missing policy file', () => {
+    expect(problemsOf('routes: [unclosed')[0]).toMatch(/^YAML/);
+    expect(() => loadConfig({ GATEHOUSE_CONFIG: join(dir, 'absent.yaml') })).toThrow(/cannot read the file/);
+    expect(problemsOf(valid.replace('policies: p.cedar', 'policies: missing.cedar'))[0]).toMatch(/^\/policy\/policies: file not found/);
+  });
+
+  it('loads the shipped default config', () => {
+    const config = loadConfig({ GATEHOUSE_CONFIG: 'config/gatehouse.yaml' });
+    expect(Object.keys(config.routes)).toContain('policy-check');
+  });
+});
