@@ -36,7 +36,7 @@ export async function buildApp(config: GatehouseConfig, options: AppOptions = {}
     },
     bodyLimit: config.limits.maxBodyBytes,
     // Temporal ids reach 1000 bytes; longer path segments are refused as unknown jobs (404).
-    maxParamLength: 1_100,
+    routerOptions: { maxParamLength: 1_100 },
     return503OnClosing: true,
   });
 

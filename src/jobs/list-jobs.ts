@@ -1,6 +1,7 @@
 // "List my jobs": a visibility query on GatehouseOwner, with optional route and status filters,
 // paginated with Temporal's own page token wrapped so that it only works for the same query.
-import { temporal as proto, type google } from '@temporalio/proto';
+// @temporalio/proto is CommonJS whose named exports Node's ESM loader cannot detect: default import.
+import protos, { type google, type temporal } from '@temporalio/proto';
 import { defaultPayloadConverter } from '@temporalio/common';
 import { GatehouseError } from '../errors.js';
 import type { TemporalGateway } from '../temporal/temporal-plugin.js';
@@ -79,7 +80,8 @@ function openPageToken(sealed: string, fingerprint: string): Uint8Array {
   throw new GatehouseError('GATEHOUSE_INVALID_PAGE_TOKEN', 'The page token does not belong to this query; start again without it');
 }
 
-type RawExecution = proto.api.workflow.v1.IWorkflowExecutionInfo;
+type RawExecution = temporal.api.workflow.v1.IWorkflowExecutionInfo;
+const { WorkflowExecutionStatus } = protos.temporal.api.enums.v1;
 
 function toSummary(raw: RawExecution): JobSummary {
   const fields = raw.searchAttributes?.indexedFields ?? {};
@@ -101,8 +103,8 @@ function toSummary(raw: RawExecution): JobSummary {
   };
 }
 
-function statusName(status: proto.api.enums.v1.WorkflowExecutionStatus | null | undefined): string {
-  const name = proto.api.enums.v1.WorkflowExecutionStatus[status ?? 0] ?? 'UNSPECIFIED';
+function statusName(status: temporal.api.enums.v1.WorkflowExecutionStatus | null | undefined): string {
+  const name = WorkflowExecutionStatus[status ?? 0] ?? 'UNSPECIFIED';
   return name.replace(/^WORKFLOW_EXECUTION_STATUS_/, '');
 }
 

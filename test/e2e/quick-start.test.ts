@@ -1,0 +1,42 @@
+// The README's first command, run as a user would (in --smoke mode so it exits by itself): the
+// stack comes up from the shipped config, the printed flow starts a policy-check job, the job
+// completes with the Cedar decision, and `temporal workflow describe` shows the caller in the memo
+// and in GatehouseOwner.
+import { spawn } from 'node:child_process';
+import { describe, expect, it } from 'vitest';
+
+function runSmoke(): Promise<{ code: number | null; lines: Map<string, unknown> }> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, ['--import', 'tsx', 'scripts/dev-stack.ts', '--smoke'], { stdio: ['ignore', 'pipe', 'pipe'] });
+    let out = '';
+    let err = '';
+    child.stdout.on('data', (d: Buffer) => { out += d.toString(); });
+    child.stderr.on('data', (d: Buffer) => { err += d.toString(); });
+    child.once('error', reject);
+    child.once('exit', (code) => {
+      const lines = new Map<string, unknown>();
+      for (const match of out.matchAll(/^SMOKE (\w+) (?:\d+ )?(.*)$/gm)) lines.set(match[1]!, JSON.parse(match[2]!));
+      if (lines.size < 3) reject(new Error(`smoke run incomplete (exit ${code}):\n${out}\n${err}`));
+      else resolve({ code, lines });
+    });
+  });
+}
+
+describe('quick start (npm run dev)', () => {
+  it('brings the stack up and the printed flow completes a policy-check job', async () => {
+    const { code, lines } = await runSmoke();
+    expect(code).toBe(0);
+    const start = lines.get('start') as { jobId: string };
+    expect(start.jobId).toMatch(/^policy-check\./);
+    expect(lines.get('read')).toMatchObject({
+      status: 'COMPLETED', owner: 'dev-user', result: { decision: 'allow', policies: ['maintainers-deploy'] },
+    });
+    const described = lines.get('describe') as {
+      workflowExecutionInfo: { memo: { fields: { identity: { subject: string } } }; searchAttributes: { indexedFields: Record<string, { data: string }> } };
+    };
+    expect(described.workflowExecutionInfo.memo.fields.identity.subject).toBe('dev-user');
+    // The CLI prints search attributes as raw payloads: base64 of the JSON value.
+    const owner = described.workflowExecutionInfo.searchAttributes.indexedFields.GatehouseOwner!;
+    expect(JSON.parse(Buffer.from(owner.data, 'base64').toString())).toBe('dev-user');
+  }, 120_000);
+});
