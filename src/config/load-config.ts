@@ -23,7 +23,7 @@ export class ConfigError extends Error {
 }
 
 /** The environment variables that override the file, and where each one lands. */
-const overrides = [
+export const envOverrides = [
   ['GATEHOUSE_LISTEN', ['server', 'listen']],
   ['TEMPORAL_ADDRESS', ['temporal', 'address']],
   ['TEMPORAL_NAMESPACE', ['temporal', 'namespace']],
@@ -37,7 +37,7 @@ const checkShape = Compile(ConfigSchema);
 export function loadConfig(env: NodeJS.ProcessEnv): GatehouseConfig {
   const file = resolve(env.GATEHOUSE_CONFIG ?? 'config/gatehouse.yaml');
   const raw = parseYaml(file);
-  for (const [name, [section, key]] of overrides) {
+  for (const [name, [section, key]] of envOverrides) {
     const value = env[name];
     if (value === undefined || value === '') continue;
     const target = (raw[section] ??= {}) as Record<string, unknown>;

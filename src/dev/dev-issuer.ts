@@ -45,7 +45,18 @@ export interface DevIssuer {
   close(): Promise<void>;
 }
 
-export async function startDevIssuer(options: { port?: number; audience?: string; allowTokenEndpoint?: boolean } = {}): Promise<DevIssuer> {
+export interface DevIssuerOptions {
+  port?: number;
+  /** Interface to bind; loopback unless a container needs more. */
+  host?: string;
+  /** The issuer URL as verifiers reach it (for containers); default http://<host>:<port>. */
+  publicUrl?: string;
+  audience?: string;
+  /** Serve POST /token, which mints a token for any subject: development only. */
+  allowTokenEndpoint?: boolean;
+}
+
+export async function startDevIssuer(options: DevIssuerOptions = {}): Promise<DevIssuer> {
   const keys: DevKey[] = [];
   let jwksFetches = 0;
   let counter = 0;
@@ -97,9 +108,10 @@ export async function startDevIssuer(options: { port?: number; audience?: string
     return { status: 404, body: { error: 'not found' } };
   };
 
-  server.listen(options.port ?? 0, '127.0.0.1');
+  const host = options.host ?? '127.0.0.1';
+  server.listen(options.port ?? 0, host);
   await once(server, 'listening');
-  issuerUrl = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  issuerUrl = options.publicUrl ?? `http://${host}:${(server.address() as AddressInfo).port}`;
   // Both algorithms from the start; RS256 last, so it is what `mint` uses by default.
   keys.push(await makeKey('ES256'), await makeKey('RS256'));
 
