@@ -7,22 +7,15 @@ import { GatehouseError } from '../errors.js';
 import type { TemporalGateway } from '../temporal/temporal-plugin.js';
 import { isTemporalUnavailable } from '../temporal/unavailable.js';
 import { readMemo, type JobMemo } from './job-memo.js';
+import type { JobSummary } from './list-jobs.js';
 
 export interface JobFailure {
   message: string;
   type?: string;
 }
 
-export interface JobView {
-  jobId: string;
-  runId: string;
-  route: string;
-  workflowType: string;
-  source: string;
-  owner: string;
-  status: string;
-  startedAt: string;
-  closedAt?: string;
+/** A job summary plus, once it has closed, its outcome. */
+export interface JobView extends JobSummary {
   result?: unknown;
   failure?: JobFailure;
 }

@@ -5,11 +5,9 @@ import { base64url, exportSPKI, importJWK, SignJWT, UnsecuredJWT, type CryptoKey
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { buildApp } from '../../src/app.js';
 import { startHarness, testConfig, uniqueName, type Harness } from '../helpers/harness.js';
+import { readWebsite } from '../helpers/queries.js';
 
-const query = {
-  action: { type: 'Gatehouse::Action', id: 'read' },
-  resource: { type: 'Gatehouse::Repository', id: 'acme/website' },
-};
+const query = readWebsite;
 
 let h: Harness;
 beforeAll(async () => {

@@ -3,11 +3,9 @@
 // Idempotency-Key with a good body afterwards: it must start a new job, not replay one.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startHarness, uniqueName, type Harness } from '../helpers/harness.js';
+import { readWebsite } from '../helpers/queries.js';
 
-const query = {
-  action: { type: 'Gatehouse::Action', id: 'read' },
-  resource: { type: 'Gatehouse::Repository', id: 'acme/website' },
-};
+const query = readWebsite;
 
 let h: Harness;
 let token: string;

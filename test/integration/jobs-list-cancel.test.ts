@@ -2,11 +2,9 @@
 // are started on a queue no worker polls yet; a worker started later lets them react to cancels.
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { startHarness, startWorkers, type Harness } from '../helpers/harness.js';
+import { readWebsite } from '../helpers/queries.js';
 
-const query = {
-  action: { type: 'Gatehouse::Action', id: 'read' },
-  resource: { type: 'Gatehouse::Repository', id: 'acme/website' },
-};
+const query = readWebsite;
 
 let h: Harness;
 beforeAll(async () => {

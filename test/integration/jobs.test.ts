@@ -3,11 +3,9 @@
 // attributes.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startHarness, type Harness } from '../helpers/harness.js';
+import { deployApi } from '../helpers/queries.js';
 
-const query = {
-  action: { type: 'Gatehouse::Action', id: 'deploy' },
-  resource: { type: 'Gatehouse::Repository', id: 'acme/api' },
-};
+const query = deployApi;
 
 let h: Harness;
 beforeAll(async () => {

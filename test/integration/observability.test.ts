@@ -2,11 +2,9 @@
 // that count job starts by outcome, and the request id echoed on every answer.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startHarness, type Harness } from '../helpers/harness.js';
+import { readWebsite } from '../helpers/queries.js';
 
-const query = {
-  action: { type: 'Gatehouse::Action', id: 'read' },
-  resource: { type: 'Gatehouse::Repository', id: 'acme/website' },
-};
+const query = readWebsite;
 
 let h: Harness;
 beforeAll(async () => {

@@ -7,11 +7,9 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { startDevServer, type DevServer } from '../../src/temporal/dev-server.js';
 import { startHarness, type Harness } from '../helpers/harness.js';
+import { readWebsite } from '../helpers/queries.js';
 
-const query = {
-  action: { type: 'Gatehouse::Action', id: 'read' },
-  resource: { type: 'Gatehouse::Repository', id: 'acme/website' },
-};
+const query = readWebsite;
 
 let scratch: string;
 let server: DevServer;
