@@ -11,6 +11,9 @@ export interface Identity {
   groups: string[];
   scopes: string[];
   tokenId?: string;
+  /** For webhooks: the provider and the configured hook that received the delivery. */
+  provider?: string;
+  hook?: string;
 }
 
 /** What the bridge knew of the HTTP request that started a job; stored in the workflow memo. */
@@ -30,4 +33,27 @@ export interface JobRequest<Input = unknown> {
   route: string;
   input: Input;
   identity: Identity;
+}
+
+/**
+ * A Git provider delivery, normalized: small enough for a Temporal payload whatever the raw body's
+ * size, and the same shape for GitHub, GitLab, Gitea/Forgejo and Bitbucket.
+ */
+export interface GitEvent {
+  provider: 'github' | 'gitlab' | 'gitea' | 'bitbucket';
+  hook: string;
+  deliveryId: string;
+  /** The provider's own event name, e.g. `push`, `Merge Request Hook`, `repo:push`. */
+  event: string;
+  kind: 'push' | 'tag' | 'pull_request' | 'comment' | 'other';
+  /** Neutral action where there is one: opened, synchronize, closed, merged, reopened, created… */
+  action?: string;
+  repository: { fullName: string; cloneUrl?: string; htmlUrl?: string };
+  ref?: string;
+  branch?: string;
+  tag?: string;
+  before?: string;
+  after?: string;
+  pullRequest?: { number: number; title?: string; sourceBranch?: string; targetBranch?: string; headSha?: string; url?: string };
+  sender: { login: string; id?: string; name?: string };
 }

@@ -3,6 +3,7 @@
 // Ctrl-C stops everything. Ports default to 9000 / 7233 / 8080 and fall back to free ones.
 // With --smoke it runs the printed flow itself, prints the result and exits (used by the e2e test).
 import { spawn, type ChildProcess } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
 import { mkdirSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { resolve } from 'node:path';
@@ -77,7 +78,13 @@ async function main(): Promise<void> {
   });
   stops.push(() => temporal.stop());
 
+  // Webhook secrets: yours when set, otherwise fresh development values, printed below.
+  const webhookSecrets = Object.fromEntries(
+    ['GATEHOUSE_GITHUB_WEBHOOK_SECRET', 'GATEHOUSE_GITLAB_WEBHOOK_TOKEN', 'GATEHOUSE_GITEA_WEBHOOK_SECRET', 'GATEHOUSE_BITBUCKET_WEBHOOK_SECRET']
+      .map((name) => [name, process.env[name] ?? `dev-${randomBytes(12).toString('hex')}`]),
+  );
   const env = {
+    ...webhookSecrets,
     GATEHOUSE_CONFIG: process.env.GATEHOUSE_CONFIG ?? 'config/gatehouse.yaml',
     TEMPORAL_ADDRESS: temporal.address,
     GATEHOUSE_JWT_ISSUER: issuer.issuer,
@@ -113,6 +120,9 @@ Then wait for its result (use the jobId printed above):
   curl -s "${base}/v1/jobs/<jobId>?wait=10" -H "Authorization: Bearer $TOKEN"
   curl -s ${base}/v1/jobs -H "Authorization: Bearer $TOKEN"
   ${temporalCli()} workflow describe --address ${temporal.address} -w <jobId>
+
+Webhooks (point a provider at these, content type application/json, with the secret shown):
+${Object.entries(webhookSecrets).map(([name, value]) => `  ${base}/v1/webhooks/${name.split('_')[1]!.toLowerCase()}   ${name}=${value}`).join('\n')}
 
 Another caller's token:
   curl -s -X POST ${issuer.issuer}/token -d '{"sub":"alice","groups":["gatehouse-admins"]}'

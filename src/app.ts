@@ -12,6 +12,7 @@ import openApiPlugin from './http/openapi.js';
 import { registerValidators } from './http/validators.js';
 import { jobsRoutes } from './jobs/jobs-routes.js';
 import temporalPlugin from './temporal/temporal-plugin.js';
+import { webhookRoutes } from './webhooks/webhook-routes.js';
 
 export interface AppOptions {
   logger?: FastifyServerOptions['logger'];
@@ -53,5 +54,6 @@ export async function buildApp(config: GatehouseConfig, options: AppOptions = {}
   await app.register(openApiPlugin);
   await app.register(healthRoutes);
   await app.register(jobsRoutes, { config });
+  await app.register(webhookRoutes, { config });
   return app;
 }

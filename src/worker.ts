@@ -4,7 +4,8 @@ import { ConfigError, loadConfig } from './config/load-config.js';
 import { createWorkers } from './worker-runtime.js';
 
 try {
-  const config = loadConfig(process.env);
+  // The worker never sees a webhook, so it is not handed their secrets.
+  const config = loadConfig(process.env, { webhookSecrets: false });
   const workerSet = await createWorkers(config);
   console.log(`worker polling ${config.taskQueues.join(', ')} on ${config.temporal.address}/${config.temporal.namespace}`);
   await workerSet.run();

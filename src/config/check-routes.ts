@@ -5,7 +5,7 @@ import { resolve } from 'node:path';
 import { Ajv2020 } from 'ajv/dist/2020.js';
 import * as workflows from '../../workflows/index.js';
 import { durationMs } from './duration.js';
-import type { GatehouseConfigFile } from './schema.js';
+import { webhookProviders, type GatehouseConfigFile } from './schema.js';
 
 const knownWorkflowTypes = new Set(Object.keys(workflows).filter((name) => typeof (workflows as Record<string, unknown>)[name] === 'function'));
 
@@ -32,6 +32,15 @@ export function checkRoutes(config: GatehouseConfigFile, baseDir: string): strin
       ajv.compile(route.input);
     } catch (error) {
       problems.push(`${at}/input: not a valid JSON Schema: ${(error as Error).message}`);
+    }
+  }
+  for (const provider of webhookProviders) {
+    for (const [hook, hookConfig] of Object.entries(config.webhooks[provider] ?? {})) {
+      hookConfig.rules.forEach((rule, index) => {
+        if (!(rule.route in config.routes)) {
+          problems.push(`/webhooks/${provider}/${hook}/rules/${index}/route: no route named "${rule.route}"`);
+        }
+      });
     }
   }
   if (config.temporal.requestTimeout !== undefined && durationMs(config.temporal.requestTimeout) < 100) {

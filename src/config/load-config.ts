@@ -7,11 +7,19 @@ import { Compile } from 'typebox/compile';
 import { Value } from 'typebox/value';
 import { parseDocument } from 'yaml';
 import { checkRoutes } from './check-routes.js';
-import { ConfigSchema, RouteSchema, type GatehouseConfigFile } from './schema.js';
+import { ConfigSchema, RouteSchema, webhookProviders, type GatehouseConfigFile } from './schema.js';
+import { resolveSecret, type Secret, type SecretRef } from './secrets.js';
+
+export interface HookSecrets {
+  secrets: Secret[];
+  signingSecrets: Secret[];
+}
 
 export interface GatehouseConfig extends GatehouseConfigFile {
   /** Absolute path of the file this came from; relative paths inside it resolve against its folder. */
   readonly source: string;
+  /** Resolved webhook secrets by `provider/hook`; every configured hook has at least one. */
+  readonly webhookSecrets: ReadonlyMap<string, HookSecrets>;
 }
 
 /** Thrown when the config file is missing, unparsable or wrong; `problems` lists each finding. */
@@ -34,7 +42,12 @@ export const envOverrides = [
 
 const checkShape = Compile(ConfigSchema);
 
-export function loadConfig(env: NodeJS.ProcessEnv): GatehouseConfig {
+export interface LoadOptions {
+  /** false for processes that never see a webhook (the worker): they are not handed its secrets. */
+  webhookSecrets?: boolean;
+}
+
+export function loadConfig(env: NodeJS.ProcessEnv, options: LoadOptions = {}): GatehouseConfig {
   const file = resolve(env.GATEHOUSE_CONFIG ?? 'config/gatehouse.yaml');
   const raw = parseYaml(file);
   for (const [name, [section, key]] of envOverrides) {
@@ -55,10 +68,37 @@ export function loadConfig(env: NodeJS.ProcessEnv): GatehouseConfig {
     const problems = checkShape.Errors(withDefaults).map((e) => `${e.instancePath || '/'}: ${e.message}`);
     throw new ConfigError(file, dedupe(problems));
   }
-  const config: GatehouseConfig = { ...withDefaults, source: file };
-  const problems = checkRoutes(config, dirname(file));
+  const shaped = withDefaults as GatehouseConfigFile;
+  const problems = checkRoutes(shaped, dirname(file));
+  const webhookSecrets = options.webhookSecrets === false
+    ? new Map<string, HookSecrets>()
+    : resolveWebhookSecrets(shaped, env, (p) => resolve(dirname(file), p), problems);
   if (problems.length > 0) throw new ConfigError(file, problems);
-  return config;
+  return { ...shaped, source: file, webhookSecrets };
+}
+
+/** Every hook's secrets, resolved now; a missing one is a start-up error naming the hook. */
+function resolveWebhookSecrets(
+  config: GatehouseConfigFile, env: NodeJS.ProcessEnv, resolvePath: (p: string) => string, problems: string[],
+): Map<string, HookSecrets> {
+  const resolved = new Map<string, HookSecrets>();
+  for (const provider of webhookProviders) {
+    for (const [hook, hookConfig] of Object.entries(config.webhooks[provider] ?? {})) {
+      const resolveAll = (refs: SecretRef[] | undefined, key: string) => (refs ?? []).flatMap((ref, index) => {
+        const secret = resolveSecret(ref, env, resolvePath);
+        if (typeof secret === 'string') {
+          problems.push(`/webhooks/${provider}/${hook}/${key}/${index}: ${secret}`);
+          return [];
+        }
+        return [secret];
+      });
+      resolved.set(`${provider}/${hook}`, {
+        secrets: resolveAll(hookConfig.secrets, 'secrets'),
+        signingSecrets: resolveAll(hookConfig.signingSecrets, 'signingSecrets'),
+      });
+    }
+  }
+  return resolved;
 }
 
 /** Resolves a path named in the config file against the file's folder. */

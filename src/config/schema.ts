@@ -33,6 +33,31 @@ export const RouteSchema = Type.Object({
   }, { additionalProperties: false, default: {} }),
 }, { additionalProperties: false });
 
+const SecretRef = Type.Union([
+  Type.Object({ env: Type.String({ minLength: 1 }) }, { additionalProperties: false }),
+  Type.Object({ file: Type.String({ minLength: 1 }) }, { additionalProperties: false }),
+], { description: 'where a secret comes from: an environment variable or a file, never the config itself' });
+
+/** Which deliveries start which route. Absent lists match anything; patterns are globs. */
+const WebhookRule = Type.Object({
+  route: Name,
+  kinds: Type.Optional(Type.Array(Type.Union([
+    Type.Literal('push'), Type.Literal('tag'), Type.Literal('pull_request'), Type.Literal('comment'), Type.Literal('other'),
+  ]), { minItems: 1 })),
+  actions: Type.Optional(Type.Array(Type.String({ minLength: 1 }), { minItems: 1 })),
+  branches: Type.Optional(Type.Array(Type.String({ minLength: 1 }), { minItems: 1 })),
+  tags: Type.Optional(Type.Array(Type.String({ minLength: 1 }), { minItems: 1 })),
+  repositories: Type.Optional(Type.Array(Type.String({ minLength: 1 }), { minItems: 1 })),
+}, { additionalProperties: false });
+
+const WebhookHook = Type.Object({
+  secrets: Type.Array(SecretRef, { minItems: 1, description: 'all are accepted, so a secret can be rotated without losing deliveries' }),
+  signingSecrets: Type.Optional(Type.Array(SecretRef, { minItems: 1, description: 'GitLab signing tokens (whsec_…); when set, the signature is required' })),
+  rules: Type.Array(WebhookRule, { description: 'first match wins; no match answers 200 {ignored}' }),
+}, { additionalProperties: false });
+
+const HooksByName = Type.Record(Name, WebhookHook);
+
 export const ConfigSchema = Type.Object({
   server: Type.Object({
     listen: Type.String({ default: '127.0.0.1:8080', pattern: '^[^\\s]+:[0-9]{1,5}$' }),
@@ -68,6 +93,13 @@ export const ConfigSchema = Type.Object({
   }, { additionalProperties: false, default: {} }),
   taskQueues: Type.Array(Type.String({ minLength: 1 }), { minItems: 1, description: 'the queues the workers poll' }),
   routes: Type.Record(Name, RouteSchema),
+  webhooks: Type.Object({
+    maxBodyBytes: Type.Integer({ minimum: 1024, maximum: 104_857_600, default: 26_214_400, description: 'GitHub and GitLab send up to 25 MB' }),
+    github: Type.Optional(HooksByName),
+    gitlab: Type.Optional(HooksByName),
+    gitea: Type.Optional(HooksByName),
+    bitbucket: Type.Optional(HooksByName),
+  }, { additionalProperties: false, default: {} }),
   policy: Type.Object({
     policies: Type.String({ default: 'policies/gatehouse.cedar', description: 'relative to the config file' }),
     entities: Type.Optional(Type.String({ description: 'a Cedar entities JSON file, relative to the config file' })),
@@ -77,3 +109,7 @@ export const ConfigSchema = Type.Object({
 export type GatehouseConfigFile = Static<typeof ConfigSchema>;
 export type RouteConfig = Static<typeof RouteSchema>;
 export type JwtAlgorithmName = Static<typeof JwtAlgorithm>;
+export type WebhookHookConfig = Static<typeof WebhookHook>;
+export type WebhookRuleConfig = Static<typeof WebhookRule>;
+export const webhookProviders = ['github', 'gitlab', 'gitea', 'bitbucket'] as const;
+export type WebhookProvider = (typeof webhookProviders)[number];

@@ -8,6 +8,7 @@ export interface GatehouseMetrics {
   registry: Registry;
   httpDuration: Histogram<'method' | 'route' | 'status'>;
   jobStarts: Counter<'route' | 'outcome'>;
+  webhookDeliveries: Counter<'provider' | 'outcome'>;
 }
 
 declare module 'fastify' {
@@ -32,6 +33,12 @@ async function metricsPlugin(app: FastifyInstance) {
       name: 'gatehouse_job_starts_total',
       help: 'Job start requests by route and outcome (started, replayed, conflict)',
       labelNames: ['route', 'outcome'],
+      registers: [registry],
+    }),
+    webhookDeliveries: new Counter({
+      name: 'gatehouse_webhook_deliveries_total',
+      help: 'Webhook deliveries by provider and outcome (accepted, duplicate, ignored, bad_signature, malformed, unavailable)',
+      labelNames: ['provider', 'outcome'],
       registers: [registry],
     }),
   };

@@ -17,7 +17,9 @@ const queryStatus: Record<JobStatus, string> = {
 };
 
 export interface ListJobsQuery {
-  owner: string;
+  /** Whose jobs; absent only for admin lookups by delivery. */
+  owner?: string;
+  delivery?: string;
   route?: string;
   status?: JobStatus;
   pageSize: number;
@@ -54,8 +56,12 @@ export async function listJobs(temporal: TemporalGateway, query: ListJobsQuery):
   };
 }
 
-export function buildVisibilityQuery(query: Pick<ListJobsQuery, 'owner' | 'route' | 'status'>): string {
-  const clauses = [`GatehouseOwner = ${quote(query.owner)}`];
+export function buildVisibilityQuery(query: Pick<ListJobsQuery, 'owner' | 'delivery' | 'route' | 'status'>): string {
+  const clauses: string[] = [];
+  if (query.owner !== undefined) clauses.push(`GatehouseOwner = ${quote(query.owner)}`);
+  if (query.delivery !== undefined) clauses.push(`GatehouseDelivery = ${quote(query.delivery)}`);
+  // Never an open query: every listing is scoped to an owner or a delivery.
+  if (clauses.length === 0) throw new RangeError('a job listing needs an owner or a delivery');
   if (query.route !== undefined) clauses.push(`GatehouseRoute = ${quote(query.route)}`);
   if (query.status !== undefined) clauses.push(`ExecutionStatus = ${quote(queryStatus[query.status])}`);
   return clauses.join(' AND ');

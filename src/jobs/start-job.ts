@@ -11,7 +11,7 @@ import type { Identity, JobRequest, RequestInfo } from '../../activities/types.j
 import type { RouteConfig } from '../config/schema.js';
 import { GatehouseError } from '../errors.js';
 import type { TemporalGateway } from '../temporal/temporal-plugin.js';
-import { ownerKey, routeKey, sourceKey, type JobSource } from '../temporal/search-attributes.js';
+import { deliveryKey, ownerKey, routeKey, sourceKey, type JobSource } from '../temporal/search-attributes.js';
 import { readMemo } from './job-memo.js';
 import { contractStatus } from './read-job.js';
 
@@ -23,6 +23,8 @@ export interface StartJobInput {
   identity: Identity;
   request: RequestInfo;
   source: JobSource;
+  /** Webhook deliveries: the provider's delivery id, kept as a search attribute. */
+  deliveryId?: string;
 }
 
 export interface StartedJob {
@@ -47,6 +49,7 @@ export async function startJob(temporal: TemporalGateway, job: StartJobInput): P
           { key: ownerKey, value: job.identity.subject },
           { key: routeKey, value: job.route },
           { key: sourceKey, value: job.source },
+          ...(job.deliveryId === undefined ? [] : [{ key: deliveryKey, value: job.deliveryId }]),
         ],
         workflowIdConflictPolicy: 'FAIL',
         workflowIdReusePolicy: 'REJECT_DUPLICATE',
@@ -70,7 +73,7 @@ async function answerExisting(temporal: TemporalGateway, job: StartJobInput): Pr
       'GATEHOUSE_IDEMPOTENCY_KEY_REUSED',
       job.request.idempotencyKey === undefined
         ? 'This X-Request-ID was already used for a request with another body'
-        : 'This Idempotency-Key was already used for a request with another body',
+        : 'This key was already used for a request with another body',
     );
   }
   return { jobId: job.jobId, runId: description.runId, replayed: true, status: contractStatus(description.status.name) };

@@ -5,9 +5,11 @@ import { defineSearchAttributeKey, SearchAttributeType } from '@temporalio/commo
 export const ownerKey = defineSearchAttributeKey('GatehouseOwner', SearchAttributeType.KEYWORD);
 export const routeKey = defineSearchAttributeKey('GatehouseRoute', SearchAttributeType.KEYWORD);
 export const sourceKey = defineSearchAttributeKey('GatehouseSource', SearchAttributeType.KEYWORD);
+/** Webhook jobs only: the provider's delivery id, so admins can find the job a delivery started. */
+export const deliveryKey = defineSearchAttributeKey('GatehouseDelivery', SearchAttributeType.KEYWORD);
 
 /** `temporal server start-dev --search-attribute` arguments for the keys above. */
-export const searchAttributeArgs: string[] = [ownerKey, routeKey, sourceKey].flatMap((key) => [
+export const searchAttributeArgs: string[] = [ownerKey, routeKey, sourceKey, deliveryKey].flatMap((key) => [
   '--search-attribute', `${key.name}=Keyword`,
 ]);
 

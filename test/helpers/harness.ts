@@ -11,6 +11,17 @@ import { createWorkers, type WorkerSet } from '../../src/worker-runtime.js';
 
 export const testConfigFile = fileURLToPath(new URL('../fixtures/gatehouse.test.yaml', import.meta.url));
 
+/** The webhook secrets the test config names; tests sign deliveries with these. */
+export const webhookSecrets = {
+  TEST_GITHUB_SECRET: 'gh-secret-current',
+  TEST_GITHUB_SECRET_NEXT: 'gh-secret-next',
+  TEST_GITHUB_ENTERPRISE_SECRET: 'ghe-secret',
+  TEST_GITLAB_TOKEN: 'gl-token',
+  TEST_GITLAB_SIGNING_SECRET: `whsec_${Buffer.from('gitlab-signing-key-0123456789abcdef').toString('base64')}`,
+  TEST_GITEA_SECRET: 'gitea-secret',
+  TEST_BITBUCKET_SECRET: 'bb-secret',
+} as const;
+
 export interface Harness {
   issuer: DevIssuer;
   config: GatehouseConfig;
@@ -33,6 +44,7 @@ export function testConfig(issuer: DevIssuer, taskQueue: string, temporalAddress
     TEMPORAL_ADDRESS: temporalAddress,
     GATEHOUSE_JWT_ISSUER: issuer.issuer,
     GATEHOUSE_JWT_AUDIENCE: issuer.audience,
+    ...webhookSecrets,
   });
   config.taskQueues = [taskQueue];
   for (const route of Object.values(config.routes)) route.taskQueue = taskQueue;

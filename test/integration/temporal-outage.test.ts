@@ -1,12 +1,13 @@
-// Temporal stopped while requests arrive: the bridge answers 503 with Retry-After within a bounded
-// time (never a hang, never a 2xx), readiness drops, and once Temporal is back on the same
+// Temporal stopped while requests and webhook deliveries arrive: the bridge answers 503 with
+// Retry-After within a bounded time (never a hang, never a 2xx), readiness drops, and once Temporal is back on the same
 // address the bridge recovers by itself. This file runs its own dev server, because it kills it.
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { startDevServer, type DevServer } from '../../src/temporal/dev-server.js';
-import { startHarness, type Harness } from '../helpers/harness.js';
+import { startHarness, webhookSecrets, type Harness } from '../helpers/harness.js';
+import { deliver, githubDelivery, githubExample } from '../helpers/webhooks.js';
 import { readWebsite } from '../helpers/queries.js';
 
 const query = readWebsite;
@@ -57,6 +58,13 @@ describe('Temporal outage', () => {
 
     const read = await h.app.inject({ url: `/v1/jobs/${before.json().jobId}`, headers });
     expect(read.statusCode).toBe(503);
+    // A webhook delivery during the outage: 503 with Retry-After, so providers that retry will.
+    const delivery = githubDelivery({ ...githubExample('push', (e) => e.ref === 'refs/heads/master'), ref: 'refs/heads/main' }, {
+      secret: webhookSecrets.TEST_GITHUB_SECRET, event: 'push',
+    });
+    const duringOutage = await deliver(h.app, delivery);
+    expect(duringOutage.statusCode).toBe(503);
+    expect(duringOutage.headers['retry-after']).toBeDefined();
     const ready = await h.app.inject({ url: '/readyz' });
     expect(ready.statusCode).toBe(503);
 
@@ -74,5 +82,9 @@ describe('Temporal outage', () => {
     });
     expect(retried.statusCode).toBe(202);
     expect(retried.headers['idempotent-replayed']).toBeUndefined();
+    // The provider's redelivery after the outage starts the job once.
+    const redelivered = await deliver(h.app, delivery);
+    expect(redelivered.statusCode).toBe(202);
+    expect(redelivered.json().duplicate).toBe(false);
   }, 60_000);
 });

@@ -10,7 +10,8 @@ import { searchAttributeArgs } from '../../src/temporal/search-attributes.js';
 
 interface Service { command?: string[]; environment?: Record<string, string>; ports?: string[] }
 const compose = parse(readFileSync('docker-compose.yml', 'utf8')) as { services: Record<string, Service> };
-const defaults = loadConfig({ GATEHOUSE_CONFIG: 'config/gatehouse.yaml' });
+const secretVariables = ['GATEHOUSE_GITHUB_WEBHOOK_SECRET', 'GATEHOUSE_GITLAB_WEBHOOK_TOKEN', 'GATEHOUSE_GITEA_WEBHOOK_SECRET', 'GATEHOUSE_BITBUCKET_WEBHOOK_SECRET'];
+const defaults = loadConfig({ GATEHOUSE_CONFIG: 'config/gatehouse.yaml', ...Object.fromEntries(secretVariables.map((name) => [name, 'x'])) });
 
 describe('docker-compose.yml', () => {
   it('is valid against the Compose specification', () => {
@@ -25,7 +26,7 @@ describe('docker-compose.yml', () => {
   });
 
   it('sets only the documented environment variables on the bridge and worker', () => {
-    const documented = new Set(['GATEHOUSE_CONFIG', ...envOverrides.map(([name]) => name)]);
+    const documented = new Set(['GATEHOUSE_CONFIG', ...envOverrides.map(([name]) => name), ...secretVariables]);
     for (const name of ['bridge', 'worker']) {
       for (const variable of Object.keys(compose.services[name]?.environment ?? {})) {
         expect(documented.has(variable), `${name}: ${variable}`).toBe(true);
@@ -39,5 +40,10 @@ describe('docker-compose.yml', () => {
     expect(published('temporal')).toContain(defaults.temporal.address.split(':').at(-1));
     expect(published('dev-issuer')).toContain(new URL(defaults.auth.issuer).port);
     expect(compose.services.bridge?.environment?.GATEHOUSE_JWT_AUDIENCE).toBe(defaults.auth.audience);
+  });
+
+  it('gives the bridge every webhook secret the default config names, and from the user, not the file', () => {
+    const environment = compose.services.bridge?.environment ?? {};
+    for (const name of secretVariables) expect(environment[name], name).toMatch(/^\$\{[A-Z_]+:\?/);
   });
 });

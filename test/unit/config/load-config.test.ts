@@ -92,8 +92,29 @@ describe('loadConfig', () => {
     expect(problemsOf(valid.replace('policies: p.cedar', 'policies: missing.cedar'))[0]).toMatch(/^\/policy\/policies: file not found/);
   });
 
-  it('loads the shipped default config', () => {
-    const config = loadConfig({ GATEHOUSE_CONFIG: 'config/gatehouse.yaml' });
-    expect(Object.keys(config.routes)).toContain('policy-check');
+  it('loads the shipped default config, and refuses it while a webhook secret is not set', () => {
+    const secrets = {
+      GATEHOUSE_GITHUB_WEBHOOK_SECRET: 'a', GATEHOUSE_GITLAB_WEBHOOK_TOKEN: 'b',
+      GATEHOUSE_GITEA_WEBHOOK_SECRET: 'c', GATEHOUSE_BITBUCKET_WEBHOOK_SECRET: 'd',
+    };
+    const config = loadConfig({ GATEHOUSE_CONFIG: 'config/gatehouse.yaml', ...secrets });
+    expect(Object.keys(config.routes)).toEqual(expect.arrayContaining(['policy-check', 'git-event']));
+    expect(config.webhookSecrets.get('github/default')?.secrets[0]?.reveal()).toBe('a');
+    expect(() => loadConfig({ GATEHOUSE_CONFIG: 'config/gatehouse.yaml', ...secrets, GATEHOUSE_GITEA_WEBHOOK_SECRET: '' }))
+      .toThrow(/\/webhooks\/gitea\/default\/secrets\/0: environment variable GATEHOUSE_GITEA_WEBHOOK_SECRET is not set/);
+  });
+
+  it('never shows a resolved secret in JSON or util.inspect', async () => {
+    const { inspect } = await import('node:util');
+    const withHook = `${valid}\nwebhooks:\n  github:\n    default:\n      secrets: [{ env: S }]\n      rules: [{ route: policy-check }]\n`;
+    const config = load(withHook, { S: 'super-secret-value' });
+    expect(JSON.stringify([...config.webhookSecrets])).not.toContain('super-secret-value');
+    expect(inspect(config.webhookSecrets, { depth: 10 })).not.toContain('super-secret-value');
+  });
+
+  it('refuses a webhook rule that names no route, and a hook without secrets', () => {
+    const hook = (rules: string, secrets = '[{ env: S }]') => `${valid}\nwebhooks:\n  github:\n    default:\n      secrets: ${secrets}\n      rules: ${rules}\n`;
+    expect(() => load(hook('[{ route: nope }]'), { S: 'x' })).toThrow(/\/webhooks\/github\/default\/rules\/0\/route: no route named "nope"/);
+    expect(() => load(hook('[]', '[]'), { S: 'x' })).toThrow(/\/webhooks\/github\/default\/secrets/);
   });
 });
