@@ -1,7 +1,8 @@
 // Gitea and Forgejo (Forgejo sends both header families): X-Forgejo-Signature / X-Gitea-Signature
 // is the hex HMAC-SHA256 of the raw body with no prefix. A replay from the UI gets a new delivery
 // id, so it is a new delivery here too.
-import { at, header, opt, parseJsonBody, refParts, str, type NormalizedPayload, type ProviderAdapter } from '../provider.js';
+import { at, header, opt, parseJsonBody, str, type NormalizedPayload, type ProviderAdapter } from '../provider.js';
+import { githubStylePullRequest, githubStylePush } from './github-style.js';
 import { verifySha256Signature } from '../verify-hmac.js';
 
 const pullRequestActions: Record<string, string> = { synchronized: 'synchronize' };
@@ -34,30 +35,10 @@ export const gitea: ProviderAdapter = {
     };
     const action = str(at(p, 'action'));
     switch (event) {
-      case 'push': {
-        const parts = refParts(str(at(p, 'ref')));
-        return {
-          ...common, ...parts, kind: parts.tag === undefined ? 'push' : 'tag',
-          ...opt('before', str(at(p, 'before'))), ...opt('after', str(at(p, 'after'))),
-        };
-      }
-      case 'pull_request': {
-        const merged = action === 'closed' && at(p, 'pull_request', 'merged') === true;
-        const head = str(at(p, 'pull_request', 'head', 'ref'));
-        return {
-          ...common, kind: 'pull_request', action: merged ? 'merged' : action === undefined ? 'unknown' : pullRequestActions[action] ?? action,
-          ...refParts(head === undefined ? undefined : `refs/heads/${head}`),
-          ...opt('after', str(at(p, 'pull_request', 'head', 'sha'))),
-          pullRequest: {
-            number: Number(at(p, 'pull_request', 'number') ?? at(p, 'number')),
-            ...opt('title', str(at(p, 'pull_request', 'title'))),
-            ...opt('sourceBranch', head),
-            ...opt('targetBranch', str(at(p, 'pull_request', 'base', 'ref'))),
-            ...opt('headSha', str(at(p, 'pull_request', 'head', 'sha'))),
-            ...opt('url', str(at(p, 'pull_request', 'html_url'))),
-          },
-        };
-      }
+      case 'push':
+        return githubStylePush(p, common);
+      case 'pull_request':
+        return githubStylePullRequest(p, common, pullRequestActions);
       case 'issue_comment':
       case 'pull_request_comment': {
         const number = at(p, 'issue', 'number');

@@ -1,7 +1,8 @@
 // GitHub (github.com, GitHub Enterprise Server, GitHub Apps): X-Hub-Signature-256 over the raw body.
 // The legacy SHA-1 X-Hub-Signature is not accepted. Deliveries may be JSON or form-encoded with
 // the JSON in a `payload` field; the signature covers the body as sent either way.
-import { at, header, opt, parseJsonBody, PayloadError, refParts, str, type NormalizedPayload, type ProviderAdapter } from '../provider.js';
+import { at, header, opt, parseJsonBody, PayloadError, str, type NormalizedPayload, type ProviderAdapter } from '../provider.js';
+import { githubStylePullRequest, githubStylePush } from './github-style.js';
 import { verifySha256Signature } from '../verify-hmac.js';
 
 export const github: ProviderAdapter = {
@@ -36,29 +37,10 @@ export const github: ProviderAdapter = {
     };
     const action = str(at(p, 'action'));
     switch (event) {
-      case 'push': {
-        const parts = refParts(str(at(p, 'ref')));
-        return {
-          ...common, ...parts, kind: parts.tag === undefined ? 'push' : 'tag',
-          ...opt('before', str(at(p, 'before'))), ...opt('after', str(at(p, 'after'))),
-        };
-      }
-      case 'pull_request': {
-        const merged = action === 'closed' && at(p, 'pull_request', 'merged') === true;
-        return {
-          ...common, kind: 'pull_request', action: merged ? 'merged' : action ?? 'unknown',
-          ...refParts(str(at(p, 'pull_request', 'head', 'ref')) === undefined ? undefined : `refs/heads/${str(at(p, 'pull_request', 'head', 'ref'))}`),
-          ...opt('after', str(at(p, 'pull_request', 'head', 'sha'))),
-          pullRequest: {
-            number: Number(at(p, 'pull_request', 'number') ?? at(p, 'number')),
-            ...opt('title', str(at(p, 'pull_request', 'title'))),
-            ...opt('sourceBranch', str(at(p, 'pull_request', 'head', 'ref'))),
-            ...opt('targetBranch', str(at(p, 'pull_request', 'base', 'ref'))),
-            ...opt('headSha', str(at(p, 'pull_request', 'head', 'sha'))),
-            ...opt('url', str(at(p, 'pull_request', 'html_url'))),
-          },
-        };
-      }
+      case 'push':
+        return githubStylePush(p, common);
+      case 'pull_request':
+        return githubStylePullRequest(p, common);
       case 'issue_comment':
       case 'pull_request_review_comment':
       case 'commit_comment': {
