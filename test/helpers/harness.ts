@@ -3,7 +3,7 @@
 import { randomUUID } from 'node:crypto';
 import { fileURLToPath } from 'node:url';
 import type { FastifyInstance } from 'fastify';
-import { inject } from 'vitest';
+import { afterAll, beforeAll, inject } from 'vitest';
 import { buildApp } from '../../src/app.js';
 import { loadConfig, type GatehouseConfig } from '../../src/config/load-config.js';
 import { startDevIssuer, type DevIssuer } from '../../src/dev/dev-issuer.js';
@@ -87,4 +87,19 @@ export async function startHarness(options: { worker?: boolean; temporalAddress?
       await issuer.close();
     },
   };
+}
+
+/**
+ * The usual per-file setup: a harness started before the file's tests and closed after them. The
+ * returned object is filled in by beforeAll, so tests use it as `h.app`, `h.token()`….
+ */
+export function useHarness(options: Parameters<typeof startHarness>[0] = {}): Harness {
+  const harness = {} as Harness;
+  beforeAll(async () => {
+    Object.assign(harness, await startHarness(options));
+  });
+  afterAll(async () => {
+    await harness.close?.();
+  });
+  return harness;
 }

@@ -2,20 +2,14 @@
 // by the test (the dev issuer's keys, a stranger's key, or hand-made attacks).
 import { createServer } from 'node:net';
 import { base64url, exportSPKI, importJWK, SignJWT, UnsecuredJWT, type CryptoKey } from 'jose';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { buildApp } from '../../src/app.js';
-import { startHarness, testConfig, uniqueName, type Harness } from '../helpers/harness.js';
+import { useHarness, testConfig, uniqueName } from '../helpers/harness.js';
 import { readWebsite } from '../helpers/queries.js';
 
 const query = readWebsite;
 
-let h: Harness;
-beforeAll(async () => {
-  h = await startHarness({ worker: false });
-});
-afterAll(async () => {
-  await h?.close();
-});
+const h = useHarness({ worker: false });
 
 function startWith(authorization: string | undefined, url = '/v1/jobs/policy-check', extra: Record<string, string> = {}, payload: object = query) {
   return h.app.inject({

@@ -1,20 +1,16 @@
 // Bad input gets a clear error and loses nothing: the right status, a problem+json body with a
 // stable code, and no half-started work. "Nothing started" is proved by sending the same
 // Idempotency-Key with a good body afterwards: it must start a new job, not replay one.
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startHarness, uniqueName, type Harness } from '../helpers/harness.js';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { useHarness, uniqueName } from '../helpers/harness.js';
 import { readWebsite } from '../helpers/queries.js';
 
 const query = readWebsite;
 
-let h: Harness;
+const h = useHarness({ worker: false });
 let token: string;
 beforeAll(async () => {
-  h = await startHarness({ worker: false });
   token = (await h.token({ groups: ['deployers'] })).token;
-});
-afterAll(async () => {
-  await h?.close();
 });
 
 async function send(options: { url?: string; payload?: string | object; contentType?: string; key?: string; headers?: Record<string, string> }) {

@@ -1,18 +1,12 @@
 // Listing, cancelling and long-polling jobs against a real Temporal. Jobs that must stay RUNNING
 // are started on a queue no worker polls yet; a worker started later lets them react to cancels.
-import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
-import { startHarness, startWorkers, type Harness } from '../helpers/harness.js';
+import { describe, expect, it, vi } from 'vitest';
+import { useHarness, startWorkers } from '../helpers/harness.js';
 import { readWebsite } from '../helpers/queries.js';
 
 const query = readWebsite;
 
-let h: Harness;
-beforeAll(async () => {
-  h = await startHarness({ worker: false });
-});
-afterAll(async () => {
-  await h?.close();
-});
+const h = useHarness({ worker: false });
 
 const auth = (token: string) => ({ authorization: `Bearer ${token}` });
 

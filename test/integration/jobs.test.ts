@@ -1,19 +1,13 @@
 // The jobs API against a real Temporal dev server and a real worker: start, read, long-poll,
 // idempotent replays, visibility between callers, and what Temporal holds in memo and search
 // attributes.
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startHarness, type Harness } from '../helpers/harness.js';
+import { describe, expect, it } from 'vitest';
+import { useHarness } from '../helpers/harness.js';
 import { deployApi } from '../helpers/queries.js';
 
 const query = deployApi;
 
-let h: Harness;
-beforeAll(async () => {
-  h = await startHarness();
-});
-afterAll(async () => {
-  await h?.close();
-});
+const h = useHarness();
 
 async function start(token: string, body: unknown = query, headers: Record<string, string> = {}) {
   return h.app.inject({

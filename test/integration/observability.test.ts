@@ -1,18 +1,12 @@
 // What operators read: the OpenAPI document generated from the route table, Prometheus metrics
 // that count job starts by outcome, and the request id echoed on every answer.
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startHarness, type Harness } from '../helpers/harness.js';
+import { describe, expect, it } from 'vitest';
+import { useHarness } from '../helpers/harness.js';
 import { readWebsite } from '../helpers/queries.js';
 
 const query = readWebsite;
 
-let h: Harness;
-beforeAll(async () => {
-  h = await startHarness({ worker: false });
-});
-afterAll(async () => {
-  await h?.close();
-});
+const h = useHarness({ worker: false });
 
 describe('OpenAPI document', () => {
   it('describes each configured route with its input schema and bearer auth, and hides internals', async () => {

@@ -2,20 +2,16 @@
 // payloads signed by the test, tampering, wrong and foreign signatures, redeliveries and
 // concurrent duplicates, form-encoded GitHub deliveries, the size cap and secret rotation.
 import { randomUUID } from 'node:crypto';
-import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
-import { startHarness, webhookSecrets as s, type Harness } from '../helpers/harness.js';
+import { beforeAll, describe, expect, it, vi } from 'vitest';
+import { useHarness, webhookSecrets as s } from '../helpers/harness.js';
 import {
   bitbucketDelivery, deliver, fixture, giteaDelivery, githubDelivery, githubExample, gitlabDelivery, hmacHex,
 } from '../helpers/webhooks.js';
 
-let h: Harness;
+const h = useHarness();
 let adminToken: string;
 beforeAll(async () => {
-  h = await startHarness();
   adminToken = (await h.token({ groups: ['gatehouse-admins'] })).token;
-});
-afterAll(async () => {
-  await h?.close();
 });
 
 const pushToMain = () => ({ ...githubExample('push', (e) => e.ref === 'refs/heads/master'), ref: 'refs/heads/main' });
