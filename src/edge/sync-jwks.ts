@@ -1,0 +1,106 @@
+// The JWKS sync (DESIGN.md §6): fetch the issuer's JWKS, write the key files HAProxy needs, check
+// the whole config with `haproxy -c`, and reload HAProxy through its master socket, but only when
+// the key set changed. A failed check restores the previous files and reloads nothing, so a bad
+// JWKS can never take the edge down. Run once (`gatehouse sync-jwks`) or on an interval.
+import { execFile } from 'node:child_process';
+import { mkdirSync, readFileSync, renameSync, writeFileSync, existsSync } from 'node:fs';
+import { createConnection } from 'node:net';
+import { join } from 'node:path';
+import { promisify } from 'node:util';
+import type { JWK } from 'jose';
+import { edgeKeysFrom, keyFileName, keySetDigest, mergeKeys, renderKeyFiles, type EdgeKey } from './render-keys.js';
+
+const run = promisify(execFile);
+
+export interface SyncOptions {
+  jwksUrl: string;
+  keysDir: string;
+  /** Config files checked together with the generated keys.cfg (haproxy.cfg first). */
+  configFiles: string[];
+  haproxy?: string;
+  /** The master CLI socket (haproxy -W -S <socket>); no reload when absent. */
+  masterSocket?: string;
+  /** How long a key the issuer stopped publishing stays installed (the longest token lifetime). */
+  retainSeconds: number;
+  /** Environment for `haproxy -c` (the config reads its ports and paths from it). */
+  env?: NodeJS.ProcessEnv;
+  now?: () => number;
+}
+
+export interface SyncResult {
+  changed: boolean;
+  reloaded: boolean;
+  kids: string[];
+  skipped: string[];
+}
+
+/** Thrown when the rendered config does not pass `haproxy -c`; the previous files were restored. */
+export class EdgeConfigError extends Error {
+  override readonly name = 'EdgeConfigError';
+}
+
+export async function syncJwks(options: SyncOptions): Promise<SyncResult> {
+  const now = Math.floor((options.now ?? Date.now)() / 1000);
+  const response = await fetch(options.jwksUrl, { signal: AbortSignal.timeout(10_000) });
+  if (!response.ok) throw new Error(`JWKS answered ${response.status}`);
+  const { keys: published, skipped } = await edgeKeysFrom((await response.json()) as { keys?: JWK[] }, now);
+  mkdirSync(options.keysDir, { recursive: true });
+  const previous = readInstalled(options.keysDir);
+  const keys = mergeKeys(published, previous, now, options.retainSeconds);
+  const changed = keySetDigest(keys) !== keySetDigest(previous) || !existsSync(join(options.keysDir, 'keys.cfg'));
+  // lastSeen moves on every sync; write it even when nothing else changed, but reload only on change.
+  const files = renderKeyFiles(keys, options.keysDir);
+  const backups = writeFiles(options.keysDir, files);
+  if (changed) {
+    try {
+      await run(options.haproxy ?? 'haproxy', ['-c', '-q', ...options.configFiles.flatMap((f) => ['-f', f])], { env: options.env ?? process.env });
+    } catch (error) {
+      restore(options.keysDir, backups);
+      const stderr = (error as { stderr?: string }).stderr ?? String(error);
+      throw new EdgeConfigError(`haproxy -c refused the new key set; previous keys kept:\n${stderr}`);
+    }
+  }
+  const reloaded = changed && options.masterSocket !== undefined ? (await masterCommand(options.masterSocket, 'reload'), true) : false;
+  return { changed, reloaded, kids: keys.map((k) => k.kid), skipped };
+}
+
+function readInstalled(dir: string): EdgeKey[] {
+  const index = join(dir, 'keys.json');
+  if (!existsSync(index)) return [];
+  const entries = JSON.parse(readFileSync(index, 'utf8')) as Array<Omit<EdgeKey, 'pem'>>;
+  return entries.flatMap((entry) => {
+    const file = join(dir, keyFileName(entry));
+    return existsSync(file) ? [{ ...entry, pem: readFileSync(file, 'utf8') }] : [];
+  });
+}
+
+/** Writes each file atomically (temp + rename); returns what it replaced, for a restore. */
+function writeFiles(dir: string, files: Map<string, string>): Map<string, string | undefined> {
+  const backups = new Map<string, string | undefined>();
+  for (const [name, content] of files) {
+    const path = join(dir, name);
+    backups.set(name, existsSync(path) ? readFileSync(path, 'utf8') : undefined);
+    writeFileSync(`${path}.tmp`, content, { mode: 0o644 });
+    renameSync(`${path}.tmp`, path);
+  }
+  return backups;
+}
+
+function restore(dir: string, backups: Map<string, string | undefined>): void {
+  for (const [name, content] of backups) {
+    if (content !== undefined) writeFileSync(join(dir, name), content);
+  }
+}
+
+/** Sends one command to HAProxy's master CLI and returns its answer. */
+export function masterCommand(socket: string, command: string): Promise<string> {
+  return new Promise((resolve, reject) => {
+    const connection = createConnection(socket);
+    let answer = '';
+    connection.setTimeout(10_000, () => connection.destroy(new Error(`master CLI did not answer "${command}"`)));
+    connection.on('connect', () => connection.end(`${command}\n`));
+    connection.on('data', (data: Buffer) => { answer += data.toString(); });
+    connection.on('error', reject);
+    connection.on('close', () => resolve(answer));
+  });
+}

@@ -1,0 +1,143 @@
+// The edge under test: a real HAProxy with the project's config in front of two real bridge
+// replicas (listening on loopback), keys synced from the dev issuer, and a worker.
+import { mkdtempSync, rmSync } from 'node:fs';
+import { request as httpsRequest, Agent } from 'node:https';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import type { FastifyInstance } from 'fastify';
+import { buildApp } from '../../src/app.js';
+import type { GatehouseConfig } from '../../src/config/load-config.js';
+import { startDevIssuer, type DevIssuer } from '../../src/dev/dev-issuer.js';
+import { edgeConfigFiles, makeDevCertificate, startEdge, type EdgeEnv, type EdgeProcess } from '../../src/edge/edge-process.js';
+import { syncJwks } from '../../src/edge/sync-jwks.js';
+import { freePort } from '../../src/temporal/dev-server.js';
+import { startWorkers, testConfig, uniqueName, type RunningWorkers } from './harness.js';
+
+export interface Bridge {
+  app: FastifyInstance;
+  address: string;
+  /** Headers of every request this replica received, in order. */
+  seen: Array<Record<string, string | string[] | undefined>>;
+}
+
+export interface EdgeHarness {
+  issuer: DevIssuer;
+  config: GatehouseConfig;
+  env: EdgeEnv;
+  edge: EdgeProcess;
+  bridges: [Bridge, Bridge];
+  workers: RunningWorkers;
+  base: { host: string; port: number };
+  sync(): ReturnType<typeof syncJwks>;
+  close(): Promise<void>;
+}
+
+async function startBridge(config: GatehouseConfig): Promise<Bridge> {
+  const app = await buildApp(config, { logger: false });
+  const seen: Bridge['seen'] = [];
+  app.addHook('onRequest', async (request) => {
+    seen.push({ ...request.headers });
+  });
+  const port = await freePort();
+  await app.listen({ host: '127.0.0.1', port });
+  return { app, address: `127.0.0.1:${port}`, seen };
+}
+
+export async function startEdgeHarness(overrides: Partial<EdgeEnv> = {}): Promise<EdgeHarness> {
+  const dir = mkdtempSync(join(tmpdir(), 'gatehouse-edge-'));
+  const issuer = await startDevIssuer();
+  const config = testConfig(issuer, uniqueName('gatehouse-edge'));
+  config.server.trustProxy = ['127.0.0.1'];
+  // Rotation tests need the bridge, too, to pick up a new key within a second.
+  config.auth.jwksCooldown = '1s';
+  const bridges: [Bridge, Bridge] = [await startBridge(config), await startBridge(config)];
+  const workers = await startWorkers(config);
+  const port = await freePort();
+  const env: EdgeEnv = {
+    EDGE_STATE_DIR: join(dir, 'state'),
+    EDGE_KEYS_DIR: join(dir, 'keys'),
+    EDGE_HTTPS_BIND: `127.0.0.1:${port}`,
+    EDGE_CERT: makeDevCertificate(join(dir, 'tls')),
+    EDGE_API_MAX_BODY: String(config.limits.maxBodyBytes),
+    EDGE_WEBHOOK_RATE: '1000',
+    EDGE_SUBJECT_RATE: '1000',
+    EDGE_JWT_ISSUER: issuer.issuer,
+    EDGE_JWT_AUDIENCE: issuer.audience,
+    EDGE_BRIDGE_1: bridges[0].address,
+    EDGE_BRIDGE_2: bridges[1].address,
+    EDGE_ARGO_BIND: `127.0.0.1:${await freePort()}`,
+    EDGE_ARGO_1: `127.0.0.1:${await freePort()}`,
+    EDGE_ARGO_2: `127.0.0.1:${await freePort()}`,
+    EDGE_STATS_BIND: `127.0.0.1:${await freePort()}`,
+    ...overrides,
+  };
+  const sync = () => syncJwks({
+    jwksUrl: issuer.jwksUrl, keysDir: env.EDGE_KEYS_DIR, configFiles: edgeConfigFiles(env), retainSeconds: 3600,
+    env: { ...process.env, ...env }, ...(edgeRef.current === undefined ? {} : { masterSocket: edgeRef.current.masterSocket }),
+  });
+  const edgeRef: { current?: EdgeProcess } = {};
+  await sync();
+  const edge = await startEdge(env, { log: process.env.EDGE_LOG === '1' ? (l) => process.stderr.write(l) : undefined });
+  edgeRef.current = edge;
+  return {
+    issuer, config, env, edge, bridges, workers, base: { host: '127.0.0.1', port }, sync,
+    async close() {
+      await edge.stop();
+      await workers.stop();
+      for (const bridge of bridges) await bridge.app.close();
+      await issuer.close();
+      rmSync(dir, { recursive: true, force: true });
+    },
+  };
+}
+
+export interface EdgeAnswer {
+  status: number;
+  headers: Record<string, string | string[] | undefined>;
+  body: string;
+  /** True when the request went over a connection the agent had already used. */
+  reused: boolean;
+  json<T = Record<string, unknown>>(): T;
+}
+
+/**
+ * One HTTPS request through the edge (the dev certificate is self-signed). Like standard HTTP
+ * clients (RFC 9112 §9.3.1), an idempotent request that fails on a *reused* keep-alive connection
+ * before any response arrives is sent once more; `retries` counts those.
+ */
+export const retries = { count: 0 };
+
+export async function send(base: EdgeHarness['base'], options: Parameters<typeof sendOnce>[1]): Promise<EdgeAnswer> {
+  try {
+    return await sendOnce(base, options);
+  } catch (error) {
+    const idempotent = (options.method ?? 'GET') === 'GET';
+    if (!idempotent || !(error as { reusedSocket?: boolean }).reusedSocket) throw error;
+    retries.count += 1;
+    return sendOnce(base, options);
+  }
+}
+
+function sendOnce(base: EdgeHarness['base'], options: { method?: string; path: string; headers?: Record<string, string>; body?: string | Buffer; agent?: Agent }): Promise<EdgeAnswer> {
+  return new Promise((resolve, reject) => {
+    const request = httpsRequest({
+      host: base.host, port: base.port, method: options.method ?? 'GET', path: options.path,
+      headers: { ...(options.body === undefined ? {} : { 'content-length': String(Buffer.byteLength(options.body)) }), ...options.headers },
+      rejectUnauthorized: false,
+      agent: options.agent ?? new Agent({ keepAlive: false, rejectUnauthorized: false }),
+    }, (response) => {
+      const chunks: Buffer[] = [];
+      response.on('data', (c: Buffer) => chunks.push(c));
+      response.on('end', () => {
+        const body = Buffer.concat(chunks).toString('utf8');
+        resolve({
+          status: response.statusCode ?? 0, headers: response.headers, body, reused: request.reusedSocket,
+          json: <T>() => JSON.parse(body) as T,
+        });
+      });
+      response.on('error', reject);
+    });
+    request.on('error', (error) => reject(Object.assign(error, { reusedSocket: request.reusedSocket })));
+    request.end(options.body);
+  });
+}

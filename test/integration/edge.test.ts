@@ -1,0 +1,171 @@
+// The edge through a real HAProxy (Debian's 2.6.12 here) in front of two real bridge replicas:
+// identity-header stripping, JWT refusal at the edge, keep-alive safety after refused tokens,
+// body and header caps, key rotation without a restart.
+import { Agent } from 'node:https';
+import { base64url, SignJWT, UnsecuredJWT } from 'jose';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { retries, startEdgeHarness, send, type EdgeHarness } from '../helpers/edge.js';
+import { uniqueName } from '../helpers/harness.js';
+import { readWebsite } from '../helpers/queries.js';
+
+let e: EdgeHarness;
+beforeAll(async () => {
+  e = await startEdgeHarness();
+});
+afterAll(async () => {
+  await e?.close();
+});
+
+const json = { 'content-type': 'application/json' };
+const body = JSON.stringify(readWebsite);
+const seenCount = () => e.bridges[0].seen.length + e.bridges[1].seen.length;
+/** The headers a bridge replica received for the request with this X-Request-ID. */
+const seenFor = (requestId: string) => [...e.bridges[0].seen, ...e.bridges[1].seen].find((h) => h['x-request-id'] === requestId)!;
+const rid = () => `edge-${crypto.randomUUID()}`;
+
+function start(token: string, headers: Record<string, string> = {}, agent?: Agent) {
+  return send(e.base, { method: 'POST', path: '/v1/jobs/policy-check', body, headers: { ...json, authorization: `Bearer ${token}`, ...headers }, ...(agent === undefined ? {} : { agent }) });
+}
+
+describe('through the edge', () => {
+  it('starts a job over TLS with a valid token, returning the request id, with the real client address in the memo', async () => {
+    const token = await e.issuer.mint({ sub: uniqueName('edge') });
+    const answer = await start(token, { 'x-request-id': 'edge-test-request-0001' });
+    expect(answer.status).toBe(202);
+    expect(answer.headers['x-request-id']).toBe('edge-test-request-0001');
+    const headers = seenFor('edge-test-request-0001');
+    expect(headers['x-auth-subject']).toMatch(/^edge-/);
+    expect(headers['x-forwarded-proto']).toBe('https');
+    const description = await e.bridges[0].app.temporal.client.workflow.getHandle(answer.json<{ jobId: string }>().jobId).describe();
+    expect(description.memo?.request).toMatchObject({ clientAddress: '127.0.0.1', requestId: 'edge-test-request-0001' });
+  });
+
+  it('strips forged X-Auth-* and forwarding headers before the bridge sees them', async () => {
+    const token = await e.issuer.mint({ sub: uniqueName('honest') });
+    const id = rid();
+    await start(token, { 'x-request-id': id, 'x-auth-subject': 'victim', 'x-auth-groups': 'gatehouse-admins', 'x-auth-whatever': 'x', 'x-forwarded-for': '10.9.9.9', forwarded: 'for=10.9.9.9' });
+    const headers = seenFor(id);
+    expect(headers['x-auth-subject']).toMatch(/^honest-/);
+    expect(headers['x-auth-groups']).toBeUndefined();
+    expect(headers['x-auth-whatever']).toBeUndefined();
+    expect(headers.forwarded).toBeUndefined();
+    expect(headers['x-forwarded-for']).toBe('127.0.0.1');
+  });
+
+  it('generates a request id when the client sends none or a bad one', async () => {
+    const answer = await send(e.base, { path: '/healthz', headers: { 'x-request-id': 'bad id!' } });
+    expect(answer.headers['x-request-id']).toMatch(/^[0-9a-f-]{36}$/);
+  });
+
+  it('refuses forged and invalid tokens at the edge, before the bridge', async () => {
+    const sub = uniqueName('attacker');
+    const stranger = await e.issuer.strangerKey('RS256');
+    const realKid = JSON.parse(Buffer.from((await e.issuer.mint({ sub })).split('.')[0]!, 'base64url').toString()).kid as string;
+    const none = new UnsecuredJWT({ sub, iss: e.issuer.issuer, aud: 'gatehouse' }).setExpirationTime('1h').encode();
+    const noneWithKid = `${base64url.encode(JSON.stringify({ alg: 'none', kid: realKid }))}.${none.split('.')[1]}.`;
+    const wrongKey = await new SignJWT({ sub }).setProtectedHeader({ alg: 'RS256', kid: realKid }).setIssuer(e.issuer.issuer)
+      .setAudience('gatehouse').setExpirationTime('1h').sign(stranger.privateKey);
+    const tokens: Record<string, string> = {
+      'alg none': none,
+      'alg none with a real kid': noneWithKid,
+      malformed: 'not.a.token',
+      'wrong key': wrongKey,
+      expired: await e.issuer.mint({ sub }, { expiresIn: -120 }),
+      'not yet valid': await e.issuer.mint({ sub }, { notBefore: 600 }),
+      'wrong issuer': await e.issuer.mint({ sub }, { issuer: 'https://evil.example' }),
+      'wrong audience': await e.issuer.mint({ sub }, { audience: 'other' }),
+      'ES256 alg on an RS256 kid': `${base64url.encode(JSON.stringify({ alg: 'ES256', kid: realKid }))}.${wrongKey.split('.')[1]}.${wrongKey.split('.')[2]}`,
+    };
+    for (const [name, token] of Object.entries(tokens)) {
+      const before = seenCount();
+      const answer = await start(token);
+      expect(answer.status, name).toBe(401);
+      expect(answer.json<{ code: string }>().code, name).toBe('GATEHOUSE_INVALID_TOKEN');
+      expect(seenCount(), `${name} reached the bridge`).toBe(before);
+    }
+    const missing = await send(e.base, { method: 'POST', path: '/v1/jobs/policy-check', body, headers: json });
+    expect(missing.status).toBe(401);
+    expect(missing.headers['www-authenticate']).toBe('Bearer realm="gatehouse"');
+  });
+
+  it('accepts an audience array that names us, and an ES256 token', async () => {
+    expect((await start(await e.issuer.mint({ sub: uniqueName('aud') }, { audience: ['x', 'y', 'gatehouse'] }))).status).toBe(202);
+    expect((await start(await e.issuer.mint({ sub: uniqueName('es') }, { alg: 'ES256' }))).status).toBe(202);
+  });
+
+  it.each(['RS256', 'ES256'] as const)('never costs another client its keep-alive connection after a refused %s token', async (alg) => {
+    const keepAlive = new Agent({ keepAlive: true, maxSockets: 1, rejectUnauthorized: false });
+    const good = await e.issuer.mint({ sub: uniqueName('steady') });
+    const stranger = await e.issuer.strangerKey(alg);
+    const bad = await new SignJWT({ sub: 'x' }).setProtectedHeader({ alg, kid: stranger.kid }).setIssuer(e.issuer.issuer)
+      .setAudience('gatehouse').setExpirationTime('1h').sign(stranger.privateKey);
+    const realKid = JSON.parse(Buffer.from((await e.issuer.mint({ sub: 'x' }, { alg })).split('.')[0]!, 'base64url').toString()).kid as string;
+    const badSignature = await new SignJWT({ sub: 'x' }).setProtectedHeader({ alg, kid: realKid }).setIssuer(e.issuer.issuer)
+      .setAudience('gatehouse').setExpirationTime('1h').sign(stranger.privateKey);
+    try {
+      expect((await send(e.base, { path: '/v1/jobs', headers: { authorization: `Bearer ${good}` }, agent: keepAlive })).status).toBe(200);
+      for (let round = 0; round < 10; round += 1) {
+        const refused = await Promise.all([bad, badSignature].map((token) => send(e.base, { path: '/v1/jobs', headers: { authorization: `Bearer ${token}` } })));
+        expect(refused.map((r) => r.status)).toEqual([401, 401]);
+        const steady = await send(e.base, { path: '/v1/jobs', headers: { authorization: `Bearer ${good}` }, agent: keepAlive });
+        expect(steady.status).toBe(200);
+        expect(steady.reused).toBe(true);
+      }
+    } finally {
+      keepAlive.destroy();
+    }
+  });
+
+  it('refuses oversized bodies and headers at the edge', async () => {
+    const token = await e.issuer.mint({ sub: uniqueName('big') });
+    const before = seenCount();
+    const big = await send(e.base, { method: 'POST', path: '/v1/jobs/policy-check', body: 'x'.repeat(e.config.limits.maxBodyBytes + 1), headers: { ...json, authorization: `Bearer ${token}` } });
+    expect(big.status).toBe(413);
+    expect(big.json<{ code: string }>().code).toBe('GATEHOUSE_BODY_TOO_LARGE');
+    const hugeHeader = await send(e.base, { path: '/healthz', headers: { 'x-padding': 'y'.repeat(40_000) } }).catch((error: unknown) => ({ status: -1, error }));
+    expect([400, 431, -1]).toContain(hugeHeader.status);
+    expect(seenCount()).toBe(before);
+    // A real, large token (a big groups claim) still fits.
+    const fat = await e.issuer.mint({ sub: uniqueName('fat'), groups: Array.from({ length: 300 }, (_, i) => `group-with-a-long-name-${i}`) });
+    expect(fat.length).toBeGreaterThan(9_000);
+    expect((await start(fat)).status).toBe(202);
+  });
+
+  it('keeps the bridge metrics internal', async () => {
+    expect((await send(e.base, { path: '/metrics' })).status).toBe(404);
+  });
+
+  it('accepts a rotated IdP key after a sync, reloading with no failed request', async () => {
+    const steadyToken = await e.issuer.mint({ sub: uniqueName('during-reload') });
+    const newKid = await e.issuer.rotate('RS256');
+    const rotated = await e.issuer.mint({ sub: uniqueName('rotated') }, { kid: newKid });
+    expect((await start(rotated)).status).toBe(401);
+
+    let running = true;
+    const statuses: number[] = [];
+    const retriesBefore = retries.count;
+    const load = (async () => {
+      const agent = new Agent({ keepAlive: true, maxSockets: 4, rejectUnauthorized: false });
+      while (running) {
+        const answer = await send(e.base, { path: '/v1/jobs', headers: { authorization: `Bearer ${steadyToken}` }, agent }).catch(() => ({ status: -1 }));
+        statuses.push(answer.status);
+      }
+      agent.destroy();
+    })();
+    const result = await e.sync();
+    expect(result).toMatchObject({ changed: true, reloaded: true });
+    expect(result.kids).toContain(newKid);
+    await new Promise((r) => setTimeout(r, 1_500));
+    running = false;
+    await load;
+    expect(statuses.length).toBeGreaterThan(10);
+    expect(statuses.filter((s) => s !== 200)).toEqual([]);
+    // Idle keep-alive connections closed by the old worker are retried once, as browsers do.
+    console.info(`rotation: ${statuses.length} requests during the reload, ${retries.count - retriesBefore} retried on a closed keep-alive connection`);
+    const afterSync = await start(rotated);
+    expect(afterSync.status, afterSync.body).toBe(202);
+    const again = await e.sync();
+    expect(again).toMatchObject({ changed: false, reloaded: false });
+    e.issuer.retire(newKid);
+  });
+});
