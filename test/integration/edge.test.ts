@@ -248,3 +248,56 @@ describe('Argo frontend', () => {
     for (let i = 0; i < 5; i += 1) expect(await call('alice')).not.toBe(first);
   }, 30_000);
 });
+
+// Last in the file: it kills a replica.
+describe('replica failure', () => {
+  it('loses no request a client could not safely retry, and starts no workflow twice, when a replica dies under load', async () => {
+    const callers = await Promise.all(Array.from({ length: 16 }, async (_, i) => ({ sub: `load-${i}-${crypto.randomUUID().slice(0, 6)}`, token: '' })));
+    for (const caller of callers) caller.token = await e.issuer.mint({ sub: caller.sub });
+    const agent = new Agent({ keepAlive: true, maxSockets: 16, rejectUnauthorized: false });
+    const answersByKey = new Map<string, Array<{ jobId: string; runId: string }>>();
+    const failures: string[] = [];
+    let firstTryFailures = 0;
+
+    // A client that retries with the same Idempotency-Key: safe, because the key decides the job.
+    const startWithRetry = async (token: string, key: string) => {
+      for (let attempt = 0; attempt < 6; attempt += 1) {
+        const answer = await send(e.base, { method: 'POST', path: '/v1/jobs/policy-check', body, agent, headers: { ...json, authorization: `Bearer ${token}`, 'idempotency-key': key } })
+          .catch((error: unknown) => ({ status: -1, error }));
+        if (answer.status === 202 && 'json' in answer) {
+          const list = answersByKey.get(key) ?? [];
+          list.push(answer.json<{ jobId: string; runId: string }>());
+          answersByKey.set(key, list);
+          return;
+        }
+        if (attempt === 0) firstTryFailures += 1;
+        if (![-1, 502, 503, 504].includes(answer.status)) failures.push(`${key}: ${answer.status}`);
+        await new Promise((r) => setTimeout(r, 200 * (attempt + 1)));
+      }
+      failures.push(`${key}: gave up`);
+    };
+
+    const load = Promise.all(callers.map(async (caller) => {
+      for (let n = 0; n < 12; n += 1) await startWithRetry(caller.token, `${caller.sub}-${n}`);
+    }));
+    // Kill replica 1 once a quarter of the starts are in, while the rest are in flight.
+    await vi.waitFor(() => expect(answersByKey.size).toBeGreaterThanOrEqual(48), { timeout: 20_000, interval: 10 });
+    const servedBeforeKill = e.bridges[0].seen.filter((h) => h['idempotency-key'] !== undefined).length;
+    const doneAtKill = answersByKey.size;
+    const victim = e.bridges[0].app;
+    victim.server.closeAllConnections();
+    await victim.close();
+    await load;
+    expect(servedBeforeKill).toBeGreaterThan(0);
+    expect(doneAtKill).toBeLessThan(16 * 12);
+    agent.destroy();
+
+    expect(failures).toEqual([]);
+    expect(answersByKey.size).toBe(16 * 12);
+    for (const [key, answers] of answersByKey) {
+      expect(new Set(answers.map((a) => `${a.jobId}/${a.runId}`)).size, key).toBe(1);
+    }
+    expect(new Set([...answersByKey.values()].map((a) => a[0]!.jobId)).size).toBe(16 * 12);
+    console.info(`replica failure: ${16 * 12} starts, killed after ${doneAtKill} (replica 1 had served ${servedBeforeKill}), ${firstTryFailures} needed a client retry`);
+  }, 60_000);
+});
