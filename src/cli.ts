@@ -4,9 +4,10 @@
 // - `sync-jwks [--every SECONDS]`: the edge's key sync (DESIGN.md §6). Reads EDGE_KEYS_DIR,
 //   EDGE_STATE_DIR (master socket) and the JWKS from GATEHOUSE_JWKS_URL or the issuer's discovery;
 //   keeps retired keys EDGE_KEY_RETAIN_SECONDS (default 86400, the longest token lifetime).
+// - `dev-cert DIR`: a self-signed edge certificate in DIR/edge.pem (development only).
 import { join } from 'node:path';
 import { ConfigError, loadConfig } from './config/load-config.js';
-import { edgeConfigFiles } from './edge/edge-process.js';
+import { edgeConfigFiles, makeDevCertificate } from './edge/edge-process.js';
 import { syncJwks } from './edge/sync-jwks.js';
 
 const [command, ...args] = process.argv.slice(2);
@@ -23,6 +24,9 @@ if (command === 'check-config') {
     console.error(error.message);
     process.exit(2);
   }
+} else if (command === 'dev-cert') {
+  // A self-signed certificate for the edge (development and docker-compose only).
+  console.log(makeDevCertificate(args[0] ?? required('EDGE_TLS_DIR')));
 } else if (command === 'sync-jwks') {
   const keysDir = required('EDGE_KEYS_DIR');
   const stateDir = required('EDGE_STATE_DIR');
@@ -38,7 +42,7 @@ if (command === 'check-config') {
   await once();
   if (every > 0) setInterval(() => void once().catch((error: unknown) => console.error(String(error))), every * 1000);
 } else {
-  console.error('usage: gatehouse check-config | sync-jwks [--every SECONDS]');
+  console.error('usage: gatehouse check-config | sync-jwks [--every SECONDS] | dev-cert DIR');
   process.exit(64);
 }
 

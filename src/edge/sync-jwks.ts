@@ -3,7 +3,7 @@
 // the key set changed. A failed check restores the previous files and reloads nothing, so a bad
 // JWKS can never take the edge down. Run once (`gatehouse sync-jwks`) or on an interval.
 import { execFile } from 'node:child_process';
-import { mkdirSync, readFileSync, renameSync, writeFileSync, existsSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { createConnection } from 'node:net';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
@@ -30,6 +30,8 @@ export interface SyncOptions {
 export interface SyncResult {
   changed: boolean;
   reloaded: boolean;
+  /** Why a needed reload did not happen (HAProxy not running yet, say); the next sync retries. */
+  reloadError?: string;
   kids: string[];
   skipped: string[];
 }
@@ -47,7 +49,8 @@ export async function syncJwks(options: SyncOptions): Promise<SyncResult> {
   mkdirSync(options.keysDir, { recursive: true });
   const previous = readInstalled(options.keysDir);
   const keys = mergeKeys(published, previous, now, options.retainSeconds);
-  const changed = keySetDigest(keys) !== keySetDigest(previous) || !existsSync(join(options.keysDir, 'keys.cfg'));
+  const pending = join(options.keysDir, '.reload-pending');
+  const changed = keySetDigest(keys) !== keySetDigest(previous) || !existsSync(join(options.keysDir, 'keys.cfg')) || existsSync(pending);
   // lastSeen moves on every sync; write it even when nothing else changed, but reload only on change.
   const files = renderKeyFiles(keys, options.keysDir);
   const backups = writeFiles(options.keysDir, files);
@@ -60,8 +63,17 @@ export async function syncJwks(options: SyncOptions): Promise<SyncResult> {
       throw new EdgeConfigError(`haproxy -c refused the new key set; previous keys kept:\n${stderr}`);
     }
   }
-  const reloaded = changed && options.masterSocket !== undefined ? (await masterCommand(options.masterSocket, 'reload'), true) : false;
-  return { changed, reloaded, kids: keys.map((k) => k.kid), skipped };
+  if (!changed || options.masterSocket === undefined) return { changed, reloaded: false, kids: keys.map((k) => k.kid), skipped };
+  try {
+    await masterCommand(options.masterSocket, 'reload');
+    rmSync(pending, { force: true });
+    return { changed, reloaded: true, kids: keys.map((k) => k.kid), skipped };
+  } catch (error) {
+    // The files are in place; a HAProxy that starts later loads them, and a running one is
+    // reloaded by the next sync: the marker keeps the set "changed" until a reload succeeds.
+    writeFileSync(pending, new Date().toISOString());
+    return { changed, reloaded: false, reloadError: String(error), kids: keys.map((k) => k.kid), skipped };
+  }
 }
 
 function readInstalled(dir: string): EdgeKey[] {

@@ -9,7 +9,8 @@ import { envOverrides, loadConfig } from '../../src/config/load-config.js';
 import { searchAttributeArgs } from '../../src/temporal/search-attributes.js';
 
 interface Service { command?: string[]; environment?: Record<string, string>; ports?: string[] }
-const compose = parse(readFileSync('docker-compose.yml', 'utf8')) as { services: Record<string, Service> };
+// merge: resolve the `<<:` keys the file uses for shared environments.
+const compose = parse(readFileSync('docker-compose.yml', 'utf8'), { merge: true }) as { services: Record<string, Service> };
 const secretVariables = ['GATEHOUSE_GITHUB_WEBHOOK_SECRET', 'GATEHOUSE_GITLAB_WEBHOOK_TOKEN', 'GATEHOUSE_GITEA_WEBHOOK_SECRET', 'GATEHOUSE_BITBUCKET_WEBHOOK_SECRET'];
 const defaults = loadConfig({ GATEHOUSE_CONFIG: 'config/gatehouse.yaml', ...Object.fromEntries(secretVariables.map((name) => [name, 'x'])) });
 
@@ -27,7 +28,7 @@ describe('docker-compose.yml', () => {
 
   it('sets only the documented environment variables on the bridge and worker', () => {
     const documented = new Set(['GATEHOUSE_CONFIG', ...envOverrides.map(([name]) => name), ...secretVariables]);
-    for (const name of ['bridge', 'worker']) {
+    for (const name of ['bridge1', 'bridge2', 'worker']) {
       for (const variable of Object.keys(compose.services[name]?.environment ?? {})) {
         expect(documented.has(variable), `${name}: ${variable}`).toBe(true);
       }
@@ -36,14 +37,23 @@ describe('docker-compose.yml', () => {
 
   it('publishes the same ports as the dev stack and the default config', () => {
     const published = (service: string) => (compose.services[service]?.ports ?? []).map((p) => p.split(':').at(-1));
-    expect(published('bridge')).toContain(defaults.server.listen.split(':').at(-1));
+    expect(published('haproxy')).toContain('8443');
     expect(published('temporal')).toContain(defaults.temporal.address.split(':').at(-1));
     expect(published('dev-issuer')).toContain(new URL(defaults.auth.issuer).port);
-    expect(compose.services.bridge?.environment?.GATEHOUSE_JWT_AUDIENCE).toBe(defaults.auth.audience);
+    expect(compose.services.bridge1?.environment?.GATEHOUSE_JWT_AUDIENCE).toBe(defaults.auth.audience);
+    expect(compose.services.haproxy?.environment?.EDGE_JWT_AUDIENCE).toBe(defaults.auth.audience);
   });
 
-  it('gives the bridge every webhook secret the default config names, and from the user, not the file', () => {
-    const environment = compose.services.bridge?.environment ?? {};
+  it('runs two bridge replicas behind HAProxy, and gives HAProxy every EDGE_* variable its config reads', () => {
+    const edge = compose.services.haproxy?.environment ?? {};
+    expect([edge.EDGE_BRIDGE_1, edge.EDGE_BRIDGE_2]).toEqual(['bridge1:8080', 'bridge2:8080']);
+    const used = new Set([...readFileSync('haproxy/haproxy.cfg', 'utf8').matchAll(/\$\{(EDGE_[A-Z0-9_]+)\}/g)].map((m) => m[1]));
+    for (const name of used) expect(edge[name!], name).toBeDefined();
+    expect(compose.services['edge-sync']?.environment?.EDGE_KEYS_DIR).toBe(edge.EDGE_KEYS_DIR);
+  });
+
+  it('gives the bridges every webhook secret the default config names, and from the user, not the file', () => {
+    const environment = compose.services.bridge1?.environment ?? {};
     for (const name of secretVariables) expect(environment[name], name).toMatch(/^\$\{[A-Z_]+:\?/);
   });
 });
