@@ -141,8 +141,10 @@ describe('through the edge', () => {
     const big = await send(e.base, { method: 'POST', path: '/v1/jobs/policy-check', body: 'x'.repeat(e.config.limits.maxBodyBytes + 1), headers: { ...json, authorization: `Bearer ${token}` } });
     expect(big.status).toBe(413);
     expect(big.json<{ code: string }>().code).toBe('GATEHOUSE_BODY_TOO_LARGE');
-    const hugeHeader = await send(e.base, { path: '/healthz', headers: { 'x-padding': 'y'.repeat(40_000) } }).catch((error: unknown) => ({ status: -1, error }));
-    expect([400, 431, -1]).toContain(hugeHeader.status);
+    // HAProxy 2.6 answers a header section over tune.bufsize with 400 (it has no 431). Its H1 layer
+    // answers before any proxy rule runs, so the body is HAProxy's own, not problem+json.
+    const hugeHeader = await send(e.base, { path: '/healthz', headers: { 'x-padding': 'y'.repeat(40_000) } });
+    expect(hugeHeader.status).toBe(400);
     expect(seenCount()).toBe(before);
     // A real, large token (a big groups claim) still fits.
     const fat = await e.issuer.mint({ sub: uniqueName('fat'), groups: Array.from({ length: 300 }, (_, i) => `group-with-a-long-name-${i}`) });
