@@ -64,8 +64,13 @@ export async function findJob(temporal: TemporalGateway, jobId: string, caller: 
 
 export async function readJob(temporal: TemporalGateway, jobId: string, caller: Identity, adminGroups: readonly string[]): Promise<JobView> {
   const { view } = await findJob(temporal, jobId, caller, adminGroups);
+  return withOutcome(temporal, view);
+}
+
+/** A closed job's result or failure is one more call; a running job needs none. */
+async function withOutcome(temporal: TemporalGateway, view: JobView): Promise<JobView> {
   if (view.status === 'RUNNING') return view;
-  return { ...view, ...(await temporal.call((client) => outcome(client, jobId, view.runId))) };
+  return { ...view, ...(await temporal.call((client) => outcome(client, view.jobId, view.runId))) };
 }
 
 /**
@@ -76,7 +81,8 @@ export async function waitForJob(
   temporal: TemporalGateway, jobId: string, caller: Identity, adminGroups: readonly string[], waitMs: number, clientGone: AbortSignal,
 ): Promise<JobView> {
   const { view } = await findJob(temporal, jobId, caller, adminGroups);
-  if (view.status !== 'RUNNING' || waitMs <= 0) return readJob(temporal, jobId, caller, adminGroups);
+  // No wait, or nothing to wait for: answer from this one describe.
+  if (view.status !== 'RUNNING' || waitMs <= 0) return withOutcome(temporal, view);
   const signal = AbortSignal.any([AbortSignal.timeout(waitMs), clientGone]);
   try {
     await temporal.client.withAbortSignal(signal, () => temporal.client.workflow.getHandle(jobId, view.runId).result());
