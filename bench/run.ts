@@ -77,7 +77,9 @@ async function main(): Promise<void> {
   cleanups.push(() => issuer.close());
   const bridgePort = await freePort();
   // The bridge as it runs in production: compiled JavaScript (npm run build), not through tsx.
-  const bridge = spawn(process.execPath, ['dist/src/server.js'], {
+  // BENCH_BRIDGE_NODE_ARGS="--cpu-prof --cpu-prof-dir=/tmp/prof" profiles the bridge for the note.
+  const nodeArgs = (process.env.BENCH_BRIDGE_NODE_ARGS ?? '').split(' ').filter(Boolean);
+  const bridge = spawn(process.execPath, [...nodeArgs, 'dist/src/server.js'], {
     env: {
       ...process.env, GATEHOUSE_CONFIG: 'config/gatehouse.yaml', GATEHOUSE_LISTEN: `127.0.0.1:${bridgePort}`,
       TEMPORAL_ADDRESS: temporal.address, GATEHOUSE_JWT_ISSUER: issuer.issuer, GATEHOUSE_JWT_AUDIENCE: issuer.audience,
