@@ -4,9 +4,13 @@ import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { bundleWorkflowCode, NativeConnection, Worker, type WorkflowBundleOption, type WorkflowBundleWithSourceMap } from '@temporalio/worker';
 import type { EntityJson } from '@cedar-policy/cedar-wasm/nodejs';
-import { createActivities } from '../activities/index.js';
+import { createActivities, type ActivityDeps } from '../activities/index.js';
 import { createPolicyEngine, type PolicyEngine } from '../activities/policy.js';
+import { durationMs } from './config/duration.js';
 import { configPath, type GatehouseConfig } from './config/load-config.js';
+import { webhookProviders } from './config/schema.js';
+import { resolveSecret, type SecretRef } from './config/secrets.js';
+import { openLedger } from './ledger/open-ledger.js';
 
 export const workflowsPath = fileURLToPath(new URL('../workflows/index.ts', import.meta.url));
 
@@ -23,6 +27,50 @@ export function loadPolicyEngine(config: GatehouseConfig): PolicyEngine {
   return createPolicyEngine(policies, entities);
 }
 
+/** The activities' dependencies from the config: ledger, CI plans, status APIs, Argo. */
+export async function activityDeps(config: GatehouseConfig, env: NodeJS.ProcessEnv = {}): Promise<{ deps: ActivityDeps; close(): Promise<void> }> {
+  const ledger = await openLedger(config);
+  const { ci } = config;
+  const secret = (ref: SecretRef | undefined, at: string) => {
+    if (ref === undefined) return undefined;
+    const value = resolveSecret(ref, env, (p) => configPath(config, p));
+    if (typeof value === 'string') throw new Error(`${at}: ${value}`);
+    return value;
+  };
+  const statusApis: ActivityDeps['statusApis'] = {};
+  for (const provider of webhookProviders) {
+    const api = ci.statusApis[provider];
+    if (api !== undefined) statusApis[provider] = { apiUrl: api.apiUrl, token: secret(api.token, `/ci/statusApis/${provider}/token`)! };
+  }
+  const argoToken = secret(ci.argo?.token, '/ci/argo/token');
+  const deps: ActivityDeps = {
+    policyEngine: loadPolicyEngine(config),
+    ledger: ledger.db,
+    adminGroups: config.admins.groups,
+    statusApis,
+    argo: { url: ci.argo?.url ?? 'http://127.0.0.1:2745', ...(argoToken === undefined ? {} : { token: argoToken }) },
+    ci: {
+      scratchDir: configPath(config, ci.scratchDir),
+      outputLimitBytes: ci.outputLimitBytes,
+      pipelines: ci.pipelines.map((pipeline) => ({
+        repositories: pipeline.repositories,
+        plan: {
+          runner: pipeline.runner,
+          statusContext: ci.statusContext,
+          publicUrl: ci.publicUrl,
+          heartbeatTimeoutMs: 10_000,
+          argoPollIntervalMs: durationMs(ci.argo?.pollInterval ?? '10s'),
+          ...(pipeline.steps === undefined ? {} : {
+            steps: pipeline.steps.map((step) => ({ name: step.name, run: step.run, timeoutMs: durationMs(step.timeout ?? '10m') })),
+          }),
+          ...(pipeline.argo === undefined ? {} : { argo: pipeline.argo }),
+        },
+      })),
+    },
+  };
+  return { deps, close: () => ledger.close() };
+}
+
 export interface WorkerSet {
   connection: NativeConnection;
   workers: Worker[];
@@ -33,12 +81,12 @@ export interface WorkerSet {
 
 export async function createWorkers(
   config: GatehouseConfig,
-  options: { bundle?: WorkflowBundleOption; taskQueues?: string[]; handleSignals?: boolean } = {},
+  options: { bundle?: WorkflowBundleOption; taskQueues?: string[]; handleSignals?: boolean; env?: NodeJS.ProcessEnv } = {},
 ): Promise<WorkerSet> {
-  const policyEngine = loadPolicyEngine(config);
+  const built = await activityDeps(config, options.env);
   const bundle = options.bundle ?? (await bundleWorkflows());
   const connection = await NativeConnection.connect({ address: config.temporal.address });
-  const activities = createActivities({ policyEngine });
+  const activities = createActivities(built.deps);
   const workers = await Promise.all(
     (options.taskQueues ?? config.taskQueues).map((taskQueue) =>
       Worker.create({
@@ -59,6 +107,7 @@ export async function createWorkers(
         await Promise.all(workers.map((worker) => worker.run()));
       } finally {
         await connection.close();
+        await built.close();
       }
     },
     shutdown() {

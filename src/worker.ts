@@ -6,7 +6,7 @@ import { createWorkers } from './worker-runtime.js';
 try {
   // The worker never sees a webhook, so it is not handed their secrets.
   const config = loadConfig(process.env, { webhookSecrets: false });
-  const workerSet = await createWorkers(config);
+  const workerSet = await createWorkers(config, { env: process.env });
   console.log(`worker polling ${config.taskQueues.join(', ')} on ${config.temporal.address}/${config.temporal.namespace}`);
   await workerSet.run();
 } catch (error) {

@@ -1,3 +1,5 @@
 // Every workflow the worker registers. The bridge checks route → workflowType against these names.
+export { billingUsage } from './billing-usage.js';
+export { ciPipeline } from './ci-pipeline.js';
 export { gitEventPolicy } from './git-event-policy.js';
 export { policyCheck } from './policy-check.js';

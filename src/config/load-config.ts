@@ -8,7 +8,7 @@ import { Value } from 'typebox/value';
 import { parseDocument } from 'yaml';
 import { checkRoutes } from './check-routes.js';
 import { ConfigSchema, RouteSchema, webhookProviders, type GatehouseConfigFile } from './schema.js';
-import { resolveSecret, type Secret, type SecretRef } from './secrets.js';
+import { resolveSecret, Secret, type SecretRef } from './secrets.js';
 
 export interface HookSecrets {
   secrets: Secret[];
@@ -20,6 +20,8 @@ export interface GatehouseConfig extends GatehouseConfigFile {
   readonly source: string;
   /** Resolved webhook secrets by `provider/hook`; every configured hook has at least one. */
   readonly webhookSecrets: ReadonlyMap<string, HookSecrets>;
+  /** The ledger's PostgreSQL connection string, when one is configured. */
+  readonly ledgerUrl?: Secret;
 }
 
 /** Thrown when the config file is missing, unparsable or wrong; `problems` lists each finding. */
@@ -73,8 +75,10 @@ export function loadConfig(env: NodeJS.ProcessEnv, options: LoadOptions = {}): G
   const webhookSecrets = options.webhookSecrets === false
     ? new Map<string, HookSecrets>()
     : resolveWebhookSecrets(shaped, env, (p) => resolve(dirname(file), p), problems);
+  const ledgerUrl = shaped.ledger.url === undefined ? undefined : resolveSecret(shaped.ledger.url, env, (p) => resolve(dirname(file), p));
+  if (typeof ledgerUrl === 'string') problems.push(`/ledger/url: ${ledgerUrl}`);
   if (problems.length > 0) throw new ConfigError(file, problems);
-  return { ...shaped, source: file, webhookSecrets };
+  return { ...shaped, source: file, webhookSecrets, ...(ledgerUrl instanceof Secret ? { ledgerUrl } : {}) };
 }
 
 /** Every hook's secrets, resolved now; a missing one is a start-up error naming the hook. */

@@ -50,6 +50,29 @@ const WebhookRule = Type.Object({
   repositories: Type.Optional(Type.Array(Type.String({ minLength: 1 }), { minItems: 1 })),
 }, { additionalProperties: false });
 
+const StatusApi = Type.Object({
+  apiUrl: Type.String({ description: 'e.g. https://api.github.com, https://gitlab.example/api/v4, https://gitea.example/api/v1, https://api.bitbucket.org/2.0' }),
+  token: SecretRef,
+}, { additionalProperties: false });
+
+const Step = Type.Object({
+  name: Type.String({ minLength: 1 }),
+  run: Type.String({ minLength: 1, description: 'a shell command, run in the checkout' }),
+  timeout: Type.Optional(Duration),
+}, { additionalProperties: false });
+
+const Pipeline = Type.Object({
+  repositories: Type.Array(Type.String({ minLength: 1 }), { minItems: 1 }),
+  runner: Type.Union([Type.Literal('steps'), Type.Literal('argo')]),
+  steps: Type.Optional(Type.Array(Step, { minItems: 1 })),
+  argo: Type.Optional(Type.Object({
+    namespace: Type.String({ minLength: 1 }),
+    workflowTemplate: Type.Optional(Type.String({ minLength: 1 })),
+    entrypoint: Type.Optional(Type.String({ minLength: 1 })),
+    manifest: Type.Optional(Type.Record(Type.String(), Type.Unknown(), { description: 'an inline Workflow manifest' })),
+  }, { additionalProperties: false })),
+}, { additionalProperties: false });
+
 const WebhookHook = Type.Object({
   secrets: Type.Array(SecretRef, { minItems: 1, description: 'all are accepted, so a secret can be rotated without losing deliveries' }),
   signingSecrets: Type.Optional(Type.Array(SecretRef, { minItems: 1, description: 'GitLab signing tokens (whsec_…); when set, the signature is required' })),
@@ -100,6 +123,29 @@ export const ConfigSchema = Type.Object({
     gitea: Type.Optional(HooksByName),
     bitbucket: Type.Optional(HooksByName),
   }, { additionalProperties: false, default: {} }),
+  ci: Type.Object({
+    scratchDir: Type.String({ default: '../.data/ci', description: 'checkouts go here, one directory per attempt, always removed' }),
+    statusContext: Type.String({ default: 'gatehouse/ci' }),
+    publicUrl: Type.String({ default: 'https://127.0.0.1:8443', description: 'base of the job links in commit statuses' }),
+    cancelSuperseded: Type.Boolean({ default: true, description: 'a newer push to the same branch cancels the older run' }),
+    outputLimitBytes: Type.Integer({ minimum: 1024, maximum: 1_048_576, default: 65_536, description: 'output kept per step (the tail)' }),
+    statusApis: Type.Object({
+      github: Type.Optional(StatusApi),
+      gitlab: Type.Optional(StatusApi),
+      gitea: Type.Optional(StatusApi),
+      bitbucket: Type.Optional(StatusApi),
+    }, { additionalProperties: false, default: {} }),
+    argo: Type.Optional(Type.Object({
+      url: Type.String({ description: 'the Argo Server API, normally the edge\'s Argo frontend' }),
+      token: Type.Optional(SecretRef),
+      pollInterval: Type.Optional(Duration),
+    }, { additionalProperties: false })),
+    pipelines: Type.Array(Pipeline, { default: [], description: 'first match by repository wins' }),
+  }, { additionalProperties: false, default: {} }),
+  ledger: Type.Object({
+    dataDir: Type.String({ default: '../.data/ledger', description: 'embedded PGlite files, relative to the config file; "memory" keeps none' }),
+    url: Type.Optional(SecretRef),
+  }, { additionalProperties: false, default: {}, description: 'the usage ledger: a real PostgreSQL when url is set, else embedded PGlite' }),
   policy: Type.Object({
     policies: Type.String({ default: 'policies/gatehouse.cedar', description: 'relative to the config file' }),
     entities: Type.Optional(Type.String({ description: 'a Cedar entities JSON file, relative to the config file' })),
@@ -110,6 +156,8 @@ export type GatehouseConfigFile = Static<typeof ConfigSchema>;
 export type RouteConfig = Static<typeof RouteSchema>;
 export type JwtAlgorithmName = Static<typeof JwtAlgorithm>;
 export type WebhookHookConfig = Static<typeof WebhookHook>;
+export type PipelineConfig = Static<typeof Pipeline>;
+export type StepConfig = Static<typeof Step>;
 export type WebhookRuleConfig = Static<typeof WebhookRule>;
 export const webhookProviders = ['github', 'gitlab', 'gitea', 'bitbucket'] as const;
 export type WebhookProvider = (typeof webhookProviders)[number];

@@ -20,6 +20,7 @@ export const webhookSecrets = {
   TEST_GITLAB_SIGNING_SECRET: `whsec_${Buffer.from('gitlab-signing-key-0123456789abcdef').toString('base64')}`,
   TEST_GITEA_SECRET: 'gitea-secret',
   TEST_BITBUCKET_SECRET: 'bb-secret',
+  TEST_STATUS_TOKEN: 'status-api-token',
 } as const;
 
 export interface Harness {
@@ -57,7 +58,7 @@ export interface RunningWorkers {
 }
 
 export async function startWorkers(config: GatehouseConfig): Promise<RunningWorkers> {
-  const set = await createWorkers(config, { bundle: { codePath: inject('workflowBundlePath') }, handleSignals: false });
+  const set = await createWorkers(config, { bundle: { codePath: inject('workflowBundlePath') }, handleSignals: false, env: { ...webhookSecrets } });
   const running = set.run();
   return {
     set,

@@ -1,0 +1,80 @@
+// Billing activities: a usage ledger in PostgreSQL SQL (embedded PGlite by default, a real
+// PostgreSQL when configured). Writes are exactly-once under activity retries: each row's primary
+// key is the idempotency key of the *logical* operation (job id, run id, metric), which a retried
+// attempt repeats, so `ON CONFLICT DO NOTHING` keeps one row whatever happens between attempts.
+import { ApplicationFailure } from '@temporalio/activity';
+import type { Identity } from './types.js';
+
+/** What both PGlite and node-postgres offer. */
+export interface SqlClient {
+  query<T = Record<string, unknown>>(text: string, params?: unknown[]): Promise<{ rows: T[] }>;
+}
+
+export const ledgerSchema = `
+CREATE TABLE IF NOT EXISTS usage_ledger (
+  entry_key   text PRIMARY KEY,
+  owner       text NOT NULL,
+  route       text NOT NULL,
+  repository  text,
+  job_id      text NOT NULL,
+  metric      text NOT NULL CHECK (metric IN ('jobs', 'run_seconds')),
+  quantity    numeric NOT NULL CHECK (quantity >= 0),
+  recorded_at timestamptz NOT NULL DEFAULT now()
+);
+CREATE INDEX IF NOT EXISTS usage_ledger_owner_time ON usage_ledger (owner, recorded_at);
+`;
+
+export interface UsageEntry {
+  /** The logical operation's key: the same for every attempt of the same write. */
+  entryKey: string;
+  owner: string;
+  route: string;
+  repository?: string;
+  jobId: string;
+  metric: 'jobs' | 'run_seconds';
+  quantity: number;
+}
+
+export interface UsageQuery {
+  /** Whose usage; absent means the caller's own. Another owner, or `*`, needs an admin. */
+  owner?: string;
+  from: string;
+  to: string;
+}
+
+export interface UsageTotals {
+  from: string;
+  to: string;
+  totals: Array<{ owner: string; metric: string; quantity: number }>;
+}
+
+export function createBillingActivities(db: SqlClient, adminGroups: readonly string[]) {
+  return {
+    async recordUsage(entry: UsageEntry): Promise<{ recorded: boolean }> {
+      const { rows } = await db.query(
+        `INSERT INTO usage_ledger (entry_key, owner, route, repository, job_id, metric, quantity)
+         VALUES ($1, $2, $3, $4, $5, $6, $7) ON CONFLICT (entry_key) DO NOTHING RETURNING entry_key`,
+        [entry.entryKey, entry.owner, entry.route, entry.repository ?? null, entry.jobId, entry.metric, entry.quantity],
+      );
+      return { recorded: rows.length === 1 };
+    },
+
+    async queryUsage(query: UsageQuery, identity: Identity): Promise<UsageTotals> {
+      const owner = query.owner ?? identity.subject;
+      const admin = identity.groups.some((g) => adminGroups.includes(g));
+      if (owner !== identity.subject && !admin) {
+        throw ApplicationFailure.nonRetryable('only admins may read another owner\'s usage', 'BillingAccessDenied');
+      }
+      if (Number.isNaN(Date.parse(query.from)) || Number.isNaN(Date.parse(query.to))) {
+        throw ApplicationFailure.nonRetryable('from and to must be ISO dates', 'BillingQueryInvalid');
+      }
+      const { rows } = await db.query<{ owner: string; metric: string; quantity: string }>(
+        `SELECT owner, metric, SUM(quantity)::text AS quantity FROM usage_ledger
+         WHERE recorded_at >= $1 AND recorded_at < $2 AND ($3::text = '*' OR owner = $3)
+         GROUP BY owner, metric ORDER BY owner, metric`,
+        [query.from, query.to, owner],
+      );
+      return { from: query.from, to: query.to, totals: rows.map((r) => ({ owner: r.owner, metric: r.metric, quantity: Number(r.quantity) })) };
+    },
+  };
+}
