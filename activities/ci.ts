@@ -68,8 +68,9 @@ export function createCiActivities(deps: CiDeps) {
         await checkout(input.cloneUrl, input.sha, scratch, context.cancellationSignal);
         for (const step of input.steps.slice(completed.length)) {
           const result = await runStep(step, scratch, deps.outputLimitBytes, context.cancellationSignal);
-          context.heartbeat({ completed });
-          if (context.cancellationSignal.aborted) throw new Error('cancelled');
+          // A cancelled step was killed; acknowledge the cancellation (CancelledFailure), so
+          // Temporal records the activity as cancelled rather than failed.
+          if (context.cancellationSignal.aborted) throw context.cancellationSignal.reason;
           completed.push(result);
           context.heartbeat({ completed });
           if (result.exitCode !== 0) {

@@ -100,8 +100,20 @@ async function outcome(client: Client, jobId: string, runId: string): Promise<Pi
     return { result: await client.workflow.getHandle(jobId, runId, { followRuns: false }).result() };
   } catch (error) {
     if (!(error instanceof WorkflowFailedError)) throw error;
-    const cause = error.cause;
-    const type = cause !== undefined && 'type' in cause && typeof cause.type === 'string' ? cause.type : undefined;
-    return { failure: { message: cause?.message ?? error.message, ...(type === undefined ? {} : { type }) } };
+    return { failure: rootFailure(error) };
   }
+}
+
+/**
+ * The failure a caller can act on: the innermost one with a `type` (an ApplicationFailure thrown
+ * by the workflow or by an activity), not the wrappers around it ("Activity task failed").
+ */
+function rootFailure(error: Error): JobFailure {
+  let typed: JobFailure | undefined;
+  let innermost: Error = error;
+  for (let current: unknown = error.cause; current instanceof Error; current = current.cause) {
+    innermost = current;
+    if ('type' in current && typeof current.type === 'string' && current.type !== '') typed = { message: current.message, type: current.type };
+  }
+  return typed ?? { message: innermost.message };
 }
