@@ -21,6 +21,7 @@ export const webhookSecrets = {
   TEST_GITEA_SECRET: 'gitea-secret',
   TEST_BITBUCKET_SECRET: 'bb-secret',
   TEST_STATUS_TOKEN: 'status-api-token',
+  TEST_ARGO_TOKEN: 'argo-token',
 } as const;
 
 export interface Harness {
