@@ -1,0 +1,76 @@
+// A worker process killed (SIGKILL) in the middle of a CI step: after the heartbeat timeout the
+// activity is retried on another worker, resuming after the completed step; the job finishes
+// once and its usage is counted once.
+import { spawn } from 'node:child_process';
+import { existsSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, describe, expect, it, vi } from 'vitest';
+import { stringify } from 'yaml';
+import { buildApp } from '../../src/app.js';
+import { startDevIssuer } from '../../src/dev/dev-issuer.js';
+import { makeGitRepo } from '../helpers/git-repo.js';
+import { startWorkers, testConfig, testConfigFile, uniqueName, webhookSecrets, type RunningWorkers } from '../helpers/harness.js';
+
+const cleanups: Array<() => Promise<void> | void> = [];
+afterAll(async () => {
+  for (const cleanup of cleanups.reverse()) await cleanup();
+});
+
+describe('worker crash during a step', () => {
+  it('retries the step on another worker and finishes the job once', async () => {
+    const issuer = await startDevIssuer();
+    cleanups.push(() => issuer.close());
+    const repo = makeGitRepo({ 'README': 'x' });
+    const marker = join(tmpdir(), `gatehouse-marker-${Date.now()}`);
+    const config = testConfig(issuer, uniqueName('gatehouse-crash'));
+    config.ci.statusApis = {};
+    config.ci.pipelines = [{ repositories: ['crash/*'], runner: 'steps', steps: [
+      { name: 'first', run: `echo first >> ${marker}` },
+      { name: 'slow', run: `echo slow-start >> ${marker}; sleep 3; echo slow-end >> ${marker}`, timeout: '60s' },
+    ] }];
+    // The crashing worker is a real process with this config.
+    const file = join(testConfigFile, '..', `.generated-${Date.now()}.yaml`);
+    const { source: _source, webhookSecrets: _secrets, ...plain } = config;
+    writeFileSync(file, stringify(plain));
+    cleanups.push(() => rmSync(file, { force: true }));
+    const child = spawn(process.execPath, ['--import', 'tsx', 'src/worker.ts'], {
+      env: { ...process.env, ...webhookSecrets, GATEHOUSE_CONFIG: file }, stdio: 'ignore',
+    });
+    cleanups.push(() => { if (child.exitCode === null) child.kill('SIGKILL'); });
+
+    const app = await buildApp(config, { logger: false });
+    cleanups.push(() => app.close());
+    const owner = uniqueName('maint');
+    const token = await issuer.mint({ sub: owner, groups: ['maintainers'] });
+    const started = await app.inject({
+      method: 'POST', url: '/v1/jobs/ci', headers: { authorization: `Bearer ${token}` },
+      payload: { repository: { fullName: 'crash/x', cloneUrl: repo.path }, after: repo.sha },
+    });
+    const jobId = started.json().jobId as string;
+
+    await vi.waitFor(() => expect(existsSync(marker) && readFileSync(marker, 'utf8').includes('slow-start')).toBe(true), { timeout: 60_000, interval: 100 });
+    child.kill('SIGKILL');
+    let workers: RunningWorkers | undefined;
+    try {
+      workers = await startWorkers(config);
+      await vi.waitFor(async () => {
+        const job = (await app.inject({ url: `/v1/jobs/${jobId}`, headers: { authorization: `Bearer ${token}` } })).json();
+        expect(job.status).toBe('COMPLETED');
+      }, { timeout: 45_000, interval: 500 });
+      const job = (await app.inject({ url: `/v1/jobs/${jobId}`, headers: { authorization: `Bearer ${token}` } })).json();
+      expect(job.result.steps.steps.map((s: { name: string; exitCode: number }) => [s.name, s.exitCode])).toEqual([['first', 0], ['slow', 0]]);
+      const lines = readFileSync(marker, 'utf8').trim().split('\n');
+      // The completed step was not run again (resumed from the heartbeat); the killed one was.
+      expect(lines.filter((l) => l === 'first')).toHaveLength(1);
+      expect(lines.filter((l) => l === 'slow-start')).toHaveLength(2);
+
+      const usage = await app.inject({ method: 'POST', url: '/v1/jobs/billing-usage', headers: { authorization: `Bearer ${token}` }, payload: { from: '2000-01-01T00:00:00Z', to: '2100-01-01T00:00:00Z' } });
+      const totals = (await app.inject({ url: `/v1/jobs/${usage.json().jobId}?wait=5`, headers: { authorization: `Bearer ${token}` } })).json().result.totals;
+      expect(totals.find((t: { metric: string }) => t.metric === 'jobs')).toMatchObject({ owner, quantity: 1 });
+    } finally {
+      await workers?.stop();
+      rmSync(marker, { force: true });
+    }
+  }, 120_000);
+});
