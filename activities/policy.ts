@@ -35,8 +35,11 @@ export interface PolicyEngine {
 export const callerEntityType = 'Gatehouse::User';
 export const groupEntityType = 'Gatehouse::Group';
 
-/** Parses the policy text once; a policy set that does not parse is a start-up error. */
-export function createPolicyEngine(text: string, entities: cedar.EntityJson[] = []): PolicyEngine {
+/**
+ * Parses the policy text once, and with a schema validates the policies (strict mode) and the
+ * entities against it: a policy or entity that does not fit is a start-up error, not a silent deny.
+ */
+export function createPolicyEngine(text: string, entities: cedar.EntityJson[] = [], schema?: string): PolicyEngine {
   const parts = cedar.policySetTextToParts(text);
   if (parts.type === 'failure') {
     throw new Error(`Cedar policies do not parse: ${parts.errors.map((e) => e.message).join('; ')}`);
@@ -50,7 +53,14 @@ export function createPolicyEngine(text: string, entities: cedar.EntityJson[] = 
     if (id in policies) throw new Error(`Cedar policy id "${id}" is used twice`);
     policies[id] = policy;
   });
-  const checkedEntities = cedar.checkParseEntities({ entities });
+  if (schema !== undefined) {
+    const validation = cedar.validate({ schema, policies: { staticPolicies: policies }, validationSettings: { mode: 'strict' } });
+    if (validation.type === 'failure') throw new Error(`Cedar schema does not parse: ${validation.errors.map((e) => e.message).join('; ')}`);
+    if (validation.validationErrors.length > 0) {
+      throw new Error(`Cedar policies do not fit the schema: ${validation.validationErrors.map((e) => `${e.policyId}: ${e.error.message}`).join('; ')}`);
+    }
+  }
+  const checkedEntities = cedar.checkParseEntities({ entities, ...(schema === undefined ? {} : { schema }) });
   if (checkedEntities.type === 'failure') {
     throw new Error(`Cedar entities do not parse: ${checkedEntities.errors.map((e) => e.message).join('; ')}`);
   }

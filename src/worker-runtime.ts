@@ -24,7 +24,8 @@ export function loadPolicyEngine(config: GatehouseConfig): PolicyEngine {
   const entities = config.policy.entities === undefined
     ? []
     : (JSON.parse(readFileSync(configPath(config, config.policy.entities), 'utf8')) as EntityJson[]);
-  return createPolicyEngine(policies, entities);
+  const schema = config.policy.schema === undefined ? undefined : readFileSync(configPath(config, config.policy.schema), 'utf8');
+  return createPolicyEngine(policies, entities, schema);
 }
 
 /** The activities' dependencies from the config: ledger, CI plans, status APIs, Argo. */

@@ -46,7 +46,7 @@ export function checkRoutes(config: GatehouseConfigFile, baseDir: string): strin
   if (config.temporal.requestTimeout !== undefined && durationMs(config.temporal.requestTimeout) < 100) {
     problems.push('/temporal/requestTimeout: must be at least 100ms');
   }
-  for (const [key, path] of [['policies', config.policy.policies], ['entities', config.policy.entities]] as const) {
+  for (const [key, path] of [['policies', config.policy.policies], ['entities', config.policy.entities], ['schema', config.policy.schema]] as const) {
     if (path !== undefined && !existsSync(resolve(baseDir, path))) {
       problems.push(`/policy/${key}: file not found: ${resolve(baseDir, path)}`);
     }

@@ -149,6 +149,7 @@ export const ConfigSchema = Type.Object({
   policy: Type.Object({
     policies: Type.String({ default: 'policies/gatehouse.cedar', description: 'relative to the config file' }),
     entities: Type.Optional(Type.String({ description: 'a Cedar entities JSON file, relative to the config file' })),
+    schema: Type.Optional(Type.String({ description: 'a Cedar schema; policies and entities are validated against it at start-up' })),
   }, { additionalProperties: false, default: {} }),
 }, { additionalProperties: false });
 

@@ -5,9 +5,11 @@ import { describe, expect, it } from 'vitest';
 import { createPolicyActivities, createPolicyEngine } from '../../../activities/policy.js';
 import type { Identity } from '../../../activities/types.js';
 
+const schema = readFileSync('config/policies/gatehouse.cedarschema', 'utf8');
 const engine = createPolicyEngine(
   readFileSync('config/policies/gatehouse.cedar', 'utf8'),
   JSON.parse(readFileSync('config/policies/entities.json', 'utf8')),
+  schema,
 );
 const { evaluatePolicy } = createPolicyActivities(engine);
 const maintainer: Identity = { method: 'jwt', issuer: 'i', subject: 'ada', groups: ['maintainers'], scopes: [] };
@@ -47,6 +49,12 @@ describe('evaluatePolicy', () => {
 });
 
 describe('createPolicyEngine', () => {
+  it('validates policies and entities against the schema', () => {
+    expect(() => createPolicyEngine('@id("typo") permit(principal, action == Gatehouse::Action::"run-cj", resource);', [], schema)).toThrow(/do not fit the schema/);
+    expect(() => createPolicyEngine('@id("attr") permit(principal, action == Gatehouse::Action::"read", resource) when { resource.colour == "red" };', [], schema)).toThrow(/do not fit the schema/);
+    expect(() => createPolicyEngine('permit(principal, action, resource);', [{ uid: { type: 'Gatehouse::Repository', id: 'r' }, attrs: { public: 'yes' }, parents: [] }], schema)).toThrow(/entities do not parse/);
+  });
+
   it('refuses policies that do not parse, and duplicate @id annotations', () => {
     expect(() => createPolicyEngine('permit(principal, action')).toThrow(/do not parse/);
     expect(() => createPolicyEngine('@id("a") permit(principal, action, resource); @id("a") forbid(principal, action, resource);')).toThrow(/used twice/);
