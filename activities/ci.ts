@@ -22,6 +22,7 @@ export interface PipelinePlan {
   publicUrl: string;
   heartbeatTimeoutMs: number;
   argoPollIntervalMs: number;
+  cancelSuperseded: boolean;
   steps?: StepSpec[];
   argo?: { namespace: string; workflowTemplate?: string; entrypoint?: string; manifest?: Record<string, unknown> };
 }
@@ -43,7 +44,11 @@ export interface StepsOutcome {
   durationMs: number;
 }
 
+/** Cancels running pipelines for the same repository and branch that started before this one. */
+export type SupersededCanceller = (input: { ref: string; workflowId: string; startedBefore: string }) => Promise<string[]>;
+
 export interface CiDeps {
+  cancelSuperseded: SupersededCanceller;
   scratchDir: string;
   outputLimitBytes: number;
   pipelines: Array<{ repositories: string[]; plan: PipelinePlan }>;
@@ -51,6 +56,11 @@ export interface CiDeps {
 
 export function createCiActivities(deps: CiDeps) {
   return {
+    /** Requests cancellation of older running runs of the same branch; returns their workflow ids. */
+    async cancelSupersededRuns(input: { ref: string; workflowId: string; startedBefore: string }): Promise<string[]> {
+      return deps.cancelSuperseded(input);
+    },
+
     /** The configured pipeline for a repository (first match wins), or null when none applies. */
     async planPipeline(repository: string): Promise<PipelinePlan | null> {
       return deps.pipelines.find((p) => picomatch.isMatch(repository, p.repositories))?.plan ?? null;

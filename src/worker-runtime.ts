@@ -2,6 +2,7 @@
 // shared, one Worker per configured task queue, activities from createActivities(deps).
 import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
+import { Client, Connection } from '@temporalio/client';
 import { bundleWorkflowCode, NativeConnection, Worker, type WorkflowBundleOption, type WorkflowBundleWithSourceMap } from '@temporalio/worker';
 import type { EntityJson } from '@cedar-policy/cedar-wasm/nodejs';
 import { createActivities, type ActivityDeps } from '../activities/index.js';
@@ -11,6 +12,7 @@ import { configPath, type GatehouseConfig } from './config/load-config.js';
 import { webhookProviders } from './config/schema.js';
 import { resolveSecret, type SecretRef } from './config/secrets.js';
 import { openLedger } from './ledger/open-ledger.js';
+import { cancelSupersededRuns } from './temporal/cancel-superseded.js';
 
 export const workflowsPath = fileURLToPath(new URL('../workflows/index.ts', import.meta.url));
 
@@ -31,6 +33,9 @@ export function loadPolicyEngine(config: GatehouseConfig): PolicyEngine {
 /** The activities' dependencies from the config: ledger, CI plans, status APIs, Argo. */
 export async function activityDeps(config: GatehouseConfig, env: NodeJS.ProcessEnv = {}): Promise<{ deps: ActivityDeps; close(): Promise<void> }> {
   const ledger = await openLedger(config);
+  // Activities that act on other workflows (superseded CI runs) use a client of their own.
+  const temporalConnection = Connection.lazy({ address: config.temporal.address });
+  const temporal = new Client({ connection: temporalConnection, namespace: config.temporal.namespace });
   const { ci } = config;
   const secret = (ref: SecretRef | undefined, at: string) => {
     if (ref === undefined) return undefined;
@@ -51,6 +56,7 @@ export async function activityDeps(config: GatehouseConfig, env: NodeJS.ProcessE
     statusApis,
     argo: { url: ci.argo?.url ?? 'http://127.0.0.1:2745', ...(argoToken === undefined ? {} : { token: argoToken }) },
     ci: {
+      cancelSuperseded: (input) => cancelSupersededRuns(temporal, input),
       scratchDir: configPath(config, ci.scratchDir),
       outputLimitBytes: ci.outputLimitBytes,
       pipelines: ci.pipelines.map((pipeline) => ({
@@ -61,6 +67,7 @@ export async function activityDeps(config: GatehouseConfig, env: NodeJS.ProcessE
           publicUrl: ci.publicUrl,
           heartbeatTimeoutMs: 10_000,
           argoPollIntervalMs: durationMs(ci.argo?.pollInterval ?? '10s'),
+          cancelSuperseded: ci.cancelSuperseded,
           ...(pipeline.steps === undefined ? {} : {
             steps: pipeline.steps.map((step) => ({ name: step.name, run: step.run, timeoutMs: durationMs(step.timeout ?? '10m') })),
           }),
@@ -69,7 +76,7 @@ export async function activityDeps(config: GatehouseConfig, env: NodeJS.ProcessE
       })),
     },
   };
-  return { deps, close: () => ledger.close() };
+  return { deps, close: async () => { await ledger.close(); await temporalConnection.close(); } };
 }
 
 export interface WorkerSet {

@@ -4,7 +4,7 @@
 // PipelineFailed after the status and the usage are recorded. Cancelling the job cancels the
 // running step or stops the Argo Workflow, reports the status as cancelled and still records usage.
 import {
-  ApplicationFailure, CancellationScope, defineQuery, isCancellation, proxyActivities, setHandler, sleep, workflowInfo,
+  ApplicationFailure, CancellationScope, defineQuery, isCancellation, proxyActivities, setHandler, sleep, upsertSearchAttributes, workflowInfo,
 } from '@temporalio/workflow';
 import type { Activities } from '../activities/index.js';
 import type { ArgoOutcome } from '../activities/argo.js';
@@ -29,7 +29,7 @@ export interface CiResult {
 export const statusQuery = defineQuery<Record<string, unknown>>('status');
 
 // Retry policies, chosen per activity (README: "Retry policies"):
-const { planPipeline, evaluatePolicy } = proxyActivities<Activities>({
+const { planPipeline, evaluatePolicy, cancelSupersededRuns } = proxyActivities<Activities>({
   startToCloseTimeout: '10 seconds',
   retry: { maximumAttempts: 3, initialInterval: '1 second' },
 });
@@ -64,6 +64,12 @@ export async function ciPipeline(request: JobRequest<CiEvent>): Promise<CiResult
   }
   if (sha === undefined || event.repository.cloneUrl === undefined) {
     throw ApplicationFailure.create({ message: 'the event names no commit or clone URL to build', type: 'CiEventInvalid', nonRetryable: true });
+  }
+  // A newer push to the same branch supersedes older runs: mark this run, then cancel those.
+  if (plan.cancelSuperseded && event.branch !== undefined) {
+    const ref = `${repository}@${event.branch}`;
+    upsertSearchAttributes({ GatehouseRef: [ref] });
+    status.superseded = await cancelSupersededRuns({ ref, workflowId: workflowInfo().workflowId, startedBefore: workflowInfo().startTime.toISOString() });
   }
 
   const statusErrors: string[] = [];

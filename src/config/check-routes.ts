@@ -3,16 +3,21 @@
 import { existsSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { Ajv2020 } from 'ajv/dist/2020.js';
+import addFormatsPlugin from 'ajv-formats';
 import * as workflows from '../../workflows/index.js';
 import { durationMs } from './duration.js';
 import { webhookProviders, type GatehouseConfigFile } from './schema.js';
+
+// ajv-formats is CommonJS with a default export; under NodeNext the callable is one level down.
+const addFormats = addFormatsPlugin as unknown as typeof addFormatsPlugin.default;
 
 const knownWorkflowTypes = new Set(Object.keys(workflows).filter((name) => typeof (workflows as Record<string, unknown>)[name] === 'function'));
 
 export function checkRoutes(config: GatehouseConfigFile, baseDir: string): string[] {
   const problems: string[] = [];
   const queues = new Set(config.taskQueues);
-  const ajv = new Ajv2020({ strict: false });
+  // The same Ajv dialect and formats the request validator uses (src/http/validators.ts).
+  const ajv = addFormats(new Ajv2020({ strict: false }));
   for (const [name, route] of Object.entries(config.routes)) {
     const at = `/routes/${name}`;
     if (!knownWorkflowTypes.has(route.workflowType)) {

@@ -8,8 +8,11 @@ export const sourceKey = defineSearchAttributeKey('GatehouseSource', SearchAttri
 /** Webhook jobs only: the provider's delivery id, so admins can find the job a delivery started. */
 export const deliveryKey = defineSearchAttributeKey('GatehouseDelivery', SearchAttributeType.KEYWORD);
 
+/** CI runs: `<repository>@<branch>`, so a newer push can find and cancel the run it supersedes. */
+export const refKey = defineSearchAttributeKey('GatehouseRef', SearchAttributeType.KEYWORD);
+
 /** `temporal server start-dev --search-attribute` arguments for the keys above. */
-export const searchAttributeArgs: string[] = [ownerKey, routeKey, sourceKey, deliveryKey].flatMap((key) => [
+export const searchAttributeArgs: string[] = [ownerKey, routeKey, sourceKey, deliveryKey, refKey].flatMap((key) => [
   '--search-attribute', `${key.name}=Keyword`,
 ]);
 

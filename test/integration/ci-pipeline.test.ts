@@ -1,7 +1,8 @@
 // The CI pipeline against a real Temporal and worker: a push webhook (and a `ci` job) on a local
 // Git repository runs through the Cedar gate, the steps, commit-status reporting (to a local
 // server that keeps the providers' API shapes) and the usage ledger.
-import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, readFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { buildApp } from '../../src/app.js';
@@ -29,6 +30,8 @@ beforeAll(async () => {
   issuer = await startDevIssuer();
   hosts = await startFakeGitHosts(webhookSecrets.TEST_STATUS_TOKEN);
   config = testConfig(issuer, uniqueName('gatehouse-ci'));
+  // A scratch directory of this file's own: another file's killed worker may leave a checkout behind.
+  config.ci.scratchDir = mkdtempSync(join(tmpdir(), 'gatehouse-scratch-'));
   for (const provider of ['github', 'gitlab', 'gitea', 'bitbucket'] as const) {
     config.ci.statusApis[provider] = { apiUrl: `${hosts.url}/${provider}`, token: { env: 'TEST_STATUS_TOKEN' } };
   }
@@ -39,6 +42,7 @@ beforeAll(async () => {
     ] },
     { repositories: ['acme-broken/*'], runner: 'steps', steps: [{ name: 'fails', run: 'echo boom >&2; exit 3' }, { name: 'never', run: 'true' }] },
     { repositories: ['acme-slow/*'], runner: 'steps', steps: [{ name: 'slow', run: './slow.sh' }] },
+    { repositories: ['acme-long/*'], runner: 'steps', steps: [{ name: 'long', run: 'sleep 30', timeout: '60s' }] },
   ];
   app = await buildApp(config, { logger: false });
   workers = await startWorkers(config);
@@ -98,7 +102,7 @@ describe('ciPipeline', () => {
     const mine = hosts.statuses.filter((s) => s.url.endsWith(jobId));
     expect(mine.map((s) => [s.provider, s.state])).toEqual([['github', 'pending'], ['github', 'success']]);
     expect(mine[0]).toMatchObject({ repository: 'Codertocat/Hello-World', sha: repo.sha, context: 'gatehouse/ci', url: `https://gatehouse.test/v1/jobs/${jobId}` });
-    expect(readdirSync(join(process.cwd(), '.data/test-ci'))).toEqual([]);
+    expect(readdirSync(config.ci.scratchDir)).toEqual([]);
 
     const totals = (await usage('github:Codertocat')).totals;
     expect(totals.find((t) => t.metric === 'jobs')?.quantity).toBeGreaterThanOrEqual(1);
@@ -154,9 +158,30 @@ describe('ciPipeline', () => {
     expect(cancel.statusCode).toBe(202);
     await vi.waitFor(async () => expect((await waitJob(jobId)).status).toBe('CANCELED'), { timeout: 20_000, interval: 500 });
     await vi.waitFor(() => expect(isRunning(grandchild)).toBe(false), { timeout: 5_000, interval: 100 });
-    expect(readdirSync(join(process.cwd(), '.data/test-ci'))).toEqual([]);
+    expect(readdirSync(config.ci.scratchDir)).toEqual([]);
     expect(hosts.statuses.filter((s) => s.url.endsWith(jobId)).map((s) => s.state)).toEqual(['pending', 'error']);
   });
+});
+
+describe('superseded runs', () => {
+  it('cancels the older run of the same branch when a newer push arrives, and leaves other branches alone', async () => {
+    const token = await issuer.mint({ sub: uniqueName('maint'), groups: ['maintainers'] });
+    const input = (branch: string) => ({ repository: { fullName: 'acme-long/app', cloneUrl: repo.path }, after: repo.sha, branch, ref: `refs/heads/${branch}` });
+    const older = await startCi(token, input('main'));
+    const otherBranch = await startCi(token, input('feature'));
+    await vi.waitFor(async () => {
+      const status = await app.temporal.client.workflow.getHandle(older).query<{ phase: string }>('status');
+      expect(status.phase).toBe('running');
+    }, { timeout: 10_000, interval: 200 });
+    const newer = await startCi(token, input('main'));
+    const t0 = Date.now();
+    await vi.waitFor(async () => expect((await waitJob(older)).status).toBe('CANCELED'), { timeout: 20_000, interval: 300 });
+    console.info(`superseded run cancelled ${Date.now() - t0} ms after the newer push`);
+    const status = await app.temporal.client.workflow.getHandle(newer).query<{ superseded: string[] }>('status');
+    expect(status.superseded).toEqual([older]);
+    expect((await waitJob(otherBranch)).status).toBe('RUNNING');
+    for (const jobId of [newer, otherBranch]) await app.inject({ method: 'POST', url: `/v1/jobs/${jobId}/cancel`, headers: bearer(token) });
+  }, 60_000);
 });
 
 describe('billing-usage', () => {

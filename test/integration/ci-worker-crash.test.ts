@@ -2,7 +2,7 @@
 // activity is retried on another worker, resuming after the completed step; the job finishes
 // once and its usage is counted once.
 import { spawn } from 'node:child_process';
-import { existsSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it, vi } from 'vitest';
@@ -25,6 +25,9 @@ describe('worker crash during a step', () => {
     const marker = join(tmpdir(), `gatehouse-marker-${Date.now()}`);
     const config = testConfig(issuer, uniqueName('gatehouse-crash'));
     config.ci.statusApis = {};
+    // The killed worker cannot remove its checkout: keep it out of the shared scratch directory.
+    config.ci.scratchDir = mkdtempSync(join(tmpdir(), 'gatehouse-scratch-'));
+    cleanups.push(() => rmSync(config.ci.scratchDir, { recursive: true, force: true }));
     config.ci.pipelines = [{ repositories: ['crash/*'], runner: 'steps', steps: [
       { name: 'first', run: `echo first >> ${marker}` },
       { name: 'slow', run: `echo slow-start >> ${marker}; sleep 3; echo slow-end >> ${marker}`, timeout: '60s' },
