@@ -8,7 +8,7 @@ import type { EntityJson } from '@cedar-policy/cedar-wasm/nodejs';
 import { createActivities, type ActivityDeps } from '../activities/index.js';
 import { createPolicyEngine, type PolicyEngine } from '../activities/policy.js';
 import { durationMs } from './config/duration.js';
-import { configPath, type GatehouseConfig } from './config/load-config.js';
+import { ConfigError, configPath, type GatehouseConfig } from './config/load-config.js';
 import { webhookProviders } from './config/schema.js';
 import { resolveSecret, type SecretRef } from './config/secrets.js';
 import { openLedger } from './ledger/open-ledger.js';
@@ -32,23 +32,29 @@ export function loadPolicyEngine(config: GatehouseConfig): PolicyEngine {
 
 /** The activities' dependencies from the config: ledger, CI plans, status APIs, Argo. */
 export async function activityDeps(config: GatehouseConfig, env: NodeJS.ProcessEnv = {}): Promise<{ deps: ActivityDeps; close(): Promise<void> }> {
-  const ledger = await openLedger(config);
-  // Activities that act on other workflows (superseded CI runs) use a client of their own.
-  const temporalConnection = Connection.lazy({ address: config.temporal.address });
-  const temporal = new Client({ connection: temporalConnection, namespace: config.temporal.namespace });
+  // Secrets first: a missing token is a config error (exit 2, naming the path), found before
+  // anything is opened.
   const { ci } = config;
+  const problems: string[] = [];
   const secret = (ref: SecretRef | undefined, at: string) => {
     if (ref === undefined) return undefined;
     const value = resolveSecret(ref, env, (p) => configPath(config, p));
-    if (typeof value === 'string') throw new Error(`${at}: ${value}`);
-    return value;
+    if (typeof value !== 'string') return value;
+    problems.push(`${at}: ${value}`);
+    return undefined;
   };
   const statusApis: ActivityDeps['statusApis'] = {};
   for (const provider of webhookProviders) {
     const api = ci.statusApis[provider];
-    if (api !== undefined) statusApis[provider] = { apiUrl: api.apiUrl, token: secret(api.token, `/ci/statusApis/${provider}/token`)! };
+    const token = api === undefined ? undefined : secret(api.token, `/ci/statusApis/${provider}/token`);
+    if (api !== undefined && token !== undefined) statusApis[provider] = { apiUrl: api.apiUrl, token };
   }
   const argoToken = secret(ci.argo?.token, '/ci/argo/token');
+  if (problems.length > 0) throw new ConfigError(config.source, problems);
+  const ledger = await openLedger(config);
+  // Activities that act on other workflows (superseded CI runs) use a client of their own.
+  const temporalConnection = Connection.lazy({ address: config.temporal.address });
+  const temporal = new Client({ connection: temporalConnection, namespace: config.temporal.namespace });
   const deps: ActivityDeps = {
     policyEngine: loadPolicyEngine(config),
     ledger: ledger.db,

@@ -137,8 +137,8 @@ async function runStepsPlan(plan: Plan, cloneUrl: string, sha: string, status: R
     cancellationType: 'WAIT_CANCELLATION_COMPLETED',
   });
   status.steps = steps.map((s) => s.name);
-  const steps_ = await runSteps({ cloneUrl, sha, steps });
-  return { ok: steps_.ok, steps: steps_ };
+  const outcome = await runSteps({ cloneUrl, sha, steps });
+  return { ok: outcome.ok, steps: outcome };
 }
 
 async function runArgoPlan(plan: Plan, request: JobRequest<CiEvent>, sha: string, status: Record<string, unknown>) {

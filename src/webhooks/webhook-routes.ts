@@ -7,7 +7,7 @@ import { createHash } from 'node:crypto';
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import type { GitEvent, Identity } from '../../activities/types.js';
 import { isAdmin } from '../auth/authorize.js';
-import type { GatehouseConfig } from '../config/load-config.js';
+import type { GatehouseConfig, HookSecrets } from '../config/load-config.js';
 import { webhookProviders, type WebhookHookConfig, type WebhookProvider } from '../config/schema.js';
 import { GatehouseError } from '../errors.js';
 import { digest } from '../jobs/job-id.js';
@@ -76,7 +76,7 @@ type IntakeAnswer =
 
 async function intake(
   app: FastifyInstance, config: GatehouseConfig, request: FastifyRequest, adapter: ProviderAdapter,
-  hook: string, hookConfig: WebhookHookConfig, secrets: NonNullable<ReturnType<GatehouseConfig['webhookSecrets']['get']>>,
+  hook: string, hookConfig: WebhookHookConfig, secrets: HookSecrets,
 ): Promise<IntakeAnswer> {
   const raw = Buffer.isBuffer(request.body) ? request.body : Buffer.alloc(0);
   // The signature first, over the bytes as received: nothing unverified is parsed or believed.

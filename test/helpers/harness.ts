@@ -11,8 +11,8 @@ import { createWorkers, type WorkerSet } from '../../src/worker-runtime.js';
 
 export const testConfigFile = fileURLToPath(new URL('../fixtures/gatehouse.test.yaml', import.meta.url));
 
-/** The webhook secrets the test config names; tests sign deliveries with these. */
-export const webhookSecrets = {
+/** The secrets the test config names (webhook secrets, status-API and Argo tokens), as environment. */
+export const testSecrets = {
   TEST_GITHUB_SECRET: 'gh-secret-current',
   TEST_GITHUB_SECRET_NEXT: 'gh-secret-next',
   TEST_GITHUB_ENTERPRISE_SECRET: 'ghe-secret',
@@ -46,7 +46,7 @@ export function testConfig(issuer: DevIssuer, taskQueue: string, temporalAddress
     TEMPORAL_ADDRESS: temporalAddress,
     GATEHOUSE_JWT_ISSUER: issuer.issuer,
     GATEHOUSE_JWT_AUDIENCE: issuer.audience,
-    ...webhookSecrets,
+    ...testSecrets,
   });
   config.taskQueues = [taskQueue];
   for (const route of Object.values(config.routes)) route.taskQueue = taskQueue;
@@ -59,7 +59,7 @@ export interface RunningWorkers {
 }
 
 export async function startWorkers(config: GatehouseConfig): Promise<RunningWorkers> {
-  const set = await createWorkers(config, { bundle: { codePath: inject('workflowBundlePath') }, handleSignals: false, env: { ...webhookSecrets } });
+  const set = await createWorkers(config, { bundle: { codePath: inject('workflowBundlePath') }, handleSignals: false, env: { ...testSecrets } });
   const running = set.run();
   return {
     set,

@@ -10,7 +10,7 @@ import type { GatehouseConfig } from '../../src/config/load-config.js';
 import { startDevIssuer, type DevIssuer } from '../../src/dev/dev-issuer.js';
 import { startFakeArgo, type FakeArgo } from '../helpers/fake-argo.js';
 import { startFakeGitHosts, type FakeGitHosts } from '../helpers/fake-git-hosts.js';
-import { startWorkers, testConfig, uniqueName, webhookSecrets, type RunningWorkers } from '../helpers/harness.js';
+import { startWorkers, testConfig, uniqueName, testSecrets, type RunningWorkers } from '../helpers/harness.js';
 
 let issuer: DevIssuer;
 let argo: FakeArgo;
@@ -24,10 +24,10 @@ const sha = 'a'.repeat(40);
 beforeAll(async () => {
   issuer = await startDevIssuer();
   argo = await startFakeArgo({
-    token: webhookSecrets.TEST_ARGO_TOKEN, runMs: 1_500,
+    token: testSecrets.TEST_ARGO_TOKEN, runMs: 1_500,
     templates: { build: { templates: ['main', 'test'] }, flaky: { templates: ['main'], outcome: 'Failed' }, slow: { templates: ['main'] } },
   });
-  hosts = await startFakeGitHosts(webhookSecrets.TEST_STATUS_TOKEN);
+  hosts = await startFakeGitHosts(testSecrets.TEST_STATUS_TOKEN);
   config = testConfig(issuer, uniqueName('gatehouse-argo'));
   config.ci.statusApis.github = { apiUrl: `${hosts.url}/github`, token: { env: 'TEST_STATUS_TOKEN' } };
   config.ci.argo = { url: argo.url, token: { env: 'TEST_ARGO_TOKEN' }, pollInterval: '1s' };
@@ -79,7 +79,7 @@ describe('Argo-backed pipeline', () => {
   });
 
   it('never submits twice: a retried submission is answered 409 and reads the existing workflow', async () => {
-    const activities = createArgoActivities({ url: argo.url, token: { reveal: () => webhookSecrets.TEST_ARGO_TOKEN } });
+    const activities = createArgoActivities({ url: argo.url, token: { reveal: () => testSecrets.TEST_ARGO_TOKEN } });
     const input = { namespace: 'ci', jobId: uniqueName('ci.job'), route: 'ci', owner: 'o', repository: 'argo/build', sha, workflowTemplate: 'build' };
     const first = await activities.submitArgoWorkflow(input);
     const again = await activities.submitArgoWorkflow(input);

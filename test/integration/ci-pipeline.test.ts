@@ -10,7 +10,7 @@ import { startDevIssuer, type DevIssuer } from '../../src/dev/dev-issuer.js';
 import type { GatehouseConfig } from '../../src/config/load-config.js';
 import { startFakeGitHosts, type FakeGitHosts } from '../helpers/fake-git-hosts.js';
 import { makeGitRepo } from '../helpers/git-repo.js';
-import { startWorkers, testConfig, uniqueName, webhookSecrets, type RunningWorkers } from '../helpers/harness.js';
+import { startWorkers, testConfig, uniqueName, testSecrets, type RunningWorkers } from '../helpers/harness.js';
 import { deliver, githubDelivery, githubExample } from '../helpers/webhooks.js';
 import type { FastifyInstance } from 'fastify';
 
@@ -28,7 +28,7 @@ const repo = makeGitRepo({
 
 beforeAll(async () => {
   issuer = await startDevIssuer();
-  hosts = await startFakeGitHosts(webhookSecrets.TEST_STATUS_TOKEN);
+  hosts = await startFakeGitHosts(testSecrets.TEST_STATUS_TOKEN);
   config = testConfig(issuer, uniqueName('gatehouse-ci'));
   // A scratch directory of this file's own: another file's killed worker may leave a checkout behind.
   config.ci.scratchDir = mkdtempSync(join(tmpdir(), 'gatehouse-scratch-'));
@@ -90,7 +90,7 @@ describe('ciPipeline', () => {
   it('runs a push webhook through policy, the steps at the exact commit, commit statuses and the ledger', async () => {
     const example = githubExample('push', (e) => e.ref === 'refs/heads/master');
     const push = { ...example, ref: 'refs/heads/main', after: repo.sha, repository: { ...(example.repository as object), clone_url: repo.path } };
-    const answer = await deliver(app, githubDelivery(push, { secret: webhookSecrets.TEST_GITHUB_SECRET, event: 'push', path: '/v1/webhooks/github/ci' }));
+    const answer = await deliver(app, githubDelivery(push, { secret: testSecrets.TEST_GITHUB_SECRET, event: 'push', path: '/v1/webhooks/github/ci' }));
     expect(answer.statusCode).toBe(202);
     const jobId = answer.json().jobId as string;
     const job = await waitJob(jobId);

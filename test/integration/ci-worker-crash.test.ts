@@ -10,7 +10,7 @@ import { stringify } from 'yaml';
 import { buildApp } from '../../src/app.js';
 import { startDevIssuer } from '../../src/dev/dev-issuer.js';
 import { makeGitRepo } from '../helpers/git-repo.js';
-import { startWorkers, testConfig, testConfigFile, uniqueName, webhookSecrets, type RunningWorkers } from '../helpers/harness.js';
+import { startWorkers, testConfig, testConfigFile, uniqueName, testSecrets, type RunningWorkers } from '../helpers/harness.js';
 
 const cleanups: Array<() => Promise<void> | void> = [];
 afterAll(async () => {
@@ -38,7 +38,7 @@ describe('worker crash during a step', () => {
     writeFileSync(file, stringify(plain));
     cleanups.push(() => rmSync(file, { force: true }));
     const child = spawn(process.execPath, ['--import', 'tsx', 'src/worker.ts'], {
-      env: { ...process.env, ...webhookSecrets, GATEHOUSE_CONFIG: file }, stdio: 'ignore',
+      env: { ...process.env, ...testSecrets, GATEHOUSE_CONFIG: file }, stdio: 'ignore',
     });
     cleanups.push(() => { if (child.exitCode === null) child.kill('SIGKILL'); });
 

@@ -6,7 +6,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { startDevServer, type DevServer } from '../../src/temporal/dev-server.js';
-import { startHarness, webhookSecrets, type Harness } from '../helpers/harness.js';
+import { startHarness, testSecrets, type Harness } from '../helpers/harness.js';
 import { deliver, githubDelivery, githubExample } from '../helpers/webhooks.js';
 import { readWebsite } from '../helpers/queries.js';
 
@@ -60,7 +60,7 @@ describe('Temporal outage', () => {
     expect(read.statusCode).toBe(503);
     // A webhook delivery during the outage: 503 with Retry-After, so providers that retry will.
     const delivery = githubDelivery({ ...githubExample('push', (e) => e.ref === 'refs/heads/master'), ref: 'refs/heads/main' }, {
-      secret: webhookSecrets.TEST_GITHUB_SECRET, event: 'push',
+      secret: testSecrets.TEST_GITHUB_SECRET, event: 'push',
     });
     const duringOutage = await deliver(h.app, delivery);
     expect(duringOutage.statusCode).toBe(503);

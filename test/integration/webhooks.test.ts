@@ -3,7 +3,7 @@
 // concurrent duplicates, form-encoded GitHub deliveries, the size cap and secret rotation.
 import { randomUUID } from 'node:crypto';
 import { beforeAll, describe, expect, it, vi } from 'vitest';
-import { useHarness, webhookSecrets as s } from '../helpers/harness.js';
+import { useHarness, testSecrets as s } from '../helpers/harness.js';
 import {
   bitbucketDelivery, deliver, fixture, giteaDelivery, githubDelivery, githubExample, gitlabDelivery, hmacHex,
 } from '../helpers/webhooks.js';
