@@ -1,15 +1,28 @@
 import { defineConfig } from 'vitest/config';
 
-// One Temporal dev server per run (test/helpers/global-setup.ts); tests isolate by task queue and
-// workflow id. The default `forks` pool is kept because tests run Temporal workers in-process.
+// Two projects. `unit` starts nothing (npm run test:unit). `temporal` shares one Temporal dev
+// server per run (test/helpers/global-setup.ts) for the workflow, integration and e2e tests,
+// which isolate themselves by task queue and workflow id; its logs go to a file per test file.
+// The default `forks` pool is kept because tests run Temporal workers in-process.
 export default defineConfig({
   test: {
-    include: ['test/**/*.test.ts'],
-    globalSetup: ['test/helpers/global-setup.ts'],
-    pool: 'forks',
     reporters: ['default', './test/helpers/summary-reporter.ts'],
-    testTimeout: 30_000,
-    hookTimeout: 60_000,
     teardownTimeout: 20_000,
+    projects: [
+      {
+        test: { name: 'unit', include: ['test/unit/**/*.test.ts'], pool: 'forks', testTimeout: 30_000 },
+      },
+      {
+        test: {
+          name: 'temporal',
+          include: ['test/workflows/**/*.test.ts', 'test/integration/**/*.test.ts', 'test/e2e/**/*.test.ts'],
+          globalSetup: ['test/helpers/global-setup.ts'],
+          setupFiles: ['test/helpers/test-logs.ts'],
+          pool: 'forks',
+          testTimeout: 30_000,
+          hookTimeout: 60_000,
+        },
+      },
+    ],
   },
 });

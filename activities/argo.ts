@@ -4,7 +4,7 @@
 // labels. Errors follow Argo's gRPC codes: 400/401/403/404 cannot heal (ArgoRejected, not
 // retried); 409 is handled; 429, 5xx, 504 and network errors are retried by Temporal.
 import { createHash } from 'node:crypto';
-import { ApplicationFailure } from '@temporalio/activity';
+import { fail } from '../src/core/failures.js';
 
 export interface ArgoSubmit {
   namespace: string;
@@ -61,7 +61,7 @@ export function createArgoActivities(deps: ArgoDeps) {
         ...(body === undefined ? {} : { body: JSON.stringify(body) }),
       });
     } catch (error) {
-      throw new Error(`Argo server unreachable: ${(error as Error).message}`);
+      throw fail('ArgoUnavailable', `Argo server unreachable: ${(error as Error).message}`, { cause: error as Error });
     }
     const text = await response.text();
     const json = (text === '' ? {} : JSON.parse(text)) as Record<string, unknown>;
@@ -70,7 +70,7 @@ export function createArgoActivities(deps: ArgoDeps) {
 
   const failure = (what: string, status: number, json: Record<string, unknown>): Error => {
     const message = `${what}: Argo answered ${status} (code ${String(json.code)}): ${String(json.message ?? '').slice(0, 300)}`;
-    return [400, 401, 403, 404].includes(status) ? ApplicationFailure.nonRetryable(message, 'ArgoRejected') : new Error(message);
+    return fail([400, 401, 403, 404].includes(status) ? 'ArgoRejected' : 'ArgoUnavailable', message);
   };
 
   const read = async (namespace: string, name: string, owner: string): Promise<ArgoOutcome> => {

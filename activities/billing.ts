@@ -2,8 +2,9 @@
 // PostgreSQL when configured). Writes are exactly-once under activity retries: each row's primary
 // key is the idempotency key of the *logical* operation (job id, run id, metric), which a retried
 // attempt repeats, so `ON CONFLICT DO NOTHING` keeps one row whatever happens between attempts.
-import { ApplicationFailure } from '@temporalio/activity';
-import type { Identity } from './types.js';
+import { ownerScope, type AccessRules } from '../src/core/access.js';
+import { fail } from '../src/core/failures.js';
+import type { Identity } from '../src/core/identity.js';
 
 /** What both PGlite and node-postgres offer. */
 export interface SqlClient {
@@ -36,7 +37,7 @@ export interface UsageEntry {
 }
 
 export interface UsageQuery {
-  /** Whose usage; absent means the caller's own. Another owner, or `*`, needs an admin. */
+  /** Whose usage (a principal); absent means the caller's own. Another owner, or `*`, needs an admin. */
   owner?: string;
   from: string;
   to: string;
@@ -48,7 +49,7 @@ export interface UsageTotals {
   totals: Array<{ owner: string; metric: string; quantity: number }>;
 }
 
-export function createBillingActivities(db: SqlClient, adminGroups: readonly string[]) {
+export function createBillingActivities(db: SqlClient, rules: AccessRules) {
   return {
     async recordUsage(entry: UsageEntry): Promise<{ recorded: boolean }> {
       const { rows } = await db.query(
@@ -60,13 +61,10 @@ export function createBillingActivities(db: SqlClient, adminGroups: readonly str
     },
 
     async queryUsage(query: UsageQuery, identity: Identity): Promise<UsageTotals> {
-      const owner = query.owner ?? identity.subject;
-      const admin = identity.groups.some((g) => adminGroups.includes(g));
-      if (owner !== identity.subject && !admin) {
-        throw ApplicationFailure.nonRetryable('only admins may read another owner\'s usage', 'BillingAccessDenied');
-      }
+      const owner = ownerScope(identity, query.owner, rules);
+      if (owner === undefined) throw fail('BillingAccessDenied', "only admins may read another owner's usage");
       if (Number.isNaN(Date.parse(query.from)) || Number.isNaN(Date.parse(query.to))) {
-        throw ApplicationFailure.nonRetryable('from and to must be ISO dates', 'BillingQueryInvalid');
+        throw fail('BillingQueryInvalid', 'from and to must be ISO dates');
       }
       const { rows } = await db.query<{ owner: string; metric: string; quantity: string }>(
         `SELECT owner, metric, SUM(quantity)::text AS quantity FROM usage_ledger

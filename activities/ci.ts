@@ -6,7 +6,8 @@
 import { spawn } from 'node:child_process';
 import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
-import { ApplicationFailure, Context } from '@temporalio/activity';
+import { Context } from '@temporalio/activity';
+import { fail } from '../src/core/failures.js';
 import picomatch from 'picomatch';
 
 export interface StepSpec {
@@ -97,14 +98,14 @@ export function createCiActivities(deps: CiDeps) {
 }
 
 async function checkout(cloneUrl: string, sha: string, dir: string, signal: AbortSignal): Promise<void> {
-  if (!/^[0-9a-f]{7,64}$/.test(sha)) throw ApplicationFailure.nonRetryable(`not a commit SHA: ${sha}`, 'CheckoutInvalid');
+  if (!/^[0-9a-f]{7,64}$/.test(sha)) throw fail('CheckoutInvalid', `not a commit SHA: ${sha}`);
   for (const args of [['clone', '--quiet', '--no-checkout', cloneUrl, dir], ['-C', dir, 'checkout', '--quiet', '--detach', sha]]) {
     const result = await runProcess('git', args, dir, 120_000, 8_192, signal);
     if (result.exitCode !== 0) {
       // A SHA the repository does not have will not appear on retry; a network error might clear.
       const missing = /did not match|reference is not a tree|unknown revision/.test(result.output);
       const message = `git ${args[0] === '-C' ? 'checkout' : 'clone'} failed: ${result.output.trim().slice(-500)}`;
-      throw missing ? ApplicationFailure.nonRetryable(message, 'CheckoutInvalid') : new Error(message);
+      throw fail(missing ? 'CheckoutInvalid' : 'CheckoutFailed', message);
     }
   }
 }

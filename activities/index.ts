@@ -1,29 +1,42 @@
-// The worker's activities, built from their dependencies (createActivities(deps)), as in
-// temporalio/samples-typescript's activities-dependency-injection.
+// The worker's activities, built from their dependencies (createActivities(deps)), one group per
+// concern. A worker builds only the groups its task queues need (src/core/workflow-catalog.ts),
+// so a policy worker never opens the ledger or holds a status-API token.
+import type { AccessRules } from '../src/core/access.js';
+import type { ActivityGroup } from '../src/core/workflow-catalog.js';
 import { createArgoActivities, type ArgoDeps } from './argo.js';
 import { createBillingActivities, type SqlClient } from './billing.js';
 import { createCiActivities, type CiDeps } from './ci.js';
-import { createGitStatusActivities, type StatusApi } from './git-status.js';
+import { createGitStatusActivities, type StatusApis } from './git-status.js';
 import { createPolicyActivities, type PolicyEngine } from './policy.js';
-import type { GitEvent } from './types.js';
 
 export interface ActivityDeps {
-  policyEngine: PolicyEngine;
-  ledger: SqlClient;
-  adminGroups: readonly string[];
+  policy: { engine: PolicyEngine; rules: AccessRules };
+  billing: { ledger: SqlClient; rules: AccessRules };
   ci: CiDeps;
-  statusApis: Partial<Record<GitEvent['provider'], StatusApi>>;
+  commitStatus: StatusApis;
   argo: ArgoDeps;
 }
 
-export function createActivities(deps: ActivityDeps) {
-  return {
-    ...createPolicyActivities(deps.policyEngine),
-    ...createBillingActivities(deps.ledger, deps.adminGroups),
-    ...createCiActivities(deps.ci),
-    ...createGitStatusActivities(deps.statusApis),
-    ...createArgoActivities(deps.argo),
-  };
-}
+const factories = {
+  policy: (deps: ActivityDeps['policy']) => createPolicyActivities(deps.engine, deps.rules),
+  billing: (deps: ActivityDeps['billing']) => createBillingActivities(deps.ledger, deps.rules),
+  ci: (deps: ActivityDeps['ci']) => createCiActivities(deps),
+  commitStatus: (deps: ActivityDeps['commitStatus']) => createGitStatusActivities(deps),
+  argo: (deps: ActivityDeps['argo']) => createArgoActivities(deps),
+} satisfies { [G in ActivityGroup]: (deps: ActivityDeps[G]) => object };
 
-export type Activities = ReturnType<typeof createActivities>;
+type GroupActivities = { [G in ActivityGroup]: ReturnType<(typeof factories)[G]> };
+
+/** Every activity of every group: the type workflows proxy. */
+export type Activities = GroupActivities['policy'] & GroupActivities['billing'] & GroupActivities['ci'] &
+  GroupActivities['commitStatus'] & GroupActivities['argo'];
+
+/** The activities of the groups whose dependencies are given. */
+export function createActivities(deps: Partial<ActivityDeps>): Partial<Activities> {
+  const activities: Record<string, unknown> = {};
+  for (const group of Object.keys(deps) as ActivityGroup[]) {
+    const groupDeps = deps[group];
+    if (groupDeps !== undefined) Object.assign(activities, (factories[group] as (d: typeof groupDeps) => object)(groupDeps));
+  }
+  return activities as Partial<Activities>;
+}

@@ -1,8 +1,9 @@
 // Policy activities: Cedar evaluation. The engine is built once by the worker from the policy
 // files in config/ and handed in through createPolicyActivities, so activities stay pure calls.
 import * as cedar from '@cedar-policy/cedar-wasm/nodejs';
-import { ApplicationFailure } from '@temporalio/activity';
-import type { Identity } from './types.js';
+import { mayAskPolicyFor, type AccessRules } from '../src/core/access.js';
+import { fail } from '../src/core/failures.js';
+import type { Identity } from '../src/core/identity.js';
 
 export interface EntityRef {
   type: string;
@@ -31,7 +32,7 @@ export interface PolicyEngine {
   readonly entities: cedar.EntityJson[];
 }
 
-/** The Cedar entity type the caller becomes when a query names no principal. */
+/** The Cedar entity type the caller becomes (its id is the caller's principal) when a query names none. */
 export const callerEntityType = 'Gatehouse::User';
 export const groupEntityType = 'Gatehouse::Group';
 
@@ -67,11 +68,14 @@ export function createPolicyEngine(text: string, entities: cedar.EntityJson[] = 
   return { policies, entities };
 }
 
-export function createPolicyActivities(engine: PolicyEngine) {
+export function createPolicyActivities(engine: PolicyEngine, rules: AccessRules) {
   return {
     /** Evaluates one query; the caller (from the job's identity) is the principal unless one is named. */
     async evaluatePolicy(query: PolicyQuery, identity: Identity): Promise<PolicyDecision> {
-      const caller: EntityRef = { type: callerEntityType, id: identity.subject };
+      const caller: EntityRef = { type: callerEntityType, id: identity.principal };
+      if (!mayAskPolicyFor(identity, query.principal?.id, rules)) {
+        throw fail('PolicyAccessDenied', 'only admins may ask about another principal');
+      }
       const principal = query.principal ?? caller;
       const callerEntity: cedar.EntityJson = {
         uid: caller,
@@ -89,7 +93,7 @@ export function createPolicyActivities(engine: PolicyEngine) {
       });
       if (answer.type === 'failure') {
         // The request itself is malformed (say, an entity type that cannot parse): retrying cannot help.
-        throw ApplicationFailure.nonRetryable(answer.errors.map((e) => e.message).join('; '), 'PolicyRequestInvalid');
+        throw fail('PolicyRequestInvalid', answer.errors.map((e) => e.message).join('; '));
       }
       return {
         decision: answer.response.decision,

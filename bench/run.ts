@@ -11,12 +11,12 @@ import { cpus, tmpdir, totalmem } from 'node:os';
 import { join } from 'node:path';
 import { Client, Connection } from '@temporalio/client';
 import autocannon from 'autocannon';
-import { createTokenVerifier } from '../src/auth/verify-token.js';
+import { createTokenVerifier } from '../src/bridge/auth/verify-token.js';
 import { startDevIssuer } from '../src/dev/dev-issuer.js';
-import { edgeConfigFiles, makeDevCertificate, startEdge, type EdgeEnv } from '../src/edge/edge-process.js';
+import { edgeConfigFiles, makeDevCertificate, startEdge, type EdgeEnv } from '../src/dev/edge-process.js';
 import { syncJwks } from '../src/edge/sync-jwks.js';
-import { freePort, startDevServer, temporalCli } from '../src/temporal/dev-server.js';
-import { ownerKey, routeKey, sourceKey } from '../src/temporal/search-attributes.js';
+import { freePort, startDevServer, temporalCli } from '../src/dev/temporal-dev-server.js';
+import { ownerKey, routeKey, sourceKey } from '../src/core/search-attributes.js';
 import { percentile, summarize, type Figures } from './stats.js';
 
 const scale = Number(process.env.BENCH_SCALE ?? 1);

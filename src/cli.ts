@@ -1,36 +1,47 @@
 // Operator commands.
-// - `check-config`: load and check the config as the bridge would (same environment overrides),
+// - `check-config`: load and check the config as the bridge and the worker would (same environment
+//   overrides; webhook, status-API and Argo secrets; the Cedar policies against their schema),
 //   print the route table, exit 2 on any problem. For CI and deploy hooks.
-// - `sync-jwks [--every SECONDS]`: the edge's key sync (DESIGN.md §6). Reads EDGE_KEYS_DIR,
+// - `sync-jwks [--every SECONDS]`: the edge's key sync (docs/edge.md). Reads EDGE_KEYS_DIR,
 //   EDGE_STATE_DIR (master socket) and the JWKS from GATEHOUSE_JWKS_URL or the issuer's discovery;
 //   keeps retired keys EDGE_KEY_RETAIN_SECONDS (default 86400, the longest token lifetime).
-// - `dev-cert DIR`: a self-signed edge certificate in DIR/edge.pem (development only).
 import { join } from 'node:path';
 import { ConfigError, loadConfig } from './config/load-config.js';
-import { edgeConfigFiles, makeDevCertificate } from './edge/edge-process.js';
+import { discoverJwksUrl } from './config/oidc-discovery.js';
+import { resolveWorkerSecrets } from './config/worker-secrets.js';
+import { edgeConfigFiles } from './edge/edge-files.js';
 import { syncJwks } from './edge/sync-jwks.js';
+import { loadPolicyEngine } from './worker/policy-engine.js';
+import { queuePlan } from './worker/worker-runtime.js';
 
 const [command, ...args] = process.argv.slice(2);
 
 if (command === 'check-config') {
   try {
     const config = loadConfig(process.env);
+    resolveWorkerSecrets(config, process.env);
+    try {
+      loadPolicyEngine(config);
+    } catch (error) {
+      throw new ConfigError(config.source, [`/policy: ${(error as Error).message}`]);
+    }
     console.log(`${config.source}: ok`);
     for (const [name, route] of Object.entries(config.routes)) {
       console.log(`  POST /v1/jobs/${name} -> ${route.workflowType} on ${route.taskQueue}`);
+    }
+    for (const queue of config.taskQueues) {
+      const plan = queuePlan(config, queue);
+      console.log(`  worker --queues ${queue}: ${plan.workflowTypes.join(', ') || '(no routes)'}; activities: ${[...plan.groups].join(', ')}`);
     }
   } catch (error) {
     if (!(error instanceof ConfigError)) throw error;
     console.error(error.message);
     process.exit(2);
   }
-} else if (command === 'dev-cert') {
-  // A self-signed certificate for the edge (development and docker-compose only).
-  console.log(makeDevCertificate(args[0] ?? required('EDGE_TLS_DIR')));
 } else if (command === 'sync-jwks') {
   const keysDir = required('EDGE_KEYS_DIR');
   const stateDir = required('EDGE_STATE_DIR');
-  const jwksUrl = process.env.GATEHOUSE_JWKS_URL ?? (await discoverJwks(required('GATEHOUSE_JWT_ISSUER')));
+  const jwksUrl = (await discoverJwksUrl(process.env.GATEHOUSE_JWT_ISSUER ?? '', process.env.GATEHOUSE_JWKS_URL, 10_000)).href;
   const every = args[0] === '--every' ? Number(args[1]) : 0;
   const once = async () => {
     const result = await syncJwks({
@@ -42,7 +53,7 @@ if (command === 'check-config') {
   await once();
   if (every > 0) setInterval(() => void once().catch((error: unknown) => console.error(String(error))), every * 1000);
 } else {
-  console.error('usage: gatehouse check-config | sync-jwks [--every SECONDS] | dev-cert DIR');
+  console.error('usage: gatehouse check-config | sync-jwks [--every SECONDS]');
   process.exit(64);
 }
 
@@ -53,11 +64,4 @@ function required(name: string): string {
     process.exit(64);
   }
   return value;
-}
-
-async function discoverJwks(issuer: string): Promise<string> {
-  const response = await fetch(`${issuer.replace(/\/+$/, '')}/.well-known/openid-configuration`);
-  const document = (await response.json()) as { issuer?: string; jwks_uri?: string };
-  if (document.issuer !== issuer || document.jwks_uri === undefined) throw new Error('OIDC discovery does not match the issuer');
-  return document.jwks_uri;
 }

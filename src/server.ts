@@ -1,6 +1,6 @@
 // The HTTP process: read the environment once, build the app, listen, and close gracefully on
 // SIGTERM/SIGINT (in-flight requests finish; new ones get 503 while closing).
-import { buildApp } from './app.js';
+import { buildApp } from './bridge/app.js';
 import { ConfigError, loadConfig } from './config/load-config.js';
 import { parseListen } from './config/listen.js';
 

@@ -1,13 +1,18 @@
-// The worker process: read the environment once, build the workers, run until SIGTERM/SIGINT
-// (the SDK drains in-flight tasks before it exits).
+// The worker process: read the environment and arguments once, build the workers, run until
+// SIGTERM/SIGINT (the SDK drains in-flight tasks before it exits).
+//   npm run worker                              every queue in the config
+//   npm run worker -- --queues gatehouse-ci     only these (comma-separated, or repeated)
+import { parseArgs } from 'node:util';
 import { ConfigError, loadConfig } from './config/load-config.js';
-import { createWorkers } from './worker-runtime.js';
+import { createWorkers } from './worker/worker-runtime.js';
 
 try {
+  const { values } = parseArgs({ options: { queues: { type: 'string', multiple: true } } });
+  const queues = values.queues?.flatMap((value) => value.split(',').filter(Boolean));
   // The worker never sees a webhook, so it is not handed their secrets.
   const config = loadConfig(process.env, { webhookSecrets: false });
-  const workerSet = await createWorkers(config, { env: process.env });
-  console.log(`worker polling ${config.taskQueues.join(', ')} on ${config.temporal.address}/${config.temporal.namespace}`);
+  const workerSet = await createWorkers(config, { env: process.env, ...(queues === undefined ? {} : { taskQueues: queues }) });
+  console.log(`worker polling ${(queues ?? config.taskQueues).join(', ')} on ${config.temporal.address}/${config.temporal.namespace}`);
   await workerSet.run();
 } catch (error) {
   if (error instanceof ConfigError) {

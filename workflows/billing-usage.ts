@@ -3,12 +3,10 @@
 import { proxyActivities } from '@temporalio/workflow';
 import type { Activities } from '../activities/index.js';
 import type { UsageQuery, UsageTotals } from '../activities/billing.js';
-import type { JobRequest } from '../activities/types.js';
+import type { JobRequest } from '../src/core/identity.js';
+import { activityPolicies } from '../src/core/retry-policies.js';
 
-const { queryUsage } = proxyActivities<Activities>({
-  startToCloseTimeout: '30 seconds',
-  retry: { maximumAttempts: 5, nonRetryableErrorTypes: ['BillingAccessDenied', 'BillingQueryInvalid'] },
-});
+const { queryUsage } = proxyActivities<Activities>(activityPolicies.ledgerQuery);
 
 export async function billingUsage(request: JobRequest<UsageQuery>): Promise<UsageTotals> {
   return queryUsage(request.input, request.identity);

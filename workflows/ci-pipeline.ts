@@ -4,16 +4,20 @@
 // PipelineFailed after the status and the usage are recorded. Cancelling the job cancels the
 // running step or stops the Argo Workflow, reports the status as cancelled and still records usage.
 import {
-  ApplicationFailure, CancellationScope, defineQuery, isCancellation, proxyActivities, setHandler, sleep, upsertSearchAttributes, workflowInfo,
+  CancellationScope, defineQuery, isCancellation, proxyActivities, setHandler, sleep, upsertSearchAttributes, workflowInfo,
 } from '@temporalio/workflow';
 import type { Activities } from '../activities/index.js';
 import type { ArgoOutcome } from '../activities/argo.js';
 import type { StepsOutcome } from '../activities/ci.js';
-import type { CommitState } from '../activities/git-status.js';
-import type { GitEvent, JobRequest } from '../activities/types.js';
+import type { CommitState } from '../src/core/commit-status.js';
+import { fail } from '../src/core/failures.js';
+import type { CiEvent } from '../src/core/git-event.js';
+import type { JobRequest } from '../src/core/identity.js';
+import { activityPolicies, stepsPolicy } from '../src/core/retry-policies.js';
+import { concurrencyKey } from '../src/core/concurrency-key.js';
+import { refKey } from '../src/core/search-attributes.js';
 
-/** What a `ci` job sends; a normalized GitEvent from a webhook has the same fields. */
-export type CiEvent = Pick<GitEvent, 'repository'> & Partial<Pick<GitEvent, 'provider' | 'ref' | 'branch' | 'after' | 'pullRequest' | 'kind'>>;
+export type { CiEvent };
 
 export interface CiResult {
   repository: string;
@@ -24,25 +28,15 @@ export interface CiResult {
   steps?: StepsOutcome;
   argo?: ArgoOutcome;
   statusErrors: string[];
+  superseded?: string[];
 }
 
 export const statusQuery = defineQuery<Record<string, unknown>>('status');
 
-// Retry policies, chosen per activity (README: "Retry policies"):
-const { planPipeline, evaluatePolicy, cancelSupersededRuns } = proxyActivities<Activities>({
-  startToCloseTimeout: '10 seconds',
-  retry: { maximumAttempts: 3, initialInterval: '1 second' },
-});
-// Status APIs flap: retry 5xx/429/network with backoff for about two minutes; a 4xx cannot heal.
-const { reportCommitStatus } = proxyActivities<Activities>({
-  startToCloseTimeout: '15 seconds',
-  retry: { initialInterval: '1 second', backoffCoefficient: 2, maximumInterval: '30 seconds', maximumAttempts: 8, nonRetryableErrorTypes: ['StatusReportRejected', 'StatusReportUnconfigured'] },
-});
-// The ledger write is idempotent by key, so retrying it is always safe.
-const { recordUsage } = proxyActivities<Activities>({
-  startToCloseTimeout: '10 seconds',
-  retry: { initialInterval: '1 second', maximumInterval: '30 seconds', maximumAttempts: 20 },
-});
+const { planPipeline, evaluatePolicy, cancelSupersededRuns } = proxyActivities<Activities>(activityPolicies.quick);
+const { reportCommitStatus } = proxyActivities<Activities>(activityPolicies.statusApi);
+const { recordUsage } = proxyActivities<Activities>(activityPolicies.ledgerWrite);
+const { submitArgoWorkflow, getArgoWorkflow, stopArgoWorkflow } = proxyActivities<Activities>(activityPolicies.argoApi);
 
 export async function ciPipeline(request: JobRequest<CiEvent>): Promise<CiResult> {
   const event = request.input;
@@ -60,16 +54,18 @@ export async function ciPipeline(request: JobRequest<CiEvent>): Promise<CiResult
     context: { ...(event.ref === undefined ? {} : { ref: event.ref }), ...(event.provider === undefined ? {} : { provider: event.provider }) },
   }, request.identity);
   if (decision.decision === 'deny') {
-    throw ApplicationFailure.create({ message: `policy denies run-ci on ${repository} to ${request.identity.subject}`, type: 'PolicyDenied', nonRetryable: true, details: [decision] });
+    throw fail('PolicyDenied', `policy denies run-ci on ${repository} to ${request.identity.principal}`, { details: [decision] });
   }
   if (sha === undefined || event.repository.cloneUrl === undefined) {
-    throw ApplicationFailure.create({ message: 'the event names no commit or clone URL to build', type: 'CiEventInvalid', nonRetryable: true });
+    throw fail('CiEventInvalid', 'the event names no commit or clone URL to build');
   }
-  // A newer push to the same branch supersedes older runs: mark this run, then cancel those.
-  if (plan.cancelSuperseded && event.branch !== undefined) {
-    const ref = `${repository}@${event.branch}`;
-    upsertSearchAttributes({ GatehouseRef: [ref] });
-    status.superseded = await cancelSupersededRuns({ ref, workflowId: workflowInfo().workflowId, startedBefore: workflowInfo().startTime.toISOString() });
+  // A newer run of the same concurrency key supersedes older ones: mark this run, then cancel those.
+  const key = plan.cancelSuperseded ? concurrencyKey(request.identity, event) : undefined;
+  let superseded: string[] | undefined;
+  if (key !== undefined) {
+    upsertSearchAttributes({ [refKey.name]: [key] });
+    superseded = await cancelSupersededRuns({ ref: key, workflowId: workflowInfo().workflowId, startedBefore: workflowInfo().startTime.toISOString() });
+    status.superseded = superseded;
   }
 
   const statusErrors: string[] = [];
@@ -105,7 +101,7 @@ export async function ciPipeline(request: JobRequest<CiEvent>): Promise<CiResult
     throw error;
   } finally {
     // Usage is recorded whatever happened, once per logical operation (keys survive retries).
-    const owner = request.identity.subject;
+    const owner = request.identity.principal;
     const seconds = Math.max(0, Math.round((Date.now() - startedAt) / 1000));
     await CancellationScope.nonCancellable(async () => {
       for (const [metric, quantity] of [['jobs', 1], ['run_seconds', seconds]] as const) {
@@ -115,10 +111,12 @@ export async function ciPipeline(request: JobRequest<CiEvent>): Promise<CiResult
   }
   const result: CiResult = {
     repository, sha, outcome: 'passed', runner: plan.runner, policies: decision.policies, statusErrors,
+    ...(superseded === undefined ? {} : { superseded }),
     ...(outcome.steps === undefined ? {} : { steps: outcome.steps }), ...(outcome.argo === undefined ? {} : { argo: outcome.argo }),
   };
   if (!outcome.ok) {
-    throw ApplicationFailure.create({ message: `pipeline failed${outcome.steps?.failedStep === undefined ? '' : ` at step ${outcome.steps.failedStep}`}`, type: 'PipelineFailed', nonRetryable: true, details: [{ ...result, outcome: 'failed' }] });
+    const where = outcome.steps?.failedStep === undefined ? '' : ` at step ${outcome.steps.failedStep}`;
+    throw fail('PipelineFailed', `pipeline failed${where}`, { details: [{ ...result, outcome: 'failed' }] });
   }
   return result;
 }
@@ -128,14 +126,7 @@ type Plan = NonNullable<Awaited<ReturnType<Activities['planPipeline']>>>;
 async function runStepsPlan(plan: Plan, cloneUrl: string, sha: string, status: Record<string, unknown>) {
   const steps = plan.steps ?? [];
   const total = steps.reduce((sum, s) => sum + s.timeoutMs, 0);
-  // One activity for the whole checkout: heartbeats carry the completed steps, so a retry after a
-  // worker crash resumes after them. A SHA the repository does not have cannot appear on retry.
-  const { runSteps } = proxyActivities<Activities>({
-    startToCloseTimeout: total + 300_000,
-    heartbeatTimeout: plan.heartbeatTimeoutMs,
-    retry: { maximumAttempts: 3, initialInterval: '1 second', nonRetryableErrorTypes: ['CheckoutInvalid'] },
-    cancellationType: 'WAIT_CANCELLATION_COMPLETED',
-  });
+  const { runSteps } = proxyActivities<Activities>(stepsPolicy(total, plan.heartbeatTimeoutMs));
   status.steps = steps.map((s) => s.name);
   const outcome = await runSteps({ cloneUrl, sha, steps });
   return { ok: outcome.ok, steps: outcome };
@@ -143,13 +134,8 @@ async function runStepsPlan(plan: Plan, cloneUrl: string, sha: string, status: R
 
 async function runArgoPlan(plan: Plan, request: JobRequest<CiEvent>, sha: string, status: Record<string, unknown>) {
   const argo = plan.argo;
-  if (argo === undefined) throw ApplicationFailure.create({ message: 'argo runner without argo settings', type: 'PipelineMisconfigured', nonRetryable: true });
-  // Argo calls: 429/5xx/network retried with backoff; 400/401/403/404 are ArgoRejected, final.
-  const { submitArgoWorkflow, getArgoWorkflow, stopArgoWorkflow } = proxyActivities<Activities>({
-    startToCloseTimeout: '60 seconds',
-    retry: { initialInterval: '2 seconds', backoffCoefficient: 2, maximumInterval: '30 seconds', maximumAttempts: 10, nonRetryableErrorTypes: ['ArgoRejected'] },
-  });
-  const owner = request.identity.subject;
+  if (argo === undefined) throw fail('PipelineMisconfigured', 'argo runner without argo settings');
+  const owner = request.identity.principal;
   let current = await submitArgoWorkflow({
     namespace: argo.namespace, jobId: request.jobId, route: request.route, owner, sha,
     repository: request.input.repository.fullName,

@@ -4,12 +4,11 @@
 import { proxyActivities } from '@temporalio/workflow';
 import type { Activities } from '../activities/index.js';
 import type { PolicyDecision } from '../activities/policy.js';
-import type { GitEvent, JobRequest } from '../activities/types.js';
+import type { GitEvent } from '../src/core/git-event.js';
+import type { JobRequest } from '../src/core/identity.js';
+import { activityPolicies } from '../src/core/retry-policies.js';
 
-const { evaluatePolicy } = proxyActivities<Activities>({
-  startToCloseTimeout: '10 seconds',
-  retry: { maximumAttempts: 3, initialInterval: '1 second' },
-});
+const { evaluatePolicy } = proxyActivities<Activities>(activityPolicies.quick);
 
 export interface GitEventPolicyResult extends PolicyDecision {
   provider: GitEvent['provider'];
@@ -17,7 +16,9 @@ export interface GitEventPolicyResult extends PolicyDecision {
   kind: GitEvent['kind'];
   ref?: string;
   after?: string;
+  /** The sender's principal; its login is shown as sent, and trusted for nothing. */
   sender: string;
+  senderLogin: string;
 }
 
 export async function gitEventPolicy(request: JobRequest<GitEvent>): Promise<GitEventPolicyResult> {
@@ -39,6 +40,7 @@ export async function gitEventPolicy(request: JobRequest<GitEvent>): Promise<Git
     kind: event.kind,
     ...(event.ref === undefined ? {} : { ref: event.ref }),
     ...(event.after === undefined ? {} : { after: event.after }),
-    sender: event.sender.login,
+    sender: request.identity.principal,
+    senderLogin: event.sender.login,
   };
 }

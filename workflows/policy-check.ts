@@ -3,14 +3,12 @@
 import { proxyActivities } from '@temporalio/workflow';
 import type { Activities } from '../activities/index.js';
 import type { PolicyDecision, PolicyQuery } from '../activities/policy.js';
-import type { JobRequest } from '../activities/types.js';
+import type { JobRequest } from '../src/core/identity.js';
+import { activityPolicies } from '../src/core/retry-policies.js';
 
 // Evaluation is pure CPU work on the worker: a short timeout, and a few retries for a worker that
 // died mid-call. A malformed query fails non-retryably inside the activity.
-const { evaluatePolicy } = proxyActivities<Activities>({
-  startToCloseTimeout: '10 seconds',
-  retry: { maximumAttempts: 3, initialInterval: '1 second' },
-});
+const { evaluatePolicy } = proxyActivities<Activities>(activityPolicies.quick);
 
 export interface PolicyCheckResult extends PolicyDecision {
   query: PolicyQuery;
@@ -19,5 +17,5 @@ export interface PolicyCheckResult extends PolicyDecision {
 
 export async function policyCheck(request: JobRequest<PolicyQuery>): Promise<PolicyCheckResult> {
   const decision = await evaluatePolicy(request.input, request.identity);
-  return { ...decision, query: request.input, requestedBy: request.identity.subject };
+  return { ...decision, query: request.input, requestedBy: request.identity.principal };
 }

@@ -1,19 +1,18 @@
-// Loads gatehouse.yaml: parse, fill defaults, apply the environment overrides of DESIGN.md §3,
-// then check the shape and the route table. Every error names the file, the path inside it and
-// what was expected, so a bad file stops the process with a message an operator can act on.
+// Loads gatehouse.yaml: parse, apply the environment overrides, fill the schema's defaults, then
+// check the shape and the route table. Every error names the file, the path inside it and what was
+// expected, so a bad file stops the process with a message an operator can act on.
 import { readFileSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
+import type { TSchema } from 'typebox';
 import { Compile } from 'typebox/compile';
 import { Value } from 'typebox/value';
 import { parseDocument } from 'yaml';
-import { checkRoutes } from './check-routes.js';
-import { ConfigSchema, RouteSchema, webhookProviders, type GatehouseConfigFile } from './schema.js';
-import { resolveSecret, Secret, type SecretRef } from './secrets.js';
-
-export interface HookSecrets {
-  secrets: Secret[];
-  signingSecrets: Secret[];
-}
+import type { Secret } from '../core/secret.js';
+import type { HookSecrets } from '../providers/provider.js';
+import { providerNames } from '../providers/registry.js';
+import { checkConfig } from './check-config.js';
+import { ConfigSchema, type GatehouseConfigFile } from './schema.js';
+import { SecretResolver } from './secrets.js';
 
 export interface GatehouseConfig extends GatehouseConfigFile {
   /** Absolute path of the file this came from; relative paths inside it resolve against its folder. */
@@ -27,7 +26,10 @@ export interface GatehouseConfig extends GatehouseConfigFile {
 /** Thrown when the config file is missing, unparsable or wrong; `problems` lists each finding. */
 export class ConfigError extends Error {
   override readonly name = 'ConfigError';
-  constructor(readonly file: string, readonly problems: string[]) {
+  constructor(
+    readonly file: string,
+    readonly problems: string[],
+  ) {
     super(`invalid configuration in ${file}:\n${problems.map((p) => `  - ${p}`).join('\n')}`);
   }
 }
@@ -58,47 +60,49 @@ export function loadConfig(env: NodeJS.ProcessEnv, options: LoadOptions = {}): G
     const target = (raw[section] ??= {}) as Record<string, unknown>;
     target[key] = value;
   }
-  const withDefaults = Value.Default(ConfigSchema, raw) as Record<string, unknown>;
-  // TypeBox does not descend into Record values, so each route gets its defaults here.
-  const routes = withDefaults.routes;
-  if (routes !== null && typeof routes === 'object') {
-    for (const [name, route] of Object.entries(routes)) {
-      (routes as Record<string, unknown>)[name] = Value.Default(RouteSchema, route);
-    }
-  }
+  const withDefaults = fillDefaults(ConfigSchema, raw);
   if (!checkShape.Check(withDefaults)) {
     const problems = checkShape.Errors(withDefaults).map((e) => `${e.instancePath || '/'}: ${e.message}`);
-    throw new ConfigError(file, dedupe(problems));
+    throw new ConfigError(file, [...new Set(problems)]);
   }
   const shaped = withDefaults as GatehouseConfigFile;
-  const problems = checkRoutes(shaped, dirname(file));
-  const webhookSecrets = options.webhookSecrets === false
-    ? new Map<string, HookSecrets>()
-    : resolveWebhookSecrets(shaped, env, (p) => resolve(dirname(file), p), problems);
-  const ledgerUrl = shaped.ledger.url === undefined ? undefined : resolveSecret(shaped.ledger.url, env, (p) => resolve(dirname(file), p));
-  if (typeof ledgerUrl === 'string') problems.push(`/ledger/url: ${ledgerUrl}`);
+  const problems = checkConfig(shaped, dirname(file));
+  const secrets = new SecretResolver(env, (p) => resolve(dirname(file), p));
+  const webhookSecrets = options.webhookSecrets === false ? new Map<string, HookSecrets>() : resolveWebhookSecrets(shaped, secrets);
+  const ledgerUrl = shaped.ledger.url === undefined ? undefined : secrets.resolve(shaped.ledger.url, '/ledger/url');
+  problems.push(...secrets.problems);
   if (problems.length > 0) throw new ConfigError(file, problems);
-  return { ...shaped, source: file, webhookSecrets, ...(ledgerUrl instanceof Secret ? { ledgerUrl } : {}) };
+  return { ...shaped, source: file, webhookSecrets, ...(ledgerUrl === undefined ? {} : { ledgerUrl }) };
+}
+
+/**
+ * The schema's defaults, filled in everywhere: TypeBox fills objects and arrays but does not
+ * descend into Record values (routes, hooks), so those are filled one by one.
+ */
+function fillDefaults(schema: TSchema, value: unknown): unknown {
+  const filled = Value.Default(schema, value);
+  const node = schema as { properties?: Record<string, TSchema>; patternProperties?: Record<string, TSchema> };
+  if (filled === null || typeof filled !== 'object' || Array.isArray(filled)) return filled;
+  const record = filled as Record<string, unknown>;
+  if (node.patternProperties !== undefined) {
+    const [valueSchema] = Object.values(node.patternProperties);
+    if (valueSchema !== undefined) for (const key of Object.keys(record)) record[key] = fillDefaults(valueSchema, record[key]);
+  }
+  for (const [key, child] of Object.entries(node.properties ?? {})) {
+    if (record[key] !== undefined) record[key] = fillDefaults(child, record[key]);
+  }
+  return record;
 }
 
 /** Every hook's secrets, resolved now; a missing one is a start-up error naming the hook. */
-function resolveWebhookSecrets(
-  config: GatehouseConfigFile, env: NodeJS.ProcessEnv, resolvePath: (p: string) => string, problems: string[],
-): Map<string, HookSecrets> {
+function resolveWebhookSecrets(config: GatehouseConfigFile, secrets: SecretResolver): Map<string, HookSecrets> {
   const resolved = new Map<string, HookSecrets>();
-  for (const provider of webhookProviders) {
+  for (const provider of providerNames) {
     for (const [hook, hookConfig] of Object.entries(config.webhooks[provider] ?? {})) {
-      const resolveAll = (refs: SecretRef[] | undefined, key: string) => (refs ?? []).flatMap((ref, index) => {
-        const secret = resolveSecret(ref, env, resolvePath);
-        if (typeof secret === 'string') {
-          problems.push(`/webhooks/${provider}/${hook}/${key}/${index}: ${secret}`);
-          return [];
-        }
-        return [secret];
-      });
+      const at = `/webhooks/${provider}/${hook}`;
       resolved.set(`${provider}/${hook}`, {
-        secrets: resolveAll(hookConfig.secrets, 'secrets'),
-        signingSecrets: resolveAll(hookConfig.signingSecrets, 'signingSecrets'),
+        secrets: secrets.resolveAll(hookConfig.secrets, `${at}/secrets`),
+        signingSecrets: secrets.resolveAll(hookConfig.signingSecrets, `${at}/signingSecrets`),
       });
     }
   }
@@ -106,7 +110,7 @@ function resolveWebhookSecrets(
 }
 
 /** Resolves a path named in the config file against the file's folder. */
-export function configPath(config: GatehouseConfig, path: string): string {
+export function configPath(config: Pick<GatehouseConfig, 'source'>, path: string): string {
   return resolve(dirname(config.source), path);
 }
 
@@ -126,8 +130,4 @@ function parseYaml(file: string): Record<string, unknown> {
     throw new ConfigError(file, ['/: expected a mapping at the top level']);
   }
   return value as Record<string, unknown>;
-}
-
-function dedupe(lines: string[]): string[] {
-  return [...new Set(lines)];
 }

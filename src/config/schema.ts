@@ -1,9 +1,18 @@
-// The shape of gatehouse.yaml. The schema is the type: `GatehouseConfig` is derived from it, and
-// defaults live here so that the file only has to say what differs.
-import Type, { type Static } from 'typebox';
+// The shape of gatehouse.yaml. The schema is the type (`GatehouseConfigFile` is derived from it)
+// and the only place defaults live, so a file only has to say what differs. The provider keys
+// (webhooks.<provider>, ci.statusApis.<provider>) come from the provider registry.
+import Type, { type Static, type TOptional, type TSchema } from 'typebox';
+import { providerNames, type ProviderName } from '../providers/registry.js';
 
 const Name = Type.String({ pattern: '^[a-z][a-z0-9-]{0,62}$', description: 'lower-case, digits and dashes' });
 const Duration = Type.String({ pattern: '^[0-9]+(ms|s|m|h|d)$', description: 'a duration such as 30s, 10m, 1h' });
+const durationDefault = (value: string, description?: string) =>
+  Type.String({ ...Duration, default: value, ...(description === undefined ? {} : { description }) });
+
+/** One optional entry per registered provider. */
+function perProvider<T extends TSchema>(schema: T): { [K in ProviderName]: TOptional<T> } {
+  return Object.fromEntries(providerNames.map((name) => [name, Type.Optional(schema)])) as { [K in ProviderName]: TOptional<T> };
+}
 
 /** Asymmetric algorithms only: keys come from a JWKS, so HMAC and `none` can never be right. */
 export const JwtAlgorithm = Type.Union([
@@ -14,6 +23,7 @@ export const JwtAlgorithm = Type.Union([
 
 const Access = Type.Object({
   groups: Type.Array(Type.String({ minLength: 1 }), { default: [] }),
+  roles: Type.Array(Type.String({ minLength: 1 }), { default: [], description: 'values of the roles claim that may call the route' }),
   scopes: Type.Array(Type.String({ minLength: 1 }), { default: [] }),
   anyAuthenticated: Type.Boolean({ default: false, description: 'any verified caller may use the route' }),
 }, { additionalProperties: false });
@@ -58,7 +68,7 @@ const StatusApi = Type.Object({
 const Step = Type.Object({
   name: Type.String({ minLength: 1 }),
   run: Type.String({ minLength: 1, description: 'a shell command, run in the checkout' }),
-  timeout: Type.Optional(Duration),
+  timeout: durationDefault('10m'),
 }, { additionalProperties: false });
 
 const Pipeline = Type.Object({
@@ -76,6 +86,10 @@ const Pipeline = Type.Object({
 const WebhookHook = Type.Object({
   secrets: Type.Array(SecretRef, { minItems: 1, description: 'all are accepted, so a secret can be rotated without losing deliveries' }),
   signingSecrets: Type.Optional(Type.Array(SecretRef, { minItems: 1, description: 'GitLab signing tokens (whsec_…); when set, the signature is required' })),
+  instance: Type.Optional(Type.String({
+    pattern: '^[a-z][a-z0-9-]{0,62}$',
+    description: 'names the provider instance in sender principals (webhook:<instance>:<id>); default the provider name. Give each server its own (github-enterprise), since account ids are only unique per server',
+  })),
   rules: Type.Array(WebhookRule, { description: 'first match wins; no match answers 200 {ignored}' }),
 }, { additionalProperties: false });
 
@@ -92,15 +106,15 @@ export const ConfigSchema = Type.Object({
   temporal: Type.Object({
     address: Type.String({ default: '127.0.0.1:7233' }),
     namespace: Type.String({ default: 'default' }),
-    requestTimeout: Type.Optional(Duration),
+    requestTimeout: durationDefault('5s', 'deadline of every Temporal call on a request path; past it, 503'),
   }, { additionalProperties: false, default: {} }),
   auth: Type.Object({
-    issuer: Type.String({ minLength: 1 }),
+    issuer: Type.String({ minLength: 1, pattern: '^[^#\\s]+$', description: 'expected iss (no # or spaces: principals are jwt:<issuer>#<sub>)' }),
     audience: Type.String({ minLength: 1 }),
     jwksUrl: Type.Optional(Type.String({ minLength: 1 })),
     algorithms: Type.Array(JwtAlgorithm, { minItems: 1, default: ['RS256', 'ES256'] }),
-    clockTolerance: Type.Optional(Duration),
-    jwksCooldown: Type.Optional(Duration),
+    clockTolerance: durationDefault('30s'),
+    jwksCooldown: durationDefault('30s', 'an unknown kid refetches the JWKS at most once per cool-down'),
     claims: Type.Object({
       groups: Type.String({ default: 'groups' }),
       roles: Type.String({ default: 'roles' }),
@@ -118,10 +132,7 @@ export const ConfigSchema = Type.Object({
   routes: Type.Record(Name, RouteSchema),
   webhooks: Type.Object({
     maxBodyBytes: Type.Integer({ minimum: 1024, maximum: 104_857_600, default: 26_214_400, description: 'GitHub and GitLab send up to 25 MB' }),
-    github: Type.Optional(HooksByName),
-    gitlab: Type.Optional(HooksByName),
-    gitea: Type.Optional(HooksByName),
-    bitbucket: Type.Optional(HooksByName),
+    ...perProvider(HooksByName),
   }, { additionalProperties: false, default: {} }),
   ci: Type.Object({
     scratchDir: Type.String({ default: '../.data/ci', description: 'checkouts go here, one directory per attempt, always removed' }),
@@ -129,17 +140,13 @@ export const ConfigSchema = Type.Object({
     publicUrl: Type.String({ default: 'https://127.0.0.1:8443', description: 'base of the job links in commit statuses' }),
     cancelSuperseded: Type.Boolean({ default: true, description: 'a newer push to the same branch cancels the older run' }),
     outputLimitBytes: Type.Integer({ minimum: 1024, maximum: 1_048_576, default: 65_536, description: 'output kept per step (the tail)' }),
-    statusApis: Type.Object({
-      github: Type.Optional(StatusApi),
-      gitlab: Type.Optional(StatusApi),
-      gitea: Type.Optional(StatusApi),
-      bitbucket: Type.Optional(StatusApi),
-    }, { additionalProperties: false, default: {} }),
-    argo: Type.Optional(Type.Object({
-      url: Type.String({ description: 'the Argo Server API, normally the edge\'s Argo frontend' }),
+    heartbeatTimeout: durationDefault('10s', 'a steps worker that stops heartbeating this long is presumed dead'),
+    statusApis: Type.Object(perProvider(StatusApi), { additionalProperties: false, default: {} }),
+    argo: Type.Object({
+      url: Type.String({ default: 'http://127.0.0.1:2745', description: 'the Argo Server API, normally the edge\'s Argo frontend' }),
       token: Type.Optional(SecretRef),
-      pollInterval: Type.Optional(Duration),
-    }, { additionalProperties: false })),
+      pollInterval: durationDefault('10s', 'the longest wait between two status reads'),
+    }, { additionalProperties: false, default: {} }),
     pipelines: Type.Array(Pipeline, { default: [], description: 'first match by repository wins' }),
   }, { additionalProperties: false, default: {} }),
   ledger: Type.Object({
@@ -160,5 +167,4 @@ export type WebhookHookConfig = Static<typeof WebhookHook>;
 export type PipelineConfig = Static<typeof Pipeline>;
 export type StepConfig = Static<typeof Step>;
 export type WebhookRuleConfig = Static<typeof WebhookRule>;
-export const webhookProviders = ['github', 'gitlab', 'gitea', 'bitbucket'] as const;
-export type WebhookProvider = (typeof webhookProviders)[number];
+export type SecretRefConfig = Static<typeof SecretRef>;

@@ -1,4 +1,4 @@
-// Turns a JWKS into the files HAProxy 2.6 needs to verify tokens by `kid` (FACTS.md, HAProxy):
+// Turns a JWKS into the files HAProxy 2.6 needs to verify tokens by `kid` (docs/edge.md):
 //   <digest>.pem          one SPKI public key per kid (jwt_verify refuses certificates: -5)
 //   kid-rs256.map, kid-es256.map    kid → key file, one map per algorithm, so the algorithm is
 //                         pinned by which map the kid is in, never by the token's own header

@@ -1,4 +1,4 @@
-// The JWKS sync (DESIGN.md §6): fetch the issuer's JWKS, write the key files HAProxy needs, check
+// The JWKS sync (docs/edge.md): fetch the issuer's JWKS, write the key files HAProxy needs, check
 // the whole config with `haproxy -c`, and reload HAProxy through its master socket, but only when
 // the key set changed. A failed check restores the previous files and reloads nothing, so a bad
 // JWKS can never take the edge down. Run once (`gatehouse sync-jwks`) or on an interval.

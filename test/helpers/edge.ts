@@ -5,13 +5,13 @@ import { request as httpsRequest, Agent } from 'node:https';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { FastifyInstance } from 'fastify';
-import { buildApp } from '../../src/app.js';
+import { buildApp } from '../../src/bridge/app.js';
 import type { GatehouseConfig } from '../../src/config/load-config.js';
 import { startDevIssuer, type DevIssuer } from '../../src/dev/dev-issuer.js';
-import { edgeConfigFiles, makeDevCertificate, startEdge, type EdgeEnv, type EdgeProcess } from '../../src/edge/edge-process.js';
+import { edgeConfigFiles, makeDevCertificate, startEdge, type EdgeEnv, type EdgeProcess } from '../../src/dev/edge-process.js';
 import { syncJwks } from '../../src/edge/sync-jwks.js';
-import { freePort } from '../../src/temporal/dev-server.js';
-import { startWorkers, testConfig, uniqueName, type RunningWorkers } from './harness.js';
+import { freePort } from '../../src/dev/temporal-dev-server.js';
+import { startWorkers, testConfig, uniqueName, type RunningWorkers, testLogger } from './harness.js';
 
 export interface Bridge {
   app: FastifyInstance;
@@ -33,7 +33,7 @@ export interface EdgeHarness {
 }
 
 async function startBridge(config: GatehouseConfig): Promise<Bridge> {
-  const app = await buildApp(config, { logger: false });
+  const app = await buildApp(config, { logger: testLogger() });
   const seen: Bridge['seen'] = [];
   app.addHook('onRequest', async (request) => {
     seen.push({ ...request.headers });

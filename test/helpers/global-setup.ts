@@ -1,12 +1,13 @@
 // Once per test run: one real Temporal dev server and one workflow bundle, shared by every test
 // file. Tests isolate themselves by unique task queues, subjects and job ids.
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { appendFileSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type {} from 'vitest';
 import type { TestProject } from 'vitest/node';
-import { startDevServer, type DevServer } from '../../src/temporal/dev-server.js';
-import { bundleWorkflows } from '../../src/worker-runtime.js';
+import { startDevServer, type DevServer } from '../../src/dev/temporal-dev-server.js';
+import { testLogDir } from './log-files.js';
+import { bundleWorkflows } from '../../src/worker/bundle-workflows.js';
 
 declare module 'vitest' {
   export interface ProvidedContext {
@@ -20,8 +21,10 @@ let scratch: string | undefined;
 
 export async function setup(project: TestProject): Promise<void> {
   scratch = mkdtempSync(join(tmpdir(), 'gatehouse-test-'));
+  mkdirSync(testLogDir, { recursive: true });
+  writeFileSync(join(testLogDir, 'temporal-server.log'), '');
   const [dev, bundle] = await Promise.all([
-    startDevServer({ log: process.env.TEMPORAL_LOG === '1' ? (l) => process.stderr.write(l) : undefined }),
+    startDevServer({ log: (line) => appendFileSync(join(testLogDir, 'temporal-server.log'), line) }),
     bundleWorkflows(),
   ]);
   server = dev;

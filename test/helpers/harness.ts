@@ -1,13 +1,15 @@
 // Per test file: a dev issuer, a config pointing at the shared Temporal dev server with a unique
 // task queue, the bridge app, and (when asked) a real worker on that queue.
 import { randomUUID } from 'node:crypto';
+import { createWriteStream } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import type { FastifyInstance } from 'fastify';
 import { afterAll, beforeAll, inject } from 'vitest';
-import { buildApp } from '../../src/app.js';
+import { buildApp } from '../../src/bridge/app.js';
 import { loadConfig, type GatehouseConfig } from '../../src/config/load-config.js';
+import { jwtPrincipal } from '../../src/core/principal.js';
 import { startDevIssuer, type DevIssuer } from '../../src/dev/dev-issuer.js';
-import { createWorkers, type WorkerSet } from '../../src/worker-runtime.js';
+import { createWorkers, type WorkerSet } from '../../src/worker/worker-runtime.js';
 
 export const testConfigFile = fileURLToPath(new URL('../fixtures/gatehouse.test.yaml', import.meta.url));
 
@@ -31,8 +33,13 @@ export interface Harness {
   taskQueue: string;
   workers: RunningWorkers | undefined;
   /** A token for a fresh, unique subject (so tests never see each other's jobs). */
-  token(claims?: Record<string, unknown>): Promise<{ token: string; subject: string }>;
+  token(claims?: Record<string, unknown>): Promise<{ token: string; subject: string; principal: string }>;
   close(): Promise<void>;
+}
+
+/** The bridge's request log, into this test file's log (test/helpers/test-logs.ts), never the console. */
+export function testLogger() {
+  return { level: 'info', stream: createWriteStream(process.env.GATEHOUSE_TEST_LOG ?? '/dev/null', { flags: 'a' }) };
 }
 
 export function uniqueName(prefix: string): string {
@@ -74,14 +81,14 @@ export async function startHarness(options: { worker?: boolean; temporalAddress?
   const issuer = await startDevIssuer();
   const taskQueue = uniqueName('gatehouse-test');
   const config = testConfig(issuer, taskQueue, options.temporalAddress);
-  const app = await buildApp(config, { logger: false });
+  const app = await buildApp(config, { logger: testLogger() });
   await app.ready();
   const workers = options.worker === false ? undefined : await startWorkers(config);
   return {
     issuer, config, app, taskQueue, workers,
     async token(claims = {}) {
       const subject = typeof claims.sub === 'string' ? claims.sub : uniqueName('user');
-      return { subject, token: await issuer.mint({ sub: subject, ...claims }) };
+      return { subject, principal: jwtPrincipal(issuer.issuer, subject), token: await issuer.mint({ sub: subject, ...claims }) };
     },
     async close() {
       await workers?.stop();

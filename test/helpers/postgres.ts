@@ -5,7 +5,7 @@ import { execFileSync } from 'node:child_process';
 import { chownSync, existsSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
 import { tmpdir, userInfo } from 'node:os';
 import { join } from 'node:path';
-import { freePort } from '../../src/temporal/dev-server.js';
+import { freePort } from '../../src/dev/temporal-dev-server.js';
 
 export interface Postgres {
   url: string;

@@ -3,8 +3,8 @@
 import { createServer } from 'node:net';
 import { base64url, exportSPKI, importJWK, SignJWT, UnsecuredJWT, type CryptoKey } from 'jose';
 import { describe, expect, it } from 'vitest';
-import { buildApp } from '../../src/app.js';
-import { useHarness, testConfig, uniqueName } from '../helpers/harness.js';
+import { buildApp } from '../../src/bridge/app.js';
+import { useHarness, testConfig, uniqueName, testLogger } from '../helpers/harness.js';
 import { readWebsite } from '../helpers/queries.js';
 
 const query = readWebsite;
@@ -38,7 +38,7 @@ describe('authentication', () => {
   it('accepts a rotated key once the JWKS cool-down has passed, with no restart', async () => {
     const config = testConfig(h.issuer, h.taskQueue);
     config.auth.jwksCooldown = '300ms';
-    const app = await buildApp(config, { logger: false });
+    const app = await buildApp(config, { logger: testLogger() });
     let kid: string | undefined;
     try {
       const send = async (token: string) => (await app.inject({
@@ -159,7 +159,7 @@ describe('authentication', () => {
     });
     const config = testConfig(h.issuer, h.taskQueue);
     config.auth.jwksUrl = `http://127.0.0.1:${closedPort}/jwks`;
-    const app = await buildApp(config, { logger: false });
+    const app = await buildApp(config, { logger: testLogger() });
     try {
       const answer = await app.inject({ method: 'POST', url: '/v1/jobs/policy-check', payload: query, headers: { authorization: `Bearer ${(await h.token()).token}` } });
       expect(answer.statusCode).toBe(503);
@@ -179,11 +179,19 @@ describe('route access', () => {
     expect(answer.json().code).toBe('GATEHOUSE_FORBIDDEN');
   });
 
-  it('lets a member of the route\'s group, a holder of its scope, and an admin in', async () => {
-    for (const claims of [{ groups: ['deployers'] }, { scope: 'openid jobs:deploy' }, { groups: ['gatehouse-admins'] }, { roles: ['deployers'] }]) {
+  it('lets a member of the route\'s group, a holder of its role or scope, and an admin in', async () => {
+    for (const claims of [{ groups: ['deployers'] }, { roles: ['release-manager'] }, { scope: 'openid jobs:deploy' }, { groups: ['gatehouse-admins'] }]) {
       const { token } = await h.token(claims);
       const answer = await startWith(`Bearer ${token}`, '/v1/jobs/deploy-check', { 'idempotency-key': uniqueName('k') });
       expect(answer.statusCode, JSON.stringify(claims)).toBe(202);
+    }
+  });
+
+  it('keeps roles apart from groups: a role named like a group or the admin group grants nothing', async () => {
+    for (const claims of [{ roles: ['deployers'] }, { roles: ['gatehouse-admins'] }]) {
+      const { token } = await h.token(claims);
+      const answer = await startWith(`Bearer ${token}`, '/v1/jobs/deploy-check', { 'idempotency-key': uniqueName('k') });
+      expect(answer.statusCode, JSON.stringify(claims)).toBe(403);
     }
   });
 

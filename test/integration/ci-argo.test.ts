@@ -5,12 +5,12 @@
 import type { FastifyInstance } from 'fastify';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { argoWorkflowName, createArgoActivities } from '../../activities/argo.js';
-import { buildApp } from '../../src/app.js';
+import { buildApp } from '../../src/bridge/app.js';
 import type { GatehouseConfig } from '../../src/config/load-config.js';
 import { startDevIssuer, type DevIssuer } from '../../src/dev/dev-issuer.js';
 import { startFakeArgo, type FakeArgo } from '../helpers/fake-argo.js';
 import { startFakeGitHosts, type FakeGitHosts } from '../helpers/fake-git-hosts.js';
-import { startWorkers, testConfig, uniqueName, testSecrets, type RunningWorkers } from '../helpers/harness.js';
+import { startWorkers, testConfig, uniqueName, testSecrets, type RunningWorkers, testLogger } from '../helpers/harness.js';
 
 let issuer: DevIssuer;
 let argo: FakeArgo;
@@ -37,7 +37,7 @@ beforeAll(async () => {
     { repositories: ['argo/inline'], runner: 'argo', argo: { namespace: 'ci', manifest: { spec: { entrypoint: 'main', templates: [{ name: 'main', container: { name: '', image: 'alpine', command: ['true'] } }] } } } },
     { repositories: ['argo/broken'], runner: 'argo', argo: { namespace: 'ci', manifest: { spec: { entrypoint: 'missing', templates: [{ name: 'main', container: { name: '', image: 'alpine' } }] } } } },
   ];
-  app = await buildApp(config, { logger: false });
+  app = await buildApp(config, { logger: testLogger() });
   workers = await startWorkers(config);
   token = await issuer.mint({ sub: uniqueName('maint'), groups: ['maintainers'] });
 });
@@ -74,7 +74,7 @@ describe('Argo-backed pipeline', () => {
     expect(job.result).toMatchObject({ outcome: 'passed', runner: 'argo', argo: { name: argoWorkflowName(jobId), phase: 'Succeeded', progress: '2/2' } });
     const stored = argo.workflows.get(`ci/${argoWorkflowName(jobId)}`)!;
     expect(stored.labels).toMatchObject({ 'gatehouse.dev/route': 'ci', 'gatehouse.dev/job': jobId });
-    expect(stored.labels['gatehouse.dev/owner']).toMatch(/^maint-/);
+    expect(stored.labels['gatehouse.dev/owner']).toMatch(/^jwt_http___127\.0\.0\.1_[0-9]+_maint-/);
     expect(hosts.statuses.filter((s) => s.url.endsWith(jobId)).map((s) => s.state)).toEqual(['pending', 'success']);
   });
 

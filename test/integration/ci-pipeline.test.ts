@@ -5,12 +5,13 @@ import { existsSync, mkdtempSync, readdirSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
-import { buildApp } from '../../src/app.js';
+import { buildApp } from '../../src/bridge/app.js';
+import { jwtPrincipal } from '../../src/core/principal.js';
 import { startDevIssuer, type DevIssuer } from '../../src/dev/dev-issuer.js';
 import type { GatehouseConfig } from '../../src/config/load-config.js';
 import { startFakeGitHosts, type FakeGitHosts } from '../helpers/fake-git-hosts.js';
 import { makeGitRepo } from '../helpers/git-repo.js';
-import { startWorkers, testConfig, uniqueName, testSecrets, type RunningWorkers } from '../helpers/harness.js';
+import { startWorkers, testConfig, uniqueName, testSecrets, type RunningWorkers, testLogger } from '../helpers/harness.js';
 import { deliver, githubDelivery, githubExample } from '../helpers/webhooks.js';
 import type { FastifyInstance } from 'fastify';
 
@@ -37,14 +38,14 @@ beforeAll(async () => {
   }
   config.ci.pipelines = [
     { repositories: ['Codertocat/*', 'acme/*'], runner: 'steps', steps: [
-      { name: 'checkout-is-exact', run: `test "$(git rev-parse HEAD)" = "${repo.sha}"` },
+      { name: 'checkout-is-exact', run: `test "$(git rev-parse HEAD)" = "${repo.sha}"`, timeout: '10m' },
       { name: 'build', run: './build.sh', timeout: '30s' },
     ] },
-    { repositories: ['acme-broken/*'], runner: 'steps', steps: [{ name: 'fails', run: 'echo boom >&2; exit 3' }, { name: 'never', run: 'true' }] },
-    { repositories: ['acme-slow/*'], runner: 'steps', steps: [{ name: 'slow', run: './slow.sh' }] },
-    { repositories: ['acme-long/*'], runner: 'steps', steps: [{ name: 'long', run: 'sleep 30', timeout: '60s' }] },
+    { repositories: ['acme-broken/*'], runner: 'steps', steps: [{ name: 'fails', run: 'echo boom >&2; exit 3', timeout: '10m' }, { name: 'never', run: 'true', timeout: '10m' }] },
+    { repositories: ['acme-slow/*'], runner: 'steps', steps: [{ name: 'slow', run: './slow.sh', timeout: '10m' }] },
+    { repositories: ['acme-long/*'], runner: 'steps', steps: [{ name: 'long', run: 'sleep 600', timeout: '15m' }] },
   ];
-  app = await buildApp(config, { logger: false });
+  app = await buildApp(config, { logger: testLogger() });
   workers = await startWorkers(config);
   admin = await issuer.mint({ sub: 'ops', groups: ['gatehouse-admins'] });
 });
@@ -104,7 +105,7 @@ describe('ciPipeline', () => {
     expect(mine[0]).toMatchObject({ repository: 'Codertocat/Hello-World', sha: repo.sha, context: 'gatehouse/ci', url: `https://gatehouse.test/v1/jobs/${jobId}` });
     expect(readdirSync(config.ci.scratchDir)).toEqual([]);
 
-    const totals = (await usage('github:Codertocat')).totals;
+    const totals = (await usage('webhook:github:21031067')).totals;
     expect(totals.find((t) => t.metric === 'jobs')?.quantity).toBeGreaterThanOrEqual(1);
   });
 
@@ -134,7 +135,8 @@ describe('ciPipeline', () => {
     expect(job.status).toBe('FAILED');
     expect(job.failure).toMatchObject({ type: 'PipelineFailed', message: 'pipeline failed at step fails' });
     expect(hosts.statuses.filter((s) => s.url.endsWith(jobId)).map((s) => s.state)).toEqual(['pending', 'failure']);
-    expect((await usage(owner)).totals.find((t) => t.metric === 'jobs')).toMatchObject({ owner, quantity: 1 });
+    const principal = jwtPrincipal(issuer.issuer, owner);
+    expect((await usage(principal)).totals.find((t) => t.metric === 'jobs')).toMatchObject({ owner: principal, quantity: 1 });
   });
 
   it('denies CI to a caller Cedar does not permit: PolicyDenied, no steps, no status', async () => {

@@ -7,10 +7,11 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it, vi } from 'vitest';
 import { stringify } from 'yaml';
-import { buildApp } from '../../src/app.js';
+import { buildApp } from '../../src/bridge/app.js';
+import { jwtPrincipal } from '../../src/core/principal.js';
 import { startDevIssuer } from '../../src/dev/dev-issuer.js';
 import { makeGitRepo } from '../helpers/git-repo.js';
-import { startWorkers, testConfig, testConfigFile, uniqueName, testSecrets, type RunningWorkers } from '../helpers/harness.js';
+import { startWorkers, testConfig, testConfigFile, uniqueName, testSecrets, type RunningWorkers, testLogger } from '../helpers/harness.js';
 
 const cleanups: Array<() => Promise<void> | void> = [];
 afterAll(async () => {
@@ -29,7 +30,7 @@ describe('worker crash during a step', () => {
     config.ci.scratchDir = mkdtempSync(join(tmpdir(), 'gatehouse-scratch-'));
     cleanups.push(() => rmSync(config.ci.scratchDir, { recursive: true, force: true }));
     config.ci.pipelines = [{ repositories: ['crash/*'], runner: 'steps', steps: [
-      { name: 'first', run: `echo first >> ${marker}` },
+      { name: 'first', run: `echo first >> ${marker}`, timeout: '10m' },
       { name: 'slow', run: `echo slow-start >> ${marker}; sleep 3; echo slow-end >> ${marker}`, timeout: '60s' },
     ] }];
     // The crashing worker is a real process with this config.
@@ -42,7 +43,7 @@ describe('worker crash during a step', () => {
     });
     cleanups.push(() => { if (child.exitCode === null) child.kill('SIGKILL'); });
 
-    const app = await buildApp(config, { logger: false });
+    const app = await buildApp(config, { logger: testLogger() });
     cleanups.push(() => app.close());
     const owner = uniqueName('maint');
     const token = await issuer.mint({ sub: owner, groups: ['maintainers'] });
@@ -70,7 +71,7 @@ describe('worker crash during a step', () => {
 
       const usage = await app.inject({ method: 'POST', url: '/v1/jobs/billing-usage', headers: { authorization: `Bearer ${token}` }, payload: { from: '2000-01-01T00:00:00Z', to: '2100-01-01T00:00:00Z' } });
       const totals = (await app.inject({ url: `/v1/jobs/${usage.json().jobId}?wait=5`, headers: { authorization: `Bearer ${token}` } })).json().result.totals;
-      expect(totals.find((t: { metric: string }) => t.metric === 'jobs')).toMatchObject({ owner, quantity: 1 });
+      expect(totals.find((t: { metric: string }) => t.metric === 'jobs')).toMatchObject({ owner: jwtPrincipal(issuer.issuer, owner), quantity: 1 });
     } finally {
       await workers?.stop();
       rmSync(marker, { force: true });

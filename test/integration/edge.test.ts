@@ -7,7 +7,7 @@ import { createServer, type Server } from 'node:http';
 import { Agent } from 'node:https';
 import { base64url, SignJWT, UnsecuredJWT } from 'jose';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
-import { splitHostPort } from '../../src/edge/edge-process.js';
+import { splitHostPort } from '../../src/dev/edge-process.js';
 import { retries, startEdgeHarness, send, type EdgeHarness } from '../helpers/edge.js';
 import { uniqueName } from '../helpers/harness.js';
 import { readWebsite } from '../helpers/queries.js';

@@ -41,7 +41,7 @@ describe('GET /v1/jobs', () => {
     const page2 = second.json();
     const listed = [...page1.jobs, ...page2.jobs];
     expect(listed.map((j: { jobId: string }) => j.jobId)).toEqual([...mine].reverse());
-    expect(listed.every((j: { owner: string; route: string; status: string }) => j.owner === me.subject && j.route === 'policy-check' && j.status === 'RUNNING')).toBe(true);
+    expect(listed.every((j: { owner: string; route: string; status: string }) => j.owner === me.principal && j.route === 'policy-check' && j.status === 'RUNNING')).toBe(true);
   });
 
   it('filters by route and status', async () => {
@@ -68,7 +68,7 @@ describe('GET /v1/jobs', () => {
       const list = await h.app.inject({ url: '/v1/jobs', headers: auth(tricky.token) });
       expect(list.statusCode).toBe(200);
       expect(list.json().jobs).toHaveLength(1);
-      expect(list.json().jobs[0].owner).toBe(tricky.subject);
+      expect(list.json().jobs[0].owner).toBe(tricky.principal);
     }, { timeout: 10_000, interval: 200 });
   });
 
@@ -94,10 +94,10 @@ describe('GET /v1/jobs', () => {
     const stranger = await h.token();
     const admin = await h.token({ groups: ['gatehouse-admins'] });
     await start(owner.token);
-    const denied = await h.app.inject({ url: `/v1/jobs?owner=${owner.subject}`, headers: auth(stranger.token) });
+    const denied = await h.app.inject({ url: `/v1/jobs?owner=${encodeURIComponent(owner.principal)}`, headers: auth(stranger.token) });
     expect(denied.statusCode).toBe(403);
     await vi.waitFor(async () => {
-      const allowed = await h.app.inject({ url: `/v1/jobs?owner=${owner.subject}`, headers: auth(admin.token) });
+      const allowed = await h.app.inject({ url: `/v1/jobs?owner=${encodeURIComponent(owner.principal)}`, headers: auth(admin.token) });
       expect(allowed.json().jobs).toHaveLength(1);
     }, { timeout: 10_000, interval: 200 });
   });

@@ -18,7 +18,7 @@ async function start(token: string, body: unknown = query, headers: Record<strin
 
 describe('POST /v1/jobs/policy-check', () => {
   it('starts a workflow that completes with the Cedar decision, and records the caller in memo and search attributes', async () => {
-    const { token, subject } = await h.token({ groups: ['maintainers'], email: 'ada@example.test', name: 'Ada' });
+    const { token, subject, principal } = await h.token({ groups: ['maintainers'], email: 'ada@example.test', name: 'Ada' });
     const started = await start(token);
     expect(started.statusCode).toBe(202);
     const body = started.json();
@@ -29,18 +29,18 @@ describe('POST /v1/jobs/policy-check', () => {
     const read = await h.app.inject({ url: `/v1/jobs/${body.jobId}?wait=5`, headers: { authorization: `Bearer ${token}` } });
     expect(read.statusCode).toBe(200);
     const job = read.json();
-    expect(job).toMatchObject({ status: 'COMPLETED', owner: subject, route: 'policy-check', workflowType: 'policyCheck', source: 'api' });
-    expect(job.result).toMatchObject({ decision: 'allow', policies: ['maintainers-deploy'], requestedBy: subject });
+    expect(job).toMatchObject({ status: 'COMPLETED', owner: principal, route: 'policy-check', workflowType: 'policyCheck', source: 'api' });
+    expect(job.result).toMatchObject({ decision: 'allow', policies: ['maintainers-deploy'], requestedBy: principal });
     expect(job.closedAt).toBeDefined();
 
     const description = await h.app.temporal.client.workflow.getHandle(body.jobId).describe();
     expect(description.memo?.identity).toMatchObject({
-      method: 'jwt', issuer: h.issuer.issuer, subject, email: 'ada@example.test', name: 'Ada', groups: ['maintainers'],
+      method: 'jwt', principal, issuer: h.issuer.issuer, subject, email: 'ada@example.test', name: 'Ada', groups: ['maintainers'],
     });
     expect(description.memo?.request).toMatchObject({ route: 'policy-check', clientAddress: '127.0.0.1' });
     expect((description.memo?.request as { bodySha256: string }).bodySha256).toMatch(/^[0-9a-f]{64}$/);
     const attributes = Object.fromEntries(description.typedSearchAttributes.getAll().map((p) => [p.key.name, p.value]));
-    expect(attributes).toMatchObject({ GatehouseOwner: subject, GatehouseRoute: 'policy-check', GatehouseSource: 'api' });
+    expect(attributes).toMatchObject({ GatehouseOwner: principal, GatehouseRoute: 'policy-check', GatehouseSource: 'api' });
   });
 
   it('reports a deny decision from a forbid policy as the result', async () => {
@@ -126,7 +126,7 @@ describe('GET /v1/jobs/{jobId}', () => {
     const jobId = (await start(owner.token)).json().jobId;
     const read = await h.app.inject({ url: `/v1/jobs/${jobId}`, headers: { authorization: `Bearer ${admin.token}` } });
     expect(read.statusCode).toBe(200);
-    expect(read.json().owner).toBe(owner.subject);
+    expect(read.json().owner).toBe(owner.principal);
   });
 
   it.each([

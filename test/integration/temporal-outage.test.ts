@@ -5,7 +5,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
-import { startDevServer, type DevServer } from '../../src/temporal/dev-server.js';
+import { startDevServer, type DevServer } from '../../src/dev/temporal-dev-server.js';
 import { startHarness, testSecrets, type Harness } from '../helpers/harness.js';
 import { deliver, githubDelivery, githubExample } from '../helpers/webhooks.js';
 import { readWebsite } from '../helpers/queries.js';

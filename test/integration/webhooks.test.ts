@@ -31,15 +31,51 @@ describe('GitHub', () => {
     expect(body.jobId).toMatch(/^github\./);
 
     const job = await readJob(body.jobId);
-    expect(job).toMatchObject({ status: 'COMPLETED', source: 'github', owner: 'github:Codertocat', workflowType: 'gitEventPolicy' });
-    // Codertocat is a maintainer in config/policies/entities.json: Cedar permits run-ci.
+    expect(job).toMatchObject({ status: 'COMPLETED', source: 'github', owner: 'webhook:github:21031067', workflowType: 'gitEventPolicy' });
+    // Codertocat (account 21031067) is a maintainer in config/policies/entities.json: Cedar permits run-ci.
     expect(job.result).toMatchObject({ decision: 'allow', policies: ['maintainers-run-ci'], repository: 'Codertocat/Hello-World', kind: 'push', ref: 'refs/heads/main' });
 
     const description = await h.app.temporal.client.workflow.getHandle(body.jobId).describe();
-    expect(description.memo?.identity).toMatchObject({ method: 'webhook', provider: 'github', hook: 'default', subject: 'github:Codertocat' });
+    expect(description.memo?.identity).toMatchObject({ method: 'webhook', provider: 'github', hook: 'default', principal: 'webhook:github:21031067', subject: '21031067', login: 'Codertocat' });
     expect(description.memo?.request).toMatchObject({ idempotencyKey: delivery.headers['x-github-delivery'], userAgent: 'GitHub-Hookshot/abc123' });
     const attributes = Object.fromEntries(description.typedSearchAttributes.getAll().map((p) => [p.key.name, p.value]));
     expect(attributes).toMatchObject({ GatehouseSource: 'github', GatehouseRoute: 'git-event', GatehouseDelivery: delivery.headers['x-github-delivery'] });
+  });
+
+  it('owns the job as the sender principal, which no bearer token can impersonate', async () => {
+    const answer = await deliver(h.app, githubDelivery(pushToMain(), { secret: s.TEST_GITHUB_SECRET, event: 'push' }));
+    const { jobId } = answer.json();
+    // A token whose sub spells the sender's principal is jwt:<issuer>#webhook:github:21031067.
+    const lookalike = await h.token({ sub: 'webhook:github:21031067' });
+    const bearer = { authorization: `Bearer ${lookalike.token}` };
+    expect((await h.app.inject({ url: `/v1/jobs/${jobId}`, headers: bearer })).statusCode).toBe(404);
+    expect((await h.app.inject({ method: 'POST', url: `/v1/jobs/${jobId}/cancel`, headers: bearer })).statusCode).toBe(404);
+    const own = await h.app.inject({ url: '/v1/jobs', headers: bearer });
+    expect(own.json().jobs).toEqual([]);
+    const asked = await h.app.inject({ url: `/v1/jobs?owner=${encodeURIComponent('webhook:github:21031067')}`, headers: bearer });
+    expect(asked.statusCode).toBe(403);
+    // Admins do see it under the sender's principal.
+    await vi.waitFor(async () => {
+      const listed = await h.app.inject({ url: `/v1/jobs?owner=${encodeURIComponent('webhook:github:21031067')}&pageSize=100`, headers: admin() });
+      expect(listed.json().jobs.map((j: { jobId: string }) => j.jobId)).toContain(jobId);
+    }, { timeout: 10_000, interval: 200 });
+  });
+
+  it('names the sender by instance: the same account id on another GitHub server is someone else', async () => {
+    const delivery = githubDelivery(pushToMain(), { secret: s.TEST_GITHUB_ENTERPRISE_SECRET, event: 'push', path: '/v1/webhooks/github/enterprise' });
+    const answer = await deliver(h.app, delivery);
+    expect(answer.statusCode).toBe(202);
+    const job = await readJob(answer.json().jobId);
+    expect(job.owner).toBe('webhook:github-enterprise:21031067');
+    // entities.json makes webhook:github:21031067 a maintainer, not the enterprise account.
+    expect(job.result).toMatchObject({ decision: 'deny' });
+  });
+
+  it('refuses a signed delivery that names no sender account id', async () => {
+    const payload = { ...pushToMain(), sender: { login: 'Codertocat' } };
+    const answer = await deliver(h.app, githubDelivery(payload, { secret: s.TEST_GITHUB_SECRET, event: 'push' }));
+    expect(answer.statusCode).toBe(400);
+    expect(answer.json().code).toBe('GATEHOUSE_WEBHOOK_MALFORMED');
   });
 
   it('answers a redelivery with the same job, and concurrent duplicates start one workflow', async () => {
@@ -108,7 +144,7 @@ describe('GitHub', () => {
     const answer = await deliver(h.app, githubDelivery(githubExample('pull_request', (e) => e.action === 'opened'), { secret: s.TEST_GITHUB_SECRET, event: 'pull_request' }));
     expect(answer.statusCode).toBe(202);
     const description = await h.app.temporal.client.workflow.getHandle(answer.json().jobId).describe();
-    expect(description.memo?.identity).toMatchObject({ subject: 'github:Codertocat' });
+    expect(description.memo?.identity).toMatchObject({ principal: 'webhook:github:21031067' });
     const job = await readJob(answer.json().jobId);
     expect(job.result).toMatchObject({ kind: 'pull_request', ref: 'refs/heads/changes' });
   });
@@ -163,7 +199,7 @@ describe('GitLab', () => {
     const resend = await deliver(h.app, gitlabDelivery(fixture('gitlab-push'), { token: s.TEST_GITLAB_TOKEN, event: 'Push Hook', idempotencyKey: key }));
     expect(resend.json()).toMatchObject({ jobId: first.json().jobId, duplicate: true });
     const job = await readJob(first.json().jobId);
-    expect(job).toMatchObject({ source: 'gitlab', owner: 'gitlab:jsmith' });
+    expect(job).toMatchObject({ source: 'gitlab', owner: 'webhook:gitlab:4' });
     expect(job.result).toMatchObject({ decision: 'allow', repository: 'mike/diaspora', kind: 'push', ref: 'refs/heads/main' });
   });
 
@@ -178,7 +214,7 @@ describe('GitLab', () => {
     const answer = await deliver(h.app, gitlabDelivery(fixture('gitlab-merge-request'), { token: s.TEST_GITLAB_TOKEN, event: 'Merge Request Hook' }));
     expect(answer.statusCode).toBe(202);
     const job = await readJob(answer.json().jobId);
-    expect(job.result).toMatchObject({ decision: 'deny', kind: 'pull_request', ref: 'refs/heads/ms-viewport', sender: 'root' });
+    expect(job.result).toMatchObject({ decision: 'deny', kind: 'pull_request', ref: 'refs/heads/ms-viewport', sender: 'webhook:gitlab:1', senderLogin: 'root' });
   });
 
   it('requires the signing-token signature on a hook that has signing secrets', async () => {
@@ -209,7 +245,7 @@ describe('Bitbucket Cloud', () => {
   it('accepts a push to a matching repository, ignores others and the diagnostics ping', async () => {
     const accepted = await deliver(h.app, bitbucketDelivery(fixture('bitbucket-push'), { secret: s.TEST_BITBUCKET_SECRET, event: 'repo:push' }));
     expect(accepted.statusCode).toBe(202);
-    expect((await readJob(accepted.json().jobId)).result).toMatchObject({ repository: 'acme/api', kind: 'push', ref: 'refs/heads/main', sender: 'emma' });
+    expect((await readJob(accepted.json().jobId)).result).toMatchObject({ repository: 'acme/api', kind: 'push', ref: 'refs/heads/main', sender: 'webhook:bitbucket:557058:abc', senderLogin: 'emma' });
     const elsewhere = { ...fixture('bitbucket-push'), repository: { full_name: 'other/repo' } };
     expect((await deliver(h.app, bitbucketDelivery(elsewhere, { secret: s.TEST_BITBUCKET_SECRET, event: 'repo:push' }))).json().ignored).toBeDefined();
     const ping = await deliver(h.app, bitbucketDelivery({}, { secret: s.TEST_BITBUCKET_SECRET, event: 'diagnostics:ping' }));

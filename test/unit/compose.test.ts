@@ -6,7 +6,7 @@ import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
 import { envOverrides, loadConfig } from '../../src/config/load-config.js';
-import { searchAttributeArgs } from '../../src/temporal/search-attributes.js';
+import { searchAttributeArgs } from '../../src/core/search-attributes.js';
 
 interface Service { command?: string[]; environment?: Record<string, string>; ports?: string[] }
 // merge: resolve the `<<:` keys the file uses for shared environments.

@@ -3,7 +3,7 @@ import { readFileSync } from 'node:fs';
 import { ApplicationFailure } from '@temporalio/common';
 import { describe, expect, it } from 'vitest';
 import { createPolicyActivities, createPolicyEngine } from '../../../activities/policy.js';
-import type { Identity } from '../../../activities/types.js';
+import type { Identity } from '../../../src/core/identity.js';
 
 const schema = readFileSync('config/policies/gatehouse.cedarschema', 'utf8');
 const engine = createPolicyEngine(
@@ -11,16 +11,17 @@ const engine = createPolicyEngine(
   JSON.parse(readFileSync('config/policies/entities.json', 'utf8')),
   schema,
 );
-const { evaluatePolicy } = createPolicyActivities(engine);
-const maintainer: Identity = { method: 'jwt', issuer: 'i', subject: 'ada', groups: ['maintainers'], scopes: [] };
-const outsider: Identity = { ...maintainer, subject: 'eve', groups: [] };
+const { evaluatePolicy } = createPolicyActivities(engine, { adminGroups: ['gatehouse-admins'] });
+const maintainer: Identity = { method: 'jwt', principal: 'jwt:https://idp#ada', issuer: 'https://idp', subject: 'ada', groups: ['maintainers'], roles: [], scopes: [] };
+const outsider: Identity = { ...maintainer, principal: 'jwt:https://idp#eve', subject: 'eve', groups: [] };
+const admin: Identity = { ...outsider, principal: 'jwt:https://idp#root', groups: ['gatehouse-admins'] };
 const action = (id: string) => ({ type: 'Gatehouse::Action', id });
 const repo = (id: string) => ({ type: 'Gatehouse::Repository', id });
 
 describe('evaluatePolicy', () => {
   it('allows through group membership taken from the caller\'s identity, naming the deciding policy', async () => {
     const decision = await evaluatePolicy({ action: action('deploy'), resource: repo('acme/api') }, maintainer);
-    expect(decision).toMatchObject({ decision: 'allow', policies: ['maintainers-deploy'], principal: { type: 'Gatehouse::User', id: 'ada' } });
+    expect(decision).toMatchObject({ decision: 'allow', policies: ['maintainers-deploy'], principal: { type: 'Gatehouse::User', id: 'jwt:https://idp#ada' } });
   });
 
   it('denies by default, and a forbid wins over a permit', async () => {
@@ -35,9 +36,17 @@ describe('evaluatePolicy', () => {
     expect((await evaluatePolicy({ action: action('read'), resource: repo('acme/api') }, outsider)).decision).toBe('deny');
   });
 
-  it('evaluates a named principal instead of the caller', async () => {
-    const decision = await evaluatePolicy({ principal: { type: 'Gatehouse::User', id: 'someone' }, action: action('deploy'), resource: repo('acme/api') }, maintainer);
-    expect(decision).toMatchObject({ decision: 'deny', principal: { id: 'someone' } });
+  it('evaluates a named principal instead of the caller, for admins only', async () => {
+    const webhookMaintainer = { type: 'Gatehouse::User', id: 'webhook:github:21031067' };
+    const query = { principal: webhookMaintainer, action: action('run-ci'), resource: repo('acme/api') };
+    expect(await evaluatePolicy(query, admin)).toMatchObject({ decision: 'allow', principal: { id: 'webhook:github:21031067' } });
+    await expect(evaluatePolicy(query, maintainer)).rejects.toMatchObject({ type: 'PolicyAccessDenied', nonRetryable: true });
+  });
+
+  it('grants nothing to a token whose subject spells an entity principal', async () => {
+    // entities.json makes webhook:github:21031067 a maintainer; a jwt caller with that sub is not it.
+    const lookalike: Identity = { ...outsider, principal: 'jwt:https://idp#webhook:github:21031067', subject: 'webhook:github:21031067' };
+    expect(await evaluatePolicy({ action: action('run-ci'), resource: repo('acme/api') }, lookalike)).toMatchObject({ decision: 'deny' });
   });
 
   it('fails non-retryably for a query Cedar cannot parse', async () => {

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import type { GitEvent } from '../../../activities/types.js';
-import { matchRule } from '../../../src/webhooks/match-rule.js';
+import type { GitEvent } from '../../../src/core/git-event.js';
+import { matchRule } from '../../../src/bridge/webhooks/match-rule.js';
 
 const event = (over: Partial<GitEvent>): GitEvent => ({
   provider: 'github', hook: 'default', deliveryId: 'd', event: 'push', kind: 'push',

@@ -1,0 +1,63 @@
+// Builds the Fastify app from a loaded config. No environment is read here: src/server.ts does
+// that and passes the result in, so tests build the same app with their own config.
+// Plugins first (metrics, the Temporal client, the job service, authentication, OpenAPI), then
+// the routes, each a thin layer over the job service.
+import { randomUUID } from 'node:crypto';
+import Fastify, { type FastifyInstance, type FastifyServerOptions } from 'fastify';
+import authPlugin from './auth/auth-plugin.js';
+import type { GatehouseConfig } from '../config/load-config.js';
+import { registerErrorHandler } from './http/error-handler.js';
+import { healthRoutes } from './http/health-routes.js';
+import { registerJsonBody } from './http/json-body.js';
+import metricsPlugin from './http/metrics-plugin.js';
+import openApiPlugin from './http/openapi.js';
+import { registerValidators } from './http/validators.js';
+import jobServicePlugin from './jobs/job-service.js';
+import { jobsRoutes } from './jobs/jobs-routes.js';
+import temporalPlugin from './temporal/temporal-plugin.js';
+import { webhookRoutes } from './webhooks/webhook-routes.js';
+
+export interface AppOptions {
+  logger?: FastifyServerOptions['logger'];
+}
+
+/** A client or edge request id is kept only when it is plainly an id; otherwise we make one. */
+const saneRequestId = /^[A-Za-z0-9._:-]{8,128}$/;
+
+export async function buildApp(config: GatehouseConfig, options: AppOptions = {}): Promise<FastifyInstance> {
+  const app = Fastify({
+    logger: options.logger ?? {
+      level: 'info',
+      // Tokens and webhook secrets must never reach a log line, whatever a serializer does later.
+      redact: ['req.headers.authorization', 'req.headers["x-gitlab-token"]', 'req.headers.cookie'],
+    },
+    // Only the edge's addresses may speak for the client's address and protocol.
+    trustProxy: config.server.trustProxy.length > 0 ? config.server.trustProxy : false,
+    requestIdHeader: false,
+    genReqId: (request) => {
+      const header = request.headers['x-request-id'];
+      return typeof header === 'string' && saneRequestId.test(header) ? header : randomUUID();
+    },
+    bodyLimit: config.limits.maxBodyBytes,
+    // Temporal ids reach 1000 bytes; longer path segments are refused as unknown jobs (404).
+    routerOptions: { maxParamLength: 1_100 },
+    return503OnClosing: true,
+  });
+
+  registerErrorHandler(app);
+  registerValidators(app);
+  registerJsonBody(app);
+  app.addHook('onSend', async (request, reply) => {
+    reply.header('x-request-id', request.id);
+  });
+
+  await app.register(metricsPlugin);
+  await app.register(temporalPlugin, { config });
+  await app.register(jobServicePlugin, { config });
+  await app.register(authPlugin, { config });
+  await app.register(openApiPlugin);
+  await app.register(healthRoutes);
+  await app.register(jobsRoutes, { config });
+  await app.register(webhookRoutes, { config });
+  return app;
+}

@@ -1,0 +1,70 @@
+// Authentication is one onRequest hook. Every route requires a verified bearer token unless its
+// route config says `auth: false`; a route with `access` also checks the caller may use it, before
+// the body is even read, so a caller without access learns nothing from validation errors.
+// Identity headers (X-Auth-*) set by the edge are never read here: the token is verified again.
+import type { FastifyInstance, FastifyRequest } from 'fastify';
+import fp from 'fastify-plugin';
+import type { Identity } from '../../core/identity.js';
+import type { GatehouseConfig } from '../../config/load-config.js';
+import { durationMs } from '../../config/duration.js';
+import { GatehouseError } from '../errors.js';
+import { invalidToken, missingToken } from './auth-errors.js';
+import { mayCallRoute, type RouteAccess } from '../../core/access.js';
+import { createTokenVerifier, type TokenVerifier } from './verify-token.js';
+
+declare module 'fastify' {
+  interface FastifyContextConfig {
+    /** false: the route is public (health, metrics, docs, signed webhooks). */
+    auth?: boolean;
+    /** Who may call the route beyond being authenticated. */
+    access?: RouteAccess;
+  }
+  interface FastifyRequest {
+    /** The verified caller; set on every route that requires authentication. */
+    identity: Identity;
+  }
+  interface FastifyInstance {
+    verifyToken: TokenVerifier;
+  }
+}
+
+async function authPlugin(app: FastifyInstance, opts: { config: GatehouseConfig }) {
+  const { auth, admins } = opts.config;
+  const verifyToken = createTokenVerifier({
+    issuer: auth.issuer,
+    audience: auth.audience,
+    ...(auth.jwksUrl === undefined ? {} : { jwksUrl: auth.jwksUrl }),
+    algorithms: auth.algorithms,
+    clockToleranceSeconds: durationMs(auth.clockTolerance) / 1000,
+    jwksCooldownMs: durationMs(auth.jwksCooldown),
+    fetchTimeoutMs: 5_000,
+    claims: auth.claims,
+  });
+  app.decorate('verifyToken', verifyToken);
+  const rules = { adminGroups: admins.groups };
+  app.decorateRequest('identity', null as unknown as Identity);
+
+  app.addHook('onRequest', async (request) => {
+    const config = request.routeOptions.config;
+    // Unmatched requests (404) carry no route config: treat them as public so the 404 is plain.
+    if (config.auth === false || request.routeOptions.url === undefined) return;
+    request.identity = await verifyToken(bearerToken(request));
+    if (config.access !== undefined && !mayCallRoute(request.identity, config.access, rules)) {
+      throw new GatehouseError('GATEHOUSE_FORBIDDEN', 'The caller may not use this route');
+    }
+  });
+}
+
+function bearerToken(request: FastifyRequest): string {
+  const header = request.headers.authorization;
+  if (header === undefined) throw missingToken();
+  const [scheme, token, ...rest] = header.split(' ').filter(Boolean);
+  if (scheme?.toLowerCase() !== 'bearer' || token === undefined) throw missingToken();
+  // RFC 6750 §2.1 b64token syntax; anything else is refused before it reaches a parser.
+  if (rest.length > 0 || !/^[A-Za-z0-9._~+/-]+=*$/.test(token)) {
+    throw invalidToken('the token is malformed');
+  }
+  return token;
+}
+
+export default fp(authPlugin, { name: 'gatehouse-auth' });

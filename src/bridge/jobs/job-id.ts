@@ -1,0 +1,32 @@
+// Job ids are business keys: the same caller sending the same Idempotency-Key (or, without one,
+// the same edge X-Request-ID) to the same route always gets the same id, and the same webhook
+// delivery to the same hook always gets the same id, so a retry by a client, a proxy or a
+// provider can never start a second workflow. The id's shape is src/core/job-id.ts.
+import { createHash, randomUUID } from 'node:crypto';
+
+export type JobKey =
+  | { kind: 'idempotency-key'; value: string }
+  | { kind: 'request-id'; value: string }
+  | { kind: 'none' }
+  /** A webhook delivery: the provider's hook id (GitHub shares delivery ids across hooks) and delivery id. */
+  | { kind: 'delivery'; provider: string; hook: string; providerHookId?: string; deliveryId: string };
+
+/** API jobs are scoped by their owner's principal and route; deliveries by provider and hook. */
+export function deriveJobId(route: string, principal: string, key: JobKey): string {
+  switch (key.kind) {
+    case 'delivery':
+      return `${key.provider}.${digest([key.hook, key.providerHookId ?? '', key.deliveryId])}`;
+    case 'none':
+      // Without any key there is nothing a retry could repeat, so a fresh id is the honest choice.
+      return `${route}.${digest([principal, route, 'random', randomUUID()])}`;
+    default:
+      return `${route}.${digest([principal, route, key.kind, key.value])}`;
+  }
+}
+
+export function digest(parts: string[]): string {
+  return createHash('sha256').update(JSON.stringify(parts)).digest('base64url').slice(0, 32);
+}
+
+/** Header values we accept as keys: printable ASCII, bounded, no whitespace tricks. */
+export const keyHeaderPattern = /^[\x21-\x7e]{1,255}$/;

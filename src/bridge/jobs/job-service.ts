@@ -1,0 +1,74 @@
+// The job service: the one way the HTTP layer reaches jobs. The jobs API and the webhook intake
+// start jobs through it; reads, waits, lists and cancels go through it too, and every one of them
+// asks the access module (src/core/access.ts) first. Route handlers stay a few lines each.
+import type { FastifyInstance, FastifyRequest } from 'fastify';
+import fp from 'fastify-plugin';
+import { mayLookUpDeliveries, ownerScope, type AccessRules, type Caller } from '../../core/access.js';
+import type { GatehouseConfig } from '../../config/load-config.js';
+import { GatehouseError } from '../errors.js';
+import { cancelJob, type CancelAnswer } from './cancel-job.js';
+import { listJobs, type JobSummary, type ListJobsQuery } from './list-jobs.js';
+import { jobNotFound, waitForJob, type JobView } from './read-job.js';
+import { startJob, type JobStart, type StartedJob } from './start-job.js';
+import { isJobId } from '../../core/job-id.js';
+
+export type JobPage = { jobs: JobSummary[]; nextPageToken: string | null };
+
+export interface JobService {
+  readonly rules: AccessRules;
+  /** Starts the route's workflow (or answers the job the same key already started). */
+  start(http: FastifyRequest, job: Omit<JobStart, 'routeConfig'>): Promise<StartedJob>;
+  /** One job the caller may see; with `waitMs`, long-polls until it closes. 404 otherwise. */
+  read(caller: Caller, jobId: string, waitMs: number, clientGone: AbortSignal): Promise<JobView>;
+  /** The caller's jobs, or (admins) another owner's. */
+  list(caller: Caller, query: Omit<ListJobsQuery, 'delivery'>): Promise<JobPage>;
+  cancel(caller: Caller, jobId: string): Promise<CancelAnswer>;
+  /** The jobs a webhook delivery started (operators only). */
+  ofDelivery(caller: Caller, deliveryId: string): Promise<JobPage>;
+}
+
+declare module 'fastify' {
+  interface FastifyInstance {
+    jobs: JobService;
+  }
+}
+
+async function jobServicePlugin(app: FastifyInstance, opts: { config: GatehouseConfig }) {
+  const { routes } = opts.config;
+  const rules: AccessRules = { adminGroups: opts.config.admins.groups };
+  const visibleId = (jobId: string) => {
+    if (!isJobId(jobId)) throw jobNotFound();
+    return jobId;
+  };
+  const service: JobService = {
+    rules,
+    async start(http, job) {
+      const routeConfig = routes[job.route];
+      if (routeConfig === undefined) throw new GatehouseError('GATEHOUSE_UNKNOWN_ROUTE', `There is no job route named "${job.route}"`);
+      try {
+        const started = await startJob(app.temporal, http, { ...job, routeConfig });
+        app.metrics.jobStarts.inc({ route: job.route, outcome: started.replayed ? 'replayed' : 'started' });
+        return started;
+      } catch (error) {
+        if (error instanceof GatehouseError && error.code === 'GATEHOUSE_IDEMPOTENCY_KEY_REUSED') {
+          app.metrics.jobStarts.inc({ route: job.route, outcome: 'conflict' });
+        }
+        throw error;
+      }
+    },
+    read: (caller, jobId, waitMs, clientGone) => waitForJob(app.temporal, visibleId(jobId), caller, rules, waitMs, clientGone),
+    list(caller, query) {
+      const owner = ownerScope(caller, query.owner, rules);
+      if (owner === undefined) throw new GatehouseError('GATEHOUSE_FORBIDDEN', "Only admins may list another owner's jobs");
+      return listJobs(app.temporal, { ...query, owner });
+    },
+    cancel: (caller, jobId) => cancelJob(app.temporal, visibleId(jobId), caller, rules),
+    ofDelivery(caller, deliveryId) {
+      if (!mayLookUpDeliveries(caller, rules)) throw new GatehouseError('GATEHOUSE_FORBIDDEN', 'Only admins may look up deliveries');
+      return listJobs(app.temporal, { delivery: deliveryId.slice(0, 255), pageSize: 20 });
+    },
+  };
+  app.decorate('jobs', service);
+}
+
+export default fp(jobServicePlugin, { name: 'gatehouse-jobs', dependencies: ['gatehouse-temporal', 'gatehouse-metrics'] });

@@ -1,0 +1,94 @@
+// The jobs API. One POST route per configured job route, each with that route's input schema and
+// access rule as route config, so validation, auth and OpenAPI all come from the same table; then
+// read, long-poll, list and cancel. Every handler hands over to the job service.
+import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import type { GatehouseConfig } from '../../config/load-config.js';
+import type { RouteConfig } from '../../config/schema.js';
+import { GatehouseError } from '../errors.js';
+import { keyHeaderPattern, type JobKey } from './job-id.js';
+import {
+  CancelBody, JobIdParams, JobViewBody, ListJobsBody, ListJobsQueryString, ProblemBody, ReadJobQuery, StartedJobBody, jobLinks,
+} from './job-schemas.js';
+
+const errorResponses = { '4xx': ProblemBody, '5xx': ProblemBody };
+const security = [{ bearerAuth: [] }];
+
+export async function jobsRoutes(parent: FastifyInstance, opts: { config: GatehouseConfig }) {
+  const app = parent.withTypeProvider<TypeBoxTypeProvider>();
+  const { limits, routes } = opts.config;
+
+  for (const [route, routeConfig] of Object.entries(routes)) {
+    app.post(`/v1/jobs/${route}`, {
+      bodyLimit: limits.maxBodyBytes,
+      config: { access: routeConfig.access },
+      schema: {
+        tags: ['jobs'], summary: routeConfig.description ?? `Start a ${routeConfig.workflowType} job`, operationId: `start-${route}`,
+        security, body: routeConfig.input, response: { 202: StartedJobBody, ...errorResponses },
+      },
+    }, async (request, reply) => {
+      const key = jobKey(request, routeConfig);
+      const started = await app.jobs.start(request, { route, input: request.body, identity: request.identity, key, source: 'api' });
+      if (started.replayed) reply.header('idempotent-replayed', 'true');
+      const { jobId, runId, status } = started;
+      return reply.code(202).header('location', `/v1/jobs/${jobId}`).send({ jobId, runId, route, status, links: jobLinks(jobId) });
+    });
+  }
+
+  // Any other POST /v1/jobs/{route}: authenticated first, so the route table is not probeable.
+  app.post('/v1/jobs/:route', { schema: { hide: true } }, async (request) => {
+    const { route } = request.params as { route: string };
+    throw new GatehouseError('GATEHOUSE_UNKNOWN_ROUTE', `There is no job route named "${route.slice(0, 63)}"`);
+  });
+
+  app.get('/v1/jobs/:jobId', {
+    schema: {
+      tags: ['jobs'], summary: 'Read a job; ?wait=N long-polls until it closes', operationId: 'read-job', security,
+      params: JobIdParams, querystring: ReadJobQuery, response: { 200: JobViewBody, ...errorResponses },
+    },
+  }, async (request, reply) => {
+    const waitMs = Math.min(request.query.wait ?? 0, limits.maxWaitSeconds) * 1000;
+    return app.jobs.read(request.identity, request.params.jobId, waitMs, clientGone(reply));
+  });
+
+  app.get('/v1/jobs', {
+    schema: {
+      tags: ['jobs'], summary: 'List your jobs, newest first', operationId: 'list-jobs', security,
+      querystring: ListJobsQueryString, response: { 200: ListJobsBody, ...errorResponses },
+    },
+  }, async (request) => app.jobs.list(request.identity, { ...request.query, pageSize: request.query.pageSize ?? limits.listPageSize }));
+
+  app.post('/v1/jobs/:jobId/cancel', {
+    schema: {
+      tags: ['jobs'], summary: 'Request cancellation of a job', operationId: 'cancel-job', security,
+      params: JobIdParams, response: { 202: CancelBody, ...errorResponses },
+    },
+  }, async (request, reply) => reply.code(202).send(await app.jobs.cancel(request.identity, request.params.jobId)));
+}
+
+/** Idempotency-Key when sent; else the edge's X-Request-ID, so an edge retry cannot start twice. */
+function jobKey(request: FastifyRequest, routeConfig: RouteConfig): JobKey {
+  const idempotencyKey = request.headers['idempotency-key'];
+  if (typeof idempotencyKey === 'string') {
+    if (!keyHeaderPattern.test(idempotencyKey)) {
+      throw new GatehouseError('GATEHOUSE_BAD_REQUEST', 'Idempotency-Key must be 1 to 255 printable ASCII characters');
+    }
+    return { kind: 'idempotency-key', value: idempotencyKey };
+  }
+  if (routeConfig.idempotency.required) {
+    throw new GatehouseError('GATEHOUSE_IDEMPOTENCY_KEY_REQUIRED', 'Send an Idempotency-Key header with this request');
+  }
+  // request.id is the client's X-Request-ID only when that header was sane (see app.ts genReqId).
+  if (request.headers['x-request-id'] === request.id) return { kind: 'request-id', value: request.id };
+  return { kind: 'none' };
+}
+
+/**
+ * Aborts when the client closes the connection, so a long-poll stops waiting for nobody. The
+ * response's 'close' is the one to watch: the request's fires as soon as its body has been read.
+ */
+function clientGone(reply: FastifyReply): AbortSignal {
+  const controller = new AbortController();
+  reply.raw.once('close', () => controller.abort());
+  return controller.signal;
+}

@@ -1,0 +1,101 @@
+// Starting a job: identity → request info → job id → one workflow start → the answer. The jobs API
+// and the webhook intake both come through here.
+//
+// Policies, chosen on purpose:
+// - workflowIdConflictPolicy FAIL: a start that finds the id already running throws, and we answer
+//   from the existing run. (USE_EXISTING would hide whether *this* call created the run, and we
+//   must know, to tell a replay of the same body from a reuse of the key with another body.)
+// - workflowIdReusePolicy REJECT_DUPLICATE: a key whose job has already closed answers that job,
+//   it never starts it again.
+import { WorkflowExecutionAlreadyStartedError } from '@temporalio/client';
+import type { FastifyRequest } from 'fastify';
+import type { Identity, JobRequest, RequestInfo } from '../../core/identity.js';
+import { contractStatus } from '../../core/job-status.js';
+import { deliveryKey, ownerKey, routeKey, sourceKey } from '../../core/search-attributes.js';
+import type { RouteConfig } from '../../config/schema.js';
+import type { JobSource } from '../../providers/registry.js';
+import { GatehouseError } from '../errors.js';
+import type { TemporalGateway } from '../temporal/temporal-plugin.js';
+import { deriveJobId, type JobKey } from './job-id.js';
+import { readMemo } from './job-memo.js';
+
+export interface JobStart {
+  route: string;
+  routeConfig: RouteConfig;
+  input: unknown;
+  identity: Identity;
+  key: JobKey;
+  source: JobSource;
+  /** Webhook deliveries: the provider's delivery id, kept as a search attribute. */
+  deliveryId?: string;
+}
+
+export interface StartedJob {
+  jobId: string;
+  runId: string;
+  route: string;
+  /** True when the job already existed: this call started nothing. */
+  replayed: boolean;
+  status: string;
+}
+
+export async function startJob(temporal: TemporalGateway, http: FastifyRequest, job: JobStart): Promise<StartedJob> {
+  const jobId = deriveJobId(job.route, job.identity.principal, job.key);
+  const request = requestInfo(http, job.route, job.key);
+  const args: JobRequest = { jobId, route: job.route, input: job.input, identity: job.identity };
+  const { execution, run } = job.routeConfig.timeouts;
+  try {
+    const handle = await temporal.call((client) =>
+      client.workflow.start(job.routeConfig.workflowType, {
+        workflowId: jobId,
+        taskQueue: job.routeConfig.taskQueue,
+        args: [args],
+        memo: { identity: job.identity, request },
+        typedSearchAttributes: [
+          { key: ownerKey, value: job.identity.principal },
+          { key: routeKey, value: job.route },
+          { key: sourceKey, value: job.source },
+          ...(job.deliveryId === undefined ? [] : [{ key: deliveryKey, value: job.deliveryId }]),
+        ],
+        workflowIdConflictPolicy: 'FAIL',
+        workflowIdReusePolicy: 'REJECT_DUPLICATE',
+        ...(execution === undefined ? {} : { workflowExecutionTimeout: execution }),
+        ...(run === undefined ? {} : { workflowRunTimeout: run }),
+      }),
+    );
+    return { jobId, runId: handle.firstExecutionRunId, route: job.route, replayed: false, status: 'RUNNING' };
+  } catch (error) {
+    if (!(error instanceof WorkflowExecutionAlreadyStartedError)) throw error;
+    return answerExisting(temporal, jobId, job.route, request);
+  }
+}
+
+/** The id is taken: the same request again is a replay; the same key with another body is a 422. */
+async function answerExisting(temporal: TemporalGateway, jobId: string, route: string, request: RequestInfo): Promise<StartedJob> {
+  const description = await temporal.call((client) => client.workflow.getHandle(jobId).describe());
+  const memo = readMemo(description.memo);
+  if (memo?.request.bodySha256 !== request.bodySha256) {
+    throw new GatehouseError(
+      'GATEHOUSE_IDEMPOTENCY_KEY_REUSED',
+      request.idempotencyKey === undefined
+        ? 'This X-Request-ID was already used for a request with another body'
+        : 'This key was already used for a request with another body',
+    );
+  }
+  return { jobId, runId: description.runId, route, replayed: true, status: contractStatus(description.status.name) };
+}
+
+/** What the memo keeps of the HTTP request: the same fields for API calls and webhook deliveries. */
+function requestInfo(http: FastifyRequest, route: string, key: JobKey): RequestInfo {
+  const userAgent = http.headers['user-agent'];
+  const idempotencyKey = key.kind === 'idempotency-key' ? key.value : key.kind === 'delivery' ? key.deliveryId : undefined;
+  return {
+    requestId: http.id,
+    route,
+    receivedAt: new Date().toISOString(),
+    clientAddress: http.ip,
+    ...(userAgent === undefined ? {} : { userAgent: userAgent.slice(0, 512) }),
+    ...(idempotencyKey === undefined ? {} : { idempotencyKey }),
+    bodySha256: http.bodySha256,
+  };
+}

@@ -1,0 +1,75 @@
+// The Temporal client: one lazy connection per process, shared by every request, closed in onClose.
+// `temporal.call(fn)` runs fn under the request deadline and turns an outage into a 503.
+import { Client, Connection } from '@temporalio/client';
+import type { FastifyInstance } from 'fastify';
+import fp from 'fastify-plugin';
+import type { GatehouseConfig } from '../../config/load-config.js';
+import { durationMs } from '../../config/duration.js';
+import { isTemporalUnavailable, temporalUnavailable } from './unavailable.js';
+
+export interface TemporalGateway {
+  readonly client: Client;
+  readonly namespace: string;
+  readonly requestTimeoutMs: number;
+  /** Runs Temporal calls under the request deadline; an outage becomes GATEHOUSE_TEMPORAL_UNAVAILABLE. */
+  call<T>(fn: (client: Client) => Promise<T>, timeoutMs?: number): Promise<T>;
+  /** Whether the frontend answers a health check now; cached briefly so probes cannot flood it. */
+  isReady(): Promise<boolean>;
+}
+
+declare module 'fastify' {
+  interface FastifyInstance {
+    temporal: TemporalGateway;
+  }
+}
+
+const readinessCacheMs = 1_000;
+
+async function temporalPlugin(app: FastifyInstance, opts: { config: GatehouseConfig }) {
+  const { address, namespace } = opts.config.temporal;
+  const requestTimeoutMs = durationMs(opts.config.temporal.requestTimeout);
+  // Short reconnect backoff: after an outage the bridge must notice the frontend is back within
+  // seconds, not after grpc-js's default two-minute maximum backoff.
+  const connection = Connection.lazy({
+    address,
+    connectTimeout: requestTimeoutMs,
+    channelArgs: {
+      'grpc.initial_reconnect_backoff_ms': 250,
+      'grpc.max_reconnect_backoff_ms': 2_000,
+      'grpc.keepalive_time_ms': 30_000,
+    },
+  });
+  const client = new Client({ connection, namespace });
+  let readiness: { at: number; ready: Promise<boolean> } | undefined;
+
+  const gateway: TemporalGateway = {
+    client,
+    namespace,
+    requestTimeoutMs,
+    async call(fn, timeoutMs = requestTimeoutMs) {
+      try {
+        return await client.withDeadline(Date.now() + timeoutMs, () => fn(client));
+      } catch (error) {
+        if (isTemporalUnavailable(error)) throw temporalUnavailable(error);
+        throw error;
+      }
+    },
+    isReady() {
+      const now = Date.now();
+      if (readiness === undefined || now - readiness.at > readinessCacheMs) {
+        const ready = client
+          .withDeadline(now + Math.min(requestTimeoutMs, 2_000), () => connection.healthService.check({}))
+          .then((answer) => answer.status === 1 /* SERVING */, () => false);
+        readiness = { at: now, ready };
+      }
+      return readiness.ready;
+    },
+  };
+
+  app.decorate('temporal', gateway);
+  app.addHook('onClose', async () => {
+    await connection.close();
+  });
+}
+
+export default fp(temporalPlugin, { name: 'gatehouse-temporal' });

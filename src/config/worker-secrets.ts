@@ -1,0 +1,29 @@
+// The secrets only workers hold: status-API tokens and the Argo token. Resolved by the worker at
+// start-up (and by `check-config`), never by the bridge; a missing one is a ConfigError naming
+// its path, found before anything is opened.
+import { dirname, resolve } from 'node:path';
+import type { Secret } from '../core/secret.js';
+import { providerNames, type ProviderName } from '../providers/registry.js';
+import { ConfigError, type GatehouseConfig } from './load-config.js';
+import { SecretResolver } from './secrets.js';
+
+export interface WorkerSecrets {
+  statusApis: Partial<Record<ProviderName, { apiUrl: string; token: Secret }>>;
+  argoToken?: Secret;
+}
+
+/** `statusApis`/`argo` false: that worker needs no such token and is not handed it. */
+export function resolveWorkerSecrets(
+  config: GatehouseConfig, env: NodeJS.ProcessEnv, need: { statusApis: boolean; argo: boolean } = { statusApis: true, argo: true },
+): WorkerSecrets {
+  const secrets = new SecretResolver(env, (p) => resolve(dirname(config.source), p));
+  const statusApis: WorkerSecrets['statusApis'] = {};
+  for (const provider of providerNames) {
+    const api = need.statusApis ? config.ci.statusApis[provider] : undefined;
+    const token = api === undefined ? undefined : secrets.resolve(api.token, `/ci/statusApis/${provider}/token`);
+    if (api !== undefined && token !== undefined) statusApis[provider] = { apiUrl: api.apiUrl, token };
+  }
+  const argoToken = !need.argo || config.ci.argo.token === undefined ? undefined : secrets.resolve(config.ci.argo.token, '/ci/argo/token');
+  if (secrets.problems.length > 0) throw new ConfigError(config.source, secrets.problems);
+  return { statusApis, ...(argoToken === undefined ? {} : { argoToken }) };
+}

@@ -1,0 +1,46 @@
+// The worker's failure types: every business failure a workflow or an activity reports, in one
+// table. Throwers use `fail(type, message, options)`, which sets `nonRetryable` from the table and
+// keeps the underlying `cause`; retry policies derive their non-retryable lists from it; the job
+// API reports the type as `failure.type`. Importable by workflows (no Node built-ins).
+import { ApplicationFailure } from '@temporalio/common';
+
+export const failureTypes = {
+  PolicyDenied: { retryable: false, doc: 'Cedar denied run-ci to the caller; nothing ran' },
+  PolicyAccessDenied: { retryable: false, doc: 'a policy question about another principal, from a caller who is not an admin' },
+  PolicyRequestInvalid: { retryable: false, doc: 'a policy query Cedar cannot parse stays unparsable' },
+  CiEventInvalid: { retryable: false, doc: 'the event names no commit or repository to build' },
+  PipelineMisconfigured: { retryable: false, doc: "the matching pipeline lacks its runner's settings" },
+  PipelineFailed: { retryable: false, doc: 'a step or the Argo Workflow failed; statuses and usage were recorded' },
+  CheckoutInvalid: { retryable: false, doc: 'the repository does not have that commit, or it is not a SHA' },
+  CheckoutFailed: { retryable: true, doc: 'git could not fetch the repository (network, server)' },
+  StatusReportRejected: { retryable: false, doc: 'the status API refused the status with a 4xx (token, repository, commit)' },
+  StatusReportUnconfigured: { retryable: false, doc: 'no status API is configured for the provider' },
+  StatusApiUnavailable: { retryable: true, doc: 'the status API answered 5xx or 429, or could not be reached' },
+  ArgoRejected: { retryable: false, doc: 'Argo answered 400, 401, 403 or 404: a bad manifest, credentials or namespace' },
+  ArgoUnavailable: { retryable: true, doc: 'Argo answered 429 or 5xx, or could not be reached' },
+  BillingAccessDenied: { retryable: false, doc: "only admins may read another owner's usage" },
+  BillingQueryInvalid: { retryable: false, doc: 'the usage query has no valid period' },
+} as const satisfies Record<string, { retryable: boolean; doc: string }>;
+
+export type FailureType = keyof typeof failureTypes;
+
+/** The types that retrying cannot fix; every retry policy refuses to retry them. */
+export const finalFailureTypes: string[] = Object.entries(failureTypes)
+  .filter(([, definition]) => !definition.retryable)
+  .map(([type]) => type);
+
+export interface FailOptions {
+  cause?: Error;
+  details?: unknown[];
+}
+
+/** The failure of `type`, retryable or not as the table says. */
+export function fail(type: FailureType, message: string, options: FailOptions = {}): ApplicationFailure {
+  return ApplicationFailure.create({
+    type,
+    message,
+    nonRetryable: !failureTypes[type].retryable,
+    ...(options.cause === undefined ? {} : { cause: options.cause }),
+    ...(options.details === undefined ? {} : { details: options.details }),
+  });
+}

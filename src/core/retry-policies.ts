@@ -1,0 +1,42 @@
+// Named activity options: how long each kind of activity may take and how it is retried. Every
+// policy refuses to retry the failure types that retrying cannot fix (src/core/failures.ts).
+import type { ActivityOptions, RetryPolicy } from '@temporalio/common';
+import { finalFailureTypes } from './failures.js';
+
+function retry(policy: Omit<RetryPolicy, 'nonRetryableErrorTypes'>): RetryPolicy {
+  return { ...policy, nonRetryableErrorTypes: finalFailureTypes };
+}
+
+export const activityPolicies = {
+  /** CPU work or config lookups on the worker: short, a few retries for a worker that died. */
+  quick: { startToCloseTimeout: '10 seconds', retry: retry({ maximumAttempts: 3, initialInterval: '1 second' }) },
+  /** Status APIs flap: 5xx, 429 and network errors back off for about two minutes. */
+  statusApi: {
+    startToCloseTimeout: '15 seconds',
+    retry: retry({ initialInterval: '1 second', backoffCoefficient: 2, maximumInterval: '30 seconds', maximumAttempts: 8 }),
+  },
+  /** Argo's API: 429, 5xx and network errors back off for a few minutes. */
+  argoApi: {
+    startToCloseTimeout: '60 seconds',
+    retry: retry({ initialInterval: '2 seconds', backoffCoefficient: 2, maximumInterval: '30 seconds', maximumAttempts: 10 }),
+  },
+  /** The ledger write is idempotent by key, so retrying it is always safe. */
+  ledgerWrite: {
+    startToCloseTimeout: '10 seconds',
+    retry: retry({ initialInterval: '1 second', maximumInterval: '30 seconds', maximumAttempts: 20 }),
+  },
+  ledgerQuery: { startToCloseTimeout: '30 seconds', retry: retry({ maximumAttempts: 5 }) },
+} satisfies Record<string, ActivityOptions>;
+
+/**
+ * One activity for a whole checkout and its steps: heartbeats carry the completed steps, so a
+ * retry after a worker crash resumes after them; the job's cancel waits for the steps to die.
+ */
+export function stepsPolicy(totalStepTimeoutMs: number, heartbeatTimeoutMs: number): ActivityOptions {
+  return {
+    startToCloseTimeout: totalStepTimeoutMs + 300_000,
+    heartbeatTimeout: heartbeatTimeoutMs,
+    retry: retry({ maximumAttempts: 3, initialInterval: '1 second' }),
+    cancellationType: 'WAIT_CANCELLATION_COMPLETED',
+  };
+}

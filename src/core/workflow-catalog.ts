@@ -1,0 +1,22 @@
+// Every workflow type Gatehouse runs, with the activity groups it calls. The config check refuses
+// a route whose workflowType is not here; a worker polling a task queue registers only the
+// workflows of the routes on that queue and only the activity groups they need (so a policy
+// worker never holds the CI or status-API secrets). A test keeps this table and workflows/ in step.
+
+export const activityGroups = ['policy', 'billing', 'ci', 'commitStatus', 'argo'] as const;
+export type ActivityGroup = (typeof activityGroups)[number];
+
+export const workflowCatalog = {
+  policyCheck: ['policy'],
+  gitEventPolicy: ['policy'],
+  billingUsage: ['billing'],
+  ciPipeline: ['ci', 'policy', 'commitStatus', 'argo', 'billing'],
+} as const satisfies Record<string, readonly ActivityGroup[]>;
+
+export type WorkflowType = keyof typeof workflowCatalog;
+
+export const workflowTypes = Object.keys(workflowCatalog) as WorkflowType[];
+
+export function isWorkflowType(name: string): name is WorkflowType {
+  return Object.hasOwn(workflowCatalog, name);
+}

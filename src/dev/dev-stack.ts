@@ -1,0 +1,205 @@
+// The quick start's first command (`npm run dev`): a development identity issuer, a Temporal dev
+// server, the worker, two bridge replicas and HAProxy in front of them with a self-signed
+// certificate, on their embedded defaults, then a ready-to-paste curl that goes through the edge
+// over TLS. Keys are synced to the edge at start and every minute. Ctrl-C stops everything.
+// Ports default to 9000 / 7233 / 8443 (edge) / 8081-8082 (bridges) and fall back to free ones.
+// With --smoke it runs the printed flow itself, prints the result and exits (used by the e2e test).
+import { spawn, type ChildProcess } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { mkdirSync, mkdtempSync, readFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { request as httpsRequest } from 'node:https';
+import { createServer } from 'node:net';
+import { join, resolve } from 'node:path';
+import { loadConfig } from '../config/load-config.js';
+import { startDevIssuer } from './dev-issuer.js';
+import { edgeConfigFiles, makeDevCertificate, startEdge, type EdgeEnv } from './edge-process.js';
+import { syncJwks } from '../edge/sync-jwks.js';
+import { freePort, startDevServer, temporalCli } from './temporal-dev-server.js';
+
+const smoke = process.argv.includes('--smoke');
+const fresh = smoke || process.argv.includes('--fresh');
+const children: ChildProcess[] = [];
+const stops: Array<() => Promise<void>> = [];
+
+async function portOr(preferred: number): Promise<number> {
+  if (fresh) return freePort();
+  const free = await new Promise<boolean>((done) => {
+    const probe = createServer().once('error', () => done(false));
+    probe.listen(preferred, '127.0.0.1', () => probe.close(() => done(true)));
+  });
+  return free ? preferred : freePort();
+}
+
+function run(name: string, script: string, env: NodeJS.ProcessEnv, args: string[] = []): ChildProcess {
+  const child = spawn(process.execPath, ['--import', 'tsx', script, ...args], { env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+  const prefix = (data: Buffer) => data.toString().split('\n').filter(Boolean).map((line) => `[${name}] ${line}\n`).join('');
+  child.stdout?.on('data', (data: Buffer) => { if (!smoke) process.stdout.write(prefix(data)); });
+  child.stderr?.on('data', (data: Buffer) => process.stderr.write(prefix(data)));
+  child.once('exit', (code, signal) => {
+    if (!stopping) {
+      console.error(`${name} exited (${code ?? signal}); stopping the stack`);
+      void stop(1);
+    }
+  });
+  children.push(child);
+  return child;
+}
+
+let stopping = false;
+async function stop(code = 0): Promise<never> {
+  stopping = true;
+  for (const child of children) child.kill('SIGTERM');
+  await Promise.all(children.map((child) => child.exitCode === null && child.signalCode === null
+    ? new Promise((done) => child.once('exit', done)) : undefined));
+  for (const stopPart of stops.reverse()) await stopPart();
+  process.exit(code);
+}
+process.once('SIGINT', () => void stop());
+process.once('SIGTERM', () => void stop());
+
+async function waitReady(url: string, timeoutMs: number): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (Date.now() < deadline) {
+    try {
+      if ((await fetch(url)).ok) return;
+    } catch {
+      // not listening yet
+    }
+    await new Promise((r) => setTimeout(r, 250));
+  }
+  throw new Error(`${url} was not ready within ${timeoutMs} ms`);
+}
+
+async function main(): Promise<void> {
+  const [issuerPort, temporalPort, edgePort] = [await portOr(9000), await portOr(7233), await portOr(8443)];
+  const bridgePorts = [await portOr(8081), await portOr(8082)];
+  const issuer = await startDevIssuer({ port: issuerPort, allowTokenEndpoint: true });
+  stops.push(() => issuer.close());
+
+  const dataDir = resolve('.data');
+  mkdirSync(dataDir, { recursive: true });
+  const temporal = await startDevServer({
+    port: temporalPort,
+    ...(fresh ? {} : { dbFile: resolve(dataDir, 'temporal.db') }),
+    log: (line) => { if (process.env.TEMPORAL_LOG === '1') process.stderr.write(`[temporal] ${line}`); },
+  });
+  stops.push(() => temporal.stop());
+
+  // Webhook secrets: yours when set, otherwise fresh development values, printed below.
+  const webhookSecrets = Object.fromEntries(
+    ['GATEHOUSE_GITHUB_WEBHOOK_SECRET', 'GATEHOUSE_GITLAB_WEBHOOK_TOKEN', 'GATEHOUSE_GITEA_WEBHOOK_SECRET', 'GATEHOUSE_BITBUCKET_WEBHOOK_SECRET']
+      .map((name) => [name, process.env[name] ?? `dev-${randomBytes(12).toString('hex')}`]),
+  );
+  const env = {
+    ...webhookSecrets,
+    GATEHOUSE_CONFIG: process.env.GATEHOUSE_CONFIG ?? 'config/gatehouse.yaml',
+    TEMPORAL_ADDRESS: temporal.address,
+    GATEHOUSE_JWT_ISSUER: issuer.issuer,
+    GATEHOUSE_JWT_AUDIENCE: issuer.audience,
+  };
+  // One worker process per task queue, as production runs them: each registers only its queue's
+  // workflows and activities.
+  for (const queue of loadConfig({ ...process.env, ...env }, { webhookSecrets: false }).taskQueues) {
+    run(`worker:${queue}`, 'src/worker.ts', env, ['--queues', queue]);
+  }
+  bridgePorts.forEach((port, index) => run(`bridge${index + 1}`, 'src/server.ts', { ...env, GATEHOUSE_LISTEN: `127.0.0.1:${port}` }));
+  for (const port of bridgePorts) await waitReady(`http://127.0.0.1:${port}/readyz`, 60_000);
+
+  // The edge: keys synced from the issuer, then HAProxy in front of both replicas.
+  const edgeDir = resolve(dataDir, 'edge');
+  const edgeEnv: EdgeEnv = {
+    EDGE_STATE_DIR: resolve(edgeDir, 'state'),
+    EDGE_KEYS_DIR: fresh ? mkdtempSync(join(tmpdir(), 'gatehouse-keys-')) : resolve(edgeDir, 'keys'),
+    EDGE_HTTPS_BIND: `127.0.0.1:${edgePort}`,
+    EDGE_CERT: makeDevCertificate(resolve(edgeDir, 'tls')),
+    EDGE_API_MAX_BODY: '262144',
+    EDGE_WEBHOOK_RATE: '200',
+    EDGE_SUBJECT_RATE: '100',
+    EDGE_JWT_ISSUER: issuer.issuer,
+    EDGE_JWT_AUDIENCE: issuer.audience,
+    EDGE_BRIDGE_1: `127.0.0.1:${bridgePorts[0]}`,
+    EDGE_BRIDGE_2: `127.0.0.1:${bridgePorts[1]}`,
+    EDGE_ARGO_BIND: `127.0.0.1:${await portOr(2745)}`,
+    EDGE_ARGO_1: '127.0.0.1:2746',
+    EDGE_ARGO_2: '127.0.0.1:2747',
+    EDGE_STATS_BIND: `127.0.0.1:${await portOr(8404)}`,
+  };
+  const syncKeys = (masterSocket?: string) => syncJwks({
+    jwksUrl: issuer.jwksUrl, keysDir: edgeEnv.EDGE_KEYS_DIR, configFiles: edgeConfigFiles(edgeEnv), retainSeconds: 86_400,
+    env: { ...process.env, ...edgeEnv }, ...(masterSocket === undefined ? {} : { masterSocket }),
+  });
+  await syncKeys();
+  const edge = await startEdge(edgeEnv, { log: (line) => { if (process.env.EDGE_LOG === '1') process.stderr.write(`[haproxy] ${line}`); } });
+  stops.push(() => edge.stop());
+  const resync = setInterval(() => void syncKeys(edge.masterSocket).catch((error: unknown) => console.error(`[sync] ${String(error)}`)), 60_000);
+  stops.push(async () => clearInterval(resync));
+  const base = `https://127.0.0.1:${edgePort}`;
+  const ca = `${resolve(edgeDir, 'tls')}/edge.crt`;
+
+  const token = await issuer.mint({ sub: 'dev-user', name: 'Dev User', email: 'dev@example.test', groups: ['maintainers'] }, { expiresIn: 8 * 3600 });
+  const body = '{"action":{"type":"Gatehouse::Action","id":"deploy"},"resource":{"type":"Gatehouse::Repository","id":"acme/api"}}';
+
+  if (smoke) {
+    await runSmoke(base, ca, token, body, temporal.address);
+    await stop(0);
+  }
+
+  console.log(`
+Gatehouse dev stack is up.
+  edge       ${base}   (HAProxy, TLS with a self-signed certificate: ${ca})
+  bridges    ${bridgePorts.map((p) => `http://127.0.0.1:${p}`).join(', ')}   (OpenAPI: ${base}/openapi.json, docs: ${base}/docs)
+  edge stats http://${edgeEnv.EDGE_STATS_BIND}/stats and /metrics
+  temporal   ${temporal.address}   (state in .data/temporal.db)
+  issuer     ${issuer.issuer}   (discovery, JWKS, and POST /token for more dev tokens)
+
+A token for "dev-user" (group maintainers), valid 8 hours:
+  export TOKEN=${token}
+
+Start a policy-check job:
+  curl -s --cacert ${ca} -X POST ${base}/v1/jobs/policy-check -H "Authorization: Bearer $TOKEN" -H 'Content-Type: application/json' -H 'Idempotency-Key: first-job' -d '${body}'
+
+Then wait for its result (use the jobId printed above):
+  curl -s --cacert ${ca} "${base}/v1/jobs/<jobId>?wait=10" -H "Authorization: Bearer $TOKEN"
+  curl -s --cacert ${ca} ${base}/v1/jobs -H "Authorization: Bearer $TOKEN"
+  ${temporalCli()} workflow describe --address ${temporal.address} -w <jobId>
+
+Webhooks (point a provider at these, content type application/json, with the secret shown):
+${Object.entries(webhookSecrets).map(([name, value]) => `  ${base}/v1/webhooks/${name.split('_')[1]!.toLowerCase()}   ${name}=${value}`).join('\n')}
+
+Another caller's token:
+  curl -s -X POST ${issuer.issuer}/token -d '{"sub":"alice","groups":["gatehouse-admins"]}'
+
+Ctrl-C stops everything.`);
+}
+
+/** The printed flow, run for real through the edge: start, wait, print what the API and Temporal answered. */
+async function runSmoke(base: string, caFile: string, token: string, body: string, temporalAddress: string): Promise<void> {
+  const ca = readFileSync(caFile);
+  const call = (method: string, path: string, headers: Record<string, string>, payload?: string) =>
+    new Promise<{ status: number; json: unknown }>((done, fail) => {
+      const request = httpsRequest(`${base}${path}`, { method, headers, ca }, (response) => {
+        let text = '';
+        response.on('data', (d: Buffer) => { text += d.toString(); });
+        response.on('end', () => done({ status: response.statusCode ?? 0, json: JSON.parse(text) }));
+      });
+      request.on('error', fail);
+      request.end(payload);
+    });
+  const headers = { authorization: `Bearer ${token}`, 'content-type': 'application/json', 'idempotency-key': `smoke-${Date.now()}` };
+  const started = await call('POST', '/v1/jobs/policy-check', headers, body);
+  const start = started.json as { jobId: string };
+  console.log(`SMOKE start ${started.status} ${JSON.stringify(start)}`);
+  const read = await call('GET', `/v1/jobs/${start.jobId}?wait=20`, { authorization: `Bearer ${token}` });
+  console.log(`SMOKE read ${read.status} ${JSON.stringify(read.json)}`);
+  const describe = spawn(temporalCli(), ['workflow', 'describe', '--address', temporalAddress, '-w', start.jobId, '-o', 'json'], { stdio: ['ignore', 'pipe', 'inherit'] });
+  let out = '';
+  describe.stdout.on('data', (d: Buffer) => { out += d.toString(); });
+  await new Promise((done) => describe.once('exit', done));
+  console.log(`SMOKE describe ${JSON.stringify(JSON.parse(out))}`);
+}
+
+main().catch(async (error: unknown) => {
+  console.error(error);
+  await stop(1);
+});

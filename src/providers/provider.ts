@@ -1,0 +1,106 @@
+// What each Git provider supplies, in one folder per provider (src/providers/<name>/) registered in
+// src/providers/registry.ts: its webhook adapter (delivery headers, the signature check over the
+// raw body, the payload normalizer), its commit-status API shape and its clone-URL rule. The
+// signature check is chosen by the route (the provider in the URL), never by which headers a
+// delivery happens to carry.
+import type { StatusReport } from '../core/commit-status.js';
+import type { GitEvent } from '../core/git-event.js';
+import type { Secret } from '../core/secret.js';
+
+/** A hook's resolved secrets: every one is accepted, so a secret can be rotated. */
+export interface HookSecrets {
+  secrets: Secret[];
+  /** GitLab's optional signing tokens (Standard Webhooks); when set, the signature is required. */
+  signingSecrets: Secret[];
+}
+
+export type Headers = Record<string, string | string[] | undefined>;
+
+export interface DeliveryHeaders {
+  event: string;
+  deliveryId: string;
+  /** The provider's id of the hook that sent it, when it says (GitHub delivery ids are shared across hooks). */
+  providerHookId?: string;
+}
+
+/** The payload's parts that do not depend on the hook: everything but provider, hook and delivery id. */
+export type NormalizedPayload = Omit<GitEvent, 'provider' | 'hook' | 'deliveryId' | 'event'>;
+
+export interface WebhookAdapter {
+  /** Header names a delivery must carry; their absence is a 400 before any signature work. */
+  readDelivery(headers: Headers): DeliveryHeaders | undefined;
+  /** True only when a configured secret signs this exact raw body. */
+  verify(headers: Headers, raw: Buffer, secrets: HookSecrets): Promise<boolean>;
+  /** The payload object from the raw body (which content types it accepts is the provider's business). */
+  parse(raw: Buffer, contentType: string): unknown;
+  /** 'ping' for deliveries that only test the hook. */
+  normalize(event: string, payload: Record<string, unknown>): NormalizedPayload | 'ping';
+}
+
+export function header(headers: Headers, name: string): string | undefined {
+  const value = headers[name];
+  return Array.isArray(value) ? value[0] : value;
+}
+
+/** A status API's address and credentials, from the worker's config. */
+export interface StatusApiAccess {
+  apiUrl: string;
+  token: { reveal(): string };
+}
+
+export interface StatusRequest {
+  url: string;
+  body: unknown;
+  headers: Record<string, string>;
+}
+
+export interface Provider {
+  readonly name: string;
+  readonly webhook: WebhookAdapter;
+  /** The provider's REST call that sets a commit status. */
+  statusRequest(report: StatusReport, api: StatusApiAccess): StatusRequest;
+  /** The public web address of the provider's hosted service, for the clone-URL rule. */
+  readonly defaultWebUrl: string;
+  /** The https clone URL of `fullName` on the instance whose web address is `webUrl`. */
+  cloneUrl(webUrl: string, fullName: string): string;
+}
+
+/** `https://host/owner/repo.git`: the rule every supported provider follows. */
+export function gitHttpsUrl(webUrl: string, fullName: string): string {
+  return `${webUrl.replace(/\/+$/, '')}/${fullName}.git`;
+}
+
+/** Typed access into untyped payloads: `at(p, 'repository', 'full_name')`. */
+export function at(value: unknown, ...path: string[]): unknown {
+  let current = value;
+  for (const key of path) {
+    if (current === null || typeof current !== 'object') return undefined;
+    current = (current as Record<string, unknown>)[key];
+  }
+  return current;
+}
+
+export function str(value: unknown): string | undefined {
+  return typeof value === 'string' && value.length > 0 ? value : typeof value === 'number' ? String(value) : undefined;
+}
+
+/** Splits a Git ref into branch or tag. */
+export function refParts(ref: string | undefined): { ref?: string; branch?: string; tag?: string } {
+  if (ref === undefined) return {};
+  if (ref.startsWith('refs/heads/')) return { ref, branch: ref.slice('refs/heads/'.length) };
+  if (ref.startsWith('refs/tags/')) return { ref, tag: ref.slice('refs/tags/'.length) };
+  return { ref };
+}
+
+export function parseJsonBody(raw: Buffer): unknown {
+  return JSON.parse(raw.toString('utf8'));
+}
+
+export class PayloadError extends Error {
+  override readonly name = 'PayloadError';
+}
+
+/** `{ key: value }` when value is defined, `{}` otherwise: optional fields without `undefined`s. */
+export function opt<K extends string, V>(key: K, value: V | undefined): { [P in K]?: V } {
+  return (value === undefined ? {} : { [key]: value }) as { [P in K]?: V };
+}

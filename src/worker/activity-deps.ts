@@ -1,0 +1,66 @@
+// The activities' dependencies from the config, built only for the activity groups a worker needs:
+// the Cedar engine, the ledger, the CI plans, the status-API and Argo tokens. Secrets first: a
+// missing token is a ConfigError (exit 2, naming the path), found before anything is opened.
+import { Client, Connection } from '@temporalio/client';
+import type { ActivityDeps } from '../../activities/index.js';
+import type { AccessRules } from '../core/access.js';
+import type { ActivityGroup } from '../core/workflow-catalog.js';
+import { durationMs } from '../config/duration.js';
+import { configPath, type GatehouseConfig } from '../config/load-config.js';
+import { resolveWorkerSecrets } from '../config/worker-secrets.js';
+import { cancelSupersededRuns } from './cancel-superseded.js';
+import { openLedger } from './open-ledger.js';
+import { loadPolicyEngine } from './policy-engine.js';
+
+export interface BuiltDeps {
+  deps: Partial<ActivityDeps>;
+  close(): Promise<void>;
+}
+
+export async function buildActivityDeps(config: GatehouseConfig, groups: ReadonlySet<ActivityGroup>, env: NodeJS.ProcessEnv): Promise<BuiltDeps> {
+  const secrets = resolveWorkerSecrets(config, env, { statusApis: groups.has('commitStatus'), argo: groups.has('argo') });
+  const rules: AccessRules = { adminGroups: config.admins.groups };
+  const closers: Array<() => Promise<void>> = [];
+  const deps: Partial<ActivityDeps> = {};
+  if (groups.has('policy')) deps.policy = { engine: loadPolicyEngine(config), rules };
+  if (groups.has('commitStatus')) deps.commitStatus = secrets.statusApis;
+  if (groups.has('argo')) deps.argo = { url: config.ci.argo.url, ...(secrets.argoToken === undefined ? {} : { token: secrets.argoToken }) };
+  if (groups.has('billing')) {
+    const ledger = await openLedger(config);
+    closers.push(() => ledger.close());
+    deps.billing = { ledger: ledger.db, rules };
+  }
+  if (groups.has('ci')) {
+    // Activities that act on other workflows (superseded CI runs) use a client of their own.
+    const connection = Connection.lazy({ address: config.temporal.address });
+    closers.push(() => connection.close());
+    const temporal = new Client({ connection, namespace: config.temporal.namespace });
+    const { ci } = config;
+    deps.ci = {
+      cancelSuperseded: (input) => cancelSupersededRuns(temporal, input),
+      scratchDir: configPath(config, ci.scratchDir),
+      outputLimitBytes: ci.outputLimitBytes,
+      pipelines: ci.pipelines.map((pipeline) => ({
+        repositories: pipeline.repositories,
+        plan: {
+          runner: pipeline.runner,
+          statusContext: ci.statusContext,
+          publicUrl: ci.publicUrl,
+          heartbeatTimeoutMs: durationMs(ci.heartbeatTimeout),
+          argoPollIntervalMs: durationMs(ci.argo.pollInterval),
+          cancelSuperseded: ci.cancelSuperseded,
+          ...(pipeline.steps === undefined ? {} : {
+            steps: pipeline.steps.map((step) => ({ name: step.name, run: step.run, timeoutMs: durationMs(step.timeout) })),
+          }),
+          ...(pipeline.argo === undefined ? {} : { argo: pipeline.argo }),
+        },
+      })),
+    };
+  }
+  return {
+    deps,
+    async close() {
+      for (const close of closers.reverse()) await close();
+    },
+  };
+}

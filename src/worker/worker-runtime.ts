@@ -1,0 +1,80 @@
+// Builds the workers of one process from a loaded config: one connection, one Worker per task
+// queue it is told to poll, each registering only the workflows of the routes on that queue and
+// only the activity groups those workflows call (src/core/workflow-catalog.ts).
+import { NativeConnection, Worker, type WorkflowBundleOption } from '@temporalio/worker';
+import { createActivities } from '../../activities/index.js';
+import { workflowCatalog, type ActivityGroup, type WorkflowType } from '../core/workflow-catalog.js';
+import { ConfigError, type GatehouseConfig } from '../config/load-config.js';
+import { buildActivityDeps } from './activity-deps.js';
+import { bundleWorkflows } from './bundle-workflows.js';
+
+export interface WorkerSet {
+  connection: NativeConnection;
+  workers: Worker[];
+  /** Runs every worker until shutdown() or a signal; rejects if one of them fails. */
+  run(): Promise<void>;
+  shutdown(): void;
+}
+
+export interface WorkerOptions {
+  /** The queues to poll; default every queue in the config. */
+  taskQueues?: string[];
+  /** A prebuilt bundle of all workflows (the tests make one per run); default a bundle per queue. */
+  bundle?: WorkflowBundleOption;
+  handleSignals?: boolean;
+  env?: NodeJS.ProcessEnv;
+}
+
+/** What one task queue needs: the workflow types of its routes and their activity groups. */
+export function queuePlan(config: GatehouseConfig, taskQueue: string): { workflowTypes: WorkflowType[]; groups: Set<ActivityGroup> } {
+  const workflowTypes = [...new Set(Object.values(config.routes)
+    .filter((route) => route.taskQueue === taskQueue)
+    .map((route) => route.workflowType as WorkflowType))];
+  const groups = new Set<ActivityGroup>(workflowTypes.flatMap((type) => workflowCatalog[type]));
+  return { workflowTypes, groups };
+}
+
+export async function createWorkers(config: GatehouseConfig, options: WorkerOptions = {}): Promise<WorkerSet> {
+  const queues = options.taskQueues ?? config.taskQueues;
+  const unknown = queues.filter((queue) => !config.taskQueues.includes(queue));
+  if (unknown.length > 0) throw new ConfigError(config.source, [`/taskQueues: ${unknown.join(', ')} is not configured (known: ${config.taskQueues.join(', ')})`]);
+  const plans = new Map(queues.map((queue) => [queue, queuePlan(config, queue)]));
+  const allGroups = new Set([...plans.values()].flatMap((plan) => [...plan.groups]));
+  const built = await buildActivityDeps(config, allGroups, options.env ?? {});
+  const connection = await NativeConnection.connect({ address: config.temporal.address });
+  const bundles = new Map<string, Promise<WorkflowBundleOption>>();
+  const bundleFor = (types: WorkflowType[]) => {
+    if (options.bundle !== undefined) return Promise.resolve(options.bundle);
+    const key = [...types].sort().join(',');
+    if (!bundles.has(key)) bundles.set(key, bundleWorkflows(types));
+    return bundles.get(key)!;
+  };
+  const workers = await Promise.all([...plans].map(async ([taskQueue, plan]) => {
+    const groupDeps = Object.fromEntries([...plan.groups].map((group) => [group, built.deps[group]]));
+    return Worker.create({
+      connection,
+      namespace: config.temporal.namespace,
+      taskQueue,
+      workflowBundle: await bundleFor(plan.workflowTypes),
+      activities: createActivities(groupDeps),
+      ...(options.handleSignals === false ? { shutdownSignals: [] } : {}),
+    });
+  }));
+  return {
+    connection,
+    workers,
+    async run() {
+      try {
+        await Promise.all(workers.map((worker) => worker.run()));
+      } finally {
+        await connection.close();
+        await built.close();
+      }
+    },
+    shutdown() {
+      for (const worker of workers) {
+        if (worker.getState() === 'RUNNING') worker.shutdown();
+      }
+    },
+  };
+}
