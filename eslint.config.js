@@ -12,14 +12,40 @@ import prettier from 'eslint-config-prettier';
 import tseslint from 'typescript-eslint';
 
 const nodeBuiltins = [
-  'assert', 'buffer', 'child_process', 'cluster', 'crypto', 'dgram', 'dns', 'events', 'fs',
-  'fs/promises', 'http', 'http2', 'https', 'net', 'os', 'path', 'perf_hooks', 'process',
-  'readline', 'stream', 'timers', 'tls', 'url', 'util', 'v8', 'vm', 'worker_threads', 'zlib',
+  'assert',
+  'buffer',
+  'child_process',
+  'cluster',
+  'crypto',
+  'dgram',
+  'dns',
+  'events',
+  'fs',
+  'fs/promises',
+  'http',
+  'http2',
+  'https',
+  'net',
+  'os',
+  'path',
+  'perf_hooks',
+  'process',
+  'readline',
+  'stream',
+  'timers',
+  'tls',
+  'url',
+  'util',
+  'v8',
+  'vm',
+  'worker_threads',
+  'zlib',
 ];
-const noNodeBuiltins = (where) => nodeBuiltins.flatMap((name) => [
-  { name, message: `${where} is deterministic and pure: no Node built-ins.` },
-  { name: `node:${name}`, message: `${where} is deterministic and pure: no Node built-ins.` },
-]);
+const noNodeBuiltins = (where) =>
+  nodeBuiltins.flatMap((name) => [
+    { name, message: `${where} is deterministic and pure: no Node built-ins.` },
+    { name: `node:${name}`, message: `${where} is deterministic and pure: no Node built-ins.` },
+  ]);
 
 // Lowest first. Each layer may import the ones before it in its `may` list, and nothing else of ours.
 const entries = ['./src/server.ts', './src/worker.ts', './src/cli.ts'];
@@ -41,7 +67,11 @@ const zones = [
     message: `${name} may import only ${layer.may.join(', ') || 'nothing of ours'} (docs/architecture.md).`,
   })),
   // The process entries may use every layer but the development tools, which never ship.
-  ...entries.map((entry) => ({ target: entry, from: ['./src/dev'], message: 'Production entries never import src/dev.' })),
+  ...entries.map((entry) => ({
+    target: entry,
+    from: ['./src/dev'],
+    message: 'Production entries never import src/dev.',
+  })),
 ];
 
 export default tseslint.config(
@@ -66,13 +96,21 @@ export default tseslint.config(
   {
     files: ['workflows/**/*.ts'],
     rules: {
-      'no-restricted-imports': ['error', {
-        paths: noNodeBuiltins('workflows/'),
-        patterns: [
-          { group: ['../activities/*'], allowTypeImports: true, message: 'Import activity types only (import type).' },
-        ],
-      }],
-      'no-restricted-globals': ['error',
+      'no-restricted-imports': [
+        'error',
+        {
+          paths: noNodeBuiltins('workflows/'),
+          patterns: [
+            {
+              group: ['../activities/*'],
+              allowTypeImports: true,
+              message: 'Import activity types only (import type).',
+            },
+          ],
+        },
+      ],
+      'no-restricted-globals': [
+        'error',
         { name: 'setInterval', message: 'Use sleep() from @temporalio/workflow.' },
         { name: 'fetch', message: 'I/O belongs in activities.' },
         { name: 'process', message: 'No process state in workflows.' },

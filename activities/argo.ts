@@ -33,7 +33,6 @@ export interface ArgoDeps {
   fetchTimeoutMs?: number;
 }
 
-
 /** DNS-1123, at most 63 characters, the same for every attempt of the same job. */
 export function argoWorkflowName(jobId: string): string {
   return `gatehouse-${createHash('sha256').update(jobId).digest('hex').slice(0, 24)}`;
@@ -41,12 +40,20 @@ export function argoWorkflowName(jobId: string): string {
 
 /** Label values: at most 63 of [A-Za-z0-9._-], starting and ending alphanumeric. */
 export function labelValue(value: string): string {
-  const cleaned = value.replace(/[^A-Za-z0-9._-]/g, '_').slice(0, 63).replace(/^[^A-Za-z0-9]+|[^A-Za-z0-9]+$/g, '');
+  const cleaned = value
+    .replace(/[^A-Za-z0-9._-]/g, '_')
+    .slice(0, 63)
+    .replace(/^[^A-Za-z0-9]+|[^A-Za-z0-9]+$/g, '');
   return cleaned === '' ? 'unknown' : cleaned;
 }
 
 export function createArgoActivities(deps: ArgoDeps) {
-  const call = async (method: string, path: string, owner: string, body?: unknown): Promise<{ status: number; json: Record<string, unknown> }> => {
+  const call = async (
+    method: string,
+    path: string,
+    owner: string,
+    body?: unknown,
+  ): Promise<{ status: number; json: Record<string, unknown> }> => {
     let response: Response;
     try {
       response = await fetch(`${deps.url.replace(/\/+$/, '')}${path}`, {
@@ -97,26 +104,34 @@ export function createArgoActivities(deps: ArgoDeps) {
         'gatehouse.dev/job': labelValue(input.jobId),
       };
       const parameters = [`repository=${input.repository}`, `revision=${input.sha}`];
-      const { status, json } = input.manifest === undefined
-        ? await call('POST', `/api/v1/workflows/${input.namespace}/submit`, input.owner, {
-          resourceKind: 'WorkflowTemplate',
-          resourceName: input.workflowTemplate,
-          submitOptions: {
-            name, parameters, labels: Object.entries(labels).map(([k, v]) => `${k}=${v}`).join(','),
-            ...(input.entrypoint === undefined ? {} : { entryPoint: input.entrypoint }),
-          },
-        })
-        : await call('POST', `/api/v1/workflows/${input.namespace}`, input.owner, {
-          workflow: {
-            ...input.manifest,
-            metadata: {
-              ...((input.manifest.metadata ?? {}) as Record<string, unknown>),
-              name,
-              labels: { ...(((input.manifest.metadata ?? {}) as { labels?: Record<string, string> }).labels ?? {}), ...labels },
-              annotations: { 'gatehouse.dev/owner': input.owner, 'gatehouse.dev/job': input.jobId },
-            },
-          },
-        });
+      const { status, json } =
+        input.manifest === undefined
+          ? await call('POST', `/api/v1/workflows/${input.namespace}/submit`, input.owner, {
+              resourceKind: 'WorkflowTemplate',
+              resourceName: input.workflowTemplate,
+              submitOptions: {
+                name,
+                parameters,
+                labels: Object.entries(labels)
+                  .map(([k, v]) => `${k}=${v}`)
+                  .join(','),
+                ...(input.entrypoint === undefined ? {} : { entryPoint: input.entrypoint }),
+              },
+            })
+          : await call('POST', `/api/v1/workflows/${input.namespace}`, input.owner, {
+              workflow: {
+                ...input.manifest,
+                metadata: {
+                  ...((input.manifest.metadata ?? {}) as Record<string, unknown>),
+                  name,
+                  labels: {
+                    ...(((input.manifest.metadata ?? {}) as { labels?: Record<string, string> }).labels ?? {}),
+                    ...labels,
+                  },
+                  annotations: { 'gatehouse.dev/owner': input.owner, 'gatehouse.dev/job': input.jobId },
+                },
+              },
+            });
       // 409: a previous attempt already created it; ours by its deterministic name.
       if (status === 409) return read(input.namespace, name, input.owner);
       if (status !== 200) throw failure(`submitting ${name}`, status, json);
@@ -129,7 +144,12 @@ export function createArgoActivities(deps: ArgoDeps) {
 
     /** Stop, not terminate: Argo runs the workflow's exit handlers. */
     async stopArgoWorkflow(input: { namespace: string; name: string; owner: string }): Promise<void> {
-      const { status, json } = await call('PUT', `/api/v1/workflows/${input.namespace}/${input.name}/stop`, input.owner, {});
+      const { status, json } = await call(
+        'PUT',
+        `/api/v1/workflows/${input.namespace}/${input.name}/stop`,
+        input.owner,
+        {},
+      );
       if (status !== 200 && status !== 404) throw failure(`stopping ${input.name}`, status, json);
     },
   };

@@ -72,7 +72,11 @@ export function createBillingActivities(db: SqlClient, rules: AccessRules) {
          GROUP BY owner, metric ORDER BY owner, metric`,
         [query.from, query.to, owner],
       );
-      return { from: query.from, to: query.to, totals: rows.map((r) => ({ owner: r.owner, metric: r.metric, quantity: Number(r.quantity) })) };
+      return {
+        from: query.from,
+        to: query.to,
+        totals: rows.map((r) => ({ owner: r.owner, metric: r.metric, quantity: Number(r.quantity) })),
+      };
     },
   };
 }

@@ -46,7 +46,11 @@ export interface StepsOutcome {
 }
 
 /** Cancels running pipelines for the same repository and branch that started before this one. */
-export type SupersededCanceller = (input: { ref: string; workflowId: string; startedBefore: string }) => Promise<string[]>;
+export type SupersededCanceller = (input: {
+  ref: string;
+  workflowId: string;
+  startedBefore: string;
+}) => Promise<string[]>;
 
 export interface CiDeps {
   cancelSuperseded: SupersededCanceller;
@@ -99,7 +103,10 @@ export function createCiActivities(deps: CiDeps) {
 
 async function checkout(cloneUrl: string, sha: string, dir: string, signal: AbortSignal): Promise<void> {
   if (!/^[0-9a-f]{7,64}$/.test(sha)) throw fail('CheckoutInvalid', `not a commit SHA: ${sha}`);
-  for (const args of [['clone', '--quiet', '--no-checkout', cloneUrl, dir], ['-C', dir, 'checkout', '--quiet', '--detach', sha]]) {
+  for (const args of [
+    ['clone', '--quiet', '--no-checkout', cloneUrl, dir],
+    ['-C', dir, 'checkout', '--quiet', '--detach', sha],
+  ]) {
     const result = await runProcess('git', args, dir, 120_000, 8_192, signal);
     if (result.exitCode !== 0) {
       // A SHA the repository does not have will not appear on retry; a network error might clear.
@@ -111,14 +118,29 @@ async function checkout(cloneUrl: string, sha: string, dir: string, signal: Abor
 }
 
 function runStep(step: StepSpec, cwd: string, limit: number, signal: AbortSignal): Promise<StepResult> {
-  return runProcess('sh', ['-c', step.run], cwd, step.timeoutMs, limit, signal).then((r) => ({ name: step.name, ...r }));
+  return runProcess('sh', ['-c', step.run], cwd, step.timeoutMs, limit, signal).then((r) => ({
+    name: step.name,
+    ...r,
+  }));
 }
 
 /** Runs a command in its own process group, so a timeout or a cancel kills everything it started. */
-function runProcess(command: string, args: string[], cwd: string, timeoutMs: number, limit: number, signal: AbortSignal): Promise<Omit<StepResult, 'name'>> {
+function runProcess(
+  command: string,
+  args: string[],
+  cwd: string,
+  timeoutMs: number,
+  limit: number,
+  signal: AbortSignal,
+): Promise<Omit<StepResult, 'name'>> {
   return new Promise((resolve, reject) => {
     const began = Date.now();
-    const child = spawn(command, args, { cwd, detached: true, stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, GIT_TERMINAL_PROMPT: '0' } });
+    const child = spawn(command, args, {
+      cwd,
+      detached: true,
+      stdio: ['ignore', 'pipe', 'pipe'],
+      env: { ...process.env, GIT_TERMINAL_PROMPT: '0' },
+    });
     let output = Buffer.alloc(0);
     let timedOut = false;
     const keep = (chunk: Buffer) => {
@@ -138,7 +160,10 @@ function runProcess(command: string, args: string[], cwd: string, timeoutMs: num
       killGroup('SIGTERM');
       setTimeout(() => killGroup('SIGKILL'), 2_000).unref();
     };
-    const timer = setTimeout(() => { timedOut = true; stop(); }, timeoutMs);
+    const timer = setTimeout(() => {
+      timedOut = true;
+      stop();
+    }, timeoutMs);
     signal.addEventListener('abort', stop, { once: true });
     child.once('error', reject);
     child.once('close', (exitCode, sig) => {

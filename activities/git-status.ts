@@ -20,15 +20,25 @@ export function createGitStatusActivities(apis: StatusApis, fetchTimeoutMs = 10_
       let response: Response;
       try {
         response = await fetch(url, {
-          method: 'POST', body: JSON.stringify(body), signal: AbortSignal.timeout(fetchTimeoutMs),
-          headers: { 'content-type': 'application/json', accept: 'application/json', 'user-agent': 'gatehouse', ...headers },
+          method: 'POST',
+          body: JSON.stringify(body),
+          signal: AbortSignal.timeout(fetchTimeoutMs),
+          headers: {
+            'content-type': 'application/json',
+            accept: 'application/json',
+            'user-agent': 'gatehouse',
+            ...headers,
+          },
         });
       } catch (error) {
-        throw fail('StatusApiUnavailable', `${report.provider} status API unreachable: ${(error as Error).message}`, { cause: error as Error });
+        throw fail('StatusApiUnavailable', `${report.provider} status API unreachable: ${(error as Error).message}`, {
+          cause: error as Error,
+        });
       }
       if (response.ok) return { provider: report.provider, state: report.state, status: response.status };
       const text = (await response.text()).slice(0, 300);
-      if (response.status >= 500 || response.status === 429) throw fail('StatusApiUnavailable', `${report.provider} status API answered ${response.status}: ${text}`);
+      if (response.status >= 500 || response.status === 429)
+        throw fail('StatusApiUnavailable', `${report.provider} status API answered ${response.status}: ${text}`);
       throw fail('StatusReportRejected', `${report.provider} refused the status (${response.status}): ${text}`);
     },
   };

@@ -28,15 +28,19 @@ const factories = {
 type GroupActivities = { [G in ActivityGroup]: ReturnType<(typeof factories)[G]> };
 
 /** Every activity of every group: the type workflows proxy. */
-export type Activities = GroupActivities['policy'] & GroupActivities['billing'] & GroupActivities['ci'] &
-  GroupActivities['commitStatus'] & GroupActivities['argo'];
+export type Activities = GroupActivities['policy'] &
+  GroupActivities['billing'] &
+  GroupActivities['ci'] &
+  GroupActivities['commitStatus'] &
+  GroupActivities['argo'];
 
 /** The activities of the groups whose dependencies are given. */
 export function createActivities(deps: Partial<ActivityDeps>): Partial<Activities> {
   const activities: Record<string, unknown> = {};
   for (const group of Object.keys(deps) as ActivityGroup[]) {
     const groupDeps = deps[group];
-    if (groupDeps !== undefined) Object.assign(activities, (factories[group] as (d: typeof groupDeps) => object)(groupDeps));
+    if (groupDeps !== undefined)
+      Object.assign(activities, (factories[group] as (d: typeof groupDeps) => object)(groupDeps));
   }
   return activities as Partial<Activities>;
 }

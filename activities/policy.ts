@@ -50,15 +50,22 @@ export function createPolicyEngine(text: string, entities: cedar.EntityJson[] = 
   const policies: Record<string, string> = {};
   parts.policies.forEach((policy, index) => {
     const json = cedar.policyToJson(policy);
-    const id = json.type === 'success' ? json.json.annotations?.id ?? `policy${index}` : `policy${index}`;
+    const id = json.type === 'success' ? (json.json.annotations?.id ?? `policy${index}`) : `policy${index}`;
     if (id in policies) throw new Error(`Cedar policy id "${id}" is used twice`);
     policies[id] = policy;
   });
   if (schema !== undefined) {
-    const validation = cedar.validate({ schema, policies: { staticPolicies: policies }, validationSettings: { mode: 'strict' } });
-    if (validation.type === 'failure') throw new Error(`Cedar schema does not parse: ${validation.errors.map((e) => e.message).join('; ')}`);
+    const validation = cedar.validate({
+      schema,
+      policies: { staticPolicies: policies },
+      validationSettings: { mode: 'strict' },
+    });
+    if (validation.type === 'failure')
+      throw new Error(`Cedar schema does not parse: ${validation.errors.map((e) => e.message).join('; ')}`);
     if (validation.validationErrors.length > 0) {
-      throw new Error(`Cedar policies do not fit the schema: ${validation.validationErrors.map((e) => `${e.policyId}: ${e.error.message}`).join('; ')}`);
+      throw new Error(
+        `Cedar policies do not fit the schema: ${validation.validationErrors.map((e) => `${e.policyId}: ${e.error.message}`).join('; ')}`,
+      );
     }
   }
   const checkedEntities = cedar.checkParseEntities({ entities, ...(schema === undefined ? {} : { schema }) });

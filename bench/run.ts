@@ -23,7 +23,10 @@ const scale = Number(process.env.BENCH_SCALE ?? 1);
 const n = (count: number) => Math.max(20, Math.round(count * scale));
 const rounds = 3;
 const concurrency = 16;
-const query = JSON.stringify({ action: { type: 'Gatehouse::Action', id: 'read' }, resource: { type: 'Gatehouse::Repository', id: 'acme/website' } });
+const query = JSON.stringify({
+  action: { type: 'Gatehouse::Action', id: 'read' },
+  resource: { type: 'Gatehouse::Repository', id: 'acme/website' },
+});
 const webhookSecret = 'bench-github-secret';
 
 const results: Record<string, unknown> = {};
@@ -42,14 +45,16 @@ async function loop(count: number, parallel: number, call: () => Promise<unknown
   const latencies: number[] = [];
   let next = 0;
   const began = performance.now();
-  await Promise.all(Array.from({ length: parallel }, async () => {
-    while (next < count) {
-      next += 1;
-      const t = performance.now();
-      await call();
-      latencies.push(performance.now() - t);
-    }
-  }));
+  await Promise.all(
+    Array.from({ length: parallel }, async () => {
+      while (next < count) {
+        next += 1;
+        const t = performance.now();
+        await call();
+        latencies.push(performance.now() - t);
+      }
+    }),
+  );
   return summarize(latencies, performance.now() - began);
 }
 
@@ -81,10 +86,17 @@ async function main(): Promise<void> {
   const nodeArgs = (process.env.BENCH_BRIDGE_NODE_ARGS ?? '').split(' ').filter(Boolean);
   const bridge = spawn(process.execPath, [...nodeArgs, 'dist/src/server.js'], {
     env: {
-      ...process.env, GATEHOUSE_CONFIG: 'config/gatehouse.yaml', GATEHOUSE_LISTEN: `127.0.0.1:${bridgePort}`,
-      TEMPORAL_ADDRESS: temporal.address, GATEHOUSE_JWT_ISSUER: issuer.issuer, GATEHOUSE_JWT_AUDIENCE: issuer.audience,
-      GATEHOUSE_GITHUB_WEBHOOK_SECRET: webhookSecret, GATEHOUSE_GITLAB_WEBHOOK_TOKEN: 'x', GATEHOUSE_GITEA_WEBHOOK_SECRET: 'x',
-      GATEHOUSE_BITBUCKET_WEBHOOK_SECRET: 'x', NODE_ENV: 'production',
+      ...process.env,
+      GATEHOUSE_CONFIG: 'config/gatehouse.yaml',
+      GATEHOUSE_LISTEN: `127.0.0.1:${bridgePort}`,
+      TEMPORAL_ADDRESS: temporal.address,
+      GATEHOUSE_JWT_ISSUER: issuer.issuer,
+      GATEHOUSE_JWT_AUDIENCE: issuer.audience,
+      GATEHOUSE_GITHUB_WEBHOOK_SECRET: webhookSecret,
+      GATEHOUSE_GITLAB_WEBHOOK_TOKEN: 'x',
+      GATEHOUSE_GITEA_WEBHOOK_SECRET: 'x',
+      GATEHOUSE_BITBUCKET_WEBHOOK_SECRET: 'x',
+      NODE_ENV: 'production',
     },
     stdio: ['ignore', 'ignore', 'inherit'],
   });
@@ -95,15 +107,30 @@ async function main(): Promise<void> {
   const dir = mkdtempSync(join(tmpdir(), 'gatehouse-bench-'));
   const edgePort = await freePort();
   const edgeEnv: EdgeEnv = {
-    EDGE_STATE_DIR: join(dir, 'state'), EDGE_KEYS_DIR: join(dir, 'keys'), EDGE_HTTPS_BIND: `127.0.0.1:${edgePort}`,
-    EDGE_CERT: makeDevCertificate(join(dir, 'tls')), EDGE_API_MAX_BODY: '262144', EDGE_WEBHOOK_RATE: '100000000',
-    EDGE_SUBJECT_RATE: '100000000', EDGE_JWT_ISSUER: issuer.issuer, EDGE_JWT_AUDIENCE: issuer.audience,
+    EDGE_STATE_DIR: join(dir, 'state'),
+    EDGE_KEYS_DIR: join(dir, 'keys'),
+    EDGE_HTTPS_BIND: `127.0.0.1:${edgePort}`,
+    EDGE_CERT: makeDevCertificate(join(dir, 'tls')),
+    EDGE_API_MAX_BODY: '262144',
+    EDGE_WEBHOOK_RATE: '100000000',
+    EDGE_SUBJECT_RATE: '100000000',
+    EDGE_JWT_ISSUER: issuer.issuer,
+    EDGE_JWT_AUDIENCE: issuer.audience,
     // Both server slots point at the one bridge, so (b) and (c) measure the same bridge.
-    EDGE_BRIDGE_1: `127.0.0.1:${bridgePort}`, EDGE_BRIDGE_2: `127.0.0.1:${bridgePort}`,
-    EDGE_ARGO_BIND: `127.0.0.1:${await freePort()}`, EDGE_ARGO_1: '127.0.0.1:9', EDGE_ARGO_2: '127.0.0.1:9',
+    EDGE_BRIDGE_1: `127.0.0.1:${bridgePort}`,
+    EDGE_BRIDGE_2: `127.0.0.1:${bridgePort}`,
+    EDGE_ARGO_BIND: `127.0.0.1:${await freePort()}`,
+    EDGE_ARGO_1: '127.0.0.1:9',
+    EDGE_ARGO_2: '127.0.0.1:9',
     EDGE_STATS_BIND: `127.0.0.1:${await freePort()}`,
   };
-  await syncJwks({ jwksUrl: issuer.jwksUrl, keysDir: edgeEnv.EDGE_KEYS_DIR, configFiles: edgeConfigFiles(edgeEnv), retainSeconds: 3600, env: { ...process.env, ...edgeEnv } });
+  await syncJwks({
+    jwksUrl: issuer.jwksUrl,
+    keysDir: edgeEnv.EDGE_KEYS_DIR,
+    configFiles: edgeConfigFiles(edgeEnv),
+    retainSeconds: 3600,
+    env: { ...process.env, ...edgeEnv },
+  });
   const edge = await startEdge(edgeEnv);
   cleanups.push(() => edge.stop());
   const edgeUrl = `https://127.0.0.1:${edgePort}`;
@@ -117,11 +144,18 @@ async function main(): Promise<void> {
   const memory: Record<string, number> = { atRest: rss(bridge.pid!) };
 
   // --- 1. Job starts: (a) SDK, (b) bridge, (c) HAProxy + bridge, interleaved -------------------
-  const sdkStart = () => client.workflow.start('policyCheck', {
-    workflowId: `bench-${randomUUID()}`, taskQueue: 'gatehouse-bench-idle', args: [{ input: JSON.parse(query) }],
-    memo: { identity: { subject: 'bench-rs' } },
-    typedSearchAttributes: [{ key: ownerKey, value: 'bench-rs' }, { key: routeKey, value: 'policy-check' }, { key: sourceKey, value: 'api' }],
-  });
+  const sdkStart = () =>
+    client.workflow.start('policyCheck', {
+      workflowId: `bench-${randomUUID()}`,
+      taskQueue: 'gatehouse-bench-idle',
+      args: [{ input: JSON.parse(query) }],
+      memo: { identity: { subject: 'bench-rs' } },
+      typedSearchAttributes: [
+        { key: ownerKey, value: 'bench-rs' },
+        { key: routeKey, value: 'policy-check' },
+        { key: sourceKey, value: 'api' },
+      ],
+    });
   const startBody = { method: 'POST' as const, headers: auth, body: query };
   await loop(n(200), concurrency, sdkStart); // warm-up
   await cannon({ url: `${bridgeUrl}/v1/jobs/policy-check`, amount: n(200), ...startBody });
@@ -136,11 +170,19 @@ async function main(): Promise<void> {
   const s = { sdk: median(starts.sdk), bridge: median(starts.bridge), edge: median(starts.edge) };
   results.starts = { ...s, rounds: starts };
   table.push(['starts (a) SDK direct', fmt(s.sdk)]);
-  table.push(['starts (b) bridge', `${fmt(s.bridge)}  | b/a ${(s.bridge.throughput / s.sdk.throughput).toFixed(2)}x, +${(s.bridge.p50 - s.sdk.p50).toFixed(2)} ms p50`]);
-  table.push(['starts (c) HAProxy TLS + bridge', `${fmt(s.edge)}  | c/a ${(s.edge.throughput / s.sdk.throughput).toFixed(2)}x, +${(s.edge.p50 - s.sdk.p50).toFixed(2)} ms p50`]);
+  table.push([
+    'starts (b) bridge',
+    `${fmt(s.bridge)}  | b/a ${(s.bridge.throughput / s.sdk.throughput).toFixed(2)}x, +${(s.bridge.p50 - s.sdk.p50).toFixed(2)} ms p50`,
+  ]);
+  table.push([
+    'starts (c) HAProxy TLS + bridge',
+    `${fmt(s.edge)}  | c/a ${(s.edge.throughput / s.sdk.throughput).toFixed(2)}x, +${(s.edge.p50 - s.sdk.p50).toFixed(2)} ms p50`,
+  ]);
 
   // --- 2. Status reads: GET /v1/jobs/{id} vs describe(); long-poll under many waiting clients ---
-  const started = (await (await fetch(`${bridgeUrl}/v1/jobs/policy-check`, { method: 'POST', headers: auth, body: query })).json()) as { jobId: string };
+  const started = (await (
+    await fetch(`${bridgeUrl}/v1/jobs/policy-check`, { method: 'POST', headers: auth, body: query })
+  ).json()) as { jobId: string };
   const handle = client.workflow.getHandle(started.jobId);
   const reads: Record<'describe' | 'bridge', Figures[]> = { describe: [], bridge: [] };
   for (let round = 0; round < rounds; round += 1) {
@@ -150,43 +192,95 @@ async function main(): Promise<void> {
   const r = { describe: median(reads.describe), bridge: median(reads.bridge) };
   results.reads = { ...r, rounds: reads };
   table.push(['status: describe() direct', fmt(r.describe)]);
-  table.push(['status: GET /v1/jobs/{id}', `${fmt(r.bridge)}  | ${(r.bridge.throughput / r.describe.throughput).toFixed(2)}x of describe()`]);
+  table.push([
+    'status: GET /v1/jobs/{id}',
+    `${fmt(r.bridge)}  | ${(r.bridge.throughput / r.describe.throughput).toFixed(2)}x of describe()`,
+  ]);
 
   const waiters = n(200);
   const beforeWait = rss(bridge.pid!);
   const agent = new Agent({ keepAlive: true, maxSockets: Infinity });
-  const waiting = Array.from({ length: waiters }, () => new Promise<number>((resolve) => {
-    const request = httpRequest(`${bridgeUrl}/v1/jobs/${started.jobId}?wait=8`, { headers: auth, agent }, (response) => {
-      response.resume();
-      response.on('end', () => resolve(response.statusCode ?? 0));
-    });
-    request.on('error', () => resolve(-1));
-    request.end();
-  }));
+  const waiting = Array.from(
+    { length: waiters },
+    () =>
+      new Promise<number>((resolve) => {
+        const request = httpRequest(
+          `${bridgeUrl}/v1/jobs/${started.jobId}?wait=8`,
+          { headers: auth, agent },
+          (response) => {
+            response.resume();
+            response.on('end', () => resolve(response.statusCode ?? 0));
+          },
+        );
+        request.on('error', () => resolve(-1));
+        request.end();
+      }),
+  );
   await new Promise((resolve) => setTimeout(resolve, 4_000));
   const duringWait = rss(bridge.pid!);
-  const openSockets = Number(execFileSync('sh', ['-c', `ls /proc/${bridge.pid}/fd | wc -l`]).toString().trim());
+  const openSockets = Number(
+    execFileSync('sh', ['-c', `ls /proc/${bridge.pid}/fd | wc -l`])
+      .toString()
+      .trim(),
+  );
   const waitStatuses = await Promise.all(waiting);
   agent.destroy();
-  results.longPoll = { waiters, rssBefore: beforeWait, rssDuring: duringWait, perWaiter: (duringWait - beforeWait) / waiters, openFds: openSockets, ok: waitStatuses.filter((c) => c === 200).length };
-  table.push([`long-poll: ${waiters} clients waiting`, `${waitStatuses.filter((c) => c === 200).length}/${waiters} answered 200, bridge fds ${openSockets}, RSS +${mb(duringWait - beforeWait)} (${((duringWait - beforeWait) / waiters / 1024).toFixed(1)} KB per waiter)`]);
+  results.longPoll = {
+    waiters,
+    rssBefore: beforeWait,
+    rssDuring: duringWait,
+    perWaiter: (duringWait - beforeWait) / waiters,
+    openFds: openSockets,
+    ok: waitStatuses.filter((c) => c === 200).length,
+  };
+  table.push([
+    `long-poll: ${waiters} clients waiting`,
+    `${waitStatuses.filter((c) => c === 200).length}/${waiters} answered 200, bridge fds ${openSockets}, RSS +${mb(duringWait - beforeWait)} (${((duringWait - beforeWait) / waiters / 1024).toFixed(1)} KB per waiter)`,
+  ]);
   memory.afterReads = rss(bridge.pid!);
 
   // --- 3. Webhook intake through HAProxy: 1 KB, 1 MB, 20 MB; duplicates ------------------------
   const push = JSON.parse(readFileSync('node_modules/@octokit/webhooks-examples/api.github.com/index.json', 'utf8'))
-    .find((e: { name: string }) => e.name === 'push').examples.find((x: { ref: string }) => x.ref === 'refs/heads/master');
+    .find((e: { name: string }) => e.name === 'push')
+    .examples.find((x: { ref: string }) => x.ref === 'refs/heads/master');
   const webhook = (bytes: number) => {
     const base = JSON.stringify({ ...push, ref: 'refs/heads/main', padding: '' });
-    const body = JSON.stringify({ ...push, ref: 'refs/heads/main', padding: 'x'.repeat(Math.max(0, bytes - base.length)) });
+    const body = JSON.stringify({
+      ...push,
+      ref: 'refs/heads/main',
+      padding: 'x'.repeat(Math.max(0, bytes - base.length)),
+    });
     return { body, signature: `sha256=${createHmac('sha256', webhookSecret).update(body).digest('hex')}` };
   };
   const webhooks: Record<string, Figures & { non2xx: number; errors: number; bytes: number }> = {};
-  for (const [label, bytes, count, parallel] of [['1 KB', 1_024, n(1500), concurrency], ['1 MB', 1_048_576, n(200), 8], ['20 MB', 20 * 1_048_576, Math.max(8, n(24)), 2]] as const) {
+  for (const [label, bytes, count, parallel] of [
+    ['1 KB', 1_024, n(1500), concurrency],
+    ['1 MB', 1_048_576, n(200), 8],
+    ['20 MB', 20 * 1_048_576, Math.max(8, n(24)), 2],
+  ] as const) {
     const { body, signature } = webhook(bytes);
-    const headers = { 'content-type': 'application/json', 'x-github-event': 'push', 'x-github-hook-id': '1', 'x-hub-signature-256': signature };
+    const headers = {
+      'content-type': 'application/json',
+      'x-github-event': 'push',
+      'x-github-hook-id': '1',
+      'x-hub-signature-256': signature,
+    };
     const figures = await cannon({
-      url: `${edgeUrl}/v1/webhooks/github`, method: 'POST', body, headers, amount: count, connections: parallel, timeout: 60,
-      requests: [{ setupRequest: (request) => ({ ...request, headers: { ...request.headers, 'x-github-delivery': randomUUID() } }) }],
+      url: `${edgeUrl}/v1/webhooks/github`,
+      method: 'POST',
+      body,
+      headers,
+      amount: count,
+      connections: parallel,
+      timeout: 60,
+      requests: [
+        {
+          setupRequest: (request) => ({
+            ...request,
+            headers: { ...request.headers, 'x-github-delivery': randomUUID() },
+          }),
+        },
+      ],
     });
     webhooks[label] = { ...figures, bytes: Buffer.byteLength(body) };
     table.push([`webhook ${label} (signed, via HAProxy)`, `${fmt(figures)}, non-2xx ${figures.non2xx}`]);
@@ -194,8 +288,20 @@ async function main(): Promise<void> {
   }
   {
     const { body, signature } = webhook(1_024);
-    const headers = { 'content-type': 'application/json', 'x-github-event': 'push', 'x-github-hook-id': '1', 'x-hub-signature-256': signature, 'x-github-delivery': randomUUID() };
-    const duplicates = await cannon({ url: `${edgeUrl}/v1/webhooks/github`, method: 'POST', body, headers, amount: n(1500) });
+    const headers = {
+      'content-type': 'application/json',
+      'x-github-event': 'push',
+      'x-github-hook-id': '1',
+      'x-hub-signature-256': signature,
+      'x-github-delivery': randomUUID(),
+    };
+    const duplicates = await cannon({
+      url: `${edgeUrl}/v1/webhooks/github`,
+      method: 'POST',
+      body,
+      headers,
+      amount: n(1500),
+    });
     webhooks.duplicates = { ...duplicates, bytes: Buffer.byteLength(body) };
     table.push(['webhook 1 KB duplicate deliveries', `${fmt(duplicates)}, non-2xx ${duplicates.non2xx}`]);
   }
@@ -203,39 +309,73 @@ async function main(): Promise<void> {
 
   // --- 4. Token verification with a warm JWKS ---------------------------------------------------
   const verify = createTokenVerifier({
-    issuer: issuer.issuer, audience: issuer.audience, jwksUrl: issuer.jwksUrl, algorithms: ['RS256', 'ES256'],
-    clockToleranceSeconds: 30, jwksCooldownMs: 30_000, fetchTimeoutMs: 5_000, claims: { groups: 'groups', roles: 'roles' },
+    issuer: issuer.issuer,
+    audience: issuer.audience,
+    jwksUrl: issuer.jwksUrl,
+    algorithms: ['RS256', 'ES256'],
+    clockToleranceSeconds: 30,
+    jwksCooldownMs: 30_000,
+    fetchTimeoutMs: 5_000,
+    claims: { groups: 'groups', roles: 'roles' },
   });
   await verify(rsToken);
   await verify(esToken);
   const tokenFigures: Record<string, number> = {};
-  for (const [label, token] of [['RS256', rsToken], ['ES256', esToken]] as const) {
+  for (const [label, token] of [
+    ['RS256', rsToken],
+    ['ES256', esToken],
+  ] as const) {
     const count = n(5000);
     const began = performance.now();
     for (let i = 0; i < count; i += 1) await verify(token);
     tokenFigures[label] = ((performance.now() - began) * 1000) / count;
   }
-  const authOnly = (token: string) => cannon({ url: `${bridgeUrl}/v1/jobs/no-such-route`, method: 'POST', body: '{}', headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' }, amount: n(3000) });
+  const authOnly = (token: string) =>
+    cannon({
+      url: `${bridgeUrl}/v1/jobs/no-such-route`,
+      method: 'POST',
+      body: '{}',
+      headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' },
+      amount: n(3000),
+    });
   const health = await cannon({ url: `${bridgeUrl}/healthz`, amount: n(3000) });
   const rsHttp = await authOnly(rsToken);
   const esHttp = await authOnly(esToken);
   results.tokens = { inProcessMicroseconds: tokenFigures, http: { health, rs256: rsHttp, es256: esHttp } };
-  table.push(['token verify in-process', `RS256 ${tokenFigures.RS256!.toFixed(0)} µs/op, ES256 ${tokenFigures.ES256!.toFixed(0)} µs/op`]);
-  table.push(['token verify over HTTP (vs /healthz)', `healthz ${health.throughput.toFixed(0)}/s; RS256 ${rsHttp.throughput.toFixed(0)}/s (${(rsHttp.throughput / health.throughput).toFixed(2)}x); ES256 ${esHttp.throughput.toFixed(0)}/s (${(esHttp.throughput / health.throughput).toFixed(2)}x)`]);
+  table.push([
+    'token verify in-process',
+    `RS256 ${tokenFigures.RS256!.toFixed(0)} µs/op, ES256 ${tokenFigures.ES256!.toFixed(0)} µs/op`,
+  ]);
+  table.push([
+    'token verify over HTTP (vs /healthz)',
+    `healthz ${health.throughput.toFixed(0)}/s; RS256 ${rsHttp.throughput.toFixed(0)}/s (${(rsHttp.throughput / health.throughput).toFixed(2)}x); ES256 ${esHttp.throughput.toFixed(0)}/s (${(esHttp.throughput / health.throughput).toFixed(2)}x)`,
+  ]);
 
   // --- 5. Memory ---------------------------------------------------------------------------------
   memory.atEnd = rss(bridge.pid!);
   results.memory = memory;
-  table.push(['bridge RSS', Object.entries(memory).map(([k, v]) => `${k} ${mb(v)}`).join(', ')]);
+  table.push([
+    'bridge RSS',
+    Object.entries(memory)
+      .map(([k, v]) => `${k} ${mb(v)}`)
+      .join(', '),
+  ]);
 
   const machine = {
-    cores: cpus().length, cpu: cpus()[0]?.model, memory: mb(totalmem()), node: process.version,
+    cores: cpus().length,
+    cpu: cpus()[0]?.model,
+    memory: mb(totalmem()),
+    node: process.version,
     haproxy: execFileSync('haproxy', ['-v']).toString().split('\n')[0],
     temporal: execFileSync(temporalCli(), ['--version']).toString().trim(),
-    scale, rounds, concurrency,
+    scale,
+    rounds,
+    concurrency,
   };
   const width = Math.max(...table.map(([k]) => k.length));
-  console.log(`\nGatehouse benchmark (${machine.cores} cores, Node ${machine.node}, ${machine.haproxy}, ${machine.temporal})`);
+  console.log(
+    `\nGatehouse benchmark (${machine.cores} cores, Node ${machine.node}, ${machine.haproxy}, ${machine.temporal})`,
+  );
   for (const [key, value] of table) console.log(`${key.padEnd(width)}  ${value}`);
   mkdirSync('bench/results', { recursive: true });
   const file = `bench/results/${new Date().toISOString().replaceAll(':', '-')}.json`;
@@ -244,7 +384,11 @@ async function main(): Promise<void> {
 }
 
 function median(figures: Figures[]): Figures {
-  const by = (key: keyof Figures) => percentile(figures.map((f) => f[key]), 50);
+  const by = (key: keyof Figures) =>
+    percentile(
+      figures.map((f) => f[key]),
+      50,
+    );
   return { throughput: by('throughput'), p50: by('p50'), p99: by('p99'), count: by('count') };
 }
 

@@ -31,7 +31,9 @@ if (command === 'check-config') {
     }
     for (const queue of config.taskQueues) {
       const plan = queuePlan(config, queue);
-      console.log(`  worker --queues ${queue}: ${plan.workflowTypes.join(', ') || '(no routes)'}; activities: ${[...plan.groups].join(', ')}`);
+      console.log(
+        `  worker --queues ${queue}: ${plan.workflowTypes.join(', ') || '(no routes)'}; activities: ${[...plan.groups].join(', ')}`,
+      );
     }
   } catch (error) {
     if (!(error instanceof ConfigError)) throw error;
@@ -41,12 +43,17 @@ if (command === 'check-config') {
 } else if (command === 'sync-jwks') {
   const keysDir = required('EDGE_KEYS_DIR');
   const stateDir = required('EDGE_STATE_DIR');
-  const jwksUrl = (await discoverJwksUrl(process.env.GATEHOUSE_JWT_ISSUER ?? '', process.env.GATEHOUSE_JWKS_URL, 10_000)).href;
+  const jwksUrl = (
+    await discoverJwksUrl(process.env.GATEHOUSE_JWT_ISSUER ?? '', process.env.GATEHOUSE_JWKS_URL, 10_000)
+  ).href;
   const every = args[0] === '--every' ? Number(args[1]) : 0;
   const once = async () => {
     const result = await syncJwks({
-      jwksUrl, keysDir, configFiles: edgeConfigFiles({ EDGE_KEYS_DIR: keysDir }),
-      masterSocket: join(stateDir, 'master.sock'), retainSeconds: Number(process.env.EDGE_KEY_RETAIN_SECONDS ?? 86_400),
+      jwksUrl,
+      keysDir,
+      configFiles: edgeConfigFiles({ EDGE_KEYS_DIR: keysDir }),
+      masterSocket: join(stateDir, 'master.sock'),
+      retainSeconds: Number(process.env.EDGE_KEY_RETAIN_SECONDS ?? 86_400),
     });
     console.log(JSON.stringify({ at: new Date().toISOString(), ...result }));
   };

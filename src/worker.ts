@@ -11,8 +11,13 @@ try {
   const queues = values.queues?.flatMap((value) => value.split(',').filter(Boolean));
   // The worker never sees a webhook, so it is not handed their secrets.
   const config = loadConfig(process.env, { webhookSecrets: false });
-  const workerSet = await createWorkers(config, { env: process.env, ...(queues === undefined ? {} : { taskQueues: queues }) });
-  console.log(`worker polling ${(queues ?? config.taskQueues).join(', ')} on ${config.temporal.address}/${config.temporal.namespace}`);
+  const workerSet = await createWorkers(config, {
+    env: process.env,
+    ...(queues === undefined ? {} : { taskQueues: queues }),
+  });
+  console.log(
+    `worker polling ${(queues ?? config.taskQueues).join(', ')} on ${config.temporal.address}/${config.temporal.namespace}`,
+  );
   await workerSet.run();
 } catch (error) {
   if (error instanceof ConfigError) {

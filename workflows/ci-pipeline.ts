@@ -4,7 +4,14 @@
 // PipelineFailed after the status and the usage are recorded. Cancelling the job cancels the
 // running step or stops the Argo Workflow, reports the status as cancelled and still records usage.
 import {
-  CancellationScope, defineQuery, isCancellation, proxyActivities, setHandler, sleep, upsertSearchAttributes, workflowInfo,
+  CancellationScope,
+  defineQuery,
+  isCancellation,
+  proxyActivities,
+  setHandler,
+  sleep,
+  upsertSearchAttributes,
+  workflowInfo,
 } from '@temporalio/workflow';
 import type { Activities } from '../activities/index.js';
 import type { ArgoOutcome } from '../activities/argo.js';
@@ -46,15 +53,30 @@ export async function ciPipeline(request: JobRequest<CiEvent>): Promise<CiResult
   setHandler(statusQuery, () => status);
 
   const plan = await planPipeline(repository);
-  if (plan === null) return { repository, outcome: 'no-pipeline', policies: [], statusErrors: [], ...(sha === undefined ? {} : { sha }) };
+  if (plan === null)
+    return {
+      repository,
+      outcome: 'no-pipeline',
+      policies: [],
+      statusErrors: [],
+      ...(sha === undefined ? {} : { sha }),
+    };
 
-  const decision = await evaluatePolicy({
-    action: { type: 'Gatehouse::Action', id: 'run-ci' },
-    resource: { type: 'Gatehouse::Repository', id: repository },
-    context: { ...(event.ref === undefined ? {} : { ref: event.ref }), ...(event.provider === undefined ? {} : { provider: event.provider }) },
-  }, request.identity);
+  const decision = await evaluatePolicy(
+    {
+      action: { type: 'Gatehouse::Action', id: 'run-ci' },
+      resource: { type: 'Gatehouse::Repository', id: repository },
+      context: {
+        ...(event.ref === undefined ? {} : { ref: event.ref }),
+        ...(event.provider === undefined ? {} : { provider: event.provider }),
+      },
+    },
+    request.identity,
+  );
   if (decision.decision === 'deny') {
-    throw fail('PolicyDenied', `policy denies run-ci on ${repository} to ${request.identity.principal}`, { details: [decision] });
+    throw fail('PolicyDenied', `policy denies run-ci on ${repository} to ${request.identity.principal}`, {
+      details: [decision],
+    });
   }
   if (sha === undefined || event.repository.cloneUrl === undefined) {
     throw fail('CiEventInvalid', 'the event names no commit or clone URL to build');
@@ -64,7 +86,11 @@ export async function ciPipeline(request: JobRequest<CiEvent>): Promise<CiResult
   let superseded: string[] | undefined;
   if (key !== undefined) {
     upsertSearchAttributes({ [refKey.name]: [key] });
-    superseded = await cancelSupersededRuns({ ref: key, workflowId: workflowInfo().workflowId, startedBefore: workflowInfo().startTime.toISOString() });
+    superseded = await cancelSupersededRuns({
+      ref: key,
+      workflowId: workflowInfo().workflowId,
+      startedBefore: workflowInfo().startTime.toISOString(),
+    });
     status.superseded = superseded;
   }
 
@@ -74,7 +100,12 @@ export async function ciPipeline(request: JobRequest<CiEvent>): Promise<CiResult
     if (event.provider === undefined) return;
     try {
       await reportCommitStatus({
-        provider: event.provider, repository, sha, state, description, context: plan.statusContext,
+        provider: event.provider,
+        repository,
+        sha,
+        state,
+        description,
+        context: plan.statusContext,
         targetUrl: `${plan.publicUrl}/v1/jobs/${request.jobId}`,
       });
     } catch (error) {
@@ -88,9 +119,10 @@ export async function ciPipeline(request: JobRequest<CiEvent>): Promise<CiResult
   try {
     status.phase = 'running';
     await report('pending', `Gatehouse CI is running (${plan.runner})`);
-    outcome = plan.runner === 'steps'
-      ? await runStepsPlan(plan, event.repository.cloneUrl, sha, status)
-      : await runArgoPlan(plan, request, sha, status);
+    outcome =
+      plan.runner === 'steps'
+        ? await runStepsPlan(plan, event.repository.cloneUrl, sha, status)
+        : await runArgoPlan(plan, request, sha, status);
     status.phase = outcome.ok ? 'passed' : 'failed';
     await report(outcome.ok ? 'success' : 'failure', outcome.ok ? 'Gatehouse CI passed' : 'Gatehouse CI failed');
   } catch (error) {
@@ -104,15 +136,32 @@ export async function ciPipeline(request: JobRequest<CiEvent>): Promise<CiResult
     const owner = request.identity.principal;
     const seconds = Math.max(0, Math.round((Date.now() - startedAt) / 1000));
     await CancellationScope.nonCancellable(async () => {
-      for (const [metric, quantity] of [['jobs', 1], ['run_seconds', seconds]] as const) {
-        await recordUsage({ entryKey: `${info.workflowId}:${info.runId}:${metric}`, owner, route: request.route, repository, jobId: request.jobId, metric, quantity });
+      for (const [metric, quantity] of [
+        ['jobs', 1],
+        ['run_seconds', seconds],
+      ] as const) {
+        await recordUsage({
+          entryKey: `${info.workflowId}:${info.runId}:${metric}`,
+          owner,
+          route: request.route,
+          repository,
+          jobId: request.jobId,
+          metric,
+          quantity,
+        });
       }
     });
   }
   const result: CiResult = {
-    repository, sha, outcome: 'passed', runner: plan.runner, policies: decision.policies, statusErrors,
+    repository,
+    sha,
+    outcome: 'passed',
+    runner: plan.runner,
+    policies: decision.policies,
+    statusErrors,
     ...(superseded === undefined ? {} : { superseded }),
-    ...(outcome.steps === undefined ? {} : { steps: outcome.steps }), ...(outcome.argo === undefined ? {} : { argo: outcome.argo }),
+    ...(outcome.steps === undefined ? {} : { steps: outcome.steps }),
+    ...(outcome.argo === undefined ? {} : { argo: outcome.argo }),
   };
   if (!outcome.ok) {
     const where = outcome.steps?.failedStep === undefined ? '' : ` at step ${outcome.steps.failedStep}`;
@@ -137,7 +186,11 @@ async function runArgoPlan(plan: Plan, request: JobRequest<CiEvent>, sha: string
   if (argo === undefined) throw fail('PipelineMisconfigured', 'argo runner without argo settings');
   const owner = request.identity.principal;
   let current = await submitArgoWorkflow({
-    namespace: argo.namespace, jobId: request.jobId, route: request.route, owner, sha,
+    namespace: argo.namespace,
+    jobId: request.jobId,
+    route: request.route,
+    owner,
+    sha,
     repository: request.input.repository.fullName,
     ...(argo.workflowTemplate === undefined ? {} : { workflowTemplate: argo.workflowTemplate }),
     ...(argo.entrypoint === undefined ? {} : { entrypoint: argo.entrypoint }),
@@ -155,7 +208,9 @@ async function runArgoPlan(plan: Plan, request: JobRequest<CiEvent>, sha: string
     }
   } catch (error) {
     if (isCancellation(error)) {
-      await CancellationScope.nonCancellable(() => stopArgoWorkflow({ namespace: argo.namespace, name: current.name, owner }));
+      await CancellationScope.nonCancellable(() =>
+        stopArgoWorkflow({ namespace: argo.namespace, name: current.name, owner }),
+      );
     }
     throw error;
   }

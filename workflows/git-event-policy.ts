@@ -23,16 +23,19 @@ export interface GitEventPolicyResult extends PolicyDecision {
 
 export async function gitEventPolicy(request: JobRequest<GitEvent>): Promise<GitEventPolicyResult> {
   const event = request.input;
-  const decision = await evaluatePolicy({
-    action: { type: 'Gatehouse::Action', id: 'run-ci' },
-    resource: { type: 'Gatehouse::Repository', id: event.repository.fullName },
-    context: {
-      provider: event.provider,
-      kind: event.kind,
-      ...(event.ref === undefined ? {} : { ref: event.ref }),
-      ...(event.action === undefined ? {} : { action: event.action }),
+  const decision = await evaluatePolicy(
+    {
+      action: { type: 'Gatehouse::Action', id: 'run-ci' },
+      resource: { type: 'Gatehouse::Repository', id: event.repository.fullName },
+      context: {
+        provider: event.provider,
+        kind: event.kind,
+        ...(event.ref === undefined ? {} : { ref: event.ref }),
+        ...(event.action === undefined ? {} : { action: event.action }),
+      },
     },
-  }, request.identity);
+    request.identity,
+  );
   return {
     ...decision,
     provider: event.provider,

@@ -75,7 +75,10 @@ export interface Problem {
 }
 
 export function problemType(code: ErrorCode): string {
-  return `urn:gatehouse:problem:${code.replace(/^GATEHOUSE_/, '').toLowerCase().replaceAll('_', '-')}`;
+  return `urn:gatehouse:problem:${code
+    .replace(/^GATEHOUSE_/, '')
+    .toLowerCase()
+    .replaceAll('_', '-')}`;
 }
 
 export function toProblem(error: GatehouseError, requestId?: string): Problem {

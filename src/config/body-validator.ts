@@ -9,5 +9,7 @@ import addFormatsPlugin from 'ajv-formats';
 export const addFormats = addFormatsPlugin as unknown as typeof addFormatsPlugin.default;
 
 export function createBodyValidator(): Ajv2020 {
-  return addFormats(new Ajv2020({ allErrors: true, strict: false, coerceTypes: false, useDefaults: false, removeAdditional: false }));
+  return addFormats(
+    new Ajv2020({ allErrors: true, strict: false, coerceTypes: false, useDefaults: false, removeAdditional: false }),
+  );
 }

@@ -16,14 +16,20 @@ export function checkConfig(config: GatehouseConfigFile, baseDir: string): strin
   for (const [name, route] of Object.entries(config.routes)) {
     const at = `/routes/${name}`;
     if (!isWorkflowType(route.workflowType)) {
-      problems.push(`${at}/workflowType: unknown workflow type "${route.workflowType}" (known: ${workflowTypes.join(', ')})`);
+      problems.push(
+        `${at}/workflowType: unknown workflow type "${route.workflowType}" (known: ${workflowTypes.join(', ')})`,
+      );
     }
     if (!queues.has(route.taskQueue)) {
-      problems.push(`${at}/taskQueue: "${route.taskQueue}" is not one of /taskQueues (${config.taskQueues.join(', ')})`);
+      problems.push(
+        `${at}/taskQueue: "${route.taskQueue}" is not one of /taskQueues (${config.taskQueues.join(', ')})`,
+      );
     }
     const { groups, roles, scopes, anyAuthenticated } = route.access;
     if (groups.length === 0 && roles.length === 0 && scopes.length === 0 && !anyAuthenticated) {
-      problems.push(`${at}/access: names no groups, roles or scopes and anyAuthenticated is false, so nobody could call it`);
+      problems.push(
+        `${at}/access: names no groups, roles or scopes and anyAuthenticated is false, so nobody could call it`,
+      );
     }
     if (route.input.type !== 'object') {
       problems.push(`${at}/input: the input schema must describe an object (type: object)`);
@@ -44,11 +50,18 @@ export function checkConfig(config: GatehouseConfigFile, baseDir: string): strin
     }
   }
   config.ci.pipelines.forEach((pipeline, index) => {
-    if (pipeline.runner === 'steps' && pipeline.steps === undefined) problems.push(`/ci/pipelines/${index}/steps: a steps pipeline needs steps`);
-    if (pipeline.runner === 'argo' && pipeline.argo === undefined) problems.push(`/ci/pipelines/${index}/argo: an argo pipeline needs argo settings`);
+    if (pipeline.runner === 'steps' && pipeline.steps === undefined)
+      problems.push(`/ci/pipelines/${index}/steps: a steps pipeline needs steps`);
+    if (pipeline.runner === 'argo' && pipeline.argo === undefined)
+      problems.push(`/ci/pipelines/${index}/argo: an argo pipeline needs argo settings`);
   });
-  if (durationMs(config.temporal.requestTimeout) < 100) problems.push('/temporal/requestTimeout: must be at least 100ms');
-  const policyFiles = [['policies', config.policy.policies], ['entities', config.policy.entities], ['schema', config.policy.schema]] as const;
+  if (durationMs(config.temporal.requestTimeout) < 100)
+    problems.push('/temporal/requestTimeout: must be at least 100ms');
+  const policyFiles = [
+    ['policies', config.policy.policies],
+    ['entities', config.policy.entities],
+    ['schema', config.policy.schema],
+  ] as const;
   for (const [key, path] of policyFiles) {
     if (path !== undefined && !existsSync(resolve(baseDir, path))) {
       problems.push(`/policy/${key}: file not found: ${resolve(baseDir, path)}`);

@@ -68,7 +68,8 @@ export function loadConfig(env: NodeJS.ProcessEnv, options: LoadOptions = {}): G
   const shaped = withDefaults as GatehouseConfigFile;
   const problems = checkConfig(shaped, dirname(file));
   const secrets = new SecretResolver(env, (p) => resolve(dirname(file), p));
-  const webhookSecrets = options.webhookSecrets === false ? new Map<string, HookSecrets>() : resolveWebhookSecrets(shaped, secrets);
+  const webhookSecrets =
+    options.webhookSecrets === false ? new Map<string, HookSecrets>() : resolveWebhookSecrets(shaped, secrets);
   const ledgerUrl = shaped.ledger.url === undefined ? undefined : secrets.resolve(shaped.ledger.url, '/ledger/url');
   problems.push(...secrets.problems);
   if (problems.length > 0) throw new ConfigError(file, problems);
@@ -86,7 +87,8 @@ function fillDefaults(schema: TSchema, value: unknown): unknown {
   const record = filled as Record<string, unknown>;
   if (node.patternProperties !== undefined) {
     const [valueSchema] = Object.values(node.patternProperties);
-    if (valueSchema !== undefined) for (const key of Object.keys(record)) record[key] = fillDefaults(valueSchema, record[key]);
+    if (valueSchema !== undefined)
+      for (const key of Object.keys(record)) record[key] = fillDefaults(valueSchema, record[key]);
   }
   for (const [key, child] of Object.entries(node.properties ?? {})) {
     if (record[key] !== undefined) record[key] = fillDefaults(child, record[key]);
@@ -123,7 +125,10 @@ function parseYaml(file: string): Record<string, unknown> {
   }
   const document = parseDocument(text, { prettyErrors: true });
   if (document.errors.length > 0) {
-    throw new ConfigError(file, document.errors.map((e) => `YAML: ${e.message}`));
+    throw new ConfigError(
+      file,
+      document.errors.map((e) => `YAML: ${e.message}`),
+    );
   }
   const value: unknown = document.toJS();
   if (value === null || typeof value !== 'object' || Array.isArray(value)) {

@@ -11,154 +11,299 @@ const durationDefault = (value: string, description?: string) =>
 
 /** One optional entry per registered provider. */
 function perProvider<T extends TSchema>(schema: T): { [K in ProviderName]: TOptional<T> } {
-  return Object.fromEntries(providerNames.map((name) => [name, Type.Optional(schema)])) as { [K in ProviderName]: TOptional<T> };
+  return Object.fromEntries(providerNames.map((name) => [name, Type.Optional(schema)])) as {
+    [K in ProviderName]: TOptional<T>;
+  };
 }
 
 /** Asymmetric algorithms only: keys come from a JWKS, so HMAC and `none` can never be right. */
 export const JwtAlgorithm = Type.Union([
-  Type.Literal('RS256'), Type.Literal('RS384'), Type.Literal('RS512'),
-  Type.Literal('PS256'), Type.Literal('PS384'), Type.Literal('PS512'),
-  Type.Literal('ES256'), Type.Literal('ES384'), Type.Literal('ES512'), Type.Literal('EdDSA'),
+  Type.Literal('RS256'),
+  Type.Literal('RS384'),
+  Type.Literal('RS512'),
+  Type.Literal('PS256'),
+  Type.Literal('PS384'),
+  Type.Literal('PS512'),
+  Type.Literal('ES256'),
+  Type.Literal('ES384'),
+  Type.Literal('ES512'),
+  Type.Literal('EdDSA'),
 ]);
 
-const Access = Type.Object({
-  groups: Type.Array(Type.String({ minLength: 1 }), { default: [] }),
-  roles: Type.Array(Type.String({ minLength: 1 }), { default: [], description: 'values of the roles claim that may call the route' }),
-  scopes: Type.Array(Type.String({ minLength: 1 }), { default: [] }),
-  anyAuthenticated: Type.Boolean({ default: false, description: 'any verified caller may use the route' }),
-}, { additionalProperties: false });
+const Access = Type.Object(
+  {
+    groups: Type.Array(Type.String({ minLength: 1 }), { default: [] }),
+    roles: Type.Array(Type.String({ minLength: 1 }), {
+      default: [],
+      description: 'values of the roles claim that may call the route',
+    }),
+    scopes: Type.Array(Type.String({ minLength: 1 }), { default: [] }),
+    anyAuthenticated: Type.Boolean({ default: false, description: 'any verified caller may use the route' }),
+  },
+  { additionalProperties: false },
+);
 
-export const RouteSchema = Type.Object({
-  workflowType: Type.String({ minLength: 1 }),
-  taskQueue: Type.String({ minLength: 1 }),
-  description: Type.Optional(Type.String()),
-  access: Access,
-  input: Type.Record(Type.String(), Type.Unknown(), { description: 'JSON Schema of the request body' }),
-  idempotency: Type.Object({
-    required: Type.Boolean({ default: false, description: 'reject starts without an Idempotency-Key' }),
-  }, { additionalProperties: false, default: {} }),
-  timeouts: Type.Object({
-    execution: Type.Optional(Duration),
-    run: Type.Optional(Duration),
-  }, { additionalProperties: false, default: {} }),
-}, { additionalProperties: false });
+export const RouteSchema = Type.Object(
+  {
+    workflowType: Type.String({ minLength: 1 }),
+    taskQueue: Type.String({ minLength: 1 }),
+    description: Type.Optional(Type.String()),
+    access: Access,
+    input: Type.Record(Type.String(), Type.Unknown(), { description: 'JSON Schema of the request body' }),
+    idempotency: Type.Object(
+      {
+        required: Type.Boolean({ default: false, description: 'reject starts without an Idempotency-Key' }),
+      },
+      { additionalProperties: false, default: {} },
+    ),
+    timeouts: Type.Object(
+      {
+        execution: Type.Optional(Duration),
+        run: Type.Optional(Duration),
+      },
+      { additionalProperties: false, default: {} },
+    ),
+  },
+  { additionalProperties: false },
+);
 
-const SecretRef = Type.Union([
-  Type.Object({ env: Type.String({ minLength: 1 }) }, { additionalProperties: false }),
-  Type.Object({ file: Type.String({ minLength: 1 }) }, { additionalProperties: false }),
-], { description: 'where a secret comes from: an environment variable or a file, never the config itself' });
+const SecretRef = Type.Union(
+  [
+    Type.Object({ env: Type.String({ minLength: 1 }) }, { additionalProperties: false }),
+    Type.Object({ file: Type.String({ minLength: 1 }) }, { additionalProperties: false }),
+  ],
+  { description: 'where a secret comes from: an environment variable or a file, never the config itself' },
+);
 
 /** Which deliveries start which route. Absent lists match anything; patterns are globs. */
-const WebhookRule = Type.Object({
-  route: Name,
-  kinds: Type.Optional(Type.Array(Type.Union([
-    Type.Literal('push'), Type.Literal('tag'), Type.Literal('pull_request'), Type.Literal('comment'), Type.Literal('other'),
-  ]), { minItems: 1 })),
-  actions: Type.Optional(Type.Array(Type.String({ minLength: 1 }), { minItems: 1 })),
-  branches: Type.Optional(Type.Array(Type.String({ minLength: 1 }), { minItems: 1 })),
-  tags: Type.Optional(Type.Array(Type.String({ minLength: 1 }), { minItems: 1 })),
-  repositories: Type.Optional(Type.Array(Type.String({ minLength: 1 }), { minItems: 1 })),
-}, { additionalProperties: false });
+const WebhookRule = Type.Object(
+  {
+    route: Name,
+    kinds: Type.Optional(
+      Type.Array(
+        Type.Union([
+          Type.Literal('push'),
+          Type.Literal('tag'),
+          Type.Literal('pull_request'),
+          Type.Literal('comment'),
+          Type.Literal('other'),
+        ]),
+        { minItems: 1 },
+      ),
+    ),
+    actions: Type.Optional(Type.Array(Type.String({ minLength: 1 }), { minItems: 1 })),
+    branches: Type.Optional(Type.Array(Type.String({ minLength: 1 }), { minItems: 1 })),
+    tags: Type.Optional(Type.Array(Type.String({ minLength: 1 }), { minItems: 1 })),
+    repositories: Type.Optional(Type.Array(Type.String({ minLength: 1 }), { minItems: 1 })),
+  },
+  { additionalProperties: false },
+);
 
-const StatusApi = Type.Object({
-  apiUrl: Type.String({ description: 'e.g. https://api.github.com, https://gitlab.example/api/v4, https://gitea.example/api/v1, https://api.bitbucket.org/2.0' }),
-  token: SecretRef,
-}, { additionalProperties: false });
+const StatusApi = Type.Object(
+  {
+    apiUrl: Type.String({
+      description:
+        'e.g. https://api.github.com, https://gitlab.example/api/v4, https://gitea.example/api/v1, https://api.bitbucket.org/2.0',
+    }),
+    token: SecretRef,
+  },
+  { additionalProperties: false },
+);
 
-const Step = Type.Object({
-  name: Type.String({ minLength: 1 }),
-  run: Type.String({ minLength: 1, description: 'a shell command, run in the checkout' }),
-  timeout: durationDefault('10m'),
-}, { additionalProperties: false });
+const Step = Type.Object(
+  {
+    name: Type.String({ minLength: 1 }),
+    run: Type.String({ minLength: 1, description: 'a shell command, run in the checkout' }),
+    timeout: durationDefault('10m'),
+  },
+  { additionalProperties: false },
+);
 
-const Pipeline = Type.Object({
-  repositories: Type.Array(Type.String({ minLength: 1 }), { minItems: 1 }),
-  runner: Type.Union([Type.Literal('steps'), Type.Literal('argo')]),
-  steps: Type.Optional(Type.Array(Step, { minItems: 1 })),
-  argo: Type.Optional(Type.Object({
-    namespace: Type.String({ minLength: 1 }),
-    workflowTemplate: Type.Optional(Type.String({ minLength: 1 })),
-    entrypoint: Type.Optional(Type.String({ minLength: 1 })),
-    manifest: Type.Optional(Type.Record(Type.String(), Type.Unknown(), { description: 'an inline Workflow manifest' })),
-  }, { additionalProperties: false })),
-}, { additionalProperties: false });
+const Pipeline = Type.Object(
+  {
+    repositories: Type.Array(Type.String({ minLength: 1 }), { minItems: 1 }),
+    runner: Type.Union([Type.Literal('steps'), Type.Literal('argo')]),
+    steps: Type.Optional(Type.Array(Step, { minItems: 1 })),
+    argo: Type.Optional(
+      Type.Object(
+        {
+          namespace: Type.String({ minLength: 1 }),
+          workflowTemplate: Type.Optional(Type.String({ minLength: 1 })),
+          entrypoint: Type.Optional(Type.String({ minLength: 1 })),
+          manifest: Type.Optional(
+            Type.Record(Type.String(), Type.Unknown(), { description: 'an inline Workflow manifest' }),
+          ),
+        },
+        { additionalProperties: false },
+      ),
+    ),
+  },
+  { additionalProperties: false },
+);
 
-const WebhookHook = Type.Object({
-  secrets: Type.Array(SecretRef, { minItems: 1, description: 'all are accepted, so a secret can be rotated without losing deliveries' }),
-  signingSecrets: Type.Optional(Type.Array(SecretRef, { minItems: 1, description: 'GitLab signing tokens (whsec_…); when set, the signature is required' })),
-  instance: Type.Optional(Type.String({
-    pattern: '^[a-z][a-z0-9-]{0,62}$',
-    description: 'names the provider instance in sender principals (webhook:<instance>:<id>); default the provider name. Give each server its own (github-enterprise), since account ids are only unique per server',
-  })),
-  rules: Type.Array(WebhookRule, { description: 'first match wins; no match answers 200 {ignored}' }),
-}, { additionalProperties: false });
+const WebhookHook = Type.Object(
+  {
+    secrets: Type.Array(SecretRef, {
+      minItems: 1,
+      description: 'all are accepted, so a secret can be rotated without losing deliveries',
+    }),
+    signingSecrets: Type.Optional(
+      Type.Array(SecretRef, {
+        minItems: 1,
+        description: 'GitLab signing tokens (whsec_…); when set, the signature is required',
+      }),
+    ),
+    instance: Type.Optional(
+      Type.String({
+        pattern: '^[a-z][a-z0-9-]{0,62}$',
+        description:
+          'names the provider instance in sender principals (webhook:<instance>:<id>); default the provider name. Give each server its own (github-enterprise), since account ids are only unique per server',
+      }),
+    ),
+    rules: Type.Array(WebhookRule, { description: 'first match wins; no match answers 200 {ignored}' }),
+  },
+  { additionalProperties: false },
+);
 
 const HooksByName = Type.Record(Name, WebhookHook);
 
-export const ConfigSchema = Type.Object({
-  server: Type.Object({
-    listen: Type.String({ default: '127.0.0.1:8080', pattern: '^[^\\s]+:[0-9]{1,5}$' }),
-    trustProxy: Type.Array(Type.String(), {
-      default: [],
-      description: 'addresses or CIDRs of the edge proxies whose X-Forwarded-* headers are believed',
-    }),
-  }, { additionalProperties: false, default: {} }),
-  temporal: Type.Object({
-    address: Type.String({ default: '127.0.0.1:7233' }),
-    namespace: Type.String({ default: 'default' }),
-    requestTimeout: durationDefault('5s', 'deadline of every Temporal call on a request path; past it, 503'),
-  }, { additionalProperties: false, default: {} }),
-  auth: Type.Object({
-    issuer: Type.String({ minLength: 1, pattern: '^[^#\\s]+$', description: 'expected iss (no # or spaces: principals are jwt:<issuer>#<sub>)' }),
-    audience: Type.String({ minLength: 1 }),
-    jwksUrl: Type.Optional(Type.String({ minLength: 1 })),
-    algorithms: Type.Array(JwtAlgorithm, { minItems: 1, default: ['RS256', 'ES256'] }),
-    clockTolerance: durationDefault('30s'),
-    jwksCooldown: durationDefault('30s', 'an unknown kid refetches the JWKS at most once per cool-down'),
-    claims: Type.Object({
-      groups: Type.String({ default: 'groups' }),
-      roles: Type.String({ default: 'roles' }),
-    }, { additionalProperties: false, default: {} }),
-  }, { additionalProperties: false }),
-  admins: Type.Object({
-    groups: Type.Array(Type.String({ minLength: 1 }), { default: [] }),
-  }, { additionalProperties: false, default: {} }),
-  limits: Type.Object({
-    maxBodyBytes: Type.Integer({ minimum: 1024, maximum: 1_572_864, default: 262_144 }),
-    maxWaitSeconds: Type.Integer({ minimum: 0, maximum: 300, default: 30 }),
-    listPageSize: Type.Integer({ minimum: 1, maximum: 100, default: 20 }),
-  }, { additionalProperties: false, default: {} }),
-  taskQueues: Type.Array(Type.String({ minLength: 1 }), { minItems: 1, description: 'the queues the workers poll' }),
-  routes: Type.Record(Name, RouteSchema),
-  webhooks: Type.Object({
-    maxBodyBytes: Type.Integer({ minimum: 1024, maximum: 104_857_600, default: 26_214_400, description: 'GitHub and GitLab send up to 25 MB' }),
-    ...perProvider(HooksByName),
-  }, { additionalProperties: false, default: {} }),
-  ci: Type.Object({
-    scratchDir: Type.String({ default: '../.data/ci', description: 'checkouts go here, one directory per attempt, always removed' }),
-    statusContext: Type.String({ default: 'gatehouse/ci' }),
-    publicUrl: Type.String({ default: 'https://127.0.0.1:8443', description: 'base of the job links in commit statuses' }),
-    cancelSuperseded: Type.Boolean({ default: true, description: 'a newer push to the same branch cancels the older run' }),
-    outputLimitBytes: Type.Integer({ minimum: 1024, maximum: 1_048_576, default: 65_536, description: 'output kept per step (the tail)' }),
-    heartbeatTimeout: durationDefault('10s', 'a steps worker that stops heartbeating this long is presumed dead'),
-    statusApis: Type.Object(perProvider(StatusApi), { additionalProperties: false, default: {} }),
-    argo: Type.Object({
-      url: Type.String({ default: 'http://127.0.0.1:2745', description: 'the Argo Server API, normally the edge\'s Argo frontend' }),
-      token: Type.Optional(SecretRef),
-      pollInterval: durationDefault('10s', 'the longest wait between two status reads'),
-    }, { additionalProperties: false, default: {} }),
-    pipelines: Type.Array(Pipeline, { default: [], description: 'first match by repository wins' }),
-  }, { additionalProperties: false, default: {} }),
-  ledger: Type.Object({
-    dataDir: Type.String({ default: '../.data/ledger', description: 'embedded PGlite files, relative to the config file; "memory" keeps none' }),
-    url: Type.Optional(SecretRef),
-  }, { additionalProperties: false, default: {}, description: 'the usage ledger: a real PostgreSQL when url is set, else embedded PGlite' }),
-  policy: Type.Object({
-    policies: Type.String({ default: 'policies/gatehouse.cedar', description: 'relative to the config file' }),
-    entities: Type.Optional(Type.String({ description: 'a Cedar entities JSON file, relative to the config file' })),
-    schema: Type.Optional(Type.String({ description: 'a Cedar schema; policies and entities are validated against it at start-up' })),
-  }, { additionalProperties: false, default: {} }),
-}, { additionalProperties: false });
+export const ConfigSchema = Type.Object(
+  {
+    server: Type.Object(
+      {
+        listen: Type.String({ default: '127.0.0.1:8080', pattern: '^[^\\s]+:[0-9]{1,5}$' }),
+        trustProxy: Type.Array(Type.String(), {
+          default: [],
+          description: 'addresses or CIDRs of the edge proxies whose X-Forwarded-* headers are believed',
+        }),
+      },
+      { additionalProperties: false, default: {} },
+    ),
+    temporal: Type.Object(
+      {
+        address: Type.String({ default: '127.0.0.1:7233' }),
+        namespace: Type.String({ default: 'default' }),
+        requestTimeout: durationDefault('5s', 'deadline of every Temporal call on a request path; past it, 503'),
+      },
+      { additionalProperties: false, default: {} },
+    ),
+    auth: Type.Object(
+      {
+        issuer: Type.String({
+          minLength: 1,
+          pattern: '^[^#\\s]+$',
+          description: 'expected iss (no # or spaces: principals are jwt:<issuer>#<sub>)',
+        }),
+        audience: Type.String({ minLength: 1 }),
+        jwksUrl: Type.Optional(Type.String({ minLength: 1 })),
+        algorithms: Type.Array(JwtAlgorithm, { minItems: 1, default: ['RS256', 'ES256'] }),
+        clockTolerance: durationDefault('30s'),
+        jwksCooldown: durationDefault('30s', 'an unknown kid refetches the JWKS at most once per cool-down'),
+        claims: Type.Object(
+          {
+            groups: Type.String({ default: 'groups' }),
+            roles: Type.String({ default: 'roles' }),
+          },
+          { additionalProperties: false, default: {} },
+        ),
+      },
+      { additionalProperties: false },
+    ),
+    admins: Type.Object(
+      {
+        groups: Type.Array(Type.String({ minLength: 1 }), { default: [] }),
+      },
+      { additionalProperties: false, default: {} },
+    ),
+    limits: Type.Object(
+      {
+        maxBodyBytes: Type.Integer({ minimum: 1024, maximum: 1_572_864, default: 262_144 }),
+        maxWaitSeconds: Type.Integer({ minimum: 0, maximum: 300, default: 30 }),
+        listPageSize: Type.Integer({ minimum: 1, maximum: 100, default: 20 }),
+      },
+      { additionalProperties: false, default: {} },
+    ),
+    taskQueues: Type.Array(Type.String({ minLength: 1 }), { minItems: 1, description: 'the queues the workers poll' }),
+    routes: Type.Record(Name, RouteSchema),
+    webhooks: Type.Object(
+      {
+        maxBodyBytes: Type.Integer({
+          minimum: 1024,
+          maximum: 104_857_600,
+          default: 26_214_400,
+          description: 'GitHub and GitLab send up to 25 MB',
+        }),
+        ...perProvider(HooksByName),
+      },
+      { additionalProperties: false, default: {} },
+    ),
+    ci: Type.Object(
+      {
+        scratchDir: Type.String({
+          default: '../.data/ci',
+          description: 'checkouts go here, one directory per attempt, always removed',
+        }),
+        statusContext: Type.String({ default: 'gatehouse/ci' }),
+        publicUrl: Type.String({
+          default: 'https://127.0.0.1:8443',
+          description: 'base of the job links in commit statuses',
+        }),
+        cancelSuperseded: Type.Boolean({
+          default: true,
+          description: 'a newer push to the same branch cancels the older run',
+        }),
+        outputLimitBytes: Type.Integer({
+          minimum: 1024,
+          maximum: 1_048_576,
+          default: 65_536,
+          description: 'output kept per step (the tail)',
+        }),
+        heartbeatTimeout: durationDefault('10s', 'a steps worker that stops heartbeating this long is presumed dead'),
+        statusApis: Type.Object(perProvider(StatusApi), { additionalProperties: false, default: {} }),
+        argo: Type.Object(
+          {
+            url: Type.String({
+              default: 'http://127.0.0.1:2745',
+              description: "the Argo Server API, normally the edge's Argo frontend",
+            }),
+            token: Type.Optional(SecretRef),
+            pollInterval: durationDefault('10s', 'the longest wait between two status reads'),
+          },
+          { additionalProperties: false, default: {} },
+        ),
+        pipelines: Type.Array(Pipeline, { default: [], description: 'first match by repository wins' }),
+      },
+      { additionalProperties: false, default: {} },
+    ),
+    ledger: Type.Object(
+      {
+        dataDir: Type.String({
+          default: '../.data/ledger',
+          description: 'embedded PGlite files, relative to the config file; "memory" keeps none',
+        }),
+        url: Type.Optional(SecretRef),
+      },
+      {
+        additionalProperties: false,
+        default: {},
+        description: 'the usage ledger: a real PostgreSQL when url is set, else embedded PGlite',
+      },
+    ),
+    policy: Type.Object(
+      {
+        policies: Type.String({ default: 'policies/gatehouse.cedar', description: 'relative to the config file' }),
+        entities: Type.Optional(
+          Type.String({ description: 'a Cedar entities JSON file, relative to the config file' }),
+        ),
+        schema: Type.Optional(
+          Type.String({ description: 'a Cedar schema; policies and entities are validated against it at start-up' }),
+        ),
+      },
+      { additionalProperties: false, default: {} },
+    ),
+  },
+  { additionalProperties: false },
+);
 
 export type GatehouseConfigFile = Static<typeof ConfigSchema>;
 export type RouteConfig = Static<typeof RouteSchema>;

@@ -6,7 +6,11 @@ import { Secret } from '../core/secret.js';
 export type SecretRef = { env: string } | { file: string };
 
 /** Resolves one reference; a missing or empty secret is a problem (a string), never an open door. */
-export function resolveSecret(ref: SecretRef, env: NodeJS.ProcessEnv, resolvePath: (p: string) => string): Secret | string {
+export function resolveSecret(
+  ref: SecretRef,
+  env: NodeJS.ProcessEnv,
+  resolvePath: (p: string) => string,
+): Secret | string {
   if ('env' in ref) {
     const value = env[ref.env];
     return value === undefined || value === '' ? `environment variable ${ref.env} is not set` : new Secret(value);

@@ -14,7 +14,9 @@ export interface WorkerSecrets {
 
 /** `statusApis`/`argo` false: that worker needs no such token and is not handed it. */
 export function resolveWorkerSecrets(
-  config: GatehouseConfig, env: NodeJS.ProcessEnv, need: { statusApis: boolean; argo: boolean } = { statusApis: true, argo: true },
+  config: GatehouseConfig,
+  env: NodeJS.ProcessEnv,
+  need: { statusApis: boolean; argo: boolean } = { statusApis: true, argo: true },
 ): WorkerSecrets {
   const secrets = new SecretResolver(env, (p) => resolve(dirname(config.source), p));
   const statusApis: WorkerSecrets['statusApis'] = {};
@@ -23,7 +25,10 @@ export function resolveWorkerSecrets(
     const token = api === undefined ? undefined : secrets.resolve(api.token, `/ci/statusApis/${provider}/token`);
     if (api !== undefined && token !== undefined) statusApis[provider] = { apiUrl: api.apiUrl, token };
   }
-  const argoToken = !need.argo || config.ci.argo.token === undefined ? undefined : secrets.resolve(config.ci.argo.token, '/ci/argo/token');
+  const argoToken =
+    !need.argo || config.ci.argo.token === undefined
+      ? undefined
+      : secrets.resolve(config.ci.argo.token, '/ci/argo/token');
   if (secrets.problems.length > 0) throw new ConfigError(config.source, secrets.problems);
   return { statusApis, ...(argoToken === undefined ? {} : { argoToken }) };
 }

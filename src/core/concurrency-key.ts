@@ -11,8 +11,8 @@ import type { Identity } from './identity.js';
 export function concurrencyKey(identity: Identity, event: CiEvent): string | undefined {
   const scope = identity.method === 'webhook' ? `webhook:${identity.provider}/${identity.hook}` : identity.principal;
   const repository = event.repository.fullName;
-  if (event.kind === 'pull_request' && event.pullRequest !== undefined) return `${scope}|${repository}|pr:${event.pullRequest.number}`;
+  if (event.kind === 'pull_request' && event.pullRequest !== undefined)
+    return `${scope}|${repository}|pr:${event.pullRequest.number}`;
   if (event.branch !== undefined) return `${scope}|${repository}|branch:${event.branch}`;
   return undefined;
 }
-

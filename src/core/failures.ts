@@ -6,17 +6,26 @@ import { ApplicationFailure } from '@temporalio/common';
 
 export const failureTypes = {
   PolicyDenied: { retryable: false, doc: 'Cedar denied run-ci to the caller; nothing ran' },
-  PolicyAccessDenied: { retryable: false, doc: 'a policy question about another principal, from a caller who is not an admin' },
+  PolicyAccessDenied: {
+    retryable: false,
+    doc: 'a policy question about another principal, from a caller who is not an admin',
+  },
   PolicyRequestInvalid: { retryable: false, doc: 'a policy query Cedar cannot parse stays unparsable' },
   CiEventInvalid: { retryable: false, doc: 'the event names no commit or repository to build' },
   PipelineMisconfigured: { retryable: false, doc: "the matching pipeline lacks its runner's settings" },
   PipelineFailed: { retryable: false, doc: 'a step or the Argo Workflow failed; statuses and usage were recorded' },
   CheckoutInvalid: { retryable: false, doc: 'the repository does not have that commit, or it is not a SHA' },
   CheckoutFailed: { retryable: true, doc: 'git could not fetch the repository (network, server)' },
-  StatusReportRejected: { retryable: false, doc: 'the status API refused the status with a 4xx (token, repository, commit)' },
+  StatusReportRejected: {
+    retryable: false,
+    doc: 'the status API refused the status with a 4xx (token, repository, commit)',
+  },
   StatusReportUnconfigured: { retryable: false, doc: 'no status API is configured for the provider' },
   StatusApiUnavailable: { retryable: true, doc: 'the status API answered 5xx or 429, or could not be reached' },
-  ArgoRejected: { retryable: false, doc: 'Argo answered 400, 401, 403 or 404: a bad manifest, credentials or namespace' },
+  ArgoRejected: {
+    retryable: false,
+    doc: 'Argo answered 400, 401, 403 or 404: a bad manifest, credentials or namespace',
+  },
   ArgoUnavailable: { retryable: true, doc: 'Argo answered 429 or 5xx, or could not be reached' },
   BillingAccessDenied: { retryable: false, doc: "only admins may read another owner's usage" },
   BillingQueryInvalid: { retryable: false, doc: 'the usage query has no valid period' },

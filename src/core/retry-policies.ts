@@ -13,12 +13,22 @@ export const activityPolicies = {
   /** Status APIs flap: 5xx, 429 and network errors back off for about two minutes. */
   statusApi: {
     startToCloseTimeout: '15 seconds',
-    retry: retry({ initialInterval: '1 second', backoffCoefficient: 2, maximumInterval: '30 seconds', maximumAttempts: 8 }),
+    retry: retry({
+      initialInterval: '1 second',
+      backoffCoefficient: 2,
+      maximumInterval: '30 seconds',
+      maximumAttempts: 8,
+    }),
   },
   /** Argo's API: 429, 5xx and network errors back off for a few minutes. */
   argoApi: {
     startToCloseTimeout: '60 seconds',
-    retry: retry({ initialInterval: '2 seconds', backoffCoefficient: 2, maximumInterval: '30 seconds', maximumAttempts: 10 }),
+    retry: retry({
+      initialInterval: '2 seconds',
+      backoffCoefficient: 2,
+      maximumInterval: '30 seconds',
+      maximumAttempts: 10,
+    }),
   },
   /** The ledger write is idempotent by key, so retrying it is always safe. */
   ledgerWrite: {

@@ -39,7 +39,12 @@ export function jobsQuery(filter: JobFilter): string {
 }
 
 /** Running runs of a workflow type with the same concurrency key, started before `startedBefore`. */
-export function supersededQuery(input: { ref: string; workflowType: string; workflowId: string; startedBefore: string }): string {
+export function supersededQuery(input: {
+  ref: string;
+  workflowType: string;
+  workflowId: string;
+  startedBefore: string;
+}): string {
   return [
     `${refKey.name} = ${quote(input.ref)}`,
     `ExecutionStatus = 'Running'`,

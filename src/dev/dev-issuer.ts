@@ -123,9 +123,10 @@ export async function startDevIssuer(options: DevIssuerOptions = {}): Promise<De
       return jwksFetches;
     },
     async mint(claims, mint = {}) {
-      const key = mint.kid !== undefined
-        ? keys.find((k) => k.kid === mint.kid)
-        : keys.filter((k) => mint.alg === undefined || k.alg === mint.alg).at(-1);
+      const key =
+        mint.kid !== undefined
+          ? keys.find((k) => k.kid === mint.kid)
+          : keys.filter((k) => mint.alg === undefined || k.alg === mint.alg).at(-1);
       if (key === undefined) throw new Error(`no such key: ${mint.kid}`);
       const now = Math.floor(Date.now() / 1000);
       const jwt = new SignJWT({ ...claims })

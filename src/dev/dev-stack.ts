@@ -32,9 +32,20 @@ async function portOr(preferred: number): Promise<number> {
 }
 
 function run(name: string, script: string, env: NodeJS.ProcessEnv, args: string[] = []): ChildProcess {
-  const child = spawn(process.execPath, ['--import', 'tsx', script, ...args], { env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
-  const prefix = (data: Buffer) => data.toString().split('\n').filter(Boolean).map((line) => `[${name}] ${line}\n`).join('');
-  child.stdout?.on('data', (data: Buffer) => { if (!smoke) process.stdout.write(prefix(data)); });
+  const child = spawn(process.execPath, ['--import', 'tsx', script, ...args], {
+    env: { ...process.env, ...env },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  const prefix = (data: Buffer) =>
+    data
+      .toString()
+      .split('\n')
+      .filter(Boolean)
+      .map((line) => `[${name}] ${line}\n`)
+      .join('');
+  child.stdout?.on('data', (data: Buffer) => {
+    if (!smoke) process.stdout.write(prefix(data));
+  });
   child.stderr?.on('data', (data: Buffer) => process.stderr.write(prefix(data)));
   child.once('exit', (code, signal) => {
     if (!stopping) {
@@ -50,8 +61,13 @@ let stopping = false;
 async function stop(code = 0): Promise<never> {
   stopping = true;
   for (const child of children) child.kill('SIGTERM');
-  await Promise.all(children.map((child) => child.exitCode === null && child.signalCode === null
-    ? new Promise((done) => child.once('exit', done)) : undefined));
+  await Promise.all(
+    children.map((child) =>
+      child.exitCode === null && child.signalCode === null
+        ? new Promise((done) => child.once('exit', done))
+        : undefined,
+    ),
+  );
   for (const stopPart of stops.reverse()) await stopPart();
   process.exit(code);
 }
@@ -82,14 +98,20 @@ async function main(): Promise<void> {
   const temporal = await startDevServer({
     port: temporalPort,
     ...(fresh ? {} : { dbFile: resolve(dataDir, 'temporal.db') }),
-    log: (line) => { if (process.env.TEMPORAL_LOG === '1') process.stderr.write(`[temporal] ${line}`); },
+    log: (line) => {
+      if (process.env.TEMPORAL_LOG === '1') process.stderr.write(`[temporal] ${line}`);
+    },
   });
   stops.push(() => temporal.stop());
 
   // Webhook secrets: yours when set, otherwise fresh development values, printed below.
   const webhookSecrets = Object.fromEntries(
-    ['GATEHOUSE_GITHUB_WEBHOOK_SECRET', 'GATEHOUSE_GITLAB_WEBHOOK_TOKEN', 'GATEHOUSE_GITEA_WEBHOOK_SECRET', 'GATEHOUSE_BITBUCKET_WEBHOOK_SECRET']
-      .map((name) => [name, process.env[name] ?? `dev-${randomBytes(12).toString('hex')}`]),
+    [
+      'GATEHOUSE_GITHUB_WEBHOOK_SECRET',
+      'GATEHOUSE_GITLAB_WEBHOOK_TOKEN',
+      'GATEHOUSE_GITEA_WEBHOOK_SECRET',
+      'GATEHOUSE_BITBUCKET_WEBHOOK_SECRET',
+    ].map((name) => [name, process.env[name] ?? `dev-${randomBytes(12).toString('hex')}`]),
   );
   const env = {
     ...webhookSecrets,
@@ -103,7 +125,9 @@ async function main(): Promise<void> {
   for (const queue of loadConfig({ ...process.env, ...env }, { webhookSecrets: false }).taskQueues) {
     run(`worker:${queue}`, 'src/worker.ts', env, ['--queues', queue]);
   }
-  bridgePorts.forEach((port, index) => run(`bridge${index + 1}`, 'src/server.ts', { ...env, GATEHOUSE_LISTEN: `127.0.0.1:${port}` }));
+  bridgePorts.forEach((port, index) =>
+    run(`bridge${index + 1}`, 'src/server.ts', { ...env, GATEHOUSE_LISTEN: `127.0.0.1:${port}` }),
+  );
   for (const port of bridgePorts) await waitReady(`http://127.0.0.1:${port}/readyz`, 60_000);
 
   // The edge: keys synced from the issuer, then HAProxy in front of both replicas.
@@ -125,20 +149,36 @@ async function main(): Promise<void> {
     EDGE_ARGO_2: '127.0.0.1:2747',
     EDGE_STATS_BIND: `127.0.0.1:${await portOr(8404)}`,
   };
-  const syncKeys = (masterSocket?: string) => syncJwks({
-    jwksUrl: issuer.jwksUrl, keysDir: edgeEnv.EDGE_KEYS_DIR, configFiles: edgeConfigFiles(edgeEnv), retainSeconds: 86_400,
-    env: { ...process.env, ...edgeEnv }, ...(masterSocket === undefined ? {} : { masterSocket }),
-  });
+  const syncKeys = (masterSocket?: string) =>
+    syncJwks({
+      jwksUrl: issuer.jwksUrl,
+      keysDir: edgeEnv.EDGE_KEYS_DIR,
+      configFiles: edgeConfigFiles(edgeEnv),
+      retainSeconds: 86_400,
+      env: { ...process.env, ...edgeEnv },
+      ...(masterSocket === undefined ? {} : { masterSocket }),
+    });
   await syncKeys();
-  const edge = await startEdge(edgeEnv, { log: (line) => { if (process.env.EDGE_LOG === '1') process.stderr.write(`[haproxy] ${line}`); } });
+  const edge = await startEdge(edgeEnv, {
+    log: (line) => {
+      if (process.env.EDGE_LOG === '1') process.stderr.write(`[haproxy] ${line}`);
+    },
+  });
   stops.push(() => edge.stop());
-  const resync = setInterval(() => void syncKeys(edge.masterSocket).catch((error: unknown) => console.error(`[sync] ${String(error)}`)), 60_000);
+  const resync = setInterval(
+    () => void syncKeys(edge.masterSocket).catch((error: unknown) => console.error(`[sync] ${String(error)}`)),
+    60_000,
+  );
   stops.push(async () => clearInterval(resync));
   const base = `https://127.0.0.1:${edgePort}`;
   const ca = `${resolve(edgeDir, 'tls')}/edge.crt`;
 
-  const token = await issuer.mint({ sub: 'dev-user', name: 'Dev User', email: 'dev@example.test', groups: ['maintainers'] }, { expiresIn: 8 * 3600 });
-  const body = '{"action":{"type":"Gatehouse::Action","id":"deploy"},"resource":{"type":"Gatehouse::Repository","id":"acme/api"}}';
+  const token = await issuer.mint(
+    { sub: 'dev-user', name: 'Dev User', email: 'dev@example.test', groups: ['maintainers'] },
+    { expiresIn: 8 * 3600 },
+  );
+  const body =
+    '{"action":{"type":"Gatehouse::Action","id":"deploy"},"resource":{"type":"Gatehouse::Repository","id":"acme/api"}}';
 
   if (smoke) {
     await runSmoke(base, ca, token, body, temporal.address);
@@ -165,7 +205,9 @@ Then wait for its result (use the jobId printed above):
   ${temporalCli()} workflow describe --address ${temporal.address} -w <jobId>
 
 Webhooks (point a provider at these, content type application/json, with the secret shown):
-${Object.entries(webhookSecrets).map(([name, value]) => `  ${base}/v1/webhooks/${name.split('_')[1]!.toLowerCase()}   ${name}=${value}`).join('\n')}
+${Object.entries(webhookSecrets)
+  .map(([name, value]) => `  ${base}/v1/webhooks/${name.split('_')[1]!.toLowerCase()}   ${name}=${value}`)
+  .join('\n')}
 
 Another caller's token:
   curl -s -X POST ${issuer.issuer}/token -d '{"sub":"alice","groups":["gatehouse-admins"]}'
@@ -174,27 +216,45 @@ Ctrl-C stops everything.`);
 }
 
 /** The printed flow, run for real through the edge: start, wait, print what the API and Temporal answered. */
-async function runSmoke(base: string, caFile: string, token: string, body: string, temporalAddress: string): Promise<void> {
+async function runSmoke(
+  base: string,
+  caFile: string,
+  token: string,
+  body: string,
+  temporalAddress: string,
+): Promise<void> {
   const ca = readFileSync(caFile);
   const call = (method: string, path: string, headers: Record<string, string>, payload?: string) =>
     new Promise<{ status: number; json: unknown }>((done, fail) => {
       const request = httpsRequest(`${base}${path}`, { method, headers, ca }, (response) => {
         let text = '';
-        response.on('data', (d: Buffer) => { text += d.toString(); });
+        response.on('data', (d: Buffer) => {
+          text += d.toString();
+        });
         response.on('end', () => done({ status: response.statusCode ?? 0, json: JSON.parse(text) }));
       });
       request.on('error', fail);
       request.end(payload);
     });
-  const headers = { authorization: `Bearer ${token}`, 'content-type': 'application/json', 'idempotency-key': `smoke-${Date.now()}` };
+  const headers = {
+    authorization: `Bearer ${token}`,
+    'content-type': 'application/json',
+    'idempotency-key': `smoke-${Date.now()}`,
+  };
   const started = await call('POST', '/v1/jobs/policy-check', headers, body);
   const start = started.json as { jobId: string };
   console.log(`SMOKE start ${started.status} ${JSON.stringify(start)}`);
   const read = await call('GET', `/v1/jobs/${start.jobId}?wait=20`, { authorization: `Bearer ${token}` });
   console.log(`SMOKE read ${read.status} ${JSON.stringify(read.json)}`);
-  const describe = spawn(temporalCli(), ['workflow', 'describe', '--address', temporalAddress, '-w', start.jobId, '-o', 'json'], { stdio: ['ignore', 'pipe', 'inherit'] });
+  const describe = spawn(
+    temporalCli(),
+    ['workflow', 'describe', '--address', temporalAddress, '-w', start.jobId, '-o', 'json'],
+    { stdio: ['ignore', 'pipe', 'inherit'] },
+  );
   let out = '';
-  describe.stdout.on('data', (d: Buffer) => { out += d.toString(); });
+  describe.stdout.on('data', (d: Buffer) => {
+    out += d.toString();
+  });
   await new Promise((done) => describe.once('exit', done));
   console.log(`SMOKE describe ${JSON.stringify(JSON.parse(out))}`);
 }

@@ -27,7 +27,6 @@ export interface EdgeEnv {
   EDGE_STATS_BIND: string;
 }
 
-
 /** A self-signed certificate for localhost and 127.0.0.1, as HAProxy wants it (cert + key in one PEM). */
 export function makeDevCertificate(dir: string): string {
   mkdirSync(dir, { recursive: true });
@@ -35,10 +34,29 @@ export function makeDevCertificate(dir: string): string {
   if (existsSync(pem)) return pem;
   const key = join(dir, 'edge.key');
   const cert = join(dir, 'edge.crt');
-  execFileSync('openssl', [
-    'req', '-x509', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:P-256', '-nodes', '-days', '365',
-    '-keyout', key, '-out', cert, '-subj', '/CN=localhost', '-addext', 'subjectAltName=DNS:localhost,IP:127.0.0.1',
-  ], { stdio: 'ignore' });
+  execFileSync(
+    'openssl',
+    [
+      'req',
+      '-x509',
+      '-newkey',
+      'ec',
+      '-pkeyopt',
+      'ec_paramgen_curve:P-256',
+      '-nodes',
+      '-days',
+      '365',
+      '-keyout',
+      key,
+      '-out',
+      cert,
+      '-subj',
+      '/CN=localhost',
+      '-addext',
+      'subjectAltName=DNS:localhost,IP:127.0.0.1',
+    ],
+    { stdio: 'ignore' },
+  );
   writeFileSync(pem, readFileSync(cert, 'utf8') + readFileSync(key, 'utf8'), { mode: 0o600 });
   return pem;
 }
@@ -50,17 +68,26 @@ export interface EdgeProcess {
   stop(): Promise<void>;
 }
 
-export async function startEdge(env: EdgeEnv, options: { log?: (line: string) => void; haproxy?: string } = {}): Promise<EdgeProcess> {
+export async function startEdge(
+  env: EdgeEnv,
+  options: { log?: (line: string) => void; haproxy?: string } = {},
+): Promise<EdgeProcess> {
   mkdirSync(env.EDGE_STATE_DIR, { recursive: true });
   const masterSocket = join(env.EDGE_STATE_DIR, 'master.sock');
-  const child = spawn(options.haproxy ?? 'haproxy', ['-W', '-S', masterSocket, '-db', ...edgeConfigFiles(env).flatMap((f) => ['-f', f])], {
-    env: { ...process.env, ...env },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
+  const child = spawn(
+    options.haproxy ?? 'haproxy',
+    ['-W', '-S', masterSocket, '-db', ...edgeConfigFiles(env).flatMap((f) => ['-f', f])],
+    {
+      env: { ...process.env, ...env },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    },
+  );
   const log = options.log ?? (() => {});
   child.stdout?.on('data', (d: Buffer) => log(d.toString()));
   child.stderr?.on('data', (d: Buffer) => log(d.toString()));
-  const exited = new Promise<never>((_, reject) => child.once('exit', (code) => reject(new Error(`haproxy exited with ${code}`))));
+  const exited = new Promise<never>((_, reject) =>
+    child.once('exit', (code) => reject(new Error(`haproxy exited with ${code}`))),
+  );
   exited.catch(() => {});
   const [host, port] = splitHostPort(env.EDGE_HTTPS_BIND);
   await Promise.race([waitForPort(host, port, 15_000), exited]);
@@ -88,7 +115,10 @@ async function waitForPort(host: string, port: number, timeoutMs: number): Promi
   const deadline = Date.now() + timeoutMs;
   while (Date.now() < deadline) {
     const open = await new Promise<boolean>((done) => {
-      const socket = createConnection({ host, port }, () => { socket.destroy(); done(true); });
+      const socket = createConnection({ host, port }, () => {
+        socket.destroy();
+        done(true);
+      });
       socket.once('error', () => done(false));
     });
     if (open) return;

@@ -46,9 +46,20 @@ export async function freePort(): Promise<number> {
 export async function startDevServer(options: DevServerOptions = {}): Promise<DevServer> {
   const port = options.port ?? (await freePort());
   const args = [
-    'server', 'start-dev', '--headless', '--ip', '127.0.0.1', '--port', String(port),
-    '--http-port', String(await freePort()), '--metrics-port', String(await freePort()),
-    '--log-level', 'warn', ...searchAttributeArgs,
+    'server',
+    'start-dev',
+    '--headless',
+    '--ip',
+    '127.0.0.1',
+    '--port',
+    String(port),
+    '--http-port',
+    String(await freePort()),
+    '--metrics-port',
+    String(await freePort()),
+    '--log-level',
+    'warn',
+    ...searchAttributeArgs,
     ...(options.dbFile === undefined ? [] : ['--db-filename', options.dbFile]),
   ];
   const child = spawn(temporalCli(), args, { stdio: ['ignore', 'pipe', 'pipe'] });

@@ -50,20 +50,26 @@ export async function syncJwks(options: SyncOptions): Promise<SyncResult> {
   const previous = readInstalled(options.keysDir);
   const keys = mergeKeys(published, previous, now, options.retainSeconds);
   const pending = join(options.keysDir, '.reload-pending');
-  const changed = keySetDigest(keys) !== keySetDigest(previous) || !existsSync(join(options.keysDir, 'keys.cfg')) || existsSync(pending);
+  const changed =
+    keySetDigest(keys) !== keySetDigest(previous) ||
+    !existsSync(join(options.keysDir, 'keys.cfg')) ||
+    existsSync(pending);
   // lastSeen moves on every sync; write it even when nothing else changed, but reload only on change.
   const files = renderKeyFiles(keys, options.keysDir);
   const backups = writeFiles(options.keysDir, files);
   if (changed) {
     try {
-      await run(options.haproxy ?? 'haproxy', ['-c', '-q', ...options.configFiles.flatMap((f) => ['-f', f])], { env: options.env ?? process.env });
+      await run(options.haproxy ?? 'haproxy', ['-c', '-q', ...options.configFiles.flatMap((f) => ['-f', f])], {
+        env: options.env ?? process.env,
+      });
     } catch (error) {
       restore(options.keysDir, backups);
       const stderr = (error as { stderr?: string }).stderr ?? String(error);
       throw new EdgeConfigError(`haproxy -c refused the new key set; previous keys kept:\n${stderr}`);
     }
   }
-  if (!changed || options.masterSocket === undefined) return { changed, reloaded: false, kids: keys.map((k) => k.kid), skipped };
+  if (!changed || options.masterSocket === undefined)
+    return { changed, reloaded: false, kids: keys.map((k) => k.kid), skipped };
   try {
     await masterCommand(options.masterSocket, 'reload');
     rmSync(pending, { force: true });
@@ -111,7 +117,9 @@ export function masterCommand(socket: string, command: string): Promise<string> 
     let answer = '';
     connection.setTimeout(10_000, () => connection.destroy(new Error(`master CLI did not answer "${command}"`)));
     connection.on('connect', () => connection.end(`${command}\n`));
-    connection.on('data', (data: Buffer) => { answer += data.toString(); });
+    connection.on('data', (data: Buffer) => {
+      answer += data.toString();
+    });
     connection.on('error', reject);
     connection.on('close', () => resolve(answer));
   });

@@ -7,18 +7,27 @@ type Common = Pick<NormalizedPayload, 'repository' | 'sender'>;
 export function githubStylePush(p: Record<string, unknown>, common: Common): NormalizedPayload {
   const parts = refParts(str(at(p, 'ref')));
   return {
-    ...common, ...parts, kind: parts.tag === undefined ? 'push' : 'tag',
-    ...opt('before', str(at(p, 'before'))), ...opt('after', str(at(p, 'after'))),
+    ...common,
+    ...parts,
+    kind: parts.tag === undefined ? 'push' : 'tag',
+    ...opt('before', str(at(p, 'before'))),
+    ...opt('after', str(at(p, 'after'))),
   };
 }
 
-export function githubStylePullRequest(p: Record<string, unknown>, common: Common, actionNames: Record<string, string> = {}): NormalizedPayload {
+export function githubStylePullRequest(
+  p: Record<string, unknown>,
+  common: Common,
+  actionNames: Record<string, string> = {},
+): NormalizedPayload {
   const action = str(at(p, 'action'));
   const merged = action === 'closed' && at(p, 'pull_request', 'merged') === true;
   const head = str(at(p, 'pull_request', 'head', 'ref'));
   const headSha = str(at(p, 'pull_request', 'head', 'sha'));
   return {
-    ...common, kind: 'pull_request', action: merged ? 'merged' : action === undefined ? 'unknown' : actionNames[action] ?? action,
+    ...common,
+    kind: 'pull_request',
+    action: merged ? 'merged' : action === undefined ? 'unknown' : (actionNames[action] ?? action),
     ...refParts(head === undefined ? undefined : `refs/heads/${head}`),
     ...opt('after', headSha),
     pullRequest: {

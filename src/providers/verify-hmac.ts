@@ -7,7 +7,11 @@ import { verify } from '@octokit/webhooks-methods';
 import type { Secret } from '../core/secret.js';
 
 /** `signature` is `sha256=<hex>`; the body is checked as the exact bytes received. */
-export async function verifySha256Signature(raw: Buffer, signature: string | undefined, secrets: Secret[]): Promise<boolean> {
+export async function verifySha256Signature(
+  raw: Buffer,
+  signature: string | undefined,
+  secrets: Secret[],
+): Promise<boolean> {
   if (signature === undefined || !/^sha256=[0-9a-fA-F]{64}$/.test(signature) || raw.length === 0) return false;
   const normalized = `sha256=${signature.slice(7).toLowerCase()}`;
   const payload = raw.toString('utf8');

@@ -17,14 +17,22 @@ export interface BuiltDeps {
   close(): Promise<void>;
 }
 
-export async function buildActivityDeps(config: GatehouseConfig, groups: ReadonlySet<ActivityGroup>, env: NodeJS.ProcessEnv): Promise<BuiltDeps> {
-  const secrets = resolveWorkerSecrets(config, env, { statusApis: groups.has('commitStatus'), argo: groups.has('argo') });
+export async function buildActivityDeps(
+  config: GatehouseConfig,
+  groups: ReadonlySet<ActivityGroup>,
+  env: NodeJS.ProcessEnv,
+): Promise<BuiltDeps> {
+  const secrets = resolveWorkerSecrets(config, env, {
+    statusApis: groups.has('commitStatus'),
+    argo: groups.has('argo'),
+  });
   const rules: AccessRules = { adminGroups: config.admins.groups };
   const closers: Array<() => Promise<void>> = [];
   const deps: Partial<ActivityDeps> = {};
   if (groups.has('policy')) deps.policy = { engine: loadPolicyEngine(config), rules };
   if (groups.has('commitStatus')) deps.commitStatus = secrets.statusApis;
-  if (groups.has('argo')) deps.argo = { url: config.ci.argo.url, ...(secrets.argoToken === undefined ? {} : { token: secrets.argoToken }) };
+  if (groups.has('argo'))
+    deps.argo = { url: config.ci.argo.url, ...(secrets.argoToken === undefined ? {} : { token: secrets.argoToken }) };
   if (groups.has('billing')) {
     const ledger = await openLedger(config);
     closers.push(() => ledger.close());
@@ -49,9 +57,15 @@ export async function buildActivityDeps(config: GatehouseConfig, groups: Readonl
           heartbeatTimeoutMs: durationMs(ci.heartbeatTimeout),
           argoPollIntervalMs: durationMs(ci.argo.pollInterval),
           cancelSuperseded: ci.cancelSuperseded,
-          ...(pipeline.steps === undefined ? {} : {
-            steps: pipeline.steps.map((step) => ({ name: step.name, run: step.run, timeoutMs: durationMs(step.timeout) })),
-          }),
+          ...(pipeline.steps === undefined
+            ? {}
+            : {
+                steps: pipeline.steps.map((step) => ({
+                  name: step.name,
+                  run: step.run,
+                  timeoutMs: durationMs(step.timeout),
+                })),
+              }),
           ...(pipeline.argo === undefined ? {} : { argo: pipeline.argo }),
         },
       })),

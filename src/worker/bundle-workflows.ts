@@ -22,7 +22,10 @@ export async function bundleWorkflows(types?: readonly WorkflowType[]): Promise<
       workflowsPath: entry,
       logger: quietBundlerLogger,
       // The entry lives outside the project: resolve packages from the project's node_modules.
-      webpackConfigHook: (config) => ({ ...config, resolve: { ...config.resolve, modules: [projectModules, 'node_modules'] } }),
+      webpackConfigHook: (config) => ({
+        ...config,
+        resolve: { ...config.resolve, modules: [projectModules, 'node_modules'] },
+      }),
     });
   } finally {
     rmSync(dir, { recursive: true, force: true });
@@ -30,7 +33,14 @@ export async function bundleWorkflows(types?: readonly WorkflowType[]): Promise<
 }
 
 const quietBundlerLogger = {
-  log() {}, trace() {}, debug() {}, info() {},
-  warn(message: string, meta?: object) { console.warn(message, meta ?? ''); },
-  error(message: string, meta?: object) { console.error(message, meta ?? ''); },
+  log() {},
+  trace() {},
+  debug() {},
+  info() {},
+  warn(message: string, meta?: object) {
+    console.warn(message, meta ?? '');
+  },
+  error(message: string, meta?: object) {
+    console.error(message, meta ?? '');
+  },
 };

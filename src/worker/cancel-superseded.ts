@@ -4,7 +4,10 @@
 import type { Client } from '@temporalio/client';
 import { supersededQuery } from '../core/visibility.js';
 
-export async function cancelSupersededRuns(client: Client, input: { ref: string; workflowId: string; startedBefore: string }): Promise<string[]> {
+export async function cancelSupersededRuns(
+  client: Client,
+  input: { ref: string; workflowId: string; startedBefore: string },
+): Promise<string[]> {
   const query = supersededQuery({ ...input, workflowType: 'ciPipeline' });
   const cancelled: string[] = [];
   for await (const execution of client.workflow.list({ query })) {

@@ -7,6 +7,11 @@ import { configPath, type GatehouseConfig } from '../config/load-config.js';
 
 export function loadPolicyEngine(config: GatehouseConfig): PolicyEngine {
   const read = (path: string) => readFileSync(configPath(config, path), 'utf8');
-  const entities = config.policy.entities === undefined ? [] : (JSON.parse(read(config.policy.entities)) as EntityJson[]);
-  return createPolicyEngine(read(config.policy.policies), entities, config.policy.schema === undefined ? undefined : read(config.policy.schema));
+  const entities =
+    config.policy.entities === undefined ? [] : (JSON.parse(read(config.policy.entities)) as EntityJson[]);
+  return createPolicyEngine(
+    read(config.policy.policies),
+    entities,
+    config.policy.schema === undefined ? undefined : read(config.policy.schema),
+  );
 }

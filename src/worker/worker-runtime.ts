@@ -26,10 +26,17 @@ export interface WorkerOptions {
 }
 
 /** What one task queue needs: the workflow types of its routes and their activity groups. */
-export function queuePlan(config: GatehouseConfig, taskQueue: string): { workflowTypes: WorkflowType[]; groups: Set<ActivityGroup> } {
-  const workflowTypes = [...new Set(Object.values(config.routes)
-    .filter((route) => route.taskQueue === taskQueue)
-    .map((route) => route.workflowType as WorkflowType))];
+export function queuePlan(
+  config: GatehouseConfig,
+  taskQueue: string,
+): { workflowTypes: WorkflowType[]; groups: Set<ActivityGroup> } {
+  const workflowTypes = [
+    ...new Set(
+      Object.values(config.routes)
+        .filter((route) => route.taskQueue === taskQueue)
+        .map((route) => route.workflowType as WorkflowType),
+    ),
+  ];
   const groups = new Set<ActivityGroup>(workflowTypes.flatMap((type) => workflowCatalog[type]));
   return { workflowTypes, groups };
 }
@@ -37,7 +44,10 @@ export function queuePlan(config: GatehouseConfig, taskQueue: string): { workflo
 export async function createWorkers(config: GatehouseConfig, options: WorkerOptions = {}): Promise<WorkerSet> {
   const queues = options.taskQueues ?? config.taskQueues;
   const unknown = queues.filter((queue) => !config.taskQueues.includes(queue));
-  if (unknown.length > 0) throw new ConfigError(config.source, [`/taskQueues: ${unknown.join(', ')} is not configured (known: ${config.taskQueues.join(', ')})`]);
+  if (unknown.length > 0)
+    throw new ConfigError(config.source, [
+      `/taskQueues: ${unknown.join(', ')} is not configured (known: ${config.taskQueues.join(', ')})`,
+    ]);
   const plans = new Map(queues.map((queue) => [queue, queuePlan(config, queue)]));
   const allGroups = new Set([...plans.values()].flatMap((plan) => [...plan.groups]));
   const built = await buildActivityDeps(config, allGroups, options.env ?? {});
@@ -49,17 +59,19 @@ export async function createWorkers(config: GatehouseConfig, options: WorkerOpti
     if (!bundles.has(key)) bundles.set(key, bundleWorkflows(types));
     return bundles.get(key)!;
   };
-  const workers = await Promise.all([...plans].map(async ([taskQueue, plan]) => {
-    const groupDeps = Object.fromEntries([...plan.groups].map((group) => [group, built.deps[group]]));
-    return Worker.create({
-      connection,
-      namespace: config.temporal.namespace,
-      taskQueue,
-      workflowBundle: await bundleFor(plan.workflowTypes),
-      activities: createActivities(groupDeps),
-      ...(options.handleSignals === false ? { shutdownSignals: [] } : {}),
-    });
-  }));
+  const workers = await Promise.all(
+    [...plans].map(async ([taskQueue, plan]) => {
+      const groupDeps = Object.fromEntries([...plan.groups].map((group) => [group, built.deps[group]]));
+      return Worker.create({
+        connection,
+        namespace: config.temporal.namespace,
+        taskQueue,
+        workflowBundle: await bundleFor(plan.workflowTypes),
+        activities: createActivities(groupDeps),
+        ...(options.handleSignals === false ? { shutdownSignals: [] } : {}),
+      });
+    }),
+  );
   return {
     connection,
     workers,

@@ -7,11 +7,17 @@ import { describe, expect, it } from 'vitest';
 
 function runSmoke(): Promise<{ code: number | null; lines: Map<string, unknown> }> {
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, ['--import', 'tsx', 'src/dev/dev-stack.ts', '--smoke'], { stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(process.execPath, ['--import', 'tsx', 'src/dev/dev-stack.ts', '--smoke'], {
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
     let out = '';
     let err = '';
-    child.stdout.on('data', (d: Buffer) => { out += d.toString(); });
-    child.stderr.on('data', (d: Buffer) => { err += d.toString(); });
+    child.stdout.on('data', (d: Buffer) => {
+      out += d.toString();
+    });
+    child.stderr.on('data', (d: Buffer) => {
+      err += d.toString();
+    });
     child.once('error', reject);
     child.once('exit', (code) => {
       const lines = new Map<string, unknown>();
@@ -29,14 +35,21 @@ describe('quick start (npm run dev)', () => {
     const start = lines.get('start') as { jobId: string };
     expect(start.jobId).toMatch(/^policy-check\./);
     expect(lines.get('read')).toMatchObject({
-      status: 'COMPLETED', owner: expect.stringMatching(/^jwt:http:\/\/127\.0\.0\.1:[0-9]+#dev-user$/), result: { decision: 'allow', policies: ['maintainers-deploy'] },
+      status: 'COMPLETED',
+      owner: expect.stringMatching(/^jwt:http:\/\/127\.0\.0\.1:[0-9]+#dev-user$/),
+      result: { decision: 'allow', policies: ['maintainers-deploy'] },
     });
     const described = lines.get('describe') as {
-      workflowExecutionInfo: { memo: { fields: { identity: { subject: string } } }; searchAttributes: { indexedFields: Record<string, { data: string }> } };
+      workflowExecutionInfo: {
+        memo: { fields: { identity: { subject: string } } };
+        searchAttributes: { indexedFields: Record<string, { data: string }> };
+      };
     };
     expect(described.workflowExecutionInfo.memo.fields.identity.subject).toBe('dev-user');
     // The CLI prints search attributes as raw payloads: base64 of the JSON value.
     const owner = described.workflowExecutionInfo.searchAttributes.indexedFields.GatehouseOwner!;
-    expect(JSON.parse(Buffer.from(owner.data, 'base64').toString())).toMatch(/^jwt:http:\/\/127\.0\.0\.1:[0-9]+#dev-user$/);
+    expect(JSON.parse(Buffer.from(owner.data, 'base64').toString())).toMatch(
+      /^jwt:http:\/\/127\.0\.0\.1:[0-9]+#dev-user$/,
+    );
   }, 120_000);
 });

@@ -8,7 +8,13 @@ import type { FastifyInstance } from 'fastify';
 import { buildApp } from '../../src/bridge/app.js';
 import type { GatehouseConfig } from '../../src/config/load-config.js';
 import { startDevIssuer, type DevIssuer } from '../../src/dev/dev-issuer.js';
-import { edgeConfigFiles, makeDevCertificate, startEdge, type EdgeEnv, type EdgeProcess } from '../../src/dev/edge-process.js';
+import {
+  edgeConfigFiles,
+  makeDevCertificate,
+  startEdge,
+  type EdgeEnv,
+  type EdgeProcess,
+} from '../../src/dev/edge-process.js';
 import { syncJwks } from '../../src/edge/sync-jwks.js';
 import { freePort } from '../../src/dev/temporal-dev-server.js';
 import { startWorkers, testConfig, uniqueName, type RunningWorkers, testLogger } from './harness.js';
@@ -72,16 +78,28 @@ export async function startEdgeHarness(overrides: Partial<EdgeEnv> = {}): Promis
     EDGE_STATS_BIND: `127.0.0.1:${await freePort()}`,
     ...overrides,
   };
-  const sync = () => syncJwks({
-    jwksUrl: issuer.jwksUrl, keysDir: env.EDGE_KEYS_DIR, configFiles: edgeConfigFiles(env), retainSeconds: 3600,
-    env: { ...process.env, ...env }, ...(edgeRef.current === undefined ? {} : { masterSocket: edgeRef.current.masterSocket }),
-  });
+  const sync = () =>
+    syncJwks({
+      jwksUrl: issuer.jwksUrl,
+      keysDir: env.EDGE_KEYS_DIR,
+      configFiles: edgeConfigFiles(env),
+      retainSeconds: 3600,
+      env: { ...process.env, ...env },
+      ...(edgeRef.current === undefined ? {} : { masterSocket: edgeRef.current.masterSocket }),
+    });
   const edgeRef: { current?: EdgeProcess } = {};
   await sync();
   const edge = await startEdge(env, { log: process.env.EDGE_LOG === '1' ? (l) => process.stderr.write(l) : undefined });
   edgeRef.current = edge;
   return {
-    issuer, config, env, edge, bridges, workers, base: { host: '127.0.0.1', port }, sync,
+    issuer,
+    config,
+    env,
+    edge,
+    bridges,
+    workers,
+    base: { host: '127.0.0.1', port },
+    sync,
     async close() {
       await edge.stop();
       await workers.stop();
@@ -119,25 +137,40 @@ export async function send(base: EdgeHarness['base'], options: Parameters<typeof
   }
 }
 
-function sendOnce(base: EdgeHarness['base'], options: { method?: string; path: string; headers?: Record<string, string>; body?: string | Buffer; agent?: Agent }): Promise<EdgeAnswer> {
+function sendOnce(
+  base: EdgeHarness['base'],
+  options: { method?: string; path: string; headers?: Record<string, string>; body?: string | Buffer; agent?: Agent },
+): Promise<EdgeAnswer> {
   return new Promise((resolve, reject) => {
-    const request = httpsRequest({
-      host: base.host, port: base.port, method: options.method ?? 'GET', path: options.path,
-      headers: { ...(options.body === undefined ? {} : { 'content-length': String(Buffer.byteLength(options.body)) }), ...options.headers },
-      rejectUnauthorized: false,
-      agent: options.agent ?? new Agent({ keepAlive: false, rejectUnauthorized: false }),
-    }, (response) => {
-      const chunks: Buffer[] = [];
-      response.on('data', (c: Buffer) => chunks.push(c));
-      response.on('end', () => {
-        const body = Buffer.concat(chunks).toString('utf8');
-        resolve({
-          status: response.statusCode ?? 0, headers: response.headers, body, reused: request.reusedSocket,
-          json: <T>() => JSON.parse(body) as T,
+    const request = httpsRequest(
+      {
+        host: base.host,
+        port: base.port,
+        method: options.method ?? 'GET',
+        path: options.path,
+        headers: {
+          ...(options.body === undefined ? {} : { 'content-length': String(Buffer.byteLength(options.body)) }),
+          ...options.headers,
+        },
+        rejectUnauthorized: false,
+        agent: options.agent ?? new Agent({ keepAlive: false, rejectUnauthorized: false }),
+      },
+      (response) => {
+        const chunks: Buffer[] = [];
+        response.on('data', (c: Buffer) => chunks.push(c));
+        response.on('end', () => {
+          const body = Buffer.concat(chunks).toString('utf8');
+          resolve({
+            status: response.statusCode ?? 0,
+            headers: response.headers,
+            body,
+            reused: request.reusedSocket,
+            json: <T>() => JSON.parse(body) as T,
+          });
         });
-      });
-      response.on('error', reject);
-    });
+        response.on('error', reject);
+      },
+    );
     request.on('error', (error) => reject(Object.assign(error, { reusedSocket: request.reusedSocket })));
     request.end(options.body);
   });

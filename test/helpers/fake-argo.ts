@@ -27,22 +27,42 @@ export interface FakeArgo {
   close(): Promise<void>;
 }
 
-export async function startFakeArgo(options: { token: string; runMs: number; templates: Record<string, { templates: string[]; outcome?: 'Succeeded' | 'Failed' }> }): Promise<FakeArgo> {
+export async function startFakeArgo(options: {
+  token: string;
+  runMs: number;
+  templates: Record<string, { templates: string[]; outcome?: 'Succeeded' | 'Failed' }>;
+}): Promise<FakeArgo> {
   const workflows = new Map<string, FakeWorkflow>();
   let failures = 0;
   const advance = (wf: FakeWorkflow) => {
-    setTimeout(() => { if (!wf.stopped) Object.assign(wf, { phase: 'Running', progress: `0/${wf.templates.length}`, startedAt: new Date().toISOString() }); }, 200);
+    setTimeout(() => {
+      if (!wf.stopped)
+        Object.assign(wf, {
+          phase: 'Running',
+          progress: `0/${wf.templates.length}`,
+          startedAt: new Date().toISOString(),
+        });
+    }, 200);
     setTimeout(() => {
       if (wf.stopped) return;
       Object.assign(wf, {
-        phase: wf.outcome, progress: `${wf.outcome === 'Succeeded' ? wf.templates.length : 0}/${wf.templates.length}`,
-        finishedAt: new Date().toISOString(), ...(wf.outcome === 'Failed' ? { message: 'child step exited with code 1' } : {}),
+        phase: wf.outcome,
+        progress: `${wf.outcome === 'Succeeded' ? wf.templates.length : 0}/${wf.templates.length}`,
+        finishedAt: new Date().toISOString(),
+        ...(wf.outcome === 'Failed' ? { message: 'child step exited with code 1' } : {}),
       });
     }, 200 + options.runMs);
   };
-  const create = (namespace: string, name: string, labels: Record<string, string>, templates: string[], outcome: FakeWorkflow['outcome']) => {
+  const create = (
+    namespace: string,
+    name: string,
+    labels: Record<string, string>,
+    templates: string[],
+    outcome: FakeWorkflow['outcome'],
+  ) => {
     const key = `${namespace}/${name}`;
-    if (workflows.has(key)) return { status: 409, body: { code: 6, message: `workflows.argoproj.io "${name}" already exists` } };
+    if (workflows.has(key))
+      return { status: 409, body: { code: 6, message: `workflows.argoproj.io "${name}" already exists` } };
     const wf: FakeWorkflow = { name, namespace, labels, templates, outcome, phase: '', progress: '', stopped: false };
     workflows.set(key, wf);
     advance(wf);
@@ -50,24 +70,44 @@ export async function startFakeArgo(options: { token: string; runMs: number; tem
   };
   const server: Server = createServer((request, response) => {
     let raw = '';
-    request.on('data', (c: Buffer) => { raw += c.toString(); });
+    request.on('data', (c: Buffer) => {
+      raw += c.toString();
+    });
     request.on('end', () => {
-      const send = (status: number, body: unknown) => response.writeHead(status, { 'content-type': 'application/json' }).end(JSON.stringify(body));
+      const send = (status: number, body: unknown) =>
+        response.writeHead(status, { 'content-type': 'application/json' }).end(JSON.stringify(body));
       const path = new URL(request.url ?? '/', 'http://x').pathname;
       if (path === '/api/v1/version') return send(200, { version: 'v3.5.8' });
-      if (failures > 0) { failures -= 1; return send(503, { code: 14, message: 'the server is currently unable to handle the request' }); }
-      if (request.headers.authorization !== `Bearer ${options.token}`) return send(401, { code: 16, message: 'token not valid' });
+      if (failures > 0) {
+        failures -= 1;
+        return send(503, { code: 14, message: 'the server is currently unable to handle the request' });
+      }
+      if (request.headers.authorization !== `Bearer ${options.token}`)
+        return send(401, { code: 16, message: 'token not valid' });
       const body = JSON.parse(raw || '{}') as Record<string, any>; // eslint-disable-line @typescript-eslint/no-explicit-any
       let m: RegExpExecArray | null;
       if (request.method === 'POST' && (m = /^\/api\/v1\/workflows\/([^/]+)\/submit$/.exec(path))) {
         const template = options.templates[body.resourceName];
-        if (body.resourceKind !== 'WorkflowTemplate' || template === undefined) return send(404, { code: 5, message: `workflowtemplates.argoproj.io "${body.resourceName}" not found` });
+        if (body.resourceKind !== 'WorkflowTemplate' || template === undefined)
+          return send(404, { code: 5, message: `workflowtemplates.argoproj.io "${body.resourceName}" not found` });
         const entry = body.submitOptions?.entryPoint;
-        if (entry !== undefined && !template.templates.includes(entry)) return send(400, { code: 3, message: `spec.entrypoint: template ${entry} not found` });
+        if (entry !== undefined && !template.templates.includes(entry))
+          return send(400, { code: 3, message: `spec.entrypoint: template ${entry} not found` });
         const name = body.submitOptions?.name;
         if (typeof name !== 'string' || name.length > 63) return send(400, { code: 3, message: 'invalid name' });
-        const labels = Object.fromEntries(String(body.submitOptions?.labels ?? '').split(',').filter(Boolean).map((kv: string) => kv.split('=')));
-        const { status, body: answer } = create(m[1]!, name, labels, template.templates, template.outcome ?? 'Succeeded');
+        const labels = Object.fromEntries(
+          String(body.submitOptions?.labels ?? '')
+            .split(',')
+            .filter(Boolean)
+            .map((kv: string) => kv.split('=')),
+        );
+        const { status, body: answer } = create(
+          m[1]!,
+          name,
+          labels,
+          template.templates,
+          template.outcome ?? 'Succeeded',
+        );
         return send(status, answer);
       }
       if (request.method === 'POST' && (m = /^\/api\/v1\/workflows\/([^/]+)$/.exec(path))) {
@@ -84,7 +124,12 @@ export async function startFakeArgo(options: { token: string; runMs: number; tem
         const wf = workflows.get(`${m[1]}/${m[2]}`);
         if (wf === undefined) return send(404, { code: 5, message: `workflows.argoproj.io "${m[2]}" not found` });
         if (request.method === 'PUT' && m[3] === '/stop') {
-          Object.assign(wf, { stopped: true, phase: 'Failed', message: 'Stopped with strategy \'Stop\'', finishedAt: new Date().toISOString() });
+          Object.assign(wf, {
+            stopped: true,
+            phase: 'Failed',
+            message: "Stopped with strategy 'Stop'",
+            finishedAt: new Date().toISOString(),
+          });
           return send(200, view(wf));
         }
         if (request.method === 'GET') return send(200, view(wf));
@@ -97,14 +142,25 @@ export async function startFakeArgo(options: { token: string; runMs: number; tem
   return {
     url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`,
     workflows,
-    failNext(count) { failures = count; },
-    async close() { server.closeAllConnections(); server.close(); },
+    failNext(count) {
+      failures = count;
+    },
+    async close() {
+      server.closeAllConnections();
+      server.close();
+    },
   };
 }
 
 function view(wf: FakeWorkflow) {
   return {
     metadata: { name: wf.name, namespace: wf.namespace, labels: wf.labels },
-    status: { phase: wf.phase, progress: wf.progress, message: wf.message, startedAt: wf.startedAt, finishedAt: wf.finishedAt },
+    status: {
+      phase: wf.phase,
+      progress: wf.progress,
+      message: wf.message,
+      startedAt: wf.startedAt,
+      finishedAt: wf.finishedAt,
+    },
   };
 }

@@ -33,9 +33,12 @@ export async function startFakeGitHosts(token: string): Promise<FakeGitHosts> {
   let failures = 0;
   const server: Server = createServer((request, response) => {
     let raw = '';
-    request.on('data', (c: Buffer) => { raw += c.toString(); });
+    request.on('data', (c: Buffer) => {
+      raw += c.toString();
+    });
     request.on('end', () => {
-      const send = (status: number, body: unknown) => response.writeHead(status, { 'content-type': 'application/json' }).end(JSON.stringify(body));
+      const send = (status: number, body: unknown) =>
+        response.writeHead(status, { 'content-type': 'application/json' }).end(JSON.stringify(body));
       if (failures > 0) {
         failures -= 1;
         return send(503, { message: 'Service Unavailable' });
@@ -43,24 +46,60 @@ export async function startFakeGitHosts(token: string): Promise<FakeGitHosts> {
       const url = new URL(request.url ?? '/', 'http://x');
       const body = JSON.parse(raw || '{}') as Record<string, string>;
       let match: RegExpExecArray | null;
-      if (request.method === 'POST' && (match = /^\/(github|gitea)\/repos\/([^/]+)\/([^/]+)\/statuses\/([0-9a-f]{40})$/.exec(url.pathname))) {
+      if (
+        request.method === 'POST' &&
+        (match = /^\/(github|gitea)\/repos\/([^/]+)\/([^/]+)\/statuses\/([0-9a-f]{40})$/.exec(url.pathname))
+      ) {
         const provider = match[1] as 'github' | 'gitea';
         const expected = provider === 'github' ? `Bearer ${token}` : `token ${token}`;
         if (request.headers.authorization !== expected) return send(401, { message: 'Bad credentials' });
-        if (!(states[provider] as readonly string[]).includes(body.state ?? '')) return send(422, { message: 'Validation Failed' });
-        statuses.push({ provider, repository: `${decodeURIComponent(match[2]!)}/${decodeURIComponent(match[3]!)}`, sha: match[4]!, state: body.state!, url: body.target_url ?? '', context: body.context ?? '' });
+        if (!(states[provider] as readonly string[]).includes(body.state ?? ''))
+          return send(422, { message: 'Validation Failed' });
+        statuses.push({
+          provider,
+          repository: `${decodeURIComponent(match[2]!)}/${decodeURIComponent(match[3]!)}`,
+          sha: match[4]!,
+          state: body.state!,
+          url: body.target_url ?? '',
+          context: body.context ?? '',
+        });
         return send(201, { id: statuses.length, state: body.state });
       }
-      if (request.method === 'POST' && (match = /^\/gitlab\/projects\/([^/]+)\/statuses\/([0-9a-f]{40})$/.exec(url.pathname))) {
+      if (
+        request.method === 'POST' &&
+        (match = /^\/gitlab\/projects\/([^/]+)\/statuses\/([0-9a-f]{40})$/.exec(url.pathname))
+      ) {
         if (request.headers['private-token'] !== token) return send(401, { message: '401 Unauthorized' });
-        if (!(states.gitlab as readonly string[]).includes(body.state ?? '')) return send(400, { error: 'state does not have a valid value' });
-        statuses.push({ provider: 'gitlab', repository: decodeURIComponent(match[1]!), sha: match[2]!, state: body.state!, url: body.target_url ?? '', context: body.name ?? '' });
+        if (!(states.gitlab as readonly string[]).includes(body.state ?? ''))
+          return send(400, { error: 'state does not have a valid value' });
+        statuses.push({
+          provider: 'gitlab',
+          repository: decodeURIComponent(match[1]!),
+          sha: match[2]!,
+          state: body.state!,
+          url: body.target_url ?? '',
+          context: body.name ?? '',
+        });
         return send(201, { id: statuses.length, status: body.state });
       }
-      if (request.method === 'POST' && (match = /^\/bitbucket\/repositories\/([^/]+)\/([^/]+)\/commit\/([0-9a-f]{40})\/statuses\/build$/.exec(url.pathname))) {
-        if (request.headers.authorization !== `Bearer ${token}`) return send(401, { type: 'error', error: { message: 'Unauthorized' } });
-        if (!(states.bitbucket as readonly string[]).includes(body.state ?? '') || body.key === undefined) return send(400, { type: 'error', error: { message: 'bad request' } });
-        statuses.push({ provider: 'bitbucket', repository: `${match[1]}/${match[2]}`, sha: match[3]!, state: body.state!, url: body.url ?? '', context: body.key });
+      if (
+        request.method === 'POST' &&
+        (match = /^\/bitbucket\/repositories\/([^/]+)\/([^/]+)\/commit\/([0-9a-f]{40})\/statuses\/build$/.exec(
+          url.pathname,
+        ))
+      ) {
+        if (request.headers.authorization !== `Bearer ${token}`)
+          return send(401, { type: 'error', error: { message: 'Unauthorized' } });
+        if (!(states.bitbucket as readonly string[]).includes(body.state ?? '') || body.key === undefined)
+          return send(400, { type: 'error', error: { message: 'bad request' } });
+        statuses.push({
+          provider: 'bitbucket',
+          repository: `${match[1]}/${match[2]}`,
+          sha: match[3]!,
+          state: body.state!,
+          url: body.url ?? '',
+          context: body.key,
+        });
         return send(201, { type: 'build', state: body.state });
       }
       return send(404, { message: 'Not Found' });
@@ -71,7 +110,12 @@ export async function startFakeGitHosts(token: string): Promise<FakeGitHosts> {
   return {
     url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`,
     statuses,
-    failNext(count) { failures = count; },
-    async close() { server.closeAllConnections(); server.close(); },
+    failNext(count) {
+      failures = count;
+    },
+    async close() {
+      server.closeAllConnections();
+      server.close();
+    },
   };
 }

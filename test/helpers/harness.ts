@@ -47,7 +47,11 @@ export function uniqueName(prefix: string): string {
 }
 
 /** The test config for a given issuer and Temporal, with every route on one unique task queue. */
-export function testConfig(issuer: DevIssuer, taskQueue: string, temporalAddress = inject('temporalAddress')): GatehouseConfig {
+export function testConfig(
+  issuer: DevIssuer,
+  taskQueue: string,
+  temporalAddress = inject('temporalAddress'),
+): GatehouseConfig {
   const config = loadConfig({
     GATEHOUSE_CONFIG: testConfigFile,
     TEMPORAL_ADDRESS: temporalAddress,
@@ -66,7 +70,11 @@ export interface RunningWorkers {
 }
 
 export async function startWorkers(config: GatehouseConfig): Promise<RunningWorkers> {
-  const set = await createWorkers(config, { bundle: { codePath: inject('workflowBundlePath') }, handleSignals: false, env: { ...testSecrets } });
+  const set = await createWorkers(config, {
+    bundle: { codePath: inject('workflowBundlePath') },
+    handleSignals: false,
+    env: { ...testSecrets },
+  });
   const running = set.run();
   return {
     set,
@@ -85,10 +93,18 @@ export async function startHarness(options: { worker?: boolean; temporalAddress?
   await app.ready();
   const workers = options.worker === false ? undefined : await startWorkers(config);
   return {
-    issuer, config, app, taskQueue, workers,
+    issuer,
+    config,
+    app,
+    taskQueue,
+    workers,
     async token(claims = {}) {
       const subject = typeof claims.sub === 'string' ? claims.sub : uniqueName('user');
-      return { subject, principal: jwtPrincipal(issuer.issuer, subject), token: await issuer.mint({ sub: subject, ...claims }) };
+      return {
+        subject,
+        principal: jwtPrincipal(issuer.issuer, subject),
+        token: await issuer.mint({ sub: subject, ...claims }),
+      };
     },
     async close() {
       await workers?.stop();

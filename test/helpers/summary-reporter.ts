@@ -27,11 +27,16 @@ export default class SummaryReporter implements Reporter {
       for (const test of tests) {
         const state = test.result().state;
         if (state === 'passed') passed += 1;
-        else if (state === 'failed') { failed += 1; moduleFailed = true; }
-        else skipped += 1;
+        else if (state === 'failed') {
+          failed += 1;
+          moduleFailed = true;
+        } else skipped += 1;
       }
       // A file that failed to load has no tests; count it, so a broken file cannot pass silently.
-      if (module.state() === 'failed' && tests.length === 0) { failed += 1; moduleFailed = true; }
+      if (module.state() === 'failed' && tests.length === 0) {
+        failed += 1;
+        moduleFailed = true;
+      }
       if (moduleFailed) this.lines.push(...logTail(module.moduleId));
     }
     this.lines.push(`gatehouse: ${passed} passed, ${failed} failed, ${skipped} skipped`);
@@ -42,5 +47,9 @@ function logTail(moduleId: string): string[] {
   const file = logFileFor(moduleId);
   if (!existsSync(file)) return [];
   const lines = readFileSync(file, 'utf8').trimEnd().split('\n');
-  return [`--- last ${Math.min(tailLines, lines.length)} of ${lines.length} log lines of ${file}`, ...lines.slice(-tailLines), '---'];
+  return [
+    `--- last ${Math.min(tailLines, lines.length)} of ${lines.length} log lines of ${file}`,
+    ...lines.slice(-tailLines),
+    '---',
+  ];
 }

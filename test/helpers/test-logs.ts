@@ -13,7 +13,10 @@ process.env.GATEHOUSE_TEST_LOG = file;
 
 const write = (entry: LogEntry) => {
   const at = new Date(Number(entry.timestampNanos / 1_000_000n)).toISOString();
-  appendFileSync(process.env.GATEHOUSE_TEST_LOG ?? file, `${at} [${entry.level}] ${entry.message} ${JSON.stringify(entry.meta ?? {})}\n`);
+  appendFileSync(
+    process.env.GATEHOUSE_TEST_LOG ?? file,
+    `${at} [${entry.level}] ${entry.message} ${JSON.stringify(entry.meta ?? {})}\n`,
+  );
 };
 try {
   Runtime.install({ logger: new DefaultLogger('INFO', write) });

@@ -9,13 +9,23 @@ export function hmacHex(secret: string, body: string): string {
 }
 
 export function fixture(name: string): Record<string, unknown> {
-  return JSON.parse(readFileSync(new URL(`../fixtures/webhooks/${name}.json`, import.meta.url), 'utf8')) as Record<string, unknown>;
+  return JSON.parse(readFileSync(new URL(`../fixtures/webhooks/${name}.json`, import.meta.url), 'utf8')) as Record<
+    string,
+    unknown
+  >;
 }
 
 /** An example payload from @octokit/webhooks-examples, by event name and a predicate. */
-export function githubExample(event: string, pick: (example: Record<string, unknown>) => boolean = () => true): Record<string, unknown> {
-  const all = JSON.parse(readFileSync(new URL('../../node_modules/@octokit/webhooks-examples/api.github.com/index.json', import.meta.url), 'utf8')) as
-    Array<{ name: string; examples: Array<Record<string, unknown>> }>;
+export function githubExample(
+  event: string,
+  pick: (example: Record<string, unknown>) => boolean = () => true,
+): Record<string, unknown> {
+  const all = JSON.parse(
+    readFileSync(
+      new URL('../../node_modules/@octokit/webhooks-examples/api.github.com/index.json', import.meta.url),
+      'utf8',
+    ),
+  ) as Array<{ name: string; examples: Array<Record<string, unknown>> }>;
   const found = all.find((entry) => entry.name === event)?.examples.find(pick);
   if (found === undefined) throw new Error(`no ${event} example`);
   return found;
@@ -27,7 +37,10 @@ export interface Delivery {
   headers: Record<string, string>;
 }
 
-export function githubDelivery(payload: unknown, options: { secret: string; event: string; delivery?: string; hookId?: string; form?: boolean; path?: string }): Delivery {
+export function githubDelivery(
+  payload: unknown,
+  options: { secret: string; event: string; delivery?: string; hookId?: string; form?: boolean; path?: string },
+): Delivery {
   const json = JSON.stringify(payload);
   const body = options.form === true ? `payload=${encodeURIComponent(json)}` : json;
   return {
@@ -44,7 +57,17 @@ export function githubDelivery(payload: unknown, options: { secret: string; even
   };
 }
 
-export function gitlabDelivery(payload: unknown, options: { token: string; event: string; uuid?: string; idempotencyKey?: string; signingSecret?: string; path?: string }): Delivery {
+export function gitlabDelivery(
+  payload: unknown,
+  options: {
+    token: string;
+    event: string;
+    uuid?: string;
+    idempotencyKey?: string;
+    signingSecret?: string;
+    path?: string;
+  },
+): Delivery {
   const body = JSON.stringify(payload);
   const eventUuid = options.uuid ?? randomUUID();
   const headers: Record<string, string> = {
@@ -65,7 +88,10 @@ export function gitlabDelivery(payload: unknown, options: { token: string; event
   return { url: options.path ?? '/v1/webhooks/gitlab', body, headers };
 }
 
-export function giteaDelivery(payload: unknown, options: { secret: string; event: string; delivery?: string; forgejo?: boolean }): Delivery {
+export function giteaDelivery(
+  payload: unknown,
+  options: { secret: string; event: string; delivery?: string; forgejo?: boolean },
+): Delivery {
   const body = JSON.stringify(payload);
   const family = options.forgejo === true ? 'forgejo' : 'gitea';
   return {
@@ -80,7 +106,10 @@ export function giteaDelivery(payload: unknown, options: { secret: string; event
   };
 }
 
-export function bitbucketDelivery(payload: unknown, options: { secret: string; event: string; request?: string }): Delivery {
+export function bitbucketDelivery(
+  payload: unknown,
+  options: { secret: string; event: string; request?: string },
+): Delivery {
   const body = JSON.stringify(payload);
   return {
     url: '/v1/webhooks/bitbucket',

@@ -28,7 +28,9 @@ export function useWorkflowHarness(): WorkflowHarness {
     harness.withWorker = async (activities, body) => {
       const taskQueue = `wf-${randomUUID()}`;
       const worker = await Worker.create({
-        connection: workerConnection, taskQueue, workflowBundle: { codePath: inject('workflowBundlePath') },
+        connection: workerConnection,
+        taskQueue,
+        workflowBundle: { codePath: inject('workflowBundlePath') },
         activities: guarded(activities),
       });
       return worker.runUntil(body(taskQueue));
@@ -43,23 +45,50 @@ export function useWorkflowHarness(): WorkflowHarness {
 
 /** Every activity name a workflow may call; those a test did not mock fail non-retryably. */
 const activityNames: Array<keyof Activities> = [
-  'evaluatePolicy', 'queryUsage', 'recordUsage', 'planPipeline', 'cancelSupersededRuns', 'runSteps',
-  'reportCommitStatus', 'submitArgoWorkflow', 'getArgoWorkflow', 'stopArgoWorkflow',
+  'evaluatePolicy',
+  'queryUsage',
+  'recordUsage',
+  'planPipeline',
+  'cancelSupersededRuns',
+  'runSteps',
+  'reportCommitStatus',
+  'submitArgoWorkflow',
+  'getArgoWorkflow',
+  'stopArgoWorkflow',
 ];
 function guarded(activities: Partial<Activities>): Record<string, unknown> {
-  return Object.fromEntries(activityNames.map((name) => [name, activities[name] ?? (async () => {
-    throw ApplicationFailure.nonRetryable(`unexpected activity ${name}`, 'UnexpectedActivity');
-  })]));
+  return Object.fromEntries(
+    activityNames.map((name) => [
+      name,
+      activities[name] ??
+        (async () => {
+          throw ApplicationFailure.nonRetryable(`unexpected activity ${name}`, 'UnexpectedActivity');
+        }),
+    ]),
+  );
 }
 
 export const apiCaller: Identity = {
-  method: 'jwt', principal: 'jwt:https://idp.test#ada', issuer: 'https://idp.test', subject: 'ada',
-  groups: ['maintainers'], roles: [], scopes: [],
+  method: 'jwt',
+  principal: 'jwt:https://idp.test#ada',
+  issuer: 'https://idp.test',
+  subject: 'ada',
+  groups: ['maintainers'],
+  roles: [],
+  scopes: [],
 };
 
 export const webhookSender: Identity = {
-  method: 'webhook', principal: 'webhook:github:21031067', issuer: 'webhook:github', subject: '21031067',
-  login: 'Codertocat', groups: [], roles: [], scopes: [], provider: 'github', hook: 'default',
+  method: 'webhook',
+  principal: 'webhook:github:21031067',
+  issuer: 'webhook:github',
+  subject: '21031067',
+  login: 'Codertocat',
+  groups: [],
+  roles: [],
+  scopes: [],
+  provider: 'github',
+  hook: 'default',
 };
 
 export function jobRequest<Input>(route: string, input: Input, identity: Identity = apiCaller): JobRequest<Input> {

@@ -11,9 +11,16 @@ const query = readWebsite;
 
 const h = useHarness({ worker: false });
 
-function startWith(authorization: string | undefined, url = '/v1/jobs/policy-check', extra: Record<string, string> = {}, payload: object = query) {
+function startWith(
+  authorization: string | undefined,
+  url = '/v1/jobs/policy-check',
+  extra: Record<string, string> = {},
+  payload: object = query,
+) {
   return h.app.inject({
-    method: 'POST', url, payload,
+    method: 'POST',
+    url,
+    payload,
     headers: { ...(authorization === undefined ? {} : { authorization }), ...extra },
   });
 }
@@ -41,9 +48,15 @@ describe('authentication', () => {
     const app = await buildApp(config, { logger: testLogger() });
     let kid: string | undefined;
     try {
-      const send = async (token: string) => (await app.inject({
-        method: 'POST', url: '/v1/jobs/policy-check', payload: query, headers: { authorization: `Bearer ${token}` },
-      })).statusCode;
+      const send = async (token: string) =>
+        (
+          await app.inject({
+            method: 'POST',
+            url: '/v1/jobs/policy-check',
+            payload: query,
+            headers: { authorization: `Bearer ${token}` },
+          })
+        ).statusCode;
       expect(await send((await h.token()).token)).toBe(202);
       kid = await h.issuer.rotate('RS256');
       await new Promise((resolve) => setTimeout(resolve, 400));
@@ -94,14 +107,20 @@ describe('authentication', () => {
     const key = await h.issuer.strangerKey();
     // No exp at all: minted by hand with a published key is impossible here, so prove the claim is
     // required by signing with a stranger key *and* no exp; the error must still be a 401.
-    const noExp = await new SignJWT({ sub: 'x' }).setProtectedHeader({ alg: 'RS256', kid: key.kid })
-      .setIssuer(h.issuer.issuer).setAudience('gatehouse').sign(key.privateKey);
+    const noExp = await new SignJWT({ sub: 'x' })
+      .setProtectedHeader({ alg: 'RS256', kid: key.kid })
+      .setIssuer(h.issuer.issuer)
+      .setAudience('gatehouse')
+      .sign(key.privateKey);
     await expectInvalidToken(noExp);
   });
 
   it('refuses alg: none', async () => {
     const none = new UnsecuredJWT({ sub: 'admin', groups: ['gatehouse-admins'] })
-      .setIssuer(h.issuer.issuer).setAudience('gatehouse').setExpirationTime('1h').encode();
+      .setIssuer(h.issuer.issuer)
+      .setAudience('gatehouse')
+      .setExpirationTime('1h')
+      .encode();
     await expectInvalidToken(none);
     // The same with a kid that exists, in case a verifier looks the key up first.
     const kid = JSON.parse(Buffer.from((await h.token()).token.split('.')[0]!, 'base64url').toString()).kid;
@@ -109,14 +128,17 @@ describe('authentication', () => {
     await expectInvalidToken(`${header}.${none.split('.')[1]}.`);
   });
 
-  it('refuses an HMAC token signed with the issuer\'s public key', async () => {
+  it("refuses an HMAC token signed with the issuer's public key", async () => {
     const jwks = (await (await fetch(h.issuer.jwksUrl)).json()) as { keys: Array<{ kid: string; alg: string }> };
     const rsa = jwks.keys.find((k) => k.alg === 'RS256')!;
-    const pem = await exportSPKI(await importJWK(rsa, 'RS256', { extractable: true }) as CryptoKey);
+    const pem = await exportSPKI((await importJWK(rsa, 'RS256', { extractable: true })) as CryptoKey);
     for (const secret of [pem, JSON.stringify(rsa)]) {
       const forged = await new SignJWT({ sub: 'admin', groups: ['gatehouse-admins'] })
-        .setProtectedHeader({ alg: 'HS256', kid: rsa.kid }).setIssuer(h.issuer.issuer).setAudience('gatehouse')
-        .setExpirationTime('1h').sign(new TextEncoder().encode(secret));
+        .setProtectedHeader({ alg: 'HS256', kid: rsa.kid })
+        .setIssuer(h.issuer.issuer)
+        .setAudience('gatehouse')
+        .setExpirationTime('1h')
+        .sign(new TextEncoder().encode(secret));
       await expectInvalidToken(forged);
     }
   });
@@ -126,8 +148,12 @@ describe('authentication', () => {
     const before = h.issuer.jwksFetches;
     for (let i = 0; i < 10; i += 1) {
       const stranger = await h.issuer.strangerKey();
-      const token = await new SignJWT({ sub: 'x' }).setProtectedHeader({ alg: 'RS256', kid: stranger.kid })
-        .setIssuer(h.issuer.issuer).setAudience('gatehouse').setExpirationTime('1h').sign(stranger.privateKey);
+      const token = await new SignJWT({ sub: 'x' })
+        .setProtectedHeader({ alg: 'RS256', kid: stranger.kid })
+        .setIssuer(h.issuer.issuer)
+        .setAudience('gatehouse')
+        .setExpirationTime('1h')
+        .sign(stranger.privateKey);
       const answer = await expectInvalidToken(token);
       expect(answer.json().detail).toMatch(/unknown key|signature/);
     }
@@ -144,10 +170,16 @@ describe('authentication', () => {
 
   it('never takes identity from X-Auth-* headers a caller could send', async () => {
     const me = await h.token();
-    const answer = await startWith(`Bearer ${me.token}`, undefined, { 'x-auth-subject': 'victim', 'x-auth-groups': 'gatehouse-admins' });
+    const answer = await startWith(`Bearer ${me.token}`, undefined, {
+      'x-auth-subject': 'victim',
+      'x-auth-groups': 'gatehouse-admins',
+    });
     const jobId = answer.json().jobId;
     const description = await h.app.temporal.client.workflow.getHandle(jobId).describe();
-    expect((description.memo?.identity as { subject: string; groups: string[] })).toMatchObject({ subject: me.subject, groups: [] });
+    expect(description.memo?.identity as { subject: string; groups: string[] }).toMatchObject({
+      subject: me.subject,
+      groups: [],
+    });
   });
 
   it('answers 503, not 401 and never 2xx, when the identity provider cannot be reached', async () => {
@@ -161,7 +193,12 @@ describe('authentication', () => {
     config.auth.jwksUrl = `http://127.0.0.1:${closedPort}/jwks`;
     const app = await buildApp(config, { logger: testLogger() });
     try {
-      const answer = await app.inject({ method: 'POST', url: '/v1/jobs/policy-check', payload: query, headers: { authorization: `Bearer ${(await h.token()).token}` } });
+      const answer = await app.inject({
+        method: 'POST',
+        url: '/v1/jobs/policy-check',
+        payload: query,
+        headers: { authorization: `Bearer ${(await h.token()).token}` },
+      });
       expect(answer.statusCode).toBe(503);
       expect(answer.json().code).toBe('GATEHOUSE_IDP_UNAVAILABLE');
       expect(answer.headers['retry-after']).toBeDefined();
@@ -172,17 +209,29 @@ describe('authentication', () => {
 });
 
 describe('route access', () => {
-  it('answers 403 to a caller outside the route\'s groups and scopes, before reading the body', async () => {
+  it("answers 403 to a caller outside the route's groups and scopes, before reading the body", async () => {
     const { token } = await h.token({ groups: ['maintainers'] });
-    const answer = await startWith(`Bearer ${token}`, '/v1/jobs/deploy-check', { 'idempotency-key': 'k1' }, { not: 'valid' });
+    const answer = await startWith(
+      `Bearer ${token}`,
+      '/v1/jobs/deploy-check',
+      { 'idempotency-key': 'k1' },
+      { not: 'valid' },
+    );
     expect(answer.statusCode).toBe(403);
     expect(answer.json().code).toBe('GATEHOUSE_FORBIDDEN');
   });
 
-  it('lets a member of the route\'s group, a holder of its role or scope, and an admin in', async () => {
-    for (const claims of [{ groups: ['deployers'] }, { roles: ['release-manager'] }, { scope: 'openid jobs:deploy' }, { groups: ['gatehouse-admins'] }]) {
+  it("lets a member of the route's group, a holder of its role or scope, and an admin in", async () => {
+    for (const claims of [
+      { groups: ['deployers'] },
+      { roles: ['release-manager'] },
+      { scope: 'openid jobs:deploy' },
+      { groups: ['gatehouse-admins'] },
+    ]) {
       const { token } = await h.token(claims);
-      const answer = await startWith(`Bearer ${token}`, '/v1/jobs/deploy-check', { 'idempotency-key': uniqueName('k') });
+      const answer = await startWith(`Bearer ${token}`, '/v1/jobs/deploy-check', {
+        'idempotency-key': uniqueName('k'),
+      });
       expect(answer.statusCode, JSON.stringify(claims)).toBe(202);
     }
   });
@@ -190,7 +239,9 @@ describe('route access', () => {
   it('keeps roles apart from groups: a role named like a group or the admin group grants nothing', async () => {
     for (const claims of [{ roles: ['deployers'] }, { roles: ['gatehouse-admins'] }]) {
       const { token } = await h.token(claims);
-      const answer = await startWith(`Bearer ${token}`, '/v1/jobs/deploy-check', { 'idempotency-key': uniqueName('k') });
+      const answer = await startWith(`Bearer ${token}`, '/v1/jobs/deploy-check', {
+        'idempotency-key': uniqueName('k'),
+      });
       expect(answer.statusCode, JSON.stringify(claims)).toBe(403);
     }
   });

@@ -10,7 +10,14 @@ import type { GatehouseConfig } from '../../src/config/load-config.js';
 import { startDevIssuer, type DevIssuer } from '../../src/dev/dev-issuer.js';
 import { startFakeArgo, type FakeArgo } from '../helpers/fake-argo.js';
 import { startFakeGitHosts, type FakeGitHosts } from '../helpers/fake-git-hosts.js';
-import { startWorkers, testConfig, uniqueName, testSecrets, type RunningWorkers, testLogger } from '../helpers/harness.js';
+import {
+  startWorkers,
+  testConfig,
+  uniqueName,
+  testSecrets,
+  type RunningWorkers,
+  testLogger,
+} from '../helpers/harness.js';
 
 let issuer: DevIssuer;
 let argo: FakeArgo;
@@ -24,18 +31,48 @@ const sha = 'a'.repeat(40);
 beforeAll(async () => {
   issuer = await startDevIssuer();
   argo = await startFakeArgo({
-    token: testSecrets.TEST_ARGO_TOKEN, runMs: 1_500,
-    templates: { build: { templates: ['main', 'test'] }, flaky: { templates: ['main'], outcome: 'Failed' }, slow: { templates: ['main'] } },
+    token: testSecrets.TEST_ARGO_TOKEN,
+    runMs: 1_500,
+    templates: {
+      build: { templates: ['main', 'test'] },
+      flaky: { templates: ['main'], outcome: 'Failed' },
+      slow: { templates: ['main'] },
+    },
   });
   hosts = await startFakeGitHosts(testSecrets.TEST_STATUS_TOKEN);
   config = testConfig(issuer, uniqueName('gatehouse-argo'));
   config.ci.statusApis.github = { apiUrl: `${hosts.url}/github`, token: { env: 'TEST_STATUS_TOKEN' } };
   config.ci.argo = { url: argo.url, token: { env: 'TEST_ARGO_TOKEN' }, pollInterval: '1s' };
   config.ci.pipelines = [
-    { repositories: ['argo/build'], runner: 'argo', argo: { namespace: 'ci', workflowTemplate: 'build', entrypoint: 'main' } },
+    {
+      repositories: ['argo/build'],
+      runner: 'argo',
+      argo: { namespace: 'ci', workflowTemplate: 'build', entrypoint: 'main' },
+    },
     { repositories: ['argo/flaky'], runner: 'argo', argo: { namespace: 'ci', workflowTemplate: 'flaky' } },
-    { repositories: ['argo/inline'], runner: 'argo', argo: { namespace: 'ci', manifest: { spec: { entrypoint: 'main', templates: [{ name: 'main', container: { name: '', image: 'alpine', command: ['true'] } }] } } } },
-    { repositories: ['argo/broken'], runner: 'argo', argo: { namespace: 'ci', manifest: { spec: { entrypoint: 'missing', templates: [{ name: 'main', container: { name: '', image: 'alpine' } }] } } } },
+    {
+      repositories: ['argo/inline'],
+      runner: 'argo',
+      argo: {
+        namespace: 'ci',
+        manifest: {
+          spec: {
+            entrypoint: 'main',
+            templates: [{ name: 'main', container: { name: '', image: 'alpine', command: ['true'] } }],
+          },
+        },
+      },
+    },
+    {
+      repositories: ['argo/broken'],
+      runner: 'argo',
+      argo: {
+        namespace: 'ci',
+        manifest: {
+          spec: { entrypoint: 'missing', templates: [{ name: 'main', container: { name: '', image: 'alpine' } }] },
+        },
+      },
+    },
   ];
   app = await buildApp(config, { logger: testLogger() });
   workers = await startWorkers(config);
@@ -52,26 +89,43 @@ afterAll(async () => {
 
 async function startCi(repository: string): Promise<string> {
   const answer = await app.inject({
-    method: 'POST', url: '/v1/jobs/ci', headers: { authorization: `Bearer ${token}` },
-    payload: { provider: 'github', repository: { fullName: repository, cloneUrl: 'https://git.example/x.git' }, after: sha },
+    method: 'POST',
+    url: '/v1/jobs/ci',
+    headers: { authorization: `Bearer ${token}` },
+    payload: {
+      provider: 'github',
+      repository: { fullName: repository, cloneUrl: 'https://git.example/x.git' },
+      after: sha,
+    },
   });
   expect(answer.statusCode, answer.body).toBe(202);
   return answer.json().jobId;
 }
 
-const read = async (jobId: string) => (await app.inject({ url: `/v1/jobs/${jobId}?wait=5`, headers: { authorization: `Bearer ${token}` } })).json();
+const read = async (jobId: string) =>
+  (await app.inject({ url: `/v1/jobs/${jobId}?wait=5`, headers: { authorization: `Bearer ${token}` } })).json();
 
 describe('Argo-backed pipeline', () => {
   it('submits from a WorkflowTemplate with a deterministic name and owner labels, surfaces the phase, and passes', async () => {
     const jobId = await startCi('argo/build');
     const handle = app.temporal.client.workflow.getHandle(jobId);
-    await vi.waitFor(async () => {
-      const status = await handle.query<Record<string, { phase?: string }>>('status');
-      expect(status.argo?.phase).toBe('Running');
-    }, { timeout: 10_000, interval: 200 });
-    await vi.waitFor(async () => expect((await read(jobId)).status).toBe('COMPLETED'), { timeout: 20_000, interval: 500 });
+    await vi.waitFor(
+      async () => {
+        const status = await handle.query<Record<string, { phase?: string }>>('status');
+        expect(status.argo?.phase).toBe('Running');
+      },
+      { timeout: 10_000, interval: 200 },
+    );
+    await vi.waitFor(async () => expect((await read(jobId)).status).toBe('COMPLETED'), {
+      timeout: 20_000,
+      interval: 500,
+    });
     const job = await read(jobId);
-    expect(job.result).toMatchObject({ outcome: 'passed', runner: 'argo', argo: { name: argoWorkflowName(jobId), phase: 'Succeeded', progress: '2/2' } });
+    expect(job.result).toMatchObject({
+      outcome: 'passed',
+      runner: 'argo',
+      argo: { name: argoWorkflowName(jobId), phase: 'Succeeded', progress: '2/2' },
+    });
     const stored = argo.workflows.get(`ci/${argoWorkflowName(jobId)}`)!;
     expect(stored.labels).toMatchObject({ 'gatehouse.dev/route': 'ci', 'gatehouse.dev/job': jobId });
     expect(stored.labels['gatehouse.dev/owner']).toMatch(/^jwt_http___127\.0\.0\.1_[0-9]+_maint-/);
@@ -80,7 +134,15 @@ describe('Argo-backed pipeline', () => {
 
   it('never submits twice: a retried submission is answered 409 and reads the existing workflow', async () => {
     const activities = createArgoActivities({ url: argo.url, token: { reveal: () => testSecrets.TEST_ARGO_TOKEN } });
-    const input = { namespace: 'ci', jobId: uniqueName('ci.job'), route: 'ci', owner: 'o', repository: 'argo/build', sha, workflowTemplate: 'build' };
+    const input = {
+      namespace: 'ci',
+      jobId: uniqueName('ci.job'),
+      route: 'ci',
+      owner: 'o',
+      repository: 'argo/build',
+      sha,
+      workflowTemplate: 'build',
+    };
     const first = await activities.submitArgoWorkflow(input);
     const again = await activities.submitArgoWorkflow(input);
     expect(again.name).toBe(first.name);
@@ -90,26 +152,45 @@ describe('Argo-backed pipeline', () => {
   it('rides out Argo answering 503 and recovers', async () => {
     argo.failNext(1);
     const jobId = await startCi('argo/inline');
-    await vi.waitFor(async () => expect((await read(jobId)).status).toBe('COMPLETED'), { timeout: 30_000, interval: 500 });
+    await vi.waitFor(async () => expect((await read(jobId)).status).toBe('COMPLETED'), {
+      timeout: 30_000,
+      interval: 500,
+    });
   });
 
   it('fails the job when the Argo workflow fails, and when Argo rejects the manifest (not retried)', async () => {
     const failing = await startCi('argo/flaky');
-    await vi.waitFor(async () => expect((await read(failing)).status).toBe('FAILED'), { timeout: 20_000, interval: 500 });
+    await vi.waitFor(async () => expect((await read(failing)).status).toBe('FAILED'), {
+      timeout: 20_000,
+      interval: 500,
+    });
     expect((await read(failing)).failure).toMatchObject({ type: 'PipelineFailed' });
     expect(hosts.statuses.filter((s) => s.url.endsWith(failing)).map((s) => s.state)).toEqual(['pending', 'failure']);
 
     const broken = await startCi('argo/broken');
-    await vi.waitFor(async () => expect((await read(broken)).status).toBe('FAILED'), { timeout: 20_000, interval: 500 });
+    await vi.waitFor(async () => expect((await read(broken)).status).toBe('FAILED'), {
+      timeout: 20_000,
+      interval: 500,
+    });
     expect((await read(broken)).failure).toMatchObject({ type: 'ArgoRejected' });
   });
 
   it('stops the Argo workflow when the job is cancelled', async () => {
     const jobId = await startCi('argo/build');
-    await vi.waitFor(() => expect(argo.workflows.get(`ci/${argoWorkflowName(jobId)}`)?.phase).toBe('Running'), { timeout: 10_000, interval: 100 });
-    const cancel = await app.inject({ method: 'POST', url: `/v1/jobs/${jobId}/cancel`, headers: { authorization: `Bearer ${token}` } });
+    await vi.waitFor(() => expect(argo.workflows.get(`ci/${argoWorkflowName(jobId)}`)?.phase).toBe('Running'), {
+      timeout: 10_000,
+      interval: 100,
+    });
+    const cancel = await app.inject({
+      method: 'POST',
+      url: `/v1/jobs/${jobId}/cancel`,
+      headers: { authorization: `Bearer ${token}` },
+    });
     expect(cancel.statusCode).toBe(202);
-    await vi.waitFor(async () => expect((await read(jobId)).status).toBe('CANCELED'), { timeout: 20_000, interval: 300 });
+    await vi.waitFor(async () => expect((await read(jobId)).status).toBe('CANCELED'), {
+      timeout: 20_000,
+      interval: 300,
+    });
     expect(argo.workflows.get(`ci/${argoWorkflowName(jobId)}`)?.stopped).toBe(true);
     expect(hosts.statuses.filter((s) => s.url.endsWith(jobId)).map((s) => s.state)).toEqual(['pending', 'error']);
   });

@@ -11,7 +11,15 @@ import { buildApp } from '../../src/bridge/app.js';
 import { jwtPrincipal } from '../../src/core/principal.js';
 import { startDevIssuer } from '../../src/dev/dev-issuer.js';
 import { makeGitRepo } from '../helpers/git-repo.js';
-import { startWorkers, testConfig, testConfigFile, uniqueName, testSecrets, type RunningWorkers, testLogger } from '../helpers/harness.js';
+import {
+  startWorkers,
+  testConfig,
+  testConfigFile,
+  uniqueName,
+  testSecrets,
+  type RunningWorkers,
+  testLogger,
+} from '../helpers/harness.js';
 
 const cleanups: Array<() => Promise<void> | void> = [];
 afterAll(async () => {
@@ -22,56 +30,93 @@ describe('worker crash during a step', () => {
   it('retries the step on another worker and finishes the job once', async () => {
     const issuer = await startDevIssuer();
     cleanups.push(() => issuer.close());
-    const repo = makeGitRepo({ 'README': 'x' });
+    const repo = makeGitRepo({ README: 'x' });
     const marker = join(tmpdir(), `gatehouse-marker-${Date.now()}`);
     const config = testConfig(issuer, uniqueName('gatehouse-crash'));
     config.ci.statusApis = {};
     // The killed worker cannot remove its checkout: keep it out of the shared scratch directory.
     config.ci.scratchDir = mkdtempSync(join(tmpdir(), 'gatehouse-scratch-'));
     cleanups.push(() => rmSync(config.ci.scratchDir, { recursive: true, force: true }));
-    config.ci.pipelines = [{ repositories: ['crash/*'], runner: 'steps', steps: [
-      { name: 'first', run: `echo first >> ${marker}`, timeout: '10m' },
-      { name: 'slow', run: `echo slow-start >> ${marker}; sleep 3; echo slow-end >> ${marker}`, timeout: '60s' },
-    ] }];
+    config.ci.pipelines = [
+      {
+        repositories: ['crash/*'],
+        runner: 'steps',
+        steps: [
+          { name: 'first', run: `echo first >> ${marker}`, timeout: '10m' },
+          { name: 'slow', run: `echo slow-start >> ${marker}; sleep 3; echo slow-end >> ${marker}`, timeout: '60s' },
+        ],
+      },
+    ];
     // The crashing worker is a real process with this config.
     const file = join(testConfigFile, '..', `.generated-${Date.now()}.yaml`);
     const { source: _source, webhookSecrets: _secrets, ...plain } = config;
     writeFileSync(file, stringify(plain));
     cleanups.push(() => rmSync(file, { force: true }));
     const child = spawn(process.execPath, ['--import', 'tsx', 'src/worker.ts'], {
-      env: { ...process.env, ...testSecrets, GATEHOUSE_CONFIG: file }, stdio: 'ignore',
+      env: { ...process.env, ...testSecrets, GATEHOUSE_CONFIG: file },
+      stdio: 'ignore',
     });
-    cleanups.push(() => { if (child.exitCode === null) child.kill('SIGKILL'); });
+    cleanups.push(() => {
+      if (child.exitCode === null) child.kill('SIGKILL');
+    });
 
     const app = await buildApp(config, { logger: testLogger() });
     cleanups.push(() => app.close());
     const owner = uniqueName('maint');
     const token = await issuer.mint({ sub: owner, groups: ['maintainers'] });
     const started = await app.inject({
-      method: 'POST', url: '/v1/jobs/ci', headers: { authorization: `Bearer ${token}` },
+      method: 'POST',
+      url: '/v1/jobs/ci',
+      headers: { authorization: `Bearer ${token}` },
       payload: { repository: { fullName: 'crash/x', cloneUrl: repo.path }, after: repo.sha },
     });
     const jobId = started.json().jobId as string;
 
-    await vi.waitFor(() => expect(existsSync(marker) && readFileSync(marker, 'utf8').includes('slow-start')).toBe(true), { timeout: 60_000, interval: 100 });
+    await vi.waitFor(
+      () => expect(existsSync(marker) && readFileSync(marker, 'utf8').includes('slow-start')).toBe(true),
+      { timeout: 60_000, interval: 100 },
+    );
     child.kill('SIGKILL');
     let workers: RunningWorkers | undefined;
     try {
       workers = await startWorkers(config);
-      await vi.waitFor(async () => {
-        const job = (await app.inject({ url: `/v1/jobs/${jobId}`, headers: { authorization: `Bearer ${token}` } })).json();
-        expect(job.status).toBe('COMPLETED');
-      }, { timeout: 45_000, interval: 500 });
-      const job = (await app.inject({ url: `/v1/jobs/${jobId}`, headers: { authorization: `Bearer ${token}` } })).json();
-      expect(job.result.steps.steps.map((s: { name: string; exitCode: number }) => [s.name, s.exitCode])).toEqual([['first', 0], ['slow', 0]]);
+      await vi.waitFor(
+        async () => {
+          const job = (
+            await app.inject({ url: `/v1/jobs/${jobId}`, headers: { authorization: `Bearer ${token}` } })
+          ).json();
+          expect(job.status).toBe('COMPLETED');
+        },
+        { timeout: 45_000, interval: 500 },
+      );
+      const job = (
+        await app.inject({ url: `/v1/jobs/${jobId}`, headers: { authorization: `Bearer ${token}` } })
+      ).json();
+      expect(job.result.steps.steps.map((s: { name: string; exitCode: number }) => [s.name, s.exitCode])).toEqual([
+        ['first', 0],
+        ['slow', 0],
+      ]);
       const lines = readFileSync(marker, 'utf8').trim().split('\n');
       // The completed step was not run again (resumed from the heartbeat); the killed one was.
       expect(lines.filter((l) => l === 'first')).toHaveLength(1);
       expect(lines.filter((l) => l === 'slow-start')).toHaveLength(2);
 
-      const usage = await app.inject({ method: 'POST', url: '/v1/jobs/billing-usage', headers: { authorization: `Bearer ${token}` }, payload: { from: '2000-01-01T00:00:00Z', to: '2100-01-01T00:00:00Z' } });
-      const totals = (await app.inject({ url: `/v1/jobs/${usage.json().jobId}?wait=5`, headers: { authorization: `Bearer ${token}` } })).json().result.totals;
-      expect(totals.find((t: { metric: string }) => t.metric === 'jobs')).toMatchObject({ owner: jwtPrincipal(issuer.issuer, owner), quantity: 1 });
+      const usage = await app.inject({
+        method: 'POST',
+        url: '/v1/jobs/billing-usage',
+        headers: { authorization: `Bearer ${token}` },
+        payload: { from: '2000-01-01T00:00:00Z', to: '2100-01-01T00:00:00Z' },
+      });
+      const totals = (
+        await app.inject({
+          url: `/v1/jobs/${usage.json().jobId}?wait=5`,
+          headers: { authorization: `Bearer ${token}` },
+        })
+      ).json().result.totals;
+      expect(totals.find((t: { metric: string }) => t.metric === 'jobs')).toMatchObject({
+        owner: jwtPrincipal(issuer.issuer, owner),
+        quantity: 1,
+      });
     } finally {
       await workers?.stop();
       rmSync(marker, { force: true });

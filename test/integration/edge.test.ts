@@ -19,7 +19,9 @@ async function startArgo(name: string, address: string) {
   const owners: string[] = [];
   const server = createServer((request, response) => {
     if (request.url !== '/api/v1/version') owners.push(String(request.headers['x-gatehouse-owner']));
-    response.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify({ version: 'v3.5.0', server: name }));
+    response
+      .writeHead(200, { 'content-type': 'application/json' })
+      .end(JSON.stringify({ version: 'v3.5.0', server: name }));
   });
   const [host, port] = splitHostPort(address);
   server.listen(port, host);
@@ -39,11 +41,18 @@ const json = { 'content-type': 'application/json' };
 const body = JSON.stringify(readWebsite);
 const seenCount = () => e.bridges[0].seen.length + e.bridges[1].seen.length;
 /** The headers a bridge replica received for the request with this X-Request-ID. */
-const seenFor = (requestId: string) => [...e.bridges[0].seen, ...e.bridges[1].seen].find((h) => h['x-request-id'] === requestId)!;
+const seenFor = (requestId: string) =>
+  [...e.bridges[0].seen, ...e.bridges[1].seen].find((h) => h['x-request-id'] === requestId)!;
 const rid = () => `edge-${crypto.randomUUID()}`;
 
 function start(token: string, headers: Record<string, string> = {}, agent?: Agent) {
-  return send(e.base, { method: 'POST', path: '/v1/jobs/policy-check', body, headers: { ...json, authorization: `Bearer ${token}`, ...headers }, ...(agent === undefined ? {} : { agent }) });
+  return send(e.base, {
+    method: 'POST',
+    path: '/v1/jobs/policy-check',
+    body,
+    headers: { ...json, authorization: `Bearer ${token}`, ...headers },
+    ...(agent === undefined ? {} : { agent }),
+  });
 }
 
 describe('through the edge', () => {
@@ -55,14 +64,26 @@ describe('through the edge', () => {
     const headers = seenFor('edge-test-request-0001');
     expect(headers['x-auth-subject']).toMatch(/^edge-/);
     expect(headers['x-forwarded-proto']).toBe('https');
-    const description = await e.bridges[0].app.temporal.client.workflow.getHandle(answer.json<{ jobId: string }>().jobId).describe();
-    expect(description.memo?.request).toMatchObject({ clientAddress: '127.0.0.1', requestId: 'edge-test-request-0001' });
+    const description = await e.bridges[0].app.temporal.client.workflow
+      .getHandle(answer.json<{ jobId: string }>().jobId)
+      .describe();
+    expect(description.memo?.request).toMatchObject({
+      clientAddress: '127.0.0.1',
+      requestId: 'edge-test-request-0001',
+    });
   });
 
   it('strips forged X-Auth-* and forwarding headers before the bridge sees them', async () => {
     const token = await e.issuer.mint({ sub: uniqueName('honest') });
     const id = rid();
-    await start(token, { 'x-request-id': id, 'x-auth-subject': 'victim', 'x-auth-groups': 'gatehouse-admins', 'x-auth-whatever': 'x', 'x-forwarded-for': '10.9.9.9', forwarded: 'for=10.9.9.9' });
+    await start(token, {
+      'x-request-id': id,
+      'x-auth-subject': 'victim',
+      'x-auth-groups': 'gatehouse-admins',
+      'x-auth-whatever': 'x',
+      'x-forwarded-for': '10.9.9.9',
+      forwarded: 'for=10.9.9.9',
+    });
     const headers = seenFor(id);
     expect(headers['x-auth-subject']).toMatch(/^honest-/);
     expect(headers['x-auth-groups']).toBeUndefined();
@@ -79,11 +100,16 @@ describe('through the edge', () => {
   it('refuses forged and invalid tokens at the edge, before the bridge', async () => {
     const sub = uniqueName('attacker');
     const stranger = await e.issuer.strangerKey('RS256');
-    const realKid = JSON.parse(Buffer.from((await e.issuer.mint({ sub })).split('.')[0]!, 'base64url').toString()).kid as string;
+    const realKid = JSON.parse(Buffer.from((await e.issuer.mint({ sub })).split('.')[0]!, 'base64url').toString())
+      .kid as string;
     const none = new UnsecuredJWT({ sub, iss: e.issuer.issuer, aud: 'gatehouse' }).setExpirationTime('1h').encode();
     const noneWithKid = `${base64url.encode(JSON.stringify({ alg: 'none', kid: realKid }))}.${none.split('.')[1]}.`;
-    const wrongKey = await new SignJWT({ sub }).setProtectedHeader({ alg: 'RS256', kid: realKid }).setIssuer(e.issuer.issuer)
-      .setAudience('gatehouse').setExpirationTime('1h').sign(stranger.privateKey);
+    const wrongKey = await new SignJWT({ sub })
+      .setProtectedHeader({ alg: 'RS256', kid: realKid })
+      .setIssuer(e.issuer.issuer)
+      .setAudience('gatehouse')
+      .setExpirationTime('1h')
+      .sign(stranger.privateKey);
     const tokens: Record<string, string> = {
       'alg none': none,
       'alg none with a real kid': noneWithKid,
@@ -108,37 +134,68 @@ describe('through the edge', () => {
   });
 
   it('accepts an audience array that names us, and an ES256 token', async () => {
-    expect((await start(await e.issuer.mint({ sub: uniqueName('aud') }, { audience: ['x', 'y', 'gatehouse'] }))).status).toBe(202);
+    expect(
+      (await start(await e.issuer.mint({ sub: uniqueName('aud') }, { audience: ['x', 'y', 'gatehouse'] }))).status,
+    ).toBe(202);
     expect((await start(await e.issuer.mint({ sub: uniqueName('es') }, { alg: 'ES256' }))).status).toBe(202);
   });
 
-  it.each(['RS256', 'ES256'] as const)('never costs another client its keep-alive connection after a refused %s token', async (alg) => {
-    const keepAlive = new Agent({ keepAlive: true, maxSockets: 1, rejectUnauthorized: false });
-    const good = await e.issuer.mint({ sub: uniqueName('steady') });
-    const stranger = await e.issuer.strangerKey(alg);
-    const bad = await new SignJWT({ sub: 'x' }).setProtectedHeader({ alg, kid: stranger.kid }).setIssuer(e.issuer.issuer)
-      .setAudience('gatehouse').setExpirationTime('1h').sign(stranger.privateKey);
-    const realKid = JSON.parse(Buffer.from((await e.issuer.mint({ sub: 'x' }, { alg })).split('.')[0]!, 'base64url').toString()).kid as string;
-    const badSignature = await new SignJWT({ sub: 'x' }).setProtectedHeader({ alg, kid: realKid }).setIssuer(e.issuer.issuer)
-      .setAudience('gatehouse').setExpirationTime('1h').sign(stranger.privateKey);
-    try {
-      expect((await send(e.base, { path: '/v1/jobs', headers: { authorization: `Bearer ${good}` }, agent: keepAlive })).status).toBe(200);
-      for (let round = 0; round < 10; round += 1) {
-        const refused = await Promise.all([bad, badSignature].map((token) => send(e.base, { path: '/v1/jobs', headers: { authorization: `Bearer ${token}` } })));
-        expect(refused.map((r) => r.status)).toEqual([401, 401]);
-        const steady = await send(e.base, { path: '/v1/jobs', headers: { authorization: `Bearer ${good}` }, agent: keepAlive });
-        expect(steady.status).toBe(200);
-        expect(steady.reused).toBe(true);
+  it.each(['RS256', 'ES256'] as const)(
+    'never costs another client its keep-alive connection after a refused %s token',
+    async (alg) => {
+      const keepAlive = new Agent({ keepAlive: true, maxSockets: 1, rejectUnauthorized: false });
+      const good = await e.issuer.mint({ sub: uniqueName('steady') });
+      const stranger = await e.issuer.strangerKey(alg);
+      const bad = await new SignJWT({ sub: 'x' })
+        .setProtectedHeader({ alg, kid: stranger.kid })
+        .setIssuer(e.issuer.issuer)
+        .setAudience('gatehouse')
+        .setExpirationTime('1h')
+        .sign(stranger.privateKey);
+      const realKid = JSON.parse(
+        Buffer.from((await e.issuer.mint({ sub: 'x' }, { alg })).split('.')[0]!, 'base64url').toString(),
+      ).kid as string;
+      const badSignature = await new SignJWT({ sub: 'x' })
+        .setProtectedHeader({ alg, kid: realKid })
+        .setIssuer(e.issuer.issuer)
+        .setAudience('gatehouse')
+        .setExpirationTime('1h')
+        .sign(stranger.privateKey);
+      try {
+        expect(
+          (await send(e.base, { path: '/v1/jobs', headers: { authorization: `Bearer ${good}` }, agent: keepAlive }))
+            .status,
+        ).toBe(200);
+        for (let round = 0; round < 10; round += 1) {
+          const refused = await Promise.all(
+            [bad, badSignature].map((token) =>
+              send(e.base, { path: '/v1/jobs', headers: { authorization: `Bearer ${token}` } }),
+            ),
+          );
+          expect(refused.map((r) => r.status)).toEqual([401, 401]);
+          const steady = await send(e.base, {
+            path: '/v1/jobs',
+            headers: { authorization: `Bearer ${good}` },
+            agent: keepAlive,
+          });
+          expect(steady.status).toBe(200);
+          expect(steady.reused).toBe(true);
+        }
+      } finally {
+        keepAlive.destroy();
       }
-    } finally {
-      keepAlive.destroy();
-    }
-  });
+    },
+  );
 
   it('refuses oversized bodies and headers at the edge', async () => {
     const token = await e.issuer.mint({ sub: uniqueName('big') });
     const before = seenCount();
-    const big = await send(e.base, { method: 'POST', path: '/v1/jobs/policy-check', body: 'x'.repeat(e.config.limits.maxBodyBytes + 1), headers: { ...json, authorization: `Bearer ${token}` } });
+    const big = await send(e.base, {
+      method: 'POST',
+      path: '/v1/jobs/policy-check',
+      body: 'x'.repeat(e.config.limits.maxBodyBytes + 1),
+      headers: { ...json, authorization: `Bearer ${token}` },
+    });
     expect(big.status).toBe(413);
     expect(big.json<{ code: string }>().code).toBe('GATEHOUSE_BODY_TOO_LARGE');
     // HAProxy 2.6 answers a header section over tune.bufsize with 400 (it has no 431). Its H1 layer
@@ -147,7 +204,10 @@ describe('through the edge', () => {
     expect(hugeHeader.status).toBe(400);
     expect(seenCount()).toBe(before);
     // A real, large token (a big groups claim) still fits.
-    const fat = await e.issuer.mint({ sub: uniqueName('fat'), groups: Array.from({ length: 300 }, (_, i) => `group-with-a-long-name-${i}`) });
+    const fat = await e.issuer.mint({
+      sub: uniqueName('fat'),
+      groups: Array.from({ length: 300 }, (_, i) => `group-with-a-long-name-${i}`),
+    });
     expect(fat.length).toBeGreaterThan(9_000);
     expect((await start(fat)).status).toBe(202);
   });
@@ -168,7 +228,11 @@ describe('through the edge', () => {
     const load = (async () => {
       const agent = new Agent({ keepAlive: true, maxSockets: 4, rejectUnauthorized: false });
       while (running) {
-        const answer = await send(e.base, { path: '/v1/jobs', headers: { authorization: `Bearer ${steadyToken}` }, agent }).catch(() => ({ status: -1 }));
+        const answer = await send(e.base, {
+          path: '/v1/jobs',
+          headers: { authorization: `Bearer ${steadyToken}` },
+          agent,
+        }).catch(() => ({ status: -1 }));
         statuses.push(answer.status);
       }
       agent.destroy();
@@ -182,7 +246,9 @@ describe('through the edge', () => {
     expect(statuses.length).toBeGreaterThan(10);
     expect(statuses.filter((s) => s !== 200)).toEqual([]);
     // Idle keep-alive connections closed by the old worker are retried once, as browsers do.
-    console.info(`rotation: ${statuses.length} requests during the reload, ${retries.count - retriesBefore} retried on a closed keep-alive connection`);
+    console.info(
+      `rotation: ${statuses.length} requests during the reload, ${retries.count - retriesBefore} retried on a closed keep-alive connection`,
+    );
     const afterSync = await start(rotated);
     expect(afterSync.status, afterSync.body).toBe(202);
     const again = await e.sync();
@@ -197,10 +263,18 @@ describe('rate limit per verified subject', () => {
     const other = await e.issuer.mint({ sub: uniqueName('bystander') });
     const agent = new Agent({ keepAlive: true, maxSockets: 8, rejectUnauthorized: false });
     // An unknown route is answered by the bridge without touching Temporal: cheap to repeat.
-    const hit = (t: string) => send(e.base, { method: 'POST', path: '/v1/jobs/no-such-route', body: '{}', headers: { ...json, authorization: `Bearer ${t}` }, agent });
+    const hit = (t: string) =>
+      send(e.base, {
+        method: 'POST',
+        path: '/v1/jobs/no-such-route',
+        body: '{}',
+        headers: { ...json, authorization: `Bearer ${t}` },
+        agent,
+      });
     try {
       const answers = [];
-      for (let batch = 0; batch < 40; batch += 1) answers.push(...(await Promise.all(Array.from({ length: 8 }, () => hit(token)))));
+      for (let batch = 0; batch < 40; batch += 1)
+        answers.push(...(await Promise.all(Array.from({ length: 8 }, () => hit(token)))));
       const limited = answers.filter((a) => a.status === 429);
       expect(answers.filter((a) => a.status === 404).length).toBeGreaterThanOrEqual(290);
       expect(limited.length).toBeGreaterThan(0);
@@ -216,7 +290,7 @@ describe('rate limit per verified subject', () => {
 });
 
 describe('internal stats', () => {
-  it('serves HAProxy\'s Prometheus metrics on the internal port only', async () => {
+  it("serves HAProxy's Prometheus metrics on the internal port only", async () => {
     const metrics = await fetch(`http://${e.env.EDGE_STATS_BIND}/metrics`);
     expect(metrics.status).toBe(200);
     expect(await metrics.text()).toMatch(/haproxy_backend_active_servers\{proxy="bridges"\} 2/);
@@ -226,7 +300,9 @@ describe('internal stats', () => {
 // The Argo frontend: the workers' calls carry the owner; one owner's calls go to one Argo server,
 // and when that server goes down they fail over to the other.
 async function call(owner: string): Promise<string> {
-  const answer = await fetch(`http://${e.env.EDGE_ARGO_BIND}/api/v1/workflows/argo?owner=${owner}`, { headers: { 'x-gatehouse-owner': owner } });
+  const answer = await fetch(`http://${e.env.EDGE_ARGO_BIND}/api/v1/workflows/argo?owner=${owner}`, {
+    headers: { 'x-gatehouse-owner': owner },
+  });
   return ((await answer.json()) as { server: string }).server;
 }
 
@@ -234,10 +310,13 @@ describe('Argo frontend', () => {
   it('sends one owner to one server, and fails over when it goes down', async () => {
     argo.push(await startArgo('argo1', e.env.EDGE_ARGO_1), await startArgo('argo2', e.env.EDGE_ARGO_2));
     // Health checks mark both servers up (rise 2, inter 1s).
-    await vi.waitFor(async () => {
-      const servers = new Set(await Promise.all(Array.from({ length: 20 }, (_, i) => call(`owner-${i}`))));
-      expect(servers.size).toBe(2);
-    }, { timeout: 15_000, interval: 500 });
+    await vi.waitFor(
+      async () => {
+        const servers = new Set(await Promise.all(Array.from({ length: 20 }, (_, i) => call(`owner-${i}`))));
+        expect(servers.size).toBe(2);
+      },
+      { timeout: 15_000, interval: 500 },
+    );
 
     const first = await call('alice');
     for (let i = 0; i < 10; i += 1) expect(await call('alice')).toBe(first);
@@ -254,7 +333,9 @@ describe('Argo frontend', () => {
 // Last in the file: it kills a replica.
 describe('replica failure', () => {
   it('loses no request a client could not safely retry, and starts no workflow twice, when a replica dies under load', async () => {
-    const callers = await Promise.all(Array.from({ length: 16 }, async (_, i) => ({ sub: `load-${i}-${crypto.randomUUID().slice(0, 6)}`, token: '' })));
+    const callers = await Promise.all(
+      Array.from({ length: 16 }, async (_, i) => ({ sub: `load-${i}-${crypto.randomUUID().slice(0, 6)}`, token: '' })),
+    );
     for (const caller of callers) caller.token = await e.issuer.mint({ sub: caller.sub });
     const agent = new Agent({ keepAlive: true, maxSockets: 16, rejectUnauthorized: false });
     const answersByKey = new Map<string, Array<{ jobId: string; runId: string }>>();
@@ -264,8 +345,13 @@ describe('replica failure', () => {
     // A client that retries with the same Idempotency-Key: safe, because the key decides the job.
     const startWithRetry = async (token: string, key: string) => {
       for (let attempt = 0; attempt < 6; attempt += 1) {
-        const answer = await send(e.base, { method: 'POST', path: '/v1/jobs/policy-check', body, agent, headers: { ...json, authorization: `Bearer ${token}`, 'idempotency-key': key } })
-          .catch((error: unknown) => ({ status: -1, error }));
+        const answer = await send(e.base, {
+          method: 'POST',
+          path: '/v1/jobs/policy-check',
+          body,
+          agent,
+          headers: { ...json, authorization: `Bearer ${token}`, 'idempotency-key': key },
+        }).catch((error: unknown) => ({ status: -1, error }));
         if (answer.status === 202 && 'json' in answer) {
           const list = answersByKey.get(key) ?? [];
           list.push(answer.json<{ jobId: string; runId: string }>());
@@ -279,9 +365,11 @@ describe('replica failure', () => {
       failures.push(`${key}: gave up`);
     };
 
-    const load = Promise.all(callers.map(async (caller) => {
-      for (let n = 0; n < 12; n += 1) await startWithRetry(caller.token, `${caller.sub}-${n}`);
-    }));
+    const load = Promise.all(
+      callers.map(async (caller) => {
+        for (let n = 0; n < 12; n += 1) await startWithRetry(caller.token, `${caller.sub}-${n}`);
+      }),
+    );
     // Kill replica 1 once a quarter of the starts are in, while the rest are in flight.
     await vi.waitFor(() => expect(answersByKey.size).toBeGreaterThanOrEqual(48), { timeout: 20_000, interval: 10 });
     const servedBeforeKill = e.bridges[0].seen.filter((h) => h['idempotency-key'] !== undefined).length;
@@ -300,6 +388,8 @@ describe('replica failure', () => {
       expect(new Set(answers.map((a) => `${a.jobId}/${a.runId}`)).size, key).toBe(1);
     }
     expect(new Set([...answersByKey.values()].map((a) => a[0]!.jobId)).size).toBe(16 * 12);
-    console.info(`replica failure: ${16 * 12} starts, killed after ${doneAtKill} (replica 1 had served ${servedBeforeKill}), ${firstTryFailures} needed a client retry`);
+    console.info(
+      `replica failure: ${16 * 12} starts, killed after ${doneAtKill} (replica 1 had served ${servedBeforeKill}), ${firstTryFailures} needed a client retry`,
+    );
   }, 60_000);
 });

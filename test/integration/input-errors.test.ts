@@ -13,7 +13,13 @@ beforeAll(async () => {
   token = (await h.token({ groups: ['deployers'] })).token;
 });
 
-async function send(options: { url?: string; payload?: string | object; contentType?: string; key?: string; headers?: Record<string, string> }) {
+async function send(options: {
+  url?: string;
+  payload?: string | object;
+  contentType?: string;
+  key?: string;
+  headers?: Record<string, string>;
+}) {
   return h.app.inject({
     method: 'POST',
     url: options.url ?? '/v1/jobs/policy-check',
@@ -38,7 +44,13 @@ function expectProblem(answer: Awaited<ReturnType<typeof send>>, status: number,
   expect(answer.statusCode).toBe(status);
   expect(answer.headers['content-type']).toMatch(/^application\/problem\+json/);
   const body = answer.json();
-  expect(body).toMatchObject({ status, code, type: expect.stringMatching(/^urn:gatehouse:problem:/), title: expect.any(String), detail: expect.any(String) });
+  expect(body).toMatchObject({
+    status,
+    code,
+    type: expect.stringMatching(/^urn:gatehouse:problem:/),
+    title: expect.any(String),
+    detail: expect.any(String),
+  });
   return body;
 }
 
@@ -52,23 +64,40 @@ describe('bad input', () => {
 
   it('answers 400 for a body that is not JSON', async () => {
     const key = uniqueName('k');
-    expectProblem(await send({ payload: '{"action": ', contentType: 'application/json', key }), 400, 'GATEHOUSE_MALFORMED_BODY');
+    expectProblem(
+      await send({ payload: '{"action": ', contentType: 'application/json', key }),
+      400,
+      'GATEHOUSE_MALFORMED_BODY',
+    );
     expectProblem(await send({ payload: '', contentType: 'application/json', key }), 400, 'GATEHOUSE_MALFORMED_BODY');
     await expectNothingStartedUnder(key);
   });
 
   it('answers 415 for a body that is not application/json', async () => {
     const key = uniqueName('k');
-    expectProblem(await send({ payload: 'action=read', contentType: 'application/x-www-form-urlencoded', key }), 415, 'GATEHOUSE_UNSUPPORTED_MEDIA_TYPE');
-    expectProblem(await send({ payload: JSON.stringify(query), contentType: 'text/plain', key }), 415, 'GATEHOUSE_UNSUPPORTED_MEDIA_TYPE');
+    expectProblem(
+      await send({ payload: 'action=read', contentType: 'application/x-www-form-urlencoded', key }),
+      415,
+      'GATEHOUSE_UNSUPPORTED_MEDIA_TYPE',
+    );
+    expectProblem(
+      await send({ payload: JSON.stringify(query), contentType: 'text/plain', key }),
+      415,
+      'GATEHOUSE_UNSUPPORTED_MEDIA_TYPE',
+    );
     await expectNothingStartedUnder(key);
   });
 
   it('answers 400 with JSON pointers for input that breaks the route schema', async () => {
     const key = uniqueName('k');
-    const body = expectProblem(await send({
-      payload: { action: { type: 'Gatehouse::Action' }, resource: { type: 'not a type!', id: 'x' }, extra: 1 }, key,
-    }), 400, 'GATEHOUSE_VALIDATION_FAILED');
+    const body = expectProblem(
+      await send({
+        payload: { action: { type: 'Gatehouse::Action' }, resource: { type: 'not a type!', id: 'x' }, extra: 1 },
+        key,
+      }),
+      400,
+      'GATEHOUSE_VALIDATION_FAILED',
+    );
     const pointers = body.errors.map((e: { pointer: string }) => e.pointer).sort();
     expect(pointers).toEqual(['/action/id', '/extra', '/resource/type']);
     expect(body.errors.every((e: { in: string }) => e.in === 'body')).toBe(true);
@@ -82,15 +111,31 @@ describe('bad input', () => {
 
   it('refuses prototype-poisoning keys', async () => {
     const key = uniqueName('k');
-    const answer = await send({ payload: '{"action":{"type":"A","id":"b"},"resource":{"type":"R","id":"x"},"__proto__":{"admin":true}}', contentType: 'application/json', key });
+    const answer = await send({
+      payload: '{"action":{"type":"A","id":"b"},"resource":{"type":"R","id":"x"},"__proto__":{"admin":true}}',
+      contentType: 'application/json',
+      key,
+    });
     expect(answer.statusCode).toBe(400);
     await expectNothingStartedUnder(key);
   });
 
   it('answers 400 when a route requires an Idempotency-Key and none is sent, and for a key that is not printable ASCII', async () => {
-    expectProblem(await send({ url: '/v1/jobs/deploy-check', payload: query }), 400, 'GATEHOUSE_IDEMPOTENCY_KEY_REQUIRED');
-    expectProblem(await send({ url: '/v1/jobs/deploy-check', payload: query, key: 'x'.repeat(300) }), 400, 'GATEHOUSE_BAD_REQUEST');
-    expectProblem(await send({ url: '/v1/jobs/deploy-check', payload: query, key: 'has space' }), 400, 'GATEHOUSE_BAD_REQUEST');
+    expectProblem(
+      await send({ url: '/v1/jobs/deploy-check', payload: query }),
+      400,
+      'GATEHOUSE_IDEMPOTENCY_KEY_REQUIRED',
+    );
+    expectProblem(
+      await send({ url: '/v1/jobs/deploy-check', payload: query, key: 'x'.repeat(300) }),
+      400,
+      'GATEHOUSE_BAD_REQUEST',
+    );
+    expectProblem(
+      await send({ url: '/v1/jobs/deploy-check', payload: query, key: 'has space' }),
+      400,
+      'GATEHOUSE_BAD_REQUEST',
+    );
   });
 
   it('answers 404 problem+json for unknown paths', async () => {

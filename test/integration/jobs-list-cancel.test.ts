@@ -12,7 +12,9 @@ const auth = (token: string) => ({ authorization: `Bearer ${token}` });
 
 async function start(token: string, key?: string): Promise<string> {
   const answer = await h.app.inject({
-    method: 'POST', url: '/v1/jobs/policy-check', payload: query,
+    method: 'POST',
+    url: '/v1/jobs/policy-check',
+    payload: query,
     headers: { ...auth(token), ...(key === undefined ? {} : { 'idempotency-key': key }) },
   });
   expect(answer.statusCode).toBe(202);
@@ -20,37 +22,54 @@ async function start(token: string, key?: string): Promise<string> {
 }
 
 describe('GET /v1/jobs', () => {
-  it('lists only the caller\'s jobs, newest first, paginated with an opaque token', async () => {
+  it("lists only the caller's jobs, newest first, paginated with an opaque token", async () => {
     const me = await h.token();
     const other = await h.token();
     const mine = [await start(me.token), await start(me.token), await start(me.token)];
     await start(other.token);
 
     // Visibility is eventually consistent: wait until all three are listed.
-    await vi.waitFor(async () => {
-      const all = await h.app.inject({ url: '/v1/jobs?pageSize=10', headers: auth(me.token) });
-      expect(all.json().jobs).toHaveLength(3);
-    }, { timeout: 10_000, interval: 200 });
+    await vi.waitFor(
+      async () => {
+        const all = await h.app.inject({ url: '/v1/jobs?pageSize=10', headers: auth(me.token) });
+        expect(all.json().jobs).toHaveLength(3);
+      },
+      { timeout: 10_000, interval: 200 },
+    );
 
     const first = await h.app.inject({ url: '/v1/jobs', headers: auth(me.token) }); // listPageSize 2
     expect(first.statusCode).toBe(200);
     const page1 = first.json();
     expect(page1.jobs).toHaveLength(2);
     expect(page1.nextPageToken).toEqual(expect.any(String));
-    const second = await h.app.inject({ url: `/v1/jobs?pageToken=${encodeURIComponent(page1.nextPageToken)}`, headers: auth(me.token) });
+    const second = await h.app.inject({
+      url: `/v1/jobs?pageToken=${encodeURIComponent(page1.nextPageToken)}`,
+      headers: auth(me.token),
+    });
     const page2 = second.json();
     const listed = [...page1.jobs, ...page2.jobs];
     expect(listed.map((j: { jobId: string }) => j.jobId)).toEqual([...mine].reverse());
-    expect(listed.every((j: { owner: string; route: string; status: string }) => j.owner === me.principal && j.route === 'policy-check' && j.status === 'RUNNING')).toBe(true);
+    expect(
+      listed.every(
+        (j: { owner: string; route: string; status: string }) =>
+          j.owner === me.principal && j.route === 'policy-check' && j.status === 'RUNNING',
+      ),
+    ).toBe(true);
   });
 
   it('filters by route and status', async () => {
     const me = await h.token();
     await start(me.token);
-    await vi.waitFor(async () => {
-      const running = await h.app.inject({ url: '/v1/jobs?status=RUNNING&route=policy-check', headers: auth(me.token) });
-      expect(running.json().jobs).toHaveLength(1);
-    }, { timeout: 10_000, interval: 200 });
+    await vi.waitFor(
+      async () => {
+        const running = await h.app.inject({
+          url: '/v1/jobs?status=RUNNING&route=policy-check',
+          headers: auth(me.token),
+        });
+        expect(running.json().jobs).toHaveLength(1);
+      },
+      { timeout: 10_000, interval: 200 },
+    );
     const completed = await h.app.inject({ url: '/v1/jobs?status=COMPLETED', headers: auth(me.token) });
     expect(completed.json().jobs).toHaveLength(0);
     const otherRoute = await h.app.inject({ url: '/v1/jobs?route=deploy-check', headers: auth(me.token) });
@@ -64,12 +83,15 @@ describe('GET /v1/jobs', () => {
     const bystander = await h.token();
     await start(bystander.token);
     await start(tricky.token);
-    await vi.waitFor(async () => {
-      const list = await h.app.inject({ url: '/v1/jobs', headers: auth(tricky.token) });
-      expect(list.statusCode).toBe(200);
-      expect(list.json().jobs).toHaveLength(1);
-      expect(list.json().jobs[0].owner).toBe(tricky.principal);
-    }, { timeout: 10_000, interval: 200 });
+    await vi.waitFor(
+      async () => {
+        const list = await h.app.inject({ url: '/v1/jobs', headers: auth(tricky.token) });
+        expect(list.statusCode).toBe(200);
+        expect(list.json().jobs).toHaveLength(1);
+        expect(list.json().jobs[0].owner).toBe(tricky.principal);
+      },
+      { timeout: 10_000, interval: 200 },
+    );
   });
 
   it('refuses a page token from another query, and a forged one', async () => {
@@ -78,28 +100,43 @@ describe('GET /v1/jobs', () => {
     await start(me.token);
     await start(me.token);
     let token = '';
-    await vi.waitFor(async () => {
-      token = (await h.app.inject({ url: '/v1/jobs', headers: auth(me.token) })).json().nextPageToken;
-      expect(token).toEqual(expect.any(String));
-    }, { timeout: 10_000, interval: 200 });
-    const otherQuery = await h.app.inject({ url: `/v1/jobs?status=RUNNING&pageToken=${encodeURIComponent(token)}`, headers: auth(me.token) });
+    await vi.waitFor(
+      async () => {
+        token = (await h.app.inject({ url: '/v1/jobs', headers: auth(me.token) })).json().nextPageToken;
+        expect(token).toEqual(expect.any(String));
+      },
+      { timeout: 10_000, interval: 200 },
+    );
+    const otherQuery = await h.app.inject({
+      url: `/v1/jobs?status=RUNNING&pageToken=${encodeURIComponent(token)}`,
+      headers: auth(me.token),
+    });
     expect(otherQuery.statusCode).toBe(400);
     expect(otherQuery.json().code).toBe('GATEHOUSE_INVALID_PAGE_TOKEN');
     const forged = await h.app.inject({ url: '/v1/jobs?pageToken=bm90LWEtdG9rZW4', headers: auth(me.token) });
     expect(forged.json().code).toBe('GATEHOUSE_INVALID_PAGE_TOKEN');
   });
 
-  it('lets only admins list another owner\'s jobs', async () => {
+  it("lets only admins list another owner's jobs", async () => {
     const owner = await h.token();
     const stranger = await h.token();
     const admin = await h.token({ groups: ['gatehouse-admins'] });
     await start(owner.token);
-    const denied = await h.app.inject({ url: `/v1/jobs?owner=${encodeURIComponent(owner.principal)}`, headers: auth(stranger.token) });
+    const denied = await h.app.inject({
+      url: `/v1/jobs?owner=${encodeURIComponent(owner.principal)}`,
+      headers: auth(stranger.token),
+    });
     expect(denied.statusCode).toBe(403);
-    await vi.waitFor(async () => {
-      const allowed = await h.app.inject({ url: `/v1/jobs?owner=${encodeURIComponent(owner.principal)}`, headers: auth(admin.token) });
-      expect(allowed.json().jobs).toHaveLength(1);
-    }, { timeout: 10_000, interval: 200 });
+    await vi.waitFor(
+      async () => {
+        const allowed = await h.app.inject({
+          url: `/v1/jobs?owner=${encodeURIComponent(owner.principal)}`,
+          headers: auth(admin.token),
+        });
+        expect(allowed.json().jobs).toHaveLength(1);
+      },
+      { timeout: 10_000, interval: 200 },
+    );
   });
 });
 
@@ -128,7 +165,11 @@ describe('POST /v1/jobs/{jobId}/cancel', () => {
     const stranger = await h.token();
     const jobId = await start(me.token);
 
-    const hidden = await h.app.inject({ method: 'POST', url: `/v1/jobs/${jobId}/cancel`, headers: auth(stranger.token) });
+    const hidden = await h.app.inject({
+      method: 'POST',
+      url: `/v1/jobs/${jobId}/cancel`,
+      headers: auth(stranger.token),
+    });
     expect(hidden.statusCode).toBe(404);
 
     const cancel = await h.app.inject({ method: 'POST', url: `/v1/jobs/${jobId}/cancel`, headers: auth(me.token) });

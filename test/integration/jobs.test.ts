@@ -11,14 +11,20 @@ const h = useHarness();
 
 async function start(token: string, body: unknown = query, headers: Record<string, string> = {}) {
   return h.app.inject({
-    method: 'POST', url: '/v1/jobs/policy-check', payload: body as object,
+    method: 'POST',
+    url: '/v1/jobs/policy-check',
+    payload: body as object,
     headers: { authorization: `Bearer ${token}`, ...headers },
   });
 }
 
 describe('POST /v1/jobs/policy-check', () => {
   it('starts a workflow that completes with the Cedar decision, and records the caller in memo and search attributes', async () => {
-    const { token, subject, principal } = await h.token({ groups: ['maintainers'], email: 'ada@example.test', name: 'Ada' });
+    const { token, subject, principal } = await h.token({
+      groups: ['maintainers'],
+      email: 'ada@example.test',
+      name: 'Ada',
+    });
     const started = await start(token);
     expect(started.statusCode).toBe(202);
     const body = started.json();
@@ -26,27 +32,51 @@ describe('POST /v1/jobs/policy-check', () => {
     expect(body).toMatchObject({ route: 'policy-check', status: 'RUNNING' });
     expect(body.runId).toMatch(/^[0-9a-f-]{36}$/);
 
-    const read = await h.app.inject({ url: `/v1/jobs/${body.jobId}?wait=5`, headers: { authorization: `Bearer ${token}` } });
+    const read = await h.app.inject({
+      url: `/v1/jobs/${body.jobId}?wait=5`,
+      headers: { authorization: `Bearer ${token}` },
+    });
     expect(read.statusCode).toBe(200);
     const job = read.json();
-    expect(job).toMatchObject({ status: 'COMPLETED', owner: principal, route: 'policy-check', workflowType: 'policyCheck', source: 'api' });
+    expect(job).toMatchObject({
+      status: 'COMPLETED',
+      owner: principal,
+      route: 'policy-check',
+      workflowType: 'policyCheck',
+      source: 'api',
+    });
     expect(job.result).toMatchObject({ decision: 'allow', policies: ['maintainers-deploy'], requestedBy: principal });
     expect(job.closedAt).toBeDefined();
 
     const description = await h.app.temporal.client.workflow.getHandle(body.jobId).describe();
     expect(description.memo?.identity).toMatchObject({
-      method: 'jwt', principal, issuer: h.issuer.issuer, subject, email: 'ada@example.test', name: 'Ada', groups: ['maintainers'],
+      method: 'jwt',
+      principal,
+      issuer: h.issuer.issuer,
+      subject,
+      email: 'ada@example.test',
+      name: 'Ada',
+      groups: ['maintainers'],
     });
     expect(description.memo?.request).toMatchObject({ route: 'policy-check', clientAddress: '127.0.0.1' });
     expect((description.memo?.request as { bodySha256: string }).bodySha256).toMatch(/^[0-9a-f]{64}$/);
     const attributes = Object.fromEntries(description.typedSearchAttributes.getAll().map((p) => [p.key.name, p.value]));
-    expect(attributes).toMatchObject({ GatehouseOwner: principal, GatehouseRoute: 'policy-check', GatehouseSource: 'api' });
+    expect(attributes).toMatchObject({
+      GatehouseOwner: principal,
+      GatehouseRoute: 'policy-check',
+      GatehouseSource: 'api',
+    });
   });
 
   it('reports a deny decision from a forbid policy as the result', async () => {
     const { token } = await h.token({ groups: ['maintainers'] });
     const started = await start(token, { ...query, resource: { type: 'Gatehouse::Repository', id: 'acme/payments' } });
-    const job = (await h.app.inject({ url: `/v1/jobs/${started.json().jobId}?wait=5`, headers: { authorization: `Bearer ${token}` } })).json();
+    const job = (
+      await h.app.inject({
+        url: `/v1/jobs/${started.json().jobId}?wait=5`,
+        headers: { authorization: `Bearer ${token}` },
+      })
+    ).json();
     expect(job.result).toMatchObject({ decision: 'deny', policies: ['deploy-freeze'] });
   });
 
@@ -78,7 +108,9 @@ describe('POST /v1/jobs/policy-check', () => {
 
   it('starts one workflow when the same Idempotency-Key arrives concurrently', async () => {
     const { token } = await h.token();
-    const answers = await Promise.all(Array.from({ length: 8 }, () => start(token, query, { 'idempotency-key': 'burst' })));
+    const answers = await Promise.all(
+      Array.from({ length: 8 }, () => start(token, query, { 'idempotency-key': 'burst' })),
+    );
     expect(answers.map((a) => a.statusCode)).toEqual(Array(8).fill(202));
     expect(new Set(answers.map((a) => a.json().jobId)).size).toBe(1);
     expect(new Set(answers.map((a) => a.json().runId)).size).toBe(1);
@@ -108,12 +140,18 @@ describe('POST /v1/jobs/policy-check', () => {
 });
 
 describe('GET /v1/jobs/{jobId}', () => {
-  it('answers 404 for another caller\'s job, exactly as for a job that does not exist', async () => {
+  it("answers 404 for another caller's job, exactly as for a job that does not exist", async () => {
     const owner = await h.token();
     const stranger = await h.token();
     const jobId = (await start(owner.token)).json().jobId;
-    const hidden = await h.app.inject({ url: `/v1/jobs/${jobId}`, headers: { authorization: `Bearer ${stranger.token}` } });
-    const missing = await h.app.inject({ url: '/v1/jobs/policy-check.AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA', headers: { authorization: `Bearer ${stranger.token}` } });
+    const hidden = await h.app.inject({
+      url: `/v1/jobs/${jobId}`,
+      headers: { authorization: `Bearer ${stranger.token}` },
+    });
+    const missing = await h.app.inject({
+      url: '/v1/jobs/policy-check.AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA',
+      headers: { authorization: `Bearer ${stranger.token}` },
+    });
     expect(hidden.statusCode).toBe(404);
     expect(missing.statusCode).toBe(404);
     expect(hidden.json()).toEqual({ ...missing.json(), requestId: hidden.json().requestId });
@@ -144,7 +182,10 @@ describe('GET /v1/jobs/{jobId}', () => {
 
   it('refuses a wait that is not a whole number of seconds', async () => {
     const { token } = await h.token();
-    const read = await h.app.inject({ url: '/v1/jobs/policy-check.AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA?wait=soon', headers: { authorization: `Bearer ${token}` } });
+    const read = await h.app.inject({
+      url: '/v1/jobs/policy-check.AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA?wait=soon',
+      headers: { authorization: `Bearer ${token}` },
+    });
     expect(read.statusCode).toBe(400);
     expect(read.json().errors[0]).toMatchObject({ in: 'querystring', pointer: '/wait' });
   });

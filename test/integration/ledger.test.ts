@@ -26,7 +26,15 @@ afterAll(async () => {
   await postgres?.stop();
 });
 
-const alice: Identity = { method: 'jwt', principal: 'jwt:i#alice', issuer: 'i', subject: 'alice', groups: [], roles: [], scopes: [] };
+const alice: Identity = {
+  method: 'jwt',
+  principal: 'jwt:i#alice',
+  issuer: 'i',
+  subject: 'alice',
+  groups: [],
+  roles: [],
+  scopes: [],
+};
 const admin: Identity = { ...alice, principal: 'jwt:i#root', subject: 'root', groups: ['admins'] };
 const rules = { adminGroups: ['admins'] };
 const period = { from: '2000-01-01T00:00:00Z', to: '2100-01-01T00:00:00Z' };
@@ -38,26 +46,49 @@ describe.each(['pglite', 'postgres'] as const)('ledger on %s', (kind) => {
 
   it('counts a retried write once, and concurrent duplicates once', async () => {
     const billing = createBillingActivities(ledgers[kind]!.db, rules);
-    const entry = { entryKey: `wf-1:run-1:jobs:${kind}`, owner: 'jwt:i#alice', route: 'ci', repository: 'acme/api', jobId: 'ci.x', metric: 'jobs' as const, quantity: 1 };
+    const entry = {
+      entryKey: `wf-1:run-1:jobs:${kind}`,
+      owner: 'jwt:i#alice',
+      route: 'ci',
+      repository: 'acme/api',
+      jobId: 'ci.x',
+      metric: 'jobs' as const,
+      quantity: 1,
+    };
     // The first attempt committed, then the worker died before reporting: the retry repeats the key.
     expect(await billing.recordUsage(entry)).toEqual({ recorded: true });
     expect(await billing.recordUsage(entry)).toEqual({ recorded: false });
-    const burst = await Promise.all(Array.from({ length: 10 }, () => billing.recordUsage({ ...entry, entryKey: `wf-2:run-1:jobs:${kind}` })));
+    const burst = await Promise.all(
+      Array.from({ length: 10 }, () => billing.recordUsage({ ...entry, entryKey: `wf-2:run-1:jobs:${kind}` })),
+    );
     expect(burst.filter((r) => r.recorded)).toHaveLength(1);
-    await billing.recordUsage({ ...entry, entryKey: `wf-1:run-1:run_seconds:${kind}`, metric: 'run_seconds', quantity: 42.5 });
+    await billing.recordUsage({
+      ...entry,
+      entryKey: `wf-1:run-1:run_seconds:${kind}`,
+      metric: 'run_seconds',
+      quantity: 42.5,
+    });
     await billing.recordUsage({ ...entry, entryKey: `wf-3:run-1:jobs:${kind}`, owner: 'jwt:i#bob' });
 
     expect((await billing.queryUsage(period, alice)).totals).toEqual([
       { owner: 'jwt:i#alice', metric: 'jobs', quantity: 2 },
       { owner: 'jwt:i#alice', metric: 'run_seconds', quantity: 42.5 },
     ]);
-    expect((await billing.queryUsage({ ...period, owner: '*' }, admin)).totals.map((t) => t.owner)).toEqual(['jwt:i#alice', 'jwt:i#alice', 'jwt:i#bob']);
-    expect((await billing.queryUsage({ from: '2100-01-01T00:00:00Z', to: '2200-01-01T00:00:00Z' }, alice)).totals).toEqual([]);
+    expect((await billing.queryUsage({ ...period, owner: '*' }, admin)).totals.map((t) => t.owner)).toEqual([
+      'jwt:i#alice',
+      'jwt:i#alice',
+      'jwt:i#bob',
+    ]);
+    expect(
+      (await billing.queryUsage({ from: '2100-01-01T00:00:00Z', to: '2200-01-01T00:00:00Z' }, alice)).totals,
+    ).toEqual([]);
   });
 
-  it('refuses another owner\'s usage to a non-admin, and a bad period', async () => {
+  it("refuses another owner's usage to a non-admin, and a bad period", async () => {
     const billing = createBillingActivities(ledgers[kind]!.db, rules);
-    await expect(billing.queryUsage({ ...period, owner: 'jwt:i#bob' }, alice)).rejects.toMatchObject({ type: 'BillingAccessDenied' });
+    await expect(billing.queryUsage({ ...period, owner: 'jwt:i#bob' }, alice)).rejects.toMatchObject({
+      type: 'BillingAccessDenied',
+    });
     // Another issuer's `alice` is someone else, and so is a token whose sub spells a principal.
     expect((await billing.queryUsage(period, { ...alice, principal: 'jwt:other#alice' })).totals).toEqual([]);
     expect((await billing.queryUsage(period, { ...alice, principal: 'jwt:i#jwt:i#alice' })).totals).toEqual([]);

@@ -18,7 +18,9 @@ describe('OpenAPI document', () => {
     expect(start.requestBody.content['application/json'].schema.required).toEqual(['action', 'resource']);
     expect(Object.keys(start.responses)).toEqual(expect.arrayContaining(['202', '4XX', '5XX']));
     expect(doc.paths['/v1/jobs/deploy-check']).toBeDefined();
-    expect(doc.paths['/v1/jobs/{jobId}'].get.parameters.map((p: { name: string }) => p.name)).toEqual(expect.arrayContaining(['jobId', 'wait']));
+    expect(doc.paths['/v1/jobs/{jobId}'].get.parameters.map((p: { name: string }) => p.name)).toEqual(
+      expect.arrayContaining(['jobId', 'wait']),
+    );
     expect(doc.paths['/metrics']).toBeUndefined();
     expect(doc.paths['/v1/jobs/{route}']).toBeUndefined();
   });
@@ -30,12 +32,19 @@ describe('metrics', () => {
     const headers = { authorization: `Bearer ${token}`, 'idempotency-key': 'metrics-1' };
     await h.app.inject({ method: 'POST', url: '/v1/jobs/policy-check', payload: query, headers });
     await h.app.inject({ method: 'POST', url: '/v1/jobs/policy-check', payload: query, headers });
-    await h.app.inject({ method: 'POST', url: '/v1/jobs/policy-check', payload: { ...query, context: { x: 1 } }, headers });
+    await h.app.inject({
+      method: 'POST',
+      url: '/v1/jobs/policy-check',
+      payload: { ...query, context: { x: 1 } },
+      headers,
+    });
     const text = (await h.app.inject({ url: '/metrics' })).body;
     expect(text).toMatch(/gatehouse_job_starts_total\{route="policy-check",outcome="started"\} 1/);
     expect(text).toMatch(/gatehouse_job_starts_total\{route="policy-check",outcome="replayed"\} 1/);
     expect(text).toMatch(/gatehouse_job_starts_total\{route="policy-check",outcome="conflict"\} 1/);
-    expect(text).toMatch(/gatehouse_http_request_duration_seconds_count\{method="POST",route="\/v1\/jobs\/policy-check",status="202"\} 2/);
+    expect(text).toMatch(
+      /gatehouse_http_request_duration_seconds_count\{method="POST",route="\/v1\/jobs\/policy-check",status="202"\} 2/,
+    );
     expect(text).not.toContain(token);
   });
 });

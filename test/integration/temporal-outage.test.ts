@@ -40,14 +40,19 @@ describe('Temporal outage', () => {
 
     const outageKey = 'during-outage';
     const timings: number[] = [];
-    const answers = await Promise.all(Array.from({ length: 5 }, async () => {
-      const began = Date.now();
-      const answer = await h.app.inject({
-        method: 'POST', url: '/v1/jobs/policy-check', payload: query, headers: { ...headers, 'idempotency-key': outageKey },
-      });
-      timings.push(Date.now() - began);
-      return answer;
-    }));
+    const answers = await Promise.all(
+      Array.from({ length: 5 }, async () => {
+        const began = Date.now();
+        const answer = await h.app.inject({
+          method: 'POST',
+          url: '/v1/jobs/policy-check',
+          payload: query,
+          headers: { ...headers, 'idempotency-key': outageKey },
+        });
+        timings.push(Date.now() - began);
+        return answer;
+      }),
+    );
     for (const answer of answers) {
       expect(answer.statusCode).toBe(503);
       expect(answer.json().code).toBe('GATEHOUSE_TEMPORAL_UNAVAILABLE');
@@ -59,9 +64,13 @@ describe('Temporal outage', () => {
     const read = await h.app.inject({ url: `/v1/jobs/${before.json().jobId}`, headers });
     expect(read.statusCode).toBe(503);
     // A webhook delivery during the outage: 503 with Retry-After, so providers that retry will.
-    const delivery = githubDelivery({ ...githubExample('push', (e) => e.ref === 'refs/heads/master'), ref: 'refs/heads/main' }, {
-      secret: testSecrets.TEST_GITHUB_SECRET, event: 'push',
-    });
+    const delivery = githubDelivery(
+      { ...githubExample('push', (e) => e.ref === 'refs/heads/master'), ref: 'refs/heads/main' },
+      {
+        secret: testSecrets.TEST_GITHUB_SECRET,
+        event: 'push',
+      },
+    );
     const duringOutage = await deliver(h.app, delivery);
     expect(duringOutage.statusCode).toBe(503);
     expect(duringOutage.headers['retry-after']).toBeDefined();
@@ -70,15 +79,21 @@ describe('Temporal outage', () => {
 
     server = await startDevServer({ port: server.port, dbFile: join(scratch, 'temporal.db') });
 
-    await vi.waitFor(async () => {
-      expect((await h.app.inject({ url: '/readyz' })).statusCode).toBe(200);
-    }, { timeout: 20_000, interval: 250 });
+    await vi.waitFor(
+      async () => {
+        expect((await h.app.inject({ url: '/readyz' })).statusCode).toBe(200);
+      },
+      { timeout: 20_000, interval: 250 },
+    );
     // The job started before the outage survived it (same database), and the key used during the
     // outage starts exactly one new job: the 503s left nothing half-started.
     const after = await h.app.inject({ url: `/v1/jobs/${before.json().jobId}`, headers });
     expect(after.statusCode).toBe(200);
     const retried = await h.app.inject({
-      method: 'POST', url: '/v1/jobs/policy-check', payload: query, headers: { ...headers, 'idempotency-key': outageKey },
+      method: 'POST',
+      url: '/v1/jobs/policy-check',
+      payload: query,
+      headers: { ...headers, 'idempotency-key': outageKey },
     });
     expect(retried.statusCode).toBe(202);
     expect(retried.headers['idempotent-replayed']).toBeUndefined();

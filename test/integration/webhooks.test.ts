@@ -5,7 +5,14 @@ import { randomUUID } from 'node:crypto';
 import { beforeAll, describe, expect, it, vi } from 'vitest';
 import { useHarness, testSecrets as s } from '../helpers/harness.js';
 import {
-  bitbucketDelivery, deliver, fixture, giteaDelivery, githubDelivery, githubExample, gitlabDelivery, hmacHex,
+  bitbucketDelivery,
+  deliver,
+  fixture,
+  giteaDelivery,
+  githubDelivery,
+  githubExample,
+  gitlabDelivery,
+  hmacHex,
 } from '../helpers/webhooks.js';
 
 const h = useHarness();
@@ -31,15 +38,40 @@ describe('GitHub', () => {
     expect(body.jobId).toMatch(/^github\./);
 
     const job = await readJob(body.jobId);
-    expect(job).toMatchObject({ status: 'COMPLETED', source: 'github', owner: 'webhook:github:21031067', workflowType: 'gitEventPolicy' });
+    expect(job).toMatchObject({
+      status: 'COMPLETED',
+      source: 'github',
+      owner: 'webhook:github:21031067',
+      workflowType: 'gitEventPolicy',
+    });
     // Codertocat (account 21031067) is a maintainer in config/policies/entities.json: Cedar permits run-ci.
-    expect(job.result).toMatchObject({ decision: 'allow', policies: ['maintainers-run-ci'], repository: 'Codertocat/Hello-World', kind: 'push', ref: 'refs/heads/main' });
+    expect(job.result).toMatchObject({
+      decision: 'allow',
+      policies: ['maintainers-run-ci'],
+      repository: 'Codertocat/Hello-World',
+      kind: 'push',
+      ref: 'refs/heads/main',
+    });
 
     const description = await h.app.temporal.client.workflow.getHandle(body.jobId).describe();
-    expect(description.memo?.identity).toMatchObject({ method: 'webhook', provider: 'github', hook: 'default', principal: 'webhook:github:21031067', subject: '21031067', login: 'Codertocat' });
-    expect(description.memo?.request).toMatchObject({ idempotencyKey: delivery.headers['x-github-delivery'], userAgent: 'GitHub-Hookshot/abc123' });
+    expect(description.memo?.identity).toMatchObject({
+      method: 'webhook',
+      provider: 'github',
+      hook: 'default',
+      principal: 'webhook:github:21031067',
+      subject: '21031067',
+      login: 'Codertocat',
+    });
+    expect(description.memo?.request).toMatchObject({
+      idempotencyKey: delivery.headers['x-github-delivery'],
+      userAgent: 'GitHub-Hookshot/abc123',
+    });
     const attributes = Object.fromEntries(description.typedSearchAttributes.getAll().map((p) => [p.key.name, p.value]));
-    expect(attributes).toMatchObject({ GatehouseSource: 'github', GatehouseRoute: 'git-event', GatehouseDelivery: delivery.headers['x-github-delivery'] });
+    expect(attributes).toMatchObject({
+      GatehouseSource: 'github',
+      GatehouseRoute: 'git-event',
+      GatehouseDelivery: delivery.headers['x-github-delivery'],
+    });
   });
 
   it('owns the job as the sender principal, which no bearer token can impersonate', async () => {
@@ -49,20 +81,35 @@ describe('GitHub', () => {
     const lookalike = await h.token({ sub: 'webhook:github:21031067' });
     const bearer = { authorization: `Bearer ${lookalike.token}` };
     expect((await h.app.inject({ url: `/v1/jobs/${jobId}`, headers: bearer })).statusCode).toBe(404);
-    expect((await h.app.inject({ method: 'POST', url: `/v1/jobs/${jobId}/cancel`, headers: bearer })).statusCode).toBe(404);
+    expect((await h.app.inject({ method: 'POST', url: `/v1/jobs/${jobId}/cancel`, headers: bearer })).statusCode).toBe(
+      404,
+    );
     const own = await h.app.inject({ url: '/v1/jobs', headers: bearer });
     expect(own.json().jobs).toEqual([]);
-    const asked = await h.app.inject({ url: `/v1/jobs?owner=${encodeURIComponent('webhook:github:21031067')}`, headers: bearer });
+    const asked = await h.app.inject({
+      url: `/v1/jobs?owner=${encodeURIComponent('webhook:github:21031067')}`,
+      headers: bearer,
+    });
     expect(asked.statusCode).toBe(403);
     // Admins do see it under the sender's principal.
-    await vi.waitFor(async () => {
-      const listed = await h.app.inject({ url: `/v1/jobs?owner=${encodeURIComponent('webhook:github:21031067')}&pageSize=100`, headers: admin() });
-      expect(listed.json().jobs.map((j: { jobId: string }) => j.jobId)).toContain(jobId);
-    }, { timeout: 10_000, interval: 200 });
+    await vi.waitFor(
+      async () => {
+        const listed = await h.app.inject({
+          url: `/v1/jobs?owner=${encodeURIComponent('webhook:github:21031067')}&pageSize=100`,
+          headers: admin(),
+        });
+        expect(listed.json().jobs.map((j: { jobId: string }) => j.jobId)).toContain(jobId);
+      },
+      { timeout: 10_000, interval: 200 },
+    );
   });
 
   it('names the sender by instance: the same account id on another GitHub server is someone else', async () => {
-    const delivery = githubDelivery(pushToMain(), { secret: s.TEST_GITHUB_ENTERPRISE_SECRET, event: 'push', path: '/v1/webhooks/github/enterprise' });
+    const delivery = githubDelivery(pushToMain(), {
+      secret: s.TEST_GITHUB_ENTERPRISE_SECRET,
+      event: 'push',
+      path: '/v1/webhooks/github/enterprise',
+    });
     const answer = await deliver(h.app, delivery);
     expect(answer.statusCode).toBe(202);
     const job = await readJob(answer.json().jobId);
@@ -91,27 +138,50 @@ describe('GitHub', () => {
 
   it('keys on the hook id too: one event delivered to two GitHub hooks starts two jobs', async () => {
     const deliveryId = randomUUID();
-    const orgHook = await deliver(h.app, githubDelivery(pushToMain(), { secret: s.TEST_GITHUB_SECRET, event: 'push', delivery: deliveryId, hookId: '1' }));
-    const repoHook = await deliver(h.app, githubDelivery(pushToMain(), { secret: s.TEST_GITHUB_SECRET, event: 'push', delivery: deliveryId, hookId: '2' }));
+    const orgHook = await deliver(
+      h.app,
+      githubDelivery(pushToMain(), { secret: s.TEST_GITHUB_SECRET, event: 'push', delivery: deliveryId, hookId: '1' }),
+    );
+    const repoHook = await deliver(
+      h.app,
+      githubDelivery(pushToMain(), { secret: s.TEST_GITHUB_SECRET, event: 'push', delivery: deliveryId, hookId: '2' }),
+    );
     expect(orgHook.json().jobId).not.toBe(repoHook.json().jobId);
   });
 
   it('accepts a form-encoded delivery, verified over the form body as sent', async () => {
-    const answer = await deliver(h.app, githubDelivery(pushToMain(), { secret: s.TEST_GITHUB_SECRET, event: 'push', form: true }));
+    const answer = await deliver(
+      h.app,
+      githubDelivery(pushToMain(), { secret: s.TEST_GITHUB_SECRET, event: 'push', form: true }),
+    );
     expect(answer.statusCode).toBe(202);
-    expect((await readJob(answer.json().jobId)).result).toMatchObject({ repository: 'Codertocat/Hello-World', ref: 'refs/heads/main' });
+    expect((await readJob(answer.json().jobId)).result).toMatchObject({
+      repository: 'Codertocat/Hello-World',
+      ref: 'refs/heads/main',
+    });
   });
 
   it('accepts both active secrets during a rotation, and no other', async () => {
-    expect((await deliver(h.app, githubDelivery(pushToMain(), { secret: s.TEST_GITHUB_SECRET_NEXT, event: 'push' }))).statusCode).toBe(202);
-    expect((await deliver(h.app, githubDelivery(pushToMain(), { secret: 'retired-secret', event: 'push' }))).statusCode).toBe(401);
+    expect(
+      (await deliver(h.app, githubDelivery(pushToMain(), { secret: s.TEST_GITHUB_SECRET_NEXT, event: 'push' })))
+        .statusCode,
+    ).toBe(202);
+    expect(
+      (await deliver(h.app, githubDelivery(pushToMain(), { secret: 'retired-secret', event: 'push' }))).statusCode,
+    ).toBe(401);
   });
 
   it('refuses a tampered body, a missing signature, a SHA-1-only signature and a malformed one', async () => {
     const good = githubDelivery(pushToMain(), { secret: s.TEST_GITHUB_SECRET, event: 'push' });
     const tampered = { ...good, body: good.body.replace('Codertocat/Hello-World', 'Codertocat/Hello-Worle') };
     const unsigned = { ...good, headers: { ...good.headers, 'x-hub-signature-256': '' } };
-    const sha1Only = { ...good, headers: { ...Object.fromEntries(Object.entries(good.headers).filter(([k]) => k !== 'x-hub-signature-256')), 'x-hub-signature': 'sha1=0000000000000000000000000000000000000000' } };
+    const sha1Only = {
+      ...good,
+      headers: {
+        ...Object.fromEntries(Object.entries(good.headers).filter(([k]) => k !== 'x-hub-signature-256')),
+        'x-hub-signature': 'sha1=0000000000000000000000000000000000000000',
+      },
+    };
     const malformed = { ...good, headers: { ...good.headers, 'x-hub-signature-256': 'sha256=zz' } };
     for (const delivery of [tampered, unsigned, sha1Only, malformed]) {
       const answer = await deliver(h.app, delivery);
@@ -128,20 +198,41 @@ describe('GitHub', () => {
   });
 
   it('answers ping and filtered events with 200 {ignored} and starts nothing', async () => {
-    const ping = await deliver(h.app, githubDelivery(githubExample('ping'), { secret: s.TEST_GITHUB_SECRET, event: 'ping' }));
+    const ping = await deliver(
+      h.app,
+      githubDelivery(githubExample('ping'), { secret: s.TEST_GITHUB_SECRET, event: 'ping' }),
+    );
     expect(ping.statusCode).toBe(200);
     expect(ping.json()).toEqual({ ignored: 'ping' });
-    const toMaster = await deliver(h.app, githubDelivery(githubExample('push', (e) => e.ref === 'refs/heads/master'), { secret: s.TEST_GITHUB_SECRET, event: 'push' }));
+    const toMaster = await deliver(
+      h.app,
+      githubDelivery(
+        githubExample('push', (e) => e.ref === 'refs/heads/master'),
+        { secret: s.TEST_GITHUB_SECRET, event: 'push' },
+      ),
+    );
     expect(toMaster.statusCode).toBe(200);
     expect(toMaster.json().ignored).toMatch(/no rule matches push/);
-    const assigned = await deliver(h.app, githubDelivery(githubExample('pull_request', (e) => e.action === 'assigned'), { secret: s.TEST_GITHUB_SECRET, event: 'pull_request' }));
+    const assigned = await deliver(
+      h.app,
+      githubDelivery(
+        githubExample('pull_request', (e) => e.action === 'assigned'),
+        { secret: s.TEST_GITHUB_SECRET, event: 'pull_request' },
+      ),
+    );
     expect(assigned.json().ignored).toBeDefined();
     const metrics = (await h.app.inject({ url: '/metrics' })).body;
     expect(metrics).toMatch(/gatehouse_webhook_deliveries_total\{provider="github",outcome="ignored"\} [3-9]/);
   });
 
   it('maps an opened pull request with its number and branches', async () => {
-    const answer = await deliver(h.app, githubDelivery(githubExample('pull_request', (e) => e.action === 'opened'), { secret: s.TEST_GITHUB_SECRET, event: 'pull_request' }));
+    const answer = await deliver(
+      h.app,
+      githubDelivery(
+        githubExample('pull_request', (e) => e.action === 'opened'),
+        { secret: s.TEST_GITHUB_SECRET, event: 'pull_request' },
+      ),
+    );
     expect(answer.statusCode).toBe(202);
     const description = await h.app.temporal.client.workflow.getHandle(answer.json().jobId).describe();
     expect(description.memo?.identity).toMatchObject({ principal: 'webhook:github:21031067' });
@@ -151,12 +242,25 @@ describe('GitHub', () => {
 
   it('serves a second hook at its own path with its own secret', async () => {
     const payload = githubExample('push', (e) => e.ref === 'refs/heads/master');
-    const own = await deliver(h.app, githubDelivery(payload, { secret: s.TEST_GITHUB_ENTERPRISE_SECRET, event: 'push', path: '/v1/webhooks/github/enterprise' }));
+    const own = await deliver(
+      h.app,
+      githubDelivery(payload, {
+        secret: s.TEST_GITHUB_ENTERPRISE_SECRET,
+        event: 'push',
+        path: '/v1/webhooks/github/enterprise',
+      }),
+    );
     expect(own.statusCode).toBe(202);
-    const otherSecret = await deliver(h.app, githubDelivery(payload, { secret: s.TEST_GITHUB_SECRET, event: 'push', path: '/v1/webhooks/github/enterprise' }));
+    const otherSecret = await deliver(
+      h.app,
+      githubDelivery(payload, { secret: s.TEST_GITHUB_SECRET, event: 'push', path: '/v1/webhooks/github/enterprise' }),
+    );
     expect(otherSecret.statusCode).toBe(401);
     // (A body over the global cap to an unknown path is refused with 413 before routing; small here.)
-    const unknown = await deliver(h.app, githubDelivery({ zen: 'x' }, { secret: s.TEST_GITHUB_SECRET, event: 'ping', path: '/v1/webhooks/github/nope' }));
+    const unknown = await deliver(
+      h.app,
+      githubDelivery({ zen: 'x' }, { secret: s.TEST_GITHUB_SECRET, event: 'ping', path: '/v1/webhooks/github/nope' }),
+    );
     expect(unknown.statusCode).toBe(404);
   });
 
@@ -173,7 +277,10 @@ describe('GitHub', () => {
     const input = history.events?.[0]?.workflowExecutionStartedEventAttributes?.input?.payloads?.[0]?.data;
     expect(input?.length).toBeLessThan(4_096);
 
-    const over = githubDelivery({ ...base, padding: `${padding}${'y'.repeat(512)}` }, { secret: s.TEST_GITHUB_SECRET, event: 'push' });
+    const over = githubDelivery(
+      { ...base, padding: `${padding}${'y'.repeat(512)}` },
+      { secret: s.TEST_GITHUB_SECRET, event: 'push' },
+    );
     const refused = await deliver(h.app, over);
     expect(refused.statusCode).toBe(413);
     expect(refused.json().code).toBe('GATEHOUSE_BODY_TOO_LARGE');
@@ -184,7 +291,11 @@ describe('GitHub', () => {
     const noEvent = Object.fromEntries(Object.entries(good.headers).filter(([name]) => name !== 'x-github-event'));
     expect((await deliver(h.app, { ...good, headers: noEvent })).statusCode).toBe(400);
     const notJson = '{not json';
-    const answer = await deliver(h.app, { ...good, body: notJson, headers: { ...good.headers, 'x-hub-signature-256': `sha256=${hmacHex(s.TEST_GITHUB_SECRET, notJson)}` } });
+    const answer = await deliver(h.app, {
+      ...good,
+      body: notJson,
+      headers: { ...good.headers, 'x-hub-signature-256': `sha256=${hmacHex(s.TEST_GITHUB_SECRET, notJson)}` },
+    });
     expect(answer.statusCode).toBe(400);
     expect(answer.json().code).toBe('GATEHOUSE_WEBHOOK_MALFORMED');
   });
@@ -193,14 +304,25 @@ describe('GitHub', () => {
 describe('GitLab', () => {
   it('accepts a push with the right token; a resend with the same Idempotency-Key answers the same job', async () => {
     const key = randomUUID();
-    const first = await deliver(h.app, gitlabDelivery(fixture('gitlab-push'), { token: s.TEST_GITLAB_TOKEN, event: 'Push Hook', idempotencyKey: key }));
+    const first = await deliver(
+      h.app,
+      gitlabDelivery(fixture('gitlab-push'), { token: s.TEST_GITLAB_TOKEN, event: 'Push Hook', idempotencyKey: key }),
+    );
     expect(first.statusCode).toBe(202);
     // A resend has a new event UUID but keeps the Idempotency-Key.
-    const resend = await deliver(h.app, gitlabDelivery(fixture('gitlab-push'), { token: s.TEST_GITLAB_TOKEN, event: 'Push Hook', idempotencyKey: key }));
+    const resend = await deliver(
+      h.app,
+      gitlabDelivery(fixture('gitlab-push'), { token: s.TEST_GITLAB_TOKEN, event: 'Push Hook', idempotencyKey: key }),
+    );
     expect(resend.json()).toMatchObject({ jobId: first.json().jobId, duplicate: true });
     const job = await readJob(first.json().jobId);
     expect(job).toMatchObject({ source: 'gitlab', owner: 'webhook:gitlab:4' });
-    expect(job.result).toMatchObject({ decision: 'allow', repository: 'mike/diaspora', kind: 'push', ref: 'refs/heads/main' });
+    expect(job.result).toMatchObject({
+      decision: 'allow',
+      repository: 'mike/diaspora',
+      kind: 'push',
+      ref: 'refs/heads/main',
+    });
   });
 
   it('refuses a wrong or missing token', async () => {
@@ -211,30 +333,67 @@ describe('GitLab', () => {
   });
 
   it('maps a merge request and denies CI to a sender who is not a maintainer', async () => {
-    const answer = await deliver(h.app, gitlabDelivery(fixture('gitlab-merge-request'), { token: s.TEST_GITLAB_TOKEN, event: 'Merge Request Hook' }));
+    const answer = await deliver(
+      h.app,
+      gitlabDelivery(fixture('gitlab-merge-request'), { token: s.TEST_GITLAB_TOKEN, event: 'Merge Request Hook' }),
+    );
     expect(answer.statusCode).toBe(202);
     const job = await readJob(answer.json().jobId);
-    expect(job.result).toMatchObject({ decision: 'deny', kind: 'pull_request', ref: 'refs/heads/ms-viewport', sender: 'webhook:gitlab:1', senderLogin: 'root' });
+    expect(job.result).toMatchObject({
+      decision: 'deny',
+      kind: 'pull_request',
+      ref: 'refs/heads/ms-viewport',
+      sender: 'webhook:gitlab:1',
+      senderLogin: 'root',
+    });
   });
 
   it('requires the signing-token signature on a hook that has signing secrets', async () => {
     const path = '/v1/webhooks/gitlab/signed';
-    const signed = await deliver(h.app, gitlabDelivery(fixture('gitlab-push'), { token: s.TEST_GITLAB_TOKEN, event: 'Push Hook', signingSecret: s.TEST_GITLAB_SIGNING_SECRET, path }));
+    const signed = await deliver(
+      h.app,
+      gitlabDelivery(fixture('gitlab-push'), {
+        token: s.TEST_GITLAB_TOKEN,
+        event: 'Push Hook',
+        signingSecret: s.TEST_GITLAB_SIGNING_SECRET,
+        path,
+      }),
+    );
     expect(signed.statusCode).toBe(202);
-    const unsigned = await deliver(h.app, gitlabDelivery(fixture('gitlab-push'), { token: s.TEST_GITLAB_TOKEN, event: 'Push Hook', path }));
+    const unsigned = await deliver(
+      h.app,
+      gitlabDelivery(fixture('gitlab-push'), { token: s.TEST_GITLAB_TOKEN, event: 'Push Hook', path }),
+    );
     expect(unsigned.statusCode).toBe(401);
     const otherKey = `whsec_${Buffer.from('another-signing-key-0123456789abcd').toString('base64')}`;
-    const wrong = await deliver(h.app, gitlabDelivery(fixture('gitlab-push'), { token: s.TEST_GITLAB_TOKEN, event: 'Push Hook', signingSecret: otherKey, path }));
+    const wrong = await deliver(
+      h.app,
+      gitlabDelivery(fixture('gitlab-push'), {
+        token: s.TEST_GITLAB_TOKEN,
+        event: 'Push Hook',
+        signingSecret: otherKey,
+        path,
+      }),
+    );
     expect(wrong.statusCode).toBe(401);
   });
 });
 
 describe('Gitea and Forgejo', () => {
   it('accepts a push signed in either header family, and refuses a tampered one', async () => {
-    const gitea = await deliver(h.app, giteaDelivery(fixture('gitea-push'), { secret: s.TEST_GITEA_SECRET, event: 'push' }));
+    const gitea = await deliver(
+      h.app,
+      giteaDelivery(fixture('gitea-push'), { secret: s.TEST_GITEA_SECRET, event: 'push' }),
+    );
     expect(gitea.statusCode).toBe(202);
-    expect((await readJob(gitea.json().jobId)).result).toMatchObject({ repository: 'gitea/webhooks', after: 'bffeb74224043ba2feb48d137756c8a9331c449a' });
-    const forgejo = await deliver(h.app, giteaDelivery(fixture('gitea-push'), { secret: s.TEST_GITEA_SECRET, event: 'push', forgejo: true }));
+    expect((await readJob(gitea.json().jobId)).result).toMatchObject({
+      repository: 'gitea/webhooks',
+      after: 'bffeb74224043ba2feb48d137756c8a9331c449a',
+    });
+    const forgejo = await deliver(
+      h.app,
+      giteaDelivery(fixture('gitea-push'), { secret: s.TEST_GITEA_SECRET, event: 'push', forgejo: true }),
+    );
     expect(forgejo.statusCode).toBe(202);
     const good = giteaDelivery(fixture('gitea-push'), { secret: s.TEST_GITEA_SECRET, event: 'push' });
     expect((await deliver(h.app, { ...good, body: good.body.replace('main', 'evil') })).statusCode).toBe(401);
@@ -243,12 +402,28 @@ describe('Gitea and Forgejo', () => {
 
 describe('Bitbucket Cloud', () => {
   it('accepts a push to a matching repository, ignores others and the diagnostics ping', async () => {
-    const accepted = await deliver(h.app, bitbucketDelivery(fixture('bitbucket-push'), { secret: s.TEST_BITBUCKET_SECRET, event: 'repo:push' }));
+    const accepted = await deliver(
+      h.app,
+      bitbucketDelivery(fixture('bitbucket-push'), { secret: s.TEST_BITBUCKET_SECRET, event: 'repo:push' }),
+    );
     expect(accepted.statusCode).toBe(202);
-    expect((await readJob(accepted.json().jobId)).result).toMatchObject({ repository: 'acme/api', kind: 'push', ref: 'refs/heads/main', sender: 'webhook:bitbucket:557058:abc', senderLogin: 'emma' });
+    expect((await readJob(accepted.json().jobId)).result).toMatchObject({
+      repository: 'acme/api',
+      kind: 'push',
+      ref: 'refs/heads/main',
+      sender: 'webhook:bitbucket:557058:abc',
+      senderLogin: 'emma',
+    });
     const elsewhere = { ...fixture('bitbucket-push'), repository: { full_name: 'other/repo' } };
-    expect((await deliver(h.app, bitbucketDelivery(elsewhere, { secret: s.TEST_BITBUCKET_SECRET, event: 'repo:push' }))).json().ignored).toBeDefined();
-    const ping = await deliver(h.app, bitbucketDelivery({}, { secret: s.TEST_BITBUCKET_SECRET, event: 'diagnostics:ping' }));
+    expect(
+      (
+        await deliver(h.app, bitbucketDelivery(elsewhere, { secret: s.TEST_BITBUCKET_SECRET, event: 'repo:push' }))
+      ).json().ignored,
+    ).toBeDefined();
+    const ping = await deliver(
+      h.app,
+      bitbucketDelivery({}, { secret: s.TEST_BITBUCKET_SECRET, event: 'diagnostics:ping' }),
+    );
     expect(ping.json()).toEqual({ ignored: 'ping' });
   });
 
@@ -265,10 +440,13 @@ describe('delivery lookup', () => {
     const delivery = githubDelivery(pushToMain(), { secret: s.TEST_GITHUB_SECRET, event: 'push' });
     const jobId = (await deliver(h.app, delivery)).json().jobId;
     const url = `/v1/webhooks/deliveries/${delivery.headers['x-github-delivery']}`;
-    await vi.waitFor(async () => {
-      const found = await h.app.inject({ url, headers: admin() });
-      expect(found.json().jobs.map((j: { jobId: string }) => j.jobId)).toEqual([jobId]);
-    }, { timeout: 10_000, interval: 200 });
+    await vi.waitFor(
+      async () => {
+        const found = await h.app.inject({ url, headers: admin() });
+        expect(found.json().jobs.map((j: { jobId: string }) => j.jobId)).toEqual([jobId]);
+      },
+      { timeout: 10_000, interval: 200 },
+    );
     const user = await h.token();
     expect((await h.app.inject({ url, headers: { authorization: `Bearer ${user.token}` } })).statusCode).toBe(403);
     expect((await h.app.inject({ url })).statusCode).toBe(401);

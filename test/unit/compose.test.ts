@@ -8,15 +8,31 @@ import { parse } from 'yaml';
 import { envOverrides, loadConfig } from '../../src/config/load-config.js';
 import { searchAttributeArgs } from '../../src/core/search-attributes.js';
 
-interface Service { command?: string[]; environment?: Record<string, string>; ports?: string[] }
+interface Service {
+  command?: string[];
+  environment?: Record<string, string>;
+  ports?: string[];
+}
 // merge: resolve the `<<:` keys the file uses for shared environments.
-const compose = parse(readFileSync('docker-compose.yml', 'utf8'), { merge: true }) as { services: Record<string, Service> };
-const secretVariables = ['GATEHOUSE_GITHUB_WEBHOOK_SECRET', 'GATEHOUSE_GITLAB_WEBHOOK_TOKEN', 'GATEHOUSE_GITEA_WEBHOOK_SECRET', 'GATEHOUSE_BITBUCKET_WEBHOOK_SECRET'];
-const defaults = loadConfig({ GATEHOUSE_CONFIG: 'config/gatehouse.yaml', ...Object.fromEntries(secretVariables.map((name) => [name, 'x'])) });
+const compose = parse(readFileSync('docker-compose.yml', 'utf8'), { merge: true }) as {
+  services: Record<string, Service>;
+};
+const secretVariables = [
+  'GATEHOUSE_GITHUB_WEBHOOK_SECRET',
+  'GATEHOUSE_GITLAB_WEBHOOK_TOKEN',
+  'GATEHOUSE_GITEA_WEBHOOK_SECRET',
+  'GATEHOUSE_BITBUCKET_WEBHOOK_SECRET',
+];
+const defaults = loadConfig({
+  GATEHOUSE_CONFIG: 'config/gatehouse.yaml',
+  ...Object.fromEntries(secretVariables.map((name) => [name, 'x'])),
+});
 
 describe('docker-compose.yml', () => {
   it('is valid against the Compose specification', () => {
-    expect(() => execFileSync('node_modules/.bin/dclint', ['-q', 'docker-compose.yml'], { stdio: 'pipe' })).not.toThrow();
+    expect(() =>
+      execFileSync('node_modules/.bin/dclint', ['-q', 'docker-compose.yml'], { stdio: 'pipe' }),
+    ).not.toThrow();
   });
 
   it('registers exactly the search attributes the dev server gets', () => {
@@ -47,7 +63,9 @@ describe('docker-compose.yml', () => {
   it('runs two bridge replicas behind HAProxy, and gives HAProxy every EDGE_* variable its config reads', () => {
     const edge = compose.services.haproxy?.environment ?? {};
     expect([edge.EDGE_BRIDGE_1, edge.EDGE_BRIDGE_2]).toEqual(['bridge1:8080', 'bridge2:8080']);
-    const used = new Set([...readFileSync('haproxy/haproxy.cfg', 'utf8').matchAll(/\$\{(EDGE_[A-Z0-9_]+)\}/g)].map((m) => m[1]));
+    const used = new Set(
+      [...readFileSync('haproxy/haproxy.cfg', 'utf8').matchAll(/\$\{(EDGE_[A-Z0-9_]+)\}/g)].map((m) => m[1]),
+    );
     for (const name of used) expect(edge[name!], name).toBeDefined();
     expect(compose.services['edge-sync']?.environment?.EDGE_KEYS_DIR).toBe(edge.EDGE_KEYS_DIR);
   });

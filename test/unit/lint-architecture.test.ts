@@ -16,7 +16,10 @@ describe('workflow sandbox lint', () => {
     ["import { readFileSync } from 'node:fs';\nexport const x = readFileSync;\n", 'no-restricted-imports'],
     ["import { randomUUID } from 'crypto';\nexport const x = randomUUID;\n", 'no-restricted-imports'],
     ["import { buildApp } from '../src/bridge/app.js';\nexport const x = buildApp;\n", 'import-x/no-restricted-paths'],
-    ["import { createActivities } from '../activities/index.js';\nexport const x = createActivities;\n", 'no-restricted-imports'],
+    [
+      "import { createActivities } from '../activities/index.js';\nexport const x = createActivities;\n",
+      'no-restricted-imports',
+    ],
     ['export const x = () => fetch("http://x");\n', 'no-restricted-globals'],
   ])('refuses %s in workflows/', async (code, rule) => {
     expect(await lint(code, 'workflows/bad.ts')).toContain(rule);
@@ -31,28 +34,74 @@ describe('workflow sandbox lint', () => {
       '',
     ].join('\n');
     expect(await lint(ok, 'workflows/good.ts')).toEqual([]);
-    expect(await lint("import { readFileSync } from 'node:fs';\nexport const x = readFileSync;\n", 'src/bridge/ok.ts')).toEqual([]);
+    expect(
+      await lint("import { readFileSync } from 'node:fs';\nexport const x = readFileSync;\n", 'src/bridge/ok.ts'),
+    ).toEqual([]);
   });
 });
 
 describe('layer lint', () => {
   it.each([
-    ['src/core/bad.ts', "import { buildApp } from '../bridge/app.js';\nexport const x = buildApp;\n", 'import-x/no-restricted-paths'],
-    ['src/core/bad.ts', "import { createHash } from 'node:crypto';\nexport const x = createHash;\n", 'no-restricted-imports'],
-    ['src/providers/bad.ts', "import { loadConfig } from '../config/load-config.js';\nexport const x = loadConfig;\n", 'import-x/no-restricted-paths'],
-    ['src/bridge/bad.ts', "import { createWorkers } from '../worker/worker-runtime.js';\nexport const x = createWorkers;\n", 'import-x/no-restricted-paths'],
-    ['src/worker/bad.ts', "import { buildApp } from '../bridge/app.js';\nexport const x = buildApp;\n", 'import-x/no-restricted-paths'],
-    ['activities/bad.ts', "import { loadConfig } from '../src/config/load-config.js';\nexport const x = loadConfig;\n", 'import-x/no-restricted-paths'],
-    ['src/server.ts', "import { startDevIssuer } from './dev/dev-issuer.js';\nexport const x = startDevIssuer;\n", 'import-x/no-restricted-paths'],
-    ['src/edge/bad.ts', "import { buildApp } from '../bridge/app.js';\nexport const x = buildApp;\n", 'import-x/no-restricted-paths'],
+    [
+      'src/core/bad.ts',
+      "import { buildApp } from '../bridge/app.js';\nexport const x = buildApp;\n",
+      'import-x/no-restricted-paths',
+    ],
+    [
+      'src/core/bad.ts',
+      "import { createHash } from 'node:crypto';\nexport const x = createHash;\n",
+      'no-restricted-imports',
+    ],
+    [
+      'src/providers/bad.ts',
+      "import { loadConfig } from '../config/load-config.js';\nexport const x = loadConfig;\n",
+      'import-x/no-restricted-paths',
+    ],
+    [
+      'src/bridge/bad.ts',
+      "import { createWorkers } from '../worker/worker-runtime.js';\nexport const x = createWorkers;\n",
+      'import-x/no-restricted-paths',
+    ],
+    [
+      'src/worker/bad.ts',
+      "import { buildApp } from '../bridge/app.js';\nexport const x = buildApp;\n",
+      'import-x/no-restricted-paths',
+    ],
+    [
+      'activities/bad.ts',
+      "import { loadConfig } from '../src/config/load-config.js';\nexport const x = loadConfig;\n",
+      'import-x/no-restricted-paths',
+    ],
+    [
+      'src/server.ts',
+      "import { startDevIssuer } from './dev/dev-issuer.js';\nexport const x = startDevIssuer;\n",
+      'import-x/no-restricted-paths',
+    ],
+    [
+      'src/edge/bad.ts',
+      "import { buildApp } from '../bridge/app.js';\nexport const x = buildApp;\n",
+      'import-x/no-restricted-paths',
+    ],
   ])('refuses in %s: %s', async (file, code, rule) => {
     expect(await lint(code, file)).toContain(rule);
   });
 
   it('allows imports downwards', async () => {
-    expect(await lint("import { isAdmin } from '../../core/access.js';\nexport const x = isAdmin;\n", 'src/bridge/jobs/ok.ts')).toEqual([]);
-    expect(await lint("import { providers } from '../src/providers/registry.js';\nexport const x = providers;\n", 'activities/ok.ts')).toEqual([]);
-    expect(await lint("import { buildApp } from '../bridge/app.js';\nexport const x = buildApp;\n", 'src/dev/ok.ts')).toEqual([]);
+    expect(
+      await lint(
+        "import { isAdmin } from '../../core/access.js';\nexport const x = isAdmin;\n",
+        'src/bridge/jobs/ok.ts',
+      ),
+    ).toEqual([]);
+    expect(
+      await lint(
+        "import { providers } from '../src/providers/registry.js';\nexport const x = providers;\n",
+        'activities/ok.ts',
+      ),
+    ).toEqual([]);
+    expect(
+      await lint("import { buildApp } from '../bridge/app.js';\nexport const x = buildApp;\n", 'src/dev/ok.ts'),
+    ).toEqual([]);
   });
 
   it('refuses export * (names are exported explicitly)', async () => {

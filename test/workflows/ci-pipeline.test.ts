@@ -18,16 +18,29 @@ import { calls, jobRequest, useWorkflowHarness, webhookSender } from '../helpers
 const h = useWorkflowHarness();
 const sha = 'a'.repeat(40);
 const push: CiEvent = {
-  provider: 'github', kind: 'push', ref: 'refs/heads/main', branch: 'main', after: sha,
+  provider: 'github',
+  kind: 'push',
+  ref: 'refs/heads/main',
+  branch: 'main',
+  after: sha,
   repository: { fullName: 'acme/api', cloneUrl: 'https://github.com/acme/api.git' },
 };
 const plan = (over: Partial<PipelinePlan> = {}): PipelinePlan => ({
-  runner: 'steps', statusContext: 'gatehouse/ci', publicUrl: 'https://gh.test', heartbeatTimeoutMs: 2_000,
-  argoPollIntervalMs: 50, cancelSuperseded: false, steps: [{ name: 'test', run: 'true', timeoutMs: 60_000 }], ...over,
+  runner: 'steps',
+  statusContext: 'gatehouse/ci',
+  publicUrl: 'https://gh.test',
+  heartbeatTimeoutMs: 2_000,
+  argoPollIntervalMs: 50,
+  cancelSuperseded: false,
+  steps: [{ name: 'test', run: 'true', timeoutMs: 60_000 }],
+  ...over,
 });
 const decision = (allow: boolean): PolicyDecision => ({
-  decision: allow ? 'allow' : 'deny', policies: allow ? ['maintainers-run-ci'] : [], errors: [],
-  principal: { type: 'Gatehouse::User', id: webhookSender.principal }, evaluatedAt: new Date().toISOString(),
+  decision: allow ? 'allow' : 'deny',
+  policies: allow ? ['maintainers-run-ci'] : [],
+  errors: [],
+  principal: { type: 'Gatehouse::User', id: webhookSender.principal },
+  evaluatedAt: new Date().toISOString(),
 });
 const passed: StepsOutcome = { ok: true, steps: [], durationMs: 5 };
 
@@ -35,7 +48,11 @@ function pipeline<Over extends object>(over: Over = {} as Over) {
   return {
     planPipeline: calls(async (_repository: string): Promise<PipelinePlan | null> => plan()),
     evaluatePolicy: calls(async (_query: PolicyQuery, _identity: Identity) => decision(true)),
-    reportCommitStatus: calls(async (report: StatusReport) => ({ provider: report.provider, state: report.state, status: 201 })),
+    reportCommitStatus: calls(async (report: StatusReport) => ({
+      provider: report.provider,
+      state: report.state,
+      status: 201,
+    })),
     runSteps: calls(async (_input: { cloneUrl: string; sha: string }) => passed),
     recordUsage: calls(async (_entry: UsageEntry) => ({ recorded: true })),
     cancelSupersededRuns: calls(async (_input: { ref: string }) => [] as string[]),
@@ -45,8 +62,17 @@ function pipeline<Over extends object>(over: Over = {} as Over) {
 
 async function run(activities: object, input: CiEvent = push) {
   return h.withWorker(activities, (taskQueue) =>
-    h.client.workflow.execute('ciPipeline', { taskQueue, workflowId: jobRequest('ci', input).jobId, args: [jobRequest('ci', input, webhookSender)] })
-      .then((result) => ({ result: result as CiResult, failure: undefined }), (error: unknown) => ({ result: undefined, failure: error })));
+    h.client.workflow
+      .execute('ciPipeline', {
+        taskQueue,
+        workflowId: jobRequest('ci', input).jobId,
+        args: [jobRequest('ci', input, webhookSender)],
+      })
+      .then(
+        (result) => ({ result: result as CiResult, failure: undefined }),
+        (error: unknown) => ({ result: undefined, failure: error }),
+      ),
+  );
 }
 
 /** The innermost failure type: what the job API reports as failure.type. */
@@ -65,7 +91,9 @@ describe('ciPipeline', () => {
   });
 
   it('fails with PolicyDenied before any status, step or usage when Cedar denies', async () => {
-    const activities = pipeline({ evaluatePolicy: calls(async (_query: PolicyQuery, _identity: Identity) => decision(false)) });
+    const activities = pipeline({
+      evaluatePolicy: calls(async (_query: PolicyQuery, _identity: Identity) => decision(false)),
+    });
     const { failure } = await run(activities);
     expect(failureType(failure)).toBe('PolicyDenied');
     expect(activities.evaluatePolicy.seen[0]?.[1]).toMatchObject({ principal: webhookSender.principal });
@@ -77,11 +105,17 @@ describe('ciPipeline', () => {
   it('runs the steps between a pending and a success status, and records usage for the principal', async () => {
     const activities = pipeline();
     const { result } = await run(activities);
-    expect(result).toMatchObject({ outcome: 'passed', runner: 'steps', policies: ['maintainers-run-ci'], statusErrors: [] });
+    expect(result).toMatchObject({
+      outcome: 'passed',
+      runner: 'steps',
+      policies: ['maintainers-run-ci'],
+      statusErrors: [],
+    });
     expect(activities.runSteps.seen[0]?.[0]).toMatchObject({ cloneUrl: push.repository.cloneUrl, sha });
     expect(activities.reportCommitStatus.seen.map(([r]) => r.state)).toEqual(['pending', 'success']);
     expect(activities.recordUsage.seen.map(([u]) => [u.metric, u.owner])).toEqual([
-      ['jobs', webhookSender.principal], ['run_seconds', webhookSender.principal],
+      ['jobs', webhookSender.principal],
+      ['run_seconds', webhookSender.principal],
     ]);
   });
 
@@ -97,7 +131,9 @@ describe('ciPipeline', () => {
 
   it('keeps a refused commit status out of the outcome and in statusErrors', async () => {
     const activities = pipeline({
-      reportCommitStatus: calls(async () => { throw fail('StatusReportRejected', 'github refused the status (404)'); }),
+      reportCommitStatus: calls(async () => {
+        throw fail('StatusReportRejected', 'github refused the status (404)');
+      }),
     });
     const { result } = await run(activities);
     expect(result?.outcome).toBe('passed');
@@ -112,7 +148,9 @@ describe('ciPipeline', () => {
     });
     const { result } = await run(activities);
     expect(result?.superseded).toEqual(['ci.older']);
-    expect(activities.cancelSupersededRuns.seen[0]?.[0]).toMatchObject({ ref: 'webhook:github/default|acme/api|branch:main' });
+    expect(activities.cancelSupersededRuns.seen[0]?.[0]).toMatchObject({
+      ref: 'webhook:github/default|acme/api|branch:main',
+    });
   });
 
   it('fails with CiEventInvalid when the event names no commit', async () => {
@@ -122,7 +160,11 @@ describe('ciPipeline', () => {
 
   it('cancels a running step, reports the status as cancelled and still records usage', async () => {
     let markStarted = () => {};
-    const started = { promise: new Promise<void>((resolve) => { markStarted = resolve; }) };
+    const started = {
+      promise: new Promise<void>((resolve) => {
+        markStarted = resolve;
+      }),
+    };
     const activities = pipeline({
       runSteps: calls(async () => {
         markStarted();
@@ -135,7 +177,11 @@ describe('ciPipeline', () => {
     });
     await h.withWorker(activities, async (taskQueue) => {
       const request = jobRequest('ci', push, webhookSender);
-      const handle = await h.client.workflow.start('ciPipeline', { taskQueue, workflowId: request.jobId, args: [request] });
+      const handle = await h.client.workflow.start('ciPipeline', {
+        taskQueue,
+        workflowId: request.jobId,
+        args: [request],
+      });
       await started.promise;
       await handle.cancel();
       await expect(handle.result()).rejects.toThrow();
@@ -164,14 +210,20 @@ describe('ciPipeline with Argo', () => {
     const { result } = await run(activities);
     expect(result).toMatchObject({ outcome: 'passed', runner: 'argo', argo: { phase: 'Succeeded' } });
     expect(activities.submitArgoWorkflow.seen).toHaveLength(1);
-    expect(activities.submitArgoWorkflow.seen[0]?.[0]).toMatchObject({ owner: webhookSender.principal, repository: 'acme/api', sha });
+    expect(activities.submitArgoWorkflow.seen[0]?.[0]).toMatchObject({
+      owner: webhookSender.principal,
+      repository: 'acme/api',
+      sha,
+    });
     expect(activities.getArgoWorkflow.seen).toHaveLength(3);
   }, 20_000);
 
   it('fails once, without retries, when Argo rejects the submission', async () => {
     const activities = pipeline({
       planPipeline: calls(async () => argoPlan),
-      submitArgoWorkflow: calls(async () => { throw fail('ArgoRejected', 'Argo answered 400'); }),
+      submitArgoWorkflow: calls(async () => {
+        throw fail('ArgoRejected', 'Argo answered 400');
+      }),
     });
     const { failure } = await run(activities);
     expect(activities.submitArgoWorkflow.seen).toHaveLength(1);
@@ -189,8 +241,15 @@ describe('ciPipeline with Argo', () => {
     });
     await h.withWorker(activities, async (taskQueue) => {
       const request = jobRequest('ci', push, webhookSender);
-      const handle = await h.client.workflow.start('ciPipeline', { taskQueue, workflowId: request.jobId, args: [request] });
-      await vi.waitFor(() => expect(activities.getArgoWorkflow.seen.length).toBeGreaterThan(0), { timeout: 10_000, interval: 50 });
+      const handle = await h.client.workflow.start('ciPipeline', {
+        taskQueue,
+        workflowId: request.jobId,
+        args: [request],
+      });
+      await vi.waitFor(() => expect(activities.getArgoWorkflow.seen.length).toBeGreaterThan(0), {
+        timeout: 10_000,
+        interval: 50,
+      });
       await handle.cancel();
       await expect(handle.result()).rejects.toThrow();
     });

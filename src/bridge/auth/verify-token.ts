@@ -27,8 +27,12 @@ export function createTokenVerifier(options: TokenVerifierOptions): TokenVerifie
   const keySet = () => {
     // Discovery is retried on the next request after a failure instead of pinning the failure.
     jwks ??= discoverJwksUrl(options.issuer, options.jwksUrl, options.fetchTimeoutMs).then(
-      (url) => createRemoteJWKSet(url, { cooldownDuration: options.jwksCooldownMs, timeoutDuration: options.fetchTimeoutMs }),
-      (error: unknown) => { jwks = undefined; throw error; },
+      (url) =>
+        createRemoteJWKSet(url, { cooldownDuration: options.jwksCooldownMs, timeoutDuration: options.fetchTimeoutMs }),
+      (error: unknown) => {
+        jwks = undefined;
+        throw error;
+      },
     );
     return jwks;
   };
@@ -60,10 +64,14 @@ function toAuthError(error: unknown): GatehouseError {
     !(error instanceof joseErrors.JOSEError) ||
     (error.code === 'ERR_JOSE_GENERIC' && /Expected 200 OK/.test(error.message));
   if (unavailable) {
-    return new GatehouseError('GATEHOUSE_IDP_UNAVAILABLE', 'The token could not be checked: the identity provider did not answer', {
-      headers: { 'retry-after': '5' },
-      cause: error,
-    });
+    return new GatehouseError(
+      'GATEHOUSE_IDP_UNAVAILABLE',
+      'The token could not be checked: the identity provider did not answer',
+      {
+        headers: { 'retry-after': '5' },
+        cause: error,
+      },
+    );
   }
   const description = describeJoseError(error);
   return invalidToken(description, error);

@@ -66,9 +66,17 @@ export function registerErrorHandler(app: FastifyInstance): void {
       return sendProblem(reply, request, known);
     }
     request.log.error({ err: error }, 'unexpected error');
-    return sendProblem(reply, request, new GatehouseError('GATEHOUSE_INTERNAL', 'Something went wrong; the request id identifies it in the logs'));
+    return sendProblem(
+      reply,
+      request,
+      new GatehouseError('GATEHOUSE_INTERNAL', 'Something went wrong; the request id identifies it in the logs'),
+    );
   });
   app.setNotFoundHandler((request, reply) =>
-    sendProblem(reply, request, new GatehouseError('GATEHOUSE_NOT_FOUND', `No resource at ${request.method} ${request.url.split('?')[0]}`)),
+    sendProblem(
+      reply,
+      request,
+      new GatehouseError('GATEHOUSE_NOT_FOUND', `No resource at ${request.method} ${request.url.split('?')[0]}`),
+    ),
   );
 }

@@ -6,17 +6,25 @@ import Type from 'typebox';
 const Health = Type.Object({ status: Type.String(), temporal: Type.Optional(Type.String()) });
 
 export async function healthRoutes(app: FastifyInstance) {
-  app.get('/healthz', {
-    config: { auth: false },
-    schema: { tags: ['health'], response: { 200: Health } },
-  }, async () => ({ status: 'ok' }));
+  app.get(
+    '/healthz',
+    {
+      config: { auth: false },
+      schema: { tags: ['health'], response: { 200: Health } },
+    },
+    async () => ({ status: 'ok' }),
+  );
 
-  app.get('/readyz', {
-    config: { auth: false },
-    schema: { tags: ['health'], response: { 200: Health, 503: Health } },
-  }, async (_request, reply) => {
-    const ready = await app.temporal.isReady();
-    if (!ready) reply.code(503).header('retry-after', '5');
-    return { status: ready ? 'ready' : 'unavailable', temporal: ready ? 'serving' : 'unreachable' };
-  });
+  app.get(
+    '/readyz',
+    {
+      config: { auth: false },
+      schema: { tags: ['health'], response: { 200: Health, 503: Health } },
+    },
+    async (_request, reply) => {
+      const ready = await app.temporal.isReady();
+      if (!ready) reply.code(503).header('retry-after', '5');
+      return { status: ready ? 'ready' : 'unavailable', temporal: ready ? 'serving' : 'unreachable' };
+    },
+  );
 }

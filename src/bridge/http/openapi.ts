@@ -12,7 +12,8 @@ async function openApiPlugin(app: FastifyInstance) {
       info: {
         title: 'Gatehouse',
         version: '1',
-        description: 'Authenticated HTTP in front of Temporal: start, read, list and cancel jobs. Errors are application/problem+json (RFC 9457) with a stable `code`.',
+        description:
+          'Authenticated HTTP in front of Temporal: start, read, list and cancel jobs. Errors are application/problem+json (RFC 9457) with a stable `code`.',
       },
       components: { securitySchemes: { bearerAuth: { type: 'http', scheme: 'bearer', bearerFormat: 'JWT' } } },
     },

@@ -7,6 +7,10 @@ import { addFormats, createBodyValidator } from '../../config/body-validator.js'
 
 export function registerValidators(app: FastifyInstance): void {
   const bodies = createBodyValidator();
-  const textParts = addFormats(new Ajv({ allErrors: true, strict: false, coerceTypes: 'array', useDefaults: true, removeAdditional: false }));
-  app.setValidatorCompiler(({ schema, httpPart }) => (httpPart === 'body' ? bodies.compile(schema) : textParts.compile(schema)));
+  const textParts = addFormats(
+    new Ajv({ allErrors: true, strict: false, coerceTypes: 'array', useDefaults: true, removeAdditional: false }),
+  );
+  app.setValidatorCompiler(({ schema, httpPart }) =>
+    httpPart === 'body' ? bodies.compile(schema) : textParts.compile(schema),
+  );
 }

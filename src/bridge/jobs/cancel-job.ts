@@ -11,7 +11,12 @@ export interface CancelAnswer {
   status: 'CANCEL_REQUESTED' | 'CANCELED';
 }
 
-export async function cancelJob(temporal: TemporalGateway, jobId: string, caller: Caller, rules: AccessRules): Promise<CancelAnswer> {
+export async function cancelJob(
+  temporal: TemporalGateway,
+  jobId: string,
+  caller: Caller,
+  rules: AccessRules,
+): Promise<CancelAnswer> {
   const { view } = await findJob(temporal, jobId, caller, rules);
   if (view.status === 'CANCELED') return { jobId, status: 'CANCELED' };
   if (view.status !== 'RUNNING') {

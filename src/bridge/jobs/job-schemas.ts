@@ -46,16 +46,30 @@ export const JobViewBody = Type.Object({
 });
 
 export const ReadJobQuery = Type.Object({
-  wait: Type.Optional(Type.Integer({ minimum: 0, maximum: 3600, description: 'seconds to long-poll for the job to close; capped by the server' })),
+  wait: Type.Optional(
+    Type.Integer({
+      minimum: 0,
+      maximum: 3600,
+      description: 'seconds to long-poll for the job to close; capped by the server',
+    }),
+  ),
 });
 
-export const ListJobsQueryString = Type.Object({
-  route: Type.Optional(Type.String({ maxLength: 63 })),
-  status: Type.Optional(JobStatus),
-  pageSize: Type.Optional(Type.Integer({ minimum: 1, maximum: 100 })),
-  pageToken: Type.Optional(Type.String({ maxLength: 4096 })),
-  owner: Type.Optional(Type.String({ maxLength: 1300, description: 'admins only: list another principal\'s jobs (jwt:<issuer>#<sub> or webhook:<instance>:<id>)' })),
-}, { additionalProperties: false });
+export const ListJobsQueryString = Type.Object(
+  {
+    route: Type.Optional(Type.String({ maxLength: 63 })),
+    status: Type.Optional(JobStatus),
+    pageSize: Type.Optional(Type.Integer({ minimum: 1, maximum: 100 })),
+    pageToken: Type.Optional(Type.String({ maxLength: 4096 })),
+    owner: Type.Optional(
+      Type.String({
+        maxLength: 1300,
+        description: "admins only: list another principal's jobs (jwt:<issuer>#<sub> or webhook:<instance>:<id>)",
+      }),
+    ),
+  },
+  { additionalProperties: false },
+);
 
 export const ListJobsBody = Type.Object({
   jobs: Type.Array(JobSummaryBody),

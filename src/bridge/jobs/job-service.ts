@@ -44,7 +44,8 @@ async function jobServicePlugin(app: FastifyInstance, opts: { config: GatehouseC
     rules,
     async start(http, job) {
       const routeConfig = routes[job.route];
-      if (routeConfig === undefined) throw new GatehouseError('GATEHOUSE_UNKNOWN_ROUTE', `There is no job route named "${job.route}"`);
+      if (routeConfig === undefined)
+        throw new GatehouseError('GATEHOUSE_UNKNOWN_ROUTE', `There is no job route named "${job.route}"`);
       try {
         const started = await startJob(app.temporal, http, { ...job, routeConfig });
         app.metrics.jobStarts.inc({ route: job.route, outcome: started.replayed ? 'replayed' : 'started' });
@@ -56,19 +57,25 @@ async function jobServicePlugin(app: FastifyInstance, opts: { config: GatehouseC
         throw error;
       }
     },
-    read: (caller, jobId, waitMs, clientGone) => waitForJob(app.temporal, visibleId(jobId), caller, rules, waitMs, clientGone),
+    read: (caller, jobId, waitMs, clientGone) =>
+      waitForJob(app.temporal, visibleId(jobId), caller, rules, waitMs, clientGone),
     list(caller, query) {
       const owner = ownerScope(caller, query.owner, rules);
-      if (owner === undefined) throw new GatehouseError('GATEHOUSE_FORBIDDEN', "Only admins may list another owner's jobs");
+      if (owner === undefined)
+        throw new GatehouseError('GATEHOUSE_FORBIDDEN', "Only admins may list another owner's jobs");
       return listJobs(app.temporal, { ...query, owner });
     },
     cancel: (caller, jobId) => cancelJob(app.temporal, visibleId(jobId), caller, rules),
     ofDelivery(caller, deliveryId) {
-      if (!mayLookUpDeliveries(caller, rules)) throw new GatehouseError('GATEHOUSE_FORBIDDEN', 'Only admins may look up deliveries');
+      if (!mayLookUpDeliveries(caller, rules))
+        throw new GatehouseError('GATEHOUSE_FORBIDDEN', 'Only admins may look up deliveries');
       return listJobs(app.temporal, { delivery: deliveryId.slice(0, 255), pageSize: 20 });
     },
   };
   app.decorate('jobs', service);
 }
 
-export default fp(jobServicePlugin, { name: 'gatehouse-jobs', dependencies: ['gatehouse-temporal', 'gatehouse-metrics'] });
+export default fp(jobServicePlugin, {
+  name: 'gatehouse-jobs',
+  dependencies: ['gatehouse-temporal', 'gatehouse-metrics'],
+});

@@ -8,7 +8,15 @@ import type { RouteConfig } from '../../config/schema.js';
 import { GatehouseError } from '../errors.js';
 import { keyHeaderPattern, type JobKey } from './job-id.js';
 import {
-  CancelBody, JobIdParams, JobViewBody, ListJobsBody, ListJobsQueryString, ProblemBody, ReadJobQuery, StartedJobBody, jobLinks,
+  CancelBody,
+  JobIdParams,
+  JobViewBody,
+  ListJobsBody,
+  ListJobsQueryString,
+  ProblemBody,
+  ReadJobQuery,
+  StartedJobBody,
+  jobLinks,
 } from './job-schemas.js';
 
 const errorResponses = { '4xx': ProblemBody, '5xx': ProblemBody };
@@ -19,20 +27,37 @@ export async function jobsRoutes(parent: FastifyInstance, opts: { config: Gateho
   const { limits, routes } = opts.config;
 
   for (const [route, routeConfig] of Object.entries(routes)) {
-    app.post(`/v1/jobs/${route}`, {
-      bodyLimit: limits.maxBodyBytes,
-      config: { access: routeConfig.access },
-      schema: {
-        tags: ['jobs'], summary: routeConfig.description ?? `Start a ${routeConfig.workflowType} job`, operationId: `start-${route}`,
-        security, body: routeConfig.input, response: { 202: StartedJobBody, ...errorResponses },
+    app.post(
+      `/v1/jobs/${route}`,
+      {
+        bodyLimit: limits.maxBodyBytes,
+        config: { access: routeConfig.access },
+        schema: {
+          tags: ['jobs'],
+          summary: routeConfig.description ?? `Start a ${routeConfig.workflowType} job`,
+          operationId: `start-${route}`,
+          security,
+          body: routeConfig.input,
+          response: { 202: StartedJobBody, ...errorResponses },
+        },
       },
-    }, async (request, reply) => {
-      const key = jobKey(request, routeConfig);
-      const started = await app.jobs.start(request, { route, input: request.body, identity: request.identity, key, source: 'api' });
-      if (started.replayed) reply.header('idempotent-replayed', 'true');
-      const { jobId, runId, status } = started;
-      return reply.code(202).header('location', `/v1/jobs/${jobId}`).send({ jobId, runId, route, status, links: jobLinks(jobId) });
-    });
+      async (request, reply) => {
+        const key = jobKey(request, routeConfig);
+        const started = await app.jobs.start(request, {
+          route,
+          input: request.body,
+          identity: request.identity,
+          key,
+          source: 'api',
+        });
+        if (started.replayed) reply.header('idempotent-replayed', 'true');
+        const { jobId, runId, status } = started;
+        return reply
+          .code(202)
+          .header('location', `/v1/jobs/${jobId}`)
+          .send({ jobId, runId, route, status, links: jobLinks(jobId) });
+      },
+    );
   }
 
   // Any other POST /v1/jobs/{route}: authenticated first, so the route table is not probeable.
@@ -41,29 +66,55 @@ export async function jobsRoutes(parent: FastifyInstance, opts: { config: Gateho
     throw new GatehouseError('GATEHOUSE_UNKNOWN_ROUTE', `There is no job route named "${route.slice(0, 63)}"`);
   });
 
-  app.get('/v1/jobs/:jobId', {
-    schema: {
-      tags: ['jobs'], summary: 'Read a job; ?wait=N long-polls until it closes', operationId: 'read-job', security,
-      params: JobIdParams, querystring: ReadJobQuery, response: { 200: JobViewBody, ...errorResponses },
+  app.get(
+    '/v1/jobs/:jobId',
+    {
+      schema: {
+        tags: ['jobs'],
+        summary: 'Read a job; ?wait=N long-polls until it closes',
+        operationId: 'read-job',
+        security,
+        params: JobIdParams,
+        querystring: ReadJobQuery,
+        response: { 200: JobViewBody, ...errorResponses },
+      },
     },
-  }, async (request, reply) => {
-    const waitMs = Math.min(request.query.wait ?? 0, limits.maxWaitSeconds) * 1000;
-    return app.jobs.read(request.identity, request.params.jobId, waitMs, clientGone(reply));
-  });
+    async (request, reply) => {
+      const waitMs = Math.min(request.query.wait ?? 0, limits.maxWaitSeconds) * 1000;
+      return app.jobs.read(request.identity, request.params.jobId, waitMs, clientGone(reply));
+    },
+  );
 
-  app.get('/v1/jobs', {
-    schema: {
-      tags: ['jobs'], summary: 'List your jobs, newest first', operationId: 'list-jobs', security,
-      querystring: ListJobsQueryString, response: { 200: ListJobsBody, ...errorResponses },
+  app.get(
+    '/v1/jobs',
+    {
+      schema: {
+        tags: ['jobs'],
+        summary: 'List your jobs, newest first',
+        operationId: 'list-jobs',
+        security,
+        querystring: ListJobsQueryString,
+        response: { 200: ListJobsBody, ...errorResponses },
+      },
     },
-  }, async (request) => app.jobs.list(request.identity, { ...request.query, pageSize: request.query.pageSize ?? limits.listPageSize }));
+    async (request) =>
+      app.jobs.list(request.identity, { ...request.query, pageSize: request.query.pageSize ?? limits.listPageSize }),
+  );
 
-  app.post('/v1/jobs/:jobId/cancel', {
-    schema: {
-      tags: ['jobs'], summary: 'Request cancellation of a job', operationId: 'cancel-job', security,
-      params: JobIdParams, response: { 202: CancelBody, ...errorResponses },
+  app.post(
+    '/v1/jobs/:jobId/cancel',
+    {
+      schema: {
+        tags: ['jobs'],
+        summary: 'Request cancellation of a job',
+        operationId: 'cancel-job',
+        security,
+        params: JobIdParams,
+        response: { 202: CancelBody, ...errorResponses },
+      },
     },
-  }, async (request, reply) => reply.code(202).send(await app.jobs.cancel(request.identity, request.params.jobId)));
+    async (request, reply) => reply.code(202).send(await app.jobs.cancel(request.identity, request.params.jobId)),
+  );
 }
 
 /** Idempotency-Key when sent; else the edge's X-Request-ID, so an edge retry cannot start twice. */

@@ -27,7 +27,10 @@ export interface JobSummary {
   closedAt?: string;
 }
 
-export async function listJobs(temporal: TemporalGateway, query: ListJobsQuery): Promise<{ jobs: JobSummary[]; nextPageToken: string | null }> {
+export async function listJobs(
+  temporal: TemporalGateway,
+  query: ListJobsQuery,
+): Promise<{ jobs: JobSummary[]; nextPageToken: string | null }> {
   const visibilityQuery = jobsQuery(query);
   const fingerprint = digest([visibilityQuery]);
   const response = await temporal.call((client) =>
@@ -46,7 +49,9 @@ export async function listJobs(temporal: TemporalGateway, query: ListJobsQuery):
 }
 
 function sealPageToken(token: Uint8Array, fingerprint: string): string {
-  return Buffer.from(JSON.stringify({ q: fingerprint, t: Buffer.from(token).toString('base64') })).toString('base64url');
+  return Buffer.from(JSON.stringify({ q: fingerprint, t: Buffer.from(token).toString('base64') })).toString(
+    'base64url',
+  );
 }
 
 function openPageToken(sealed: string, fingerprint: string): Uint8Array {
@@ -56,7 +61,10 @@ function openPageToken(sealed: string, fingerprint: string): Uint8Array {
   } catch {
     // fall through: a token we did not issue
   }
-  throw new GatehouseError('GATEHOUSE_INVALID_PAGE_TOKEN', 'The page token does not belong to this query; start again without it');
+  throw new GatehouseError(
+    'GATEHOUSE_INVALID_PAGE_TOKEN',
+    'The page token does not belong to this query; start again without it',
+  );
 }
 
 type RawExecution = temporal.api.workflow.v1.IWorkflowExecutionInfo;

@@ -32,7 +32,12 @@ export function jobNotFound(): GatehouseError {
 }
 
 /** Describes a job the caller may see, or throws the 404 that hides its existence. */
-export async function findJob(temporal: TemporalGateway, jobId: string, caller: Caller, rules: AccessRules): Promise<VisibleJob> {
+export async function findJob(
+  temporal: TemporalGateway,
+  jobId: string,
+  caller: Caller,
+  rules: AccessRules,
+): Promise<VisibleJob> {
   let description;
   try {
     description = await temporal.call((client) => client.workflow.getHandle(jobId).describe());
@@ -59,7 +64,12 @@ export async function findJob(temporal: TemporalGateway, jobId: string, caller: 
   };
 }
 
-export async function readJob(temporal: TemporalGateway, jobId: string, caller: Caller, rules: AccessRules): Promise<JobView> {
+export async function readJob(
+  temporal: TemporalGateway,
+  jobId: string,
+  caller: Caller,
+  rules: AccessRules,
+): Promise<JobView> {
   const { view } = await findJob(temporal, jobId, caller, rules);
   return withOutcome(temporal, view);
 }
@@ -75,7 +85,12 @@ async function withOutcome(temporal: TemporalGateway, view: JobView): Promise<Jo
  * Visibility is checked before waiting, so a hidden job answers 404 at once.
  */
 export async function waitForJob(
-  temporal: TemporalGateway, jobId: string, caller: Caller, rules: AccessRules, waitMs: number, clientGone: AbortSignal,
+  temporal: TemporalGateway,
+  jobId: string,
+  caller: Caller,
+  rules: AccessRules,
+  waitMs: number,
+  clientGone: AbortSignal,
 ): Promise<JobView> {
   const { view } = await findJob(temporal, jobId, caller, rules);
   // No wait, or nothing to wait for: answer from this one describe.
@@ -110,7 +125,8 @@ function rootFailure(error: Error): JobFailure {
   let innermost: Error = error;
   for (let current: unknown = error.cause; current instanceof Error; current = current.cause) {
     innermost = current;
-    if ('type' in current && typeof current.type === 'string' && current.type !== '') typed = { message: current.message, type: current.type };
+    if ('type' in current && typeof current.type === 'string' && current.type !== '')
+      typed = { message: current.message, type: current.type };
   }
   return typed ?? { message: innermost.message };
 }

@@ -71,7 +71,12 @@ export async function startJob(temporal: TemporalGateway, http: FastifyRequest, 
 }
 
 /** The id is taken: the same request again is a replay; the same key with another body is a 422. */
-async function answerExisting(temporal: TemporalGateway, jobId: string, route: string, request: RequestInfo): Promise<StartedJob> {
+async function answerExisting(
+  temporal: TemporalGateway,
+  jobId: string,
+  route: string,
+  request: RequestInfo,
+): Promise<StartedJob> {
   const description = await temporal.call((client) => client.workflow.getHandle(jobId).describe());
   const memo = readMemo(description.memo);
   if (memo?.request.bodySha256 !== request.bodySha256) {
@@ -88,7 +93,8 @@ async function answerExisting(temporal: TemporalGateway, jobId: string, route: s
 /** What the memo keeps of the HTTP request: the same fields for API calls and webhook deliveries. */
 function requestInfo(http: FastifyRequest, route: string, key: JobKey): RequestInfo {
   const userAgent = http.headers['user-agent'];
-  const idempotencyKey = key.kind === 'idempotency-key' ? key.value : key.kind === 'delivery' ? key.deliveryId : undefined;
+  const idempotencyKey =
+    key.kind === 'idempotency-key' ? key.value : key.kind === 'delivery' ? key.deliveryId : undefined;
   return {
     requestId: http.id,
     route,

@@ -59,7 +59,10 @@ async function temporalPlugin(app: FastifyInstance, opts: { config: GatehouseCon
       if (readiness === undefined || now - readiness.at > readinessCacheMs) {
         const ready = client
           .withDeadline(now + Math.min(requestTimeoutMs, 2_000), () => connection.healthService.check({}))
-          .then((answer) => answer.status === 1 /* SERVING */, () => false);
+          .then(
+            (answer) => answer.status === 1 /* SERVING */,
+            () => false,
+          );
         readiness = { at: now, ready };
       }
       return readiness.ready;

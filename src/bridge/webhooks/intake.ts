@@ -31,7 +31,10 @@ export async function takeDelivery(app: FastifyInstance, request: FastifyRequest
   const { webhook } = hook.provider;
   const raw = Buffer.isBuffer(request.body) ? request.body : Buffer.alloc(0);
   if (!(await webhook.verify(request.headers, raw, hook.secrets))) {
-    throw new GatehouseError('GATEHOUSE_WEBHOOK_SIGNATURE_INVALID', `The ${hook.provider.name} signature does not match any secret configured for this hook`);
+    throw new GatehouseError(
+      'GATEHOUSE_WEBHOOK_SIGNATURE_INVALID',
+      `The ${hook.provider.name} signature does not match any secret configured for this hook`,
+    );
   }
   const delivery = webhook.readDelivery(request.headers);
   if (delivery === undefined) throw malformed('The delivery lacks its event or delivery id header');
@@ -44,7 +47,13 @@ export async function takeDelivery(app: FastifyInstance, request: FastifyRequest
   if (payload === null || typeof payload !== 'object') throw malformed('The payload is not a JSON object');
   const normalized = webhook.normalize(delivery.event, payload as Record<string, unknown>);
   if (normalized === 'ping') return { ignored: 'ping' };
-  const event: GitEvent = { provider: hook.provider.name, hook: hook.name, deliveryId: delivery.deliveryId, event: delivery.event, ...normalized };
+  const event: GitEvent = {
+    provider: hook.provider.name,
+    hook: hook.name,
+    deliveryId: delivery.deliveryId,
+    event: delivery.event,
+    ...normalized,
+  };
   const match = matchRule(event, hook.config.rules);
   if ('ignored' in match) return match;
 
@@ -52,11 +61,23 @@ export async function takeDelivery(app: FastifyInstance, request: FastifyRequest
     route: match.route,
     input: event,
     identity: senderIdentity(event, hook),
-    key: { kind: 'delivery', provider: hook.provider.name, hook: hook.name, deliveryId: delivery.deliveryId, ...(delivery.providerHookId === undefined ? {} : { providerHookId: delivery.providerHookId }) },
+    key: {
+      kind: 'delivery',
+      provider: hook.provider.name,
+      hook: hook.name,
+      deliveryId: delivery.deliveryId,
+      ...(delivery.providerHookId === undefined ? {} : { providerHookId: delivery.providerHookId }),
+    },
     source: hook.provider.name,
     deliveryId: delivery.deliveryId,
   });
-  return { jobId: started.jobId, runId: started.runId, route: started.route, duplicate: started.replayed, links: jobLinks(started.jobId) };
+  return {
+    jobId: started.jobId,
+    runId: started.runId,
+    route: started.route,
+    duplicate: started.replayed,
+    links: jobLinks(started.jobId),
+  };
 }
 
 /** The sender as a principal of its own: its account id, never its login, which can be reused. */

@@ -9,7 +9,10 @@ import type { WebhookRuleConfig } from '../../config/schema.js';
 
 export type RuleMatch = { route: string } | { ignored: string };
 
-export function matchRule(event: Omit<GitEvent, 'hook' | 'deliveryId'>, rules: readonly WebhookRuleConfig[]): RuleMatch {
+export function matchRule(
+  event: Omit<GitEvent, 'hook' | 'deliveryId'>,
+  rules: readonly WebhookRuleConfig[],
+): RuleMatch {
   for (const rule of rules) {
     if (rule.kinds !== undefined && !rule.kinds.includes(event.kind)) continue;
     if (rule.actions !== undefined && (event.action === undefined || !rule.actions.includes(event.action))) continue;
@@ -17,7 +20,9 @@ export function matchRule(event: Omit<GitEvent, 'hook' | 'deliveryId'>, rules: r
     if (rule.repositories !== undefined && !globs(rule.repositories, event.repository.fullName)) continue;
     return { route: rule.route };
   }
-  const what = [event.kind, event.action, event.branch ?? event.tag, event.repository.fullName].filter(Boolean).join(' ');
+  const what = [event.kind, event.action, event.branch ?? event.tag, event.repository.fullName]
+    .filter(Boolean)
+    .join(' ');
   return { ignored: `no rule matches ${event.event} (${what})` };
 }
 

@@ -14,10 +14,16 @@ export async function webhookRoutes(app: FastifyInstance, opts: { config: Gateho
   const { config } = opts;
   // This plugin is encapsulated: these parsers keep bodies as raw bytes for its routes only.
   app.removeAllContentTypeParsers();
-  app.addContentTypeParser(['application/json', 'application/x-www-form-urlencoded'], { parseAs: 'buffer' }, (request, body, done) => {
-    request.bodySha256 = createHash('sha256').update(body as Buffer).digest('hex');
-    done(null, body);
-  });
+  app.addContentTypeParser(
+    ['application/json', 'application/x-www-form-urlencoded'],
+    { parseAs: 'buffer' },
+    (request, body, done) => {
+      request.bodySha256 = createHash('sha256')
+        .update(body as Buffer)
+        .digest('hex');
+      done(null, body);
+    },
+  );
 
   for (const name of providerNames) {
     const provider = providers[name];
@@ -25,41 +31,63 @@ export async function webhookRoutes(app: FastifyInstance, opts: { config: Gateho
       const secrets = config.webhookSecrets.get(`${name}/${hook}`);
       // Fail closed: a hook without a resolved secret gets no route at all (loadConfig refuses it too).
       if (secrets === undefined || secrets.secrets.length === 0) continue;
-      app.post(hook === 'default' ? `/v1/webhooks/${name}` : `/v1/webhooks/${name}/${hook}`, {
-        bodyLimit: config.webhooks.maxBodyBytes,
-        config: { auth: false },
-        schema: {
-          tags: ['webhooks'], summary: `${name} deliveries for the "${hook}" hook`, operationId: `webhook-${name}-${hook}`,
-          response: { 200: WebhookIgnored, 202: WebhookAccepted, '4xx': ProblemBody, '5xx': ProblemBody },
+      app.post(
+        hook === 'default' ? `/v1/webhooks/${name}` : `/v1/webhooks/${name}/${hook}`,
+        {
+          bodyLimit: config.webhooks.maxBodyBytes,
+          config: { auth: false },
+          schema: {
+            tags: ['webhooks'],
+            summary: `${name} deliveries for the "${hook}" hook`,
+            operationId: `webhook-${name}-${hook}`,
+            response: { 200: WebhookIgnored, 202: WebhookAccepted, '4xx': ProblemBody, '5xx': ProblemBody },
+          },
         },
-      }, async (request, reply) => {
-        const count = (outcome: string) => app.metrics.webhookDeliveries.inc({ provider: name, outcome });
-        try {
-          const answer = await takeDelivery(app, request, { provider: { ...provider, name }, name: hook, config: hookConfig, secrets });
-          count('ignored' in answer ? 'ignored' : answer.duplicate ? 'duplicate' : 'accepted');
-          return reply.code('ignored' in answer ? 200 : 202).send(answer);
-        } catch (error) {
-          count(outcomeOf(error));
-          throw error;
-        }
-      });
+        async (request, reply) => {
+          const count = (outcome: string) => app.metrics.webhookDeliveries.inc({ provider: name, outcome });
+          try {
+            const answer = await takeDelivery(app, request, {
+              provider: { ...provider, name },
+              name: hook,
+              config: hookConfig,
+              secrets,
+            });
+            count('ignored' in answer ? 'ignored' : answer.duplicate ? 'duplicate' : 'accepted');
+            return reply.code('ignored' in answer ? 200 : 202).send(answer);
+          } catch (error) {
+            count(outcomeOf(error));
+            throw error;
+          }
+        },
+      );
     }
   }
 
-  app.get('/v1/webhooks/deliveries/:deliveryId', {
-    schema: {
-      tags: ['webhooks'], summary: 'Admins: the jobs a webhook delivery started', operationId: 'webhook-delivery',
-      security: [{ bearerAuth: [] }], response: { 200: ListJobsBody, '4xx': ProblemBody, '5xx': ProblemBody },
+  app.get(
+    '/v1/webhooks/deliveries/:deliveryId',
+    {
+      schema: {
+        tags: ['webhooks'],
+        summary: 'Admins: the jobs a webhook delivery started',
+        operationId: 'webhook-delivery',
+        security: [{ bearerAuth: [] }],
+        response: { 200: ListJobsBody, '4xx': ProblemBody, '5xx': ProblemBody },
+      },
     },
-  }, async (request) => app.jobs.ofDelivery(request.identity, (request.params as { deliveryId: string }).deliveryId));
+    async (request) => app.jobs.ofDelivery(request.identity, (request.params as { deliveryId: string }).deliveryId),
+  );
 }
 
 function outcomeOf(error: unknown): string {
   if (!(error instanceof GatehouseError)) return 'error';
   switch (error.code) {
-    case 'GATEHOUSE_WEBHOOK_SIGNATURE_INVALID': return 'bad_signature';
-    case 'GATEHOUSE_TEMPORAL_UNAVAILABLE': return 'unavailable';
-    case 'GATEHOUSE_WEBHOOK_MALFORMED': return 'malformed';
-    default: return error.code.replace(/^GATEHOUSE_/, '').toLowerCase();
+    case 'GATEHOUSE_WEBHOOK_SIGNATURE_INVALID':
+      return 'bad_signature';
+    case 'GATEHOUSE_TEMPORAL_UNAVAILABLE':
+      return 'unavailable';
+    case 'GATEHOUSE_WEBHOOK_MALFORMED':
+      return 'malformed';
+    default:
+      return error.code.replace(/^GATEHOUSE_/, '').toLowerCase();
   }
 }

@@ -5,7 +5,9 @@ import { at, header, opt, parseJsonBody, str, type NormalizedPayload, type Webho
 import { verifySha256Signature } from '../verify-hmac.js';
 
 const pullRequestActions: Record<string, string> = {
-  'pullrequest:created': 'opened', 'pullrequest:updated': 'synchronize', 'pullrequest:fulfilled': 'merged',
+  'pullrequest:created': 'opened',
+  'pullrequest:updated': 'synchronize',
+  'pullrequest:fulfilled': 'merged',
   'pullrequest:rejected': 'closed',
 };
 
@@ -43,8 +45,13 @@ export const bitbucketWebhook: WebhookAdapter = {
       const isTag = str(at(target, 'type')) === 'tag';
       const name = str(at(target, 'name'));
       return {
-        ...common, kind: isTag ? 'tag' : 'push',
-        ...(name === undefined ? {} : isTag ? { ref: `refs/tags/${name}`, tag: name } : { ref: `refs/heads/${name}`, branch: name }),
+        ...common,
+        kind: isTag ? 'tag' : 'push',
+        ...(name === undefined
+          ? {}
+          : isTag
+            ? { ref: `refs/tags/${name}`, tag: name }
+            : { ref: `refs/heads/${name}`, branch: name }),
         ...opt('before', str(at(change, 'old', 'target', 'hash'))),
         ...opt('after', str(at(change, 'new', 'target', 'hash'))),
       };
@@ -54,7 +61,9 @@ export const bitbucketWebhook: WebhookAdapter = {
       const pr = at(p, 'pullrequest');
       const source = str(at(pr, 'source', 'branch', 'name'));
       return {
-        ...common, kind: 'pull_request', action,
+        ...common,
+        kind: 'pull_request',
+        action,
         ...(source === undefined ? {} : { ref: `refs/heads/${source}`, branch: source }),
         ...opt('after', str(at(pr, 'source', 'commit', 'hash'))),
         pullRequest: {
@@ -69,7 +78,12 @@ export const bitbucketWebhook: WebhookAdapter = {
     }
     if (event.startsWith('pullrequest:comment_')) {
       const id = at(p, 'pullrequest', 'id');
-      return { ...common, kind: 'comment', action: event.slice('pullrequest:comment_'.length), ...(typeof id === 'number' ? { pullRequest: { number: id } } : {}) };
+      return {
+        ...common,
+        kind: 'comment',
+        action: event.slice('pullrequest:comment_'.length),
+        ...(typeof id === 'number' ? { pullRequest: { number: id } } : {}),
+      };
     }
     return { ...common, kind: 'other' };
   },

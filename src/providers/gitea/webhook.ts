@@ -41,8 +41,14 @@ export const giteaWebhook: WebhookAdapter = {
       case 'issue_comment':
       case 'pull_request_comment': {
         const number = at(p, 'issue', 'number');
-        const onPullRequest = event === 'pull_request_comment' || at(p, 'is_pull') === true || at(p, 'issue', 'pull_request') != null;
-        return { ...common, kind: 'comment', action: action ?? 'created', ...(onPullRequest && typeof number === 'number' ? { pullRequest: { number } } : {}) };
+        const onPullRequest =
+          event === 'pull_request_comment' || at(p, 'is_pull') === true || at(p, 'issue', 'pull_request') != null;
+        return {
+          ...common,
+          kind: 'comment',
+          action: action ?? 'created',
+          ...(onPullRequest && typeof number === 'number' ? { pullRequest: { number } } : {}),
+        };
       }
       default:
         return { ...common, kind: 'other', ...opt('action', action) };

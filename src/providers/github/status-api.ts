@@ -2,11 +2,20 @@
 import type { StatusReport } from '../../core/commit-status.js';
 import type { StatusApiAccess, StatusRequest } from '../provider.js';
 
-export function githubStyleStatusRequest(report: StatusReport, api: StatusApiAccess, authorization: string): StatusRequest {
+export function githubStyleStatusRequest(
+  report: StatusReport,
+  api: StatusApiAccess,
+  authorization: string,
+): StatusRequest {
   const [owner, ...rest] = report.repository.split('/');
   return {
     url: `${api.apiUrl.replace(/\/+$/, '')}/repos/${encodeURIComponent(owner ?? '')}/${encodeURIComponent(rest.join('/'))}/statuses/${report.sha}`,
-    body: { state: report.state, target_url: report.targetUrl, description: report.description.slice(0, 140), context: report.context },
+    body: {
+      state: report.state,
+      target_url: report.targetUrl,
+      description: report.description.slice(0, 140),
+      context: report.context,
+    },
     headers: { authorization },
   };
 }

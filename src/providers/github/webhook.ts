@@ -1,7 +1,16 @@
 // GitHub (github.com, GitHub Enterprise Server, GitHub Apps): X-Hub-Signature-256 over the raw body.
 // The legacy SHA-1 X-Hub-Signature is not accepted. Deliveries may be JSON or form-encoded with
 // the JSON in a `payload` field; the signature covers the body as sent either way.
-import { at, header, opt, parseJsonBody, PayloadError, str, type NormalizedPayload, type WebhookAdapter } from '../provider.js';
+import {
+  at,
+  header,
+  opt,
+  parseJsonBody,
+  PayloadError,
+  str,
+  type NormalizedPayload,
+  type WebhookAdapter,
+} from '../provider.js';
 import { githubStylePullRequest, githubStylePush } from '../github-style.js';
 import { verifySha256Signature } from '../verify-hmac.js';
 
@@ -46,7 +55,9 @@ export const githubWebhook: WebhookAdapter = {
         const number = at(p, 'issue', 'number') ?? at(p, 'pull_request', 'number');
         const onPullRequest = event === 'pull_request_review_comment' || at(p, 'issue', 'pull_request') !== undefined;
         return {
-          ...common, kind: 'comment', action: action ?? 'created',
+          ...common,
+          kind: 'comment',
+          action: action ?? 'created',
           ...(onPullRequest && typeof number === 'number' ? { pullRequest: { number } } : {}),
         };
       }

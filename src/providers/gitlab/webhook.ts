@@ -3,11 +3,24 @@
 // is required too, which also refuses replays older than the library's tolerance (5 minutes).
 // The delivery id is Idempotency-Key (GitLab 17.4+, kept on resend), else X-Gitlab-Event-UUID.
 import { Webhook } from 'standardwebhooks';
-import { at, header, opt, parseJsonBody, refParts, str, type NormalizedPayload, type WebhookAdapter } from '../provider.js';
+import {
+  at,
+  header,
+  opt,
+  parseJsonBody,
+  refParts,
+  str,
+  type NormalizedPayload,
+  type WebhookAdapter,
+} from '../provider.js';
 import { matchesToken } from '../verify-hmac.js';
 
 const mergeRequestActions: Record<string, string> = {
-  open: 'opened', reopen: 'reopened', update: 'synchronize', close: 'closed', merge: 'merged',
+  open: 'opened',
+  reopen: 'reopened',
+  update: 'synchronize',
+  close: 'closed',
+  merge: 'merged',
 };
 
 export const gitlabWebhook: WebhookAdapter = {
@@ -54,15 +67,20 @@ export const gitlabWebhook: WebhookAdapter = {
       case 'Push Hook':
       case 'Tag Push Hook':
         return {
-          ...common, ...refParts(str(at(p, 'ref'))), kind: event === 'Tag Push Hook' ? 'tag' : 'push',
-          ...opt('before', str(at(p, 'before'))), ...opt('after', str(at(p, 'after')) ?? str(at(p, 'checkout_sha'))),
+          ...common,
+          ...refParts(str(at(p, 'ref'))),
+          kind: event === 'Tag Push Hook' ? 'tag' : 'push',
+          ...opt('before', str(at(p, 'before'))),
+          ...opt('after', str(at(p, 'after')) ?? str(at(p, 'checkout_sha'))),
         };
       case 'Merge Request Hook': {
         const mr = at(p, 'object_attributes');
         const action = str(at(mr, 'action'));
         const source = str(at(mr, 'source_branch'));
         return {
-          ...common, kind: 'pull_request', action: action === undefined ? 'unknown' : mergeRequestActions[action] ?? action,
+          ...common,
+          kind: 'pull_request',
+          action: action === undefined ? 'unknown' : (mergeRequestActions[action] ?? action),
           ...refParts(source === undefined ? undefined : `refs/heads/${source}`),
           ...opt('after', str(at(mr, 'last_commit', 'id'))),
           pullRequest: {
@@ -77,7 +95,12 @@ export const gitlabWebhook: WebhookAdapter = {
       }
       case 'Note Hook': {
         const iid = at(p, 'merge_request', 'iid');
-        return { ...common, kind: 'comment', action: 'created', ...(typeof iid === 'number' ? { pullRequest: { number: iid } } : {}) };
+        return {
+          ...common,
+          kind: 'comment',
+          action: 'created',
+          ...(typeof iid === 'number' ? { pullRequest: { number: iid } } : {}),
+        };
       }
       default:
         return { ...common, kind: 'other' };

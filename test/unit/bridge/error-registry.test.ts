@@ -10,11 +10,16 @@ const registry = errorDefinitions as Record<string, { status: number; title: str
 describe('the error registry', () => {
   it('is what the README documents, code by code and status by status', () => {
     const readme = readFileSync('README.md', 'utf8');
-    const rows = [...readme.matchAll(/^\| `(GATEHOUSE_[A-Z_]+)` \| (\d{3}) \|/gm)].map(([, code, status]) => [code, Number(status)]);
-    expect(Object.fromEntries(rows)).toEqual(Object.fromEntries(Object.entries(registry).map(([code, d]) => [code, d.status])));
+    const rows = [...readme.matchAll(/^\| `(GATEHOUSE_[A-Z_]+)` \| (\d{3}) \|/gm)].map(([, code, status]) => [
+      code,
+      Number(status),
+    ]);
+    expect(Object.fromEntries(rows)).toEqual(
+      Object.fromEntries(Object.entries(registry).map(([code, d]) => [code, d.status])),
+    );
   });
 
-  it("matches every problem body the edge answers by itself", () => {
+  it('matches every problem body the edge answers by itself', () => {
     const config = readFileSync('haproxy/haproxy.cfg', 'utf8');
     const lines = config.split('\n').filter((line) => line.includes('application/problem+json'));
     expect(lines.length).toBeGreaterThan(5);
@@ -22,10 +27,20 @@ describe('the error registry', () => {
       const status = Number(/status (\d{3})/.exec(line)?.[1]);
       const body = /string '(\{.*?\})'/.exec(line)?.[1];
       expect(body, line).toBeDefined();
-      const problem = JSON.parse(body!) as { type: string; title: string; status: number; code: ErrorCode; detail: string };
+      const problem = JSON.parse(body!) as {
+        type: string;
+        title: string;
+        status: number;
+        code: ErrorCode;
+        detail: string;
+      };
       const definition = registry[problem.code];
       expect(definition, problem.code).toBeDefined();
-      expect(problem, line).toMatchObject({ type: problemType(problem.code), title: definition!.title, status: definition!.status });
+      expect(problem, line).toMatchObject({
+        type: problemType(problem.code),
+        title: definition!.title,
+        status: definition!.status,
+      });
       expect(status, line).toBe(definition!.status);
       expect(problem.detail.length).toBeGreaterThan(0);
     }

@@ -20,7 +20,13 @@ describe('deriveJobId', () => {
   });
 
   it('keys a webhook delivery by provider, hook, provider hook id and delivery id, whoever sent it', () => {
-    const delivery = { kind: 'delivery', provider: 'github', hook: 'default', providerHookId: '1', deliveryId: 'd1' } as const;
+    const delivery = {
+      kind: 'delivery',
+      provider: 'github',
+      hook: 'default',
+      providerHookId: '1',
+      deliveryId: 'd1',
+    } as const;
     const id = deriveJobId('git-event', 'webhook:github:1', delivery);
     expect(id).toMatch(/^github\./);
     expect(deriveJobId('git-event', 'webhook:github:2', delivery)).toBe(id);
@@ -34,7 +40,14 @@ describe('deriveJobId', () => {
 
   it('matches the job id pattern, and the pattern refuses path tricks', () => {
     expect(isJobId(deriveJobId('policy-check', alice, { kind: 'none' }))).toBe(true);
-    for (const bad of ['../etc', 'policy-check.', 'policy-check.short', 'a/b.AAAAAAAAAAAAAAAAAAAAAAAA', 'x.AAAAAAAAAAAAAAAAAAA%2F', '']) {
+    for (const bad of [
+      '../etc',
+      'policy-check.',
+      'policy-check.short',
+      'a/b.AAAAAAAAAAAAAAAAAAAAAAAA',
+      'x.AAAAAAAAAAAAAAAAAAA%2F',
+      '',
+    ]) {
       expect(isJobId(bad), bad).toBe(false);
     }
   });
@@ -44,13 +57,15 @@ describe('visibility query', () => {
   it('quotes values so that they cannot add clauses', () => {
     expect(quote("o'brien")).toBe("'o\\'brien'");
     expect(quote('a\\')).toBe("'a\\\\'");
-    expect(buildVisibilityQuery({ owner: "x' OR GatehouseOwner != '" }))
-      .toBe("GatehouseOwner = 'x\\' OR GatehouseOwner != \\''");
+    expect(buildVisibilityQuery({ owner: "x' OR GatehouseOwner != '" })).toBe(
+      "GatehouseOwner = 'x\\' OR GatehouseOwner != \\''",
+    );
   });
 
-  it('adds route and status filters in the query language\'s own status names', () => {
-    expect(buildVisibilityQuery({ owner: 'a', route: 'r', status: 'TIMED_OUT' }))
-      .toBe("GatehouseOwner = 'a' AND GatehouseRoute = 'r' AND ExecutionStatus = 'TimedOut'");
+  it("adds route and status filters in the query language's own status names", () => {
+    expect(buildVisibilityQuery({ owner: 'a', route: 'r', status: 'TIMED_OUT' })).toBe(
+      "GatehouseOwner = 'a' AND GatehouseRoute = 'r' AND ExecutionStatus = 'TimedOut'",
+    );
   });
 
   it('never lists without an owner or a delivery', () => {
@@ -58,7 +73,8 @@ describe('visibility query', () => {
   });
 
   it('finds superseded runs by their quoted concurrency key', () => {
-    expect(supersededQuery({ ref: "k'1", workflowType: 'ciPipeline', workflowId: 'w', startedBefore: 't' }))
-      .toBe("GatehouseRef = 'k\\'1' AND ExecutionStatus = 'Running' AND WorkflowType = 'ciPipeline' AND StartTime < 't' AND WorkflowId != 'w'");
+    expect(supersededQuery({ ref: "k'1", workflowType: 'ciPipeline', workflowId: 'w', startedBefore: 't' })).toBe(
+      "GatehouseRef = 'k\\'1' AND ExecutionStatus = 'Running' AND WorkflowType = 'ciPipeline' AND StartTime < 't' AND WorkflowId != 'w'",
+    );
   });
 });

@@ -24,7 +24,7 @@ async function checkConfig(env: Record<string, string>): Promise<{ code: number;
 }
 
 describe.concurrent('check-config', () => {
-  it('passes a good config and prints each queue\'s workflows and activity groups', async () => {
+  it("passes a good config and prints each queue's workflows and activity groups", async () => {
     const { code, out } = await checkConfig({ GATEHOUSE_CONFIG: testConfigFile, ...testSecrets });
     expect(code, out).toBe(0);
     expect(out).toContain('POST /v1/jobs/ci -> ciPipeline on placeholder');
@@ -40,12 +40,18 @@ describe.concurrent('check-config', () => {
 
   it('refuses Cedar policies that do not fit the schema, as the worker would', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'gatehouse-check-'));
-    writeFileSync(join(dir, 'bad.cedar'), '@id("typo") permit(principal, action == Gatehouse::Action::"run-cj", resource);\n');
+    writeFileSync(
+      join(dir, 'bad.cedar'),
+      '@id("typo") permit(principal, action == Gatehouse::Action::"run-cj", resource);\n',
+    );
     const policies = resolve('config/policies');
     const config = readFileSync(testConfigFile, 'utf8')
       .replace('policies: ../../config/policies/gatehouse.cedar', `policies: ${join(dir, 'bad.cedar')}`)
       .replace('entities: ../../config/policies/entities.json', `entities: ${join(policies, 'entities.json')}`)
-      .replace('schema: ../../config/policies/gatehouse.cedarschema', `schema: ${join(policies, 'gatehouse.cedarschema')}`)
+      .replace(
+        'schema: ../../config/policies/gatehouse.cedarschema',
+        `schema: ${join(policies, 'gatehouse.cedarschema')}`,
+      )
       .replaceAll('../../', `${resolve('.')}/`);
     writeFileSync(join(dir, 'gatehouse.yaml'), config);
     const { code, out } = await checkConfig({ GATEHOUSE_CONFIG: join(dir, 'gatehouse.yaml'), ...testSecrets });

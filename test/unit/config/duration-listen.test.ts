@@ -4,8 +4,9 @@ import { parseListen } from '../../../src/config/listen.js';
 
 describe('durationMs', () => {
   it('converts each unit', () => {
-    expect([durationMs('250ms'), durationMs('30s'), durationMs('10m'), durationMs('2h'), durationMs('1d')])
-      .toEqual([250, 30_000, 600_000, 7_200_000, 86_400_000]);
+    expect([durationMs('250ms'), durationMs('30s'), durationMs('10m'), durationMs('2h'), durationMs('1d')]).toEqual([
+      250, 30_000, 600_000, 7_200_000, 86_400_000,
+    ]);
   });
   it('refuses anything else', () => {
     for (const bad of ['', '10', '1.5s', '-1s', '1 s', '1w']) expect(() => durationMs(bad)).toThrow(RangeError);

@@ -47,8 +47,12 @@ describe('loadConfig', () => {
 
   it('lets the documented environment variables override the file', () => {
     const config = load(valid, {
-      GATEHOUSE_LISTEN: '0.0.0.0:9999', TEMPORAL_ADDRESS: 't:7233', TEMPORAL_NAMESPACE: 'ns',
-      GATEHOUSE_JWT_ISSUER: 'https://other', GATEHOUSE_JWKS_URL: 'https://other/jwks', GATEHOUSE_JWT_AUDIENCE: 'aud2',
+      GATEHOUSE_LISTEN: '0.0.0.0:9999',
+      TEMPORAL_ADDRESS: 't:7233',
+      TEMPORAL_NAMESPACE: 'ns',
+      GATEHOUSE_JWT_ISSUER: 'https://other',
+      GATEHOUSE_JWKS_URL: 'https://other/jwks',
+      GATEHOUSE_JWT_AUDIENCE: 'aud2',
     });
     expect(config.server.listen).toBe('0.0.0.0:9999');
     expect(config.temporal).toMatchObject({ address: 't:7233', namespace: 'ns' });
@@ -62,7 +66,9 @@ describe('loadConfig', () => {
 
   it('refuses HMAC and none as JWT algorithms', () => {
     for (const alg of ['HS256', 'none']) {
-      const problems = problemsOf(valid.replace('audience: gatehouse }', `audience: gatehouse, algorithms: [${alg}] }`));
+      const problems = problemsOf(
+        valid.replace('audience: gatehouse }', `audience: gatehouse, algorithms: [${alg}] }`),
+      );
       expect(problems.some((p) => p.startsWith('/auth/algorithms/0'))).toBe(true);
     }
   });
@@ -77,9 +83,14 @@ describe('loadConfig', () => {
   });
 
   it('refuses a route that nobody could call, and an input schema that does not compile', () => {
-    expect(problemsOf(valid.replace('access: { anyAuthenticated: true }', 'access: {}'))[0]).toMatch(/\/routes\/policy-check\/access/);
-    expect(problemsOf(valid.replace('input: { type: object }', 'input: { type: object, properties: { a: { type: banana } } }'))[0])
-      .toMatch(/\/routes\/policy-check\/input: not a valid JSON Schema/);
+    expect(problemsOf(valid.replace('access: { anyAuthenticated: true }', 'access: {}'))[0]).toMatch(
+      /\/routes\/policy-check\/access/,
+    );
+    expect(
+      problemsOf(
+        valid.replace('input: { type: object }', 'input: { type: object, properties: { a: { type: banana } } }'),
+      )[0],
+    ).toMatch(/\/routes\/policy-check\/input: not a valid JSON Schema/);
   });
 
   it('refuses unknown keys, so a typo is not silently ignored', () => {
@@ -89,19 +100,24 @@ describe('loadConfig', () => {
   it('reports unparsable YAML, a missing file and a missing policy file', () => {
     expect(problemsOf('routes: [unclosed')[0]).toMatch(/^YAML/);
     expect(() => loadConfig({ GATEHOUSE_CONFIG: join(dir, 'absent.yaml') })).toThrow(/cannot read the file/);
-    expect(problemsOf(valid.replace('policies: p.cedar', 'policies: missing.cedar'))[0]).toMatch(/^\/policy\/policies: file not found/);
+    expect(problemsOf(valid.replace('policies: p.cedar', 'policies: missing.cedar'))[0]).toMatch(
+      /^\/policy\/policies: file not found/,
+    );
   });
 
   it('loads the shipped default config, and refuses it while a webhook secret is not set', () => {
     const secrets = {
-      GATEHOUSE_GITHUB_WEBHOOK_SECRET: 'a', GATEHOUSE_GITLAB_WEBHOOK_TOKEN: 'b',
-      GATEHOUSE_GITEA_WEBHOOK_SECRET: 'c', GATEHOUSE_BITBUCKET_WEBHOOK_SECRET: 'd',
+      GATEHOUSE_GITHUB_WEBHOOK_SECRET: 'a',
+      GATEHOUSE_GITLAB_WEBHOOK_TOKEN: 'b',
+      GATEHOUSE_GITEA_WEBHOOK_SECRET: 'c',
+      GATEHOUSE_BITBUCKET_WEBHOOK_SECRET: 'd',
     };
     const config = loadConfig({ GATEHOUSE_CONFIG: 'config/gatehouse.yaml', ...secrets });
     expect(Object.keys(config.routes)).toEqual(expect.arrayContaining(['policy-check', 'git-event']));
     expect(config.webhookSecrets.get('github/default')?.secrets[0]?.reveal()).toBe('a');
-    expect(() => loadConfig({ GATEHOUSE_CONFIG: 'config/gatehouse.yaml', ...secrets, GATEHOUSE_GITEA_WEBHOOK_SECRET: '' }))
-      .toThrow(/\/webhooks\/gitea\/default\/secrets\/0: environment variable GATEHOUSE_GITEA_WEBHOOK_SECRET is not set/);
+    expect(() =>
+      loadConfig({ GATEHOUSE_CONFIG: 'config/gatehouse.yaml', ...secrets, GATEHOUSE_GITEA_WEBHOOK_SECRET: '' }),
+    ).toThrow(/\/webhooks\/gitea\/default\/secrets\/0: environment variable GATEHOUSE_GITEA_WEBHOOK_SECRET is not set/);
   });
 
   it('never shows a resolved secret in JSON or util.inspect', async () => {
@@ -113,8 +129,11 @@ describe('loadConfig', () => {
   });
 
   it('refuses a webhook rule that names no route, and a hook without secrets', () => {
-    const hook = (rules: string, secrets = '[{ env: S }]') => `${valid}\nwebhooks:\n  github:\n    default:\n      secrets: ${secrets}\n      rules: ${rules}\n`;
-    expect(() => load(hook('[{ route: nope }]'), { S: 'x' })).toThrow(/\/webhooks\/github\/default\/rules\/0\/route: no route named "nope"/);
+    const hook = (rules: string, secrets = '[{ env: S }]') =>
+      `${valid}\nwebhooks:\n  github:\n    default:\n      secrets: ${secrets}\n      rules: ${rules}\n`;
+    expect(() => load(hook('[{ route: nope }]'), { S: 'x' })).toThrow(
+      /\/webhooks\/github\/default\/rules\/0\/route: no route named "nope"/,
+    );
     expect(() => load(hook('[]', '[]'), { S: 'x' })).toThrow(/\/webhooks\/github\/default\/secrets/);
   });
 });

@@ -4,7 +4,15 @@
 import { describe, expect, it } from 'vitest';
 import { identityFromClaims } from '../../../src/bridge/auth/identity-from-claims.js';
 import { GatehouseError } from '../../../src/bridge/errors.js';
-import { isAdmin, mayActOnJob, mayAskPolicyFor, mayCallRoute, mayLookUpDeliveries, ownerScope, type Caller } from '../../../src/core/access.js';
+import {
+  isAdmin,
+  mayActOnJob,
+  mayAskPolicyFor,
+  mayCallRoute,
+  mayLookUpDeliveries,
+  ownerScope,
+  type Caller,
+} from '../../../src/core/access.js';
 import { isPrincipal, jwtPrincipal, webhookPrincipal } from '../../../src/core/principal.js';
 
 const names = { groups: 'groups', roles: 'roles' };
@@ -12,20 +20,41 @@ const rules = { adminGroups: ['admins'] };
 
 describe('identityFromClaims', () => {
   it('builds the issuer-qualified principal and keeps groups, roles and scopes apart', () => {
-    const identity = identityFromClaims({
-      iss: 'https://idp', sub: 'alice', name: 'Alice', email: 'a@x', jti: 't1',
-      groups: ['dev', 'ops'], roles: 'admins', scope: 'openid jobs:read', scp: ['jobs:write'],
-    }, names);
+    const identity = identityFromClaims(
+      {
+        iss: 'https://idp',
+        sub: 'alice',
+        name: 'Alice',
+        email: 'a@x',
+        jti: 't1',
+        groups: ['dev', 'ops'],
+        roles: 'admins',
+        scope: 'openid jobs:read',
+        scp: ['jobs:write'],
+      },
+      names,
+    );
     expect(identity).toEqual({
-      method: 'jwt', principal: 'jwt:https://idp#alice', issuer: 'https://idp', subject: 'alice', name: 'Alice', email: 'a@x', tokenId: 't1',
-      groups: ['dev', 'ops'], roles: ['admins'], scopes: ['openid', 'jobs:read', 'jobs:write'],
+      method: 'jwt',
+      principal: 'jwt:https://idp#alice',
+      issuer: 'https://idp',
+      subject: 'alice',
+      name: 'Alice',
+      email: 'a@x',
+      tokenId: 't1',
+      groups: ['dev', 'ops'],
+      roles: ['admins'],
+      scopes: ['openid', 'jobs:read', 'jobs:write'],
     });
     // A role named like the admin group grants nothing: admins are named by group only.
     expect(isAdmin(identity, rules)).toBe(false);
   });
 
   it('reads groups from a configured claim name and ignores non-string members', () => {
-    const identity = identityFromClaims({ iss: 'i', sub: 's', 'https://example/groups': ['a', 3, null] }, { groups: 'https://example/groups', roles: 'roles' });
+    const identity = identityFromClaims(
+      { iss: 'i', sub: 's', 'https://example/groups': ['a', 3, null] },
+      { groups: 'https://example/groups', roles: 'roles' },
+    );
     expect(identity.groups).toEqual(['a']);
   });
 
@@ -46,7 +75,13 @@ describe('principals', () => {
   });
 });
 
-const caller = (over: Partial<Caller> = {}): Caller => ({ principal: 'jwt:https://idp#s', groups: [], roles: [], scopes: [], ...over });
+const caller = (over: Partial<Caller> = {}): Caller => ({
+  principal: 'jwt:https://idp#s',
+  groups: [],
+  roles: [],
+  scopes: [],
+  ...over,
+});
 const access = { groups: ['deployers'], roles: ['release-manager'], scopes: ['jobs:deploy'], anyAuthenticated: false };
 
 describe('the access module', () => {
@@ -56,7 +91,9 @@ describe('the access module', () => {
     expect(mayCallRoute(caller({ scopes: ['jobs:deploy'] }), access, rules)).toBe(true);
     expect(mayCallRoute(caller({ groups: ['admins'] }), access, rules)).toBe(true);
     expect(mayCallRoute(caller(), { ...access, anyAuthenticated: true }, rules)).toBe(true);
-    expect(mayCallRoute(caller({ groups: ['dev'], roles: ['deployers'], scopes: ['jobs:read'] }), access, rules)).toBe(false);
+    expect(mayCallRoute(caller({ groups: ['dev'], roles: ['deployers'], scopes: ['jobs:read'] }), access, rules)).toBe(
+      false,
+    );
   });
 
   it('lets only the owning principal and admins act on a job', () => {

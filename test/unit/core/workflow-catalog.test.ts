@@ -6,7 +6,9 @@ import * as workflows from '../../../workflows/index.js';
 
 describe('workflow catalog', () => {
   it('names exactly the workflows that workflows/index.ts exports', () => {
-    const exported = Object.entries(workflows).filter(([, value]) => typeof value === 'function').map(([name]) => name);
+    const exported = Object.entries(workflows)
+      .filter(([, value]) => typeof value === 'function')
+      .map(([name]) => name);
     expect([...workflowTypes].sort()).toEqual(exported.sort());
   });
 

@@ -9,12 +9,20 @@ async function jwk(alg: 'RS256' | 'ES256', kid: string, extra: Partial<JWK> = {}
 
 describe('edgeKeysFrom', () => {
   it('turns RS256 and ES256 signing keys into SPKI PEMs, and skips what HAProxy cannot use', async () => {
-    const jwks = { keys: [
-      await jwk('RS256', 'rsa-1'), await jwk('ES256', 'ec-1'),
-      await jwk('RS256', 'enc', { use: 'enc' }), await jwk('RS256', 'bad kid with spaces'), { kty: 'oct', kid: 'hmac', k: 'c2VjcmV0' },
-    ] };
+    const jwks = {
+      keys: [
+        await jwk('RS256', 'rsa-1'),
+        await jwk('ES256', 'ec-1'),
+        await jwk('RS256', 'enc', { use: 'enc' }),
+        await jwk('RS256', 'bad kid with spaces'),
+        { kty: 'oct', kid: 'hmac', k: 'c2VjcmV0' },
+      ],
+    };
     const { keys, skipped } = await edgeKeysFrom(jwks, 1000);
-    expect(keys.map((k) => [k.kid, k.alg])).toEqual([['rsa-1', 'RS256'], ['ec-1', 'ES256']]);
+    expect(keys.map((k) => [k.kid, k.alg])).toEqual([
+      ['rsa-1', 'RS256'],
+      ['ec-1', 'ES256'],
+    ]);
     expect(keys.every((k) => k.pem.startsWith('-----BEGIN PUBLIC KEY-----'))).toBe(true);
     expect(skipped).toHaveLength(3);
   });

@@ -3,8 +3,14 @@ import type { GitEvent } from '../../../src/core/git-event.js';
 import { matchRule } from '../../../src/bridge/webhooks/match-rule.js';
 
 const event = (over: Partial<GitEvent>): GitEvent => ({
-  provider: 'github', hook: 'default', deliveryId: 'd', event: 'push', kind: 'push',
-  repository: { fullName: 'acme/api' }, sender: { login: 'x' }, ...over,
+  provider: 'github',
+  hook: 'default',
+  deliveryId: 'd',
+  event: 'push',
+  kind: 'push',
+  repository: { fullName: 'acme/api' },
+  sender: { login: 'x' },
+  ...over,
 });
 
 describe('matchRule', () => {
@@ -21,14 +27,19 @@ describe('matchRule', () => {
     expect(matchRule(event({ kind: 'tag', tag: 'v2.0' }), rules)).toEqual({ route: 'r' });
     expect(matchRule(event({ branch: 'feature/x' }), rules)).toHaveProperty('ignored');
     expect(matchRule(event({ kind: 'tag', tag: 'nightly' }), rules)).toHaveProperty('ignored');
-    expect(matchRule(event({ kind: 'tag', tag: 'v1' }), [{ route: 'r', branches: ['main'] }])).toHaveProperty('ignored');
+    expect(matchRule(event({ kind: 'tag', tag: 'v1' }), [{ route: 'r', branches: ['main'] }])).toHaveProperty(
+      'ignored',
+    );
   });
 
   it('filters actions and repositories, and names the event when nothing matches', () => {
     const rules = [{ route: 'r', actions: ['opened'], repositories: ['acme/*'] }];
     expect(matchRule(event({ kind: 'pull_request', action: 'opened' }), rules)).toEqual({ route: 'r' });
     expect(matchRule(event({ kind: 'pull_request', action: 'closed' }), rules)).toHaveProperty('ignored');
-    const miss = matchRule(event({ kind: 'pull_request', action: 'opened', repository: { fullName: 'other/x' } }), rules);
+    const miss = matchRule(
+      event({ kind: 'pull_request', action: 'opened', repository: { fullName: 'other/x' } }),
+      rules,
+    );
     expect(miss).toEqual({ ignored: 'no rule matches push (pull_request opened other/x)' });
   });
 });

@@ -7,15 +7,18 @@ import { buildActivityDeps } from '../../../src/worker/activity-deps.js';
 import { queuePlan } from '../../../src/worker/worker-runtime.js';
 import { testConfigFile } from '../../helpers/harness.js';
 
-const load = () => loadConfig({ GATEHOUSE_CONFIG: testConfigFile, GATEHOUSE_JWT_ISSUER: 'https://idp.test' }, { webhookSecrets: false });
+const load = () =>
+  loadConfig({ GATEHOUSE_CONFIG: testConfigFile, GATEHOUSE_JWT_ISSUER: 'https://idp.test' }, { webhookSecrets: false });
 
 describe('buildActivityDeps', () => {
   it('refuses a status-API token that is not set, naming each path', async () => {
     const error = await buildActivityDeps(load(), new Set(['commitStatus']), {}).catch((e: unknown) => e);
     expect(error).toBeInstanceOf(ConfigError);
-    expect((error as ConfigError).problems).toEqual(['github', 'gitlab', 'gitea', 'bitbucket'].map(
-      (provider) => `/ci/statusApis/${provider}/token: environment variable TEST_STATUS_TOKEN is not set`,
-    ));
+    expect((error as ConfigError).problems).toEqual(
+      ['github', 'gitlab', 'gitea', 'bitbucket'].map(
+        (provider) => `/ci/statusApis/${provider}/token: environment variable TEST_STATUS_TOKEN is not set`,
+      ),
+    );
   });
 
   it('builds a policy-only worker without any token, and without a ledger', async () => {
