@@ -3,7 +3,7 @@
 // an input schema fails at start-up, naming the route.
 import { existsSync } from 'node:fs';
 import { resolve } from 'node:path';
-import { isWorkflowType, workflowTypes } from '../core/workflow-catalog.js';
+import { isWorkflowType, workflowCatalog, workflowTypes, type WorkflowType } from '../core/workflow-catalog.js';
 import { providerNames } from '../providers/registry.js';
 import { createBodyValidator } from './body-validator.js';
 import { durationMs } from './duration.js';
@@ -49,6 +49,7 @@ export function checkConfig(config: GatehouseConfigFile, baseDir: string): strin
       });
     }
   }
+  problems.push(...checkEmbeddedLedger(config));
   config.ci.pipelines.forEach((pipeline, index) => {
     if (pipeline.runner === 'steps' && pipeline.steps === undefined)
       problems.push(`/ci/pipelines/${index}/steps: a steps pipeline needs steps`);
@@ -68,4 +69,23 @@ export function checkConfig(config: GatehouseConfigFile, baseDir: string): strin
     }
   }
   return problems;
+}
+
+/**
+ * The embedded (PGlite) ledger lives in one worker process's files, so every route whose workflow
+ * reads or writes usage must be on one task queue; a deployment that spreads them sets ledger.url.
+ */
+function checkEmbeddedLedger(config: GatehouseConfigFile): string[] {
+  if (config.ledger.url !== undefined) return [];
+  const users = Object.entries(config.routes).filter(
+    ([, route]) =>
+      isWorkflowType(route.workflowType) &&
+      (workflowCatalog[route.workflowType as WorkflowType] as readonly string[]).includes('billing'),
+  );
+  const queues = new Set(users.map(([, route]) => route.taskQueue));
+  if (queues.size <= 1) return [];
+  const where = users.map(([name, route]) => `${name} on ${route.taskQueue}`).join(', ');
+  return [
+    `/ledger: the embedded ledger belongs to one worker process, but routes that use it are on several task queues (${where}); put them on one queue or set ledger.url`,
+  ];
 }

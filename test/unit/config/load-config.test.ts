@@ -136,4 +136,24 @@ describe('loadConfig', () => {
     );
     expect(() => load(hook('[]', '[]'), { S: 'x' })).toThrow(/\/webhooks\/github\/default\/secrets/);
   });
+
+  it('keeps the embedded ledger to one task queue, unless a PostgreSQL ledger is configured', () => {
+    const twoQueues = `${valid.replace('taskQueues: [q1]', 'taskQueues: [q1, q2]')}
+  usage:
+    workflowType: billingUsage
+    taskQueue: q1
+    access: { anyAuthenticated: true }
+    input: { type: object }
+  ci:
+    workflowType: ciPipeline
+    taskQueue: q2
+    access: { anyAuthenticated: true }
+    input: { type: object }
+`;
+    expect(problemsOf(twoQueues)).toEqual([
+      '/ledger: the embedded ledger belongs to one worker process, but routes that use it are on several task queues (usage on q1, ci on q2); put them on one queue or set ledger.url',
+    ]);
+    expect(() => load(`${twoQueues}ledger: { url: { env: L } }\n`, { L: 'postgres://x' })).not.toThrow();
+    expect(() => load(twoQueues.replace('taskQueue: q2', 'taskQueue: q1'))).not.toThrow();
+  });
 });
