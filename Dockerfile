@@ -3,8 +3,8 @@
 # tsx because it bundles workflows/ from them; the dev tools use tsx too.
 FROM node:20-bookworm-slim
 # haproxy: the key sync checks the edge config with `haproxy -c` (the same 2.6.12 as the tests);
-# openssl: the development certificate.
-RUN apt-get update && apt-get install -y --no-install-recommends haproxy openssl && rm -rf /var/lib/apt/lists/*
+# openssl: the development certificate; git and bubblewrap: CI checkouts and the step sandbox.
+RUN apt-get update && apt-get install -y --no-install-recommends haproxy openssl git bubblewrap && rm -rf /var/lib/apt/lists/*
 WORKDIR /app
 COPY package.json package-lock.json ./
 RUN npm ci --no-audit --no-fund

@@ -119,18 +119,16 @@ export function createArgoActivities(deps: ArgoDeps) {
               },
             })
           : await call('POST', `/api/v1/workflows/${input.namespace}`, input.owner, {
-              workflow: {
-                ...input.manifest,
-                metadata: {
-                  ...((input.manifest.metadata ?? {}) as Record<string, unknown>),
-                  name,
-                  labels: {
-                    ...(((input.manifest.metadata ?? {}) as { labels?: Record<string, string> }).labels ?? {}),
-                    ...labels,
-                  },
-                  annotations: { 'gatehouse.dev/owner': input.owner, 'gatehouse.dev/job': input.jobId },
+              workflow: inlineWorkflow(
+                input.manifest,
+                name,
+                labels,
+                {
+                  'gatehouse.dev/owner': input.owner,
+                  'gatehouse.dev/job': input.jobId,
                 },
-              },
+                { repository: input.repository, revision: input.sha },
+              ),
             });
       // 409: a previous attempt already created it; ours by its deterministic name.
       if (status === 409) return read(input.namespace, name, input.owner);
@@ -151,6 +149,42 @@ export function createArgoActivities(deps: ArgoDeps) {
         {},
       );
       if (status !== 200 && status !== 404) throw failure(`stopping ${input.name}`, status, json);
+    },
+  };
+}
+
+/**
+ * An inline manifest as submitted: the operator's metadata kept, our name, labels and
+ * annotations merged in (ours win), and the repository and revision set as workflow parameters
+ * beside the operator's own, exactly as a template submission passes them.
+ */
+export function inlineWorkflow(
+  manifest: Record<string, unknown>,
+  name: string,
+  labels: Record<string, string>,
+  annotations: Record<string, string>,
+  parameters: Record<string, string>,
+): Record<string, unknown> {
+  const metadata = (manifest.metadata ?? {}) as {
+    labels?: Record<string, string>;
+    annotations?: Record<string, string>;
+  };
+  const spec = (manifest.spec ?? {}) as { arguments?: { parameters?: Array<{ name: string; value?: string }> } };
+  const own = (spec.arguments?.parameters ?? []).filter((p) => !Object.hasOwn(parameters, p.name));
+  return {
+    ...manifest,
+    metadata: {
+      ...metadata,
+      name,
+      labels: { ...(metadata.labels ?? {}), ...labels },
+      annotations: { ...(metadata.annotations ?? {}), ...annotations },
+    },
+    spec: {
+      ...spec,
+      arguments: {
+        ...(spec.arguments ?? {}),
+        parameters: [...own, ...Object.entries(parameters).map(([key, value]) => ({ name: key, value }))],
+      },
     },
   };
 }

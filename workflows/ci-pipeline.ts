@@ -15,9 +15,10 @@ import {
 } from '@temporalio/workflow';
 import type { Activities } from '../activities/index.js';
 import type { ArgoOutcome } from '../activities/argo.js';
-import type { StepsOutcome } from '../activities/ci.js';
+import type { CommitRef, StepsOutcome } from '../activities/ci.js';
 import type { CommitState } from '../src/core/commit-status.js';
 import { fail } from '../src/core/failures.js';
+import { isCommitSha, isRepositoryName } from '../src/core/git-names.js';
 import type { CiEvent } from '../src/core/git-event.js';
 import type { JobRequest } from '../src/core/identity.js';
 import { activityPolicies, stepsPolicy } from '../src/core/retry-policies.js';
@@ -41,6 +42,7 @@ export interface CiResult {
 export const statusQuery = defineQuery<Record<string, unknown>>('status');
 
 const { planPipeline, evaluatePolicy, cancelSupersededRuns } = proxyActivities<Activities>(activityPolicies.quick);
+const { verifyCommit } = proxyActivities<Activities>(activityPolicies.checkout);
 const { reportCommitStatus } = proxyActivities<Activities>(activityPolicies.statusApi);
 const { recordUsage } = proxyActivities<Activities>(activityPolicies.ledgerWrite);
 const { submitArgoWorkflow, getArgoWorkflow, stopArgoWorkflow } = proxyActivities<Activities>(activityPolicies.argoApi);
@@ -78,9 +80,22 @@ export async function ciPipeline(request: JobRequest<CiEvent>): Promise<CiResult
       details: [decision],
     });
   }
-  if (sha === undefined || event.repository.cloneUrl === undefined) {
-    throw fail('CiEventInvalid', 'the event names no commit or clone URL to build');
+  const provider = event.provider;
+  if (sha === undefined || provider === undefined || !isCommitSha(sha) || !isRepositoryName(repository)) {
+    throw fail('CiEventInvalid', 'the event names no provider, acceptable repository or full commit id to build');
   }
+  // What is built is what Cedar allowed: the repository by name, on its provider's configured
+  // server. Nothing is reported on a commit until it has been fetched and checked out.
+  const commit: CommitRef = {
+    provider,
+    repository,
+    sha,
+    ...(request.identity.method === 'webhook' && request.identity.hook !== undefined
+      ? { hook: request.identity.hook }
+      : {}),
+  };
+  status.phase = 'checking out';
+  await verifyCommit(commit);
   // A newer run of the same concurrency key supersedes older ones: mark this run, then cancel those.
   const key = plan.cancelSuperseded ? concurrencyKey(request.identity, event) : undefined;
   let superseded: string[] | undefined;
@@ -97,10 +112,9 @@ export async function ciPipeline(request: JobRequest<CiEvent>): Promise<CiResult
   const statusErrors: string[] = [];
   const info = workflowInfo();
   const report = async (state: CommitState, description: string) => {
-    if (event.provider === undefined) return;
     try {
       await reportCommitStatus({
-        provider: event.provider,
+        provider,
         repository,
         sha,
         state,
@@ -121,7 +135,7 @@ export async function ciPipeline(request: JobRequest<CiEvent>): Promise<CiResult
     await report('pending', `Gatehouse CI is running (${plan.runner})`);
     outcome =
       plan.runner === 'steps'
-        ? await runStepsPlan(plan, event.repository.cloneUrl, sha, status)
+        ? await runStepsPlan(plan, commit, request.jobId, status)
         : await runArgoPlan(plan, request, sha, status);
     status.phase = outcome.ok ? 'passed' : 'failed';
     await report(outcome.ok ? 'success' : 'failure', outcome.ok ? 'Gatehouse CI passed' : 'Gatehouse CI failed');
@@ -172,12 +186,12 @@ export async function ciPipeline(request: JobRequest<CiEvent>): Promise<CiResult
 
 type Plan = NonNullable<Awaited<ReturnType<Activities['planPipeline']>>>;
 
-async function runStepsPlan(plan: Plan, cloneUrl: string, sha: string, status: Record<string, unknown>) {
+async function runStepsPlan(plan: Plan, commit: CommitRef, jobId: string, status: Record<string, unknown>) {
   const steps = plan.steps ?? [];
   const total = steps.reduce((sum, s) => sum + s.timeoutMs, 0);
   const { runSteps } = proxyActivities<Activities>(stepsPolicy(total, plan.heartbeatTimeoutMs));
   status.steps = steps.map((s) => s.name);
-  const outcome = await runSteps({ cloneUrl, sha, steps });
+  const outcome = await runSteps({ ...commit, jobId, steps, network: plan.network === true, env: plan.env ?? {} });
   return { ok: outcome.ok, steps: outcome };
 }
 

@@ -2,7 +2,7 @@
 // and the only place defaults live, so a file only has to say what differs. The provider keys
 // (webhooks.<provider>, ci.statusApis.<provider>) come from the provider registry.
 import Type, { type Static, type TOptional, type TSchema } from 'typebox';
-import { providerNames, type ProviderName } from '../providers/registry.js';
+import { providerNames, providers, type ProviderName } from '../providers/registry.js';
 
 const Name = Type.String({ pattern: '^[a-z][a-z0-9-]{0,62}$', description: 'lower-case, digits and dashes' });
 const Duration = Type.String({ pattern: '^[0-9]+(ms|s|m|h|d)$', description: 'a duration such as 30s, 10m, 1h' });
@@ -119,11 +119,19 @@ const Step = Type.Object(
   { additionalProperties: false },
 );
 
-const Pipeline = Type.Object(
+export const PipelineSchema = Type.Object(
   {
     repositories: Type.Array(Type.String({ minLength: 1 }), { minItems: 1 }),
     runner: Type.Union([Type.Literal('steps'), Type.Literal('argo')]),
     steps: Type.Optional(Type.Array(Step, { minItems: 1 })),
+    network: Type.Boolean({
+      default: false,
+      description: 'whether steps may reach the network; the clone always may, steps by default may not',
+    }),
+    env: Type.Record(Type.String({ pattern: '^[A-Z_][A-Z0-9_]{0,63}$' }), Type.String({ maxLength: 4096 }), {
+      default: {},
+      description: "plain (non-secret) variables for the steps; nothing of the worker's environment reaches them",
+    }),
     argo: Type.Optional(
       Type.Object(
         {
@@ -158,6 +166,12 @@ const WebhookHook = Type.Object(
         pattern: '^[a-z][a-z0-9-]{0,62}$',
         description:
           'names the provider instance in sender principals (webhook:<instance>:<id>); default the provider name. Give each server its own (github-enterprise), since account ids are only unique per server',
+      }),
+    ),
+    webUrl: Type.Optional(
+      Type.String({
+        pattern: '^(https?|ssh)://[^\\s]+$',
+        description: "the web address of this hook's server, for clone URLs (default ci.webUrls.<provider>)",
       }),
     ),
     rules: Type.Array(WebhookRule, { description: 'first match wins; no match answers 200 {ignored}' }),
@@ -260,6 +274,41 @@ export const ConfigSchema = Type.Object(
         }),
         heartbeatTimeout: durationDefault('10s', 'a steps worker that stops heartbeating this long is presumed dead'),
         statusApis: Type.Object(perProvider(StatusApi), { additionalProperties: false, default: {} }),
+        webUrls: Type.Object(
+          Object.fromEntries(
+            providerNames.map((name) => [
+              name,
+              Type.String({ pattern: '^(https?|ssh)://[^\\s]+$', default: providers[name].defaultWebUrl }),
+            ]),
+          ) as { [K in ProviderName]: ReturnType<typeof Type.String> },
+          {
+            additionalProperties: false,
+            default: {},
+            description:
+              'where each provider lives: clone URLs are <webUrl>/<repository>.git, never taken from a caller',
+          },
+        ),
+        sandbox: Type.Object(
+          {
+            runner: Type.Union([Type.Literal('bwrap'), Type.Literal('none')], {
+              default: 'bwrap',
+              description:
+                'bwrap: git and steps run in bubblewrap namespaces; none: directly (trusted repositories only)',
+            }),
+            uid: Type.Integer({
+              minimum: 1,
+              default: 65534,
+              description: 'the user steps run as when the worker is root',
+            }),
+            gid: Type.Integer({ minimum: 1, default: 65534 }),
+          },
+          { additionalProperties: false, default: {} },
+        ),
+        cloneProtocols: Type.Array(Type.Union([Type.Literal('https'), Type.Literal('ssh'), Type.Literal('http')]), {
+          minItems: 1,
+          default: ['https'],
+          description: 'protocols git may use to clone; http is for tests on loopback only',
+        }),
         argo: Type.Object(
           {
             url: Type.String({
@@ -271,7 +320,7 @@ export const ConfigSchema = Type.Object(
           },
           { additionalProperties: false, default: {} },
         ),
-        pipelines: Type.Array(Pipeline, { default: [], description: 'first match by repository wins' }),
+        pipelines: Type.Array(PipelineSchema, { default: [], description: 'first match by repository wins' }),
       },
       { additionalProperties: false, default: {} },
     ),
@@ -309,7 +358,7 @@ export type GatehouseConfigFile = Static<typeof ConfigSchema>;
 export type RouteConfig = Static<typeof RouteSchema>;
 export type JwtAlgorithmName = Static<typeof JwtAlgorithm>;
 export type WebhookHookConfig = Static<typeof WebhookHook>;
-export type PipelineConfig = Static<typeof Pipeline>;
+export type PipelineConfig = Static<typeof PipelineSchema>;
 export type StepConfig = Static<typeof Step>;
 export type WebhookRuleConfig = Static<typeof WebhookRule>;
 export type SecretRefConfig = Static<typeof SecretRef>;

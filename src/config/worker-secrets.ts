@@ -12,6 +12,23 @@ export interface WorkerSecrets {
   argoToken?: Secret;
 }
 
+/** Every environment variable the config names as a secret: none may stay in a worker's environment. */
+export function secretEnvNames(config: GatehouseConfig): string[] {
+  const refs = [
+    ...providerNames.flatMap((provider) => {
+      const api = config.ci.statusApis[provider];
+      const hooks = Object.values(config.webhooks[provider] ?? {});
+      return [
+        ...(api === undefined ? [] : [api.token]),
+        ...hooks.flatMap((hook) => [...hook.secrets, ...(hook.signingSecrets ?? [])]),
+      ];
+    }),
+    ...(config.ci.argo.token === undefined ? [] : [config.ci.argo.token]),
+    ...(config.ledger.url === undefined ? [] : [config.ledger.url]),
+  ];
+  return [...new Set(refs.flatMap((ref) => ('env' in ref ? [ref.env] : [])))];
+}
+
 /** `statusApis`/`argo` false: that worker needs no such token and is not handed it. */
 export function resolveWorkerSecrets(
   config: GatehouseConfig,

@@ -10,6 +10,8 @@ function retry(policy: Omit<RetryPolicy, 'nonRetryableErrorTypes'>): RetryPolicy
 export const activityPolicies = {
   /** CPU work or config lookups on the worker: short, a few retries for a worker that died. */
   quick: { startToCloseTimeout: '10 seconds', retry: retry({ maximumAttempts: 3, initialInterval: '1 second' }) },
+  /** A fetch of the repository: network errors retry; a missing commit does not (CheckoutInvalid). */
+  checkout: { startToCloseTimeout: '5 minutes', retry: retry({ maximumAttempts: 3, initialInterval: '2 seconds' }) },
   /** Status APIs flap: 5xx, 429 and network errors back off for about two minutes. */
   statusApi: {
     startToCloseTimeout: '15 seconds',

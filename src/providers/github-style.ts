@@ -1,6 +1,16 @@
 // Push and pull-request payloads in GitHub's shape, which Gitea and Forgejo copy on purpose: one
 // normalizer for both. Each provider passes its own spelling of pull-request actions.
-import { at, opt, refParts, str, type NormalizedPayload } from './provider.js';
+import { at, opt, own, refParts, str, type NormalizedPayload } from './provider.js';
+
+/** The payload keys each GitHub-style event has (GitHub, Gitea, Forgejo); other events need none. */
+export const githubStyleShapes: Record<string, readonly string[]> = {
+  push: ['ref', 'before', 'after', 'repository'],
+  pull_request: ['pull_request', 'repository'],
+  issue_comment: ['issue', 'comment'],
+  pull_request_review_comment: ['pull_request', 'comment'],
+  pull_request_comment: ['pull_request', 'comment'],
+  commit_comment: ['comment'],
+};
 
 type Common = Pick<NormalizedPayload, 'repository' | 'sender'>;
 
@@ -27,7 +37,7 @@ export function githubStylePullRequest(
   return {
     ...common,
     kind: 'pull_request',
-    action: merged ? 'merged' : action === undefined ? 'unknown' : (actionNames[action] ?? action),
+    action: merged ? 'merged' : action === undefined ? 'unknown' : (own(actionNames, action) ?? action),
     ...refParts(head === undefined ? undefined : `refs/heads/${head}`),
     ...opt('after', headSha),
     pullRequest: {

@@ -29,8 +29,18 @@ export type NormalizedPayload = Omit<GitEvent, 'provider' | 'hook' | 'deliveryId
 export interface WebhookAdapter {
   /** Header names a delivery must carry; their absence is a 400 before any signature work. */
   readDelivery(headers: Headers): DeliveryHeaders | undefined;
+  /**
+   * Whether the signature headers have the right form, checked before the body is read, so an
+   * unsigned request cannot make the bridge buffer and hash megabytes.
+   */
+  looksSigned(headers: Headers, secrets: HookSecrets): boolean;
   /** True only when a configured secret signs this exact raw body. */
-  verify(headers: Headers, raw: Buffer, secrets: HookSecrets): Promise<boolean>;
+  verify(headers: Headers, raw: Buffer, secrets: HookSecrets): Promise<boolean> | boolean;
+  /**
+   * Whether the payload has the shape of the event its (unsigned) event header names, so a
+   * signed body cannot be replayed as another kind of event.
+   */
+  matchesEvent(event: string, payload: Record<string, unknown>): boolean;
   /** The payload object from the raw body (which content types it accepts is the provider's business). */
   parse(raw: Buffer, contentType: string): unknown;
   /** 'ping' for deliveries that only test the hook. */
@@ -98,6 +108,29 @@ export function parseJsonBody(raw: Buffer): unknown {
 
 export class PayloadError extends Error {
   override readonly name = 'PayloadError';
+}
+
+/** Whether `payload` has every one of `keys` (a shape check for event headers). */
+export function hasKeys(payload: Record<string, unknown>, keys: readonly string[] | undefined): boolean {
+  return (keys ?? []).every(
+    (key) => Object.hasOwn(payload, key) && payload[key] !== null && payload[key] !== undefined,
+  );
+}
+
+/** Delivery header values: printable ASCII, bounded, before anything reaches Temporal. */
+export function boundedDelivery(delivery: DeliveryHeaders | undefined): DeliveryHeaders | undefined {
+  if (delivery === undefined) return undefined;
+  const plain = (value: string, max: number) =>
+    value.length >= 1 && value.length <= max && /^[\x20-\x7e]+$/.test(value);
+  if (!plain(delivery.event, 100) || !plain(delivery.deliveryId, 255) || /\s/.test(delivery.deliveryId))
+    return undefined;
+  if (delivery.providerHookId !== undefined && !plain(delivery.providerHookId, 255)) return undefined;
+  return delivery;
+}
+
+/** A table lookup that only sees the table's own keys: `constructor` or `__proto__` name nothing. */
+export function own<V>(table: Record<string, V>, key: string): V | undefined {
+  return Object.hasOwn(table, key) ? table[key] : undefined;
 }
 
 /** `{ key: value }` when value is defined, `{}` otherwise: optional fields without `undefined`s. */

@@ -1,12 +1,15 @@
 // The activities' dependencies from the config, built only for the activity groups a worker needs:
 // the Cedar engine, the ledger, the CI plans, the status-API and Argo tokens. Secrets first: a
 // missing token is a ConfigError (exit 2, naming the path), found before anything is opened.
+import { spawnSync } from 'node:child_process';
 import { Client, Connection } from '@temporalio/client';
 import type { ActivityDeps } from '../../activities/index.js';
 import type { AccessRules } from '../core/access.js';
+import type { Secret } from '../core/secret.js';
 import type { ActivityGroup } from '../core/workflow-catalog.js';
+import { cloneUrlFor } from '../config/clone-url.js';
 import { durationMs } from '../config/duration.js';
-import { configPath, type GatehouseConfig } from '../config/load-config.js';
+import { ConfigError, configPath, type GatehouseConfig } from '../config/load-config.js';
 import { resolveWorkerSecrets } from '../config/worker-secrets.js';
 import { cancelSupersededRuns } from './cancel-superseded.js';
 import { openLedger } from './open-ledger.js';
@@ -39,6 +42,7 @@ export async function buildActivityDeps(
     deps.billing = { ledger: ledger.db, rules };
   }
   if (groups.has('ci')) {
+    checkSandbox(config);
     // Activities that act on other workflows (superseded CI runs) use a client of their own.
     const connection = Connection.lazy({ address: config.temporal.address });
     closers.push(() => connection.close());
@@ -46,6 +50,14 @@ export async function buildActivityDeps(
     const { ci } = config;
     deps.ci = {
       cancelSuperseded: (input) => cancelSupersededRuns(temporal, input),
+      cloneUrl: (provider, repository, hook) => cloneUrlFor(config, provider, repository, hook),
+      cloneProtocols: ci.cloneProtocols,
+      sandbox: ci.sandbox,
+      redact: redactor([
+        ...Object.values(secrets.statusApis).map((api) => api.token),
+        ...(secrets.argoToken === undefined ? [] : [secrets.argoToken]),
+        ...(config.ledgerUrl === undefined ? [] : [config.ledgerUrl]),
+      ]),
       scratchDir: configPath(config, ci.scratchDir),
       outputLimitBytes: ci.outputLimitBytes,
       pipelines: ci.pipelines.map((pipeline) => ({
@@ -57,6 +69,8 @@ export async function buildActivityDeps(
           heartbeatTimeoutMs: durationMs(ci.heartbeatTimeout),
           argoPollIntervalMs: durationMs(ci.argo.pollInterval),
           cancelSuperseded: ci.cancelSuperseded,
+          network: pipeline.network,
+          env: pipeline.env,
           ...(pipeline.steps === undefined
             ? {}
             : {
@@ -77,4 +91,23 @@ export async function buildActivityDeps(
       for (const close of closers.reverse()) await close();
     },
   };
+}
+
+/** Every secret value, replaced in text by [redacted] (longest first, so no part of one survives). */
+export function redactor(secrets: Secret[]): (text: string) => string {
+  const values = [...new Set(secrets.map((secret) => secret.reveal()))]
+    .filter((value) => value.length >= 4)
+    .sort((a, b) => b.length - a.length);
+  return (text) => values.reduce((redacted, value) => redacted.split(value).join('[redacted]'), text);
+}
+
+/** Fail closed: a CI worker configured for the sandbox refuses to start without bubblewrap. */
+function checkSandbox(config: GatehouseConfig): void {
+  if (config.ci.sandbox.runner !== 'bwrap') return;
+  const probe = spawnSync('bwrap', ['--version'], { encoding: 'utf8' });
+  if (probe.status !== 0) {
+    throw new ConfigError(config.source, [
+      '/ci/sandbox/runner: bubblewrap (bwrap) is not installed or cannot run; install it (Debian: apt-get install bubblewrap), or set runner: none for trusted repositories only',
+    ]);
+  }
 }

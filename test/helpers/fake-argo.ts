@@ -10,6 +10,9 @@ interface FakeWorkflow {
   name: string;
   namespace: string;
   labels: Record<string, string>;
+  /** Inline submissions: what Argo would store. */
+  annotations?: Record<string, string>;
+  parameters?: Array<{ name: string; value?: string }>;
   templates: string[];
   outcome: 'Succeeded' | 'Failed';
   phase: string;
@@ -118,6 +121,11 @@ export async function startFakeArgo(options: {
         }
         const outcome = wf.metadata?.annotations?.['fake.argo/outcome'] === 'Failed' ? 'Failed' : 'Succeeded';
         const { status, body: answer } = create(m[1]!, wf.metadata?.name, wf.metadata?.labels ?? {}, names, outcome);
+        const stored = workflows.get(`${m[1]}/${wf.metadata?.name}`);
+        if (status === 200 && stored !== undefined) {
+          stored.annotations = wf.metadata?.annotations ?? {};
+          stored.parameters = wf.spec?.arguments?.parameters ?? [];
+        }
         return send(status, answer);
       }
       if ((m = /^\/api\/v1\/workflows\/([^/]+)\/([^/]+)(\/stop)?$/.exec(path))) {

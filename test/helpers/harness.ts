@@ -2,6 +2,8 @@
 // task queue, the bridge app, and (when asked) a real worker on that queue.
 import { randomUUID } from 'node:crypto';
 import { createWriteStream } from 'node:fs';
+import { Value } from 'typebox/value';
+import { PipelineSchema, type PipelineConfig } from '../../src/config/schema.js';
 import { fileURLToPath } from 'node:url';
 import type { FastifyInstance } from 'fastify';
 import { afterAll, beforeAll, inject } from 'vitest';
@@ -40,6 +42,11 @@ export interface Harness {
 /** The bridge's request log, into this test file's log (test/helpers/test-logs.ts), never the console. */
 export function testLogger() {
   return { level: 'info', stream: createWriteStream(process.env.GATEHOUSE_TEST_LOG ?? '/dev/null', { flags: 'a' }) };
+}
+
+/** Pipelines for a test's config, with the schema's defaults filled in as loadConfig would. */
+export function pipelines(...list: Array<Record<string, unknown>>): PipelineConfig[] {
+  return list.map((pipeline) => Value.Default(PipelineSchema, structuredClone(pipeline)) as PipelineConfig);
 }
 
 export function uniqueName(prefix: string): string {

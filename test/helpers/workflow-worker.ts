@@ -49,6 +49,7 @@ const activityNames: Array<keyof Activities> = [
   'queryUsage',
   'recordUsage',
   'planPipeline',
+  'verifyCommit',
   'cancelSupersededRuns',
   'runSteps',
   'reportCommitStatus',

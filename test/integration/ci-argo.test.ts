@@ -11,6 +11,7 @@ import { startDevIssuer, type DevIssuer } from '../../src/dev/dev-issuer.js';
 import { startFakeArgo, type FakeArgo } from '../helpers/fake-argo.js';
 import { startFakeGitHosts, type FakeGitHosts } from '../helpers/fake-git-hosts.js';
 import {
+  pipelines,
   startWorkers,
   testConfig,
   uniqueName,
@@ -18,6 +19,7 @@ import {
   type RunningWorkers,
   testLogger,
 } from '../helpers/harness.js';
+import { startGitServer, useGitServer, type GitServer } from '../helpers/git-server.js';
 
 let issuer: DevIssuer;
 let argo: FakeArgo;
@@ -26,7 +28,8 @@ let config: GatehouseConfig;
 let app: FastifyInstance;
 let workers: RunningWorkers;
 let token: string;
-const sha = 'a'.repeat(40);
+let git: GitServer;
+let sha: string;
 
 beforeAll(async () => {
   issuer = await startDevIssuer();
@@ -40,10 +43,14 @@ beforeAll(async () => {
     },
   });
   hosts = await startFakeGitHosts(testSecrets.TEST_STATUS_TOKEN);
+  git = await startGitServer({ 'workflow.yaml': 'kind: Workflow\n' });
+  sha = git.sha;
   config = testConfig(issuer, uniqueName('gatehouse-argo'));
+  // Argo builds the commit itself; Gatehouse still checks it exists before reporting on it.
+  useGitServer(config, git);
   config.ci.statusApis.github = { apiUrl: `${hosts.url}/github`, token: { env: 'TEST_STATUS_TOKEN' } };
   config.ci.argo = { url: argo.url, token: { env: 'TEST_ARGO_TOKEN' }, pollInterval: '1s' };
-  config.ci.pipelines = [
+  config.ci.pipelines = pipelines(
     {
       repositories: ['argo/build'],
       runner: 'argo',
@@ -56,8 +63,15 @@ beforeAll(async () => {
       argo: {
         namespace: 'ci',
         manifest: {
+          metadata: { annotations: { 'team.example/owner': 'platform' } },
           spec: {
             entrypoint: 'main',
+            arguments: {
+              parameters: [
+                { name: 'cache', value: 'on' },
+                { name: 'revision', value: 'forged' },
+              ],
+            },
             templates: [{ name: 'main', container: { name: '', image: 'alpine', command: ['true'] } }],
           },
         },
@@ -73,7 +87,7 @@ beforeAll(async () => {
         },
       },
     },
-  ];
+  );
   app = await buildApp(config, { logger: testLogger() });
   workers = await startWorkers(config);
   token = await issuer.mint({ sub: uniqueName('maint'), groups: ['maintainers'] });
@@ -94,7 +108,7 @@ async function startCi(repository: string): Promise<string> {
     headers: { authorization: `Bearer ${token}` },
     payload: {
       provider: 'github',
-      repository: { fullName: repository, cloneUrl: 'https://git.example/x.git' },
+      repository: { fullName: repository },
       after: sha,
     },
   });
@@ -147,6 +161,21 @@ describe('Argo-backed pipeline', () => {
     const again = await activities.submitArgoWorkflow(input);
     expect(again.name).toBe(first.name);
     expect([...argo.workflows.keys()].filter((k) => k === `ci/${first.name}`)).toHaveLength(1);
+  });
+
+  it("gives an inline manifest the repository and commit as parameters, keeping the operator's annotations", async () => {
+    const jobId = await startCi('argo/inline');
+    await vi.waitFor(async () => expect((await read(jobId)).status).toBe('COMPLETED'), {
+      timeout: 30_000,
+      interval: 500,
+    });
+    const stored = argo.workflows.get(`ci/${argoWorkflowName(jobId)}`)!;
+    expect(stored.parameters).toEqual([
+      { name: 'cache', value: 'on' },
+      { name: 'repository', value: 'argo/inline' },
+      { name: 'revision', value: sha },
+    ]);
+    expect(stored.annotations).toMatchObject({ 'team.example/owner': 'platform', 'gatehouse.dev/job': jobId });
   });
 
   it('rides out Argo answering 503 and recovers', async () => {

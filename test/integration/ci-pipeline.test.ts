@@ -1,17 +1,18 @@
 // The CI pipeline against a real Temporal and worker: a push webhook (and a `ci` job) on a local
 // Git repository runs through the Cedar gate, the steps, commit-status reporting (to a local
 // server that keeps the providers' API shapes) and the usage ledger.
-import { existsSync, mkdtempSync, readdirSync, readFileSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
+import { afterAll, beforeAll, describe, expect, inject, it, vi } from 'vitest';
 import { buildApp } from '../../src/bridge/app.js';
 import { jwtPrincipal } from '../../src/core/principal.js';
 import { startDevIssuer, type DevIssuer } from '../../src/dev/dev-issuer.js';
 import type { GatehouseConfig } from '../../src/config/load-config.js';
 import { startFakeGitHosts, type FakeGitHosts } from '../helpers/fake-git-hosts.js';
-import { makeGitRepo } from '../helpers/git-repo.js';
+import { startGitServer, useGitServer, type GitServer } from '../helpers/git-server.js';
 import {
+  pipelines,
   startWorkers,
   testConfig,
   uniqueName,
@@ -28,27 +29,52 @@ let config: GatehouseConfig;
 let app: FastifyInstance;
 let workers: RunningWorkers;
 let admin: string;
-const repo = makeGitRepo({
-  'build.sh': '#!/bin/sh\nset -e\ntest "$(cat VERSION)" = "1.2.3"\necho built "$(git rev-parse HEAD)"\n',
-  VERSION: '1.2.3',
-  'slow.sh': '#!/bin/sh\nsleep 60 &\necho $! > "$PID_FILE"\nwait\n',
-});
+let git: GitServer;
+/** Seconds of the slow step's grandchild `sleep`: unique, so the test can find it in /proc. */
+const slowSeconds = 7000 + Math.floor(Math.random() * 2000);
 
 beforeAll(async () => {
   issuer = await startDevIssuer();
   hosts = await startFakeGitHosts(testSecrets.TEST_STATUS_TOKEN);
+  git = await startGitServer({
+    'build.sh': '#!/bin/sh\nset -e\ntest "$(cat VERSION)" = "1.2.3"\necho built "$(git rev-parse HEAD)"\n',
+    VERSION: '1.2.3',
+    'slow.sh': '#!/bin/sh\nsleep "$1" &\nwait\n',
+  });
   config = testConfig(issuer, uniqueName('gatehouse-ci'));
+  useGitServer(config, git);
   // A scratch directory of this file's own: another file's killed worker may leave a checkout behind.
   config.ci.scratchDir = mkdtempSync(join(tmpdir(), 'gatehouse-scratch-'));
   for (const provider of ['github', 'gitlab', 'gitea', 'bitbucket'] as const) {
     config.ci.statusApis[provider] = { apiUrl: `${hosts.url}/${provider}`, token: { env: 'TEST_STATUS_TOKEN' } };
   }
-  config.ci.pipelines = [
+  config.ci.pipelines = pipelines(
+    {
+      repositories: ['acme-sandbox/closed'],
+      runner: 'steps',
+      env: { ECHO_ME: testSecrets.TEST_STATUS_TOKEN },
+      steps: [
+        { name: 'env', run: 'env | sort; echo "echo: $ECHO_ME"', timeout: '1m' },
+        { name: 'whoami', run: 'id -u; pwd', timeout: '1m' },
+        {
+          name: 'others',
+          run: `test ! -e ${config.ci.scratchDir} && test ! -e ${process.cwd()}/config && test ! -e /work`,
+          timeout: '1m',
+        },
+        { name: 'network', run: `node -e "${connectProbe}" ${temporalPort()}; echo "exit=$?"`, timeout: '1m' },
+      ],
+    },
+    {
+      repositories: ['acme-sandbox/open'],
+      runner: 'steps',
+      network: true,
+      steps: [{ name: 'network', run: `node -e "${connectProbe}" ${temporalPort()}; echo "exit=$?"`, timeout: '1m' }],
+    },
     {
       repositories: ['Codertocat/*', 'acme/*'],
       runner: 'steps',
       steps: [
-        { name: 'checkout-is-exact', run: `test "$(git rev-parse HEAD)" = "${repo.sha}"`, timeout: '10m' },
+        { name: 'checkout-is-exact', run: `test "$(git rev-parse HEAD)" = "${git.sha}"`, timeout: '10m' },
         { name: 'build', run: './build.sh', timeout: '30s' },
       ],
     },
@@ -60,9 +86,13 @@ beforeAll(async () => {
         { name: 'never', run: 'true', timeout: '10m' },
       ],
     },
-    { repositories: ['acme-slow/*'], runner: 'steps', steps: [{ name: 'slow', run: './slow.sh', timeout: '10m' }] },
+    {
+      repositories: ['acme-slow/*'],
+      runner: 'steps',
+      steps: [{ name: 'slow', run: `./slow.sh ${slowSeconds}`, timeout: '10m' }],
+    },
     { repositories: ['acme-long/*'], runner: 'steps', steps: [{ name: 'long', run: 'sleep 600', timeout: '15m' }] },
-  ];
+  );
   app = await buildApp(config, { logger: testLogger() });
   workers = await startWorkers(config);
   admin = await issuer.mint({ sub: 'ops', groups: ['gatehouse-admins'] });
@@ -73,9 +103,29 @@ afterAll(async () => {
   await app?.close();
   await hosts?.close();
   await issuer?.close();
+  await git?.close();
 });
 
 const bearer = (token: string) => ({ authorization: `Bearer ${token}` });
+
+/** A step that tries to open a TCP connection to loopback:<port>: exit 0 connected, 3 refused. */
+const connectProbe =
+  "require('net').connect(Number(process.argv[1]), '127.0.0.1').on('connect', () => process.exit(0)).on('error', () => process.exit(3))";
+const temporalPort = () => inject('temporalAddress').split(':')[1];
+
+/** The pid of a process with exactly this command line, or 0. */
+function findProcess(argv: string[]): number {
+  for (const entry of readdirSync('/proc')) {
+    if (!/^[0-9]+$/.test(entry)) continue;
+    try {
+      if (readFileSync(`/proc/${entry}/cmdline`, 'utf8') === `${argv.join('\0')}\0` && isRunning(Number(entry)))
+        return Number(entry);
+    } catch {
+      // gone
+    }
+  }
+  return 0;
+}
 
 /** Running, not merely present: a killed orphan stays a zombie where no init process reaps it. */
 function isRunning(pid: number): boolean {
@@ -115,8 +165,8 @@ describe('ciPipeline', () => {
     const push = {
       ...example,
       ref: 'refs/heads/main',
-      after: repo.sha,
-      repository: { ...(example.repository as object), clone_url: repo.path },
+      after: git.sha,
+      repository: { ...(example.repository as object), clone_url: `${git.url}/github/Codertocat/Hello-World.git` },
     };
     const answer = await deliver(
       app,
@@ -129,7 +179,7 @@ describe('ciPipeline', () => {
     expect(job.result).toMatchObject({
       outcome: 'passed',
       runner: 'steps',
-      sha: repo.sha,
+      sha: git.sha,
       policies: ['maintainers-run-ci'],
       statusErrors: [],
     });
@@ -137,7 +187,7 @@ describe('ciPipeline', () => {
       ['checkout-is-exact', 0],
       ['build', 0],
     ]);
-    expect(job.result.steps.steps[1].output).toContain(`built ${repo.sha}`);
+    expect(job.result.steps.steps[1].output).toContain(`built ${git.sha}`);
 
     const mine = hosts.statuses.filter((s) => s.url.endsWith(jobId));
     expect(mine.map((s) => [s.provider, s.state])).toEqual([
@@ -146,7 +196,7 @@ describe('ciPipeline', () => {
     ]);
     expect(mine[0]).toMatchObject({
       repository: 'Codertocat/Hello-World',
-      sha: repo.sha,
+      sha: git.sha,
       context: 'gatehouse/ci',
       url: `https://gatehouse.test/v1/jobs/${jobId}`,
     });
@@ -161,8 +211,8 @@ describe('ciPipeline', () => {
     for (const provider of ['gitlab', 'gitea', 'bitbucket'] as const) {
       const jobId = await startCi(token, {
         provider,
-        repository: { fullName: 'acme/api', cloneUrl: repo.path },
-        after: repo.sha,
+        repository: { fullName: 'acme/api' },
+        after: git.sha,
       });
       expect((await waitJob(jobId)).status).toBe('COMPLETED');
       const states = hosts.statuses.filter((s) => s.url.endsWith(jobId)).map((s) => s.state);
@@ -179,8 +229,8 @@ describe('ciPipeline', () => {
     hosts.failNext(1);
     const jobId = await startCi(token, {
       provider: 'github',
-      repository: { fullName: 'acme/api', cloneUrl: repo.path },
-      after: repo.sha,
+      repository: { fullName: 'acme/api' },
+      after: git.sha,
     });
     await vi.waitFor(async () => expect((await waitJob(jobId)).status).toBe('COMPLETED'), {
       timeout: 30_000,
@@ -194,8 +244,8 @@ describe('ciPipeline', () => {
     const token = await issuer.mint({ sub: owner, groups: ['maintainers'] });
     const jobId = await startCi(token, {
       provider: 'github',
-      repository: { fullName: 'acme-broken/x', cloneUrl: repo.path },
-      after: repo.sha,
+      repository: { fullName: 'acme-broken/x' },
+      after: git.sha,
     });
     const job = await waitJob(jobId);
     expect(job.status).toBe('FAILED');
@@ -212,8 +262,8 @@ describe('ciPipeline', () => {
     const token = await issuer.mint({ sub: uniqueName('outsider') });
     const jobId = await startCi(token, {
       provider: 'github',
-      repository: { fullName: 'acme/api', cloneUrl: repo.path },
-      after: repo.sha,
+      repository: { fullName: 'acme/api' },
+      after: git.sha,
     });
     const job = await waitJob(jobId);
     expect(job.status).toBe('FAILED');
@@ -223,15 +273,16 @@ describe('ciPipeline', () => {
 
   it('cancels a running step: the process tree is killed, the checkout removed, the status reported', async () => {
     const token = await issuer.mint({ sub: uniqueName('maint'), groups: ['maintainers'] });
-    const pidFile = join(repo.path, `grandchild-${Date.now()}.pid`);
-    process.env.PID_FILE = pidFile;
     const jobId = await startCi(token, {
       provider: 'github',
-      repository: { fullName: 'acme-slow/x', cloneUrl: repo.path },
-      after: repo.sha,
+      repository: { fullName: 'acme-slow/x' },
+      after: git.sha,
     });
-    await vi.waitFor(() => expect(existsSync(pidFile)).toBe(true), { timeout: 15_000, interval: 100 });
-    const grandchild = Number(readFileSync(pidFile, 'utf8'));
+    let grandchild = 0;
+    await vi.waitFor(() => expect((grandchild = findProcess(['sleep', String(slowSeconds)]))).toBeGreaterThan(0), {
+      timeout: 15_000,
+      interval: 100,
+    });
     expect(isRunning(grandchild)).toBe(true);
     const cancel = await app.inject({ method: 'POST', url: `/v1/jobs/${jobId}/cancel`, headers: bearer(token) });
     expect(cancel.statusCode).toBe(202);
@@ -249,8 +300,9 @@ describe('superseded runs', () => {
   it('cancels the older run of the same branch when a newer push arrives, and leaves other branches alone', async () => {
     const token = await issuer.mint({ sub: uniqueName('maint'), groups: ['maintainers'] });
     const input = (branch: string) => ({
-      repository: { fullName: 'acme-long/app', cloneUrl: repo.path },
-      after: repo.sha,
+      provider: 'github',
+      repository: { fullName: 'acme-long/app' },
+      after: git.sha,
       branch,
       ref: `refs/heads/${branch}`,
     });
@@ -297,5 +349,90 @@ describe('billing-usage', () => {
     const denied = await waitJob(other.json().jobId);
     expect(denied.status).toBe('FAILED');
     expect(denied.failure).toMatchObject({ type: 'BillingAccessDenied' });
+  });
+});
+
+describe('the step sandbox', () => {
+  const stepsOf = async (fullName: string) => {
+    const token = await issuer.mint({ sub: uniqueName('maint'), groups: ['maintainers'] });
+    const jobId = await startCi(token, { provider: 'github', repository: { fullName }, after: git.sha });
+    const job = await waitJob(jobId);
+    expect(job.status, JSON.stringify(job)).toBe('COMPLETED');
+    return Object.fromEntries(
+      (job.result.steps.steps as Array<{ name: string; output: string; exitCode: number }>).map((s) => [s.name, s]),
+    );
+  };
+
+  it('gives steps an explicit environment: no worker secret, no worker variable, secrets redacted from output', async () => {
+    process.env.GATEHOUSE_TEST_CANARY = 'canary-in-the-worker-environment';
+    const steps = await stepsOf('acme-sandbox/closed');
+    const env = steps.env!.output;
+    expect(env).toContain('CI=true');
+    expect(env).toContain(`GATEHOUSE_SHA=${git.sha}`);
+    expect(env).not.toContain('canary-in-the-worker-environment');
+    for (const [name, value] of Object.entries(testSecrets)) {
+      expect(env, name).not.toContain(value);
+      expect(env, name).not.toContain(name);
+    }
+    // A pipeline variable that happens to hold a secret's value is redacted before it is kept.
+    expect(env).toContain('echo: [redacted]');
+    expect(env).not.toContain(testSecrets.TEST_STATUS_TOKEN);
+  });
+
+  it("runs steps unprivileged, in /workspace, seeing no other job's checkout and none of the worker's files", async () => {
+    const steps = await stepsOf('acme-sandbox/closed');
+    expect(steps.whoami!.output).toMatch(/^65534\n\/workspace\n$/);
+    expect(steps.others!.exitCode, steps.others!.output).toBe(0);
+  });
+
+  it('keeps steps off the network unless the pipeline allows it', async () => {
+    expect((await stepsOf('acme-sandbox/closed')).network!.output).toContain('exit=3');
+    expect((await stepsOf('acme-sandbox/open')).network!.output).toContain('exit=0');
+  });
+
+  it('clones from the configured server only: a payload naming another host is refused', async () => {
+    const example = githubExample('push', (e) => e.ref === 'refs/heads/master');
+    const push = {
+      ...example,
+      ref: 'refs/heads/main',
+      after: git.sha,
+      repository: { ...(example.repository as object), clone_url: 'https://evil.example/x.git' },
+    };
+    const answer = await deliver(
+      app,
+      githubDelivery(push, { secret: testSecrets.TEST_GITHUB_SECRET, event: 'push', path: '/v1/webhooks/github/ci' }),
+    );
+    expect(answer.statusCode).toBe(400);
+    expect(answer.json().code).toBe('GATEHOUSE_WEBHOOK_MALFORMED');
+  });
+
+  it('lets an API caller name what to build, never where to clone it from', async () => {
+    const token = await issuer.mint({ sub: uniqueName('maint'), groups: ['maintainers'] });
+    const post = (repository: Record<string, unknown>) =>
+      app.inject({
+        method: 'POST',
+        url: '/v1/jobs/ci',
+        headers: bearer(token),
+        payload: { provider: 'github', repository, after: git.sha },
+      });
+    for (const repository of [
+      { fullName: 'acme/api', cloneUrl: 'file:///etc' },
+      { fullName: 'acme/../../etc' },
+      { fullName: '-u/x' },
+    ]) {
+      const answer = await post(repository);
+      expect(answer.statusCode, JSON.stringify(repository)).toBe(400);
+      expect(answer.json().code).toBe('GATEHOUSE_VALIDATION_FAILED');
+    }
+  });
+
+  it('refuses a repository that does not exist as CheckoutInvalid with a fixed message, before any status', async () => {
+    const token = await issuer.mint({ sub: uniqueName('maint'), groups: ['maintainers'] });
+    const missing = 'f'.repeat(40);
+    const jobId = await startCi(token, { provider: 'github', repository: { fullName: 'acme/api' }, after: missing });
+    const job = await waitJob(jobId);
+    expect(job.status).toBe('FAILED');
+    expect(job.failure).toEqual({ type: 'CheckoutInvalid', message: `acme/api has no commit ${missing}` });
+    expect(hosts.statuses.filter((s) => s.url.endsWith(jobId))).toEqual([]);
   });
 });

@@ -10,8 +10,9 @@ import { stringify } from 'yaml';
 import { buildApp } from '../../src/bridge/app.js';
 import { jwtPrincipal } from '../../src/core/principal.js';
 import { startDevIssuer } from '../../src/dev/dev-issuer.js';
-import { makeGitRepo } from '../helpers/git-repo.js';
+import { startGitServer, useGitServer } from '../helpers/git-server.js';
 import {
+  pipelines,
   startWorkers,
   testConfig,
   testConfigFile,
@@ -30,23 +31,26 @@ describe('worker crash during a step', () => {
   it('retries the step on another worker and finishes the job once', async () => {
     const issuer = await startDevIssuer();
     cleanups.push(() => issuer.close());
-    const repo = makeGitRepo({ README: 'x' });
+    const git = await startGitServer({ README: 'x' });
+    cleanups.push(() => git.close());
     const marker = join(tmpdir(), `gatehouse-marker-${Date.now()}`);
     const config = testConfig(issuer, uniqueName('gatehouse-crash'));
     config.ci.statusApis = {};
     // The killed worker cannot remove its checkout: keep it out of the shared scratch directory.
     config.ci.scratchDir = mkdtempSync(join(tmpdir(), 'gatehouse-scratch-'));
     cleanups.push(() => rmSync(config.ci.scratchDir, { recursive: true, force: true }));
-    config.ci.pipelines = [
-      {
-        repositories: ['crash/*'],
-        runner: 'steps',
-        steps: [
-          { name: 'first', run: `echo first >> ${marker}`, timeout: '10m' },
-          { name: 'slow', run: `echo slow-start >> ${marker}; sleep 3; echo slow-end >> ${marker}`, timeout: '60s' },
-        ],
-      },
-    ];
+    useGitServer(config, git);
+    // This test is about resuming after a crash, and its steps leave marks in a file the test
+    // reads, so they run without the sandbox (which would give them a private /tmp).
+    config.ci.sandbox.runner = 'none';
+    config.ci.pipelines = pipelines({
+      repositories: ['crash/*'],
+      runner: 'steps',
+      steps: [
+        { name: 'first', run: `echo first >> ${marker}`, timeout: '10m' },
+        { name: 'slow', run: `echo slow-start >> ${marker}; sleep 3; echo slow-end >> ${marker}`, timeout: '60s' },
+      ],
+    });
     // The crashing worker is a real process with this config.
     const file = join(testConfigFile, '..', `.generated-${Date.now()}.yaml`);
     const { source: _source, webhookSecrets: _secrets, ...plain } = config;
@@ -68,7 +72,7 @@ describe('worker crash during a step', () => {
       method: 'POST',
       url: '/v1/jobs/ci',
       headers: { authorization: `Bearer ${token}` },
-      payload: { repository: { fullName: 'crash/x', cloneUrl: repo.path }, after: repo.sha },
+      payload: { provider: 'github', repository: { fullName: 'crash/x' }, after: git.sha },
     });
     const jobId = started.json().jobId as string;
 

@@ -1,7 +1,7 @@
 // Webhook intake against a real Temporal and a real worker: each provider with real-shaped
 // payloads signed by the test, tampering, wrong and foreign signatures, redeliveries and
 // concurrent duplicates, form-encoded GitHub deliveries, the size cap and secret rotation.
-import { randomUUID } from 'node:crypto';
+import { randomBytes, randomUUID } from 'node:crypto';
 import { beforeAll, describe, expect, it, vi } from 'vitest';
 import { useHarness, testSecrets as s } from '../helpers/harness.js';
 import {
@@ -21,7 +21,12 @@ beforeAll(async () => {
   adminToken = (await h.token({ groups: ['gatehouse-admins'] })).token;
 });
 
-const pushToMain = () => ({ ...githubExample('push', (e) => e.ref === 'refs/heads/master'), ref: 'refs/heads/main' });
+// Each push is a distinct event (its own head commit), so the body-keyed dedup keeps tests apart.
+const pushToMain = () => ({
+  ...githubExample('push', (e) => e.ref === 'refs/heads/master'),
+  ref: 'refs/heads/main',
+  after: randomBytes(20).toString('hex'),
+});
 const admin = () => ({ authorization: `Bearer ${adminToken}` });
 
 async function readJob(jobId: string, wait = 10) {
@@ -118,6 +123,23 @@ describe('GitHub', () => {
     expect(job.result).toMatchObject({ decision: 'deny' });
   });
 
+  it('refuses signed deliveries whose repository, ref or commit names are not plain', async () => {
+    const changes: Array<Record<string, unknown>> = [
+      { ref: 'refs/heads/../../etc' },
+      { ref: 'refs/heads/-x' },
+      { after: '--upload-pack=touch /tmp/x' },
+      { repository: { ...((pushToMain() as Record<string, unknown>).repository as object), full_name: 'acme/..' } },
+    ];
+    for (const change of changes) {
+      const answer = await deliver(
+        h.app,
+        githubDelivery({ ...pushToMain(), ...change }, { secret: s.TEST_GITHUB_SECRET, event: 'push' }),
+      );
+      expect(answer.statusCode, JSON.stringify(change)).toBe(400);
+      expect(answer.json().code).toBe('GATEHOUSE_WEBHOOK_MALFORMED');
+    }
+  });
+
   it('refuses a signed delivery that names no sender account id', async () => {
     const payload = { ...pushToMain(), sender: { login: 'Codertocat' } };
     const answer = await deliver(h.app, githubDelivery(payload, { secret: s.TEST_GITHUB_SECRET, event: 'push' }));
@@ -136,17 +158,47 @@ describe('GitHub', () => {
     expect(redelivery.json()).toMatchObject({ jobId: answers[0]!.json().jobId, duplicate: true });
   });
 
-  it('keys on the hook id too: one event delivered to two GitHub hooks starts two jobs', async () => {
-    const deliveryId = randomUUID();
-    const orgHook = await deliver(
+  it('keys on the signed body: a replay under a new delivery id or hook id header starts nothing', async () => {
+    const body = pushToMain();
+    const first = await deliver(
       h.app,
-      githubDelivery(pushToMain(), { secret: s.TEST_GITHUB_SECRET, event: 'push', delivery: deliveryId, hookId: '1' }),
+      githubDelivery(body, { secret: s.TEST_GITHUB_SECRET, event: 'push', hookId: '1' }),
     );
-    const repoHook = await deliver(
+    expect(first.json()).toMatchObject({ duplicate: false });
+    const replayed = await deliver(
       h.app,
-      githubDelivery(pushToMain(), { secret: s.TEST_GITHUB_SECRET, event: 'push', delivery: deliveryId, hookId: '2' }),
+      githubDelivery(body, { secret: s.TEST_GITHUB_SECRET, event: 'push', delivery: randomUUID(), hookId: '2' }),
     );
-    expect(orgHook.json().jobId).not.toBe(repoHook.json().jobId);
+    expect(replayed.json()).toMatchObject({ jobId: first.json().jobId, duplicate: true });
+  });
+
+  it('refuses a signed body replayed under another event header', async () => {
+    const answer = await deliver(
+      h.app,
+      githubDelivery(pushToMain(), { secret: s.TEST_GITHUB_SECRET, event: 'pull_request' }),
+    );
+    expect(answer.statusCode).toBe(400);
+    expect(answer.json().code).toBe('GATEHOUSE_WEBHOOK_MALFORMED');
+  });
+
+  it('refuses over-long delivery headers and unsigned requests before reading the body', async () => {
+    const long = githubDelivery(pushToMain(), {
+      secret: s.TEST_GITHUB_SECRET,
+      event: 'push',
+      delivery: 'd'.repeat(30_000),
+    });
+    const answer = await deliver(h.app, long);
+    expect(answer.statusCode).toBe(400);
+    expect(answer.json().code).toBe('GATEHOUSE_WEBHOOK_MALFORMED');
+    // No signature header at all: 401 without the body being parsed (a body that is not even JSON).
+    const unsigned = await h.app.inject({
+      method: 'POST',
+      url: '/v1/webhooks/github',
+      payload: 'x'.repeat(1000),
+      headers: { 'content-type': 'application/json', 'x-github-event': 'push', 'x-github-delivery': randomUUID() },
+    });
+    expect(unsigned.statusCode).toBe(401);
+    expect(unsigned.json().code).toBe('GATEHOUSE_WEBHOOK_SIGNATURE_INVALID');
   });
 
   it('accepts a form-encoded delivery, verified over the form body as sent', async () => {

@@ -5,7 +5,7 @@ import { Context } from '@temporalio/activity';
 import { WorkflowFailedError } from '@temporalio/client';
 import { describe, expect, it, vi } from 'vitest';
 import type { ArgoOutcome } from '../../activities/argo.js';
-import type { PipelinePlan, StepsOutcome } from '../../activities/ci.js';
+import type { CommitRef, PipelinePlan, StepsOutcome } from '../../activities/ci.js';
 import type { UsageEntry } from '../../activities/billing.js';
 import type { PolicyDecision, PolicyQuery } from '../../activities/policy.js';
 import type { StatusReport } from '../../src/core/commit-status.js';
@@ -53,7 +53,8 @@ function pipeline<Over extends object>(over: Over = {} as Over) {
       state: report.state,
       status: 201,
     })),
-    runSteps: calls(async (_input: { cloneUrl: string; sha: string }) => passed),
+    verifyCommit: calls(async (ref: CommitRef) => ({ sha: ref.sha })),
+    runSteps: calls(async (_input: CommitRef & { jobId: string }) => passed),
     recordUsage: calls(async (_entry: UsageEntry) => ({ recorded: true })),
     cancelSupersededRuns: calls(async (_input: { ref: string }) => [] as string[]),
     ...over,
@@ -75,10 +76,14 @@ async function run(activities: object, input: CiEvent = push) {
   );
 }
 
-/** The innermost failure type: what the job API reports as failure.type. */
+/** The innermost failure type, as the job API reports it in failure.type. */
 function failureType(error: unknown): string | undefined {
   expect(error).toBeInstanceOf(WorkflowFailedError);
-  return ((error as WorkflowFailedError).cause as { type?: string }).type;
+  let type: string | undefined;
+  for (let cause = (error as Error).cause; cause instanceof Error; cause = cause.cause) {
+    if ('type' in cause && typeof cause.type === 'string') type = cause.type;
+  }
+  return type;
 }
 
 describe('ciPipeline', () => {
@@ -111,7 +116,15 @@ describe('ciPipeline', () => {
       policies: ['maintainers-run-ci'],
       statusErrors: [],
     });
-    expect(activities.runSteps.seen[0]?.[0]).toMatchObject({ cloneUrl: push.repository.cloneUrl, sha });
+    expect(activities.verifyCommit.seen[0]?.[0]).toEqual({
+      provider: 'github',
+      repository: 'acme/api',
+      sha,
+      hook: 'default',
+    });
+    // What is built is named, never located by the event: the worker derives the clone URL.
+    expect(activities.runSteps.seen[0]?.[0]).toMatchObject({ provider: 'github', repository: 'acme/api', sha });
+    expect(activities.runSteps.seen[0]?.[0]).not.toHaveProperty('cloneUrl');
     expect(activities.reportCommitStatus.seen.map(([r]) => r.state)).toEqual(['pending', 'success']);
     expect(activities.recordUsage.seen.map(([u]) => [u.metric, u.owner])).toEqual([
       ['jobs', webhookSender.principal],
@@ -121,7 +134,7 @@ describe('ciPipeline', () => {
 
   it('fails with PipelineFailed at the failing step, after the failure status and the usage', async () => {
     const failed: StepsOutcome = { ok: false, failedStep: 'test', steps: [], durationMs: 5 };
-    const activities = pipeline({ runSteps: calls(async (_input: { cloneUrl: string; sha: string }) => failed) });
+    const activities = pipeline({ runSteps: calls(async (_input: CommitRef & { jobId: string }) => failed) });
     const { failure } = await run(activities);
     expect(failureType(failure)).toBe('PipelineFailed');
     expect(((failure as Error).cause as Error).message).toContain('at step test');
@@ -151,6 +164,18 @@ describe('ciPipeline', () => {
     expect(activities.cancelSupersededRuns.seen[0]?.[0]).toMatchObject({
       ref: 'webhook:github/default|acme/api|branch:main',
     });
+  });
+
+  it('reports nothing and fails with CheckoutInvalid when the commit cannot be checked out', async () => {
+    const activities = pipeline({
+      verifyCommit: calls(async (_ref: CommitRef): Promise<{ sha: string }> => {
+        throw fail('CheckoutInvalid', 'acme/api has no commit');
+      }),
+    });
+    const { failure } = await run(activities);
+    expect(failureType(failure)).toBe('CheckoutInvalid');
+    expect(activities.reportCommitStatus.seen).toHaveLength(0);
+    expect(activities.runSteps.seen).toHaveLength(0);
   });
 
   it('fails with CiEventInvalid when the event names no commit', async () => {

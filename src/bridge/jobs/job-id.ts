@@ -8,14 +8,18 @@ export type JobKey =
   | { kind: 'idempotency-key'; value: string }
   | { kind: 'request-id'; value: string }
   | { kind: 'none' }
-  /** A webhook delivery: the provider's hook id (GitHub shares delivery ids across hooks) and delivery id. */
-  | { kind: 'delivery'; provider: string; hook: string; providerHookId?: string; deliveryId: string };
+  /**
+   * A webhook delivery, keyed by the hook and the SHA-256 of the signed body. The delivery id is
+   * kept for the memo and search attributes but is not part of the key: delivery headers are
+   * not signed, so a replayed body under a new id must find the job it already started.
+   */
+  | { kind: 'delivery'; provider: string; hook: string; bodySha256: string; deliveryId: string };
 
 /** API jobs are scoped by their owner's principal and route; deliveries by provider and hook. */
 export function deriveJobId(route: string, principal: string, key: JobKey): string {
   switch (key.kind) {
     case 'delivery':
-      return `${key.provider}.${digest([key.hook, key.providerHookId ?? '', key.deliveryId])}`;
+      return `${key.provider}.${digest([key.hook, key.bodySha256])}`;
     case 'none':
       // Without any key there is nothing a retry could repeat, so a fresh id is the honest choice.
       return `${route}.${digest([principal, route, 'random', randomUUID()])}`;

@@ -6,8 +6,10 @@ import type { FastifyInstance, FastifyRequest } from 'fastify';
 import type { GitEvent } from '../../core/git-event.js';
 import type { Identity } from '../../core/identity.js';
 import { webhookPrincipal } from '../../core/principal.js';
+import { cloneUrlFor, isOnHost, webUrlFor, type CloneSource } from '../../config/clone-url.js';
 import type { WebhookHookConfig } from '../../config/schema.js';
-import { PayloadError, type HookSecrets } from '../../providers/provider.js';
+import { isCommitSha, isFullRef, isRefName, isRepositoryName } from '../../core/git-names.js';
+import { boundedDelivery, PayloadError, type HookSecrets } from '../../providers/provider.js';
 import type { Provider } from '../../providers/provider.js';
 import type { ProviderName } from '../../providers/registry.js';
 import { GatehouseError } from '../errors.js';
@@ -19,6 +21,8 @@ export interface Hook {
   name: string;
   config: WebhookHookConfig;
   secrets: HookSecrets;
+  /** Where the provider's repositories live, for the clone-URL rule. */
+  hosts: CloneSource;
 }
 
 export type IntakeAnswer =
@@ -36,15 +40,21 @@ export async function takeDelivery(app: FastifyInstance, request: FastifyRequest
       `The ${hook.provider.name} signature does not match any secret configured for this hook`,
     );
   }
-  const delivery = webhook.readDelivery(request.headers);
-  if (delivery === undefined) throw malformed('The delivery lacks its event or delivery id header');
+  const delivery = boundedDelivery(webhook.readDelivery(request.headers));
+  if (delivery === undefined)
+    throw malformed('The delivery lacks its event or delivery id header, or one is not acceptable');
   let payload: unknown;
   try {
     payload = webhook.parse(raw, request.headers['content-type'] ?? '');
   } catch (error) {
     throw malformed(error instanceof PayloadError ? error.message : 'The payload is not valid JSON');
   }
-  if (payload === null || typeof payload !== 'object') throw malformed('The payload is not a JSON object');
+  if (payload === null || typeof payload !== 'object' || Array.isArray(payload))
+    throw malformed('The payload is not a JSON object');
+  // The event header is not signed: the signed payload must have that event's shape.
+  if (!webhook.matchesEvent(delivery.event, payload as Record<string, unknown>)) {
+    throw malformed(`The payload does not have the shape of a ${delivery.event.slice(0, 100)} event`);
+  }
   const normalized = webhook.normalize(delivery.event, payload as Record<string, unknown>);
   if (normalized === 'ping') return { ignored: 'ping' };
   const event: GitEvent = {
@@ -54,6 +64,17 @@ export async function takeDelivery(app: FastifyInstance, request: FastifyRequest
     event: delivery.event,
     ...normalized,
   };
+  checkNames(event);
+  const webUrl = webUrlFor(hook.hosts, hook.provider.name, hook.name);
+  const sent = event.repository.cloneUrl;
+  if (sent !== undefined && (webUrl === undefined || !isOnHost(sent, webUrl))) {
+    throw malformed("The payload's repository is not on this hook's configured server");
+  }
+  const cloneUrl =
+    event.repository.fullName === ''
+      ? undefined
+      : cloneUrlFor(hook.hosts, hook.provider.name, event.repository.fullName, hook.name);
+  event.repository = { ...event.repository, ...(cloneUrl === undefined ? {} : { cloneUrl }) };
   const match = matchRule(event, hook.config.rules);
   if ('ignored' in match) return match;
 
@@ -61,12 +82,14 @@ export async function takeDelivery(app: FastifyInstance, request: FastifyRequest
     route: match.route,
     input: event,
     identity: senderIdentity(event, hook),
+    // Keyed by the signed bytes, not by the unsigned delivery headers: a captured body sent
+    // again under a new delivery id answers the job it already started.
     key: {
       kind: 'delivery',
       provider: hook.provider.name,
       hook: hook.name,
+      bodySha256: request.bodySha256,
       deliveryId: delivery.deliveryId,
-      ...(delivery.providerHookId === undefined ? {} : { providerHookId: delivery.providerHookId }),
     },
     source: hook.provider.name,
     deliveryId: delivery.deliveryId,
@@ -78,6 +101,18 @@ export async function takeDelivery(app: FastifyInstance, request: FastifyRequest
     duplicate: started.replayed,
     links: jobLinks(started.jobId),
   };
+}
+
+/** Names a job will clone, build or report on must have plain shapes (src/core/git-names.ts). */
+function checkNames(event: GitEvent): void {
+  const bad = (what: string) => malformed(`The payload's ${what} is not an acceptable name`);
+  if (event.repository.fullName !== '' && !isRepositoryName(event.repository.fullName)) throw bad('repository');
+  if (event.ref !== undefined && !isFullRef(event.ref) && event.kind !== 'other') throw bad('ref');
+  if (event.branch !== undefined && !isRefName(event.branch)) throw bad('branch');
+  if (event.tag !== undefined && !isRefName(event.tag)) throw bad('tag');
+  for (const sha of [event.before, event.after, event.pullRequest?.headSha]) {
+    if (sha !== undefined && !isCommitSha(sha)) throw bad('commit id');
+  }
 }
 
 /** The sender as a principal of its own: its account id, never its login, which can be reused. */
@@ -98,4 +133,22 @@ function senderIdentity(event: GitEvent, hook: Hook): Identity {
     provider: hook.provider.name,
     hook: hook.name,
   };
+}
+
+/**
+ * Checks made before the body is read: the delivery headers are present and bounded, and the
+ * signature headers have the right form. An unsigned or malformed request is refused without
+ * buffering or hashing its body.
+ */
+export function checkDeliveryHeaders(request: FastifyRequest, hook: Hook): void {
+  const { webhook } = hook.provider;
+  if (!webhook.looksSigned(request.headers, hook.secrets)) {
+    throw new GatehouseError(
+      'GATEHOUSE_WEBHOOK_SIGNATURE_INVALID',
+      `The ${hook.provider.name} signature is missing or malformed`,
+    );
+  }
+  if (boundedDelivery(webhook.readDelivery(request.headers)) === undefined) {
+    throw malformed('The delivery lacks its event or delivery id header, or one is not acceptable');
+  }
 }

@@ -7,7 +7,7 @@ import type { GatehouseConfig } from '../../config/load-config.js';
 import { providerNames, providers } from '../../providers/registry.js';
 import { GatehouseError } from '../errors.js';
 import { ListJobsBody, ProblemBody } from '../jobs/job-schemas.js';
-import { takeDelivery } from './intake.js';
+import { checkDeliveryHeaders, takeDelivery, type Hook } from './intake.js';
 import { WebhookAccepted, WebhookIgnored } from './webhook-schemas.js';
 
 export async function webhookRoutes(app: FastifyInstance, opts: { config: GatehouseConfig }) {
@@ -31,11 +31,22 @@ export async function webhookRoutes(app: FastifyInstance, opts: { config: Gateho
       const secrets = config.webhookSecrets.get(`${name}/${hook}`);
       // Fail closed: a hook without a resolved secret gets no route at all (loadConfig refuses it too).
       if (secrets === undefined || secrets.secrets.length === 0) continue;
+      const target: Hook = { provider: { ...provider, name }, name: hook, config: hookConfig, secrets, hosts: config };
+      const count = (outcome: string) => app.metrics.webhookDeliveries.inc({ provider: name, outcome });
       app.post(
         hook === 'default' ? `/v1/webhooks/${name}` : `/v1/webhooks/${name}/${hook}`,
         {
           bodyLimit: config.webhooks.maxBodyBytes,
           config: { auth: false },
+          // Before the body is read: headers present, bounded and plausibly signed.
+          onRequest: async (request) => {
+            try {
+              checkDeliveryHeaders(request, target);
+            } catch (error) {
+              count(outcomeOf(error));
+              throw error;
+            }
+          },
           schema: {
             tags: ['webhooks'],
             summary: `${name} deliveries for the "${hook}" hook`,
@@ -44,14 +55,8 @@ export async function webhookRoutes(app: FastifyInstance, opts: { config: Gateho
           },
         },
         async (request, reply) => {
-          const count = (outcome: string) => app.metrics.webhookDeliveries.inc({ provider: name, outcome });
           try {
-            const answer = await takeDelivery(app, request, {
-              provider: { ...provider, name },
-              name: hook,
-              config: hookConfig,
-              secrets,
-            });
+            const answer = await takeDelivery(app, request, target);
             count('ignored' in answer ? 'ignored' : answer.duplicate ? 'duplicate' : 'accepted');
             return reply.code('ignored' in answer ? 200 : 202).send(answer);
           } catch (error) {

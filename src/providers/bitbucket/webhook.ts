@@ -1,8 +1,18 @@
 // Bitbucket Cloud: X-Hub-Signature is `sha256=<hex>` (the header name GitHub uses for SHA-1; the
 // check is chosen by this route, not by the header). One push delivery may carry several ref
 // changes; the first one is the event, as Bitbucket's own UI shows it.
-import { at, header, opt, parseJsonBody, str, type NormalizedPayload, type WebhookAdapter } from '../provider.js';
-import { verifySha256Signature } from '../verify-hmac.js';
+import {
+  at,
+  hasKeys,
+  header,
+  opt,
+  parseJsonBody,
+  str,
+  type NormalizedPayload,
+  type WebhookAdapter,
+  own,
+} from '../provider.js';
+import { sha256SignaturePattern, verifySha256Signature } from '../verify-hmac.js';
 
 const pullRequestActions: Record<string, string> = {
   'pullrequest:created': 'opened',
@@ -18,6 +28,14 @@ export const bitbucketWebhook: WebhookAdapter = {
     if (event === undefined || deliveryId === undefined) return undefined;
     const providerHookId = header(headers, 'x-hook-uuid');
     return { event, deliveryId, ...(providerHookId === undefined ? {} : { providerHookId }) };
+  },
+  looksSigned(headers) {
+    return sha256SignaturePattern.test(header(headers, 'x-hub-signature') ?? '');
+  },
+  matchesEvent(event, payload) {
+    if (event === 'repo:push') return hasKeys(payload, ['push', 'repository']);
+    if (event.startsWith('pullrequest:')) return hasKeys(payload, ['pullrequest', 'repository']);
+    return true;
   },
   verify(headers, raw, { secrets }) {
     return verifySha256Signature(raw, header(headers, 'x-hub-signature'), secrets);
@@ -56,7 +74,7 @@ export const bitbucketWebhook: WebhookAdapter = {
         ...opt('after', str(at(change, 'new', 'target', 'hash'))),
       };
     }
-    const action = pullRequestActions[event];
+    const action = own(pullRequestActions, event);
     if (action !== undefined) {
       const pr = at(p, 'pullrequest');
       const source = str(at(pr, 'source', 'branch', 'name'));

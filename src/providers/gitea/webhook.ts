@@ -1,8 +1,18 @@
 // Gitea and Forgejo (Forgejo sends both header families): X-Forgejo-Signature / X-Gitea-Signature
 // is the hex HMAC-SHA256 of the raw body with no prefix. A replay from the UI gets a new delivery
 // id, so it is a new delivery here too.
-import { at, header, opt, parseJsonBody, str, type NormalizedPayload, type WebhookAdapter } from '../provider.js';
-import { githubStylePullRequest, githubStylePush } from '../github-style.js';
+import {
+  at,
+  hasKeys,
+  header,
+  own,
+  opt,
+  parseJsonBody,
+  str,
+  type NormalizedPayload,
+  type WebhookAdapter,
+} from '../provider.js';
+import { githubStylePullRequest, githubStylePush, githubStyleShapes } from '../github-style.js';
 import { verifySha256Signature } from '../verify-hmac.js';
 
 const pullRequestActions: Record<string, string> = { synchronized: 'synchronize' };
@@ -14,6 +24,12 @@ export const giteaWebhook: WebhookAdapter = {
     if (event === undefined || deliveryId === undefined) return undefined;
     return { event, deliveryId };
   },
+  looksSigned(headers) {
+    return /^[0-9a-fA-F]{64}$/.test(
+      header(headers, 'x-forgejo-signature') ?? header(headers, 'x-gitea-signature') ?? '',
+    );
+  },
+  matchesEvent: (event, payload) => hasKeys(payload, own(githubStyleShapes, event)),
   verify(headers, raw, { secrets }) {
     const signature = header(headers, 'x-forgejo-signature') ?? header(headers, 'x-gitea-signature');
     return verifySha256Signature(raw, signature === undefined ? undefined : `sha256=${signature}`, secrets);

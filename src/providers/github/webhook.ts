@@ -3,16 +3,18 @@
 // the JSON in a `payload` field; the signature covers the body as sent either way.
 import {
   at,
+  hasKeys,
   header,
   opt,
+  own,
   parseJsonBody,
   PayloadError,
   str,
   type NormalizedPayload,
   type WebhookAdapter,
 } from '../provider.js';
-import { githubStylePullRequest, githubStylePush } from '../github-style.js';
-import { verifySha256Signature } from '../verify-hmac.js';
+import { githubStylePullRequest, githubStylePush, githubStyleShapes } from '../github-style.js';
+import { sha256SignaturePattern, verifySha256Signature } from '../verify-hmac.js';
 
 export const githubWebhook: WebhookAdapter = {
   readDelivery(headers) {
@@ -22,9 +24,13 @@ export const githubWebhook: WebhookAdapter = {
     const providerHookId = header(headers, 'x-github-hook-id');
     return { event, deliveryId, ...(providerHookId === undefined ? {} : { providerHookId }) };
   },
+  looksSigned(headers) {
+    return sha256SignaturePattern.test(header(headers, 'x-hub-signature-256') ?? '');
+  },
   verify(headers, raw, { secrets }) {
     return verifySha256Signature(raw, header(headers, 'x-hub-signature-256'), secrets);
   },
+  matchesEvent: (event, payload) => hasKeys(payload, own(githubStyleShapes, event)),
   parse(raw, contentType) {
     if (contentType.startsWith('application/x-www-form-urlencoded')) {
       const payload = new URLSearchParams(raw.toString('utf8')).get('payload');

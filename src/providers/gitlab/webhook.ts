@@ -7,6 +7,7 @@ import {
   at,
   header,
   opt,
+  own,
   parseJsonBody,
   refParts,
   str,
@@ -14,6 +15,13 @@ import {
   type WebhookAdapter,
 } from '../provider.js';
 import { matchesToken } from '../verify-hmac.js';
+
+const objectKinds: Record<string, string> = {
+  'Push Hook': 'push',
+  'Tag Push Hook': 'tag_push',
+  'Merge Request Hook': 'merge_request',
+  'Note Hook': 'note',
+};
 
 const mergeRequestActions: Record<string, string> = {
   open: 'opened',
@@ -30,6 +38,16 @@ export const gitlabWebhook: WebhookAdapter = {
     if (event === undefined || deliveryId === undefined) return undefined;
     const providerHookId = header(headers, 'x-gitlab-webhook-uuid');
     return { event, deliveryId, ...(providerHookId === undefined ? {} : { providerHookId }) };
+  },
+  looksSigned(headers, { signingSecrets }) {
+    const token = header(headers, 'x-gitlab-token') ?? '';
+    if (token.length === 0 || token.length > 1024) return false;
+    return signingSecrets.length === 0 || /^v1,[A-Za-z0-9+/=]{40,}/.test(header(headers, 'webhook-signature') ?? '');
+  },
+  // GitLab names the event in the payload too: they must agree.
+  matchesEvent: (event, payload) => {
+    const kind = own(objectKinds, event);
+    return kind === undefined || payload.object_kind === kind || (kind === 'push' && payload.event_name === 'push');
   },
   async verify(headers, raw, { secrets, signingSecrets }) {
     if (!matchesToken(header(headers, 'x-gitlab-token'), secrets)) return false;
@@ -80,7 +98,7 @@ export const gitlabWebhook: WebhookAdapter = {
         return {
           ...common,
           kind: 'pull_request',
-          action: action === undefined ? 'unknown' : (mergeRequestActions[action] ?? action),
+          action: action === undefined ? 'unknown' : (own(mergeRequestActions, action) ?? action),
           ...refParts(source === undefined ? undefined : `refs/heads/${source}`),
           ...opt('after', str(at(mr, 'last_commit', 'id'))),
           pullRequest: {

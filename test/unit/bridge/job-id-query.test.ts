@@ -19,18 +19,19 @@ describe('deriveJobId', () => {
     expect(deriveJobId('policy-check', 'jwt:https://other#alice', key)).not.toBe(id);
   });
 
-  it('keys a webhook delivery by provider, hook, provider hook id and delivery id, whoever sent it', () => {
+  it('keys a webhook delivery by provider, hook and signed body: not by its unsigned delivery id or sender', () => {
     const delivery = {
       kind: 'delivery',
       provider: 'github',
       hook: 'default',
-      providerHookId: '1',
+      bodySha256: 'b1',
       deliveryId: 'd1',
     } as const;
     const id = deriveJobId('git-event', 'webhook:github:1', delivery);
     expect(id).toMatch(/^github\./);
     expect(deriveJobId('git-event', 'webhook:github:2', delivery)).toBe(id);
-    expect(deriveJobId('git-event', 'webhook:github:1', { ...delivery, providerHookId: '2' })).not.toBe(id);
+    expect(deriveJobId('git-event', 'webhook:github:1', { ...delivery, deliveryId: 'replayed' })).toBe(id);
+    expect(deriveJobId('git-event', 'webhook:github:1', { ...delivery, bodySha256: 'b2' })).not.toBe(id);
     expect(deriveJobId('git-event', 'webhook:github:1', { ...delivery, hook: 'enterprise' })).not.toBe(id);
   });
 
