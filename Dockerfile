@@ -16,6 +16,9 @@ COPY config ./config
 COPY scripts ./scripts
 COPY haproxy ./haproxy
 RUN npm run build
+# The embedded ledger and CI scratch directories (config-relative ../.data) belong to the user the
+# processes run as.
+RUN mkdir -p /app/.data && chown node:node /app/.data
 USER node
 ENV NODE_ENV=production
 EXPOSE 8080

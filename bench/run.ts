@@ -11,6 +11,7 @@ import { cpus, tmpdir, totalmem } from 'node:os';
 import { join } from 'node:path';
 import { Client, Connection } from '@temporalio/client';
 import autocannon from 'autocannon';
+import { createKeyStore } from '../src/bridge/auth/key-store.js';
 import { createTokenVerifier } from '../src/bridge/auth/verify-token.js';
 import { startDevIssuer } from '../src/dev/dev-issuer.js';
 import { edgeConfigFiles, makeDevCertificate, startEdge, type EdgeEnv } from '../src/dev/edge-process.js';
@@ -89,6 +90,7 @@ async function main(): Promise<void> {
       ...process.env,
       GATEHOUSE_CONFIG: 'config/gatehouse.yaml',
       GATEHOUSE_LISTEN: `127.0.0.1:${bridgePort}`,
+      GATEHOUSE_METRICS_LISTEN: `127.0.0.1:${await freePort()}`,
       TEMPORAL_ADDRESS: temporal.address,
       GATEHOUSE_JWT_ISSUER: issuer.issuer,
       GATEHOUSE_JWT_AUDIENCE: issuer.audience,
@@ -113,6 +115,7 @@ async function main(): Promise<void> {
     EDGE_CERT: makeDevCertificate(join(dir, 'tls')),
     EDGE_API_MAX_BODY: '262144',
     EDGE_WEBHOOK_RATE: '100000000',
+    EDGE_WEBHOOK_CONNS: '100000',
     EDGE_SUBJECT_RATE: '100000000',
     EDGE_JWT_ISSUER: issuer.issuer,
     EDGE_JWT_AUDIENCE: issuer.audience,
@@ -308,14 +311,19 @@ async function main(): Promise<void> {
   results.webhooks = webhooks;
 
   // --- 4. Token verification with a warm JWKS ---------------------------------------------------
-  const verify = createTokenVerifier({
+  const keys = createKeyStore({
+    issuer: issuer.issuer,
+    jwksUrl: issuer.jwksUrl,
+    refreshMs: 300_000,
+    cooldownMs: 30_000,
+    fetchTimeoutMs: 5_000,
+  });
+  const verify = createTokenVerifier(keys, {
     issuer: issuer.issuer,
     audience: issuer.audience,
-    jwksUrl: issuer.jwksUrl,
     algorithms: ['RS256', 'ES256'],
+    types: ['JWT', 'at+jwt'],
     clockToleranceSeconds: 30,
-    jwksCooldownMs: 30_000,
-    fetchTimeoutMs: 5_000,
     claims: { groups: 'groups', roles: 'roles' },
   });
   await verify(rsToken);

@@ -4,7 +4,8 @@
 //   print the route table, exit 2 on any problem. For CI and deploy hooks.
 // - `sync-jwks [--every SECONDS]`: the edge's key sync (docs/edge.md). Reads EDGE_KEYS_DIR,
 //   EDGE_STATE_DIR (master socket) and the JWKS from GATEHOUSE_JWKS_URL or the issuer's discovery;
-//   keeps retired keys EDGE_KEY_RETAIN_SECONDS (default 86400, the longest token lifetime).
+//   trusts a key while the issuer publishes it, as the bridge does (EDGE_KEY_RETAIN_SECONDS keeps
+//   a retired key longer; default 0: one retention rule for the edge and the bridge).
 import { join } from 'node:path';
 import { ConfigError, loadConfig } from './config/load-config.js';
 import { discoverJwksUrl } from './config/oidc-discovery.js';
@@ -53,7 +54,7 @@ if (command === 'check-config') {
       keysDir,
       configFiles: edgeConfigFiles({ EDGE_KEYS_DIR: keysDir }),
       masterSocket: join(stateDir, 'master.sock'),
-      retainSeconds: Number(process.env.EDGE_KEY_RETAIN_SECONDS ?? 86_400),
+      retainSeconds: Number(process.env.EDGE_KEY_RETAIN_SECONDS ?? 0),
     });
     console.log(JSON.stringify({ at: new Date().toISOString(), ...result }));
   };

@@ -6,6 +6,8 @@ import { randomUUID } from 'node:crypto';
 import Fastify, { type FastifyInstance, type FastifyServerOptions } from 'fastify';
 import authPlugin from './auth/auth-plugin.js';
 import type { GatehouseConfig } from '../config/load-config.js';
+import { durationMs } from '../config/duration.js';
+import { clientErrorHandler } from './http/client-errors.js';
 import { registerErrorHandler } from './http/error-handler.js';
 import { healthRoutes } from './http/health-routes.js';
 import { registerJsonBody } from './http/json-body.js';
@@ -42,6 +44,11 @@ export async function buildApp(config: GatehouseConfig, options: AppOptions = {}
     // Temporal ids reach 1000 bytes; longer path segments are refused as unknown jobs (404).
     routerOptions: { maxParamLength: 1_100 },
     return503OnClosing: true,
+    // Headers as large as the edge passes (tune.bufsize 32768), and a bound on how long a whole
+    // request may take to arrive, so slow bodies cannot hold the bridge.
+    http: { maxHeaderSize: 32_768 },
+    requestTimeout: durationMs(config.server.requestTimeout),
+    clientErrorHandler,
   });
 
   registerErrorHandler(app);

@@ -37,12 +37,18 @@ export class ConfigError extends Error {
 /** The environment variables that override the file, and where each one lands. */
 export const envOverrides = [
   ['GATEHOUSE_LISTEN', ['server', 'listen']],
+  ['GATEHOUSE_METRICS_LISTEN', ['server', 'metricsListen']],
   ['TEMPORAL_ADDRESS', ['temporal', 'address']],
   ['TEMPORAL_NAMESPACE', ['temporal', 'namespace']],
   ['GATEHOUSE_JWT_ISSUER', ['auth', 'issuer']],
   ['GATEHOUSE_JWKS_URL', ['auth', 'jwksUrl']],
   ['GATEHOUSE_JWT_AUDIENCE', ['auth', 'audience']],
+  /** Comma-separated addresses or CIDRs of the edge (containers whose addresses the file cannot know). */
+  ['GATEHOUSE_TRUST_PROXY', ['server', 'trustProxy']],
 ] as const;
+
+/** Overrides whose value is a list. */
+const listOverrides = new Set<string>(['GATEHOUSE_TRUST_PROXY']);
 
 const checkShape = Compile(ConfigSchema);
 
@@ -58,7 +64,12 @@ export function loadConfig(env: NodeJS.ProcessEnv, options: LoadOptions = {}): G
     const value = env[name];
     if (value === undefined || value === '') continue;
     const target = (raw[section] ??= {}) as Record<string, unknown>;
-    target[key] = value;
+    target[key] = listOverrides.has(name)
+      ? value
+          .split(',')
+          .map((item) => item.trim())
+          .filter(Boolean)
+      : value;
   }
   const withDefaults = fillDefaults(ConfigSchema, raw);
   if (!checkShape.Check(withDefaults)) {

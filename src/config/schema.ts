@@ -186,6 +186,12 @@ export const ConfigSchema = Type.Object(
     server: Type.Object(
       {
         listen: Type.String({ default: '127.0.0.1:8080', pattern: '^[^\\s]+:[0-9]{1,5}$' }),
+        requestTimeout: durationDefault('60s', 'the longest a whole request (headers and body) may take to arrive'),
+        metricsListen: Type.String({
+          default: '127.0.0.1:9464',
+          pattern: '^[^\\s]+:[0-9]{1,5}$',
+          description: 'host:port of the internal Prometheus listener (GET /metrics); never the public port',
+        }),
         trustProxy: Type.Array(Type.String(), {
           default: [],
           description: 'addresses or CIDRs of the edge proxies whose X-Forwarded-* headers are believed',
@@ -213,6 +219,16 @@ export const ConfigSchema = Type.Object(
         algorithms: Type.Array(JwtAlgorithm, { minItems: 1, default: ['RS256', 'ES256'] }),
         clockTolerance: durationDefault('30s'),
         jwksCooldown: durationDefault('30s', 'an unknown kid refetches the JWKS at most once per cool-down'),
+        jwksRefresh: durationDefault(
+          '5m',
+          'how often the JWKS is refreshed in the background; the last good set is kept while the IdP is down',
+        ),
+        types: Type.Array(Type.String({ minLength: 1 }), {
+          minItems: 1,
+          default: ['JWT', 'at+jwt'],
+          description:
+            'accepted token types (the typ header); set [at+jwt] where the IdP marks access tokens, so ID tokens are refused',
+        }),
         claims: Type.Object(
           {
             groups: Type.String({ default: 'groups' }),

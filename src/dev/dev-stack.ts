@@ -90,6 +90,7 @@ async function waitReady(url: string, timeoutMs: number): Promise<void> {
 async function main(): Promise<void> {
   const [issuerPort, temporalPort, edgePort] = [await portOr(9000), await portOr(7233), await portOr(8443)];
   const bridgePorts = [await portOr(8081), await portOr(8082)];
+  const metricsPorts = [await portOr(9464), await portOr(9465)];
   const issuer = await startDevIssuer({ port: issuerPort, allowTokenEndpoint: true });
   stops.push(() => issuer.close());
 
@@ -126,7 +127,11 @@ async function main(): Promise<void> {
     run(`worker:${queue}`, 'src/worker.ts', env, ['--queues', queue]);
   }
   bridgePorts.forEach((port, index) =>
-    run(`bridge${index + 1}`, 'src/server.ts', { ...env, GATEHOUSE_LISTEN: `127.0.0.1:${port}` }),
+    run(`bridge${index + 1}`, 'src/server.ts', {
+      ...env,
+      GATEHOUSE_LISTEN: `127.0.0.1:${port}`,
+      GATEHOUSE_METRICS_LISTEN: `127.0.0.1:${metricsPorts[index]}`,
+    }),
   );
   for (const port of bridgePorts) await waitReady(`http://127.0.0.1:${port}/readyz`, 60_000);
 
@@ -139,6 +144,7 @@ async function main(): Promise<void> {
     EDGE_CERT: makeDevCertificate(resolve(edgeDir, 'tls')),
     EDGE_API_MAX_BODY: '262144',
     EDGE_WEBHOOK_RATE: '200',
+    EDGE_WEBHOOK_CONNS: '20',
     EDGE_SUBJECT_RATE: '100',
     EDGE_JWT_ISSUER: issuer.issuer,
     EDGE_JWT_AUDIENCE: issuer.audience,
@@ -154,7 +160,7 @@ async function main(): Promise<void> {
       jwksUrl: issuer.jwksUrl,
       keysDir: edgeEnv.EDGE_KEYS_DIR,
       configFiles: edgeConfigFiles(edgeEnv),
-      retainSeconds: 86_400,
+      retainSeconds: 0,
       env: { ...process.env, ...edgeEnv },
       ...(masterSocket === undefined ? {} : { masterSocket }),
     });

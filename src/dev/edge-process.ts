@@ -16,6 +16,8 @@ export interface EdgeEnv {
   EDGE_CERT: string;
   EDGE_API_MAX_BODY: string;
   EDGE_WEBHOOK_RATE: string;
+  /** Webhook deliveries in flight at once from one source address. */
+  EDGE_WEBHOOK_CONNS: string;
   EDGE_SUBJECT_RATE: string;
   EDGE_JWT_ISSUER: string;
   EDGE_JWT_AUDIENCE: string;

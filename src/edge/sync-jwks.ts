@@ -104,9 +104,11 @@ function writeFiles(dir: string, files: Map<string, string>): Map<string, string
   return backups;
 }
 
+/** Puts back what was replaced and removes what was new, so a refused key set leaves no trace. */
 function restore(dir: string, backups: Map<string, string | undefined>): void {
   for (const [name, content] of backups) {
     if (content !== undefined) writeFileSync(join(dir, name), content);
+    else rmSync(join(dir, name), { force: true });
   }
 }
 

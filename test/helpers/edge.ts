@@ -66,6 +66,7 @@ export async function startEdgeHarness(overrides: Partial<EdgeEnv> = {}): Promis
     EDGE_CERT: makeDevCertificate(join(dir, 'tls')),
     EDGE_API_MAX_BODY: String(config.limits.maxBodyBytes),
     EDGE_WEBHOOK_RATE: '1000',
+    EDGE_WEBHOOK_CONNS: '20',
     // Per subject and 10 s; the other edge tests stay well under it with their own subjects.
     EDGE_SUBJECT_RATE: '300',
     EDGE_JWT_ISSUER: issuer.issuer,

@@ -2,8 +2,9 @@
 // by the test (the dev issuer's keys, a stranger's key, or hand-made attacks).
 import { createServer } from 'node:net';
 import { base64url, exportSPKI, importJWK, SignJWT, UnsecuredJWT, type CryptoKey } from 'jose';
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import { buildApp } from '../../src/bridge/app.js';
+import { startDevIssuer } from '../../src/dev/dev-issuer.js';
 import { useHarness, testConfig, uniqueName, testLogger } from '../helpers/harness.js';
 import { readWebsite } from '../helpers/queries.js';
 
@@ -182,6 +183,67 @@ describe('authentication', () => {
     });
   });
 
+  it('keeps verifying with the last good keys while the IdP is down past the refresh age, and says so in /readyz', async () => {
+    const issuer = await startDevIssuer();
+    const config = testConfig(issuer, h.taskQueue);
+    config.auth.jwksRefresh = '200ms';
+    const app = await buildApp(config, { logger: testLogger() });
+    try {
+      const token = await issuer.mint({ sub: uniqueName('steady') });
+      const read = () =>
+        app.inject({
+          url: '/v1/jobs/policy-check.AAAAAAAAAAAAAAAAAAAAAAAA',
+          headers: { authorization: `Bearer ${token}` },
+        });
+      expect((await read()).statusCode).toBe(404);
+      await issuer.close();
+      // Several refreshes fail while the IdP is gone; the held keys still verify the token.
+      await vi.waitFor(
+        async () => expect((await app.inject({ url: '/readyz' })).json().jwks).toMatchObject({ stale: true }),
+        {
+          timeout: 5_000,
+          interval: 100,
+        },
+      );
+      // Held past five refresh periods, and the token still verifies.
+      await vi.waitFor(
+        async () => expect((await app.inject({ url: '/readyz' })).json().jwks.ageSeconds).toBeGreaterThanOrEqual(1),
+        {
+          timeout: 5_000,
+          interval: 100,
+        },
+      );
+      expect((await read()).statusCode).toBe(404);
+      expect((await app.inject({ url: '/readyz' })).json().jwks.lastError).toBeDefined();
+      // A kid the bridge has never seen cannot be checked while the IdP is down: 503, not 401.
+      const stranger = await issuer.strangerKey();
+      const unknown = await new SignJWT({ sub: 'x' })
+        .setProtectedHeader({ alg: 'RS256', kid: stranger.kid })
+        .setIssuer(issuer.issuer)
+        .setAudience(issuer.audience)
+        .setExpirationTime('5m')
+        .sign(stranger.privateKey);
+      const answer = await app.inject({ url: '/v1/jobs', headers: { authorization: `Bearer ${unknown}` } });
+      expect(answer.statusCode).toBe(503);
+    } finally {
+      await app.close();
+    }
+  });
+
+  it('accepts only the configured token types', async () => {
+    const config = testConfig(h.issuer, h.taskQueue);
+    config.auth.types = ['at+jwt'];
+    const app = await buildApp(config, { logger: testLogger() });
+    try {
+      const idToken = await h.issuer.mint({ sub: uniqueName('typ') }); // typ: JWT
+      const answer = await app.inject({ url: '/v1/jobs', headers: { authorization: `Bearer ${idToken}` } });
+      expect(answer.statusCode).toBe(401);
+      expect(answer.headers['www-authenticate']).toContain('the token type is not accepted');
+    } finally {
+      await app.close();
+    }
+  });
+
   it('answers 503, not 401 and never 2xx, when the identity provider cannot be reached', async () => {
     const closedPort = await new Promise<number>((resolve) => {
       const server = createServer().listen(0, '127.0.0.1', () => {
@@ -254,8 +316,8 @@ describe('route access', () => {
     expect(unknown.json().code).toBe('GATEHOUSE_UNKNOWN_ROUTE');
   });
 
-  it('keeps health, readiness, metrics and the OpenAPI document public', async () => {
-    for (const url of ['/healthz', '/readyz', '/metrics', '/openapi.json', '/docs']) {
+  it('keeps health, readiness and the OpenAPI document public', async () => {
+    for (const url of ['/healthz', '/readyz', '/openapi.json', '/docs']) {
       const answer = await h.app.inject({ url });
       expect(answer.statusCode, url).toBeLessThan(400);
     }

@@ -39,7 +39,8 @@ afterAll(async () => {
 
 const json = { 'content-type': 'application/json' };
 const body = JSON.stringify(readWebsite);
-const seenCount = () => e.bridges[0].seen.length + e.bridges[1].seen.length;
+/** Requests that reached a bridge, not counting HAProxy's own health checks (Host: gatehouse). */
+const seenCount = () => [...e.bridges[0].seen, ...e.bridges[1].seen].filter((h) => h.host !== 'gatehouse').length;
 /** The headers a bridge replica received for the request with this X-Request-ID. */
 const seenFor = (requestId: string) =>
   [...e.bridges[0].seen, ...e.bridges[1].seen].find((h) => h['x-request-id'] === requestId)!;
@@ -212,8 +213,43 @@ describe('through the edge', () => {
     expect((await start(fat)).status).toBe(202);
   });
 
-  it('keeps the bridge metrics internal', async () => {
+  it('keeps the bridge metrics internal, however the path is spelled', async () => {
     expect((await send(e.base, { path: '/metrics' })).status).toBe(404);
+    for (const path of ['/%6detrics', '/%6Detrics', '//metrics', '/x/../metrics', '/./metrics', '/metrics/.']) {
+      const answer = await send(e.base, { path });
+      expect(answer.status, path).toBe(400);
+      expect(answer.json<{ code: string }>().code, path).toBe('GATEHOUSE_BAD_REQUEST');
+    }
+  });
+
+  it('refuses paths that the bridge could read otherwise than the edge: encoded, doubled or dotted', async () => {
+    const before = seenCount();
+    for (const path of [
+      '/%761/jobs',
+      '/v1/%6aobs',
+      '//v1//jobs',
+      '/v1/webhooks/../jobs',
+      '/v1/./jobs',
+      '/v1%2Fjobs',
+      '/healthz%00',
+    ]) {
+      const answer = await send(e.base, { path });
+      expect(answer.status, path).toBe(400);
+      expect(answer.json<{ code: string }>().code, path).toBe('GATEHOUSE_BAD_REQUEST');
+    }
+    expect(seenCount()).toBe(before);
+  });
+
+  it('requires a token for every path but an exact public list', async () => {
+    for (const path of ['/healthz', '/readyz', '/openapi.json', '/docs']) {
+      expect((await send(e.base, { path })).status, path).toBeLessThan(400);
+    }
+    for (const path of ['/', '/anything', '/v2/jobs', '/healthz/x', '/openapi.json.bak']) {
+      expect((await send(e.base, { path })).status, path).toBe(401);
+    }
+    // Webhook paths skip the token for POST deliveries only; the delivery lookup is an API call.
+    expect((await send(e.base, { method: 'GET', path: '/v1/webhooks/github' })).status).toBe(401);
+    expect((await send(e.base, { path: '/v1/webhooks/deliveries/abc' })).status).toBe(401);
   });
 
   it('accepts a rotated IdP key after a sync, reloading with no failed request', async () => {

@@ -143,3 +143,29 @@ describe('bad input', () => {
     expectProblem(answer, 404, 'GATEHOUSE_NOT_FOUND');
   });
 });
+
+describe('answers that stay small and well-formed', () => {
+  it('lists at most 20 schema problems, however many the body has', async () => {
+    // 150 properties the schema does not allow: 150 problems.
+    const extra = Object.fromEntries(Array.from({ length: 150 }, (_, i) => [`k${i}`, i]));
+    const answer = await send({
+      url: '/v1/jobs/deploy-check',
+      payload: { ...query, ...extra },
+      key: uniqueName('many'),
+    });
+    expect(answer.statusCode).toBe(400);
+    const problem = answer.json();
+    expect(problem.errors).toHaveLength(20);
+    expect(problem.detail).toContain('(130 more problems not listed)');
+  });
+
+  it('answers headers over the limit with a problem+json 431, not a bare parser error', async () => {
+    const address = await h.app.listen({ host: '127.0.0.1', port: 0 });
+    const answer = await fetch(`${address}/healthz`, { headers: { 'x-padding': 'y'.repeat(40_000) } });
+    expect(answer.status).toBe(431);
+    expect(answer.headers.get('content-type')).toBe('application/problem+json');
+    expect(((await answer.json()) as { code: string }).code).toBe('GATEHOUSE_HEADERS_TOO_LARGE');
+    // Within the limit (a 20 KB header, as a large token would be) is fine.
+    expect((await fetch(`${address}/healthz`, { headers: { 'x-padding': 'y'.repeat(20_000) } })).status).toBe(200);
+  });
+});

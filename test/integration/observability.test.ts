@@ -1,6 +1,7 @@
 // What operators read: the OpenAPI document generated from the route table, Prometheus metrics
 // that count job starts by outcome, and the request id echoed on every answer.
 import { describe, expect, it } from 'vitest';
+import { startMetricsServer } from '../../src/bridge/http/metrics-server.js';
 import { useHarness } from '../helpers/harness.js';
 import { readWebsite } from '../helpers/queries.js';
 
@@ -38,7 +39,9 @@ describe('metrics', () => {
       payload: { ...query, context: { x: 1 } },
       headers,
     });
-    const text = (await h.app.inject({ url: '/metrics' })).body;
+    const metrics = await startMetricsServer(h.app.metrics.registry, { host: '127.0.0.1', port: 0 });
+    const text = await (await fetch(`http://${metrics.address}/metrics`)).text();
+    await metrics.close();
     expect(text).toMatch(/gatehouse_job_starts_total\{route="policy-check",outcome="started"\} 1/);
     expect(text).toMatch(/gatehouse_job_starts_total\{route="policy-check",outcome="replayed"\} 1/);
     expect(text).toMatch(/gatehouse_job_starts_total\{route="policy-check",outcome="conflict"\} 1/);
@@ -54,5 +57,11 @@ describe('request ids', () => {
     const answer = await h.app.inject({ url: '/v1/jobs', headers: { 'x-request-id': 'trace-abc-12345' } });
     expect(answer.headers['x-request-id']).toBe('trace-abc-12345');
     expect(answer.json().requestId).toBe('trace-abc-12345');
+  });
+});
+
+describe('the public app', () => {
+  it('does not serve metrics: they have a listener of their own', async () => {
+    expect((await h.app.inject({ url: '/metrics' })).statusCode).toBe(404);
   });
 });

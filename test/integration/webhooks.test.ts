@@ -273,7 +273,7 @@ describe('GitHub', () => {
       ),
     );
     expect(assigned.json().ignored).toBeDefined();
-    const metrics = (await h.app.inject({ url: '/metrics' })).body;
+    const metrics = await h.app.metrics.registry.metrics();
     expect(metrics).toMatch(/gatehouse_webhook_deliveries_total\{provider="github",outcome="ignored"\} [3-9]/);
   });
 

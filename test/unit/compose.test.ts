@@ -12,6 +12,8 @@ interface Service {
   command?: string[];
   environment?: Record<string, string>;
   ports?: string[];
+  networks?: { default?: { ipv4_address?: string } };
+  security_opt?: string[];
 }
 // merge: resolve the `<<:` keys the file uses for shared environments.
 const compose = parse(readFileSync('docker-compose.yml', 'utf8'), { merge: true }) as {
@@ -44,7 +46,9 @@ describe('docker-compose.yml', () => {
 
   it('sets only the documented environment variables on the bridge and worker', () => {
     const documented = new Set(['GATEHOUSE_CONFIG', ...envOverrides.map(([name]) => name), ...secretVariables]);
-    for (const name of ['bridge1', 'bridge2', 'worker']) {
+    const workers = Object.keys(compose.services).filter((name) => name.startsWith('worker'));
+    expect(workers.length).toBeGreaterThan(0);
+    for (const name of ['bridge1', 'bridge2', ...workers]) {
       for (const variable of Object.keys(compose.services[name]?.environment ?? {})) {
         expect(documented.has(variable), `${name}: ${variable}`).toBe(true);
       }
@@ -73,5 +77,26 @@ describe('docker-compose.yml', () => {
   it('gives the bridges every webhook secret the default config names, and from the user, not the file', () => {
     const environment = compose.services.bridge1?.environment ?? {};
     for (const name of secretVariables) expect(environment[name], name).toMatch(/^\$\{[A-Z_]+:\?/);
+  });
+
+  it('runs one worker per task queue, and lets only the CI worker make sandbox namespaces', () => {
+    const workers = Object.entries(compose.services).filter(([name]) => name.startsWith('worker'));
+    const polled = workers.map(([, service]) => service.command?.[service.command.indexOf('--queues') + 1]);
+    expect(polled.sort()).toEqual([...defaults.taskQueues].sort());
+    for (const [name, service] of workers) {
+      const ci = service.command?.includes('gatehouse-ci') === true;
+      expect(service.security_opt !== undefined, name).toBe(ci);
+    }
+  });
+
+  it('trusts only HAProxy for forwarded headers, and keeps its internal frontends off the wildcard', () => {
+    const address = compose.services.haproxy?.networks?.default?.ipv4_address;
+    expect(address).toMatch(/^172\./);
+    expect(compose.services.bridge1?.environment?.GATEHOUSE_TRUST_PROXY).toBe(address);
+    const edge = compose.services.haproxy?.environment ?? {};
+    for (const name of ['EDGE_ARGO_BIND', 'EDGE_STATS_BIND']) {
+      expect(edge[name]?.startsWith('0.0.0.0'), name).toBe(false);
+      expect(edge[name]?.startsWith(`${address}:`), name).toBe(true);
+    }
   });
 });

@@ -4,12 +4,14 @@
 // Identity headers (X-Auth-*) set by the edge are never read here: the token is verified again.
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import fp from 'fastify-plugin';
+import { Gauge } from 'prom-client';
 import type { Identity } from '../../core/identity.js';
 import type { GatehouseConfig } from '../../config/load-config.js';
 import { durationMs } from '../../config/duration.js';
 import { GatehouseError } from '../errors.js';
 import { invalidToken, missingToken } from './auth-errors.js';
 import { mayCallRoute, type RouteAccess } from '../../core/access.js';
+import { createKeyStore, type KeyStore } from './key-store.js';
 import { createTokenVerifier, type TokenVerifier } from './verify-token.js';
 
 declare module 'fastify' {
@@ -25,22 +27,47 @@ declare module 'fastify' {
   }
   interface FastifyInstance {
     verifyToken: TokenVerifier;
+    /** The issuer's keys as held: their age and whether the last refresh failed (/readyz). */
+    issuerKeys: KeyStore;
   }
 }
 
 async function authPlugin(app: FastifyInstance, opts: { config: GatehouseConfig }) {
   const { auth, admins } = opts.config;
-  const verifyToken = createTokenVerifier({
+  const keys = createKeyStore({
+    issuer: auth.issuer,
+    ...(auth.jwksUrl === undefined ? {} : { jwksUrl: auth.jwksUrl }),
+    refreshMs: durationMs(auth.jwksRefresh),
+    cooldownMs: durationMs(auth.jwksCooldown),
+    fetchTimeoutMs: 5_000,
+  });
+  const verifyToken = createTokenVerifier(keys, {
     issuer: auth.issuer,
     audience: auth.audience,
-    ...(auth.jwksUrl === undefined ? {} : { jwksUrl: auth.jwksUrl }),
     algorithms: auth.algorithms,
+    types: auth.types,
     clockToleranceSeconds: durationMs(auth.clockTolerance) / 1000,
-    jwksCooldownMs: durationMs(auth.jwksCooldown),
-    fetchTimeoutMs: 5_000,
     claims: auth.claims,
   });
   app.decorate('verifyToken', verifyToken);
+  app.decorate('issuerKeys', keys);
+  app.addHook('onClose', async () => keys.close());
+  new Gauge({
+    name: 'gatehouse_jwks_age_seconds',
+    help: "Age of the issuer's key set the bridge verifies with (-1 before the first fetch)",
+    registers: [app.metrics.registry],
+    collect() {
+      this.set(keys.state().ageSeconds ?? -1);
+    },
+  });
+  new Gauge({
+    name: 'gatehouse_jwks_stale',
+    help: 'Whether the last JWKS refresh failed and the last good key set is being served (1) or not (0)',
+    registers: [app.metrics.registry],
+    collect() {
+      this.set(keys.state().stale ? 1 : 0);
+    },
+  });
   const rules = { adminGroups: admins.groups };
   app.decorateRequest('identity', null as unknown as Identity);
 
@@ -67,4 +94,4 @@ function bearerToken(request: FastifyRequest): string {
   return token;
 }
 
-export default fp(authPlugin, { name: 'gatehouse-auth' });
+export default fp(authPlugin, { name: 'gatehouse-auth', dependencies: ['gatehouse-metrics'] });

@@ -1,52 +1,38 @@
-// Bearer-token verification with jose against the issuer's JWKS: algorithms from an
-// allow-list, `iss`, `aud`, `exp` and `nbf` with a small clock tolerance. An unknown `kid` makes
-// jose refetch the JWKS at most once per cool-down, so a flood of forged kids cannot hammer the IdP.
-import { createRemoteJWKSet, errors as joseErrors, jwtVerify, type JWTPayload } from 'jose';
+// Bearer-token verification with jose against the issuer's keys (src/bridge/auth/key-store.ts):
+// algorithms from an allow-list, `iss`, `aud`, `exp` and `nbf` with a small clock tolerance, and
+// the token type (`typ`) from an allow-list, so an ID token is not taken for an access token.
+import { errors as joseErrors, jwtVerify, type JWTPayload } from 'jose';
 import type { Identity } from '../../core/identity.js';
-import { discoverJwksUrl } from '../../config/oidc-discovery.js';
 import { GatehouseError } from '../errors.js';
 import { invalidToken } from './auth-errors.js';
 import { identityFromClaims, type ClaimNames } from './identity-from-claims.js';
+import { KeysUnavailableError, type KeyStore } from './key-store.js';
 
 export interface TokenVerifierOptions {
   issuer: string;
   audience: string;
-  /** The JWKS; when absent it comes from the issuer's OIDC discovery document. */
-  jwksUrl?: string;
   algorithms: string[];
+  /** Accepted `typ` header values, compared without case and without an `application/` prefix. */
+  types: string[];
   clockToleranceSeconds: number;
-  jwksCooldownMs: number;
-  fetchTimeoutMs: number;
   claims: ClaimNames;
 }
 
 export type TokenVerifier = (token: string) => Promise<Identity>;
 
-export function createTokenVerifier(options: TokenVerifierOptions): TokenVerifier {
-  let jwks: Promise<ReturnType<typeof createRemoteJWKSet>> | undefined;
-  const keySet = () => {
-    // Discovery is retried on the next request after a failure instead of pinning the failure.
-    jwks ??= discoverJwksUrl(options.issuer, options.jwksUrl, options.fetchTimeoutMs).then(
-      (url) =>
-        createRemoteJWKSet(url, { cooldownDuration: options.jwksCooldownMs, timeoutDuration: options.fetchTimeoutMs }),
-      (error: unknown) => {
-        jwks = undefined;
-        throw error;
-      },
-    );
-    return jwks;
-  };
-
+export function createTokenVerifier(keys: KeyStore, options: TokenVerifierOptions): TokenVerifier {
+  const types = new Set(options.types.map(plainType));
   return async (token) => {
     let payload: JWTPayload;
     try {
-      const { payload: verified } = await jwtVerify(token, await keySet(), {
+      const { payload: verified, protectedHeader } = await jwtVerify(token, keys.getKey, {
         issuer: options.issuer,
         audience: options.audience,
         algorithms: options.algorithms,
         clockTolerance: options.clockToleranceSeconds,
         requiredClaims: ['exp', 'sub'],
       });
+      if (!types.has(plainType(protectedHeader.typ ?? ''))) throw invalidToken('the token type is not accepted');
       payload = verified;
     } catch (error) {
       throw toAuthError(error);
@@ -55,10 +41,15 @@ export function createTokenVerifier(options: TokenVerifierOptions): TokenVerifie
   };
 }
 
+function plainType(typ: string): string {
+  return typ.toLowerCase().replace(/^application\//, '');
+}
+
 /** A token we could not check (IdP down) is a 503; a token that failed a check is a 401. */
 function toAuthError(error: unknown): GatehouseError {
   if (error instanceof GatehouseError) return error;
   const unavailable =
+    error instanceof KeysUnavailableError ||
     error instanceof joseErrors.JWKSTimeout ||
     error instanceof joseErrors.JWKSInvalid ||
     !(error instanceof joseErrors.JOSEError) ||

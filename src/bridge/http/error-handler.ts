@@ -4,16 +4,21 @@ import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from
 import { GatehouseError, toProblem, type FieldError } from '../errors.js';
 import { isTemporalUnavailable, temporalUnavailable } from '../temporal/unavailable.js';
 
+const maxFieldErrors = 20;
+
 /** Fastify's own error codes that the client caused, mapped to ours. */
 function fromFastifyError(error: FastifyError): GatehouseError | undefined {
   if (error.validation !== undefined) {
     const part = (error.validationContext ?? 'body') as FieldError['in'];
-    const errors: FieldError[] = error.validation.map((v) => ({
+    // The first few problems are enough to act on; a huge body must not become a huge answer.
+    const errors: FieldError[] = error.validation.slice(0, maxFieldErrors).map((v) => ({
       in: part,
       pointer: pointerOf(v.instancePath, v.params),
-      detail: v.message ?? 'is not valid',
+      detail: (v.message ?? 'is not valid').slice(0, 200),
     }));
-    return new GatehouseError('GATEHOUSE_VALIDATION_FAILED', `The ${part} does not match the schema`, { errors });
+    const more = error.validation.length - errors.length;
+    const detail = `The ${part} does not match the schema${more > 0 ? ` (${more} more problems not listed)` : ''}`;
+    return new GatehouseError('GATEHOUSE_VALIDATION_FAILED', detail, { errors });
   }
   switch (error.code) {
     case 'FST_ERR_CTP_BODY_TOO_LARGE':

@@ -1,9 +1,21 @@
 // Liveness and readiness. /healthz: the process answers. /readyz: config is loaded (it is, or the
 // process would not be running) and Temporal answers its health check; HAProxy routes on this.
+// It also reports how old the held JWKS is and whether the IdP could be reached last time.
 import type { FastifyInstance } from 'fastify';
 import Type from 'typebox';
 
-const Health = Type.Object({ status: Type.String(), temporal: Type.Optional(Type.String()) });
+const Health = Type.Object({
+  status: Type.String(),
+  temporal: Type.Optional(Type.String()),
+  /** The issuer's keys: how old the held set is, and whether the last refresh failed. */
+  jwks: Type.Optional(
+    Type.Object({
+      ageSeconds: Type.Optional(Type.Integer()),
+      stale: Type.Boolean(),
+      lastError: Type.Optional(Type.String()),
+    }),
+  ),
+});
 
 export async function healthRoutes(app: FastifyInstance) {
   app.get(
@@ -24,7 +36,12 @@ export async function healthRoutes(app: FastifyInstance) {
     async (_request, reply) => {
       const ready = await app.temporal.isReady();
       if (!ready) reply.code(503).header('retry-after', '5');
-      return { status: ready ? 'ready' : 'unavailable', temporal: ready ? 'serving' : 'unreachable' };
+      // Stale keys do not make the bridge unready: they are the keys until the IdP says otherwise.
+      return {
+        status: ready ? 'ready' : 'unavailable',
+        temporal: ready ? 'serving' : 'unreachable',
+        jwks: app.issuerKeys.state(),
+      };
     },
   );
 }

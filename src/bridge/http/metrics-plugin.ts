@@ -1,5 +1,6 @@
 // Prometheus metrics, one registry per app (no module-level singletons): request durations by
-// route template, job starts by outcome, and the process's default metrics. Served at /metrics.
+// route template, job starts by outcome, and the process's default metrics. Served on their own
+// listener (src/bridge/http/metrics-server.ts), not by the public app.
 import type { FastifyInstance } from 'fastify';
 import fp from 'fastify-plugin';
 import { collectDefaultMetrics, Counter, Histogram, Registry } from 'prom-client';
@@ -51,11 +52,6 @@ async function metricsPlugin(app: FastifyInstance) {
       { method: request.method, route, status: String(reply.statusCode) },
       reply.elapsedTime / 1000,
     );
-  });
-
-  app.get('/metrics', { config: { auth: false }, schema: { hide: true } }, async (_request, reply) => {
-    reply.type(registry.contentType);
-    return registry.metrics();
   });
 }
 

@@ -14,12 +14,14 @@ import type { Provider } from '../../providers/provider.js';
 import type { ProviderName } from '../../providers/registry.js';
 import { GatehouseError } from '../errors.js';
 import { jobLinks } from '../jobs/job-schemas.js';
-import { matchRule } from './match-rule.js';
+import { matchRule, type CompiledRule } from './match-rule.js';
 
 export interface Hook {
   provider: Provider & { name: ProviderName };
   name: string;
   config: WebhookHookConfig;
+  /** The hook's rules with their globs compiled (once, at start-up). */
+  rules: CompiledRule[];
   secrets: HookSecrets;
   /** Where the provider's repositories live, for the clone-URL rule. */
   hosts: CloneSource;
@@ -75,7 +77,7 @@ export async function takeDelivery(app: FastifyInstance, request: FastifyRequest
       ? undefined
       : cloneUrlFor(hook.hosts, hook.provider.name, event.repository.fullName, hook.name);
   event.repository = { ...event.repository, ...(cloneUrl === undefined ? {} : { cloneUrl }) };
-  const match = matchRule(event, hook.config.rules);
+  const match = matchRule(event, hook.rules);
   if ('ignored' in match) return match;
 
   const started = await app.jobs.start(request, {

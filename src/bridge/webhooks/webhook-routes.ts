@@ -8,6 +8,7 @@ import { providerNames, providers } from '../../providers/registry.js';
 import { GatehouseError } from '../errors.js';
 import { ListJobsBody, ProblemBody } from '../jobs/job-schemas.js';
 import { checkDeliveryHeaders, takeDelivery, type Hook } from './intake.js';
+import { compileRules } from './match-rule.js';
 import { WebhookAccepted, WebhookIgnored } from './webhook-schemas.js';
 
 export async function webhookRoutes(app: FastifyInstance, opts: { config: GatehouseConfig }) {
@@ -31,7 +32,14 @@ export async function webhookRoutes(app: FastifyInstance, opts: { config: Gateho
       const secrets = config.webhookSecrets.get(`${name}/${hook}`);
       // Fail closed: a hook without a resolved secret gets no route at all (loadConfig refuses it too).
       if (secrets === undefined || secrets.secrets.length === 0) continue;
-      const target: Hook = { provider: { ...provider, name }, name: hook, config: hookConfig, secrets, hosts: config };
+      const target: Hook = {
+        provider: { ...provider, name },
+        name: hook,
+        config: hookConfig,
+        rules: compileRules(hookConfig.rules),
+        secrets,
+        hosts: config,
+      };
       const count = (outcome: string) => app.metrics.webhookDeliveries.inc({ provider: name, outcome });
       app.post(
         hook === 'default' ? `/v1/webhooks/${name}` : `/v1/webhooks/${name}/${hook}`,

@@ -1,6 +1,10 @@
 import { describe, expect, it } from 'vitest';
 import type { GitEvent } from '../../../src/core/git-event.js';
-import { matchRule } from '../../../src/bridge/webhooks/match-rule.js';
+import { compileRules, matchRule as matchCompiled } from '../../../src/bridge/webhooks/match-rule.js';
+import type { WebhookRuleConfig } from '../../../src/config/schema.js';
+
+const matchRule = (event: Parameters<typeof matchCompiled>[0], rules: WebhookRuleConfig[]) =>
+  matchCompiled(event, compileRules(rules));
 
 const event = (over: Partial<GitEvent>): GitEvent => ({
   provider: 'github',
