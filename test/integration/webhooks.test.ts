@@ -2,6 +2,8 @@
 // payloads signed by the test, tampering, wrong and foreign signatures, redeliveries and
 // concurrent duplicates, form-encoded GitHub deliveries, the size cap and secret rotation.
 import { randomBytes, randomUUID } from 'node:crypto';
+import { once } from 'node:events';
+import { createConnection } from 'node:net';
 import { beforeAll, describe, expect, it, vi } from 'vitest';
 import { useHarness, testSecrets as s } from '../helpers/harness.js';
 import {
@@ -170,6 +172,29 @@ describe('GitHub', () => {
       githubDelivery(body, { secret: s.TEST_GITHUB_SECRET, event: 'push', delivery: randomUUID(), hookId: '2' }),
     );
     expect(replayed.json()).toMatchObject({ jobId: first.json().jobId, duplicate: true });
+  });
+
+  it('answers an unsigned delivery without waiting for its body', async () => {
+    // Headers announce 20 MB and no body ever follows: only a check made before reading the
+    // body can answer at all.
+    const address = new URL(await h.app.listen({ host: '127.0.0.1', port: 0 }));
+    const socket = createConnection({ host: address.hostname, port: Number(address.port) });
+    socket.write(
+      [
+        'POST /v1/webhooks/github HTTP/1.1',
+        `Host: ${address.host}`,
+        'Content-Type: application/json',
+        'Content-Length: 20000000',
+        'X-GitHub-Event: push',
+        `X-GitHub-Delivery: ${randomUUID()}`,
+        '',
+        '',
+      ].join('\r\n'),
+    );
+    const [chunk] = (await once(socket, 'data')) as [Buffer];
+    socket.destroy();
+    expect(chunk.toString('utf8')).toMatch(/^HTTP\/1\.1 401 /);
+    expect(chunk.toString('utf8')).toContain('GATEHOUSE_WEBHOOK_SIGNATURE_INVALID');
   });
 
   it('refuses a signed body replayed under another event header', async () => {
