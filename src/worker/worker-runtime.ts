@@ -68,6 +68,10 @@ export async function createWorkers(config: GatehouseConfig, options: WorkerOpti
         taskQueue,
         workflowBundle: await bundleFor(plan.workflowTypes),
         activities: createActivities(groupDeps),
+        // CI steps heartbeat the steps they completed, and a retry after a crash resumes after
+        // them: a heartbeat must reach Temporal within a second, not the SDK's default of
+        // 0.8 × the heartbeat timeout, or a step finished just before a crash runs again.
+        ...(plan.groups.has('ci') ? { maxHeartbeatThrottleInterval: '1 second' } : {}),
         ...(options.handleSignals === false ? { shutdownSignals: [] } : {}),
       });
     }),

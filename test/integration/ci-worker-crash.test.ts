@@ -5,6 +5,7 @@ import { spawn } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { defaultPayloadConverter } from '@temporalio/common';
 import { afterAll, describe, expect, it, vi } from 'vitest';
 import { stringify } from 'yaml';
 import { buildApp } from '../../src/bridge/app.js';
@@ -79,6 +80,23 @@ describe('worker crash during a step', () => {
     await vi.waitFor(
       () => expect(existsSync(marker) && readFileSync(marker, 'utf8').includes('slow-start')).toBe(true),
       { timeout: 60_000, interval: 100 },
+    );
+    // The crash comes after Temporal has the heartbeat that records the first step (CI workers
+    // send one within a second), while the second step runs.
+    await vi.waitFor(
+      async () => {
+        const { pendingActivities } = await app.temporal.client.workflowService.describeWorkflowExecution({
+          namespace: config.temporal.namespace,
+          execution: { workflowId: jobId },
+        });
+        const details = pendingActivities?.[0]?.heartbeatDetails?.payloads?.[0];
+        const beat =
+          details === undefined || details === null
+            ? undefined
+            : defaultPayloadConverter.fromPayload<{ completed?: Array<{ name: string }> }>(details);
+        expect(beat?.completed?.map((step) => step.name)).toEqual(['first']);
+      },
+      { timeout: 10_000, interval: 100 },
     );
     child.kill('SIGKILL');
     let workers: RunningWorkers | undefined;
