@@ -50,3 +50,18 @@ export function githubStylePullRequest(
     },
   };
 }
+
+/** A comment event; it names a pull request only when it is on one. */
+export function githubStyleComment(
+  common: Common,
+  action: string | undefined,
+  number: unknown,
+  onPullRequest: boolean,
+): NormalizedPayload {
+  return {
+    ...common,
+    kind: 'comment',
+    action: action ?? 'created',
+    ...(onPullRequest && typeof number === 'number' ? { pullRequest: { number } } : {}),
+  };
+}

@@ -12,7 +12,7 @@ import {
   type NormalizedPayload,
   type WebhookAdapter,
 } from '../provider.js';
-import { githubStylePullRequest, githubStylePush, githubStyleShapes } from '../github-style.js';
+import { githubStyleComment, githubStylePullRequest, githubStylePush, githubStyleShapes } from '../github-style.js';
 import { verifySha256Signature } from '../verify-hmac.js';
 
 const pullRequestActions: Record<string, string> = { synchronized: 'synchronize' };
@@ -56,15 +56,9 @@ export const giteaWebhook: WebhookAdapter = {
         return githubStylePullRequest(p, common, pullRequestActions);
       case 'issue_comment':
       case 'pull_request_comment': {
-        const number = at(p, 'issue', 'number');
         const onPullRequest =
           event === 'pull_request_comment' || at(p, 'is_pull') === true || at(p, 'issue', 'pull_request') != null;
-        return {
-          ...common,
-          kind: 'comment',
-          action: action ?? 'created',
-          ...(onPullRequest && typeof number === 'number' ? { pullRequest: { number } } : {}),
-        };
+        return githubStyleComment(common, action, at(p, 'issue', 'number'), onPullRequest);
       }
       default:
         return { ...common, kind: 'other', ...opt('action', action) };

@@ -13,7 +13,7 @@ import {
   type NormalizedPayload,
   type WebhookAdapter,
 } from '../provider.js';
-import { githubStylePullRequest, githubStylePush, githubStyleShapes } from '../github-style.js';
+import { githubStyleComment, githubStylePullRequest, githubStylePush, githubStyleShapes } from '../github-style.js';
 import { sha256SignaturePattern, verifySha256Signature } from '../verify-hmac.js';
 
 export const githubWebhook: WebhookAdapter = {
@@ -60,12 +60,7 @@ export const githubWebhook: WebhookAdapter = {
       case 'commit_comment': {
         const number = at(p, 'issue', 'number') ?? at(p, 'pull_request', 'number');
         const onPullRequest = event === 'pull_request_review_comment' || at(p, 'issue', 'pull_request') !== undefined;
-        return {
-          ...common,
-          kind: 'comment',
-          action: action ?? 'created',
-          ...(onPullRequest && typeof number === 'number' ? { pullRequest: { number } } : {}),
-        };
+        return githubStyleComment(common, action, number, onPullRequest);
       }
       default:
         return { ...common, kind: 'other', ...opt('action', action) };

@@ -25,4 +25,27 @@ describe('normalizers', () => {
     });
     expect(normalized).toMatchObject({ kind: 'pull_request', action: 'constructor' });
   });
+
+  it('names the pull request of a comment only when the comment is on one', () => {
+    const repository = { full_name: 'acme/api' };
+    const onPr = {
+      action: 'created',
+      repository,
+      sender: { id: 1, login: 'a' },
+      issue: { number: 7, pull_request: {} },
+      comment: {},
+    };
+    const onIssue = { ...onPr, issue: { number: 8 } };
+    expect(providers.github.webhook.normalize('issue_comment', onPr)).toMatchObject({
+      kind: 'comment',
+      action: 'created',
+      pullRequest: { number: 7 },
+    });
+    expect(providers.github.webhook.normalize('issue_comment', onIssue)).not.toHaveProperty('pullRequest');
+    expect(providers.gitea.webhook.normalize('pull_request_comment', { ...onIssue, action: undefined })).toMatchObject({
+      kind: 'comment',
+      action: 'created',
+      pullRequest: { number: 8 },
+    });
+  });
 });
