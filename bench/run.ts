@@ -14,7 +14,8 @@ import autocannon from 'autocannon';
 import { createKeyStore } from '../src/bridge/auth/key-store.js';
 import { createTokenVerifier } from '../src/bridge/auth/verify-token.js';
 import { startDevIssuer } from '../src/dev/dev-issuer.js';
-import { edgeConfigFiles, makeDevCertificate, startEdge, type EdgeEnv } from '../src/dev/edge-process.js';
+import { edgeConfigFiles } from '../src/edge/edge-files.js';
+import { loopbackEdgeEnv, startEdge } from '../src/dev/edge-process.js';
 import { syncJwks } from '../src/edge/sync-jwks.js';
 import { freePort, startDevServer, temporalCli } from '../src/dev/temporal-dev-server.js';
 import { ownerKey, routeKey, sourceKey } from '../src/core/search-attributes.js';
@@ -107,26 +108,15 @@ async function main(): Promise<void> {
   await waitReady(`${bridgeUrl}/readyz`);
 
   const dir = mkdtempSync(join(tmpdir(), 'gatehouse-bench-'));
-  const edgePort = await freePort();
-  const edgeEnv: EdgeEnv = {
-    EDGE_STATE_DIR: join(dir, 'state'),
-    EDGE_KEYS_DIR: join(dir, 'keys'),
-    EDGE_HTTPS_BIND: `127.0.0.1:${edgePort}`,
-    EDGE_CERT: makeDevCertificate(join(dir, 'tls')),
-    EDGE_API_MAX_BODY: '262144',
-    EDGE_WEBHOOK_RATE: '100000000',
-    EDGE_WEBHOOK_CONNS: '100000',
-    EDGE_SUBJECT_RATE: '100000000',
-    EDGE_JWT_ISSUER: issuer.issuer,
-    EDGE_JWT_AUDIENCE: issuer.audience,
-    // Both server slots point at the one bridge, so (b) and (c) measure the same bridge.
-    EDGE_BRIDGE_1: `127.0.0.1:${bridgePort}`,
-    EDGE_BRIDGE_2: `127.0.0.1:${bridgePort}`,
-    EDGE_ARGO_BIND: `127.0.0.1:${await freePort()}`,
-    EDGE_ARGO_1: '127.0.0.1:9',
-    EDGE_ARGO_2: '127.0.0.1:9',
-    EDGE_STATS_BIND: `127.0.0.1:${await freePort()}`,
-  };
+  // Both server slots point at the one bridge, so (b) and (c) measure the same bridge; rates and
+  // in-flight caps are lifted so the edge measures cost, not its limits.
+  const edgeEnv = await loopbackEdgeEnv({
+    dir,
+    issuer,
+    bridges: [`127.0.0.1:${bridgePort}`, `127.0.0.1:${bridgePort}`],
+    overrides: { EDGE_WEBHOOK_RATE: '100000000', EDGE_WEBHOOK_CONNS: '100000', EDGE_SUBJECT_RATE: '100000000' },
+  });
+
   await syncJwks({
     jwksUrl: issuer.jwksUrl,
     keysDir: edgeEnv.EDGE_KEYS_DIR,
@@ -136,7 +126,7 @@ async function main(): Promise<void> {
   });
   const edge = await startEdge(edgeEnv);
   cleanups.push(() => edge.stop());
-  const edgeUrl = `https://127.0.0.1:${edgePort}`;
+  const edgeUrl = `https://${edgeEnv.EDGE_HTTPS_BIND}`;
 
   const connection = await Connection.connect({ address: temporal.address });
   cleanups.push(() => connection.close());

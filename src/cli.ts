@@ -45,7 +45,13 @@ if (command === 'check-config') {
   const keysDir = required('EDGE_KEYS_DIR');
   const stateDir = required('EDGE_STATE_DIR');
   const jwksUrl = (
-    await discoverJwksUrl(process.env.GATEHOUSE_JWT_ISSUER ?? '', process.env.GATEHOUSE_JWKS_URL, 10_000)
+    await discoverJwksUrl(
+      process.env.GATEHOUSE_JWKS_URL === undefined
+        ? required('GATEHOUSE_JWT_ISSUER')
+        : (process.env.GATEHOUSE_JWT_ISSUER ?? ''),
+      process.env.GATEHOUSE_JWKS_URL,
+      10_000,
+    )
   ).href;
   const every = args[0] === '--every' ? Number(args[1]) : 0;
   const once = async () => {

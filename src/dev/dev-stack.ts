@@ -13,7 +13,8 @@ import { createServer } from 'node:net';
 import { join, resolve } from 'node:path';
 import { loadConfig } from '../config/load-config.js';
 import { startDevIssuer } from './dev-issuer.js';
-import { edgeConfigFiles, makeDevCertificate, startEdge, type EdgeEnv } from './edge-process.js';
+import { edgeConfigFiles } from '../edge/edge-files.js';
+import { loopbackEdgeEnv, startEdge } from './edge-process.js';
 import { syncJwks } from '../edge/sync-jwks.js';
 import { freePort, startDevServer, temporalCli } from './temporal-dev-server.js';
 
@@ -137,24 +138,20 @@ async function main(): Promise<void> {
 
   // The edge: keys synced from the issuer, then HAProxy in front of both replicas.
   const edgeDir = resolve(dataDir, 'edge');
-  const edgeEnv: EdgeEnv = {
-    EDGE_STATE_DIR: resolve(edgeDir, 'state'),
-    EDGE_KEYS_DIR: fresh ? mkdtempSync(join(tmpdir(), 'gatehouse-keys-')) : resolve(edgeDir, 'keys'),
-    EDGE_HTTPS_BIND: `127.0.0.1:${edgePort}`,
-    EDGE_CERT: makeDevCertificate(resolve(edgeDir, 'tls')),
-    EDGE_API_MAX_BODY: '262144',
-    EDGE_WEBHOOK_RATE: '200',
-    EDGE_WEBHOOK_CONNS: '20',
-    EDGE_SUBJECT_RATE: '100',
-    EDGE_JWT_ISSUER: issuer.issuer,
-    EDGE_JWT_AUDIENCE: issuer.audience,
-    EDGE_BRIDGE_1: `127.0.0.1:${bridgePorts[0]}`,
-    EDGE_BRIDGE_2: `127.0.0.1:${bridgePorts[1]}`,
-    EDGE_ARGO_BIND: `127.0.0.1:${await portOr(2745)}`,
-    EDGE_ARGO_1: '127.0.0.1:2746',
-    EDGE_ARGO_2: '127.0.0.1:2747',
-    EDGE_STATS_BIND: `127.0.0.1:${await portOr(8404)}`,
-  };
+  const edgeEnv = await loopbackEdgeEnv({
+    dir: edgeDir,
+    issuer,
+    bridges: [`127.0.0.1:${bridgePorts[0]}`, `127.0.0.1:${bridgePorts[1]}`],
+    overrides: {
+      EDGE_KEYS_DIR: fresh ? mkdtempSync(join(tmpdir(), 'gatehouse-keys-')) : resolve(edgeDir, 'keys'),
+      EDGE_HTTPS_BIND: `127.0.0.1:${edgePort}`,
+      EDGE_ARGO_BIND: `127.0.0.1:${await portOr(2745)}`,
+      EDGE_ARGO_1: '127.0.0.1:2746',
+      EDGE_ARGO_2: '127.0.0.1:2747',
+      EDGE_STATS_BIND: `127.0.0.1:${await portOr(8404)}`,
+    },
+  });
+
   const syncKeys = (masterSocket?: string) =>
     syncJwks({
       jwksUrl: issuer.jwksUrl,

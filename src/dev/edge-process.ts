@@ -6,8 +6,7 @@ import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { createConnection } from 'node:net';
 import { join } from 'node:path';
 import { edgeConfigFiles } from '../edge/edge-files.js';
-
-export { edgeConfigFiles };
+import { freePort } from './temporal-dev-server.js';
 
 export interface EdgeEnv {
   EDGE_STATE_DIR: string;
@@ -105,6 +104,39 @@ export async function startEdge(
       await gone;
       clearTimeout(timer);
     },
+  };
+}
+
+/**
+ * The environment of an edge on this machine (dev stack, edge tests, bench): state, keys and a
+ * self-signed certificate under `dir`, every listener on a free loopback port, the dev stack's
+ * rates and body cap; callers override what differs.
+ */
+export async function loopbackEdgeEnv(options: {
+  dir: string;
+  issuer: { issuer: string; audience: string };
+  bridges: [string, string];
+  overrides?: Partial<EdgeEnv>;
+}): Promise<EdgeEnv> {
+  const loopback = async () => `127.0.0.1:${await freePort()}`;
+  return {
+    EDGE_STATE_DIR: join(options.dir, 'state'),
+    EDGE_KEYS_DIR: join(options.dir, 'keys'),
+    EDGE_HTTPS_BIND: await loopback(),
+    EDGE_CERT: makeDevCertificate(join(options.dir, 'tls')),
+    EDGE_API_MAX_BODY: '262144',
+    EDGE_WEBHOOK_RATE: '200',
+    EDGE_WEBHOOK_CONNS: '20',
+    EDGE_SUBJECT_RATE: '100',
+    EDGE_JWT_ISSUER: options.issuer.issuer,
+    EDGE_JWT_AUDIENCE: options.issuer.audience,
+    EDGE_BRIDGE_1: options.bridges[0],
+    EDGE_BRIDGE_2: options.bridges[1],
+    EDGE_ARGO_BIND: await loopback(),
+    EDGE_ARGO_1: await loopback(),
+    EDGE_ARGO_2: await loopback(),
+    EDGE_STATS_BIND: await loopback(),
+    ...options.overrides,
   };
 }
 

@@ -9,12 +9,13 @@ import { buildApp } from '../../src/bridge/app.js';
 import type { GatehouseConfig } from '../../src/config/load-config.js';
 import { startDevIssuer, type DevIssuer } from '../../src/dev/dev-issuer.js';
 import {
-  edgeConfigFiles,
-  makeDevCertificate,
+  loopbackEdgeEnv,
+  splitHostPort,
   startEdge,
   type EdgeEnv,
   type EdgeProcess,
 } from '../../src/dev/edge-process.js';
+import { edgeConfigFiles } from '../../src/edge/edge-files.js';
 import { syncJwks } from '../../src/edge/sync-jwks.js';
 import { freePort } from '../../src/dev/temporal-dev-server.js';
 import { startWorkers, testConfig, uniqueName, type RunningWorkers, testLogger } from './harness.js';
@@ -58,27 +59,18 @@ export async function startEdgeHarness(overrides: Partial<EdgeEnv> = {}): Promis
   config.auth.jwksCooldown = '1s';
   const bridges: [Bridge, Bridge] = [await startBridge(config), await startBridge(config)];
   const workers = await startWorkers(config);
-  const port = await freePort();
-  const env: EdgeEnv = {
-    EDGE_STATE_DIR: join(dir, 'state'),
-    EDGE_KEYS_DIR: join(dir, 'keys'),
-    EDGE_HTTPS_BIND: `127.0.0.1:${port}`,
-    EDGE_CERT: makeDevCertificate(join(dir, 'tls')),
-    EDGE_API_MAX_BODY: String(config.limits.maxBodyBytes),
-    EDGE_WEBHOOK_RATE: '1000',
-    EDGE_WEBHOOK_CONNS: '20',
-    // Per subject and 10 s; the other edge tests stay well under it with their own subjects.
-    EDGE_SUBJECT_RATE: '300',
-    EDGE_JWT_ISSUER: issuer.issuer,
-    EDGE_JWT_AUDIENCE: issuer.audience,
-    EDGE_BRIDGE_1: bridges[0].address,
-    EDGE_BRIDGE_2: bridges[1].address,
-    EDGE_ARGO_BIND: `127.0.0.1:${await freePort()}`,
-    EDGE_ARGO_1: `127.0.0.1:${await freePort()}`,
-    EDGE_ARGO_2: `127.0.0.1:${await freePort()}`,
-    EDGE_STATS_BIND: `127.0.0.1:${await freePort()}`,
-    ...overrides,
-  };
+  const env = await loopbackEdgeEnv({
+    dir,
+    issuer,
+    bridges: [bridges[0].address, bridges[1].address],
+    overrides: {
+      EDGE_API_MAX_BODY: String(config.limits.maxBodyBytes),
+      EDGE_WEBHOOK_RATE: '1000',
+      // Per subject and 10 s; the other edge tests stay well under it with their own subjects.
+      EDGE_SUBJECT_RATE: '300',
+      ...overrides,
+    },
+  });
   const sync = () =>
     syncJwks({
       jwksUrl: issuer.jwksUrl,
@@ -99,7 +91,7 @@ export async function startEdgeHarness(overrides: Partial<EdgeEnv> = {}): Promis
     edge,
     bridges,
     workers,
-    base: { host: '127.0.0.1', port },
+    base: { host: '127.0.0.1', port: splitHostPort(env.EDGE_HTTPS_BIND)[1] },
     sync,
     async close() {
       await edge.stop();

@@ -76,6 +76,22 @@ async function run(activities: object, input: CiEvent = push) {
   );
 }
 
+/** Starts a pipeline, cancels it once `ready` resolves, and answers the status it closed with. */
+async function cancelWhen(activities: object, ready: () => Promise<unknown>): Promise<string> {
+  return h.withWorker(activities, async (taskQueue) => {
+    const request = jobRequest('ci', push, webhookSender);
+    const handle = await h.client.workflow.start('ciPipeline', {
+      taskQueue,
+      workflowId: request.jobId,
+      args: [request],
+    });
+    await ready();
+    await handle.cancel();
+    await expect(handle.result()).rejects.toThrow();
+    return (await handle.describe()).status.name;
+  });
+}
+
 /** The innermost failure type, as the job API reports it in failure.type. */
 function failureType(error: unknown): string | undefined {
   expect(error).toBeInstanceOf(WorkflowFailedError);
@@ -200,18 +216,8 @@ describe('ciPipeline', () => {
         }
       }),
     });
-    await h.withWorker(activities, async (taskQueue) => {
-      const request = jobRequest('ci', push, webhookSender);
-      const handle = await h.client.workflow.start('ciPipeline', {
-        taskQueue,
-        workflowId: request.jobId,
-        args: [request],
-      });
-      await started.promise;
-      await handle.cancel();
-      await expect(handle.result()).rejects.toThrow();
-      expect((await handle.describe()).status.name).toBe('CANCELLED');
-    });
+    const status = await cancelWhen(activities, () => started.promise);
+    expect(status).toBe('CANCELLED');
     expect(activities.reportCommitStatus.seen.map(([r]) => r.state)).toEqual(['pending', 'error']);
     expect(activities.recordUsage.seen).toHaveLength(2);
   });
@@ -264,20 +270,13 @@ describe('ciPipeline with Argo', () => {
       getArgoWorkflow: calls(async () => phase('Running')),
       stopArgoWorkflow: calls(async (_input: { namespace: string; name: string }) => undefined),
     });
-    await h.withWorker(activities, async (taskQueue) => {
-      const request = jobRequest('ci', push, webhookSender);
-      const handle = await h.client.workflow.start('ciPipeline', {
-        taskQueue,
-        workflowId: request.jobId,
-        args: [request],
-      });
-      await vi.waitFor(() => expect(activities.getArgoWorkflow.seen.length).toBeGreaterThan(0), {
+    const status = await cancelWhen(activities, () =>
+      vi.waitFor(() => expect(activities.getArgoWorkflow.seen.length).toBeGreaterThan(0), {
         timeout: 10_000,
         interval: 50,
-      });
-      await handle.cancel();
-      await expect(handle.result()).rejects.toThrow();
-    });
+      }),
+    );
+    expect(status).toBe('CANCELLED');
     expect(activities.stopArgoWorkflow.seen[0]?.[0]).toMatchObject({ namespace: 'ci', name: 'gatehouse-x' });
     expect(activities.reportCommitStatus.seen.map(([r]) => r.state)).toEqual(['pending', 'error']);
   });
