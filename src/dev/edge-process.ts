@@ -145,7 +145,7 @@ export function splitHostPort(address: string): [string, number] {
   return [address.slice(0, index), Number(address.slice(index + 1))];
 }
 
-async function waitForPort(host: string, port: number, timeoutMs: number): Promise<void> {
+export async function waitForPort(host: string, port: number, timeoutMs: number): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   while (Date.now() < deadline) {
     const open = await new Promise<boolean>((done) => {

@@ -8,7 +8,7 @@ import type { Identity } from '../../src/core/identity.js';
 import type { GatehouseConfig } from '../../src/config/load-config.js';
 import { Secret } from '../../src/core/secret.js';
 import { openLedger, type Ledger } from '../../src/worker/open-ledger.js';
-import { startPostgres, type Postgres } from '../helpers/postgres.js';
+import { startPostgres, type Postgres } from '../../src/dev/postgres.js';
 
 let postgres: Postgres;
 const ledgers: Record<'pglite' | 'postgres', Ledger | undefined> = { pglite: undefined, postgres: undefined };

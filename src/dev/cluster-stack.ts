@@ -1,0 +1,266 @@
+// The scale-out test bed on one machine (`npm run cluster`, `npm run test:cluster`): Debian's
+// PostgreSQL, a Temporal cluster of real server processes on it (src/dev/temporal-cluster.ts),
+// two bridges behind the HAProxy edge, one worker per task queue, and the ledger on the same
+// PostgreSQL. Every part is a separate process that can be killed, stopped and started again.
+import { spawn, type ChildProcess } from 'node:child_process';
+import { createWriteStream, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { dirname, join, resolve } from 'node:path';
+import { parse, stringify } from 'yaml';
+import { loadConfig } from '../config/load-config.js';
+import { edgeConfigFiles } from '../edge/edge-files.js';
+import { syncJwks } from '../edge/sync-jwks.js';
+import { startDevIssuer, type DevIssuer } from './dev-issuer.js';
+import { loopbackEdgeEnv, startEdge, type EdgeEnv, type EdgeProcess } from './edge-process.js';
+import { startPostgres, type Postgres } from './postgres.js';
+import { startTemporalCluster, type TemporalCluster } from './temporal-cluster.js';
+import { freePort } from './temporal-dev-server.js';
+
+/** A Node process of the stack (bridge or worker) that can be stopped, killed and started again. */
+export interface NodeProcess {
+  readonly name: string;
+  readonly running: boolean;
+  start(): Promise<void>;
+  /** SIGTERM, and wait for the exit (a bridge drains first, a worker finishes its tasks). */
+  stop(): Promise<void>;
+  kill(): Promise<void>;
+}
+
+export interface ClusterStack {
+  readonly dir: string;
+  /** `https://127.0.0.1:<port>`: the edge. */
+  readonly edgeUrl: string;
+  /** PEM of the edge's self-signed certificate. */
+  readonly edgeCa: Buffer;
+  readonly issuer: DevIssuer;
+  readonly postgres: Postgres;
+  readonly temporal: TemporalCluster;
+  readonly bridges: NodeProcess[];
+  /** One per task queue, by queue name. */
+  readonly workers: Record<string, NodeProcess>;
+  readonly edge: EdgeProcess;
+  readonly edgeEnv: EdgeEnv;
+  /** The generated config file the bridges and workers read. */
+  readonly configFile: string;
+  /** The webhook secrets the bridges were given, by environment variable name. */
+  readonly webhookSecrets: Record<string, string>;
+  readonly ledgerUrl: string;
+  stop(): Promise<void>;
+}
+
+export interface ClusterStackOptions {
+  /** Configs, data and one log file per process. */
+  dir: string;
+  /** Changes to the generated Gatehouse config (a parsed config/gatehouse.yaml). */
+  configure?: (config: Record<string, unknown>) => void;
+  temporalServers?: number;
+  bridges?: number;
+  /** Where the progress lines go. */
+  say?: (line: string) => void;
+}
+
+const webhookSecretNames = [
+  'GATEHOUSE_GITHUB_WEBHOOK_SECRET',
+  'GATEHOUSE_GITLAB_WEBHOOK_TOKEN',
+  'GATEHOUSE_GITEA_WEBHOOK_SECRET',
+  'GATEHOUSE_BITBUCKET_WEBHOOK_SECRET',
+];
+
+export async function startClusterStack(options: ClusterStackOptions): Promise<ClusterStack> {
+  const say = options.say ?? (() => {});
+  const dir = resolve(options.dir);
+  const logs = join(dir, 'logs');
+  mkdirSync(logs, { recursive: true });
+  const stops: Array<() => Promise<void>> = [];
+  const stopAll = async () => {
+    for (const stop of stops.reverse()) await stop().catch(() => {});
+  };
+  try {
+    say('PostgreSQL');
+    const postgres = await startPostgres({ dir: join(dir, 'postgres'), maxConnections: 400 });
+    stops.push(() => postgres.stop());
+    const ledgerUrl = postgres.createDatabase('gatehouse_ledger');
+
+    say('Temporal cluster (schemas, server processes, search attributes)');
+    const temporal = await startTemporalCluster({
+      postgres,
+      dir: join(dir, 'temporal'),
+      ...(options.temporalServers === undefined ? {} : { servers: options.temporalServers }),
+    });
+    stops.push(() => temporal.stop());
+
+    const issuer = await startDevIssuer({ allowTokenEndpoint: true });
+    stops.push(() => issuer.close());
+
+    const configFile = writeClusterConfig(dir, options.configure);
+    const webhookSecrets = Object.fromEntries(webhookSecretNames.map((name) => [name, `cluster-${name}`]));
+    const env: NodeJS.ProcessEnv = {
+      ...webhookSecrets,
+      GATEHOUSE_CONFIG: configFile,
+      GATEHOUSE_LEDGER_URL: ledgerUrl,
+      TEMPORAL_ADDRESS: temporal.address,
+      TEMPORAL_NAMESPACE: temporal.namespace,
+      GATEHOUSE_JWT_ISSUER: issuer.issuer,
+      GATEHOUSE_JWT_AUDIENCE: issuer.audience,
+    };
+
+    say('workers, one per task queue');
+    const workers: Record<string, NodeProcess> = {};
+    for (const queue of loadConfig({ ...process.env, ...env }, { webhookSecrets: false }).taskQueues) {
+      const worker = nodeProcess({
+        name: `worker-${queue}`,
+        script: 'src/worker.ts',
+        args: ['--queues', queue],
+        env,
+        logFile: join(logs, `worker-${queue}.log`),
+        ready: (output) => output.includes('worker polling'),
+      });
+      stops.push(() => worker.stop());
+      workers[queue] = worker;
+    }
+    await Promise.all(Object.values(workers).map((w) => w.start()));
+
+    say('bridges');
+    const bridgeCount = options.bridges ?? 2;
+    const bridgeAddresses: string[] = [];
+    const bridges: NodeProcess[] = [];
+    for (let index = 1; index <= bridgeCount; index += 1) {
+      const address = `127.0.0.1:${await freePort()}`;
+      bridgeAddresses.push(address);
+      const bridge = nodeProcess({
+        name: `bridge${index}`,
+        script: 'src/server.ts',
+        env: { ...env, GATEHOUSE_LISTEN: address, GATEHOUSE_METRICS_LISTEN: `127.0.0.1:${await freePort()}` },
+        logFile: join(logs, `bridge${index}.log`),
+        ready: () => false,
+        readyUrl: `http://${address}/readyz`,
+      });
+      stops.push(() => bridge.stop());
+      bridges.push(bridge);
+    }
+    await Promise.all(bridges.map((b) => b.start()));
+
+    say('edge (HAProxy)');
+    const edgeEnv = await loopbackEdgeEnv({
+      dir: join(dir, 'edge'),
+      issuer,
+      bridges: [bridgeAddresses[0]!, bridgeAddresses[1] ?? bridgeAddresses[0]!],
+      // The test bed sends a steady load from one address and one caller.
+      overrides: { EDGE_WEBHOOK_RATE: '100000', EDGE_SUBJECT_RATE: '100000', EDGE_WEBHOOK_CONNS: '200' },
+    });
+    await syncJwks({
+      jwksUrl: issuer.jwksUrl,
+      keysDir: edgeEnv.EDGE_KEYS_DIR,
+      configFiles: edgeConfigFiles(edgeEnv),
+      retainSeconds: 0,
+      env: { ...process.env, ...edgeEnv },
+    });
+    const edgeLog = createWriteStream(join(logs, 'edge.log'), { flags: 'a' });
+    const edge = await startEdge(edgeEnv, { log: (line) => edgeLog.write(line) });
+    stops.push(() => edge.stop());
+
+    return {
+      dir,
+      edgeUrl: `https://${edgeEnv.EDGE_HTTPS_BIND}`,
+      edgeCa: readFileSync(join(dirname(edgeEnv.EDGE_CERT), 'edge.crt')),
+      issuer,
+      postgres,
+      temporal,
+      bridges,
+      workers,
+      edge,
+      edgeEnv,
+      configFile,
+      webhookSecrets,
+      ledgerUrl,
+      stop: stopAll,
+    };
+  } catch (error) {
+    await stopAll();
+    throw error;
+  }
+}
+
+/**
+ * config/gatehouse.yaml with the ledger on PostgreSQL (GATEHOUSE_LEDGER_URL), a drain delay the
+ * edge's health check can see, and file paths made absolute so the copy can live in `dir`.
+ */
+function writeClusterConfig(dir: string, configure?: (config: Record<string, unknown>) => void): string {
+  const source = resolve('config/gatehouse.yaml');
+  const config = parse(readFileSync(source, 'utf8')) as Record<string, Record<string, unknown>>;
+  const base = dirname(source);
+  const absolute = (value: unknown) => (typeof value === 'string' ? resolve(base, value) : value);
+  config.server = { ...config.server, drainDelay: '3s' };
+  config.ledger = { url: { env: 'GATEHOUSE_LEDGER_URL' } };
+  const policy = config.policy ?? {};
+  for (const key of ['policies', 'entities', 'schema']) if (key in policy) policy[key] = absolute(policy[key]);
+  const ci = config.ci ?? {};
+  ci.scratchDir = join(dir, 'ci');
+  configure?.(config);
+  const file = join(dir, 'gatehouse.yaml');
+  writeFileSync(file, stringify(config));
+  return file;
+}
+
+function nodeProcess(options: {
+  name: string;
+  script: string;
+  args?: string[];
+  env: NodeJS.ProcessEnv;
+  logFile: string;
+  /** Ready when the output so far says so… */
+  ready: (output: string) => boolean;
+  /** …or when this URL answers 200. */
+  readyUrl?: string;
+}): NodeProcess {
+  let child: ChildProcess | undefined;
+  const alive = () => child !== undefined && child.exitCode === null && child.signalCode === null;
+  const ended = async (signal: NodeJS.Signals) => {
+    if (!alive()) return;
+    const gone = new Promise((done) => child!.once('exit', done));
+    child!.kill(signal);
+    const timer = setTimeout(() => child?.kill('SIGKILL'), 30_000);
+    await gone;
+    clearTimeout(timer);
+  };
+  return {
+    name: options.name,
+    get running() {
+      return alive();
+    },
+    async start() {
+      if (alive()) return;
+      const log = createWriteStream(options.logFile, { flags: 'a' });
+      const started = spawn(process.execPath, ['--import', 'tsx', options.script, ...(options.args ?? [])], {
+        env: { ...process.env, ...options.env },
+        stdio: ['ignore', 'pipe', 'pipe'],
+      });
+      child = started;
+      let output = '';
+      let ready = false;
+      started.stdout!.on('data', (data: Buffer) => {
+        log.write(data);
+        if (!ready) output += data.toString();
+      });
+      started.stderr!.pipe(log);
+      const deadline = Date.now() + 60_000;
+      while (!ready) {
+        if (started.exitCode !== null || started.signalCode !== null)
+          throw new Error(`${options.name} exited during start; see ${options.logFile}`);
+        if (Date.now() > deadline) throw new Error(`${options.name} was not ready in 60 s; see ${options.logFile}`);
+        ready = options.ready(output) || (options.readyUrl !== undefined && (await answers(options.readyUrl)));
+        if (!ready) await new Promise((r) => setTimeout(r, 200));
+      }
+      output = '';
+    },
+    stop: () => ended('SIGTERM'),
+    kill: () => ended('SIGKILL'),
+  };
+}
+
+async function answers(url: string): Promise<boolean> {
+  try {
+    return (await fetch(url, { signal: AbortSignal.timeout(2_000) })).ok;
+  } catch {
+    return false;
+  }
+}
