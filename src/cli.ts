@@ -1,6 +1,7 @@
 // Operator commands.
 // - `check-config`: load and check the config as the bridge and the worker would (same environment
-//   overrides; webhook, status-API and Argo secrets; the Cedar policies against their schema),
+//   overrides; webhook, status-API and Argo secrets; Temporal's TLS files and API key; the Cedar
+//   policies against their schema),
 //   print the route table, exit 2 on any problem. For CI and deploy hooks.
 // - `sync-jwks [--every SECONDS]`: the edge's key sync (docs/edge.md). Reads EDGE_KEYS_DIR,
 //   EDGE_STATE_DIR (master socket) and the JWKS from GATEHOUSE_JWKS_URL or the issuer's discovery;
@@ -9,6 +10,7 @@
 import { join } from 'node:path';
 import { ConfigError, loadConfig } from './config/load-config.js';
 import { discoverJwksUrl } from './config/oidc-discovery.js';
+import { describeTemporalConnection } from './config/temporal-connection.js';
 import { resolveWorkerSecrets } from './config/worker-secrets.js';
 import { edgeConfigFiles } from './edge/edge-files.js';
 import { syncJwks } from './edge/sync-jwks.js';
@@ -27,6 +29,7 @@ if (command === 'check-config') {
       throw new ConfigError(config.source, [`/policy: ${(error as Error).message}`]);
     }
     console.log(`${config.source}: ok`);
+    console.log(`  temporal ${describeTemporalConnection(config)}`);
     for (const [name, route] of Object.entries(config.routes)) {
       console.log(`  POST /v1/jobs/${name} -> ${route.workflowType} on ${route.taskQueue}`);
     }

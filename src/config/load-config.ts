@@ -13,6 +13,7 @@ import { providerNames } from '../providers/registry.js';
 import { checkConfig } from './check-config.js';
 import { ConfigSchema, type GatehouseConfigFile } from './schema.js';
 import { SecretResolver } from './secrets.js';
+import { readTemporalCredentials, type TemporalTlsMaterial } from './temporal-connection.js';
 
 export interface GatehouseConfig extends GatehouseConfigFile {
   /** Absolute path of the file this came from; relative paths inside it resolve against its folder. */
@@ -21,6 +22,10 @@ export interface GatehouseConfig extends GatehouseConfigFile {
   readonly webhookSecrets: ReadonlyMap<string, HookSecrets>;
   /** The ledger's PostgreSQL connection string, when one is configured. */
   readonly ledgerUrl?: Secret;
+  /** Temporal's API key (temporal.apiKey), resolved. */
+  readonly temporalApiKey?: Secret;
+  /** The PEM files temporal.tls names, read and checked at load; present exactly when TLS is on. */
+  readonly temporalTls?: TemporalTlsMaterial;
 }
 
 /** Thrown when the config file is missing, unparsable or wrong; `problems` lists each finding. */
@@ -38,8 +43,17 @@ export class ConfigError extends Error {
 export const envOverrides = [
   ['GATEHOUSE_LISTEN', ['server', 'listen']],
   ['GATEHOUSE_METRICS_LISTEN', ['server', 'metricsListen']],
+  ['GATEHOUSE_DRAIN_DELAY', ['server', 'drainDelay']],
   ['TEMPORAL_ADDRESS', ['temporal', 'address']],
   ['TEMPORAL_NAMESPACE', ['temporal', 'namespace']],
+  /** The Temporal CLI's names. TEMPORAL_TLS is true or false; false turns off the file's tls too. */
+  ['TEMPORAL_TLS', ['temporal', 'tls']],
+  ['TEMPORAL_TLS_SERVER_NAME', ['temporal', 'tls', 'serverName']],
+  ['TEMPORAL_TLS_CA', ['temporal', 'tls', 'serverCaFile']],
+  ['TEMPORAL_TLS_CERT', ['temporal', 'tls', 'clientCertFile']],
+  ['TEMPORAL_TLS_KEY', ['temporal', 'tls', 'clientKeyFile']],
+  /** The key itself: the config gets { env: TEMPORAL_API_KEY }, resolved as every secret is. */
+  ['TEMPORAL_API_KEY', ['temporal', 'apiKey']],
   ['GATEHOUSE_JWT_ISSUER', ['auth', 'issuer']],
   ['GATEHOUSE_JWKS_URL', ['auth', 'jwksUrl']],
   ['GATEHOUSE_JWT_AUDIENCE', ['auth', 'audience']],
@@ -49,6 +63,10 @@ export const envOverrides = [
 
 /** Overrides whose value is a list. */
 const listOverrides = new Set<string>(['GATEHOUSE_TRUST_PROXY']);
+/** Overrides whose value is a file path: relative to the working directory, as the Temporal CLI reads them. */
+const pathOverrides = new Set<string>(['TEMPORAL_TLS_CA', 'TEMPORAL_TLS_CERT', 'TEMPORAL_TLS_KEY']);
+/** Overrides whose value is a secret: the config names the variable, never holds the value. */
+const secretOverrides = new Set<string>(['TEMPORAL_API_KEY']);
 
 const checkShape = Compile(ConfigSchema);
 
@@ -60,17 +78,7 @@ export interface LoadOptions {
 export function loadConfig(env: NodeJS.ProcessEnv, options: LoadOptions = {}): GatehouseConfig {
   const file = resolve(env.GATEHOUSE_CONFIG ?? 'config/gatehouse.yaml');
   const raw = parseYaml(file);
-  for (const [name, [section, key]] of envOverrides) {
-    const value = env[name];
-    if (value === undefined || value === '') continue;
-    const target = (raw[section] ??= {}) as Record<string, unknown>;
-    target[key] = listOverrides.has(name)
-      ? value
-          .split(',')
-          .map((item) => item.trim())
-          .filter(Boolean)
-      : value;
-  }
+  const envProblems = applyEnvOverrides(raw, env);
   const withDefaults = fillDefaults(ConfigSchema, raw);
   if (!checkShape.Check(withDefaults)) {
     const problems = checkShape.Errors(withDefaults).map((e) => `${e.instancePath || '/'}: ${e.message}`);
@@ -82,9 +90,61 @@ export function loadConfig(env: NodeJS.ProcessEnv, options: LoadOptions = {}): G
   const webhookSecrets =
     options.webhookSecrets === false ? new Map<string, HookSecrets>() : resolveWebhookSecrets(shaped, secrets);
   const ledgerUrl = shaped.ledger.url === undefined ? undefined : secrets.resolve(shaped.ledger.url, '/ledger/url');
-  problems.push(...secrets.problems);
+  const temporal = readTemporalCredentials(shaped.temporal, {
+    secrets,
+    resolvePath: (p) => resolve(dirname(file), p),
+    tlsTurnedOff: env.TEMPORAL_TLS === 'false',
+  });
+  problems.push(...envProblems, ...secrets.problems, ...temporal.problems);
   if (problems.length > 0) throw new ConfigError(file, problems);
-  return { ...shaped, source: file, webhookSecrets, ...(ledgerUrl === undefined ? {} : { ledgerUrl }) };
+  return {
+    ...shaped,
+    // An API key implies TLS: the loaded config says so, rather than each connection deciding.
+    temporal: { ...shaped.temporal, ...(temporal.tls === undefined ? {} : { tls: shaped.temporal.tls ?? {} }) },
+    source: file,
+    webhookSecrets,
+    ...(ledgerUrl === undefined ? {} : { ledgerUrl }),
+    ...(temporal.apiKey === undefined ? {} : { temporalApiKey: temporal.apiKey }),
+    ...(temporal.tls === undefined ? {} : { temporalTls: temporal.tls }),
+  };
+}
+
+/** Writes the set environment overrides into the parsed file; returns what is wrong with them. */
+function applyEnvOverrides(raw: Record<string, unknown>, env: NodeJS.ProcessEnv): string[] {
+  const problems: string[] = [];
+  for (const [name, path] of envOverrides) {
+    const value = env[name];
+    if (value === undefined || value === '') continue;
+    const parent = path
+      .slice(0, -1)
+      .reduce<Record<string, unknown>>((node, key) => (node[key] ??= {}) as Record<string, unknown>, raw);
+    const key = path.at(-1)!;
+    if (name === 'TEMPORAL_TLS') {
+      if (value === 'true') parent[key] ??= {};
+      else if (value === 'false') delete parent[key];
+      else problems.push(`${name}: expected true or false, not "${value}"`);
+    } else if (listOverrides.has(name)) {
+      parent[key] = value
+        .split(',')
+        .map((item) => item.trim())
+        .filter(Boolean);
+    } else if (pathOverrides.has(name)) {
+      parent[key] = resolve(value);
+    } else if (secretOverrides.has(name)) {
+      parent[key] = { env: name };
+    } else {
+      parent[key] = value;
+    }
+  }
+  // Applied in table order, so TEMPORAL_TLS=false has already run when a TEMPORAL_TLS_* variable
+  // brings a tls section back: the two contradict each other.
+  if (env.TEMPORAL_TLS === 'false') {
+    const set = envOverrides
+      .map(([name]) => name)
+      .filter((name) => name.startsWith('TEMPORAL_TLS_') && (env[name] ?? '') !== '');
+    if (set.length > 0) problems.push(`TEMPORAL_TLS: false contradicts ${set.join(', ')}`);
+  }
+  return problems;
 }
 
 /**

@@ -75,6 +75,26 @@ const SecretRef = Type.Union(
   { description: 'where a secret comes from: an environment variable or a file, never the config itself' },
 );
 
+/** TLS to the Temporal frontend: present means on. Paths are relative to the config file. */
+const TemporalTls = Type.Object(
+  {
+    serverName: Type.Optional(
+      Type.String({ minLength: 1, description: 'the name the server certificate is checked against (and SNI)' }),
+    ),
+    serverCaFile: Type.Optional(
+      Type.String({
+        minLength: 1,
+        description: 'PEM CA bundle the server certificate must chain to; absent: system roots',
+      }),
+    ),
+    clientCertFile: Type.Optional(
+      Type.String({ minLength: 1, description: 'PEM client certificate (mTLS); needs clientKeyFile' }),
+    ),
+    clientKeyFile: Type.Optional(Type.String({ minLength: 1, description: 'PEM private key of clientCertFile' })),
+  },
+  { additionalProperties: false },
+);
+
 /** Which deliveries start which route. Absent lists match anything; patterns are globs. */
 const WebhookRule = Type.Object(
   {
@@ -187,6 +207,10 @@ export const ConfigSchema = Type.Object(
       {
         listen: Type.String({ default: '127.0.0.1:8080', pattern: '^[^\\s]+:[0-9]{1,5}$' }),
         requestTimeout: durationDefault('60s', 'the longest a whole request (headers and body) may take to arrive'),
+        drainDelay: durationDefault(
+          '0s',
+          'on SIGTERM, how long /readyz answers 503 while requests are still served, so the edge stops sending first',
+        ),
         metricsListen: Type.String({
           default: '127.0.0.1:9464',
           pattern: '^[^\\s]+:[0-9]{1,5}$',
@@ -204,6 +228,13 @@ export const ConfigSchema = Type.Object(
         address: Type.String({ default: '127.0.0.1:7233' }),
         namespace: Type.String({ default: 'default' }),
         requestTimeout: durationDefault('5s', 'deadline of every Temporal call on a request path; past it, 503'),
+        tls: Type.Optional(TemporalTls),
+        apiKey: Type.Optional(
+          Type.Union(SecretRef.anyOf, {
+            description:
+              'an API key (Temporal Cloud), sent as "authorization: Bearer <key>"; implies TLS, with the system roots unless tls says otherwise',
+          }),
+        ),
       },
       { additionalProperties: false, default: {} },
     ),

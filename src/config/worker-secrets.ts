@@ -25,6 +25,7 @@ export function secretEnvNames(config: GatehouseConfig): string[] {
     }),
     ...(config.ci.argo.token === undefined ? [] : [config.ci.argo.token]),
     ...(config.ledger.url === undefined ? [] : [config.ledger.url]),
+    ...(config.temporal.apiKey === undefined ? [] : [config.temporal.apiKey]),
   ];
   return [...new Set(refs.flatMap((ref) => ('env' in ref ? [ref.env] : [])))];
 }

@@ -10,6 +10,7 @@ import type { ActivityGroup } from '../core/workflow-catalog.js';
 import { cloneUrlFor } from '../config/clone-url.js';
 import { durationMs } from '../config/duration.js';
 import { ConfigError, configPath, type GatehouseConfig } from '../config/load-config.js';
+import { temporalConnectionOptions } from '../config/temporal-connection.js';
 import { resolveWorkerSecrets } from '../config/worker-secrets.js';
 import { cancelSupersededRuns } from './cancel-superseded.js';
 import { openLedger } from './open-ledger.js';
@@ -44,7 +45,7 @@ export async function buildActivityDeps(
   if (groups.has('ci')) {
     checkSandbox(config);
     // Activities that act on other workflows (superseded CI runs) use a client of their own.
-    const connection = Connection.lazy({ address: config.temporal.address });
+    const connection = Connection.lazy(temporalConnectionOptions(config));
     closers.push(() => connection.close());
     const temporal = new Client({ connection, namespace: config.temporal.namespace });
     const { ci } = config;

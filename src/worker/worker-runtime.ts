@@ -5,6 +5,7 @@ import { NativeConnection, Worker, type WorkflowBundleOption } from '@temporalio
 import { createActivities } from '../../activities/index.js';
 import { workflowCatalog, type ActivityGroup, type WorkflowType } from '../core/workflow-catalog.js';
 import { ConfigError, type GatehouseConfig } from '../config/load-config.js';
+import { temporalConnectionOptions } from '../config/temporal-connection.js';
 import { buildActivityDeps } from './activity-deps.js';
 import { bundleWorkflows } from './bundle-workflows.js';
 
@@ -51,7 +52,10 @@ export async function createWorkers(config: GatehouseConfig, options: WorkerOpti
   const plans = new Map(queues.map((queue) => [queue, queuePlan(config, queue)]));
   const allGroups = new Set([...plans.values()].flatMap((plan) => [...plan.groups]));
   const built = await buildActivityDeps(config, allGroups, options.env ?? {});
-  const connection = await NativeConnection.connect({ address: config.temporal.address });
+  const connection = await NativeConnection.connect(temporalConnectionOptions(config)).catch(async (error: unknown) => {
+    await built.close();
+    throw error;
+  });
   const bundles = new Map<string, Promise<WorkflowBundleOption>>();
   const bundleFor = (types: WorkflowType[]) => {
     if (options.bundle !== undefined) return Promise.resolve(options.bundle);

@@ -53,11 +53,15 @@ export function uniqueName(prefix: string): string {
   return `${prefix}-${randomUUID().slice(0, 8)}`;
 }
 
-/** The test config for a given issuer and Temporal, with every route on one unique task queue. */
+/**
+ * The test config for a given issuer and Temporal, with every route on one unique task queue;
+ * `env` adds environment overrides (the Temporal TLS variables).
+ */
 export function testConfig(
   issuer: DevIssuer,
   taskQueue: string,
   temporalAddress = inject('temporalAddress'),
+  env: Record<string, string> = {},
 ): GatehouseConfig {
   const config = loadConfig({
     GATEHOUSE_CONFIG: testConfigFile,
@@ -65,6 +69,7 @@ export function testConfig(
     GATEHOUSE_JWT_ISSUER: issuer.issuer,
     GATEHOUSE_JWT_AUDIENCE: issuer.audience,
     ...testSecrets,
+    ...env,
   });
   config.taskQueues = [taskQueue];
   for (const route of Object.values(config.routes)) route.taskQueue = taskQueue;
@@ -92,10 +97,12 @@ export async function startWorkers(config: GatehouseConfig): Promise<RunningWork
   };
 }
 
-export async function startHarness(options: { worker?: boolean; temporalAddress?: string } = {}): Promise<Harness> {
+export async function startHarness(
+  options: { worker?: boolean; temporalAddress?: string; env?: Record<string, string> } = {},
+): Promise<Harness> {
   const issuer = await startDevIssuer();
   const taskQueue = uniqueName('gatehouse-test');
-  const config = testConfig(issuer, taskQueue, options.temporalAddress);
+  const config = testConfig(issuer, taskQueue, options.temporalAddress, options.env);
   const app = await buildApp(config, { logger: testLogger() });
   await app.ready();
   const workers = options.worker === false ? undefined : await startWorkers(config);

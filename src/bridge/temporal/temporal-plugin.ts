@@ -1,10 +1,12 @@
-// The Temporal client: one lazy connection per process, shared by every request, closed in onClose.
+// The Temporal client: one lazy connection per process, shared by every request, closed in onClose;
+// address, TLS and API key from the config (src/config/temporal-connection.ts).
 // `temporal.call(fn)` runs fn under the request deadline and turns an outage into a 503.
 import { Client, Connection } from '@temporalio/client';
 import type { FastifyInstance } from 'fastify';
 import fp from 'fastify-plugin';
 import type { GatehouseConfig } from '../../config/load-config.js';
 import { durationMs } from '../../config/duration.js';
+import { temporalConnectionOptions } from '../../config/temporal-connection.js';
 import { isTemporalUnavailable, temporalUnavailable } from './unavailable.js';
 
 export interface TemporalGateway {
@@ -26,12 +28,12 @@ declare module 'fastify' {
 const readinessCacheMs = 1_000;
 
 async function temporalPlugin(app: FastifyInstance, opts: { config: GatehouseConfig }) {
-  const { address, namespace } = opts.config.temporal;
+  const { namespace } = opts.config.temporal;
   const requestTimeoutMs = durationMs(opts.config.temporal.requestTimeout);
   // Short reconnect backoff: after an outage the bridge must notice the frontend is back within
   // seconds, not after grpc-js's default two-minute maximum backoff.
   const connection = Connection.lazy({
-    address,
+    ...temporalConnectionOptions(opts.config),
     connectTimeout: requestTimeoutMs,
     channelArgs: {
       'grpc.initial_reconnect_backoff_ms': 250,

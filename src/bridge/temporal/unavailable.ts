@@ -6,7 +6,13 @@ import { GatehouseError } from '../errors.js';
 
 /** gRPC status codes (a stable part of the protocol) that mean "not now" rather than "no". */
 const grpcStatus = { CANCELLED: 1, DEADLINE_EXCEEDED: 4, RESOURCE_EXHAUSTED: 8, UNAVAILABLE: 14 } as const;
-const retryableCodes = new Set<number>(Object.values(grpcStatus));
+/**
+ * Temporal refusing the bridge's own credentials (a revoked API key, a namespace the key may not
+ * use). The caller's identity never reaches Temporal, so this is no fault of the caller's: the
+ * service is unavailable to everyone until an operator fixes it, and it is logged as a 503.
+ */
+const credentialCodes = { PERMISSION_DENIED: 7, UNAUTHENTICATED: 16 } as const;
+const retryableCodes = new Set<number>([...Object.values(grpcStatus), ...Object.values(credentialCodes)]);
 
 /** The gRPC status code behind a Temporal client error, if there is one. */
 export function grpcCode(error: unknown): number | undefined {
@@ -21,7 +27,9 @@ export function isTemporalUnavailable(error: unknown): boolean {
 }
 
 export function temporalUnavailable(error: unknown, retryAfterSeconds = 5): GatehouseError {
-  return new GatehouseError('GATEHOUSE_TEMPORAL_UNAVAILABLE', 'Temporal did not answer in time; retry later', {
+  const refused = Object.values<number>(credentialCodes).includes(grpcCode(error) ?? -1);
+  const detail = refused ? 'Temporal is unavailable; retry later' : 'Temporal did not answer in time; retry later';
+  return new GatehouseError('GATEHOUSE_TEMPORAL_UNAVAILABLE', detail, {
     headers: { 'retry-after': String(retryAfterSeconds) },
     cause: error,
   });
