@@ -1,9 +1,11 @@
 // The HTTP process: read the environment once, build the app, listen, and close gracefully on
-// SIGTERM/SIGINT (in-flight requests finish; new ones get 503 while closing). Metrics listen on
-// their own internal address (server.metricsListen).
+// SIGTERM/SIGINT: first /readyz turns 503 for server.drainDelay while requests are still served
+// (the edge's health check stops sending), then in-flight requests finish and the process exits.
+// Metrics listen on their own internal address (server.metricsListen).
 import { buildApp } from './bridge/app.js';
 import { startMetricsServer } from './bridge/http/metrics-server.js';
 import { ConfigError, loadConfig } from './config/load-config.js';
+import { durationMs } from './config/duration.js';
 import { parseListen } from './config/listen.js';
 
 async function main(): Promise<void> {
@@ -22,7 +24,10 @@ async function main(): Promise<void> {
   const metrics = await startMetricsServer(app.metrics.registry, parseListen(config.server.metricsListen));
   app.log.info({ metrics: metrics.address }, 'metrics listening');
   const shutdown = async (signal: string) => {
-    app.log.info({ signal }, 'shutting down');
+    const drainMs = durationMs(config.server.drainDelay);
+    app.log.info({ signal, drainMs }, 'draining, then shutting down');
+    app.lifecycle.draining = true;
+    if (drainMs > 0) await new Promise((done) => setTimeout(done, drainMs));
     await app.close();
     await metrics.close();
     process.exit(0);

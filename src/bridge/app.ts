@@ -51,6 +51,7 @@ export async function buildApp(config: GatehouseConfig, options: AppOptions = {}
     clientErrorHandler,
   });
 
+  app.decorate('lifecycle', { draining: false });
   registerErrorHandler(app);
   registerValidators(app);
   registerJsonBody(app);

@@ -2,10 +2,11 @@
 // cluster test bed: initdb into a directory and pg_ctl on a free loopback port, run as the
 // `postgres` user when the caller is root (PostgreSQL refuses to run as root). `restart` is a
 // real fast shutdown and start of the same data directory; `stop` removes a temporary directory.
-import { execFileSync } from 'node:child_process';
+import { execFile, execFileSync } from 'node:child_process';
 import { chownSync, existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
 import { tmpdir, userInfo } from 'node:os';
 import { join } from 'node:path';
+import { promisify } from 'node:util';
 import { freePort } from './temporal-dev-server.js';
 
 export interface Postgres {
@@ -17,8 +18,8 @@ export interface Postgres {
   createDatabase(name: string): string;
   /** Runs one SQL statement with psql and returns its unaligned output. */
   query(database: string, sql: string): string;
-  /** A fast shutdown and a start of the same data directory and port. */
-  restart(): void;
+  /** A fast shutdown and a start of the same data directory and port (the caller's event loop keeps running). */
+  restart(): Promise<void>;
   stop(): Promise<void>;
 }
 
@@ -29,6 +30,8 @@ export interface PostgresOptions {
   /** Connection cap; the Temporal cluster needs more than the default 100 on a busy test bed. */
   maxConnections?: number;
 }
+
+const execFileAsync = promisify(execFile);
 
 function binDir(): string {
   const root = '/usr/lib/postgresql';
@@ -86,9 +89,14 @@ export async function startPostgres(options: PostgresOptions = {}): Promise<Post
       return url(name);
     },
     query: psql,
-    restart() {
-      stop();
-      start();
+    async restart() {
+      const pgCtl = (args: string[]) =>
+        execFileAsync(
+          asRoot ? 'runuser' : join(bin, 'pg_ctl'),
+          asRoot ? ['-u', 'postgres', '--', join(bin, 'pg_ctl'), ...args] : args,
+        );
+      await pgCtl(['-D', data, '-m', 'fast', '-w', 'stop']);
+      await pgCtl(['-D', data, '-l', join(dir, 'log'), '-w', '-o', settings, 'start']);
     },
     async stop() {
       try {

@@ -9,6 +9,7 @@ import { createWriteStream, mkdirSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { join, resolve } from 'node:path';
 import { Connection } from '@temporalio/client';
+import { msToTs } from '@temporalio/common/lib/time.js';
 // @temporalio/proto is CommonJS whose named exports Node's ESM loader cannot detect: default import.
 import protos from '@temporalio/proto';
 import type { Postgres } from './postgres.js';
@@ -317,7 +318,7 @@ async function registerNamespace(address: string, namespace: string): Promise<vo
   try {
     await connection.workflowService.registerNamespace({
       namespace,
-      workflowExecutionRetentionPeriod: { seconds: 3 * 24 * 3600 },
+      workflowExecutionRetentionPeriod: msToTs('3 days'),
     });
   } catch (error) {
     if (!/already exists/i.test(String(error))) throw error;

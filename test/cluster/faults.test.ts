@@ -1,0 +1,341 @@
+// The fault test of the scale-out test bed: under a steady load of job starts and webhook
+// deliveries through the edge, kill -9 one Temporal server process and restart it, restart
+// PostgreSQL, and roll both bridges and both workers one at a time. Then every request that got a
+// 2xx must have exactly one workflow, and it must complete; every other answer must be a 503 with
+// Retry-After (the load generator retries those with the same Idempotency-Key or delivery, as a
+// client should); the ledger must count each CI job once. The figures are printed at the end.
+import { Agent, request } from 'node:https';
+import { createConnection } from 'node:net';
+import { join } from 'node:path';
+import { Client, Connection } from '@temporalio/client';
+import { afterAll, beforeAll, expect, it } from 'vitest';
+import { startClusterStack, type ClusterStack } from '../../src/dev/cluster-stack.js';
+import { startGitServer, type GitServer } from '../helpers/git-server.js';
+import { githubDelivery, githubExample } from '../helpers/webhooks.js';
+import { chmodSync, mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { randomBytes } from 'node:crypto';
+
+const loadIntervalMs = Number(process.env.CLUSTER_LOAD_INTERVAL_MS ?? 500);
+
+let stack: ClusterStack;
+let git: GitServer;
+let agent: Agent;
+let token: string;
+
+beforeAll(async () => {
+  git = await startGitServer({ 'README.md': '# app\n' });
+  const dir = mkdtempSync(join(tmpdir(), 'gatehouse-cluster-'));
+  chmodSync(dir, 0o755); // PostgreSQL runs as its own user when the tests run as root
+  process.stdout.write(`cluster test bed in ${dir} (logs: ${dir}/logs, ${dir}/temporal)\n`);
+  stack = await startClusterStack({
+    dir,
+    configure(config) {
+      const ci = config.ci as Record<string, unknown>;
+      ci.webUrls = { github: `${git.url}/github` };
+      ci.cloneProtocols = ['http'];
+      ci.cancelSuperseded = false;
+      ci.pipelines = [
+        {
+          repositories: ['acme/*'],
+          runner: 'steps',
+          steps: [{ name: 'test', run: 'test -f README.md', timeout: '1m' }],
+        },
+      ];
+    },
+  });
+  agent = new Agent({ ca: stack.edgeCa, keepAlive: true, maxSockets: 64 });
+  token = await stack.issuer.mint({ sub: 'cluster-load', groups: ['maintainers'] }, { expiresIn: 3600 });
+});
+
+afterAll(async () => {
+  agent?.destroy();
+  await stack?.stop();
+  await git?.close();
+});
+
+interface Answer {
+  status: number;
+  headers: Record<string, string | string[] | undefined>;
+  json: Record<string, unknown> | undefined;
+}
+
+function call(method: string, path: string, headers: Record<string, string>, body?: string): Promise<Answer> {
+  return new Promise((resolve, reject) => {
+    const req = request(`${stack.edgeUrl}${path}`, { method, headers, agent, timeout: 30_000 }, (res) => {
+      const chunks: Buffer[] = [];
+      res.on('data', (chunk: Buffer) => chunks.push(chunk));
+      res.on('end', () => {
+        const text = Buffer.concat(chunks).toString();
+        let json: Record<string, unknown> | undefined;
+        try {
+          json = JSON.parse(text) as Record<string, unknown>;
+        } catch {
+          json = undefined;
+        }
+        resolve({ status: res.statusCode ?? 0, headers: res.headers, json });
+      });
+    });
+    req.on('timeout', () => req.destroy(new Error('client timeout')));
+    req.on('error', reject);
+    req.end(body);
+  });
+}
+
+interface Attempt {
+  phase: string;
+  status: number;
+  code?: string;
+  retryAfter?: string;
+  contentType?: string;
+  error?: string;
+}
+
+interface Logical {
+  kind: 'api' | 'webhook';
+  key: string;
+  attempts: Attempt[];
+  jobId?: string;
+}
+
+let phase = 'steady';
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+/** Sends one logical request until it gets a 2xx, retrying a 503 after its Retry-After (at most 2 s). */
+async function drive(logical: Logical, send: () => Promise<Answer>): Promise<void> {
+  const deadline = Date.now() + 240_000;
+  while (Date.now() < deadline) {
+    const at = phase;
+    let answer: Answer;
+    try {
+      answer = await send();
+    } catch (error) {
+      logical.attempts.push({ phase: at, status: 0, error: String(error) });
+      await sleep(1_000);
+      continue;
+    }
+    const retryAfter = answer.headers['retry-after'];
+    logical.attempts.push({
+      phase: at,
+      status: answer.status,
+      ...(typeof answer.json?.code === 'string' ? { code: answer.json.code } : {}),
+      ...(typeof retryAfter === 'string' ? { retryAfter } : {}),
+      ...(typeof answer.headers['content-type'] === 'string' ? { contentType: answer.headers['content-type'] } : {}),
+    });
+    if (answer.status >= 200 && answer.status < 300) {
+      logical.jobId = String(answer.json?.jobId);
+      return;
+    }
+    if (answer.status !== 503) return;
+    await sleep(Math.min(Number(retryAfter ?? 1), 2) * 1_000);
+  }
+}
+
+const pushExample = githubExample('push', (e) => (e.commits as unknown[] | undefined)?.length !== 0);
+
+function startApiJob(n: number): Logical {
+  const logical: Logical = { kind: 'api', key: `load-${n}-${randomBytes(4).toString('hex')}`, attempts: [] };
+  const body = JSON.stringify({
+    provider: 'github',
+    repository: { fullName: 'acme/app' },
+    ref: 'refs/heads/main',
+    after: git.sha,
+  });
+  void drive(logical, () =>
+    call(
+      'POST',
+      '/v1/jobs/ci',
+      {
+        authorization: `Bearer ${token}`,
+        'content-type': 'application/json',
+        'idempotency-key': logical.key,
+      },
+      body,
+    ),
+  ).finally(() => pending.delete(logical));
+  pending.add(logical);
+  return logical;
+}
+
+function deliverWebhook(n: number): Logical {
+  const repository = pushExample.repository as Record<string, unknown>;
+  const payload = {
+    ...pushExample,
+    after: randomBytes(20).toString('hex'),
+    ref: `refs/heads/load-${n}`,
+    // The hook's configured server is the local git server.
+    repository: { ...repository, clone_url: `${git.url}/github/${String(repository.full_name)}.git` },
+  };
+  const delivery = githubDelivery(payload, {
+    secret: stack.webhookSecrets.GATEHOUSE_GITHUB_WEBHOOK_SECRET!,
+    event: 'push',
+  });
+  const logical: Logical = { kind: 'webhook', key: delivery.headers['x-github-delivery']!, attempts: [] };
+  void drive(logical, () => call('POST', delivery.url, delivery.headers, delivery.body)).finally(() =>
+    pending.delete(logical),
+  );
+  pending.add(logical);
+  return logical;
+}
+
+const pending = new Set<Logical>();
+
+/** HAProxy's view of one server of the edge's bridges backend, from its admin socket. */
+async function edgeSees(server: string): Promise<string> {
+  const csv = await new Promise<string>((resolve, reject) => {
+    const socket = createConnection(stack.edge.adminSocket);
+    let out = '';
+    socket.on('data', (d: Buffer) => (out += d.toString()));
+    socket.on('end', () => resolve(out));
+    socket.on('error', reject);
+    socket.end('show stat\n');
+  });
+  const line = csv.split('\n').find((l) => l.startsWith(`bridges,${server},`));
+  return line?.split(',')[17] ?? 'unknown';
+}
+
+async function until(what: string, check: () => Promise<boolean>, timeoutMs = 60_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (Date.now() < deadline) {
+    if (await check().catch(() => false)) return;
+    await sleep(250);
+  }
+  throw new Error(`${what} did not happen within ${timeoutMs} ms`);
+}
+
+it('loses no accepted job and duplicates none while Temporal, PostgreSQL, bridges and workers fail and roll', async () => {
+  const sent: Logical[] = [];
+  let n = 0;
+  const load = setInterval(() => {
+    n += 1;
+    sent.push(n % 2 === 0 ? startApiJob(n) : deliverWebhook(n));
+  }, loadIntervalMs);
+  const timeline: string[] = [];
+  const started = Date.now();
+  const mark = (name: string) => {
+    phase = name;
+    timeline.push(`${((Date.now() - started) / 1000).toFixed(1)}s ${name}`);
+  };
+
+  mark('steady');
+  await sleep(10_000);
+
+  const [temporal1] = stack.temporal.servers;
+  mark(`kill -9 ${temporal1!.name}`);
+  await temporal1!.kill();
+  await sleep(15_000);
+  mark(`restart ${temporal1!.name}`);
+  await temporal1!.start();
+  await sleep(10_000);
+
+  mark('restart PostgreSQL');
+  await stack.postgres.restart();
+  await sleep(10_000);
+
+  for (const [index, bridge] of stack.bridges.entries()) {
+    const server = `bridge${index + 1}`;
+    mark(`roll ${bridge.name}`);
+    await bridge.stop();
+    await bridge.start();
+    await until(`the edge sees ${server} up`, async () => (await edgeSees(server)) === 'UP');
+  }
+  for (const worker of Object.values(stack.workers)) {
+    mark(`roll ${worker.name}`);
+    await worker.stop();
+    await worker.start();
+  }
+  mark('steady');
+  await sleep(10_000);
+  clearInterval(load);
+  mark('load stopped');
+  await until('every request answered', async () => pending.size === 0, 300_000);
+
+  // What the callers saw.
+  const attempts = sent.flatMap((l) => l.attempts);
+  const ok = sent.filter((l) => l.jobId !== undefined);
+  const answered503 = attempts.filter((a) => a.status === 503);
+  const other = attempts.filter((a) => !(a.status >= 200 && a.status < 300) && a.status !== 503);
+
+  // What Temporal holds: every accepted job closes, and each workflow id has exactly one run.
+  const connection = await Connection.connect({ address: stack.temporal.address });
+  const client = new Client({ connection, namespace: stack.temporal.namespace });
+  const jobIds = new Set(ok.map((l) => l.jobId!));
+  const statuses = new Map<string, string>();
+  const queue = [...jobIds];
+  await Promise.all(
+    Array.from({ length: 16 }, async () => {
+      for (let id = queue.shift(); id !== undefined; id = queue.shift()) {
+        const handle = client.workflow.getHandle(id);
+        await handle.result().catch(() => undefined);
+        statuses.set(id, (await handle.describe()).status.name);
+      }
+    }),
+  );
+  const runs = new Map<string, number>();
+  await until(
+    'visibility lists every closed job',
+    async () => {
+      runs.clear();
+      for await (const execution of client.workflow.list({
+        query: "GatehouseRoute = 'ci' OR GatehouseRoute = 'git-event'",
+      })) {
+        runs.set(execution.workflowId, (runs.get(execution.workflowId) ?? 0) + 1);
+      }
+      return [...jobIds].every((id) => runs.has(id));
+    },
+    120_000,
+  );
+  await connection.close();
+  const completed = [...statuses.values()].filter((s) => s === 'COMPLETED').length;
+  const lost = [...jobIds].filter((id) => statuses.get(id) !== 'COMPLETED');
+  const duplicateRuns = [...runs.values()].reduce((sum, count) => sum + count - 1, 0);
+  const unexpected = [...runs.keys()].filter((id) => !jobIds.has(id));
+
+  // What the ledger holds: one `jobs` entry per CI job.
+  const ciJobs = new Set(ok.filter((l) => l.kind === 'api').map((l) => l.jobId!));
+  const ledgerRows = stack.postgres
+    .query(
+      'gatehouse_ledger',
+      "SELECT job_id || ' ' || count(*) || ' ' || sum(quantity) FROM usage_ledger WHERE metric = 'jobs' GROUP BY job_id",
+    )
+    .split('\n')
+    .filter(Boolean)
+    .map((line) => line.split(' '));
+  const ledgerTwice = ledgerRows.filter(([, count, sum]) => count !== '1' || sum !== '1');
+  const ledgerStrangers = ledgerRows.filter(([id]) => !ciJobs.has(id!));
+  const ledgerMissing = [...ciJobs].filter((id) => !ledgerRows.some(([row]) => row === id));
+
+  const byPhase = new Map<string, { ok: number; unavailable: number }>();
+  for (const attempt of attempts) {
+    const entry = byPhase.get(attempt.phase) ?? { ok: 0, unavailable: 0 };
+    if (attempt.status === 503) entry.unavailable += 1;
+    else if (attempt.status >= 200 && attempt.status < 300) entry.ok += 1;
+    byPhase.set(attempt.phase, entry);
+  }
+  process.stdout.write(
+    [
+      '',
+      'cluster fault test',
+      `  timeline: ${timeline.join(' | ')}`,
+      `  requests ${sent.length} (${sent.filter((l) => l.kind === 'api').length} job starts, ${sent.filter((l) => l.kind === 'webhook').length} webhook deliveries), attempts ${attempts.length}`,
+      `  2xx ${ok.length}, 503 answers ${answered503.length} (retried with the same key), other answers ${other.length}`,
+      `  workflows ${runs.size}, completed ${completed}, lost ${lost.length}, duplicate runs ${duplicateRuns}, workflows nobody was told of ${unexpected.length}`,
+      `  ledger: ${ledgerRows.length} CI jobs counted, ${ledgerTwice.length} counted twice, ${ledgerMissing.length} missing, ${ledgerStrangers.length} unknown`,
+      `  by phase (2xx / 503): ${[...byPhase].map(([name, e]) => `${name} ${e.ok}/${e.unavailable}`).join(', ')}`,
+      '',
+    ].join('\n'),
+  );
+
+  expect(other, 'every answer is a 2xx or a 503').toEqual([]);
+  for (const attempt of answered503) {
+    expect(attempt.retryAfter, `503 in ${attempt.phase} has Retry-After`).toMatch(/^\d+$/);
+    expect(attempt.contentType, `503 in ${attempt.phase} is problem+json`).toMatch(/application\/problem\+json/);
+  }
+  expect(ok.length, 'every request was accepted in the end').toBe(sent.length);
+  expect(lost, 'every accepted job completed').toEqual([]);
+  expect(duplicateRuns).toBe(0);
+  expect(unexpected).toEqual([]);
+  expect(ledgerTwice).toEqual([]);
+  expect(ledgerMissing).toEqual([]);
+  expect(ledgerStrangers).toEqual([]);
+});
