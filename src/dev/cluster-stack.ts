@@ -19,6 +19,8 @@ import { freePort } from './temporal-dev-server.js';
 export interface NodeProcess {
   readonly name: string;
   readonly running: boolean;
+  /** The process id while it runs. */
+  readonly pid: number | undefined;
   start(): Promise<void>;
   /** SIGTERM, and wait for the exit (a bridge drains first, a worker finishes its tasks). */
   stop(): Promise<void>;
@@ -226,6 +228,9 @@ function nodeProcess(options: {
     name: options.name,
     get running() {
       return alive();
+    },
+    get pid() {
+      return alive() ? child!.pid : undefined;
     },
     async start() {
       if (alive()) return;

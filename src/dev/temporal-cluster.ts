@@ -174,6 +174,7 @@ export interface ServerProcess {
   /** host:port of this process's frontend. */
   readonly frontend: string;
   readonly running: boolean;
+  readonly pid: number | undefined;
   start(): Promise<void>;
   /** SIGKILL: no goodbye to the ring, as a crashed machine would do. */
   kill(): Promise<void>;
@@ -277,6 +278,9 @@ function managedServer(
     frontend,
     get running() {
       return alive();
+    },
+    get pid() {
+      return alive() ? child!.pid : undefined;
     },
     async start() {
       if (alive()) return;

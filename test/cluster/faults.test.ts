@@ -12,7 +12,7 @@ import { afterAll, beforeAll, expect, it } from 'vitest';
 import { startClusterStack, type ClusterStack } from '../../src/dev/cluster-stack.js';
 import { startGitServer, type GitServer } from '../helpers/git-server.js';
 import { githubDelivery, githubExample } from '../helpers/webhooks.js';
-import { chmodSync, mkdtempSync } from 'node:fs';
+import { chmodSync, mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { randomBytes } from 'node:crypto';
 
@@ -85,6 +85,7 @@ function call(method: string, path: string, headers: Record<string, string>, bod
 interface Attempt {
   phase: string;
   status: number;
+  ms: number;
   code?: string;
   retryAfter?: string;
   contentType?: string;
@@ -106,11 +107,12 @@ async function drive(logical: Logical, send: () => Promise<Answer>): Promise<voi
   const deadline = Date.now() + 240_000;
   while (Date.now() < deadline) {
     const at = phase;
+    const began = Date.now();
     let answer: Answer;
     try {
       answer = await send();
     } catch (error) {
-      logical.attempts.push({ phase: at, status: 0, error: String(error) });
+      logical.attempts.push({ phase: at, status: 0, ms: Date.now() - began, error: String(error) });
       await sleep(1_000);
       continue;
     }
@@ -118,6 +120,7 @@ async function drive(logical: Logical, send: () => Promise<Answer>): Promise<voi
     logical.attempts.push({
       phase: at,
       status: answer.status,
+      ms: Date.now() - began,
       ...(typeof answer.json?.code === 'string' ? { code: answer.json.code } : {}),
       ...(typeof retryAfter === 'string' ? { retryAfter } : {}),
       ...(typeof answer.headers['content-type'] === 'string' ? { contentType: answer.headers['content-type'] } : {}),
@@ -194,6 +197,25 @@ async function edgeSees(server: string): Promise<string> {
   return line?.split(',')[17] ?? 'unknown';
 }
 
+/** Resident memory and CPU time of each process of the stack, from /proc. */
+function processSizes(): string {
+  const ticks = 100; // USER_HZ on Linux
+  const parts = [
+    ...stack.temporal.servers.map((s) => [s.name, s.pid] as const),
+    ...stack.bridges.map((b) => [b.name, b.pid] as const),
+    ...Object.values(stack.workers).map((w) => [w.name, w.pid] as const),
+  ];
+  return parts
+    .map(([name, pid]) => {
+      if (pid === undefined) return `${name} -`;
+      const rss = /VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))?.[1];
+      const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
+      const cpu = (Number(fields[11]) + Number(fields[12])) / ticks;
+      return `${name} ${Math.round(Number(rss) / 1024)}/${cpu.toFixed(1)}`;
+    })
+    .join(', ');
+}
+
 async function until(what: string, check: () => Promise<boolean>, timeoutMs = 60_000): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   while (Date.now() < deadline) {
@@ -223,6 +245,7 @@ it('loses no accepted job and duplicates none while Temporal, PostgreSQL, bridge
   const [temporal1] = stack.temporal.servers;
   mark(`kill -9 ${temporal1!.name}`);
   await temporal1!.kill();
+  expect(temporal1!.running).toBe(false);
   await sleep(15_000);
   mark(`restart ${temporal1!.name}`);
   await temporal1!.start();
@@ -248,6 +271,7 @@ it('loses no accepted job and duplicates none while Temporal, PostgreSQL, bridge
   await sleep(10_000);
   clearInterval(load);
   mark('load stopped');
+  const sizing = processSizes();
   await until('every request answered', async () => pending.size === 0, 300_000);
 
   // What the callers saw.
@@ -305,13 +329,16 @@ it('loses no accepted job and duplicates none while Temporal, PostgreSQL, bridge
   const ledgerStrangers = ledgerRows.filter(([id]) => !ciJobs.has(id!));
   const ledgerMissing = [...ciJobs].filter((id) => !ledgerRows.some(([row]) => row === id));
 
-  const byPhase = new Map<string, { ok: number; unavailable: number }>();
+  const byPhase = new Map<string, { ok: number; unavailable: number; ms: number[] }>();
   for (const attempt of attempts) {
-    const entry = byPhase.get(attempt.phase) ?? { ok: 0, unavailable: 0 };
+    const entry = byPhase.get(attempt.phase) ?? { ok: 0, unavailable: 0, ms: [] };
     if (attempt.status === 503) entry.unavailable += 1;
     else if (attempt.status >= 200 && attempt.status < 300) entry.ok += 1;
+    entry.ms.push(attempt.ms);
     byPhase.set(attempt.phase, entry);
   }
+  const percentile = (values: number[], p: number) =>
+    [...values].sort((a, b) => a - b)[Math.min(values.length - 1, Math.floor(values.length * p))] ?? 0;
   process.stdout.write(
     [
       '',
@@ -321,7 +348,12 @@ it('loses no accepted job and duplicates none while Temporal, PostgreSQL, bridge
       `  2xx ${ok.length}, 503 answers ${answered503.length} (retried with the same key), other answers ${other.length}`,
       `  workflows ${runs.size}, completed ${completed}, lost ${lost.length}, duplicate runs ${duplicateRuns}, workflows nobody was told of ${unexpected.length}`,
       `  ledger: ${ledgerRows.length} CI jobs counted, ${ledgerTwice.length} counted twice, ${ledgerMissing.length} missing, ${ledgerStrangers.length} unknown`,
-      `  by phase (2xx / 503): ${[...byPhase].map(([name, e]) => `${name} ${e.ok}/${e.unavailable}`).join(', ')}`,
+      `  processes at the end of the load (RSS MB, CPU s since start): ${sizing}`,
+      '  by phase: 2xx / 503 answers, answer time p50 / max (ms)',
+      ...[...byPhase].map(
+        ([name, e]) =>
+          `    ${name.padEnd(28)} ${e.ok} / ${e.unavailable}   ${percentile(e.ms, 0.5)} / ${Math.max(...e.ms)}`,
+      ),
       '',
     ].join('\n'),
   );
