@@ -53,3 +53,15 @@ else
   fi
 fi
 say "$(.venv/bin/temporal --version)"
+
+# The Helm chart's test (test/unit/helm-chart.test.ts): helm, built from its pinned Go module into
+# .tools/helm/<version>/ (scripts/install-helm.sh; a few minutes the first time), and
+# kubernetes-validate (the Kubernetes API's JSON schemas) into .venv, pinned by hash.
+KUBERNETES_VALIDATE_VERSION=1.37.0   # PyPI kubernetes-validate (schemas for Kubernetes 1.25 to 1.37)
+helm_bin="$(bash scripts/install-helm.sh)"
+say "$("${helm_bin}" version --template 'helm {{.Version}}')"
+if ! .venv/bin/kubernetes-validate --version 2>/dev/null | grep -qx "${KUBERNETES_VALIDATE_VERSION}"; then
+  say "pip install kubernetes-validate==${KUBERNETES_VALIDATE_VERSION} (hash-pinned)"
+  .venv/bin/pip install --quiet --disable-pip-version-check --require-hashes -r scripts/requirements-k8s.txt
+fi
+say "kubernetes-validate $(.venv/bin/kubernetes-validate --version)"
