@@ -100,10 +100,12 @@ export function createCiActivities(deps: CiDeps) {
     async verifyCommit(ref: CommitRef): Promise<{ sha: string }> {
       const context = Context.current();
       const workspace = makeWorkspace(deps);
+      const beat = setInterval(() => context.heartbeat(), 1_000);
       try {
         await checkoutOf(ref, workspace, context.cancellationSignal);
         return { sha: ref.sha };
       } finally {
+        clearInterval(beat);
         rmSync(workspace, { recursive: true, force: true });
       }
     },

@@ -7,14 +7,18 @@
 //   EDGE_STATE_DIR (master socket) and the JWKS from GATEHOUSE_JWKS_URL or the issuer's discovery;
 //   trusts a key while the issuer publishes it, as the bridge does (EDGE_KEY_RETAIN_SECONDS keeps
 //   a retired key longer; default 0: one retention rule for the edge and the bridge).
+// - `register-search-attributes`: adds the Gatehouse search attributes that the configured
+//   namespace lacks, through Temporal's operator API (self-hosted clusters; docs/production.md).
 import { join } from 'node:path';
 import { ConfigError, loadConfig } from './config/load-config.js';
 import { discoverJwksUrl } from './config/oidc-discovery.js';
-import { describeTemporalConnection } from './config/temporal-connection.js';
+import { Connection } from '@temporalio/client';
+import { describeTemporalConnection, temporalConnectionOptions } from './config/temporal-connection.js';
 import { resolveWorkerSecrets } from './config/worker-secrets.js';
 import { edgeConfigFiles } from './edge/edge-files.js';
 import { syncJwks } from './edge/sync-jwks.js';
 import { loadPolicyEngine } from './worker/policy-engine.js';
+import { registerSearchAttributes } from './worker/search-attributes-admin.js';
 import { queuePlan } from './worker/worker-runtime.js';
 
 const [command, ...args] = process.argv.slice(2);
@@ -69,8 +73,25 @@ if (command === 'check-config') {
   };
   await once();
   if (every > 0) setInterval(() => void once().catch((error: unknown) => console.error(String(error))), every * 1000);
+} else if (command === 'register-search-attributes') {
+  try {
+    const config = loadConfig(process.env, { webhookSecrets: false });
+    const connection = await Connection.connect(temporalConnectionOptions(config));
+    try {
+      const added = await registerSearchAttributes(connection, config.temporal.namespace);
+      console.log(
+        `${describeTemporalConnection(config)}: ${added.length === 0 ? 'all Gatehouse search attributes present' : `added ${added.join(', ')}`}`,
+      );
+    } finally {
+      await connection.close();
+    }
+  } catch (error) {
+    if (!(error instanceof ConfigError)) throw error;
+    console.error(error.message);
+    process.exit(2);
+  }
 } else {
-  console.error('usage: gatehouse check-config | sync-jwks [--every SECONDS]');
+  console.error('usage: gatehouse check-config | sync-jwks [--every SECONDS] | register-search-attributes');
   process.exit(64);
 }
 

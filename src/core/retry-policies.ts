@@ -10,8 +10,16 @@ function retry(policy: Omit<RetryPolicy, 'nonRetryableErrorTypes'>): RetryPolicy
 export const activityPolicies = {
   /** CPU work or config lookups on the worker: short, a few retries for a worker that died. */
   quick: { startToCloseTimeout: '10 seconds', retry: retry({ maximumAttempts: 3, initialInterval: '1 second' }) },
-  /** A fetch of the repository: network errors retry; a missing commit does not (CheckoutInvalid). */
-  checkout: { startToCloseTimeout: '5 minutes', retry: retry({ maximumAttempts: 3, initialInterval: '2 seconds' }) },
+  /**
+   * A fetch of the repository: network errors retry; a missing commit does not (CheckoutInvalid).
+   * It heartbeats, so a fetch on a worker that died or was rolled is retried within the heartbeat
+   * timeout, not after the five minutes a large repository may need.
+   */
+  checkout: {
+    startToCloseTimeout: '5 minutes',
+    heartbeatTimeout: '15 seconds',
+    retry: retry({ maximumAttempts: 3, initialInterval: '2 seconds' }),
+  },
   /** Status APIs flap: 5xx, 429 and network errors back off for about two minutes. */
   statusApi: {
     startToCloseTimeout: '15 seconds',

@@ -10,12 +10,10 @@ import { createServer } from 'node:net';
 import { join, resolve } from 'node:path';
 import { Connection } from '@temporalio/client';
 import { msToTs } from '@temporalio/common/lib/time.js';
-// @temporalio/proto is CommonJS whose named exports Node's ESM loader cannot detect: default import.
-import protos from '@temporalio/proto';
 import type { Postgres } from './postgres.js';
 import { freePort } from './temporal-dev-server.js';
 import { waitForPort } from './edge-process.js';
-import { searchAttributeKeys } from '../core/search-attributes.js';
+import { registerSearchAttributes } from '../worker/search-attributes-admin.js';
 
 /** Builds the server when needed (minutes, the first time) and returns the directory of its binaries. */
 export function temporalServerDir(projectRoot = process.cwd()): string {
@@ -247,7 +245,7 @@ export async function startTemporalCluster(options: TemporalClusterOptions): Pro
     await servers[0]!.start();
     await registerNamespace(servers[0]!.frontend, namespace);
     await Promise.all(servers.slice(1).map((s) => s.start()));
-    await registerSearchAttributes(servers[0]!.frontend, namespace);
+    await registerAttributes(servers[0]!.frontend, namespace);
     await cluster.waitServing();
   } catch (error) {
     await cluster.stop();
@@ -331,28 +329,15 @@ async function registerNamespace(address: string, namespace: string): Promise<vo
   }
 }
 
-/**
- * Registers the Gatehouse search attributes (all Keyword) on a namespace through the operator
- * API, skipping those already there: what an operator does once per namespace on a real cluster.
- */
-export async function registerSearchAttributes(address: string, namespace: string): Promise<string[]> {
+/** Registers the search attributes once the namespace is in the frontend's cache. */
+async function registerAttributes(address: string, namespace: string): Promise<void> {
   const connection = await Connection.connect({ address });
   try {
     // A namespace registered a moment ago may not be in every frontend's cache yet.
-    let existing: Record<string, unknown> = {};
-    await poll(`namespace ${namespace}`, 30_000, async () => {
-      existing = (await connection.operatorService.listSearchAttributes({ namespace })).customAttributes ?? {};
+    await poll(`search attributes on ${namespace}`, 30_000, async () => {
+      await registerSearchAttributes(connection, namespace);
       return true;
     });
-    const missing = searchAttributeKeys.map((key) => key.name).filter((name) => !(name in existing));
-    if (missing.length > 0)
-      await connection.operatorService.addSearchAttributes({
-        namespace,
-        searchAttributes: Object.fromEntries(
-          missing.map((name) => [name, protos.temporal.api.enums.v1.IndexedValueType.INDEXED_VALUE_TYPE_KEYWORD]),
-        ),
-      });
-    return missing;
   } finally {
     await connection.close();
   }

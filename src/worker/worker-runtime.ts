@@ -42,6 +42,9 @@ export function queuePlan(
   return { workflowTypes, groups };
 }
 
+/** How long activities in flight may run on after a worker is told to stop. */
+export const workerShutdownGrace = '30 seconds';
+
 export async function createWorkers(config: GatehouseConfig, options: WorkerOptions = {}): Promise<WorkerSet> {
   const queues = options.taskQueues ?? config.taskQueues;
   const unknown = queues.filter((queue) => !config.taskQueues.includes(queue));
@@ -76,6 +79,10 @@ export async function createWorkers(config: GatehouseConfig, options: WorkerOpti
         // them: a heartbeat must reach Temporal within a second, not the SDK's default of
         // 0.8 × the heartbeat timeout, or a step finished just before a crash runs again.
         ...(plan.groups.has('ci') ? { maxHeartbeatThrottleInterval: '1 second' } : {}),
+        // On SIGTERM (a rolling update) activities in flight get this long to finish before they
+        // are cancelled; a cancelled one is retried on another worker (CI steps resume after their
+        // last heartbeat). Deployments give workers a longer termination grace period than this.
+        shutdownGraceTime: workerShutdownGrace,
         ...(options.handleSignals === false ? { shutdownSignals: [] } : {}),
       });
     }),

@@ -4,10 +4,12 @@
 // 2xx must have exactly one workflow, and it must complete; every other answer must be a 503 with
 // Retry-After (the load generator retries those with the same Idempotency-Key or delivery, as a
 // client should); the ledger must count each CI job once. The figures are printed at the end.
+import { execFileSync } from 'node:child_process';
 import { Agent, request } from 'node:https';
 import { createConnection } from 'node:net';
 import { join } from 'node:path';
 import { Client, Connection } from '@temporalio/client';
+import { msToTs } from '@temporalio/common/lib/time.js';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { startClusterStack, type ClusterStack } from '../../src/dev/cluster-stack.js';
 import { startGitServer, type GitServer } from '../helpers/git-server.js';
@@ -286,11 +288,13 @@ it('loses no accepted job and duplicates none while Temporal, PostgreSQL, bridge
   const jobIds = new Set(ok.map((l) => l.jobId!));
   const statuses = new Map<string, string>();
   const queue = [...jobIds];
+  const closeBy = Date.now() + 120_000;
   await Promise.all(
     Array.from({ length: 16 }, async () => {
       for (let id = queue.shift(); id !== undefined; id = queue.shift()) {
         const handle = client.workflow.getHandle(id);
-        await handle.result().catch(() => undefined);
+        // A job that has not closed within two minutes of the load's end counts as lost.
+        await Promise.race([handle.result().catch(() => undefined), sleep(Math.max(0, closeBy - Date.now()))]);
         statuses.set(id, (await handle.describe()).status.name);
       }
     }),
@@ -370,4 +374,45 @@ it('loses no accepted job and duplicates none while Temporal, PostgreSQL, bridge
   expect(ledgerTwice).toEqual([]);
   expect(ledgerMissing).toEqual([]);
   expect(ledgerStrangers).toEqual([]);
+});
+
+it('registers the search attributes on a new namespace with the operator command, once', async () => {
+  const namespace = `ops-${randomBytes(3).toString('hex')}`;
+  const connection = await Connection.connect({ address: stack.temporal.address });
+  await connection.workflowService.registerNamespace({
+    namespace,
+    workflowExecutionRetentionPeriod: msToTs('1 day'),
+  });
+  const run = () =>
+    execFileSync(process.execPath, ['--import', 'tsx', 'src/cli.ts', 'register-search-attributes'], {
+      env: {
+        ...process.env,
+        GATEHOUSE_CONFIG: stack.configFile,
+        GATEHOUSE_LEDGER_URL: stack.ledgerUrl,
+        TEMPORAL_ADDRESS: stack.temporal.address,
+        TEMPORAL_NAMESPACE: namespace,
+        GATEHOUSE_JWT_ISSUER: stack.issuer.issuer,
+        GATEHOUSE_JWT_AUDIENCE: stack.issuer.audience,
+      },
+      encoding: 'utf8',
+    });
+  // A namespace registered a moment ago reaches every frontend's cache within seconds.
+  let first = '';
+  await until('the new namespace is known', async () => {
+    first = run();
+    return true;
+  });
+  expect(first).toMatch(/added GatehouseOwner, GatehouseRoute, GatehouseSource, GatehouseDelivery, GatehouseRef/);
+  expect(run()).toMatch(/all Gatehouse search attributes present/);
+  const listed = await connection.operatorService.listSearchAttributes({ namespace });
+  expect(Object.keys(listed.customAttributes ?? {})).toEqual(
+    expect.arrayContaining([
+      'GatehouseOwner',
+      'GatehouseRoute',
+      'GatehouseSource',
+      'GatehouseDelivery',
+      'GatehouseRef',
+    ]),
+  );
+  await connection.close();
 });
