@@ -44,6 +44,9 @@ export async function buildApp(config: GatehouseConfig, options: AppOptions = {}
     // Temporal ids reach 1000 bytes; longer path segments are refused as unknown jobs (404).
     routerOptions: { maxParamLength: 1_100 },
     return503OnClosing: true,
+    // One log line per request, written when it is answered (below), instead of Fastify's two
+    // with the whole request serialized.
+    disableRequestLogging: true,
     // Headers as large as the edge passes (tune.bufsize 32768), and a bound on how long a whole
     // request may take to arrive, so slow bodies cannot hold the bridge.
     http: { maxHeaderSize: 32_768 },
@@ -57,6 +60,17 @@ export async function buildApp(config: GatehouseConfig, options: AppOptions = {}
   registerJsonBody(app);
   app.addHook('onSend', async (request, reply) => {
     reply.header('x-request-id', request.id);
+  });
+  // The fields that matter, once: what was asked, the answer and how long it took. Health probes
+  // (every second from every edge) are logged only when they fail.
+  app.addHook('onResponse', (request, reply, done) => {
+    const status = reply.statusCode;
+    if (status < 300 && (request.url === '/healthz' || request.url === '/readyz')) return done();
+    request.log.info(
+      { method: request.method, url: request.url, status, ms: Math.round(reply.elapsedTime * 10) / 10 },
+      'answered',
+    );
+    done();
   });
 
   await app.register(metricsPlugin);

@@ -33,8 +33,50 @@ export type IntakeAnswer =
 const malformed = (detail: string) => new GatehouseError('GATEHOUSE_WEBHOOK_MALFORMED', detail);
 
 export async function takeDelivery(app: FastifyInstance, request: FastifyRequest, hook: Hook): Promise<IntakeAnswer> {
+  const read = await readVerifiedEvent(request, hook);
+  if ('ignored' in read) return read;
+  const { event, delivery } = read;
+  const match = matchRule(event, hook.rules);
+  if ('ignored' in match) return match;
+
+  const started = await app.jobs.start(request, {
+    route: match.route,
+    input: event,
+    identity: senderIdentity(event, hook),
+    // Keyed by the signed bytes, not by the unsigned delivery headers: a captured body sent
+    // again under a new delivery id answers the job it already started.
+    key: {
+      kind: 'delivery',
+      provider: hook.provider.name,
+      hook: hook.name,
+      bodySha256: request.bodySha256,
+      deliveryId: delivery.deliveryId,
+    },
+    source: hook.provider.name,
+    deliveryId: delivery.deliveryId,
+  });
+  return {
+    jobId: started.jobId,
+    runId: started.runId,
+    route: started.route,
+    duplicate: started.replayed,
+    links: jobLinks(started.jobId),
+  };
+}
+
+/**
+ * The signature check and the reading of the payload into the small normalized event. The raw
+ * body and the parsed document are the large objects of a delivery (up to 25 MB and several
+ * times that parsed): they live only in this function, and the request lets go of the body, so
+ * neither is held while the job is started.
+ */
+async function readVerifiedEvent(
+  request: FastifyRequest,
+  hook: Hook,
+): Promise<{ ignored: string } | { event: GitEvent; delivery: { event: string; deliveryId: string } }> {
   const { webhook } = hook.provider;
   const raw = Buffer.isBuffer(request.body) ? request.body : Buffer.alloc(0);
+  request.body = undefined;
   if (!(await webhook.verify(request.headers, raw, hook.secrets))) {
     throw new GatehouseError(
       'GATEHOUSE_WEBHOOK_SIGNATURE_INVALID',
@@ -76,32 +118,7 @@ export async function takeDelivery(app: FastifyInstance, request: FastifyRequest
       ? undefined
       : cloneUrlFor(hook.hosts, hook.provider.name, event.repository.fullName, hook.name);
   event.repository = { ...event.repository, ...(cloneUrl === undefined ? {} : { cloneUrl }) };
-  const match = matchRule(event, hook.rules);
-  if ('ignored' in match) return match;
-
-  const started = await app.jobs.start(request, {
-    route: match.route,
-    input: event,
-    identity: senderIdentity(event, hook),
-    // Keyed by the signed bytes, not by the unsigned delivery headers: a captured body sent
-    // again under a new delivery id answers the job it already started.
-    key: {
-      kind: 'delivery',
-      provider: hook.provider.name,
-      hook: hook.name,
-      bodySha256: request.bodySha256,
-      deliveryId: delivery.deliveryId,
-    },
-    source: hook.provider.name,
-    deliveryId: delivery.deliveryId,
-  });
-  return {
-    jobId: started.jobId,
-    runId: started.runId,
-    route: started.route,
-    duplicate: started.replayed,
-    links: jobLinks(started.jobId),
-  };
+  return { event, delivery };
 }
 
 /** Names a job will clone, build or report on must have plain shapes (src/core/git-names.ts). */
