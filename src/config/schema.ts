@@ -254,6 +254,12 @@ export const ConfigSchema = Type.Object(
           '5m',
           'how often the JWKS is refreshed in the background; the last good set is kept while the IdP is down',
         ),
+        tokenCacheSize: Type.Integer({
+          minimum: 0,
+          default: 10_000,
+          description:
+            'how many verified tokens the bridge keeps (by SHA-256, each until its exp; dropped when the key set changes); 0 turns the cache off',
+        }),
         types: Type.Array(Type.String({ minLength: 1 }), {
           minItems: 1,
           default: ['JWT', 'at+jwt'],

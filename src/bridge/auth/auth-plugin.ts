@@ -2,9 +2,11 @@
 // route config says `auth: false`; a route with `access` also checks the caller may use it, before
 // the body is even read, so a caller without access learns nothing from validation errors.
 // Identity headers (X-Auth-*) set by the edge are never read here: the token is verified again.
+// Verified tokens are remembered by their SHA-256 until their `exp` (src/bridge/auth/token-cache.ts),
+// for as long as the issuer's key set stays the same.
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import fp from 'fastify-plugin';
-import { Gauge } from 'prom-client';
+import { Counter, Gauge } from 'prom-client';
 import type { Identity } from '../../core/identity.js';
 import type { GatehouseConfig } from '../../config/load-config.js';
 import { durationMs } from '../../config/duration.js';
@@ -13,6 +15,7 @@ import { invalidToken, missingToken } from './auth-errors.js';
 import { mayCallRoute, type RouteAccess } from '../../core/access.js';
 import { createKeyStore, type KeyStore } from './key-store.js';
 import { createTokenVerifier, type TokenVerifier } from './verify-token.js';
+import { VerifiedTokenCache } from './token-cache.js';
 
 declare module 'fastify' {
   interface FastifyContextConfig {
@@ -34,12 +37,31 @@ declare module 'fastify' {
 
 async function authPlugin(app: FastifyInstance, opts: { config: GatehouseConfig }) {
   const { auth, admins } = opts.config;
+  const { tokenCacheSize } = auth;
   const keys = createKeyStore({
     issuer: auth.issuer,
     ...(auth.jwksUrl === undefined ? {} : { jwksUrl: auth.jwksUrl }),
     refreshMs: durationMs(auth.jwksRefresh),
     cooldownMs: durationMs(auth.jwksCooldown),
     fetchTimeoutMs: 5_000,
+  });
+  const cacheLookups = new Counter({
+    name: 'gatehouse_token_cache_lookups_total',
+    help: 'Bearer tokens looked up in the verified-token cache, by result (hit: no signature check; miss: verified)',
+    labelNames: ['result'],
+    registers: [app.metrics.registry],
+  });
+  const cache = new VerifiedTokenCache<Identity>({
+    maxEntries: tokenCacheSize,
+    onLookup: (result) => cacheLookups.inc({ result }),
+  });
+  new Gauge({
+    name: 'gatehouse_token_cache_entries',
+    help: 'Verified tokens held in the cache',
+    registers: [app.metrics.registry],
+    collect() {
+      this.set(cache.size);
+    },
   });
   const verifyToken = createTokenVerifier(keys, {
     issuer: auth.issuer,
@@ -48,6 +70,7 @@ async function authPlugin(app: FastifyInstance, opts: { config: GatehouseConfig 
     types: auth.types,
     clockToleranceSeconds: durationMs(auth.clockTolerance) / 1000,
     claims: auth.claims,
+    ...(tokenCacheSize > 0 ? { cache } : {}),
   });
   app.decorate('verifyToken', verifyToken);
   app.decorate('issuerKeys', keys);

@@ -3,7 +3,9 @@
 // flood of forged kids cannot hammer the IdP). A failed refresh keeps the last good key set: an
 // IdP outage does not take the API down while the keys it published are still the keys. How old
 // the held set is shows in /readyz and in `gatehouse_jwks_age_seconds`. Only before the first good
-// fetch are tokens uncheckable (503).
+// fetch are tokens uncheckable (503). `generation` counts the key sets held that differ from the one
+// before (a key added, removed or replaced), so the verified-token cache can drop what it verified
+// with keys the issuer may have withdrawn.
 import { createLocalJWKSet, errors as joseErrors, type JSONWebKeySet, type JWTVerifyGetKey } from 'jose';
 import { discoverJwksUrl } from '../../config/oidc-discovery.js';
 
@@ -32,6 +34,8 @@ export class KeysUnavailableError extends Error {
 export interface KeyStore {
   /** The key resolver for jose's jwtVerify. */
   readonly getKey: JWTVerifyGetKey;
+  /** Grows by one each time a fetched key set differs from the one held (0 for the first). */
+  readonly generation: number;
   state(): KeyStoreState;
   /** Fetches now (the background refresh calls this); keeps the held set on failure. */
   refresh(): Promise<void>;
@@ -40,7 +44,8 @@ export interface KeyStore {
 
 export function createKeyStore(options: KeyStoreOptions): KeyStore {
   const now = options.now ?? Date.now;
-  let held: { resolve: JWTVerifyGetKey; fetchedAt: number } | undefined;
+  let held: { resolve: JWTVerifyGetKey; fetchedAt: number; fingerprint: string } | undefined;
+  let generation = 0;
   let lastError: string | undefined;
   let lastAttempt = Number.NEGATIVE_INFINITY;
   let inFlight: Promise<void> | undefined;
@@ -54,7 +59,14 @@ export function createKeyStore(options: KeyStoreOptions): KeyStore {
     if (!response.ok) throw new Error(`the JWKS answered ${response.status}`);
     const jwks = (await response.json()) as JSONWebKeySet;
     if (!Array.isArray(jwks.keys)) throw new Error('the JWKS has no keys array');
-    held = { resolve: createLocalJWKSet(jwks), fetchedAt: now() };
+    const fingerprint = keySetFingerprint(jwks);
+    if (held?.fingerprint === fingerprint) {
+      held.fetchedAt = now();
+    } else {
+      // The first set is generation 0: nothing was verified before it.
+      if (held !== undefined) generation += 1;
+      held = { resolve: createLocalJWKSet(jwks), fetchedAt: now(), fingerprint };
+    }
     lastError = undefined;
   };
 
@@ -98,6 +110,9 @@ export function createKeyStore(options: KeyStoreOptions): KeyStore {
 
   return {
     getKey,
+    get generation() {
+      return generation;
+    },
     state() {
       return {
         ...(held === undefined ? {} : { ageSeconds: Math.round((now() - held.fetchedAt) / 1000) }),
@@ -108,4 +123,12 @@ export function createKeyStore(options: KeyStoreOptions): KeyStore {
     refresh,
     close: () => clearInterval(timer),
   };
+}
+
+/** The key set as a value: the same keys in any order give the same fingerprint. */
+function keySetFingerprint(jwks: JSONWebKeySet): string {
+  return jwks.keys
+    .map((key) => JSON.stringify(key))
+    .sort()
+    .join('\n');
 }

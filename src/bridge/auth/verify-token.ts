@@ -1,12 +1,19 @@
 // Bearer-token verification with jose against the issuer's keys (src/bridge/auth/key-store.ts):
 // algorithms from an allow-list, `iss`, `aud`, `exp` and `nbf` with a small clock tolerance, and
 // the token type (`typ`) from an allow-list, so an ID token is not taken for an access token.
+// With a cache (src/bridge/auth/token-cache.ts), a token that passed is remembered by its SHA-256
+// until its `exp`, for the key set it was verified with: a cached token is answered exactly as jose
+// would answer it, because only tokens already inside their validity window are kept (nbf and iat
+// in the past, without the clock tolerance) and each entry ends at `exp` itself, before jose's
+// tolerance would end it; past `exp` the token is verified again, and jose decides. Failures are
+// never cached.
 import { errors as joseErrors, jwtVerify, type JWTPayload } from 'jose';
 import type { Identity } from '../../core/identity.js';
 import { GatehouseError } from '../errors.js';
 import { invalidToken } from './auth-errors.js';
 import { identityFromClaims, type ClaimNames } from './identity-from-claims.js';
 import { KeysUnavailableError, type KeyStore } from './key-store.js';
+import { tokenDigest, type VerifiedTokenCache } from './token-cache.js';
 
 export interface TokenVerifierOptions {
   issuer: string;
@@ -16,13 +23,19 @@ export interface TokenVerifierOptions {
   types: string[];
   clockToleranceSeconds: number;
   claims: ClaimNames;
+  /** Verified tokens by SHA-256; absent, every token is verified every time. */
+  cache?: VerifiedTokenCache<Identity>;
+  /** The clock the cache is checked against (jose's is Date); for tests. */
+  now?: () => number;
 }
 
 export type TokenVerifier = (token: string) => Promise<Identity>;
 
 export function createTokenVerifier(keys: KeyStore, options: TokenVerifierOptions): TokenVerifier {
   const types = new Set(options.types.map(plainType));
-  return async (token) => {
+  const { cache } = options;
+  const now = options.now ?? (() => Date.now());
+  const verify = async (token: string): Promise<{ identity: Identity; payload: JWTPayload }> => {
     let payload: JWTPayload;
     try {
       const { payload: verified, protectedHeader } = await jwtVerify(token, keys.getKey, {
@@ -37,8 +50,37 @@ export function createTokenVerifier(keys: KeyStore, options: TokenVerifierOption
     } catch (error) {
       throw toAuthError(error);
     }
-    return identityFromClaims(payload, options.claims);
+    return { identity: identityFromClaims(payload, options.claims), payload };
   };
+  if (cache === undefined) return async (token) => (await verify(token)).identity;
+  return async (token) => {
+    const digest = tokenDigest(token);
+    const generation = keys.generation;
+    const cached = cache.get(digest, generation);
+    if (cached !== undefined) return cached;
+    const { identity, payload } = await verify(token);
+    const window = cacheWindow(payload, now());
+    if (window !== undefined) cache.set(digest, deepFreeze(identity), window, generation);
+    return identity;
+  };
+}
+
+/**
+ * When a verified token may be answered from the cache: from its `nbf` and `iat` until its `exp`,
+ * without any clock tolerance, if now is inside that window; undefined (not cached) otherwise.
+ */
+function cacheWindow(payload: JWTPayload, nowMs: number): { validFromMs: number; expiresAtMs: number } | undefined {
+  const { exp, nbf, iat } = payload;
+  if (typeof exp !== 'number') return undefined;
+  const validFromMs = Math.max(nbf ?? Number.NEGATIVE_INFINITY, iat ?? Number.NEGATIVE_INFINITY) * 1000;
+  const expiresAtMs = exp * 1000;
+  return validFromMs <= nowMs && nowMs < expiresAtMs ? { validFromMs, expiresAtMs } : undefined;
+}
+
+/** A cached identity is shared by every request that presents the token: nobody may change it. */
+function deepFreeze<T extends object>(value: T): T {
+  for (const inner of Object.values(value)) if (typeof inner === 'object' && inner !== null) deepFreeze(inner);
+  return Object.freeze(value);
 }
 
 function plainType(typ: string): string {

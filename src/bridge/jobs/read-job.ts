@@ -1,13 +1,15 @@
 // Reading one job: describe the workflow, check the caller may see it (a job they may not see is
 // a 404, exactly like one that does not exist), and add the result or failure once it has closed.
 import { WorkflowFailedError, WorkflowNotFoundError, type Client } from '@temporalio/client';
+// @temporalio/proto is CommonJS whose named exports Node's ESM loader cannot detect: default import.
+import protos, { type temporal as proto } from '@temporalio/proto';
 import { mayActOnJob, type AccessRules, type Caller } from '../../core/access.js';
 import type { JobMemo } from '../../core/identity.js';
 import { contractStatus } from '../../core/job-status.js';
 import { sourceKey } from '../../core/search-attributes.js';
 import { GatehouseError } from '../errors.js';
 import type { TemporalGateway } from '../temporal/temporal-plugin.js';
-import { isTemporalUnavailable } from '../temporal/unavailable.js';
+import { isTemporalUnavailable, temporalUnavailable } from '../temporal/unavailable.js';
 import { readMemo } from './job-memo.js';
 import type { JobSummary } from './list-jobs.js';
 
@@ -31,16 +33,40 @@ export function jobNotFound(): GatehouseError {
   return new GatehouseError('GATEHOUSE_JOB_NOT_FOUND', 'There is no job with this id that you may see');
 }
 
+/**
+ * The budget of one read: every Temporal call in it ends by `deadline` (a gRPC deadline), and all
+ * of them are cancelled together through `signal` when the read is abandoned.
+ */
+export interface ReadScope {
+  deadline: number;
+  signal: AbortSignal;
+}
+
+/** Runs fn under the scope's deadline (capped at one request timeout) and cancellation. */
+async function scoped<T>(temporal: TemporalGateway, scope: ReadScope, fn: (client: Client) => Promise<T>): Promise<T> {
+  const { client } = temporal;
+  const deadline = Math.min(scope.deadline, Date.now() + temporal.requestTimeoutMs);
+  try {
+    scope.signal.throwIfAborted();
+    return await client.withDeadline(deadline, () => client.withAbortSignal(scope.signal, () => fn(client)));
+  } catch (error) {
+    if (isTemporalUnavailable(error) || scope.signal.aborted) throw temporalUnavailable(error);
+    throw error;
+  }
+}
+
 /** Describes a job the caller may see, or throws the 404 that hides its existence. */
 export async function findJob(
   temporal: TemporalGateway,
   jobId: string,
   caller: Caller,
   rules: AccessRules,
+  scope?: ReadScope,
 ): Promise<VisibleJob> {
+  const describe = (client: Client) => client.workflow.getHandle(jobId).describe();
   let description;
   try {
-    description = await temporal.call((client) => client.workflow.getHandle(jobId).describe());
+    description = await (scope === undefined ? temporal.call(describe) : scoped(temporal, scope, describe));
   } catch (error) {
     if (error instanceof WorkflowNotFoundError) throw jobNotFound();
     throw error;
@@ -64,25 +90,24 @@ export async function findJob(
   };
 }
 
-export async function readJob(
-  temporal: TemporalGateway,
-  jobId: string,
-  caller: Caller,
-  rules: AccessRules,
-): Promise<JobView> {
-  const { view } = await findJob(temporal, jobId, caller, rules);
-  return withOutcome(temporal, view);
-}
-
 /** A closed job's result or failure is one more call; a running job needs none. */
-async function withOutcome(temporal: TemporalGateway, view: JobView): Promise<JobView> {
+async function withOutcome(temporal: TemporalGateway, view: JobView, scope: ReadScope): Promise<JobView> {
   if (view.status === 'RUNNING') return view;
-  return { ...view, ...(await temporal.call((client) => outcome(client, view.jobId, view.runId))) };
+  return { ...view, ...(await scoped(temporal, scope, (client) => outcome(client, view.jobId, view.runId))) };
 }
 
 /**
- * Long-poll: wait until the job closes, `waitMs` passes or the client goes away, then read it.
- * Visibility is checked before waiting, so a hidden job answers 404 at once.
+ * Reads a job; with `waitMs`, long-polls until it closes, the wait ends or the client goes away,
+ * then reads it again. Visibility is checked before waiting, so a hidden job answers 404 at once.
+ *
+ * Whatever Temporal does (down, or hanging: the connection open and nothing answered), the answer
+ * comes within `waitMs` + one request timeout, from a timer of our own rather than from any
+ * Temporal call. When it fires, or when the read after the wait fails for want of Temporal, every
+ * call still running is cancelled, and the answer is the job as last described if it was running
+ * then (200, as a wait that ended without the job closing), or 503 GATEHOUSE_TEMPORAL_UNAVAILABLE
+ * when nothing usable could be read (not even the first describe, or a closed job's outcome).
+ * No timer here is an AbortSignal.timeout: combined with AbortSignal.any, Node 20 lets a garbage
+ * collection drop it, and the wait it was to end never ends (nodejs/node#57736).
  */
 export async function waitForJob(
   temporal: TemporalGateway,
@@ -92,18 +117,141 @@ export async function waitForJob(
   waitMs: number,
   clientGone: AbortSignal,
 ): Promise<JobView> {
-  const { view } = await findJob(temporal, jobId, caller, rules);
-  // No wait, or nothing to wait for: answer from this one describe.
-  if (view.status !== 'RUNNING' || waitMs <= 0) return withOutcome(temporal, view);
-  const signal = AbortSignal.any([AbortSignal.timeout(waitMs), clientGone]);
+  const began = Date.now();
+  const waitEnd = began + waitMs;
+  const { signal, abandon } = abandonable(clientGone);
+  const scope: ReadScope = { deadline: waitEnd + temporal.requestTimeoutMs, signal };
+  /** The job as last described while running: what a read that cannot finish answers. */
+  let lastRunning: JobView | undefined;
+
+  const read = async (): Promise<JobView> => {
+    const first = await findJob(temporal, jobId, caller, rules, scope);
+    if (first.view.status !== 'RUNNING' || waitMs <= 0) return withOutcome(temporal, first.view, scope);
+    lastRunning = first.view;
+    await untilClosed(temporal, first.view, waitEnd, scope.signal);
+    // Nobody is waiting for the answer any more: do not ask Temporal for it.
+    if (scope.signal.aborted) return first.view;
+    const { view } = await findJob(temporal, jobId, caller, rules, scope);
+    // A job seen closed is never answered as running; without its outcome the answer is a 503.
+    lastRunning = view.status === 'RUNNING' ? view : undefined;
+    return withOutcome(temporal, view, scope);
+  };
+
+  const reading = read();
+  let timer: NodeJS.Timeout | undefined;
+  const expired = new Promise<'expired'>((resolve) => {
+    timer = setTimeout(() => resolve('expired'), scope.deadline - Date.now());
+  });
   try {
-    await temporal.client.withAbortSignal(signal, () => temporal.client.workflow.getHandle(jobId, view.runId).result());
+    const answer = await Promise.race([reading, expired]);
+    if (answer !== 'expired') return answer;
   } catch (error) {
-    // Closing with a failure, the wait ending and the client leaving all end the wait alike; only
-    // an outage that outlives the wait is worth reporting, and the read below reports it.
-    if (!signal.aborted && isTemporalUnavailable(error)) throw error;
+    if (!(error instanceof GatehouseError && error.code === 'GATEHOUSE_TEMPORAL_UNAVAILABLE')) throw error;
+    if (lastRunning === undefined) throw error;
+    return lastRunning;
+  } finally {
+    clearTimeout(timer);
+    // Whatever is still running (a long-poll, a describe Temporal never answered) is cancelled.
+    abandon();
+    reading.catch(() => undefined);
   }
-  return readJob(temporal, jobId, caller, rules);
+  if (lastRunning !== undefined) return lastRunning;
+  throw temporalUnavailable(new Error(`no answer from Temporal within ${scope.deadline - began} ms`));
+}
+
+/** A signal that aborts when the client goes away or when `abandon()` is called. */
+function abandonable(clientGone: AbortSignal): { signal: AbortSignal; abandon: () => void } {
+  const controller = new AbortController();
+  const abandon = () => {
+    clientGone.removeEventListener('abort', abandon);
+    controller.abort();
+  };
+  if (clientGone.aborted) controller.abort();
+  else clientGone.addEventListener('abort', abandon, { once: true });
+  return { signal: controller.signal, abandon };
+}
+
+/**
+ * Waits until the job's run closes, `waitEnd` passes or `signal` aborts. A timer of ours ends the
+ * wait at `waitEnd` and cancels the long-poll; the wait does not depend on that cancellation
+ * being heard.
+ */
+async function untilClosed(
+  temporal: TemporalGateway,
+  view: JobView,
+  waitEnd: number,
+  signal: AbortSignal,
+): Promise<void> {
+  const wait = new AbortController();
+  const stop = () => wait.abort();
+  signal.addEventListener('abort', stop, { once: true });
+  const timer = setTimeout(stop, waitEnd - Date.now());
+  const ended = new Promise<boolean>((resolve) => wait.signal.addEventListener('abort', () => resolve(true)));
+  try {
+    if (signal.aborted) return;
+    const polled = pollClose(temporal, view, wait.signal).then(
+      () => true,
+      // Closing with a failure ends the wait like closing with a result. Temporal unreachable
+      // before the wait is over is no reason to answer early (a client looping on ?wait would
+      // spin): wait it out, then read.
+      (error: unknown) => wait.signal.aborted || !isTemporalUnavailable(error),
+    );
+    if (!(await Promise.race([polled, ended]))) await ended;
+  } finally {
+    clearTimeout(timer);
+    signal.removeEventListener('abort', stop);
+    wait.abort();
+  }
+}
+
+/**
+ * Each long-poll's gRPC deadline: beyond the frontend's own long-poll interval (20 s), so the
+ * frontend always holds the poll for that interval. A deadline closer than that makes the frontend
+ * answer "no event yet" about a second before it, and a poll loop then spins on immediate answers
+ * until the deadline (about a thousand calls in that last second, measured on the dev server).
+ * Our own timer cancels the poll at the end of the wait; this deadline only bounds a poll whose
+ * cancellation was lost.
+ */
+const longPollDeadlineMs = 30_000;
+
+/**
+ * Long-polls the close event of the job's run, following the runs it continues as, until one
+ * closes for good or `signal` aborts. No poll starts once the signal has aborted (a call started
+ * on an aborted signal would not be cancelled by it).
+ */
+async function pollClose(temporal: TemporalGateway, view: JobView, signal: AbortSignal): Promise<void> {
+  const { client } = temporal;
+  const request: proto.api.workflowservice.v1.IGetWorkflowExecutionHistoryRequest = {
+    namespace: temporal.namespace,
+    execution: { workflowId: view.jobId, runId: view.runId },
+    waitNewEvent: true,
+    skipArchival: true,
+    historyEventFilterType: protos.temporal.api.enums.v1.HistoryEventFilterType.HISTORY_EVENT_FILTER_TYPE_CLOSE_EVENT,
+  };
+  while (!signal.aborted) {
+    const response = await client.withDeadline(Date.now() + longPollDeadlineMs, () =>
+      client.withAbortSignal(signal, () => client.workflowService.getWorkflowExecutionHistory(request)),
+    );
+    const event = response.history?.events?.[0];
+    if (event === undefined) {
+      request.nextPageToken = response.nextPageToken;
+      continue;
+    }
+    const next = nextRunId(event);
+    if (next === undefined) return;
+    request.execution = { workflowId: view.jobId, runId: next };
+    request.nextPageToken = null;
+  }
+}
+
+/** The run a close event hands over to (continued as new, retried, cron), if any. */
+function nextRunId(event: proto.api.history.v1.IHistoryEvent): string | undefined {
+  const next =
+    event.workflowExecutionContinuedAsNewEventAttributes?.newExecutionRunId ??
+    event.workflowExecutionCompletedEventAttributes?.newExecutionRunId ??
+    event.workflowExecutionFailedEventAttributes?.newExecutionRunId ??
+    event.workflowExecutionTimedOutEventAttributes?.newExecutionRunId;
+  return typeof next === 'string' && next !== '' ? next : undefined;
 }
 
 async function outcome(client: Client, jobId: string, runId: string): Promise<Pick<JobView, 'result' | 'failure'>> {
