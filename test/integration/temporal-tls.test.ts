@@ -163,7 +163,11 @@ describe('Temporal over TLS with a client certificate and an API key', () => {
     await withBridge(env, async (app, config) => {
       expect(config.temporalTls?.client).toBeUndefined();
       await expectUnavailable(app);
-      await expect(NativeConnection.connect(temporalConnectionOptions(config))).rejects.toThrow(/CertificateRequired/);
+      // In TLS 1.3 the client finishes its side of the handshake before the server's alert
+      // arrives, so the worker sees either that alert or the connection the server closed.
+      await expect(NativeConnection.connect(temporalConnectionOptions(config))).rejects.toThrow(
+        /CertificateRequired|broken pipe|connection reset/i,
+      );
     });
   });
 
