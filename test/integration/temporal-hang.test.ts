@@ -11,6 +11,7 @@ import { afterAll, beforeAll, describe, expect, inject, it, vi } from 'vitest';
 import { startBlackHoleProxy, type BlackHoleProxy } from '../helpers/black-hole-proxy.js';
 import { startHarness, type Harness } from '../helpers/harness.js';
 import { readWebsite } from '../helpers/queries.js';
+import { waitingOn } from '../../src/bridge/jobs/read-job.js';
 
 setFlagsFromString('--expose-gc');
 const gc = runInNewContext('gc') as () => void;
@@ -91,16 +92,22 @@ describe('Temporal hangs', () => {
     //    proxy turns into a black hole (and a garbage collection runs, as on a busy bridge).
     const longPolls = vi.spyOn(h.app.temporal.client.workflowService, 'getWorkflowExecutionHistory');
     const waiting = Array.from({ length: clients }, () => timed(url, token));
-    await vi.waitFor(() => expect(longPolls).toHaveBeenCalledTimes(clients), { timeout: 10_000, interval: 50 });
+    // They share one long-poll on the job's run.
+    await vi.waitFor(() => expect(waitingOn(h.app.temporal)).toEqual({ waiters: clients, polls: 1 }), {
+      timeout: 10_000,
+      interval: 50,
+    });
+    expect(longPolls).toHaveBeenCalledTimes(1);
     gc();
     proxy.blackHole();
     const afterHang = await Promise.all(waiting);
     expect(summary(afterHang)).toEqual({ '200 RUNNING': clients });
     for (const answer of afterHang) expect(answer.body).toMatchObject({ jobId, status: 'RUNNING' });
     expect(Math.max(...afterHang.map((a) => a.ms))).toBeLessThan(boundMs);
-    // One long-poll per client, no poll loop, and every one of them cancelled: none is left
-    // running on the connection.
-    expect(longPolls).toHaveBeenCalledTimes(clients);
+    // One long-poll for them all, no poll loop, and it was cancelled: nothing is left running on
+    // the connection, and no waiter is left behind.
+    expect(longPolls).toHaveBeenCalledTimes(1);
+    expect(waitingOn(h.app.temporal)).toEqual({ waiters: 0, polls: 0 });
     const settled = await Promise.race([
       Promise.allSettled(longPolls.mock.results.map((r) => r.value as Promise<unknown>)).then(() => 'settled'),
       new Promise((resolve) => setTimeout(() => resolve('still running'), 1_000)),
@@ -137,4 +144,33 @@ describe('Temporal hangs', () => {
     expect(waited).toMatchObject({ status: 200, body: { status: 'RUNNING' } });
     expect(waited.ms).toBeGreaterThanOrEqual(waitSeconds * 1000 - 50);
   }, 90_000);
+});
+
+describe('waiters on one job', () => {
+  it('share one long-poll; one leaving ends no other wait, and the close reaches those still waiting', async () => {
+    const { token } = await h.token();
+    const started = await h.app.inject({
+      method: 'POST',
+      url: '/v1/jobs/policy-check',
+      payload: readWebsite,
+      headers: { authorization: `Bearer ${token}` },
+    });
+    expect(started.statusCode).toBe(202);
+    const { jobId } = started.json();
+    const longPolls = vi.spyOn(h.app.temporal.client.workflowService, 'getWorkflowExecutionHistory');
+    const short = timed(`/v1/jobs/${jobId}?wait=1`, token);
+    const long = timed(`/v1/jobs/${jobId}?wait=20`, token);
+    await vi.waitFor(() => expect(waitingOn(h.app.temporal)).toEqual({ waiters: 2, polls: 1 }), { interval: 20 });
+    expect(await short).toMatchObject({ status: 200, body: { status: 'RUNNING' } });
+    expect(waitingOn(h.app.temporal)).toEqual({ waiters: 1, polls: 1 });
+
+    // One long-poll served both waiters (reading the closed job's outcome adds history reads).
+    expect(longPolls).toHaveBeenCalledTimes(1);
+    await h.app.temporal.client.workflow.getHandle(jobId).terminate('closed by the test');
+    const answer = await long;
+    expect(answer).toMatchObject({ status: 200, body: { jobId, status: 'TERMINATED' } });
+    expect(answer.ms).toBeLessThan(20_000);
+    expect(waitingOn(h.app.temporal)).toEqual({ waiters: 0, polls: 0 });
+    longPolls.mockRestore();
+  }, 60_000);
 });

@@ -189,7 +189,7 @@ async function untilClosed(
   const ended = new Promise<boolean>((resolve) => wait.signal.addEventListener('abort', () => resolve(true)));
   try {
     if (signal.aborted) return;
-    const polled = pollClose(temporal, view, wait.signal).then(
+    const polled = joinPoll(temporal, view, wait.signal).then(
       () => true,
       // Closing with a failure ends the wait like closing with a result. Temporal unreachable
       // before the wait is over is no reason to answer early (a client looping on ?wait would
@@ -202,6 +202,71 @@ async function untilClosed(
     signal.removeEventListener('abort', stop);
     wait.abort();
   }
+}
+
+/** A long-poll for one run, shared by everyone waiting on it. */
+interface SharedPoll {
+  readonly closed: Promise<void>;
+  readonly controller: AbortController;
+  waiters: number;
+}
+
+const sharedPolls = new WeakMap<TemporalGateway, Map<string, SharedPoll>>();
+
+/** How many clients are waiting on a shared long-poll now, and on how many polls. */
+export function waitingOn(temporal: TemporalGateway): { waiters: number; polls: number } {
+  const polls = [...(sharedPolls.get(temporal)?.values() ?? [])];
+  return { waiters: polls.reduce((sum, poll) => sum + poll.waiters, 0), polls: polls.length };
+}
+
+/**
+ * Waits for the run to close on the one long-poll all waiters of that run share: a thousand
+ * clients waiting on one job cost Temporal one call and the bridge one gRPC stream, not a
+ * thousand. The poll is cancelled when its last waiter leaves; a waiter that leaves stops
+ * waiting at once, whatever the others do.
+ */
+function joinPoll(temporal: TemporalGateway, view: JobView, signal: AbortSignal): Promise<void> {
+  if (signal.aborted) return Promise.reject(signal.reason);
+  let polls = sharedPolls.get(temporal);
+  if (polls === undefined) sharedPolls.set(temporal, (polls = new Map()));
+  const key = `${view.jobId}\u0000${view.runId}`;
+  let poll = polls.get(key);
+  if (poll === undefined) {
+    const controller = new AbortController();
+    const created: SharedPoll = {
+      controller,
+      waiters: 0,
+      closed: pollClose(temporal, view, controller.signal).finally(() => {
+        if (polls.get(key) === created) polls.delete(key);
+      }),
+    };
+    created.closed.catch(() => undefined);
+    polls.set(key, created);
+    poll = created;
+  }
+  const joined = poll;
+  joined.waiters += 1;
+  return new Promise<void>((resolve, reject) => {
+    const leave = () => {
+      joined.waiters -= 1;
+      if (joined.waiters === 0) {
+        if (polls.get(key) === joined) polls.delete(key);
+        joined.controller.abort();
+      }
+      reject(signal.reason);
+    };
+    signal.addEventListener('abort', leave, { once: true });
+    joined.closed.then(
+      () => {
+        signal.removeEventListener('abort', leave);
+        resolve();
+      },
+      (error: unknown) => {
+        signal.removeEventListener('abort', leave);
+        reject(error);
+      },
+    );
+  });
 }
 
 /**
