@@ -1,416 +1,985 @@
-// The benchmark suite: what the bridge and the edge cost over Temporal itself. It measures and
-// reports; it never passes or fails anything. One run starts its own Temporal dev server, a dev
-// issuer, one bridge *process* (so its resident memory is its own) and HAProxy in front of it,
-// then runs each scenario against its baseline, interleaved in rounds so drift hits all alike.
-//   npm run bench            (BENCH_SCALE=0.2 for a quick look; results in bench/results/)
+// The benchmark suite: what the bridge and the edge cost over Temporal itself, in CPU time and
+// memory as well as speed. It measures and reports against the targets in the README; it never
+// fails anything. One run starts its own Temporal dev server, a dev issuer, one bridge *process*
+// (compiled JS, so its CPU time and resident memory are its own) and HAProxy in front of it, then
+// runs each scenario against its baseline, interleaved in rounds so drift hits all alike.
+// Every call has a timeout and every scenario a budget: a scenario that cannot finish says what it
+// saw and the run goes on. One line per scenario as it goes, then the targets table, and the whole
+// record in bench/results/<time>.json (rewritten after each scenario).
+//   npm run bench   knobs: BENCH_SCALE=0.1 (counts ×0.1, a quick look), BENCH_ROUNDS=1 (one round
+//   instead of 3), BENCH_IDLE_POLLS=10000 (idle long-polls whatever the scale),
+//   BENCH_BRIDGE_NODE_ARGS="--cpu-prof --cpu-prof-dir=/tmp/prof" (profile the bridge).
 import { spawn, execFileSync, type ChildProcess } from 'node:child_process';
 import { createHmac, randomUUID } from 'node:crypto';
-import { mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
-import { Agent, request as httpRequest } from 'node:http';
+import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { connect, type Socket } from 'node:net';
 import { cpus, tmpdir, totalmem } from 'node:os';
 import { join } from 'node:path';
 import { Client, Connection } from '@temporalio/client';
-import autocannon from 'autocannon';
-import { createKeyStore } from '../src/bridge/auth/key-store.js';
-import { createTokenVerifier } from '../src/bridge/auth/verify-token.js';
 import { startDevIssuer } from '../src/dev/dev-issuer.js';
 import { edgeConfigFiles } from '../src/edge/edge-files.js';
-import { loopbackEdgeEnv, startEdge } from '../src/dev/edge-process.js';
+import { loopbackEdgeEnv, startEdge, type EdgeProcess } from '../src/dev/edge-process.js';
 import { syncJwks } from '../src/edge/sync-jwks.js';
 import { freePort, startDevServer, temporalCli } from '../src/dev/temporal-dev-server.js';
 import { ownerKey, routeKey, sourceKey } from '../src/core/search-attributes.js';
-import { percentile, summarize, type Figures } from './stats.js';
+import { formatHeapSummary, summarizeHeapSnapshot, type HeapSummary } from './heap-summary.js';
+import { call, cannon, emptyRun, loop, sleep, until, type Run } from './load.js';
+import {
+  childPids,
+  clockTicks,
+  cpuMs,
+  cpuMsOf,
+  fileLimit,
+  openFds,
+  peakRssBytes,
+  raiseOwnFileLimit,
+  rssBytes,
+} from './proc.js';
+import { percentile } from './stats.js';
 
 const scale = Number(process.env.BENCH_SCALE ?? 1);
-const n = (count: number) => Math.max(20, Math.round(count * scale));
-const rounds = 3;
+if (!(scale > 0)) throw new Error(`BENCH_SCALE must be a positive number, not ${process.env.BENCH_SCALE}`);
+const rounds = Math.max(1, Math.round(Number(process.env.BENCH_ROUNDS ?? 3)));
+/** A count scaled by BENCH_SCALE, never below `min`. */
+const n = (count: number, min = 20) => Math.max(min, Math.round(count * scale));
 const concurrency = 16;
+const callTimeoutMs = 10_000;
+const idlePollTarget = 10_000;
+/** BENCH_IDLE_POLLS: how many idle long-polls, whatever the scale (10,000 scaled by default). */
+const idlePolls = Number(process.env.BENCH_IDLE_POLLS ?? 0) || n(idlePollTarget);
 const query = JSON.stringify({
   action: { type: 'Gatehouse::Action', id: 'read' },
   resource: { type: 'Gatehouse::Repository', id: 'acme/website' },
 });
 const webhookSecret = 'bench-github-secret';
 
-const results: Record<string, unknown> = {};
-const table: Array<[string, string]> = [];
+const mb = (bytes: number) => (Number.isFinite(bytes) ? `${(bytes / 1024 / 1024).toFixed(1)} MB` : 'n/a');
+const signedMb = (bytes: number) => (Number.isFinite(bytes) ? `${bytes < 0 ? '-' : '+'}${mb(Math.abs(bytes))}` : 'n/a');
+const ms = (value: number, digits = 2) => (Number.isFinite(value) ? `${value.toFixed(digits)} ms` : 'n/a');
+/** One line to stdout, written at once (stdout is synchronous for files, pipes and terminals). */
+const say = (line: string) => process.stdout.write(`${line}\n`);
+
+type Who = 'bridge' | 'haproxy' | 'client';
+/** One measured run: what the load saw, plus CPU time of each process and the bridge's RSS after. */
+interface Measured extends Run {
+  scenario: string;
+  round?: number;
+  /** Total CPU milliseconds during the run: the bridge, HAProxy's workers, this process. */
+  cpuMs: Record<Who, number>;
+  /** The same per answered call. */
+  cpuMsPerOp: Record<Who, number>;
+  rssAfter: number;
+  error?: string;
+}
+
+const started = new Date();
+const resultFile = `bench/results/${started.toISOString().replaceAll(':', '-')}.json`;
+const record = {
+  complete: false,
+  machine: {} as Record<string, unknown>,
+  runs: [] as Measured[],
+  scenarios: {} as Record<string, unknown>,
+  memory: { points: {} as Record<string, number>, sampledMax: 0, sampledMaxAt: '', peak: 0 },
+  heap: undefined as HeapSummary | undefined,
+  targets: [] as TargetRow[],
+  notes: [] as string[],
+};
+const save = () => {
+  mkdirSync('bench/results', { recursive: true });
+  writeFileSync(resultFile, `${JSON.stringify(record, null, 2)}\n`);
+};
 const cleanups: Array<() => Promise<void> | void> = [];
 
-function rss(pid: number): number {
-  const status = readFileSync(`/proc/${pid}/status`, 'utf8');
-  return Number(/VmRSS:\s+(\d+) kB/.exec(status)?.[1] ?? 0) * 1024;
-}
-const mb = (bytes: number) => `${(bytes / 1024 / 1024).toFixed(1)} MB`;
-const fmt = (f: Figures) => `${f.throughput.toFixed(0)}/s, p50 ${f.p50.toFixed(2)} ms, p99 ${f.p99.toFixed(2)} ms`;
+/** The processes whose CPU time and memory the bench reads. */
+const procs = { bridge: 0, haproxyMaster: 0 };
+let phase = 'start-up';
 
-/** A fixed number of calls at a fixed concurrency from this process (the SDK baselines). */
-async function loop(count: number, parallel: number, call: () => Promise<unknown>): Promise<Figures> {
-  const latencies: number[] = [];
-  let next = 0;
-  const began = performance.now();
-  await Promise.all(
-    Array.from({ length: parallel }, async () => {
-      while (next < count) {
-        next += 1;
-        const t = performance.now();
-        await call();
-        latencies.push(performance.now() - t);
-      }
-    }),
-  );
-  return summarize(latencies, performance.now() - began);
+function note(text: string): void {
+  record.notes.push(text);
+  say(`  note: ${text}`);
 }
 
-/** The same through autocannon (HTTP load generator, keep-alive connections). */
-async function cannon(options: autocannon.Options): Promise<Figures & { non2xx: number; errors: number }> {
-  const began = performance.now();
-  // sampleInt 10 ms: autocannon only notices the end of a run on its sampling tick (1 s by default).
-  const result = await autocannon({ connections: concurrency, sampleInt: 10, ...options });
-  // autocannon's own duration is in whole seconds; time the run here instead.
-  const elapsedSeconds = (performance.now() - began) / 1000;
+/** Runs `load`, reading each process's CPU time around it; prints one line and keeps the figures. */
+async function measure(scenario: string, show: Who[], load: () => Promise<Run>, round?: number): Promise<Measured> {
+  phase = scenario;
+  const haproxy = procs.haproxyMaster === 0 ? [] : childPids(procs.haproxyMaster);
+  const before = { bridge: cpuMs(procs.bridge), haproxy: cpuMsOf(haproxy), client: process.cpuUsage() };
+  let run: Run;
+  let error: string | undefined;
+  try {
+    run = await load();
+  } catch (thrown) {
+    run = emptyRun(0);
+    error = String(thrown);
+  }
+  const cpu: Record<Who, number> = {
+    bridge: cpuMs(procs.bridge) - before.bridge,
+    haproxy: cpuMsOf(haproxy) - before.haproxy,
+    client: (() => {
+      const used = process.cpuUsage(before.client);
+      return (used.user + used.system) / 1000;
+    })(),
+  };
+  const ops = run.answered > 0 ? run.answered : Number.NaN; // no answers: no cost per call
+  const measured: Measured = {
+    ...run,
+    scenario,
+    ...(round === undefined ? {} : { round }),
+    cpuMs: cpu,
+    cpuMsPerOp: { bridge: cpu.bridge / ops, haproxy: cpu.haproxy / ops, client: cpu.client / ops },
+    rssAfter: rssBytes(procs.bridge),
+    ...(error === undefined ? {} : { error }),
+  };
+  record.runs.push(measured);
+  save();
+  say(describeRun(measured, show));
+  return measured;
+}
+
+function describeRun(m: Measured, show: Who[]): string {
+  const label = `${m.scenario}${m.round === undefined ? '' : ` r${m.round}/${rounds}`}`.padEnd(32);
+  const counts = `${m.ok}/${m.planned} ok`.padEnd(13);
+  const speed = `${m.throughput.toFixed(0).padStart(5)}/s  p50 ${ms(m.p50, 1).padStart(9)}  p99 ${ms(m.p99, 1).padStart(9)}`;
+  const cpu = show.map((who) => `${who} ${ms(m.cpuMsPerOp[who])}/op`).join(', ');
+  const trouble: string[] = [];
+  if (m.failed > 0) trouble.push(`${m.failed} failed`);
+  if (m.timedOut > 0) trouble.push(`${m.timedOut} timed out`);
+  const odd = Object.entries(m.statuses).filter(([code]) => !/^2/.test(code) && code !== '404');
+  if (odd.length > 0) trouble.push(`statuses ${odd.map(([code, count]) => `${code}×${count}`).join(' ')}`);
+  if (!m.finished) trouble.push(`UNFINISHED: answered ${m.answered} of ${m.planned} within the budget`);
+  if (m.error !== undefined) trouble.push(`error: ${m.error}`);
+  return `${label} ${counts} ${speed}  cpu ${cpu}  rss ${mb(m.rssAfter)}${trouble.length > 0 ? `  [${trouble.join('; ')}]` : ''}`;
+}
+
+/** Rounds of one variant together: median speed, CPU time summed over all calls (ticks are 10 ms). */
+interface Combined {
+  throughput: number;
+  p50: number;
+  p99: number;
+  ok: number;
+  answered: number;
+  failed: number;
+  timedOut: number;
+  cpuMsPerOp: Record<Who, number>;
+}
+function combine(runs: Measured[]): Combined {
+  const median = (key: 'throughput' | 'p50' | 'p99') =>
+    percentile(
+      runs.map((r) => r[key]),
+      50,
+    );
+  const sum = (key: 'ok' | 'answered' | 'failed' | 'timedOut') => runs.reduce((total, r) => total + r[key], 0);
+  const ops = Math.max(1, sum('answered'));
+  const perOp = (who: Who) => runs.reduce((total, r) => total + r.cpuMs[who], 0) / ops;
   return {
-    throughput: result.requests.total / elapsedSeconds,
-    p50: result.latency.p50,
-    p99: result.latency.p99,
-    count: result.requests.total,
-    non2xx: result.non2xx,
-    errors: result.errors,
+    throughput: median('throughput'),
+    p50: median('p50'),
+    p99: median('p99'),
+    ok: sum('ok'),
+    answered: sum('answered'),
+    failed: sum('failed'),
+    timedOut: sum('timedOut'),
+    cpuMsPerOp: { bridge: perOp('bridge'), haproxy: perOp('haproxy'), client: perOp('client') },
   };
 }
 
+function memoryPoint(name: string): number {
+  const rss = rssBytes(procs.bridge);
+  record.memory.points[name] = rss;
+  return rss;
+}
+
+interface TargetRow {
+  target: string;
+  figure: string;
+  ratio: number;
+  need: string;
+  met: boolean | undefined;
+  note?: string;
+}
+
 async function main(): Promise<void> {
+  const dir = mkdtempSync(join(tmpdir(), 'gatehouse-bench-'));
+  cleanups.push(() => rmSync(dir, { recursive: true, force: true }));
+  const diagnostics = join(dir, 'diagnostics');
+  mkdirSync(diagnostics);
+
+  // 10,000 idle long-polls need as many sockets here and in the bridge.
+  const ownFiles = raiseOwnFileLimit(65_536);
   const temporal = await startDevServer();
   cleanups.push(() => temporal.stop());
   const issuer = await startDevIssuer();
   cleanups.push(() => issuer.close());
   const bridgePort = await freePort();
-  // The bridge as it runs in production: compiled JavaScript (npm run build), not through tsx.
-  // BENCH_BRIDGE_NODE_ARGS="--cpu-prof --cpu-prof-dir=/tmp/prof" profiles the bridge for the note.
-  const nodeArgs = (process.env.BENCH_BRIDGE_NODE_ARGS ?? '').split(' ').filter(Boolean);
-  const bridge = spawn(process.execPath, [...nodeArgs, 'dist/src/server.js'], {
-    env: {
-      ...process.env,
-      GATEHOUSE_CONFIG: 'config/gatehouse.yaml',
-      GATEHOUSE_LISTEN: `127.0.0.1:${bridgePort}`,
-      GATEHOUSE_METRICS_LISTEN: `127.0.0.1:${await freePort()}`,
-      TEMPORAL_ADDRESS: temporal.address,
-      GATEHOUSE_JWT_ISSUER: issuer.issuer,
-      GATEHOUSE_JWT_AUDIENCE: issuer.audience,
-      GATEHOUSE_GITHUB_WEBHOOK_SECRET: webhookSecret,
-      GATEHOUSE_GITLAB_WEBHOOK_TOKEN: 'x',
-      GATEHOUSE_GITEA_WEBHOOK_SECRET: 'x',
-      GATEHOUSE_BITBUCKET_WEBHOOK_SECRET: 'x',
-      NODE_ENV: 'production',
+  // The bridge as it runs in production: compiled JavaScript (npm run build), not through tsx; with
+  // a heap snapshot on SIGUSR2 (written to `diagnostics`) and as many open files as it may have.
+  // BENCH_BRIDGE_NODE_ARGS="--cpu-prof --cpu-prof-dir=/tmp/prof" profiles it (bench/profile-summary.ts).
+  const nodeArgs = [
+    '--heapsnapshot-signal=SIGUSR2',
+    `--diagnostic-dir=${diagnostics}`,
+    ...(process.env.BENCH_BRIDGE_NODE_ARGS ?? '').split(' ').filter(Boolean),
+  ];
+  const bridge = spawn(
+    'bash',
+    [
+      '-c',
+      'ulimit -n 65536 2>/dev/null || ulimit -n "$(ulimit -Hn)"; exec "$@"',
+      'bash',
+      process.execPath,
+      ...nodeArgs,
+      'dist/src/server.js',
+    ],
+    {
+      env: {
+        ...process.env,
+        GATEHOUSE_CONFIG: 'config/gatehouse.yaml',
+        GATEHOUSE_LISTEN: `127.0.0.1:${bridgePort}`,
+        GATEHOUSE_METRICS_LISTEN: `127.0.0.1:${await freePort()}`,
+        TEMPORAL_ADDRESS: temporal.address,
+        GATEHOUSE_JWT_ISSUER: issuer.issuer,
+        GATEHOUSE_JWT_AUDIENCE: issuer.audience,
+        GATEHOUSE_GITHUB_WEBHOOK_SECRET: webhookSecret,
+        GATEHOUSE_GITLAB_WEBHOOK_TOKEN: 'x',
+        GATEHOUSE_GITEA_WEBHOOK_SECRET: 'x',
+        GATEHOUSE_BITBUCKET_WEBHOOK_SECRET: 'x',
+        NODE_ENV: 'production',
+      },
+      stdio: ['ignore', 'ignore', 'inherit'],
     },
-    stdio: ['ignore', 'ignore', 'inherit'],
-  });
+  );
   cleanups.push(() => stopChild(bridge));
+  procs.bridge = bridge.pid!;
   const bridgeUrl = `http://127.0.0.1:${bridgePort}`;
-  await waitReady(`${bridgeUrl}/readyz`);
+  if (
+    !(await until(async () => (await call(`${bridgeUrl}/readyz`, { timeoutMs: 2_000 })).status === 200, 60_000, 250))
+  ) {
+    throw new Error(`the bridge did not become ready at ${bridgeUrl}/readyz within 60 s`);
+  }
+  const bridgeFiles = fileLimit(procs.bridge).soft;
 
-  const dir = mkdtempSync(join(tmpdir(), 'gatehouse-bench-'));
-  // Both server slots point at the one bridge, so (b) and (c) measure the same bridge; rates and
-  // in-flight caps are lifted so the edge measures cost, not its limits.
+  // Both server slots point at the one bridge, so the edge scenarios measure the same bridge; rates
+  // and in-flight caps are lifted so the edge measures cost, not its limits.
   const edgeEnv = await loopbackEdgeEnv({
     dir,
     issuer,
     bridges: [`127.0.0.1:${bridgePort}`, `127.0.0.1:${bridgePort}`],
     overrides: { EDGE_WEBHOOK_RATE: '100000000', EDGE_WEBHOOK_CONNS: '100000', EDGE_SUBJECT_RATE: '100000000' },
   });
-
-  await syncJwks({
-    jwksUrl: issuer.jwksUrl,
-    keysDir: edgeEnv.EDGE_KEYS_DIR,
-    configFiles: edgeConfigFiles(edgeEnv),
-    retainSeconds: 3600,
-    env: { ...process.env, ...edgeEnv },
-  });
-  const edge = await startEdge(edgeEnv);
-  cleanups.push(() => edge.stop());
+  let edge: EdgeProcess | undefined;
+  try {
+    await syncJwks({
+      jwksUrl: issuer.jwksUrl,
+      keysDir: edgeEnv.EDGE_KEYS_DIR,
+      configFiles: edgeConfigFiles(edgeEnv),
+      retainSeconds: 3600,
+      env: { ...process.env, ...edgeEnv },
+    });
+    edge = await startEdge(edgeEnv);
+    cleanups.push(() => edge?.stop());
+    procs.haproxyMaster = edge.process.pid!;
+  } catch (error) {
+    note(`HAProxy did not start, its scenarios are skipped: ${String(error)}`);
+  }
   const edgeUrl = `https://${edgeEnv.EDGE_HTTPS_BIND}`;
 
-  const connection = await Connection.connect({ address: temporal.address });
+  const connection = await Connection.connect({ address: temporal.address, connectTimeout: callTimeoutMs });
   cleanups.push(() => connection.close());
   const client = new Client({ connection });
   const rsToken = await issuer.mint({ sub: 'bench-rs' }, { alg: 'RS256', expiresIn: 7200 });
-  const esToken = await issuer.mint({ sub: 'bench-es' }, { alg: 'ES256', expiresIn: 7200 });
   const auth = { authorization: `Bearer ${rsToken}`, 'content-type': 'application/json' };
-  const memory: Record<string, number> = { atRest: rss(bridge.pid!) };
 
-  // --- 1. Job starts: (a) SDK, (b) bridge, (c) HAProxy + bridge, interleaved -------------------
-  const sdkStart = () =>
-    client.workflow.start('policyCheck', {
-      workflowId: `bench-${randomUUID()}`,
-      taskQueue: 'gatehouse-bench-idle',
-      args: [{ input: JSON.parse(query) }],
-      memo: { identity: { subject: 'bench-rs' } },
-      typedSearchAttributes: [
-        { key: ownerKey, value: 'bench-rs' },
-        { key: routeKey, value: 'policy-check' },
-        { key: sourceKey, value: 'api' },
-      ],
-    });
-  const startBody = { method: 'POST' as const, headers: auth, body: query };
-  await loop(n(200), concurrency, sdkStart); // warm-up
-  await cannon({ url: `${bridgeUrl}/v1/jobs/policy-check`, amount: n(200), ...startBody });
-  await cannon({ url: `${edgeUrl}/v1/jobs/policy-check`, amount: n(200), ...startBody });
-  const starts: Record<'sdk' | 'bridge' | 'edge', Figures[]> = { sdk: [], bridge: [], edge: [] };
-  for (let round = 0; round < rounds; round += 1) {
-    starts.sdk.push(await loop(n(1500), concurrency, sdkStart));
-    starts.bridge.push(await cannon({ url: `${bridgeUrl}/v1/jobs/policy-check`, amount: n(1500), ...startBody }));
-    starts.edge.push(await cannon({ url: `${edgeUrl}/v1/jobs/policy-check`, amount: n(1500), ...startBody }));
-  }
-  memory.afterStarts = rss(bridge.pid!);
-  const s = { sdk: median(starts.sdk), bridge: median(starts.bridge), edge: median(starts.edge) };
-  results.starts = { ...s, rounds: starts };
-  table.push(['starts (a) SDK direct', fmt(s.sdk)]);
-  table.push([
-    'starts (b) bridge',
-    `${fmt(s.bridge)}  | b/a ${(s.bridge.throughput / s.sdk.throughput).toFixed(2)}x, +${(s.bridge.p50 - s.sdk.p50).toFixed(2)} ms p50`,
-  ]);
-  table.push([
-    'starts (c) HAProxy TLS + bridge',
-    `${fmt(s.edge)}  | c/a ${(s.edge.throughput / s.sdk.throughput).toFixed(2)}x, +${(s.edge.p50 - s.sdk.p50).toFixed(2)} ms p50`,
-  ]);
-
-  // --- 2. Status reads: GET /v1/jobs/{id} vs describe(); long-poll under many waiting clients ---
-  const started = (await (
-    await fetch(`${bridgeUrl}/v1/jobs/policy-check`, { method: 'POST', headers: auth, body: query })
-  ).json()) as { jobId: string };
-  const handle = client.workflow.getHandle(started.jobId);
-  const reads: Record<'describe' | 'bridge', Figures[]> = { describe: [], bridge: [] };
-  for (let round = 0; round < rounds; round += 1) {
-    reads.describe.push(await loop(n(1500), concurrency, () => handle.describe()));
-    reads.bridge.push(await cannon({ url: `${bridgeUrl}/v1/jobs/${started.jobId}`, amount: n(1500), headers: auth }));
-  }
-  const r = { describe: median(reads.describe), bridge: median(reads.bridge) };
-  results.reads = { ...r, rounds: reads };
-  table.push(['status: describe() direct', fmt(r.describe)]);
-  table.push([
-    'status: GET /v1/jobs/{id}',
-    `${fmt(r.bridge)}  | ${(r.bridge.throughput / r.describe.throughput).toFixed(2)}x of describe()`,
-  ]);
-
-  const waiters = n(200);
-  const beforeWait = rss(bridge.pid!);
-  const agent = new Agent({ keepAlive: true, maxSockets: Infinity });
-  const waiting = Array.from(
-    { length: waiters },
-    () =>
-      new Promise<number>((resolve) => {
-        const request = httpRequest(
-          `${bridgeUrl}/v1/jobs/${started.jobId}?wait=8`,
-          { headers: auth, agent },
-          (response) => {
-            response.resume();
-            response.on('end', () => resolve(response.statusCode ?? 0));
-          },
-        );
-        request.on('error', () => resolve(-1));
-        request.end();
-      }),
-  );
-  await new Promise((resolve) => setTimeout(resolve, 4_000));
-  const duringWait = rss(bridge.pid!);
-  const openSockets = Number(
-    execFileSync('sh', ['-c', `ls /proc/${bridge.pid}/fd | wc -l`])
-      .toString()
-      .trim(),
-  );
-  const waitStatuses = await Promise.all(waiting);
-  agent.destroy();
-  results.longPoll = {
-    waiters,
-    rssBefore: beforeWait,
-    rssDuring: duringWait,
-    perWaiter: (duringWait - beforeWait) / waiters,
-    openFds: openSockets,
-    ok: waitStatuses.filter((c) => c === 200).length,
-  };
-  table.push([
-    `long-poll: ${waiters} clients waiting`,
-    `${waitStatuses.filter((c) => c === 200).length}/${waiters} answered 200, bridge fds ${openSockets}, RSS +${mb(duringWait - beforeWait)} (${((duringWait - beforeWait) / waiters / 1024).toFixed(1)} KB per waiter)`,
-  ]);
-  memory.afterReads = rss(bridge.pid!);
-
-  // --- 3. Webhook intake through HAProxy: 1 KB, 1 MB, 20 MB; duplicates ------------------------
-  const push = JSON.parse(readFileSync('node_modules/@octokit/webhooks-examples/api.github.com/index.json', 'utf8'))
-    .find((e: { name: string }) => e.name === 'push')
-    .examples.find((x: { ref: string }) => x.ref === 'refs/heads/master');
-  const webhook = (bytes: number) => {
-    const base = JSON.stringify({ ...push, ref: 'refs/heads/main', padding: '' });
-    const body = JSON.stringify({
-      ...push,
-      ref: 'refs/heads/main',
-      padding: 'x'.repeat(Math.max(0, bytes - base.length)),
-    });
-    return { body, signature: `sha256=${createHmac('sha256', webhookSecret).update(body).digest('hex')}` };
-  };
-  const webhooks: Record<string, Figures & { non2xx: number; errors: number; bytes: number }> = {};
-  for (const [label, bytes, count, parallel] of [
-    ['1 KB', 1_024, n(1500), concurrency],
-    ['1 MB', 1_048_576, n(200), 8],
-    ['20 MB', 20 * 1_048_576, Math.max(8, n(24)), 2],
-  ] as const) {
-    const { body, signature } = webhook(bytes);
-    const headers = {
-      'content-type': 'application/json',
-      'x-github-event': 'push',
-      'x-github-hook-id': '1',
-      'x-hub-signature-256': signature,
-    };
-    const figures = await cannon({
-      url: `${edgeUrl}/v1/webhooks/github`,
-      method: 'POST',
-      body,
-      headers,
-      amount: count,
-      connections: parallel,
-      timeout: 60,
-      requests: [
-        {
-          setupRequest: (request) => ({
-            ...request,
-            headers: { ...request.headers, 'x-github-delivery': randomUUID() },
-          }),
-        },
-      ],
-    });
-    webhooks[label] = { ...figures, bytes: Buffer.byteLength(body) };
-    table.push([`webhook ${label} (signed, via HAProxy)`, `${fmt(figures)}, non-2xx ${figures.non2xx}`]);
-    memory[`afterWebhook${label.replace(' ', '')}`] = rss(bridge.pid!);
-  }
-  {
-    const { body, signature } = webhook(1_024);
-    const headers = {
-      'content-type': 'application/json',
-      'x-github-event': 'push',
-      'x-github-hook-id': '1',
-      'x-hub-signature-256': signature,
-      'x-github-delivery': randomUUID(),
-    };
-    const duplicates = await cannon({
-      url: `${edgeUrl}/v1/webhooks/github`,
-      method: 'POST',
-      body,
-      headers,
-      amount: n(1500),
-    });
-    webhooks.duplicates = { ...duplicates, bytes: Buffer.byteLength(body) };
-    table.push(['webhook 1 KB duplicate deliveries', `${fmt(duplicates)}, non-2xx ${duplicates.non2xx}`]);
-  }
-  results.webhooks = webhooks;
-
-  // --- 4. Token verification with a warm JWKS ---------------------------------------------------
-  const keys = createKeyStore({
-    issuer: issuer.issuer,
-    jwksUrl: issuer.jwksUrl,
-    refreshMs: 300_000,
-    cooldownMs: 30_000,
-    fetchTimeoutMs: 5_000,
-  });
-  const verify = createTokenVerifier(keys, {
-    issuer: issuer.issuer,
-    audience: issuer.audience,
-    algorithms: ['RS256', 'ES256'],
-    types: ['JWT', 'at+jwt'],
-    clockToleranceSeconds: 30,
-    claims: { groups: 'groups', roles: 'roles' },
-  });
-  await verify(rsToken);
-  await verify(esToken);
-  const tokenFigures: Record<string, number> = {};
-  for (const [label, token] of [
-    ['RS256', rsToken],
-    ['ES256', esToken],
-  ] as const) {
-    const count = n(5000);
-    const began = performance.now();
-    for (let i = 0; i < count; i += 1) await verify(token);
-    tokenFigures[label] = ((performance.now() - began) * 1000) / count;
-  }
-  const authOnly = (token: string) =>
-    cannon({
-      url: `${bridgeUrl}/v1/jobs/no-such-route`,
-      method: 'POST',
-      body: '{}',
-      headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' },
-      amount: n(3000),
-    });
-  const health = await cannon({ url: `${bridgeUrl}/healthz`, amount: n(3000) });
-  const rsHttp = await authOnly(rsToken);
-  const esHttp = await authOnly(esToken);
-  results.tokens = { inProcessMicroseconds: tokenFigures, http: { health, rs256: rsHttp, es256: esHttp } };
-  table.push([
-    'token verify in-process',
-    `RS256 ${tokenFigures.RS256!.toFixed(0)} µs/op, ES256 ${tokenFigures.ES256!.toFixed(0)} µs/op`,
-  ]);
-  table.push([
-    'token verify over HTTP (vs /healthz)',
-    `healthz ${health.throughput.toFixed(0)}/s; RS256 ${rsHttp.throughput.toFixed(0)}/s (${(rsHttp.throughput / health.throughput).toFixed(2)}x); ES256 ${esHttp.throughput.toFixed(0)}/s (${(esHttp.throughput / health.throughput).toFixed(2)}x)`,
-  ]);
-
-  // --- 5. Memory ---------------------------------------------------------------------------------
-  memory.atEnd = rss(bridge.pid!);
-  results.memory = memory;
-  table.push([
-    'bridge RSS',
-    Object.entries(memory)
-      .map(([k, v]) => `${k} ${mb(v)}`)
-      .join(', '),
-  ]);
-
-  const machine = {
+  record.machine = {
     cores: cpus().length,
     cpu: cpus()[0]?.model,
     memory: mb(totalmem()),
+    loadAverageAtStart: readFileSync('/proc/loadavg', 'utf8').split(' ').slice(0, 3).join(' '),
     node: process.version,
     haproxy: execFileSync('haproxy', ['-v']).toString().split('\n')[0],
     temporal: execFileSync(temporalCli(), ['--version']).toString().trim(),
+    clockTicks,
+    openFiles: { bench: ownFiles, bridge: bridgeFiles },
     scale,
     rounds,
     concurrency,
+    started: started.toISOString(),
   };
-  const width = Math.max(...table.map(([k]) => k.length));
-  console.log(
-    `\nGatehouse benchmark (${machine.cores} cores, Node ${machine.node}, ${machine.haproxy}, ${machine.temporal})`,
+  say(
+    `Gatehouse benchmark: ${record.machine.cores} cores (load ${record.machine.loadAverageAtStart}), Node ${process.version}, ` +
+      `${String(record.machine.haproxy).replace(/ - https.*/, '')}, ${String(record.machine.temporal)}; scale ${scale}, ${rounds} rounds`,
   );
-  for (const [key, value] of table) console.log(`${key.padEnd(width)}  ${value}`);
-  mkdirSync('bench/results', { recursive: true });
-  const file = `bench/results/${new Date().toISOString().replaceAll(':', '-')}.json`;
-  writeFileSync(file, `${JSON.stringify({ machine, results }, null, 2)}\n`);
-  console.log(`\nwritten ${file}`);
-}
+  say(
+    `CPU time from /proc/<pid>/stat (${1000 / clockTicks} ms ticks) for the bridge and HAProxy's workers, process.cpuUsage() here`,
+  );
 
-function median(figures: Figures[]): Figures {
-  const by = (key: keyof Figures) =>
-    percentile(
-      figures.map((f) => f[key]),
-      50,
-    );
-  return { throughput: by('throughput'), p50: by('p50'), p99: by('p99'), count: by('count') };
-}
-
-async function waitReady(url: string): Promise<void> {
-  for (let i = 0; i < 120; i += 1) {
-    try {
-      if ((await fetch(url)).ok) return;
-    } catch {
-      // not yet
+  // Memory: a sample of the bridge's RSS every 250 ms, to know the highest point and when it was.
+  const sampler = setInterval(() => {
+    const rss = rssBytes(procs.bridge);
+    if (rss > record.memory.sampledMax) {
+      record.memory.sampledMax = rss;
+      record.memory.sampledMaxAt = phase;
     }
-    await new Promise((r) => setTimeout(r, 250));
+  }, 250);
+  sampler.unref();
+  cleanups.push(() => clearInterval(sampler));
+
+  // --- the calls each scenario makes ----------------------------------------------------------
+  const isTimeout = (error: unknown) =>
+    /deadline|timed? ?out|aborted/i.test(`${String(error)} ${String((error as { cause?: unknown })?.cause)}`);
+  const sdkStart = (deadline: number) =>
+    client.withDeadline(deadline, () =>
+      client.workflow.start('policyCheck', {
+        workflowId: `bench-${randomUUID()}`,
+        taskQueue: 'gatehouse-bench-idle',
+        args: [{ input: JSON.parse(query) }],
+        memo: { identity: { subject: 'bench-rs' } },
+        typedSearchAttributes: [
+          { key: ownerKey, value: 'bench-rs' },
+          { key: routeKey, value: 'policy-check' },
+          { key: sourceKey, value: 'api' },
+        ],
+      }),
+    );
+  const sdkLoop = (count: number, budgetMs: number, fn: (deadline: number) => Promise<unknown>) =>
+    loop({ count, parallel: concurrency, budgetMs, timeoutMs: callTimeoutMs, call: fn, isTimeout });
+  const startBody = { method: 'POST' as const, headers: auth, body: query, expect: [202] };
+  const bridgeStarts = (count: number, budgetMs: number) =>
+    cannon({ url: `${bridgeUrl}/v1/jobs/policy-check`, amount: count, budgetMs, ...startBody });
+  const edgeStarts = (count: number, budgetMs: number) =>
+    edge === undefined
+      ? Promise.reject(new Error('HAProxy is not running'))
+      : cannon({ url: `${edgeUrl}/v1/jobs/policy-check`, amount: count, budgetMs, ...startBody });
+
+  // The job the reads and long-polls look at: started through the bridge, never run (no worker),
+  // so it stays RUNNING.
+  const first = await call(`${bridgeUrl}/v1/jobs/policy-check`, {
+    method: 'POST',
+    headers: auth,
+    body: query,
+    timeoutMs: callTimeoutMs,
+  });
+  if (first.status !== 202)
+    throw new Error(`starting a job through the bridge answered ${first.status}: ${first.body}`);
+  const jobId = (JSON.parse(first.body) as { jobId: string }).jobId;
+  const handle = client.workflow.getHandle(jobId);
+  const describe = (deadline: number) => client.withDeadline(deadline, () => handle.describe());
+  const bridgeReads = (count: number, budgetMs: number) =>
+    cannon({ url: `${bridgeUrl}/v1/jobs/${jobId}`, amount: count, budgetMs, headers: auth, expect: [200] });
+
+  const cheapUrl = `${bridgeUrl}/v1/jobs/no-such-route`; // authenticated, then 404: no Temporal call
+  const healthz = (count: number, budgetMs: number) =>
+    cannon({ url: `${bridgeUrl}/healthz`, amount: count, budgetMs, expect: [200] });
+  const cheap = (count: number, budgetMs: number, tokens: string[]) => {
+    let next = 0;
+    return cannon({
+      url: cheapUrl,
+      method: 'POST',
+      body: '{}',
+      headers: auth,
+      amount: count,
+      budgetMs,
+      expect: [404],
+      ...(tokens.length === 0
+        ? {}
+        : {
+            requests: [
+              {
+                setupRequest: (request) => ({
+                  ...request,
+                  headers: { ...request.headers, authorization: `Bearer ${tokens[next++ % tokens.length]}` },
+                }),
+              },
+            ],
+          }),
+    });
+  };
+
+  // Webhook bodies: a GitHub push in its real shape (fields from @octokit/webhooks-examples), each
+  // one different (a nonce), so every delivery is new and starts a job; padded to the size wanted.
+  const example = (
+    JSON.parse(readFileSync('node_modules/@octokit/webhooks-examples/api.github.com/index.json', 'utf8')) as Array<{
+      name: string;
+      examples: Array<Record<string, unknown>>;
+    }>
+  )
+    .find((e) => e.name === 'push')!
+    .examples.find((x) => x.ref === 'refs/heads/master')!;
+  const pick = (value: unknown, keys: string[]) =>
+    Object.fromEntries(keys.map((k) => [k, (value as Record<string, unknown>)[k]]));
+  const repository = example.repository as Record<string, unknown>;
+  const push = {
+    ref: 'refs/heads/main',
+    before: example.before,
+    after: example.after,
+    repository: {
+      ...pick(repository, ['id', 'node_id', 'name', 'full_name', 'private', 'html_url', 'clone_url', 'default_branch']),
+      owner: pick(repository.owner, ['login', 'id', 'type']),
+    },
+    pusher: example.pusher,
+    sender: pick(example.sender, ['login', 'id', 'type']),
+    created: false,
+    deleted: false,
+    forced: false,
+    compare: example.compare,
+    commits: [],
+  };
+  const padding = 'x'.repeat(20 * 1_048_576);
+  const webhook = (bytes: number) => {
+    const nonce = randomUUID();
+    const base = JSON.stringify({ ...push, nonce, padding: '' }).length;
+    const body = JSON.stringify({ ...push, nonce, padding: padding.slice(0, Math.max(0, bytes - base)) });
+    return {
+      body,
+      headers: {
+        'content-type': 'application/json',
+        'x-github-event': 'push',
+        'x-github-hook-id': '1',
+        'x-github-delivery': randomUUID(),
+        'x-hub-signature-256': `sha256=${createHmac('sha256', webhookSecret).update(body).digest('hex')}`,
+      },
+    };
+  };
+  const webhooks1k = (count: number, budgetMs: number) =>
+    edge === undefined
+      ? Promise.reject(new Error('HAProxy is not running'))
+      : cannon({
+          url: `${edgeUrl}/v1/webhooks/github`,
+          method: 'POST',
+          amount: count,
+          budgetMs,
+          expect: [202],
+          ...webhook(1_024),
+          requests: [{ setupRequest: (request) => ({ ...request, ...webhook(1_024) }) }],
+        });
+
+  // --- warm-up --------------------------------------------------------------------------------
+  phase = 'warm-up';
+  const warmStarted = performance.now();
+  await sdkLoop(n(100), 60_000, sdkStart);
+  await bridgeStarts(n(100), 60_000);
+  if (edge !== undefined) await edgeStarts(n(100), 60_000);
+  await sdkLoop(n(100), 30_000, describe);
+  await bridgeReads(n(100), 30_000);
+  await healthz(n(300), 30_000);
+  await cheap(n(300), 30_000, []);
+  if (edge !== undefined) await webhooks1k(n(50), 30_000);
+  say(`warm-up done in ${((performance.now() - warmStarted) / 1000).toFixed(1)} s`);
+  const atRest = memoryPoint('atRest');
+  say(`bridge RSS at rest ${mb(atRest)}`);
+
+  // --- 1. job starts: SDK alone, through the bridge, through HAProxy and the bridge --------------
+  const starts = { sdk: [] as Measured[], bridge: [] as Measured[], haproxy: [] as Measured[] };
+  for (let round = 1; round <= rounds; round += 1) {
+    starts.sdk.push(await measure('starts: SDK alone', ['client'], () => sdkLoop(n(1000), 60_000, sdkStart), round));
+    starts.bridge.push(await measure('starts: bridge', ['bridge'], () => bridgeStarts(n(1000), 60_000), round));
+    if (edge !== undefined) {
+      starts.haproxy.push(
+        await measure('starts: HAProxy + bridge', ['bridge', 'haproxy'], () => edgeStarts(n(1000), 60_000), round),
+      );
+    }
   }
-  throw new Error(`${url} not ready`);
+  memoryPoint('afterStarts');
+  const s = { sdk: combine(starts.sdk), bridge: combine(starts.bridge), haproxy: combine(starts.haproxy) };
+  record.scenarios.starts = s;
+
+  // --- 2. job reads: GET /v1/jobs/{id} against describe() -------------------------------------
+  const reads = { describe: [] as Measured[], bridge: [] as Measured[] };
+  for (let round = 1; round <= rounds; round += 1) {
+    reads.describe.push(
+      await measure('reads: describe()', ['client'], () => sdkLoop(n(1500), 30_000, describe), round),
+    );
+    reads.bridge.push(await measure('reads: bridge', ['bridge'], () => bridgeReads(n(1500), 30_000), round));
+  }
+  memoryPoint('afterReads');
+  const r = { describe: combine(reads.describe), bridge: combine(reads.bridge) };
+  record.scenarios.reads = r;
+
+  // --- 3. an authenticated cheap request against /healthz: one token (warm), a new one each (cold)
+  const coldCount = n(600);
+  const mintStarted = performance.now();
+  const coldTokens: string[] = [];
+  for (let i = 0; i < rounds * coldCount + 64; i += 1) {
+    coldTokens.push(await issuer.mint({ sub: `bench-cold-${i}` }, { alg: 'RS256', expiresIn: 7200 }));
+  }
+  say(
+    `minted ${coldTokens.length} RS256 tokens for the cold runs in ${((performance.now() - mintStarted) / 1000).toFixed(1)} s`,
+  );
+  const tokens = { healthz: [] as Measured[], warm: [] as Measured[], cold: [] as Measured[] };
+  for (let round = 1; round <= rounds; round += 1) {
+    tokens.healthz.push(await measure('auth: /healthz', ['bridge'], () => healthz(n(3000), 30_000), round));
+    tokens.warm.push(await measure('auth: 404, same token', ['bridge'], () => cheap(n(3000), 30_000, []), round));
+    const batch = coldTokens.slice((round - 1) * coldCount, round * coldCount + 32);
+    tokens.cold.push(
+      await measure('auth: 404, new token each', ['bridge'], () => cheap(coldCount, 30_000, batch), round),
+    );
+  }
+  memoryPoint('afterAuth');
+  const t = { healthz: combine(tokens.healthz), warm: combine(tokens.warm), cold: combine(tokens.cold) };
+  record.scenarios.auth = t;
+
+  // --- 4. a signed 1 KB GitHub webhook through HAProxy: CPU per delivery (each starts a job) -----
+  let hook1k: Measured | undefined;
+  if (edge === undefined) {
+    note('webhooks skipped: HAProxy is not running');
+  } else {
+    hook1k = await measure('webhook 1 KB via HAProxy', ['bridge', 'haproxy'], () => webhooks1k(n(1000), 60_000));
+    memoryPoint('afterWebhook1KB');
+  }
+
+  // --- 5. long-polls: 200 waiters with ?wait=8 on the running job ------------------------------
+  const waiters = n(200);
+  let longPoll: Record<string, unknown> = {};
+  await measure('long-poll: wait=8', ['bridge'], async () => {
+    const before = rssBytes(procs.bridge);
+    const began = performance.now();
+    const answers = Array.from({ length: waiters }, () =>
+      call(`${bridgeUrl}/v1/jobs/${jobId}?wait=8`, { headers: auth, timeoutMs: 8_000 + 15_000, agent: false }),
+    );
+    await sleep(4_000);
+    const during = rssBytes(procs.bridge);
+    const fds = openFds(procs.bridge);
+    const settled = await Promise.all(answers);
+    const elapsedMs = performance.now() - began;
+    const times = settled.filter((a) => a.status !== 0).map((a) => a.ms / 1000);
+    const statuses: Record<string, number> = {};
+    for (const a of settled) statuses[String(a.status)] = (statuses[String(a.status)] ?? 0) + 1;
+    longPoll = {
+      waiters,
+      statuses,
+      answeredAfterSeconds: { min: Math.min(...times), p50: percentile(times, 50), max: Math.max(...times) },
+      rssBefore: before,
+      rssWhileWaiting: during,
+      perWaiterBytes: (during - before) / waiters,
+      bridgeOpenFds: fds,
+    };
+    say(
+      `  long-poll: ${statuses['200'] ?? 0}/${waiters} answered 200 after ${times.length > 0 ? `${Math.min(...times).toFixed(1)}–${Math.max(...times).toFixed(1)} s (p50 ${percentile(times, 50).toFixed(1)} s)` : 'never'}; ` +
+        `bridge fds ${fds}, RSS ${signedMb(during - before)} while waiting (${((during - before) / waiters / 1024).toFixed(1)} KB each)`,
+    );
+    const ok = statuses['200'] ?? 0;
+    const answered = times.length;
+    return {
+      ...emptyRun(waiters, elapsedMs),
+      answered,
+      ok,
+      failed: settled.filter((a) => !a.timedOut).length - ok,
+      timedOut: settled.filter((a) => a.timedOut).length,
+      statuses,
+      finished: true,
+      throughput: (ok * 1000) / elapsedMs,
+      p50: percentile(
+        times.map((x) => x * 1000),
+        50,
+      ),
+      p99: percentile(
+        times.map((x) => x * 1000),
+        99,
+      ),
+    };
+  });
+  record.scenarios.longPoll = longPoll;
+  memoryPoint('afterLongPoll');
+
+  // --- 6. idle long-polls: up to 10,000 held open on the one bridge -----------------------------
+  let idle: Record<string, unknown> = {};
+  let idleReleased = 0;
+  const fdsAtStart = openFds(procs.bridge);
+  const room = Math.min(bridgeFiles - fdsAtStart, ownFiles - openFds(process.pid)) - 500;
+  const idleCount = Math.min(idlePolls, room);
+  if (idleCount < idlePolls) {
+    note(`idle long-polls capped at ${idleCount} by open-file limits (bench ${ownFiles}, bridge ${bridgeFiles})`);
+  }
+  await measure('idle long-polls', ['bridge'], async () => {
+    const began = performance.now();
+    const stopAt = Date.now() + 120_000;
+    const before = rssBytes(procs.bridge);
+    const sockets: Socket[] = [];
+    const tally = { connected: 0, requests: 0, waiting: 0, repolls: 0, retries: 0, errors: 0, closedByBridge: 0 };
+    const statuses: Record<string, number> = {};
+    const samples: string[] = [];
+    let stopping = false;
+    const request =
+      `GET /v1/jobs/${jobId}?wait=30 HTTP/1.1\r\nHost: 127.0.0.1:${bridgePort}\r\n` +
+      `Authorization: Bearer ${rsToken}\r\nConnection: keep-alive\r\n\r\n`;
+    // Each client behaves as a long-polling client would: it asks again at once when its wait ends
+    // (200), and 2 s after any other answer. Raw sockets: one per client, one request at a time.
+    const open = () => {
+      const socket = connect(bridgePort, '127.0.0.1');
+      let waiting = false;
+      const ask = () => {
+        if (stopping || socket.destroyed) return;
+        socket.write(request);
+        waiting = true;
+        tally.waiting += 1;
+        tally.requests += 1;
+      };
+      socket.once('connect', () => {
+        tally.connected += 1;
+        ask();
+      });
+      socket.on('data', (chunk: Buffer) => {
+        // Only a status line ends a wait; the rest of a response may come in later chunks.
+        if (!waiting || chunk.toString('latin1', 0, 9) !== 'HTTP/1.1 ') return;
+        waiting = false;
+        tally.waiting -= 1;
+        const code = chunk.toString('latin1', 9, 12);
+        statuses[code] = (statuses[code] ?? 0) + 1;
+        if (code === '200') {
+          tally.repolls += 1;
+          ask();
+          return;
+        }
+        // A few refusals as they came, to say why (the problem document's title and detail).
+        const text = chunk.toString('utf8');
+        if (samples.length < 3 && !samples.some((x) => x.startsWith(code))) {
+          samples.push(`${code} ${text.slice(text.indexOf('\r\n\r\n') + 4).slice(0, 300)}`);
+        }
+        tally.retries += 1;
+        setTimeout(ask, 2_000).unref();
+      });
+      socket.on('error', () => (tally.errors += 1));
+      socket.on('close', () => {
+        if (waiting) tally.waiting -= 1;
+        waiting = false;
+        if (!stopping) tally.closedByBridge += 1;
+      });
+      sockets.push(socket);
+    };
+    // A ramp, not a wall: 100 every 250 ms (400 a second), well under what the bridge can set up.
+    for (let i = 0; i < idleCount && Date.now() < stopAt; i += 100) {
+      for (let j = i; j < Math.min(idleCount, i + 100); j += 1) open();
+      await sleep(250);
+    }
+    const rampMs = performance.now() - began;
+    // Held: the bridge has accepted them all and is no longer busy setting them up.
+    await until(() => openFds(procs.bridge) - fdsAtStart >= 0.98 * tally.connected, 10_000, 250);
+    await quiet(15_000);
+    const whileHeld = rssBytes(procs.bridge);
+    const fdsHeld = openFds(procs.bridge);
+    const held = tally.waiting;
+    record.memory.points.duringIdlePolls = whileHeld;
+    // A clean abort: every client leaves, and the bridge should let go of every wait.
+    stopping = true;
+    for (const socket of sockets) socket.destroy();
+    const released = await until(() => openFds(procs.bridge) <= fdsAtStart + 10, 20_000, 250);
+    idleReleased = Date.now();
+    await quiet(20_000);
+    const after = rssBytes(procs.bridge);
+    const refused = Object.entries(statuses)
+      .filter(([code]) => code !== '200')
+      .reduce((sum, [, count]) => sum + count, 0);
+    idle = {
+      planned: idleCount,
+      connected: tally.connected,
+      rampSeconds: rampMs / 1000,
+      heldAtMeasurement: held,
+      requests: tally.requests,
+      repollsAfterWaitEnded: tally.repolls,
+      retriesAfterRefusal: tally.retries,
+      statuses,
+      refusals: samples,
+      connectErrors: tally.errors,
+      closedByBridge: tally.closedByBridge,
+      rssBefore: before,
+      rssWhileHeld: whileHeld,
+      growthBytes: whileHeld - before,
+      perPollBytes: (whileHeld - before) / Math.max(1, held),
+      bridgeFdsHeld: fdsHeld,
+      releasedWithin20s: released,
+      bridgeFdsAfter: openFds(procs.bridge),
+      rssAfterRelease: after,
+    };
+    say(
+      `  idle long-polls: ${tally.connected}/${idleCount} connected in ${(rampMs / 1000).toFixed(1)} s, ${held} waiting when measured ` +
+        `(bridge fds ${fdsHeld}); ${tally.requests} requests (${tally.repolls} re-polls after a wait ended, ${refused} refused ` +
+        `${JSON.stringify(Object.fromEntries(Object.entries(statuses).filter(([c]) => c !== '200')))}); ` +
+        `RSS ${mb(before)} → ${mb(whileHeld)} (${signedMb(whileHeld - before)}, ${((whileHeld - before) / Math.max(1, held) / 1024).toFixed(1)} KB per waiting poll), ` +
+        `${mb(after)} after release${released ? '' : ' (bridge still holding sockets after 20 s)'}`,
+    );
+    for (const sample of samples) say(`  refused: ${sample.replace(/\s+/g, ' ')}`);
+    return {
+      ...emptyRun(idleCount, performance.now() - began),
+      // CPU per op is per long-poll request: set-up, answer or release.
+      answered: tally.requests,
+      ok: held,
+      failed: tally.errors + refused,
+      statuses,
+      finished: tally.connected >= idleCount,
+    };
+  });
+  record.scenarios.idleLongPolls = idle;
+  memoryPoint('afterIdlePolls');
+
+  // --- 7. a signed 20 MB GitHub webhook through HAProxy: time to its 202. Last, so that what it
+  // leaves behind does not blur the long-polls' memory figures; after the bridge's 30 s waits from
+  // the idle long-polls have all ended and the bridge and Temporal are quiet again ------------------
+  phase = 'after the idle long-polls';
+  const left = idleReleased + 32_000 - Date.now();
+  if (idleReleased > 0 && left > 0) {
+    say(`waiting ${(left / 1000).toFixed(0)} s for the idle long-polls' 30 s waits to end`);
+    await sleep(left);
+  }
+  await quiet(20_000, [procs.bridge, temporal.process.pid!]);
+  memoryPoint('idleWaitsOver');
+  let hook20m: Measured | undefined;
+  if (edge !== undefined) {
+    // One at a time, each body built and signed before its clock starts.
+    const count = n(12, 3);
+    const times: number[] = []; // to the 202s only
+    let refusal: string | undefined;
+    hook20m = await measure('webhook 20 MB via HAProxy', ['bridge', 'haproxy'], async () => {
+      const began = performance.now();
+      const stopAt = Date.now() + 120_000;
+      const run = emptyRun(count);
+      for (let i = 0; i < count && Date.now() < stopAt; i += 1) {
+        const { body, headers } = webhook(20 * 1_048_576);
+        const bytes = Buffer.from(body);
+        const answer = await call(`${edgeUrl}/v1/webhooks/github`, {
+          method: 'POST',
+          headers: { ...headers, 'content-length': String(bytes.length) },
+          body: bytes,
+          timeoutMs: 30_000,
+        });
+        run.statuses[String(answer.status)] = (run.statuses[String(answer.status)] ?? 0) + 1;
+        if (answer.timedOut) run.timedOut += 1;
+        else if (answer.status === 0) run.failed += 1;
+        else {
+          run.answered += 1;
+          if (answer.status === 202) {
+            run.ok += 1;
+            times.push(answer.ms);
+          } else {
+            run.failed += 1;
+            if (refusal === undefined) refusal = `${answer.status} ${answer.body.slice(0, 300)}`;
+          }
+        }
+      }
+      run.elapsedMs = performance.now() - began;
+      run.finished = run.answered + run.failed + run.timedOut >= count;
+      run.throughput = (run.ok * 1000) / run.elapsedMs;
+      run.p50 = percentile(times, 50);
+      run.p99 = percentile(times, 99);
+      if (refusal !== undefined) say(`  refused: ${refusal.replace(/\s+/g, ' ')}`);
+      return run;
+    });
+    memoryPoint('afterWebhook20MB');
+  }
+
+  record.scenarios.webhooks = { '1KB': hook1k, '20MB': hook20m };
+
+  // --- 8. memory at the end, and what the bridge's heap holds ---------------------------------
+  phase = 'end';
+  await quiet(10_000);
+  memoryPoint('atEnd');
+  record.memory.peak = peakRssBytes(procs.bridge);
+  say(
+    `bridge RSS: ${Object.entries(record.memory.points)
+      .map(([k, v]) => `${k} ${mb(v)}`)
+      .join(
+        ', ',
+      )}; peak (VmHWM) ${mb(record.memory.peak)}, highest sample ${mb(record.memory.sampledMax)} during "${record.memory.sampledMaxAt}"`,
+  );
+  clearInterval(sampler);
+  record.heap = await heapSummary(diagnostics, bridgeUrl);
+  save();
+
+  // --- the targets -----------------------------------------------------------------------------
+  const rows: TargetRow[] = [];
+  const row = (
+    target: string,
+    figure: string,
+    ratio: number,
+    need: string,
+    ok: (x: number) => boolean,
+    rowNote?: string,
+  ) =>
+    rows.push({
+      target,
+      figure,
+      ratio,
+      need,
+      met: Number.isFinite(ratio) ? ok(ratio) : undefined,
+      ...(rowNote === undefined ? {} : { note: rowNote }),
+    });
+  const cpuPair = (a: number, b: number) => `${ms(a)} vs ${ms(b)}`;
+  row(
+    'bridge CPU per job start / SDK client CPU per start',
+    cpuPair(s.bridge.cpuMsPerOp.bridge, s.sdk.cpuMsPerOp.client),
+    s.bridge.cpuMsPerOp.bridge / s.sdk.cpuMsPerOp.client,
+    '≤ 1.5x',
+    (x) => x <= 1.5,
+  );
+  row(
+    'bridge CPU per job read / describe() client CPU',
+    cpuPair(r.bridge.cpuMsPerOp.bridge, r.describe.cpuMsPerOp.client),
+    r.bridge.cpuMsPerOp.bridge / r.describe.cpuMsPerOp.client,
+    '≤ 2x',
+    (x) => x <= 2,
+  );
+  row(
+    'starts/s through the bridge / SDK alone',
+    `${s.bridge.throughput.toFixed(0)} vs ${s.sdk.throughput.toFixed(0)}/s`,
+    s.bridge.throughput / s.sdk.throughput,
+    '≥ 0.90x',
+    (x) => x >= 0.9,
+  );
+  row(
+    'starts/s through HAProxy + bridge / SDK alone',
+    `${s.haproxy.throughput.toFixed(0)} vs ${s.sdk.throughput.toFixed(0)}/s`,
+    edge === undefined ? Number.NaN : s.haproxy.throughput / s.sdk.throughput,
+    '≥ 0.85x',
+    (x) => x >= 0.85,
+  );
+  row(
+    'authenticated 404, warm token / /healthz (req/s)',
+    `${t.warm.throughput.toFixed(0)} vs ${t.healthz.throughput.toFixed(0)}/s`,
+    t.warm.throughput / t.healthz.throughput,
+    '≥ 0.8x',
+    (x) => x >= 0.8,
+  );
+  rows.push({
+    target: 'authenticated 404, new token each / /healthz',
+    figure: `${t.cold.throughput.toFixed(0)} vs ${t.healthz.throughput.toFixed(0)}/s`,
+    ratio: t.cold.throughput / t.healthz.throughput,
+    need: '(for reference)',
+    met: undefined,
+  });
+  row(
+    'signed 20 MB webhook to its 202, p50',
+    hook20m === undefined ? 'n/a' : ms(hook20m.p50, 0),
+    (hook20m?.p50 ?? Number.NaN) / 200,
+    '< 200 ms',
+    (x) => x < 1,
+  );
+  row(
+    'signed 1 KB webhook, bridge CPU per delivery',
+    hook1k === undefined ? 'n/a' : ms(hook1k.cpuMsPerOp.bridge),
+    hook1k?.cpuMsPerOp.bridge ?? Number.NaN,
+    '≤ 1 ms',
+    (x) => x <= 1,
+  );
+  row('bridge RSS at rest', mb(atRest), atRest / (120 * 1_048_576), '≤ 120 MB', (x) => x <= 1);
+  row(
+    'bridge RSS at every point (VmHWM)',
+    mb(record.memory.peak),
+    record.memory.peak / (150 * 1_048_576),
+    '≤ 150 MB',
+    (x) => x <= 1,
+    `highest sample during "${record.memory.sampledMaxAt}"`,
+  );
+  const growth = Number(idle.growthBytes ?? Number.NaN);
+  const held = Number(idle.heldAtMeasurement ?? 0);
+  row(
+    `${idlePollTarget} idle long-polls: bridge RSS growth`,
+    `${signedMb(growth)} at ${held} waiting`,
+    growth / (100 * 1_048_576),
+    '< 100 MB',
+    (x) => x < 1,
+    held < 0.95 * idlePollTarget ? `${held} of ${idlePollTarget} waiting: indicative only` : undefined,
+  );
+  record.targets = rows;
+  record.complete = true;
+  save();
+
+  say('\nTargets (CPU per call: all rounds summed; speed: median round)');
+  const widths = [
+    Math.max(...rows.map((x) => x.target.length)),
+    Math.max(...rows.map((x) => x.figure.length)),
+    7,
+    Math.max(...rows.map((x) => x.need.length)),
+  ];
+  for (const x of rows) {
+    const result = x.met === undefined ? (x.need.startsWith('(') ? '' : 'not measured') : x.met ? 'met' : 'NOT MET';
+    say(
+      `${x.target.padEnd(widths[0]!)}  ${x.figure.padEnd(widths[1]!)}  ${(Number.isFinite(x.ratio) ? `${x.ratio.toFixed(2)}x` : 'n/a').padStart(widths[2]!)}  ${x.need.padEnd(widths[3]!)}  ${result}${x.note === undefined ? '' : `  (${x.note})`}`,
+    );
+  }
+  if (scale !== 1) say(`(BENCH_SCALE=${scale}: counts are scaled down, the figures are indicative)`);
+  say(`\nwritten ${resultFile}`);
+}
+
+/** Waits (at most `timeoutMs`) until these processes use under 20% of a core over half a second. */
+async function quiet(timeoutMs: number, pids = [procs.bridge]): Promise<boolean> {
+  let last = cpuMsOf(pids);
+  return until(
+    async () => {
+      await sleep(500);
+      const now = cpuMsOf(pids);
+      const busy = now - last;
+      last = now;
+      return busy < 100;
+    },
+    timeoutMs,
+    0,
+  );
+}
+
+/** SIGUSR2 makes the bridge write a heap snapshot; wait for it, summarize it, delete it. */
+async function heapSummary(diagnostics: string, bridgeUrl: string): Promise<HeapSummary | undefined> {
+  phase = 'heap snapshot';
+  const snapshots = () => readdirSync(diagnostics).filter((f) => f.endsWith('.heapsnapshot'));
+  try {
+    process.kill(procs.bridge, 'SIGUSR2');
+    if (!(await until(() => snapshots().length > 0, 30_000, 200))) throw new Error('no .heapsnapshot within 30 s');
+    // The snapshot is written on the bridge's main thread: once it answers again, the file is whole.
+    const answered = await until(
+      async () => (await call(`${bridgeUrl}/healthz`, { timeoutMs: 5_000 })).status === 200,
+      120_000,
+      200,
+    );
+    const file = join(diagnostics, snapshots()[0]!);
+    let size = -1;
+    await until(
+      () => {
+        const now = statSync(file).size;
+        const stable = now === size;
+        size = now;
+        return answered && stable;
+      },
+      30_000,
+      300,
+    );
+    const summary = summarizeHeapSnapshot(file);
+    say(formatHeapSummary(summary));
+    rmSync(file);
+    return summary;
+  } catch (error) {
+    note(`no heap summary: ${String(error)}`);
+    return undefined;
+  }
 }
 
 async function stopChild(child: ChildProcess): Promise<void> {
-  if (child.exitCode !== null) return;
+  if (child.exitCode !== null || child.signalCode !== null) return;
   const gone = new Promise((done) => child.once('exit', done));
   child.kill('SIGTERM');
+  const timer = setTimeout(() => child.kill('SIGKILL'), 15_000);
   await gone;
+  clearTimeout(timer);
+}
+
+async function cleanUp(): Promise<void> {
+  for (const cleanup of cleanups.reverse().splice(0)) {
+    try {
+      await cleanup();
+    } catch (error) {
+      process.stderr.write(`bench cleanup: ${String(error)}\n`);
+    }
+  }
+}
+
+for (const signal of ['SIGINT', 'SIGTERM'] as const) {
+  process.once(signal, () => {
+    process.stderr.write(`bench: ${signal}, stopping what it started\n`);
+    void cleanUp().then(() => process.exit(130));
+  });
 }
 
 try {
   await main();
+} catch (error) {
+  process.exitCode = 1;
+  process.stderr.write(`bench: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`);
+  save();
 } finally {
-  for (const cleanup of cleanups.reverse()) await cleanup();
+  await cleanUp();
 }
