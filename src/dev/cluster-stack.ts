@@ -2,8 +2,8 @@
 // PostgreSQL, a Temporal cluster of real server processes on it (src/dev/temporal-cluster.ts),
 // two bridges behind the HAProxy edge, one worker per task queue, and the ledger on the same
 // PostgreSQL. Every part is a separate process that can be killed, stopped and started again.
-import { spawn, type ChildProcess } from 'node:child_process';
 import { createWriteStream, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { answersOk, managedProcess, type ManagedProcess } from './managed-process.js';
 import { dirname, join, resolve } from 'node:path';
 import { parse, stringify } from 'yaml';
 import { loadConfig } from '../config/load-config.js';
@@ -15,17 +15,8 @@ import { startPostgres, type Postgres } from './postgres.js';
 import { startTemporalCluster, type TemporalCluster } from './temporal-cluster.js';
 import { freePort } from './temporal-dev-server.js';
 
-/** A Node process of the stack (bridge or worker) that can be stopped, killed and started again. */
-export interface NodeProcess {
-  readonly name: string;
-  readonly running: boolean;
-  /** The process id while it runs. */
-  readonly pid: number | undefined;
-  start(): Promise<void>;
-  /** SIGTERM, and wait for the exit (a bridge drains first, a worker finishes its tasks). */
-  stop(): Promise<void>;
-  kill(): Promise<void>;
-}
+/** A Node process of the stack (bridge or worker). */
+export type NodeProcess = ManagedProcess;
 
 export interface ClusterStack {
   readonly dir: string;
@@ -133,8 +124,7 @@ export async function startClusterStack(options: ClusterStackOptions): Promise<C
         script: 'src/server.ts',
         env: { ...env, GATEHOUSE_LISTEN: address, GATEHOUSE_METRICS_LISTEN: `127.0.0.1:${await freePort()}` },
         logFile: join(logs, `bridge${index}.log`),
-        ready: () => false,
-        readyUrl: `http://${address}/readyz`,
+        ready: () => answersOk(`http://${address}/readyz`),
       });
       stops.push(() => bridge.stop());
       bridges.push(bridge);
@@ -203,69 +193,18 @@ function writeClusterConfig(dir: string, configure?: (config: Record<string, unk
   return file;
 }
 
+/** A bridge or a worker: the entry run by Node with tsx, as `npm start` and `npm run worker` do. */
 function nodeProcess(options: {
   name: string;
   script: string;
   args?: string[];
   env: NodeJS.ProcessEnv;
   logFile: string;
-  /** Ready when the output so far says so… */
-  ready: (output: string) => boolean;
-  /** …or when this URL answers 200. */
-  readyUrl?: string;
+  ready: (output: string) => boolean | Promise<boolean>;
 }): NodeProcess {
-  let child: ChildProcess | undefined;
-  const alive = () => child !== undefined && child.exitCode === null && child.signalCode === null;
-  const ended = async (signal: NodeJS.Signals) => {
-    if (!alive()) return;
-    const gone = new Promise((done) => child!.once('exit', done));
-    child!.kill(signal);
-    const timer = setTimeout(() => child?.kill('SIGKILL'), 30_000);
-    await gone;
-    clearTimeout(timer);
-  };
-  return {
-    name: options.name,
-    get running() {
-      return alive();
-    },
-    get pid() {
-      return alive() ? child!.pid : undefined;
-    },
-    async start() {
-      if (alive()) return;
-      const log = createWriteStream(options.logFile, { flags: 'a' });
-      const started = spawn(process.execPath, ['--import', 'tsx', options.script, ...(options.args ?? [])], {
-        env: { ...process.env, ...options.env },
-        stdio: ['ignore', 'pipe', 'pipe'],
-      });
-      child = started;
-      let output = '';
-      let ready = false;
-      started.stdout!.on('data', (data: Buffer) => {
-        log.write(data);
-        if (!ready) output += data.toString();
-      });
-      started.stderr!.pipe(log);
-      const deadline = Date.now() + 60_000;
-      while (!ready) {
-        if (started.exitCode !== null || started.signalCode !== null)
-          throw new Error(`${options.name} exited during start; see ${options.logFile}`);
-        if (Date.now() > deadline) throw new Error(`${options.name} was not ready in 60 s; see ${options.logFile}`);
-        ready = options.ready(output) || (options.readyUrl !== undefined && (await answers(options.readyUrl)));
-        if (!ready) await new Promise((r) => setTimeout(r, 200));
-      }
-      output = '';
-    },
-    stop: () => ended('SIGTERM'),
-    kill: () => ended('SIGKILL'),
-  };
-}
-
-async function answers(url: string): Promise<boolean> {
-  try {
-    return (await fetch(url, { signal: AbortSignal.timeout(2_000) })).ok;
-  } catch {
-    return false;
-  }
+  return managedProcess({
+    ...options,
+    command: process.execPath,
+    args: ['--import', 'tsx', options.script, ...(options.args ?? [])],
+  });
 }

@@ -4,7 +4,7 @@
 // frontend, history, matching and worker; membership on loopback; several history shards), and
 // HAProxy in TCP mode in front of the frontends, so clients keep one address while a server dies.
 // Never used by production, which runs Temporal its own way (docs/production.md).
-import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
+import { execFileSync, spawn } from 'node:child_process';
 import { createWriteStream, mkdirSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { join, resolve } from 'node:path';
@@ -12,6 +12,7 @@ import { Connection } from '@temporalio/client';
 import { msToTs } from '@temporalio/common/lib/time.js';
 import type { Postgres } from './postgres.js';
 import { freePort } from './temporal-dev-server.js';
+import { managedProcess, type ManagedProcess } from './managed-process.js';
 import { waitForPort } from './edge-process.js';
 import { registerSearchAttributes } from '../worker/search-attributes-admin.js';
 
@@ -167,16 +168,9 @@ export function setupSchemas(postgres: Postgres, serverDir: string): void {
   }
 }
 
-export interface ServerProcess {
-  readonly name: string;
+export interface ServerProcess extends ManagedProcess {
   /** host:port of this process's frontend. */
   readonly frontend: string;
-  readonly running: boolean;
-  readonly pid: number | undefined;
-  start(): Promise<void>;
-  /** SIGKILL: no goodbye to the ring, as a crashed machine would do. */
-  kill(): Promise<void>;
-  stop(): Promise<void>;
 }
 
 export interface TemporalCluster {
@@ -261,58 +255,27 @@ function managedServer(
   frontend: string,
   logFile: string,
 ): ServerProcess {
-  let child: ChildProcess | undefined;
-  const alive = () => child !== undefined && child.exitCode === null && child.signalCode === null;
-  const ended = async (signal: NodeJS.Signals) => {
-    if (!alive()) return;
-    const gone = new Promise((done) => child!.once('exit', done));
-    child!.kill(signal);
-    const timer = setTimeout(() => child?.kill('SIGKILL'), 15_000);
-    await gone;
-    clearTimeout(timer);
-  };
-  return {
+  const managed = managedProcess({
     name,
-    frontend,
-    get running() {
-      return alive();
-    },
-    get pid() {
-      return alive() ? child!.pid : undefined;
-    },
-    async start() {
-      if (alive()) return;
-      const log = createWriteStream(logFile, { flags: 'a' });
-      child = spawn(join(serverDir, 'temporal-server'), ['--config-file', configFile, '--allow-no-auth', 'start'], {
-        stdio: ['ignore', 'pipe', 'pipe'],
-      });
-      child.stdout!.pipe(log);
-      child.stderr!.pipe(log);
-      const started = child;
-      const exited = new Promise<never>((_, reject) =>
-        started.once('exit', (code, signal) =>
-          reject(new Error(`${name} exited during start (${code ?? signal}); see ${logFile}`)),
-        ),
-      );
-      exited.catch(() => {});
-      await Promise.race([waitHealthy(frontend, 90_000), exited]);
-    },
-    kill: () => ended('SIGKILL'),
-    stop: () => ended('SIGTERM'),
-  };
+    command: join(serverDir, 'temporal-server'),
+    args: ['--config-file', configFile, '--allow-no-auth', 'start'],
+    logFile,
+    ready: () => isHealthy(frontend),
+    readyTimeoutMs: 90_000,
+    graceMs: 15_000,
+  });
+  return Object.assign(managed, { frontend });
 }
 
 /** The frontend's gRPC health service answers SERVING. */
-async function waitHealthy(address: string, timeoutMs: number): Promise<void> {
-  await poll(`frontend ${address}`, timeoutMs, async () => {
-    const connection = await Connection.connect({ address, connectTimeout: 2_000 });
-    try {
-      const answer = await connection.withDeadline(Date.now() + 2_000, () => connection.healthService.check({}));
-      return answer.status === 1;
-    } finally {
-      await connection.close();
-    }
-  });
+async function isHealthy(address: string): Promise<boolean> {
+  const connection = await Connection.connect({ address, connectTimeout: 2_000 });
+  try {
+    const answer = await connection.withDeadline(Date.now() + 2_000, () => connection.healthService.check({}));
+    return answer.status === 1;
+  } finally {
+    await connection.close();
+  }
 }
 
 async function registerNamespace(address: string, namespace: string): Promise<void> {

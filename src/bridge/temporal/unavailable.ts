@@ -2,6 +2,7 @@
 // runs its Temporal calls under a deadline, so an outage answers quickly instead of hanging on the
 // SDK's own ~20 s of UNAVAILABLE retries.
 import { isGrpcServiceError, ServiceError } from '@temporalio/client';
+import { NamespaceNotFoundError } from '@temporalio/common';
 import { GatehouseError } from '../errors.js';
 
 /** gRPC status codes (a stable part of the protocol) that mean "not now" rather than "no". */
@@ -21,13 +22,25 @@ export function grpcCode(error: unknown): number | undefined {
   return undefined;
 }
 
+/**
+ * The bridge's own namespace reported missing. A frontend whose namespace cache is empty after a
+ * restart, or whose database is restarting, says so for a moment (seen on the cluster test bed
+ * during a PostgreSQL restart); a namespace that is really missing is an operator's error. Neither
+ * is the caller's: a 503, logged, like any other outage.
+ */
+function isOwnNamespaceMissing(error: unknown): boolean {
+  if (error instanceof NamespaceNotFoundError) return true;
+  return error instanceof Error && isOwnNamespaceMissing(error.cause);
+}
+
 export function isTemporalUnavailable(error: unknown): boolean {
   const code = grpcCode(error);
-  return code !== undefined && retryableCodes.has(code);
+  return (code !== undefined && retryableCodes.has(code)) || isOwnNamespaceMissing(error);
 }
 
 export function temporalUnavailable(error: unknown, retryAfterSeconds = 5): GatehouseError {
-  const refused = Object.values<number>(credentialCodes).includes(grpcCode(error) ?? -1);
+  const refused =
+    Object.values<number>(credentialCodes).includes(grpcCode(error) ?? -1) || isOwnNamespaceMissing(error);
   const detail = refused ? 'Temporal is unavailable; retry later' : 'Temporal did not answer in time; retry later';
   return new GatehouseError('GATEHOUSE_TEMPORAL_UNAVAILABLE', detail, {
     headers: { 'retry-after': String(retryAfterSeconds) },
