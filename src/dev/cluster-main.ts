@@ -23,7 +23,7 @@ process.once('SIGINT', () => void stop());
 process.once('SIGTERM', () => void stop());
 
 const token = await stack.issuer.mint({ sub: 'dev-user', groups: ['maintainers'] }, { expiresIn: 8 * 3600 });
-const ca = join(stack.edgeEnv.EDGE_CERT, '..', 'edge.crt');
+const ca = stack.edgeCaFile;
 const body =
   '{"action":{"type":"Gatehouse::Action","id":"deploy"},"resource":{"type":"Gatehouse::Repository","id":"acme/api"}}';
 console.log(`
@@ -41,6 +41,11 @@ Start a job and wait for it:
   curl -s --cacert ${ca} -X POST ${stack.edgeUrl}/v1/jobs/policy-check -H "Authorization: Bearer $TOKEN" -H 'Content-Type: application/json' -H 'Idempotency-Key: first-job' -d '${body}'
   curl -s --cacert ${ca} "${stack.edgeUrl}/v1/jobs/<jobId>?wait=10" -H "Authorization: Bearer $TOKEN"
   ${temporalCli()} workflow list --address ${stack.temporal.address}
+
+Webhooks (content type application/json, with the secret shown):
+${Object.entries(stack.webhookSecrets)
+  .map(([name, value]) => `  ${stack.edgeUrl}/v1/webhooks/${name.split('_')[1]!.toLowerCase()}   ${name}=${value}`)
+  .join('\n')}
 
 Kill a Temporal server process and watch the other take its shards:
   kill -9 <pid of ${stack.temporal.servers[0]!.name}>   (ps -ef | grep temporal-server)

@@ -22,7 +22,8 @@ export interface ClusterStack {
   readonly dir: string;
   /** `https://127.0.0.1:<port>`: the edge. */
   readonly edgeUrl: string;
-  /** PEM of the edge's self-signed certificate. */
+  /** The edge's self-signed certificate (PEM), for clients' --cacert. */
+  readonly edgeCaFile: string;
   readonly edgeCa: Buffer;
   readonly issuer: DevIssuer;
   readonly postgres: Postgres;
@@ -150,10 +151,12 @@ export async function startClusterStack(options: ClusterStackOptions): Promise<C
     const edge = await startEdge(edgeEnv, { log: (line) => edgeLog.write(line) });
     stops.push(() => edge.stop());
 
+    const edgeCaFile = join(dirname(edgeEnv.EDGE_CERT), 'edge.crt');
     return {
       dir,
       edgeUrl: `https://${edgeEnv.EDGE_HTTPS_BIND}`,
-      edgeCa: readFileSync(join(dirname(edgeEnv.EDGE_CERT), 'edge.crt')),
+      edgeCaFile,
+      edgeCa: readFileSync(edgeCaFile),
       issuer,
       postgres,
       temporal,

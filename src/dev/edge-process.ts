@@ -145,17 +145,21 @@ export function splitHostPort(address: string): [string, number] {
   return [address.slice(0, index), Number(address.slice(index + 1))];
 }
 
-export async function waitForPort(host: string, port: number, timeoutMs: number): Promise<void> {
+/** Whether something accepts TCP connections on host:port now. */
+export function isListening(host: string, port: number): Promise<boolean> {
+  return new Promise<boolean>((done) => {
+    const socket = createConnection({ host, port }, () => {
+      socket.destroy();
+      done(true);
+    });
+    socket.once('error', () => done(false));
+  });
+}
+
+async function waitForPort(host: string, port: number, timeoutMs: number): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   while (Date.now() < deadline) {
-    const open = await new Promise<boolean>((done) => {
-      const socket = createConnection({ host, port }, () => {
-        socket.destroy();
-        done(true);
-      });
-      socket.once('error', () => done(false));
-    });
-    if (open) return;
+    if (await isListening(host, port)) return;
     await new Promise((r) => setTimeout(r, 100));
   }
   throw new Error(`haproxy did not open ${host}:${port} within ${timeoutMs} ms`);

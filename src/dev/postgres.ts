@@ -46,11 +46,11 @@ export async function startPostgres(options: PostgresOptions = {}): Promise<Post
   const dir = options.dir ?? mkdtempSync(join(tmpdir(), 'gatehouse-pg-'));
   mkdirSync(dir, { recursive: true });
   const asRoot = userInfo().uid === 0;
+  /** A server command as the user PostgreSQL runs as: [file, args]. */
+  const asServerUser = (command: string, args: string[]): [string, string[]] =>
+    asRoot ? ['runuser', ['-u', 'postgres', '--', command, ...args]] : [command, args];
   const run = (command: string, args: string[]) =>
-    execFileSync(asRoot ? 'runuser' : command, asRoot ? ['-u', 'postgres', '--', command, ...args] : args, {
-      stdio: 'pipe',
-      encoding: 'utf8',
-    });
+    execFileSync(...asServerUser(command, args), { stdio: 'pipe', encoding: 'utf8' });
   if (asRoot)
     chownSync(
       dir,
@@ -69,9 +69,11 @@ export async function startPostgres(options: PostgresOptions = {}): Promise<Post
     '-c fsync=off',
     `-c max_connections=${options.maxConnections ?? 100}`,
   ].join(' ');
-  const start = () => run(join(bin, 'pg_ctl'), ['-D', data, '-l', join(dir, 'log'), '-w', '-o', settings, 'start']);
-  const stop = () => run(join(bin, 'pg_ctl'), ['-D', data, '-m', 'fast', '-w', 'stop']);
-  start();
+  const pgCtl = join(bin, 'pg_ctl');
+  const startArgs = ['-D', data, '-l', join(dir, 'log'), '-w', '-o', settings, 'start'];
+  const stopArgs = ['-D', data, '-m', 'fast', '-w', 'stop'];
+  const stop = () => run(pgCtl, stopArgs);
+  run(pgCtl, startArgs);
   const psql = (database: string, sql: string) =>
     execFileSync('psql', ['-h', '127.0.0.1', '-p', String(port), '-U', user, '-d', database, '-XAtq', '-c', sql], {
       encoding: 'utf8',
@@ -90,13 +92,9 @@ export async function startPostgres(options: PostgresOptions = {}): Promise<Post
     },
     query: psql,
     async restart() {
-      const pgCtl = (args: string[]) =>
-        execFileAsync(
-          asRoot ? 'runuser' : join(bin, 'pg_ctl'),
-          asRoot ? ['-u', 'postgres', '--', join(bin, 'pg_ctl'), ...args] : args,
-        );
-      await pgCtl(['-D', data, '-m', 'fast', '-w', 'stop']);
-      await pgCtl(['-D', data, '-l', join(dir, 'log'), '-w', '-o', settings, 'start']);
+      // Asynchronous, so the caller's load keeps running while the server is down.
+      await execFileAsync(...asServerUser(pgCtl, stopArgs));
+      await execFileAsync(...asServerUser(pgCtl, startArgs));
     },
     async stop() {
       try {

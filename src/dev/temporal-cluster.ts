@@ -4,8 +4,8 @@
 // frontend, history, matching and worker; membership on loopback; several history shards), and
 // HAProxy in TCP mode in front of the frontends, so clients keep one address while a server dies.
 // Never used by production, which runs Temporal its own way (docs/production.md).
-import { execFileSync, spawn } from 'node:child_process';
-import { createWriteStream, mkdirSync, writeFileSync } from 'node:fs';
+import { execFileSync } from 'node:child_process';
+import { mkdirSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { join, resolve } from 'node:path';
 import { Connection } from '@temporalio/client';
@@ -13,7 +13,7 @@ import { msToTs } from '@temporalio/common/lib/time.js';
 import type { Postgres } from './postgres.js';
 import { freePort } from './temporal-dev-server.js';
 import { managedProcess, type ManagedProcess } from './managed-process.js';
-import { waitForPort } from './edge-process.js';
+import { isListening } from './edge-process.js';
 import { registerSearchAttributes } from '../worker/search-attributes-admin.js';
 
 /** Builds the server when needed (minutes, the first time) and returns the directory of its binaries. */
@@ -367,23 +367,15 @@ backend frontends
 ${servers.map((address, i) => `    server frontend${i + 1} ${address} check`).join('\n')}
 `,
   );
-  const log = createWriteStream(join(dir, 'haproxy.log'), { flags: 'a' });
-  const child = spawn('haproxy', ['-db', '-f', configFile], { stdio: ['ignore', 'pipe', 'pipe'] });
-  child.stdout.pipe(log);
-  child.stderr.pipe(log);
-  const address = `127.0.0.1:${port}`;
-  const exited = new Promise<never>((_, reject) =>
-    child.once('exit', (code) => reject(new Error(`haproxy exited (${code}); see ${dir}/haproxy.log`))),
-  );
-  exited.catch(() => {});
-  await Promise.race([waitForPort('127.0.0.1', port, 10_000), exited]);
-  return {
-    address,
-    async stop() {
-      if (child.exitCode !== null || child.signalCode !== null) return;
-      const gone = new Promise((done) => child.once('exit', done));
-      child.kill('SIGTERM');
-      await gone;
-    },
-  };
+  const haproxy = managedProcess({
+    name: 'temporal-balancer',
+    command: 'haproxy',
+    args: ['-db', '-f', configFile],
+    logFile: join(dir, 'haproxy.log'),
+    ready: () => isListening('127.0.0.1', port),
+    readyTimeoutMs: 10_000,
+    graceMs: 5_000,
+  });
+  await haproxy.start();
+  return { address: `127.0.0.1:${port}`, stop: () => haproxy.stop() };
 }

@@ -43,7 +43,7 @@ export function queuePlan(
 }
 
 /** How long activities in flight may run on after a worker is told to stop. */
-export const workerShutdownGrace = '30 seconds';
+const workerShutdownGrace = '30 seconds';
 
 export async function createWorkers(config: GatehouseConfig, options: WorkerOptions = {}): Promise<WorkerSet> {
   const queues = options.taskQueues ?? config.taskQueues;

@@ -74,18 +74,23 @@ function summary(answers: Timed[]): Record<string, number> {
   return counts;
 }
 
+/** Starts a policy-check job (no worker runs it, so it stays RUNNING) and returns its id. */
+async function startJob(token: string): Promise<string> {
+  const started = await h.app.inject({
+    method: 'POST',
+    url: '/v1/jobs/policy-check',
+    payload: readWebsite,
+    headers: { authorization: `Bearer ${token}` },
+  });
+  expect(started.statusCode).toBe(202);
+  return (started.json() as { jobId: string }).jobId;
+}
+
 describe('Temporal hangs', () => {
   it('answers every ?wait read within wait + requestTimeout, from the last state or 503, and recovers', async () => {
     const boundMs = waitSeconds * 1000 + h.app.temporal.requestTimeoutMs + marginMs;
     const { token } = await h.token();
-    const started = await h.app.inject({
-      method: 'POST',
-      url: '/v1/jobs/policy-check',
-      payload: readWebsite,
-      headers: { authorization: `Bearer ${token}` },
-    });
-    expect(started.statusCode).toBe(202);
-    const { jobId } = started.json();
+    const jobId = await startJob(token);
     const url = `/v1/jobs/${jobId}?wait=${waitSeconds}`;
 
     // 1. Clients that read the job before Temporal hung: all of them are long-polling when the
@@ -133,13 +138,7 @@ describe('Temporal hangs', () => {
       },
       { timeout: 20_000, interval: 250 },
     );
-    const afterRecovery = await h.app.inject({
-      method: 'POST',
-      url: '/v1/jobs/policy-check',
-      payload: readWebsite,
-      headers: { authorization: `Bearer ${token}` },
-    });
-    expect(afterRecovery.statusCode).toBe(202);
+    await startJob(token); // starts work again (asserts the 202)
     const waited = await timed(url, token);
     expect(waited).toMatchObject({ status: 200, body: { status: 'RUNNING' } });
     expect(waited.ms).toBeGreaterThanOrEqual(waitSeconds * 1000 - 50);
@@ -149,18 +148,14 @@ describe('Temporal hangs', () => {
 describe('waiters on one job', () => {
   it('share one long-poll; one leaving ends no other wait, and the close reaches those still waiting', async () => {
     const { token } = await h.token();
-    const started = await h.app.inject({
-      method: 'POST',
-      url: '/v1/jobs/policy-check',
-      payload: readWebsite,
-      headers: { authorization: `Bearer ${token}` },
-    });
-    expect(started.statusCode).toBe(202);
-    const { jobId } = started.json();
+    const jobId = await startJob(token);
     const longPolls = vi.spyOn(h.app.temporal.client.workflowService, 'getWorkflowExecutionHistory');
     const short = timed(`/v1/jobs/${jobId}?wait=1`, token);
     const long = timed(`/v1/jobs/${jobId}?wait=20`, token);
     await vi.waitFor(() => expect(waitingOn(h.app.temporal)).toEqual({ waiters: 2, polls: 1 }), { interval: 20 });
+    const gauge = await h.app.metrics.registry.getSingleMetricAsString('gatehouse_job_waiters');
+    expect(gauge).toContain('gatehouse_job_waiters{kind="clients"} 2');
+    expect(gauge).toContain('gatehouse_job_waiters{kind="polls"} 1');
     expect(await short).toMatchObject({ status: 200, body: { status: 'RUNNING' } });
     expect(waitingOn(h.app.temporal)).toEqual({ waiters: 1, polls: 1 });
 

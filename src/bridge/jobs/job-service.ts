@@ -3,12 +3,13 @@
 // asks the access module (src/core/access.ts) first. Route handlers stay a few lines each.
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import fp from 'fastify-plugin';
+import { Gauge } from 'prom-client';
 import { mayLookUpDeliveries, ownerScope, type AccessRules, type Caller } from '../../core/access.js';
 import type { GatehouseConfig } from '../../config/load-config.js';
 import { GatehouseError } from '../errors.js';
 import { cancelJob, type CancelAnswer } from './cancel-job.js';
 import { listJobs, type JobSummary, type ListJobsQuery } from './list-jobs.js';
-import { jobNotFound, waitForJob, type JobView } from './read-job.js';
+import { jobNotFound, waitForJob, waitingOn, type JobView } from './read-job.js';
 import { startJob, type JobStart, type StartedJob } from './start-job.js';
 import { isJobId } from '../../core/job-id.js';
 
@@ -36,6 +37,18 @@ declare module 'fastify' {
 async function jobServicePlugin(app: FastifyInstance, opts: { config: GatehouseConfig }) {
   const { routes } = opts.config;
   const rules: AccessRules = { adminGroups: opts.config.admins.groups };
+  // Clients long-polling ?wait, and the Temporal long-polls they share (one per job run).
+  new Gauge({
+    name: 'gatehouse_job_waiters',
+    help: 'Clients waiting on ?wait, by what is counted (clients, or the Temporal long-polls they share)',
+    labelNames: ['kind'],
+    registers: [app.metrics.registry],
+    collect() {
+      const { waiters, polls } = waitingOn(app.temporal);
+      this.set({ kind: 'clients' }, waiters);
+      this.set({ kind: 'polls' }, polls);
+    },
+  });
   const visibleId = (jobId: string) => {
     if (!isJobId(jobId)) throw jobNotFound();
     return jobId;

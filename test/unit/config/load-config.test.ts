@@ -1,29 +1,10 @@
-import { mkdtempSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { ConfigError, loadConfig } from '../../../src/config/load-config.js';
+import { configScratch, minimalConfig } from '../../helpers/config-files.js';
 
-const dir = mkdtempSync(join(tmpdir(), 'gatehouse-config-'));
-writeFileSync(join(dir, 'p.cedar'), 'permit(principal, action, resource);');
-
-const valid = `
-auth: { issuer: https://idp.example, audience: gatehouse }
-taskQueues: [q1]
-policy: { policies: p.cedar }
-routes:
-  policy-check:
-    workflowType: policyCheck
-    taskQueue: q1
-    access: { anyAuthenticated: true }
-    input: { type: object }
-`;
-
-function load(text: string, env: Record<string, string> = {}) {
-  const file = join(dir, `c-${Math.random().toString(36).slice(2)}.yaml`);
-  writeFileSync(file, text);
-  return loadConfig({ GATEHOUSE_CONFIG: file, ...env });
-}
+const { dir, load } = configScratch('gatehouse-config-');
+const valid = minimalConfig();
 
 function problemsOf(text: string): string[] {
   try {

@@ -1,44 +1,27 @@
 // Temporal TLS, mTLS and API key in the config: plaintext by default, the Temporal CLI's environment
 // variables, PEM files read and checked at load (each problem naming the config path and the
 // file), an API key that implies TLS and never prints.
-import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { inspect } from 'node:util';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { ConfigError, loadConfig } from '../../../src/config/load-config.js';
+import { ConfigError } from '../../../src/config/load-config.js';
 import { describeTemporalConnection, temporalConnectionOptions } from '../../../src/config/temporal-connection.js';
 import { secretEnvNames } from '../../../src/config/worker-secrets.js';
 import { Secret } from '../../../src/core/secret.js';
+import { configScratch, minimalConfig } from '../../helpers/config-files.js';
 import { makeTestPki, type TestPki } from '../../helpers/test-pki.js';
 
-const dir = mkdtempSync(join(tmpdir(), 'gatehouse-temporal-config-'));
-writeFileSync(join(dir, 'p.cedar'), 'permit(principal, action, resource);');
+const { dir, load } = configScratch('gatehouse-temporal-config-');
 let pki: TestPki;
 beforeAll(() => {
   pki = makeTestPki(join(dir, 'pki'));
 });
 
-const valid = (temporal = '') => `
-temporal:
+const valid = (temporal = '') =>
+  minimalConfig(`temporal:
   address: temporal.example:7233
-${temporal}
-auth: { issuer: https://idp.example, audience: gatehouse }
-taskQueues: [q1]
-policy: { policies: p.cedar }
-routes:
-  policy-check:
-    workflowType: policyCheck
-    taskQueue: q1
-    access: { anyAuthenticated: true }
-    input: { type: object }
-`;
-
-function load(text: string, env: Record<string, string> = {}) {
-  const file = join(dir, `c-${Math.random().toString(36).slice(2)}.yaml`);
-  writeFileSync(file, text);
-  return loadConfig({ GATEHOUSE_CONFIG: file, ...env });
-}
+${temporal}`);
 
 function problemsOf(text: string, env: Record<string, string> = {}): string[] {
   try {
