@@ -56,8 +56,9 @@ const layers = {
   workflows: { path: './workflows', may: ['core', 'activities'] },
   activities: { path: './activities', may: ['core', 'providers'] },
   edge: { path: './src/edge', may: ['core', 'config'] },
-  bridge: { path: './src/bridge', may: ['core', 'providers', 'config'] },
-  worker: { path: './src/worker', may: ['core', 'providers', 'config', 'activities'] },
+  deliveries: { path: './src/deliveries', may: ['core', 'config'] },
+  bridge: { path: './src/bridge', may: ['core', 'providers', 'config', 'deliveries'] },
+  worker: { path: './src/worker', may: ['core', 'providers', 'config', 'activities', 'deliveries'] },
 };
 const everything = [...Object.values(layers).map((l) => l.path), './src/dev', ...entries];
 const zones = [

@@ -8,6 +8,7 @@ import { createBillingActivities, type SqlClient } from './billing.js';
 import { createCiActivities, type CiDeps } from './ci.js';
 import { createGitStatusActivities, type StatusApis } from './git-status.js';
 import { createPolicyActivities, type PolicyEngine } from './policy.js';
+import { createReconcileActivities, type ReconcileDeps } from './reconcile.js';
 
 export interface ActivityDeps {
   policy: { engine: PolicyEngine; rules: AccessRules };
@@ -15,6 +16,7 @@ export interface ActivityDeps {
   ci: CiDeps;
   commitStatus: StatusApis;
   argo: ArgoDeps;
+  reconcile: ReconcileDeps;
 }
 
 const factories = {
@@ -23,6 +25,7 @@ const factories = {
   ci: (deps: ActivityDeps['ci']) => createCiActivities(deps),
   commitStatus: (deps: ActivityDeps['commitStatus']) => createGitStatusActivities(deps),
   argo: (deps: ActivityDeps['argo']) => createArgoActivities(deps),
+  reconcile: (deps: ActivityDeps['reconcile']) => createReconcileActivities(deps),
 } satisfies { [G in ActivityGroup]: (deps: ActivityDeps[G]) => object };
 
 type GroupActivities = { [G in ActivityGroup]: ReturnType<(typeof factories)[G]> };
@@ -32,7 +35,8 @@ export type Activities = GroupActivities['policy'] &
   GroupActivities['billing'] &
   GroupActivities['ci'] &
   GroupActivities['commitStatus'] &
-  GroupActivities['argo'];
+  GroupActivities['argo'] &
+  GroupActivities['reconcile'];
 
 /** The activities of the groups whose dependencies are given. */
 export function createActivities(deps: Partial<ActivityDeps>): Partial<Activities> {

@@ -3,3 +3,4 @@ export { billingUsage } from './billing-usage.js';
 export { ciPipeline } from './ci-pipeline.js';
 export { gitEventPolicy } from './git-event-policy.js';
 export { policyCheck } from './policy-check.js';
+export { reconcileGitHubHook, watchGitLabHook } from './reconcile-hooks.js';

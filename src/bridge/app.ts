@@ -17,6 +17,7 @@ import { registerValidators } from './http/validators.js';
 import jobServicePlugin from './jobs/job-service.js';
 import { jobsRoutes } from './jobs/jobs-routes.js';
 import temporalPlugin from './temporal/temporal-plugin.js';
+import { deliveriesStore, deliveryRoutes } from './webhooks/deliveries-plugin.js';
 import { webhookRoutes } from './webhooks/webhook-routes.js';
 
 export interface AppOptions {
@@ -76,10 +77,12 @@ export async function buildApp(config: GatehouseConfig, options: AppOptions = {}
   await app.register(metricsPlugin);
   await app.register(temporalPlugin, { config });
   await app.register(jobServicePlugin, { config });
+  await app.register(deliveriesStore, { config });
   await app.register(authPlugin, { config });
   await app.register(openApiPlugin);
   await app.register(healthRoutes);
   await app.register(jobsRoutes, { config });
   await app.register(webhookRoutes, { config });
+  await app.register(deliveryRoutes, { config });
   return app;
 }

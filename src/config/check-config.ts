@@ -3,7 +3,12 @@
 // an input schema fails at start-up, naming the route.
 import { existsSync } from 'node:fs';
 import { resolve } from 'node:path';
-import { isWorkflowType, workflowCatalog, workflowTypes, type WorkflowType } from '../core/workflow-catalog.js';
+import {
+  isRouteWorkflowType,
+  routeWorkflowTypes,
+  workflowCatalog,
+  type WorkflowType,
+} from '../core/workflow-catalog.js';
 import { providerNames } from '../providers/registry.js';
 import { createBodyValidator } from './body-validator.js';
 import { durationMs } from './duration.js';
@@ -15,9 +20,9 @@ export function checkConfig(config: GatehouseConfigFile, baseDir: string): strin
   const ajv = createBodyValidator();
   for (const [name, route] of Object.entries(config.routes)) {
     const at = `/routes/${name}`;
-    if (!isWorkflowType(route.workflowType)) {
+    if (!isRouteWorkflowType(route.workflowType)) {
       problems.push(
-        `${at}/workflowType: unknown workflow type "${route.workflowType}" (known: ${workflowTypes.join(', ')})`,
+        `${at}/workflowType: unknown workflow type "${route.workflowType}" (known: ${routeWorkflowTypes.join(', ')})`,
       );
     }
     if (!queues.has(route.taskQueue)) {
@@ -49,6 +54,7 @@ export function checkConfig(config: GatehouseConfigFile, baseDir: string): strin
       });
     }
   }
+  problems.push(...checkReconcilers(config));
   problems.push(...checkEmbeddedLedger(config));
   config.ci.pipelines.forEach((pipeline, index) => {
     if (pipeline.runner === 'steps' && pipeline.steps === undefined)
@@ -79,7 +85,7 @@ function checkEmbeddedLedger(config: GatehouseConfigFile): string[] {
   if (config.ledger.url !== undefined) return [];
   const users = Object.entries(config.routes).filter(
     ([, route]) =>
-      isWorkflowType(route.workflowType) &&
+      isRouteWorkflowType(route.workflowType) &&
       (workflowCatalog[route.workflowType as WorkflowType] as readonly string[]).includes('billing'),
   );
   const queues = new Set(users.map(([, route]) => route.taskQueue));
@@ -88,4 +94,48 @@ function checkEmbeddedLedger(config: GatehouseConfigFile): string[] {
   return [
     `/ledger: the embedded ledger belongs to one worker process, but routes that use it are on several task queues (${where}); put them on one queue or set ledger.url`,
   ];
+}
+
+/**
+ * A reconcile block must fit its provider: GitHub names exactly one of a repository hook, an
+ * organization hook or the App's hook (with what it needs to list it); GitLab names a project
+ * hook; the others have no API to reconcile with. The reconciler needs a worker on its queue.
+ */
+function checkReconcilers(config: GatehouseConfigFile): string[] {
+  const problems: string[] = [];
+  let any = false;
+  for (const provider of providerNames) {
+    for (const [hook, hookConfig] of Object.entries(config.webhooks[provider] ?? {})) {
+      const reconcile = hookConfig.reconcile;
+      if (reconcile === undefined) continue;
+      any = true;
+      const at = `/webhooks/${provider}/${hook}/reconcile`;
+      if (provider === 'github') {
+        if ('project' in reconcile) {
+          problems.push(`${at}: a GitHub hook names repository, organization or app, not project`);
+          continue;
+        }
+        const targets = [reconcile.repository, reconcile.organization, reconcile.app].filter((t) => t !== undefined);
+        if (targets.length !== 1)
+          problems.push(`${at}: name exactly one of repository, organization or app (found ${targets.length})`);
+        if (reconcile.app === undefined && (reconcile.hookId === undefined || reconcile.token === undefined))
+          problems.push(`${at}: a repository or organization hook needs hookId and token`);
+        if (reconcile.app !== undefined && (reconcile.hookId !== undefined || reconcile.token !== undefined))
+          problems.push(`${at}: the App's hook is found by its JWT; hookId and token do not apply`);
+        if (durationMs(reconcile.lookback) > 3 * 86_400_000)
+          problems.push(`${at}/lookback: GitHub keeps deliveries for 3 days; at most 3d`);
+      } else if (provider === 'gitlab') {
+        if (!('project' in reconcile)) problems.push(`${at}: a GitLab hook names project, hookId and token`);
+      } else {
+        problems.push(`${at}: ${provider} has no API to find missed deliveries with`);
+      }
+      if (durationMs(reconcile.every) < 60_000) problems.push(`${at}/every: at least 1m`);
+    }
+  }
+  const queue = config.webhooks.reconciler.taskQueue;
+  if (any && !config.taskQueues.includes(queue))
+    problems.push(
+      `/webhooks/reconciler/taskQueue: "${queue}" is not one of /taskQueues (${config.taskQueues.join(', ')}); hooks with reconcile need a worker there`,
+    );
+  return problems;
 }

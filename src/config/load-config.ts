@@ -22,6 +22,8 @@ export interface GatehouseConfig extends GatehouseConfigFile {
   readonly webhookSecrets: ReadonlyMap<string, HookSecrets>;
   /** The ledger's PostgreSQL connection string, when one is configured. */
   readonly ledgerUrl?: Secret;
+  /** The delivery log's PostgreSQL connection string (webhooks.deliveryLog.url), when configured. */
+  readonly deliveryLogUrl?: Secret;
   /** Temporal's API key (temporal.apiKey), resolved. */
   readonly temporalApiKey?: Secret;
   /** The PEM files temporal.tls names, read and checked at load; present exactly when TLS is on. */
@@ -90,6 +92,8 @@ export function loadConfig(env: NodeJS.ProcessEnv, options: LoadOptions = {}): G
   const webhookSecrets =
     options.webhookSecrets === false ? new Map<string, HookSecrets>() : resolveWebhookSecrets(shaped, secrets);
   const ledgerUrl = shaped.ledger.url === undefined ? undefined : secrets.resolve(shaped.ledger.url, '/ledger/url');
+  const logUrl = shaped.webhooks.deliveryLog.url;
+  const deliveryLogUrl = logUrl === undefined ? undefined : secrets.resolve(logUrl, '/webhooks/deliveryLog/url');
   const temporal = readTemporalCredentials(shaped.temporal, {
     secrets,
     resolvePath: (p) => resolve(dirname(file), p),
@@ -104,6 +108,7 @@ export function loadConfig(env: NodeJS.ProcessEnv, options: LoadOptions = {}): G
     source: file,
     webhookSecrets,
     ...(ledgerUrl === undefined ? {} : { ledgerUrl }),
+    ...(deliveryLogUrl === undefined ? {} : { deliveryLogUrl }),
     ...(temporal.apiKey === undefined ? {} : { temporalApiKey: temporal.apiKey }),
     ...(temporal.tls === undefined ? {} : { temporalTls: temporal.tls }),
   };

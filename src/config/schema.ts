@@ -75,6 +75,9 @@ const SecretRef = Type.Union(
   { description: 'where a secret comes from: an environment variable or a file, never the config itself' },
 );
 
+/** A secret reference with its own description. */
+const describedSecret = (description: string) => Type.Union(SecretRef.anyOf, { description });
+
 /** TLS to the Temporal frontend: present means on. Paths are relative to the config file. */
 const TemporalTls = Type.Object(
   {
@@ -169,6 +172,60 @@ export const PipelineSchema = Type.Object(
   { additionalProperties: false },
 );
 
+/** The GitHub reconciler's view of one hook: where GitHub keeps its deliveries and how to ask. */
+const GitHubReconcile = Type.Object(
+  {
+    repository: Type.Optional(
+      Type.String({ pattern: '^[A-Za-z0-9_.-]+/[A-Za-z0-9_.-]+$', description: 'owner/name of a repository hook' }),
+    ),
+    organization: Type.Optional(Type.String({ pattern: '^[A-Za-z0-9_.-]+$', description: 'an organization hook' })),
+    app: Type.Optional(
+      Type.Object(
+        {
+          appId: Type.String({ pattern: '^[0-9]+$' }),
+          privateKey: SecretRef,
+        },
+        { additionalProperties: false, description: "the GitHub App's own hook (its JWT lists the deliveries)" },
+      ),
+    ),
+    hookId: Type.Optional(
+      Type.Integer({ minimum: 1, description: 'the hook id (X-GitHub-Hook-ID); repository and organization hooks' }),
+    ),
+    token: Type.Optional(
+      describedSecret(
+        'a token that may read the hook: admin:repo_hook or admin:org_hook, or the fine-grained "Webhooks: read and write"',
+      ),
+    ),
+    apiUrl: Type.String({ default: 'https://api.github.com', description: 'GitHub Enterprise: https://<host>/api/v3' }),
+    every: durationDefault('5m', 'how often the hook is checked'),
+    lookback: durationDefault('6h', 'how far back the first check looks (GitHub keeps deliveries for 3 days)'),
+    maxAttempts: Type.Integer({
+      minimum: 1,
+      maximum: 20,
+      default: 5,
+      description: 'redeliveries asked for one delivery before it is given up and reported',
+    }),
+  },
+  { additionalProperties: false },
+);
+
+/** The GitLab watcher's view of one project hook. */
+const GitLabReconcile = Type.Object(
+  {
+    project: Type.String({ minLength: 1, description: 'the project id, or its full path (group/name)' }),
+    hookId: Type.Integer({ minimum: 1 }),
+    token: SecretRef,
+    apiUrl: Type.String({ default: 'https://gitlab.com/api/v4' }),
+    every: durationDefault('5m', 'how often the hook is checked'),
+    resend: Type.Boolean({
+      default: true,
+      description: 'resend failed events through the hook events API (GitLab 17.4 and later)',
+    }),
+    maxAttempts: Type.Integer({ minimum: 1, maximum: 20, default: 5 }),
+  },
+  { additionalProperties: false },
+);
+
 const WebhookHook = Type.Object(
   {
     secrets: Type.Array(SecretRef, {
@@ -195,6 +252,12 @@ const WebhookHook = Type.Object(
       }),
     ),
     rules: Type.Array(WebhookRule, { description: 'first match wins; no match answers 200 {ignored}' }),
+    reconcile: Type.Optional(
+      Type.Union([GitHubReconcile, GitLabReconcile], {
+        description:
+          "GitHub: find deliveries that failed or never arrived and ask for them again; GitLab: watch the hook's health and resend failed events",
+      }),
+    ),
   },
   { additionalProperties: false },
 );
@@ -300,6 +363,39 @@ export const ConfigSchema = Type.Object(
           default: 26_214_400,
           description: 'GitHub and GitLab send up to 25 MB',
         }),
+        deliveryLog: Type.Object(
+          {
+            url: Type.Optional(
+              describedSecret(
+                'a PostgreSQL connection string shared by every bridge replica; absent: in memory, per bridge',
+              ),
+            ),
+            retention: durationDefault('14d', 'how long records are kept'),
+            maxEntries: Type.Integer({ minimum: 100, default: 100_000, description: 'the most records kept' }),
+            rejectedSamplesPerMinute: Type.Integer({
+              minimum: 0,
+              default: 20,
+              description:
+                'unauthenticated rejections recorded per hook and minute; the rest are only counted (metrics)',
+            }),
+          },
+          { additionalProperties: false, default: {} },
+        ),
+        reconciler: Type.Object(
+          {
+            taskQueue: Type.String({
+              minLength: 1,
+              default: 'gatehouse-reconcile',
+              description: 'where the reconciler workflows run (must be in taskQueues when a hook has reconcile)',
+            }),
+            scheduleIdPrefix: Type.String({
+              pattern: '^[A-Za-z0-9][A-Za-z0-9._-]{0,99}$',
+              default: 'gatehouse-reconcile',
+              description: 'schedules are <prefix>-<provider>-<hook>',
+            }),
+          },
+          { additionalProperties: false, default: {} },
+        ),
         ...perProvider(HooksByName),
       },
       { additionalProperties: false, default: {} },
@@ -415,3 +511,5 @@ export type PipelineConfig = Static<typeof PipelineSchema>;
 export type StepConfig = Static<typeof Step>;
 export type WebhookRuleConfig = Static<typeof WebhookRule>;
 export type SecretRefConfig = Static<typeof SecretRef>;
+export type GitHubReconcileConfig = Static<typeof GitHubReconcile>;
+export type GitLabReconcileConfig = Static<typeof GitLabReconcile>;

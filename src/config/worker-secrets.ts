@@ -1,4 +1,4 @@
-// The secrets only workers hold: status-API tokens and the Argo token. Resolved by the worker at
+// The secrets only workers hold: status-API tokens, the Argo token and the reconciler's credentials. Resolved by the worker at
 // start-up (and by `check-config`), never by the bridge; a missing one is a ConfigError naming
 // its path, found before anything is opened.
 import { dirname, resolve } from 'node:path';
@@ -10,6 +10,8 @@ import { SecretResolver } from './secrets.js';
 export interface WorkerSecrets {
   statusApis: Partial<Record<ProviderName, { apiUrl: string; token: Secret }>>;
   argoToken?: Secret;
+  /** The reconciler's credentials by `provider/hook`: an API token, or a GitHub App's private key. */
+  reconcile: Map<string, { token?: Secret; appPrivateKey?: Secret }>;
 }
 
 /** Every environment variable the config names as a secret: none may stay in a worker's environment. */
@@ -20,21 +22,29 @@ export function secretEnvNames(config: GatehouseConfig): string[] {
       const hooks = Object.values(config.webhooks[provider] ?? {});
       return [
         ...(api === undefined ? [] : [api.token]),
-        ...hooks.flatMap((hook) => [...hook.secrets, ...(hook.signingSecrets ?? [])]),
+        ...hooks.flatMap((hook) => [
+          ...hook.secrets,
+          ...(hook.signingSecrets ?? []),
+          ...(hook.reconcile?.token === undefined ? [] : [hook.reconcile.token]),
+          ...(hook.reconcile !== undefined && 'app' in hook.reconcile && hook.reconcile.app !== undefined
+            ? [hook.reconcile.app.privateKey]
+            : []),
+        ]),
       ];
     }),
     ...(config.ci.argo.token === undefined ? [] : [config.ci.argo.token]),
     ...(config.ledger.url === undefined ? [] : [config.ledger.url]),
+    ...(config.webhooks.deliveryLog.url === undefined ? [] : [config.webhooks.deliveryLog.url]),
     ...(config.temporal.apiKey === undefined ? [] : [config.temporal.apiKey]),
   ];
   return [...new Set(refs.flatMap((ref) => ('env' in ref ? [ref.env] : [])))];
 }
 
-/** `statusApis`/`argo` false: that worker needs no such token and is not handed it. */
+/** `statusApis`/`argo`/`reconcile` false: that worker needs no such secret and is not handed it. */
 export function resolveWorkerSecrets(
   config: GatehouseConfig,
   env: NodeJS.ProcessEnv,
-  need: { statusApis: boolean; argo: boolean } = { statusApis: true, argo: true },
+  need: { statusApis: boolean; argo: boolean; reconcile: boolean } = { statusApis: true, argo: true, reconcile: true },
 ): WorkerSecrets {
   const secrets = new SecretResolver(env, (p) => resolve(dirname(config.source), p));
   const statusApis: WorkerSecrets['statusApis'] = {};
@@ -47,6 +57,27 @@ export function resolveWorkerSecrets(
     !need.argo || config.ci.argo.token === undefined
       ? undefined
       : secrets.resolve(config.ci.argo.token, '/ci/argo/token');
+  const reconcile: WorkerSecrets['reconcile'] = new Map();
+  if (need.reconcile) {
+    for (const provider of providerNames) {
+      for (const [hook, hookConfig] of Object.entries(config.webhooks[provider] ?? {})) {
+        const settings = hookConfig.reconcile;
+        if (settings === undefined) continue;
+        const at = `/webhooks/${provider}/${hook}/reconcile`;
+        const app = 'app' in settings ? settings.app : undefined;
+        const token = settings.token === undefined ? undefined : secrets.resolve(settings.token, `${at}/token`);
+        const appPrivateKey = app === undefined ? undefined : secrets.resolve(app.privateKey, `${at}/app/privateKey`);
+        reconcile.set(`${provider}/${hook}`, {
+          ...(token === undefined ? {} : { token }),
+          ...(appPrivateKey === undefined ? {} : { appPrivateKey }),
+        });
+      }
+    }
+  }
   if (secrets.problems.length > 0) throw new ConfigError(config.source, secrets.problems);
-  return { statusApis, ...(argoToken === undefined ? {} : { argoToken }) };
+  return {
+    statusApis,
+    reconcile,
+    ...(argoToken === undefined ? {} : { argoToken }),
+  };
 }

@@ -29,6 +29,10 @@ export const failureTypes = {
   ArgoUnavailable: { retryable: true, doc: 'Argo answered 429 or 5xx, or could not be reached' },
   BillingAccessDenied: { retryable: false, doc: "only admins may read another owner's usage" },
   BillingQueryInvalid: { retryable: false, doc: 'the usage query has no valid period' },
+  ReconcilerRejected: {
+    retryable: false,
+    doc: "the provider's hook API refused the reconciler with a 4xx (token, permissions, hook id) or it is not configured",
+  },
 } as const satisfies Record<string, { retryable: boolean; doc: string }>;
 
 export type FailureType = keyof typeof failureTypes;

@@ -30,6 +30,16 @@ export const activityPolicies = {
       maximumAttempts: 8,
     }),
   },
+  /** A provider's hook API for the reconciler: 5xx and network errors back off; rate limits are answers. */
+  hookApi: {
+    startToCloseTimeout: '60 seconds',
+    retry: retry({
+      initialInterval: '2 seconds',
+      backoffCoefficient: 2,
+      maximumInterval: '1 minute',
+      maximumAttempts: 6,
+    }),
+  },
   /** Argo's API: 429, 5xx and network errors back off for a few minutes. */
   argoApi: {
     startToCloseTimeout: '60 seconds',

@@ -1,9 +1,9 @@
 // Every workflow type Gatehouse runs, with the activity groups it calls. The config check refuses
-// a route whose workflowType is not here; a worker polling a task queue registers only the
+// a route whose workflowType is not a route workflow here; a worker polling a task queue registers only the
 // workflows of the routes on that queue and only the activity groups they need (so a policy
 // worker never holds the CI or status-API secrets). A test keeps this table and workflows/ in step.
 
-export const activityGroups = ['policy', 'billing', 'ci', 'commitStatus', 'argo'] as const;
+export const activityGroups = ['policy', 'billing', 'ci', 'commitStatus', 'argo', 'reconcile'] as const;
 export type ActivityGroup = (typeof activityGroups)[number];
 
 export const workflowCatalog = {
@@ -11,12 +11,22 @@ export const workflowCatalog = {
   gitEventPolicy: ['policy'],
   billingUsage: ['billing'],
   ciPipeline: ['ci', 'policy', 'commitStatus', 'argo', 'billing'],
+  reconcileGitHubHook: ['reconcile'],
+  watchGitLabHook: ['reconcile'],
 } as const satisfies Record<string, readonly ActivityGroup[]>;
 
 export type WorkflowType = keyof typeof workflowCatalog;
 
 export const workflowTypes = Object.keys(workflowCatalog) as WorkflowType[];
 
-export function isWorkflowType(name: string): name is WorkflowType {
-  return Object.hasOwn(workflowCatalog, name);
+/** Gatehouse's own workflows: its schedules start them (webhooks.reconciler), never a route. */
+export const systemWorkflowTypes = ['reconcileGitHubHook', 'watchGitLabHook'] as const satisfies WorkflowType[];
+
+/** The workflow types a route may name. */
+export const routeWorkflowTypes = workflowTypes.filter(
+  (type) => !(systemWorkflowTypes as readonly string[]).includes(type),
+);
+
+export function isRouteWorkflowType(name: string): name is WorkflowType {
+  return (routeWorkflowTypes as string[]).includes(name);
 }

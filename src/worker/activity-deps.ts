@@ -12,7 +12,12 @@ import { durationMs } from '../config/duration.js';
 import { ConfigError, configPath, type GatehouseConfig } from '../config/load-config.js';
 import { temporalConnectionOptions } from '../config/temporal-connection.js';
 import { resolveWorkerSecrets } from '../config/worker-secrets.js';
+import { openDeliveryLog } from '../deliveries/open-delivery-log.js';
+import { createHookDeliveriesClient, type GitHubHookTarget } from '../providers/github/hook-deliveries.js';
+import { createGitLabHookClient } from '../providers/gitlab/hook-events.js';
+import type { ReconcileDeps } from '../../activities/reconcile.js';
 import { cancelSupersededRuns } from './cancel-superseded.js';
+import { saveReconcileState } from './reconcile-schedules.js';
 import { openLedger } from './open-ledger.js';
 import { loadPolicyEngine } from './policy-engine.js';
 
@@ -29,6 +34,7 @@ export async function buildActivityDeps(
   const secrets = resolveWorkerSecrets(config, env, {
     statusApis: groups.has('commitStatus'),
     argo: groups.has('argo'),
+    reconcile: groups.has('reconcile'),
   });
   const rules: AccessRules = { adminGroups: config.admins.groups };
   const closers: Array<() => Promise<void>> = [];
@@ -42,15 +48,60 @@ export async function buildActivityDeps(
     closers.push(() => ledger.close());
     deps.billing = { ledger: ledger.db, rules };
   }
+  // Activities that act on other workflows or schedules use a client of their own.
+  let client: Client | undefined;
+  const temporal = () => {
+    if (client === undefined) {
+      const connection = Connection.lazy(temporalConnectionOptions(config));
+      closers.push(() => connection.close());
+      client = new Client({ connection, namespace: config.temporal.namespace });
+    }
+    return client;
+  };
+  if (groups.has('reconcile')) {
+    const reconcile: ReconcileDeps = {
+      github: {},
+      gitlab: {},
+      saveState: (scheduleId, state) => saveReconcileState(temporal(), scheduleId, state),
+    };
+    for (const [hook, hookConfig] of Object.entries(config.webhooks.github ?? {})) {
+      const settings = hookConfig.reconcile;
+      if (settings === undefined || 'project' in settings) continue;
+      const credentials = secrets.reconcile.get(`github/${hook}`);
+      reconcile.github[hook] = createHookDeliveriesClient({
+        apiUrl: settings.apiUrl,
+        target: githubTarget(settings),
+        ...(credentials?.token === undefined ? {} : { token: credentials.token.reveal() }),
+        ...(settings.app === undefined || credentials?.appPrivateKey === undefined
+          ? {}
+          : { app: { appId: settings.app.appId, privateKey: credentials.appPrivateKey.reveal() } }),
+      });
+    }
+    for (const [hook, hookConfig] of Object.entries(config.webhooks.gitlab ?? {})) {
+      const settings = hookConfig.reconcile;
+      const token = secrets.reconcile.get(`gitlab/${hook}`)?.token;
+      if (settings === undefined || !('project' in settings) || token === undefined) continue;
+      reconcile.gitlab[hook] = createGitLabHookClient({
+        apiUrl: settings.apiUrl,
+        project: settings.project,
+        hookId: settings.hookId,
+        token: token.reveal(),
+      });
+    }
+    // Only a shared (PostgreSQL) log can answer for the bridges; each bridge's memory cannot.
+    if (config.deliveryLogUrl !== undefined) {
+      const log = await openDeliveryLog({ url: config.deliveryLogUrl });
+      closers.push(() => log.close());
+      reconcile.log = log;
+    }
+    deps.reconcile = reconcile;
+  }
   if (groups.has('ci')) {
     checkSandbox(config);
-    // Activities that act on other workflows (superseded CI runs) use a client of their own.
-    const connection = Connection.lazy(temporalConnectionOptions(config));
-    closers.push(() => connection.close());
-    const temporal = new Client({ connection, namespace: config.temporal.namespace });
+    const temporalClient = temporal();
     const { ci } = config;
     deps.ci = {
-      cancelSuperseded: (input) => cancelSupersededRuns(temporal, input),
+      cancelSuperseded: (input) => cancelSupersededRuns(temporalClient, input),
       cloneUrl: (provider, repository, hook) => cloneUrlFor(config, provider, repository, hook),
       cloneProtocols: ci.cloneProtocols,
       sandbox: ci.sandbox,
@@ -58,6 +109,7 @@ export async function buildActivityDeps(
         ...Object.values(secrets.statusApis).map((api) => api.token),
         ...(secrets.argoToken === undefined ? [] : [secrets.argoToken]),
         ...(config.ledgerUrl === undefined ? [] : [config.ledgerUrl]),
+        ...[...secrets.reconcile.values()].flatMap((c) => [c.token, c.appPrivateKey].filter((x) => x !== undefined)),
       ]),
       scratchDir: configPath(config, ci.scratchDir),
       outputLimitBytes: ci.outputLimitBytes,
@@ -92,6 +144,16 @@ export async function buildActivityDeps(
       for (const close of closers.reverse()) await close();
     },
   };
+}
+
+function githubTarget(settings: { repository?: string; organization?: string; hookId?: number }): GitHubHookTarget {
+  if (settings.repository !== undefined) {
+    const [owner, repo] = settings.repository.split('/') as [string, string];
+    return { kind: 'repository', owner, repo, hookId: settings.hookId ?? 0 };
+  }
+  if (settings.organization !== undefined)
+    return { kind: 'organization', org: settings.organization, hookId: settings.hookId ?? 0 };
+  return { kind: 'app' };
 }
 
 /** Every secret value, replaced in text by [redacted] (longest first, so no part of one survives). */

@@ -1,6 +1,7 @@
 // Builds the workers of one process from a loaded config: one connection, one Worker per task
 // queue it is told to poll, each registering only the workflows of the routes on that queue and
 // only the activity groups those workflows call (src/core/workflow-catalog.ts).
+import { Client, Connection } from '@temporalio/client';
 import { NativeConnection, Worker, type WorkflowBundleOption } from '@temporalio/worker';
 import { createActivities } from '../../activities/index.js';
 import { workflowCatalog, type ActivityGroup, type WorkflowType } from '../core/workflow-catalog.js';
@@ -8,6 +9,7 @@ import { ConfigError, type GatehouseConfig } from '../config/load-config.js';
 import { temporalConnectionOptions } from '../config/temporal-connection.js';
 import { buildActivityDeps } from './activity-deps.js';
 import { bundleWorkflows } from './bundle-workflows.js';
+import { upsertReconcileSchedules } from './reconcile-schedules.js';
 
 export interface WorkerSet {
   connection: NativeConnection;
@@ -32,14 +34,25 @@ export function queuePlan(
   taskQueue: string,
 ): { workflowTypes: WorkflowType[]; groups: Set<ActivityGroup> } {
   const workflowTypes = [
-    ...new Set(
-      Object.values(config.routes)
+    ...new Set([
+      ...Object.values(config.routes)
         .filter((route) => route.taskQueue === taskQueue)
         .map((route) => route.workflowType as WorkflowType),
-    ),
+      ...(taskQueue === config.webhooks.reconciler.taskQueue ? reconcilerWorkflows(config) : []),
+    ]),
   ];
   const groups = new Set<ActivityGroup>(workflowTypes.flatMap((type) => workflowCatalog[type]));
   return { workflowTypes, groups };
+}
+
+/** The reconciler workflows the configured hooks need (GitHub's, GitLab's, or both). */
+function reconcilerWorkflows(config: GatehouseConfig): WorkflowType[] {
+  const has = (provider: 'github' | 'gitlab') =>
+    Object.values(config.webhooks[provider] ?? {}).some((hook) => hook.reconcile !== undefined);
+  return [
+    ...(has('github') ? (['reconcileGitHubHook'] as const) : []),
+    ...(has('gitlab') ? (['watchGitLabHook'] as const) : []),
+  ];
 }
 
 /** How long activities in flight may run on after a worker is told to stop. */
@@ -87,6 +100,13 @@ export async function createWorkers(config: GatehouseConfig, options: WorkerOpti
       });
     }),
   );
+  if (plans.get(config.webhooks.reconciler.taskQueue)?.groups.has('reconcile')) {
+    await withClient(config, (client) => upsertReconcileSchedules(client, config)).catch(async (error: unknown) => {
+      await connection.close();
+      await built.close();
+      throw error;
+    });
+  }
   return {
     connection,
     workers,
@@ -104,4 +124,14 @@ export async function createWorkers(config: GatehouseConfig, options: WorkerOpti
       }
     },
   };
+}
+
+/** A short-lived client for start-up work the worker's native connection cannot do (schedules). */
+async function withClient<T>(config: GatehouseConfig, use: (client: Client) => Promise<T>): Promise<T> {
+  const connection = await Connection.connect(temporalConnectionOptions(config));
+  try {
+    return await use(new Client({ connection, namespace: config.temporal.namespace }));
+  } finally {
+    await connection.close();
+  }
 }

@@ -13,13 +13,17 @@ export type JobKey =
    * kept for the memo and search attributes but is not part of the key: delivery headers are
    * not signed, so a replayed body under a new id must find the job it already started.
    */
-  | { kind: 'delivery'; provider: string; hook: string; bodySha256: string; deliveryId: string };
+  | { kind: 'delivery'; provider: string; hook: string; bodySha256: string; deliveryId: string }
+  /** An admin's replay of a delivery record: a new job, keyed by the Idempotency-Key (or fresh). */
+  | { kind: 'replay'; provider: string; hook: string; record: string; value: string };
 
 /** API jobs are scoped by their owner's principal and route; deliveries by provider and hook. */
 export function deriveJobId(route: string, principal: string, key: JobKey): string {
   switch (key.kind) {
     case 'delivery':
       return `${key.provider}.${digest([key.hook, key.bodySha256])}`;
+    case 'replay':
+      return `${key.provider}.${digest([key.hook, 'replay', key.record, key.value])}`;
     case 'none':
       // Without any key there is nothing a retry could repeat, so a fresh id is the honest choice.
       return `${route}.${digest([principal, route, 'random', randomUUID()])}`;

@@ -28,6 +28,17 @@ export interface JobStart {
   source: JobSource;
   /** Webhook deliveries: the provider's delivery id, kept as a search attribute. */
   deliveryId?: string;
+  /** A replay: the delivery record replayed and who asked, kept in the memo. */
+  replayOf?: ReplayLink;
+}
+
+export interface ReplayLink {
+  /** The delivery-log record replayed. */
+  record: string;
+  /** The job that record started, if it started one. */
+  jobId: string | null;
+  /** The admin who asked. */
+  requestedBy: string;
 }
 
 export interface StartedJob {
@@ -50,7 +61,7 @@ export async function startJob(temporal: TemporalGateway, http: FastifyRequest, 
         workflowId: jobId,
         taskQueue: job.routeConfig.taskQueue,
         args: [args],
-        memo: { identity: job.identity, request },
+        memo: { identity: job.identity, request, ...(job.replayOf === undefined ? {} : { replayOf: job.replayOf }) },
         typedSearchAttributes: [
           { key: ownerKey, value: job.identity.principal },
           { key: routeKey, value: job.route },

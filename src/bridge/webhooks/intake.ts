@@ -12,7 +12,9 @@ import { isCommitSha, isFullRef, isRefName, isRepositoryName } from '../../core/
 import { boundedDelivery, PayloadError, type HookSecrets, type Provider } from '../../providers/provider.js';
 import type { ProviderName } from '../../providers/registry.js';
 import { GatehouseError } from '../errors.js';
+import type { JobKey } from '../jobs/job-id.js';
 import { jobLinks } from '../jobs/job-schemas.js';
+import type { ReplayLink } from '../jobs/start-job.js';
 import { matchRule, type CompiledRule } from './match-rule.js';
 
 export interface Hook {
@@ -32,28 +34,55 @@ export type IntakeAnswer =
 
 const malformed = (detail: string) => new GatehouseError('GATEHOUSE_WEBHOOK_MALFORMED', detail);
 
-export async function takeDelivery(app: FastifyInstance, request: FastifyRequest, hook: Hook): Promise<IntakeAnswer> {
-  const read = await readVerifiedEvent(request, hook);
-  if ('ignored' in read) return read;
-  const { event, delivery } = read;
+/** What the intake learned of a delivery, for its delivery-log record, whatever the answer. */
+export interface DeliveryTrace {
+  /** The signature matched one of the hook's secrets. */
+  verified: boolean;
+  /** The normalized event, once read (the workflow input; kept so the delivery can be replayed). */
+  event?: GitEvent;
+  answer?: IntakeAnswer;
+}
+
+export async function takeDelivery(
+  app: FastifyInstance,
+  request: FastifyRequest,
+  hook: Hook,
+  trace: DeliveryTrace,
+): Promise<IntakeAnswer> {
+  const read = await readVerifiedEvent(request, hook, trace);
+  if ('ignored' in read) return (trace.answer = read);
+  trace.event = read.event;
+  const answer = await startForEvent(app, request, hook, read.event, {
+    // Keyed by the signed bytes, not by the unsigned delivery headers: a captured body sent
+    // again under a new delivery id answers the job it already started.
+    kind: 'delivery',
+    provider: hook.provider.name,
+    hook: hook.name,
+    bodySha256: request.bodySha256,
+    deliveryId: read.event.deliveryId,
+  });
+  return (trace.answer = answer);
+}
+
+/** The hook's rules pick the route; the job service starts it (or answers the job the key started). */
+export async function startForEvent(
+  app: FastifyInstance,
+  request: FastifyRequest,
+  hook: Hook,
+  event: GitEvent,
+  key: JobKey,
+  replayOf?: ReplayLink,
+): Promise<IntakeAnswer> {
   const match = matchRule(event, hook.rules);
   if ('ignored' in match) return match;
-
   const started = await app.jobs.start(request, {
     route: match.route,
     input: event,
     identity: senderIdentity(event, hook),
-    // Keyed by the signed bytes, not by the unsigned delivery headers: a captured body sent
-    // again under a new delivery id answers the job it already started.
-    key: {
-      kind: 'delivery',
-      provider: hook.provider.name,
-      hook: hook.name,
-      bodySha256: request.bodySha256,
-      deliveryId: delivery.deliveryId,
-    },
+    key,
     source: hook.provider.name,
-    deliveryId: delivery.deliveryId,
+    deliveryId: event.deliveryId,
+    ...(replayOf === undefined ? {} : { replayOf }),
   });
   return {
     jobId: started.jobId,
@@ -73,7 +102,8 @@ export async function takeDelivery(app: FastifyInstance, request: FastifyRequest
 async function readVerifiedEvent(
   request: FastifyRequest,
   hook: Hook,
-): Promise<{ ignored: string } | { event: GitEvent; delivery: { event: string; deliveryId: string } }> {
+  trace: DeliveryTrace,
+): Promise<{ ignored: string } | { event: GitEvent }> {
   const { webhook } = hook.provider;
   const raw = Buffer.isBuffer(request.body) ? request.body : Buffer.alloc(0);
   request.body = undefined;
@@ -83,6 +113,7 @@ async function readVerifiedEvent(
       `The ${hook.provider.name} signature does not match any secret configured for this hook`,
     );
   }
+  trace.verified = true;
   const delivery = boundedDelivery(webhook.readDelivery(request.headers));
   if (delivery === undefined)
     throw malformed('The delivery lacks its event or delivery id header, or one is not acceptable');
@@ -118,7 +149,7 @@ async function readVerifiedEvent(
       ? undefined
       : cloneUrlFor(hook.hosts, hook.provider.name, event.repository.fullName, hook.name);
   event.repository = { ...event.repository, ...(cloneUrl === undefined ? {} : { cloneUrl }) };
-  return { event, delivery };
+  return { event };
 }
 
 /** Names a job will clone, build or report on must have plain shapes (src/core/git-names.ts). */

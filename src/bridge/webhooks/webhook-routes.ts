@@ -1,15 +1,36 @@
 // Webhook intake routes. One route per configured hook: /v1/webhooks/{provider} for the hook named
 // `default`, /v1/webhooks/{provider}/{hook} for the others. Bodies stay raw bytes here (their
-// SHA-256 is kept for the memo); src/bridge/webhooks/intake.ts does the rest.
+// SHA-256 is kept for the memo); src/bridge/webhooks/intake.ts does the rest. Every answered
+// delivery leaves a record in the delivery log (unauthenticated rejections as samples), written
+// after the answer, off its path.
 import { createHash } from 'node:crypto';
-import type { FastifyInstance } from 'fastify';
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import type { DeliveryRecord } from '../../core/deliveries.js';
 import type { GatehouseConfig } from '../../config/load-config.js';
-import { providerNames, providers } from '../../providers/registry.js';
+import { boundedDelivery } from '../../providers/provider.js';
 import { GatehouseError } from '../errors.js';
-import { ListJobsBody, ProblemBody } from '../jobs/job-schemas.js';
-import { checkDeliveryHeaders, takeDelivery, type Hook } from './intake.js';
-import { compileRules } from './match-rule.js';
+import { ProblemBody } from '../jobs/job-schemas.js';
+import { configuredHooks } from './hooks.js';
+import { checkDeliveryHeaders, takeDelivery, type DeliveryTrace, type Hook } from './intake.js';
 import { WebhookAccepted, WebhookIgnored } from './webhook-schemas.js';
+
+/** Headers kept from an unauthenticated rejection: what identifies a sender, never a signature. */
+const sampledHeaders = [
+  'user-agent',
+  'content-type',
+  'content-length',
+  'x-github-event',
+  'x-github-delivery',
+  'x-github-hook-id',
+  'x-gitlab-event',
+  'x-gitlab-event-uuid',
+  'x-gitlab-instance',
+  'x-gitea-event',
+  'x-gitea-delivery',
+  'x-event-key',
+  'x-request-uuid',
+  'x-hook-uuid',
+];
 
 export async function webhookRoutes(app: FastifyInstance, opts: { config: GatehouseConfig }) {
   const { config } = opts;
@@ -26,81 +47,143 @@ export async function webhookRoutes(app: FastifyInstance, opts: { config: Gateho
     },
   );
 
-  for (const name of providerNames) {
-    const provider = providers[name];
-    for (const [hook, hookConfig] of Object.entries(config.webhooks[name] ?? {})) {
-      const secrets = config.webhookSecrets.get(`${name}/${hook}`);
-      // Fail closed: a hook without a resolved secret gets no route at all (loadConfig refuses it too).
-      if (secrets === undefined || secrets.secrets.length === 0) continue;
-      const target: Hook = {
-        provider: { ...provider, name },
-        name: hook,
-        config: hookConfig,
-        rules: compileRules(hookConfig.rules),
-        secrets,
-        hosts: config,
-      };
-      const count = (outcome: string) => app.metrics.webhookDeliveries.inc({ provider: name, outcome });
-      app.post(
-        hook === 'default' ? `/v1/webhooks/${name}` : `/v1/webhooks/${name}/${hook}`,
-        {
-          bodyLimit: config.webhooks.maxBodyBytes,
-          config: { auth: false },
-          // Before the body is read: headers present, bounded and plausibly signed.
-          onRequest: async (request) => {
-            try {
-              checkDeliveryHeaders(request, target);
-            } catch (error) {
-              count(outcomeOf(error));
-              throw error;
-            }
-          },
-          schema: {
-            tags: ['webhooks'],
-            summary: `${name} deliveries for the "${hook}" hook`,
-            operationId: `webhook-${name}-${hook}`,
-            response: { 200: WebhookIgnored, 202: WebhookAccepted, '4xx': ProblemBody, '5xx': ProblemBody },
-          },
+  for (const target of configuredHooks(config).values()) {
+    const name = target.provider.name;
+    const traces = new WeakMap<FastifyRequest, { trace: DeliveryTrace; error?: unknown }>();
+    const traceOf = (request: FastifyRequest) => {
+      let entry = traces.get(request);
+      if (entry === undefined) traces.set(request, (entry = { trace: { verified: false } }));
+      return entry;
+    };
+    app.post(
+      target.name === 'default' ? `/v1/webhooks/${name}` : `/v1/webhooks/${name}/${target.name}`,
+      {
+        bodyLimit: config.webhooks.maxBodyBytes,
+        config: { auth: false },
+        // Before the body is read: headers present, bounded and plausibly signed.
+        onRequest: async (request) => {
+          checkDeliveryHeaders(request, target);
         },
-        async (request, reply) => {
-          try {
-            const answer = await takeDelivery(app, request, target);
-            count('ignored' in answer ? 'ignored' : answer.duplicate ? 'duplicate' : 'accepted');
-            return reply.code('ignored' in answer ? 200 : 202).send(answer);
-          } catch (error) {
-            count(outcomeOf(error));
-            throw error;
-          }
+        onError: async (request, _reply, error) => {
+          traceOf(request).error = error;
         },
-      );
-    }
-  }
-
-  app.get(
-    '/v1/webhooks/deliveries/:deliveryId',
-    {
-      schema: {
-        tags: ['webhooks'],
-        summary: 'Admins: the jobs a webhook delivery started',
-        operationId: 'webhook-delivery',
-        security: [{ bearerAuth: [] }],
-        response: { 200: ListJobsBody, '4xx': ProblemBody, '5xx': ProblemBody },
+        onResponse: async (request, reply) => {
+          const entry = traceOf(request);
+          const outcome = outcomeOf(entry.trace, reply.statusCode, entry.error);
+          app.metrics.webhookDeliveries.inc({ provider: name, outcome: outcome.metric });
+          if (
+            outcome.outcome === 'rejected' &&
+            !entry.trace.verified &&
+            !app.deliveries.recorder.sampleRejection(name, target.name)
+          )
+            return;
+          app.deliveries.recorder.record(deliveryRecord(app, request, reply, target, entry.trace, outcome));
+        },
+        schema: {
+          tags: ['webhooks'],
+          summary: `${name} deliveries for the "${target.name}" hook`,
+          operationId: `webhook-${name}-${target.name}`,
+          response: { 200: WebhookIgnored, 202: WebhookAccepted, '4xx': ProblemBody, '5xx': ProblemBody },
+        },
       },
-    },
-    async (request) => app.jobs.ofDelivery(request.identity, (request.params as { deliveryId: string }).deliveryId),
-  );
+      async (request, reply) => {
+        const answer = await takeDelivery(app, request, target, traceOf(request).trace);
+        return reply.code('ignored' in answer ? 200 : 202).send(answer);
+      },
+    );
+  }
 }
 
-function outcomeOf(error: unknown): string {
-  if (!(error instanceof GatehouseError)) return 'error';
-  switch (error.code) {
-    case 'GATEHOUSE_WEBHOOK_SIGNATURE_INVALID':
-      return 'bad_signature';
-    case 'GATEHOUSE_TEMPORAL_UNAVAILABLE':
-      return 'unavailable';
-    case 'GATEHOUSE_WEBHOOK_MALFORMED':
-      return 'malformed';
-    default:
-      return error.code.replace(/^GATEHOUSE_/, '').toLowerCase();
+interface Outcome {
+  outcome: DeliveryRecord['outcome'];
+  reason: string | null;
+  /** The label of gatehouse_webhook_deliveries_total. */
+  metric: string;
+}
+
+function outcomeOf(trace: DeliveryTrace, status: number, error: unknown): Outcome {
+  const answer = trace.answer;
+  if (status < 300 && answer !== undefined) {
+    if ('ignored' in answer) return { outcome: 'ignored', reason: answer.ignored, metric: 'ignored' };
+    return answer.duplicate
+      ? { outcome: 'duplicate', reason: null, metric: 'duplicate' }
+      : { outcome: 'accepted', reason: null, metric: 'accepted' };
   }
+  const reason = reasonOf(error, status);
+  if (reason === 'unavailable') return { outcome: 'unavailable', reason, metric: reason };
+  return { outcome: 'rejected', reason, metric: reason };
+}
+
+function reasonOf(error: unknown, status: number): string {
+  if (error instanceof GatehouseError) {
+    switch (error.code) {
+      case 'GATEHOUSE_WEBHOOK_SIGNATURE_INVALID':
+        return 'bad_signature';
+      case 'GATEHOUSE_TEMPORAL_UNAVAILABLE':
+        return 'unavailable';
+      case 'GATEHOUSE_WEBHOOK_MALFORMED':
+        return 'malformed';
+      default:
+        return error.code.replace(/^GATEHOUSE_/, '').toLowerCase();
+    }
+  }
+  if (status === 413) return 'too_large';
+  if (status === 415) return 'unsupported_media_type';
+  if (status === 400) return 'malformed';
+  if (status === 503) return 'unavailable';
+  return 'error';
+}
+
+function deliveryRecord(
+  app: FastifyInstance,
+  request: FastifyRequest,
+  reply: FastifyReply,
+  hook: Hook,
+  trace: DeliveryTrace,
+  outcome: Outcome,
+): DeliveryRecord {
+  const delivery = boundedDelivery(hook.provider.webhook.readDelivery(request.headers));
+  const event = trace.event;
+  const answer = trace.answer !== undefined && !('ignored' in trace.answer) ? trace.answer : undefined;
+  const length = Number(request.headers['content-length']);
+  return {
+    id: app.deliveries.recorder.newId(),
+    receivedAt: new Date(Date.now() - reply.elapsedTime).toISOString(),
+    provider: hook.provider.name,
+    hook: hook.name,
+    deliveryId: event?.deliveryId ?? delivery?.deliveryId ?? null,
+    event: event?.event ?? delivery?.event ?? null,
+    repository: event === undefined || event.repository.fullName === '' ? null : event.repository.fullName,
+    outcome: outcome.outcome,
+    reason: outcome.reason,
+    detail:
+      outcome.outcome === 'rejected' || outcome.outcome === 'unavailable'
+        ? (errorDetail(trace, outcome) ?? null)
+        : null,
+    status: reply.statusCode,
+    jobId: answer?.jobId ?? null,
+    runId: answer?.runId ?? null,
+    route: answer?.route ?? null,
+    bodySha256: trace.verified ? request.bodySha256 : null,
+    bodyBytes: Number.isSafeInteger(length) ? length : null,
+    origin: 'provider',
+    replayOf: null,
+    requestedBy: null,
+    sample: trace.verified ? null : { headers: pickHeaders(request), clientAddress: request.ip },
+    gitEvent: event ?? null,
+  };
+}
+
+function errorDetail(trace: DeliveryTrace, outcome: Outcome): string | undefined {
+  if (outcome.reason === 'unavailable') return 'Temporal could not take the start; the provider should send it again';
+  return trace.verified ? 'the signature verified, but the payload was refused' : undefined;
+}
+
+function pickHeaders(request: FastifyRequest): Record<string, string> {
+  const kept: Record<string, string> = {};
+  for (const name of sampledHeaders) {
+    const value = request.headers[name];
+    if (typeof value === 'string') kept[name] = value.slice(0, 200);
+  }
+  return kept;
 }

@@ -1,0 +1,158 @@
+// The reconciler's activities: each is one provider API call (or one delivery-log question), so a
+// workflow decides and waits (rate limits included) durably between them. What the reconciler
+// does is counted in worker metrics (the SDK's meter: Prometheus when the worker exports it) and,
+// when the delivery log is shared (PostgreSQL), written there as `redelivery_requested` records.
+import { randomBytes } from 'node:crypto';
+import { Context } from '@temporalio/activity';
+import { newDeliveryRecordId, type DeliveryLog, type DeliveryRecord } from '../src/core/deliveries.js';
+import { fail } from '../src/core/failures.js';
+import type { ReconcileState } from '../src/core/reconcile.js';
+import type { DeliveryPage, HookDeliveriesClient, RateLimited } from '../src/providers/github/hook-deliveries.js';
+import type { GitLabHookClient, GitLabHookEvent, GitLabHookHealth } from '../src/providers/gitlab/hook-events.js';
+
+export interface ReconcileDeps {
+  /** By hook name. */
+  github: Record<string, HookDeliveriesClient>;
+  gitlab: Record<string, GitLabHookClient>;
+  /** The shared delivery log; absent when the log is each bridge's own memory. */
+  log?: DeliveryLog;
+  /** Keeps the reconciler's state in its schedule's action, for the next check. */
+  saveState(scheduleId: string, state: ReconcileState): Promise<void>;
+}
+
+export interface ReconcileReport {
+  provider: 'github' | 'gitlab';
+  hook: string;
+  examined: number;
+  failed: number;
+  unseen: number;
+  requested: number;
+  abandoned: number;
+  rateLimitWaits: number;
+  alertStatus?: string;
+}
+
+const alertLevels: Record<string, number> = { executable: 0, temporarily_disabled: 1, disabled: 2 };
+
+export function createReconcileActivities(deps: ReconcileDeps) {
+  const github = (hook: string) => clientOf(deps.github, hook, 'GitHub');
+  const gitlab = (hook: string) => clientOf(deps.gitlab, hook, 'GitLab');
+  const recordAsk = async (provider: string, hook: string, deliveryId: string, detail: string) => {
+    if (deps.log === undefined) return;
+    const record: DeliveryRecord = {
+      id: newDeliveryRecordId(new Date(), randomBytes(6).toString('hex')),
+      receivedAt: new Date().toISOString(),
+      provider,
+      hook,
+      deliveryId,
+      event: null,
+      repository: null,
+      outcome: 'redelivery_requested',
+      reason: null,
+      detail,
+      status: null,
+      jobId: null,
+      runId: null,
+      route: null,
+      bodySha256: null,
+      bodyBytes: null,
+      origin: 'reconciler',
+      replayOf: null,
+      requestedBy: null,
+      sample: null,
+      gitEvent: null,
+    };
+    await deps.log.append([record]);
+  };
+  const meter = () => Context.current().metricMeter;
+
+  return {
+    async listGitHubDeliveries(input: { hook: string; cursor?: string }): Promise<DeliveryPage | RateLimited> {
+      return github(input.hook).listPage(input.cursor);
+    },
+
+    async redeliverGitHubDelivery(input: {
+      hook: string;
+      deliveryId: number;
+      guid: string;
+      reason: string;
+    }): Promise<{ accepted: true; pauseUntil?: number } | RateLimited> {
+      const answer = await github(input.hook).redeliver(input.deliveryId);
+      if ('accepted' in answer) {
+        meter()
+          .createCounter('gatehouse_reconciler_redeliveries', 'requests', 'Redeliveries the reconciler asked for')
+          .add(1, { provider: 'github', hook: input.hook, reason: input.reason });
+        await recordAsk('github', input.hook, input.guid, `GitHub delivery ${input.deliveryId} (${input.reason})`);
+      }
+      return answer;
+    },
+
+    /** Of these events, the ones the shared delivery log has seen; null when there is no shared log. */
+    async deliveriesSeen(input: { provider: string; hook: string; keys: string[] }): Promise<string[] | null> {
+      if (deps.log === undefined) return null;
+      return [...(await deps.log.seen(input.provider, input.hook, input.keys))];
+    },
+
+    async readGitLabHook(input: { hook: string }): Promise<GitLabHookHealth> {
+      const health = await gitlab(input.hook).readHook();
+      meter()
+        .createGauge(
+          'gatehouse_webhook_hook_alert',
+          'int',
+          'state',
+          "A provider hook's health: 0 executable, 1 temporarily disabled, 2 disabled",
+        )
+        .set(alertLevels[health.alertStatus] ?? 2, { provider: 'gitlab', hook: input.hook });
+      return health;
+    },
+
+    async listGitLabEvents(input: {
+      hook: string;
+      page: number;
+    }): Promise<{ events: GitLabHookEvent[]; nextPage?: number } | RateLimited> {
+      return gitlab(input.hook).listEvents(input.page);
+    },
+
+    async resendGitLabEvent(input: {
+      hook: string;
+      eventId: number;
+      key: string;
+      reason: string;
+    }): Promise<{ responseStatus: string } | RateLimited> {
+      const answer = await gitlab(input.hook).resend(input.eventId);
+      if ('responseStatus' in answer) {
+        meter()
+          .createCounter('gatehouse_reconciler_redeliveries', 'requests', 'Redeliveries the reconciler asked for')
+          .add(1, { provider: 'gitlab', hook: input.hook, reason: input.reason });
+        await recordAsk(
+          'gitlab',
+          input.hook,
+          input.key,
+          `GitLab event ${input.eventId} (${input.reason}), answered ${answer.responseStatus}`,
+        );
+      }
+      return answer;
+    },
+
+    async saveReconcileState(input: { scheduleId: string; state: ReconcileState }): Promise<void> {
+      await deps.saveState(input.scheduleId, input.state);
+    },
+
+    async reportReconcile(report: ReconcileReport): Promise<void> {
+      const tags = { provider: report.provider, hook: report.hook };
+      const count = (name: string, value: number, description: string) =>
+        meter().createCounter(name, 'deliveries', description).add(value, tags);
+      count('gatehouse_reconciler_examined', report.examined, 'Provider deliveries the reconciler examined');
+      count('gatehouse_reconciler_failed', report.failed, 'Deliveries the provider reports as failed');
+      count('gatehouse_reconciler_unseen', report.unseen, 'Deliveries the provider reports sent that never arrived');
+      count('gatehouse_reconciler_abandoned', report.abandoned, 'Events given up after maxAttempts redeliveries');
+    },
+  };
+}
+
+function clientOf<T>(clients: Record<string, T>, hook: string, provider: string): T {
+  const client = Object.hasOwn(clients, hook) ? clients[hook] : undefined;
+  if (client === undefined)
+    throw fail('ReconcilerRejected', `no ${provider} reconciler is configured for hook "${hook}"`);
+  return client;
+}

@@ -1,0 +1,246 @@
+// The delivery log in the bridge: the store (PostgreSQL shared by every replica when
+// webhooks.deliveryLog.url is set, else this process's memory), the recorder the webhook routes
+// write through, retention, and the admins' API: list and read records, and replay one as a new
+// job linked to it.
+//
+// Replay starts the hook's route for the stored, verified event (the rules as configured now, so a
+// delivery ignored by a rule since fixed can be replayed). The safe mode refuses while a job of
+// that delivery is running or after one succeeded, unless `force` is given: replaying a success is
+// a second run, and the admin must say so.
+import type { FastifyInstance, FastifyRequest } from 'fastify';
+import fp from 'fastify-plugin';
+import { randomUUID } from 'node:crypto';
+import { mayLookUpDeliveries } from '../../core/access.js';
+import { isDeliveryRecordId, type DeliveryLog, type DeliveryRecord } from '../../core/deliveries.js';
+import { durationMs } from '../../config/duration.js';
+import type { GatehouseConfig } from '../../config/load-config.js';
+import { openDeliveryLog } from '../../deliveries/open-delivery-log.js';
+import { GatehouseError } from '../errors.js';
+import { keyHeaderPattern } from '../jobs/job-id.js';
+import { jobLinks, ProblemBody } from '../jobs/job-schemas.js';
+import { createDeliveryRecorder, type DeliveryRecorder } from './delivery-recorder.js';
+import {
+  DeliveryBody,
+  DeliveryIdParams,
+  DeliveryListBody,
+  DeliveryListQuery,
+  ReplayAnswer,
+  ReplayRequest,
+} from './delivery-schemas.js';
+import { startForEvent } from './intake.js';
+import { configuredHooks } from './hooks.js';
+
+declare module 'fastify' {
+  interface FastifyInstance {
+    deliveries: { log: DeliveryLog; recorder: DeliveryRecorder };
+  }
+}
+
+/** How often each replica prunes the log (pruning is idempotent, so replicas may overlap). */
+const pruneEveryMs = 10 * 60_000;
+
+async function deliveriesPlugin(app: FastifyInstance, opts: { config: GatehouseConfig }) {
+  const { config } = opts;
+  const settings = config.webhooks.deliveryLog;
+  const log = await openDeliveryLog(config.deliveryLogUrl === undefined ? {} : { url: config.deliveryLogUrl });
+  const recorder = createDeliveryRecorder(log, {
+    samplesPerMinute: settings.rejectedSamplesPerMinute,
+    registry: app.metrics.registry,
+    logger: app.log,
+  });
+  app.decorate('deliveries', { log, recorder });
+  const prune = () =>
+    log
+      .prune(new Date(Date.now() - durationMs(settings.retention)), settings.maxEntries)
+      .catch((error: unknown) => app.log.warn({ error: (error as Error).message }, 'pruning the delivery log failed'));
+  const pruner = setInterval(prune, pruneEveryMs);
+  pruner.unref();
+  app.addHook('onClose', async () => {
+    clearInterval(pruner);
+    await recorder.close();
+  });
+}
+
+export const deliveriesStore = fp(deliveriesPlugin, {
+  name: 'gatehouse-deliveries',
+  dependencies: ['gatehouse-metrics'],
+});
+
+const adminOnly = (request: FastifyRequest, rules: { adminGroups: readonly string[] }) => {
+  if (!mayLookUpDeliveries(request.identity, rules))
+    throw new GatehouseError('GATEHOUSE_FORBIDDEN', 'Only admins may read or replay webhook deliveries');
+};
+
+const notFound = () => new GatehouseError('GATEHOUSE_DELIVERY_NOT_FOUND', 'There is no delivery record with this id');
+
+/** The admins' routes: list, read, replay. */
+export async function deliveryRoutes(app: FastifyInstance, opts: { config: GatehouseConfig }) {
+  const hooks = configuredHooks(opts.config);
+  const { rules } = app.jobs;
+  const security = [{ bearerAuth: [] }];
+
+  app.get(
+    '/v1/webhooks/deliveries',
+    {
+      schema: {
+        tags: ['webhooks'],
+        summary: 'Admins: the delivery log, newest first',
+        operationId: 'list-webhook-deliveries',
+        security,
+        querystring: DeliveryListQuery,
+        response: { 200: DeliveryListBody, '4xx': ProblemBody, '5xx': ProblemBody },
+      },
+    },
+    async (request) => {
+      adminOnly(request, rules);
+      const query = request.query as {
+        provider?: string;
+        hook?: string;
+        outcome?: DeliveryRecord['outcome'];
+        repository?: string;
+        deliveryId?: string;
+        since?: string;
+        pageSize?: number;
+        pageToken?: string;
+      };
+      if (query.pageToken !== undefined && !isDeliveryRecordId(query.pageToken))
+        throw new GatehouseError('GATEHOUSE_INVALID_PAGE_TOKEN', 'The page token is not one this API gave');
+      const limit = query.pageSize ?? 50;
+      const records = await app.deliveries.log.list({
+        ...(query.provider === undefined ? {} : { provider: query.provider }),
+        ...(query.hook === undefined ? {} : { hook: query.hook }),
+        ...(query.outcome === undefined ? {} : { outcome: query.outcome }),
+        ...(query.repository === undefined ? {} : { repository: query.repository }),
+        ...(query.deliveryId === undefined ? {} : { deliveryId: query.deliveryId }),
+        ...(query.since === undefined ? {} : { since: new Date(query.since).toISOString() }),
+        ...(query.pageToken === undefined ? {} : { before: query.pageToken }),
+        limit: limit + 1,
+      });
+      const page = records.slice(0, limit);
+      return {
+        deliveries: page.map(summary),
+        nextPageToken: records.length > limit ? page.at(-1)!.id : null,
+      };
+    },
+  );
+
+  app.get(
+    '/v1/webhooks/deliveries/:id',
+    {
+      schema: {
+        tags: ['webhooks'],
+        summary: 'Admins: one delivery record, with the event it carried',
+        operationId: 'get-webhook-delivery',
+        security,
+        params: DeliveryIdParams,
+        response: { 200: DeliveryBody, '4xx': ProblemBody, '5xx': ProblemBody },
+      },
+    },
+    async (request) => {
+      adminOnly(request, rules);
+      const record = await readRecord(app, (request.params as { id: string }).id);
+      return {
+        ...summary(record),
+        gitEvent: record.gitEvent as Record<string, unknown> | null,
+        links: record.jobId === null ? null : jobLinks(record.jobId),
+      };
+    },
+  );
+
+  app.post(
+    '/v1/webhooks/deliveries/:id/replay',
+    {
+      schema: {
+        tags: ['webhooks'],
+        summary: "Admins: start a delivery's job again, as a new job linked to the record",
+        description:
+          'Refused (409 GATEHOUSE_REPLAY_UNSAFE) while a job of the same delivery is running or after one succeeded, unless force is true. Send an Idempotency-Key to make a retried replay answer the same job.',
+        operationId: 'replay-webhook-delivery',
+        security,
+        params: DeliveryIdParams,
+        body: ReplayRequest,
+        response: { 202: ReplayAnswer, '4xx': ProblemBody, '5xx': ProblemBody },
+      },
+    },
+    async (request, reply) => {
+      adminOnly(request, rules);
+      const record = await readRecord(app, (request.params as { id: string }).id);
+      const force = (request.body as { force?: boolean } | undefined)?.force === true;
+      const hook = hooks.get(`${record.provider}/${record.hook}`);
+      if (record.gitEvent === null || hook === undefined) {
+        throw new GatehouseError(
+          'GATEHOUSE_DELIVERY_NOT_REPLAYABLE',
+          hook === undefined
+            ? `The ${record.provider} hook "${record.hook}" is no longer configured`
+            : `Only deliveries whose signature verified can be replayed; this one was ${record.outcome}${record.reason === null ? '' : ` (${record.reason})`}`,
+        );
+      }
+      if (!force) await refuseUnsafeReplay(app, request, record);
+      const key = replayKey(request);
+      const answer = await startForEvent(
+        app,
+        request,
+        hook,
+        record.gitEvent,
+        { kind: 'replay', provider: record.provider, hook: record.hook, record: record.id, value: key },
+        { record: record.id, jobId: record.jobId, requestedBy: request.identity.principal },
+      );
+      if ('ignored' in answer) {
+        throw new GatehouseError(
+          'GATEHOUSE_DELIVERY_NOT_REPLAYABLE',
+          `No rule of the hook starts a job for this event now (${answer.ignored})`,
+        );
+      }
+      const id = app.deliveries.recorder.newId();
+      app.deliveries.recorder.record({
+        ...record,
+        id,
+        receivedAt: new Date().toISOString(),
+        outcome: answer.duplicate ? 'duplicate' : 'accepted',
+        reason: null,
+        detail: force ? 'replayed with force' : null,
+        status: 202,
+        jobId: answer.jobId,
+        runId: answer.runId,
+        route: answer.route,
+        origin: 'replay',
+        replayOf: record.id,
+        requestedBy: request.identity.principal,
+        sample: null,
+      });
+      return reply.code(202).send({ ...answer, replayOf: record.id, record: id });
+    },
+  );
+}
+
+async function readRecord(app: FastifyInstance, id: string): Promise<DeliveryRecord> {
+  if (!isDeliveryRecordId(id)) throw notFound();
+  const record = await app.deliveries.log.get(id);
+  if (record === undefined) throw notFound();
+  return record;
+}
+
+/** A job of this delivery (the original or an earlier replay) still running, or succeeded: refuse. */
+async function refuseUnsafeReplay(app: FastifyInstance, request: FastifyRequest, record: DeliveryRecord) {
+  if (record.deliveryId === null) return;
+  const { jobs } = await app.jobs.ofDelivery(request.identity, record.deliveryId);
+  const blocking = jobs.filter((job) => job.status === 'RUNNING' || job.status === 'COMPLETED');
+  if (blocking.length === 0) return;
+  throw new GatehouseError(
+    'GATEHOUSE_REPLAY_UNSAFE',
+    `A job of this delivery is ${blocking[0]!.status.toLowerCase()} (${blocking.map((job) => job.jobId).join(', ')}); send {"force": true} to replay it anyway`,
+  );
+}
+
+function replayKey(request: FastifyRequest): string {
+  const header = request.headers['idempotency-key'];
+  if (header === undefined) return randomUUID();
+  if (typeof header !== 'string' || !keyHeaderPattern.test(header))
+    throw new GatehouseError('GATEHOUSE_BAD_REQUEST', 'Idempotency-Key must be 1 to 255 printable ASCII characters');
+  return header;
+}
+
+function summary(record: DeliveryRecord) {
+  const { gitEvent, ...rest } = record;
+  return { ...rest, replayable: gitEvent !== null };
+}

@@ -1,0 +1,101 @@
+// The delivery log's vocabulary: one record per webhook request that reached the bridge (and one
+// per redelivery the reconciler asked a provider for), what became of it, and the job it started.
+// The stores (src/deliveries/) keep these; the bridge writes them, admins read and replay them,
+// and the reconciler asks which of a provider's deliveries the log has seen.
+import type { GitEvent } from './git-event.js';
+
+export const deliveryOutcomes = [
+  /** A job was started. */
+  'accepted',
+  /** The same signed body (or delivery) already started its job; nothing new was started. */
+  'duplicate',
+  /** Verified, but ping or no rule matched: `reason` says which. */
+  'ignored',
+  /** Refused: `reason` is bad_signature, malformed, too_large or another stable reason. */
+  'rejected',
+  /** Verified, but Temporal could not take the start (503): the provider should try again. */
+  'unavailable',
+  /** The reconciler asked the provider to send a delivery again. */
+  'redelivery_requested',
+] as const;
+export type DeliveryOutcome = (typeof deliveryOutcomes)[number];
+
+export const deliveryOrigins = ['provider', 'replay', 'reconciler'] as const;
+export type DeliveryOrigin = (typeof deliveryOrigins)[number];
+
+export interface DeliveryRecord {
+  /** Gatehouse's own id: time-ordered, so the newest sort first (see newDeliveryRecordId). */
+  id: string;
+  receivedAt: string;
+  provider: string;
+  hook: string;
+  /** The provider's delivery id header (unsigned: a hint, not proof), bounded. */
+  deliveryId: string | null;
+  event: string | null;
+  repository: string | null;
+  outcome: DeliveryOutcome;
+  /** Why it was ignored or rejected (stable, lower-case), or what the reconciler saw. */
+  reason: string | null;
+  detail: string | null;
+  /** The HTTP status the bridge answered (null for reconciler records). */
+  status: number | null;
+  jobId: string | null;
+  runId: string | null;
+  route: string | null;
+  bodySha256: string | null;
+  bodyBytes: number | null;
+  origin: DeliveryOrigin;
+  /** Replays: the record replayed. */
+  replayOf: string | null;
+  /** Replays: the admin's principal. */
+  requestedBy: string | null;
+  /** Unauthenticated rejections: a sample of the request's headers (never a body or signature). */
+  sample: { headers: Record<string, string>; clientAddress: string } | null;
+  /**
+   * The verified, normalized event (the workflow input), kept so the delivery can be replayed.
+   * Only deliveries whose signature verified have one.
+   */
+  gitEvent: GitEvent | null;
+}
+
+export interface DeliveryQuery {
+  provider?: string;
+  hook?: string;
+  outcome?: DeliveryOutcome;
+  repository?: string;
+  deliveryId?: string;
+  /** Records received at or after this instant (ISO 8601). */
+  since?: string;
+  /** Paging: records with ids before (older than) this one. */
+  before?: string;
+  limit: number;
+}
+
+/** A store of delivery records, shared by every bridge replica when it is PostgreSQL. */
+export interface DeliveryLog {
+  readonly kind: 'memory' | 'postgres';
+  /** Adds records; a record whose id is already there is left as it is. */
+  append(records: readonly DeliveryRecord[]): Promise<void>;
+  /** Newest first. */
+  list(query: DeliveryQuery): Promise<DeliveryRecord[]>;
+  get(id: string): Promise<DeliveryRecord | undefined>;
+  /** Of these provider delivery ids, those the log holds a record of for this hook. */
+  seen(provider: string, hook: string, deliveryIds: readonly string[]): Promise<Set<string>>;
+  /** Drops records older than `olderThan` and the oldest beyond `keep`; returns how many went. */
+  prune(olderThan: Date, keep: number): Promise<number>;
+  close(): Promise<void>;
+}
+
+const idPattern = /^d[0-9a-z]{9}[0-9a-f]{12}$/;
+
+/**
+ * `d` + the time in base-36 milliseconds (9 digits, so they sort as text until the year 5188) +
+ * 12 random hex digits. `random` supplies the hex (the caller's randomness: core is pure).
+ */
+export function newDeliveryRecordId(now: Date, randomHex: string): string {
+  return `d${now.getTime().toString(36).padStart(9, '0')}${randomHex.slice(0, 12).padEnd(12, '0')}`;
+}
+
+export function isDeliveryRecordId(value: string): boolean {
+  return idPattern.test(value);
+}

@@ -1,0 +1,100 @@
+// What the reconciler decides, apart from any API: given the deliveries a provider reports for one
+// hook since the last check, which to ask for again. Pure, so the workflows can call it and unit
+// tests can try every case.
+//
+// - Deliveries are grouped by the event they carry (GitHub's guid, GitLab's event UUID): every
+//   send of one event shares it, redeliveries included.
+// - An event none of whose sends succeeded is asked for again (its newest send), once per send:
+//   a send already asked for is not asked for twice, and after `maxAttempts` asks the event is
+//   given up and reported, so a receiver that refuses it for good is not hammered.
+// - An event that succeeded at the provider but that the delivery log has never seen (something
+//   else answered for Gatehouse) is asked for again as well; the intake's dedup makes that safe.
+// - The state remembers the newest delivery examined, so a check reads only what is new, and the
+//   asks per event for as long as the provider keeps deliveries.
+
+/** What a reconciler check is started with (its schedule's action carries it). */
+export interface ReconcileInput {
+  hook: string;
+  scheduleId: string;
+  /** How far back the first check looks (GitHub keeps 3 days, GitLab 7). */
+  lookbackMs: number;
+  maxAttempts: number;
+  /** GitLab: resend failed events (otherwise only watch the hook's health). */
+  resend?: boolean;
+  state?: ReconcileState;
+}
+
+export interface ObservedDelivery {
+  /** The provider's id of this send (increasing). */
+  id: number;
+  /** The event it carries: the same for every send of it. */
+  key: string;
+  ok: boolean;
+  /** When it was sent (epoch ms). */
+  at: number;
+}
+
+export interface ReconcileState {
+  /** The newest delivery id examined. */
+  after: number;
+  /** Per event: how often it was asked for, the send last asked for, when (epoch ms). */
+  attempts: Record<string, { count: number; lastId: number; at: number }>;
+}
+
+export interface Redelivery {
+  id: number;
+  key: string;
+  reason: 'failed' | 'unseen';
+}
+
+export interface ReconcilePlan {
+  redeliver: Redelivery[];
+  /** Events given up in this check (asked for maxAttempts times, still failing). */
+  abandoned: string[];
+  /** Events that failed and already have an ask in flight for their newest send. */
+  waiting: string[];
+  state: ReconcileState;
+}
+
+export const emptyReconcileState: ReconcileState = { after: 0, attempts: {} };
+
+export function planRedeliveries(
+  observed: readonly ObservedDelivery[],
+  previous: ReconcileState,
+  options: { maxAttempts: number; unseen: ReadonlySet<string>; now: number; keepMs: number },
+): ReconcilePlan {
+  const byKey = new Map<string, ObservedDelivery[]>();
+  for (const delivery of observed) {
+    const sends = byKey.get(delivery.key) ?? [];
+    sends.push(delivery);
+    byKey.set(delivery.key, sends);
+  }
+  const attempts: ReconcileState['attempts'] = {};
+  for (const [key, entry] of Object.entries(previous.attempts)) {
+    if (options.now - entry.at <= options.keepMs) attempts[key] = { ...entry };
+  }
+  const redeliver: Redelivery[] = [];
+  const abandoned: string[] = [];
+  const waiting: string[] = [];
+  for (const [key, sends] of byKey) {
+    const newest = sends.reduce((a, b) => (b.id > a.id ? b : a));
+    const succeeded = sends.some((send) => send.ok);
+    const reason = !succeeded ? 'failed' : options.unseen.has(key) ? 'unseen' : undefined;
+    if (reason === undefined) continue;
+    const tried = attempts[key];
+    if (tried !== undefined && tried.lastId >= newest.id) {
+      waiting.push(key);
+      continue;
+    }
+    if (tried !== undefined && tried.count >= options.maxAttempts) {
+      if (tried.lastId !== Number.MAX_SAFE_INTEGER) abandoned.push(key);
+      // Marked so that it is reported once, and never asked for again while it is remembered.
+      attempts[key] = { ...tried, lastId: Number.MAX_SAFE_INTEGER };
+      continue;
+    }
+    redeliver.push({ id: newest.id, key, reason });
+    attempts[key] = { count: (tried?.count ?? 0) + 1, lastId: newest.id, at: options.now };
+  }
+  const after = observed.reduce((max, delivery) => Math.max(max, delivery.id), previous.after);
+  return { redeliver, abandoned, waiting, state: { after, attempts } };
+}

@@ -1,0 +1,113 @@
+// GitLab's project hook API, as the reconciler uses it: the hook's health (GitLab disables a hook
+// that keeps failing: `alert_status` temporarily_disabled until `disabled_until`, or disabled), its
+// recent events (the last 7 days, newest first, paged by page number) and resending one (GitLab
+// 17.4 and later). A resend that succeeds re-enables the hook, as any successful delivery does.
+// Rate limits are answers (429 with Retry-After), so a workflow can wait durably.
+import { fail } from '../../core/failures.js';
+import type { RateLimited } from '../github/hook-deliveries.js';
+
+export type GitLabAlertStatus = 'executable' | 'temporarily_disabled' | 'disabled';
+
+export interface GitLabHookHealth {
+  alertStatus: GitLabAlertStatus;
+  disabledUntil: string | null;
+}
+
+export interface GitLabHookEvent {
+  id: number;
+  /** X-Gitlab-Event-UUID: the same for every send of one event. */
+  eventUuid: string | null;
+  /** GitLab's text: a status code ("200", "503") or an error ("internal error"). */
+  responseStatus: string;
+  createdAt: string;
+  trigger: string;
+}
+
+export interface GitLabHookClient {
+  readHook(): Promise<GitLabHookHealth>;
+  listEvents(page: number, perPage?: number): Promise<{ events: GitLabHookEvent[]; nextPage?: number } | RateLimited>;
+  resend(eventId: number): Promise<{ responseStatus: string } | RateLimited>;
+}
+
+export function createGitLabHookClient(options: {
+  apiUrl: string;
+  project: string;
+  hookId: number;
+  token: string;
+  now?: () => number;
+}): GitLabHookClient {
+  const now = options.now ?? Date.now;
+  const base = `${options.apiUrl.replace(/\/+$/, '')}/projects/${encodeURIComponent(options.project)}/hooks/${options.hookId}`;
+  const call = async (method: 'GET' | 'POST', path: string) => {
+    const response = await fetch(`${base}${path}`, {
+      method,
+      headers: { 'private-token': options.token, accept: 'application/json', 'user-agent': 'gatehouse-reconciler' },
+      signal: AbortSignal.timeout(30_000),
+    });
+    if (response.status === 429) {
+      const retryAfter = Number(response.headers.get('retry-after'));
+      await response.body?.cancel();
+      return {
+        limited: {
+          rateLimited: true,
+          until: now() + (Number.isFinite(retryAfter) ? retryAfter : 60) * 1000,
+        } as RateLimited,
+      };
+    }
+    if (!response.ok) {
+      await response.body?.cancel();
+      const message = `GitLab answered ${response.status} to ${method} hooks/${options.hookId}${path}`;
+      // Credentials, permissions, a wrong hook id: asking again will not help.
+      if (response.status >= 400 && response.status < 500) throw fail('ReconcilerRejected', message);
+      throw new Error(message);
+    }
+    return { response };
+  };
+  return {
+    async readHook() {
+      const { response, limited } = await call('GET', '');
+      if (limited !== undefined) throw new Error('GitLab rate-limited the hook read');
+      const hook = (await response!.json()) as Record<string, unknown>;
+      const status = hook.alert_status;
+      return {
+        alertStatus: status === 'disabled' || status === 'temporarily_disabled' ? status : 'executable',
+        disabledUntil: typeof hook.disabled_until === 'string' ? hook.disabled_until : null,
+      };
+    },
+    async listEvents(page, perPage = 100) {
+      const { response, limited } = await call('GET', `/events?page=${page}&per_page=${perPage}`);
+      if (limited !== undefined) return limited;
+      const items = (await response!.json()) as Array<Record<string, unknown>>;
+      const next = Number(response!.headers.get('x-next-page'));
+      return {
+        events: items.map((item) => ({
+          id: Number(item.id),
+          eventUuid: headerOf(item.request_headers, 'x-gitlab-event-uuid'),
+          responseStatus: String(item.response_status ?? ''),
+          createdAt: String(item.created_at ?? ''),
+          trigger: String(item.trigger ?? ''),
+        })),
+        ...(Number.isInteger(next) && next > 0 ? { nextPage: next } : {}),
+      };
+    },
+    async resend(eventId) {
+      const { response, limited } = await call('POST', `/events/${eventId}/resend`);
+      if (limited !== undefined) return limited;
+      const body = (await response!.json().catch(() => ({}))) as Record<string, unknown>;
+      return { responseStatus: String(body.response_status ?? response!.status) };
+    },
+  };
+}
+
+function headerOf(headers: unknown, name: string): string | null {
+  if (headers === null || typeof headers !== 'object') return null;
+  for (const [key, value] of Object.entries(headers)) {
+    if (key.toLowerCase() === name && typeof value === 'string') return value;
+  }
+  return null;
+}
+
+/** GitLab's response_status is text: only a 2xx code is a delivery that arrived. */
+export function isGitLabSuccess(responseStatus: string): boolean {
+  return /^2[0-9]{2}$/.test(responseStatus);
+}

@@ -1,0 +1,63 @@
+// The in-memory delivery log: the shared store contract, and that it stays quick at the configured
+// maximum of 100,000 records (a page is a walk back from the newest, not a sort of everything).
+import { describe, expect, it } from 'vitest';
+import { createMemoryDeliveryLog } from '../../../src/deliveries/memory-log.js';
+import { openDeliveryLog } from '../../../src/deliveries/open-delivery-log.js';
+import { deliveryLogContract, deliveryRecord } from '../../helpers/delivery-log-contract.js';
+
+deliveryLogContract('memory', async () => createMemoryDeliveryLog());
+
+describe('memory delivery log', () => {
+  it('is what openDeliveryLog gives without a url', async () => {
+    const log = await openDeliveryLog({});
+    expect(log.kind).toBe('memory');
+    await log.close();
+  });
+
+  it('pages, filters and answers seen over 100,000 records within a small time budget', async () => {
+    const log = createMemoryDeliveryLog();
+    const total = 100_000;
+    const records = Array.from({ length: total }, (_, i) =>
+      deliveryRecord(i, { outcome: i % 1000 === 0 ? 'rejected' : 'accepted', deliveryId: `d${i}` }),
+    );
+    // In order, in batches as the bridge writes them, except a few late arrivals at the end.
+    const late = new Set([10, 50_000, 99_990]);
+    for (let start = 0; start < total; start += 500)
+      await log.append(records.slice(start, start + 500).filter((_, j) => !late.has(start + j)));
+    await log.append([...late].map((i) => records[i]!));
+
+    const started = performance.now();
+    let before: string | undefined;
+    const paged: string[] = [];
+    for (let page = 0; page < 1000; page += 1) {
+      const found = await log.list({ limit: 50, ...(before === undefined ? {} : { before }) });
+      paged.push(...found.map((r) => r.id));
+      before = found.at(-1)!.id;
+    }
+    const rejected = await log.list({ outcome: 'rejected', limit: 50 });
+    const seen = await log.seen('github', 'main', ['d0', 'd10', 'd99999', 'd100000']);
+    const elapsed = performance.now() - started;
+
+    expect(paged).toHaveLength(50_000);
+    expect(paged).toEqual(
+      records
+        .slice(total - 50_000)
+        .map((r) => r.id)
+        .reverse(),
+    );
+    expect(rejected.map((r) => r.id)).toEqual(
+      records
+        .filter((r) => r.outcome === 'rejected')
+        .map((r) => r.id)
+        .reverse()
+        .slice(0, 50),
+    );
+    expect(seen).toEqual(new Set(['d0', 'd10', 'd99999']));
+    // About 0.1 s here; filtering and sorting the 100,000 records on each of these 1,002 calls
+    // would take several seconds.
+    expect(elapsed).toBeLessThan(1_500);
+    expect(await log.prune(new Date(0), 100)).toBe(total - 100);
+    expect((await log.list({ limit: 1000 })).map((r) => r.id)).toEqual(paged.slice(0, 100));
+    await log.close();
+  });
+});

@@ -1,0 +1,155 @@
+// The reconcilers: one check of one provider hook, started by that hook's Temporal Schedule
+// (src/worker/reconcile-schedules.ts). Providers do not resend a delivery that failed (GitHub
+// never does; GitLab disables a hook that keeps failing), so a check reads what the provider
+// reports, decides what to ask for again (src/core/reconcile.ts) and asks; the deliveries come
+// back signed through the normal intake, whose dedup keeps each event to one job.
+//
+// Rate limits are waited out here, with durable timers, not by failing activities. The state
+// (the newest delivery examined and the asks per event) is saved in the schedule for the next
+// check, so each check reads only what is new.
+import { proxyActivities, sleep } from '@temporalio/workflow';
+import type { Activities } from '../activities/index.js';
+import type { ReconcileReport } from '../activities/reconcile.js';
+import {
+  emptyReconcileState,
+  planRedeliveries,
+  type ObservedDelivery,
+  type ReconcileInput,
+} from '../src/core/reconcile.js';
+import { activityPolicies } from '../src/core/retry-policies.js';
+
+const api = proxyActivities<Activities>(activityPolicies.hookApi);
+const local = proxyActivities<Activities>(activityPolicies.quick);
+
+/** How long the reconciler remembers its asks per event: as long as providers keep deliveries. */
+const keepMs = 7 * 86_400_000;
+/** A check reads at most this many pages; the next check goes on from where this one got to. */
+const maxPages = 50;
+
+type Limited = { rateLimited: true; until: number };
+const isLimited = (answer: object): answer is Limited => 'rateLimited' in answer;
+
+/** Calls `call` until it is not rate-limited, sleeping until each limit's end. */
+async function unlimited<T extends object>(call: () => Promise<T | Limited>, waits: { count: number }): Promise<T> {
+  for (;;) {
+    const answer = await call();
+    if (!isLimited(answer)) return answer;
+    waits.count += 1;
+    await sleep(Math.max(1_000, answer.until - Date.now() + 1_000));
+  }
+}
+
+async function pauseIf(until: number | undefined, waits: { count: number }): Promise<void> {
+  if (until === undefined) return;
+  waits.count += 1;
+  await sleep(Math.max(1_000, until - Date.now() + 1_000));
+}
+
+export async function reconcileGitHubHook(input: ReconcileInput): Promise<ReconcileReport> {
+  const previous = input.state ?? emptyReconcileState;
+  const oldest = previous.after === 0 ? Date.now() - input.lookbackMs : 0;
+  const waits = { count: 0 };
+  const observed: ObservedDelivery[] = [];
+  let cursor: string | undefined;
+  for (let page = 0; page < maxPages; page += 1) {
+    const answer = await unlimited(
+      () => api.listGitHubDeliveries({ hook: input.hook, ...(cursor ? { cursor } : {}) }),
+      waits,
+    );
+    const fresh = answer.deliveries.filter((d) => d.id > previous.after && Date.parse(d.deliveredAt) >= oldest);
+    observed.push(
+      ...fresh.map((d) => ({
+        id: d.id,
+        key: d.guid,
+        ok: d.statusCode >= 200 && d.statusCode < 300,
+        at: Date.parse(d.deliveredAt),
+      })),
+    );
+    await pauseIf(answer.pauseUntil, waits);
+    if (fresh.length < answer.deliveries.length || answer.next === undefined) break;
+    cursor = answer.next;
+  }
+  const succeeded = [...new Set(observed.filter((d) => d.ok).map((d) => d.key))];
+  const seen =
+    succeeded.length === 0
+      ? null
+      : await local.deliveriesSeen({ provider: 'github', hook: input.hook, keys: succeeded });
+  const unseen = new Set(seen === null ? [] : succeeded.filter((key) => !seen.includes(key)));
+  const plan = planRedeliveries(observed, previous, {
+    maxAttempts: input.maxAttempts,
+    unseen,
+    now: Date.now(),
+    keepMs,
+  });
+  for (const ask of plan.redeliver) {
+    const answer = await unlimited(
+      () => api.redeliverGitHubDelivery({ hook: input.hook, deliveryId: ask.id, guid: ask.key, reason: ask.reason }),
+      waits,
+    );
+    await pauseIf(answer.pauseUntil, waits);
+  }
+  await local.saveReconcileState({ scheduleId: input.scheduleId, state: plan.state });
+  const report: ReconcileReport = {
+    provider: 'github',
+    hook: input.hook,
+    examined: observed.length,
+    failed: new Set(observed.filter((d) => !d.ok).map((d) => d.key)).size,
+    unseen: unseen.size,
+    requested: plan.redeliver.length,
+    abandoned: plan.abandoned.length,
+    rateLimitWaits: waits.count,
+  };
+  await local.reportReconcile(report);
+  return report;
+}
+
+export async function watchGitLabHook(input: ReconcileInput): Promise<ReconcileReport> {
+  const previous = input.state ?? emptyReconcileState;
+  const waits = { count: 0 };
+  const health = await api.readGitLabHook({ hook: input.hook });
+  const observed: ObservedDelivery[] = [];
+  if (input.resend !== false) {
+    const oldest = previous.after === 0 ? Date.now() - input.lookbackMs : 0;
+    let page: number | undefined = 1;
+    for (let read = 0; page !== undefined && read < maxPages; read += 1) {
+      const current: number = page;
+      const answer = await unlimited(() => api.listGitLabEvents({ hook: input.hook, page: current }), waits);
+      const fresh = answer.events.filter((e) => e.id > previous.after && Date.parse(e.createdAt) >= oldest);
+      observed.push(
+        ...fresh.map((e) => ({
+          id: e.id,
+          key: e.eventUuid ?? `event-${e.id}`,
+          ok: /^2[0-9]{2}$/.test(e.responseStatus),
+          at: Date.parse(e.createdAt),
+        })),
+      );
+      page = fresh.length < answer.events.length ? undefined : answer.nextPage;
+    }
+  }
+  const plan = planRedeliveries(observed, previous, {
+    maxAttempts: input.maxAttempts,
+    unseen: new Set(),
+    now: Date.now(),
+    keepMs,
+  });
+  for (const ask of plan.redeliver) {
+    await unlimited(
+      () => api.resendGitLabEvent({ hook: input.hook, eventId: ask.id, key: ask.key, reason: ask.reason }),
+      waits,
+    );
+  }
+  await local.saveReconcileState({ scheduleId: input.scheduleId, state: plan.state });
+  const report: ReconcileReport = {
+    provider: 'gitlab',
+    hook: input.hook,
+    examined: observed.length,
+    failed: new Set(observed.filter((d) => !d.ok).map((d) => d.key)).size,
+    unseen: 0,
+    requested: plan.redeliver.length,
+    abandoned: plan.abandoned.length,
+    rateLimitWaits: waits.count,
+    alertStatus: health.alertStatus,
+  };
+  await local.reportReconcile(report);
+  return report;
+}
