@@ -26,7 +26,10 @@ export interface ReconcileReport {
   examined: number;
   failed: number;
   unseen: number;
+  /** Asks the provider accepted. */
   requested: number;
+  /** Asks the provider refused for now (asked again at the next check). */
+  refused: number;
   abandoned: number;
   rateLimitWaits: number;
   alertStatus?: string;
@@ -76,9 +79,9 @@ export function createReconcileActivities(deps: ReconcileDeps) {
       deliveryId: number;
       guid: string;
       reason: string;
-    }): Promise<{ accepted: true; pauseUntil?: number } | RateLimited> {
+    }): Promise<{ accepted: boolean; refused?: true; pauseUntil?: number } | RateLimited> {
       const answer = await github(input.hook).redeliver(input.deliveryId);
-      if ('accepted' in answer) {
+      if ('accepted' in answer && answer.accepted) {
         meter()
           .createCounter('gatehouse_reconciler_redeliveries', 'requests', 'Redeliveries the reconciler asked for')
           .add(1, { provider: 'github', hook: input.hook, reason: input.reason });
@@ -118,9 +121,9 @@ export function createReconcileActivities(deps: ReconcileDeps) {
       eventId: number;
       key: string;
       reason: string;
-    }): Promise<{ responseStatus: string } | RateLimited> {
+    }): Promise<{ responseStatus: string; refused?: true } | RateLimited> {
       const answer = await gitlab(input.hook).resend(input.eventId);
-      if ('responseStatus' in answer) {
+      if ('responseStatus' in answer && answer.refused !== true) {
         meter()
           .createCounter('gatehouse_reconciler_redeliveries', 'requests', 'Redeliveries the reconciler asked for')
           .add(1, { provider: 'gitlab', hook: input.hook, reason: input.reason });

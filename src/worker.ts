@@ -2,13 +2,22 @@
 // SIGTERM/SIGINT (the SDK drains in-flight tasks before it exits).
 //   npm run worker                              every queue in the config
 //   npm run worker -- --queues gatehouse-ci     only these (comma-separated, or repeated)
+// GATEHOUSE_WORKER_METRICS_LISTEN=host:port serves Prometheus metrics (the SDK's and the reconciler's).
 import { parseArgs } from 'node:util';
+import { Runtime } from '@temporalio/worker';
 import { ConfigError, loadConfig } from './config/load-config.js';
 import { secretEnvNames } from './config/worker-secrets.js';
 import { createWorkers } from './worker/worker-runtime.js';
 
 try {
   const { values } = parseArgs({ options: { queues: { type: 'string', multiple: true } } });
+  // The SDK's own metrics and the activities' (the reconciler's), for Prometheus, when asked for.
+  const metricsListen = process.env.GATEHOUSE_WORKER_METRICS_LISTEN;
+  if (metricsListen !== undefined && metricsListen !== '') {
+    Runtime.install({
+      telemetryOptions: { metrics: { prometheus: { bindAddress: metricsListen, countersTotalSuffix: true } } },
+    });
+  }
   const queues = values.queues?.flatMap((value) => value.split(',').filter(Boolean));
   // The worker never sees a webhook, so it is not handed their secrets.
   const config = loadConfig(process.env, { webhookSecrets: false });

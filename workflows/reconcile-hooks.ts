@@ -11,8 +11,10 @@ import { proxyActivities, sleep } from '@temporalio/workflow';
 import type { Activities } from '../activities/index.js';
 import type { ReconcileReport } from '../activities/reconcile.js';
 import {
+  askRefused,
   emptyReconcileState,
   planRedeliveries,
+  readBackTo,
   type ObservedDelivery,
   type ReconcileInput,
 } from '../src/core/reconcile.js';
@@ -45,9 +47,16 @@ async function pauseIf(until: number | undefined, waits: { count: number }): Pro
   await sleep(Math.max(1_000, until - Date.now() + 1_000));
 }
 
+/** Events none of whose sends seen in this check succeeded. */
+function stillFailing(observed: ObservedDelivery[]): number {
+  const ok = new Set(observed.filter((d) => d.ok).map((d) => d.key));
+  return new Set(observed.filter((d) => !ok.has(d.key)).map((d) => d.key)).size;
+}
+
 export async function reconcileGitHubHook(input: ReconcileInput): Promise<ReconcileReport> {
   const previous = input.state ?? emptyReconcileState;
   const oldest = previous.after === 0 ? Date.now() - input.lookbackMs : 0;
+  const backTo = readBackTo(previous);
   const waits = { count: 0 };
   const observed: ObservedDelivery[] = [];
   let cursor: string | undefined;
@@ -56,7 +65,7 @@ export async function reconcileGitHubHook(input: ReconcileInput): Promise<Reconc
       () => api.listGitHubDeliveries({ hook: input.hook, ...(cursor ? { cursor } : {}) }),
       waits,
     );
-    const fresh = answer.deliveries.filter((d) => d.id > previous.after && Date.parse(d.deliveredAt) >= oldest);
+    const fresh = answer.deliveries.filter((d) => d.id > backTo && Date.parse(d.deliveredAt) >= oldest);
     observed.push(
       ...fresh.map((d) => ({
         id: d.id,
@@ -81,21 +90,28 @@ export async function reconcileGitHubHook(input: ReconcileInput): Promise<Reconc
     now: Date.now(),
     keepMs,
   });
+  let state = plan.state;
+  let refused = 0;
   for (const ask of plan.redeliver) {
     const answer = await unlimited(
       () => api.redeliverGitHubDelivery({ hook: input.hook, deliveryId: ask.id, guid: ask.key, reason: ask.reason }),
       waits,
     );
+    if (answer.refused === true) {
+      state = askRefused(state, ask.key);
+      refused += 1;
+    }
     await pauseIf(answer.pauseUntil, waits);
   }
-  await local.saveReconcileState({ scheduleId: input.scheduleId, state: plan.state });
+  await local.saveReconcileState({ scheduleId: input.scheduleId, state });
   const report: ReconcileReport = {
     provider: 'github',
     hook: input.hook,
     examined: observed.length,
-    failed: new Set(observed.filter((d) => !d.ok).map((d) => d.key)).size,
+    failed: stillFailing(observed),
     unseen: unseen.size,
-    requested: plan.redeliver.length,
+    requested: plan.redeliver.length - refused,
+    refused,
     abandoned: plan.abandoned.length,
     rateLimitWaits: waits.count,
   };
@@ -110,15 +126,16 @@ export async function watchGitLabHook(input: ReconcileInput): Promise<ReconcileR
   const observed: ObservedDelivery[] = [];
   if (input.resend !== false) {
     const oldest = previous.after === 0 ? Date.now() - input.lookbackMs : 0;
+    const backTo = readBackTo(previous);
     let page: number | undefined = 1;
     for (let read = 0; page !== undefined && read < maxPages; read += 1) {
       const current: number = page;
       const answer = await unlimited(() => api.listGitLabEvents({ hook: input.hook, page: current }), waits);
-      const fresh = answer.events.filter((e) => e.id > previous.after && Date.parse(e.createdAt) >= oldest);
+      const fresh = answer.events.filter((e) => e.id > backTo && Date.parse(e.createdAt) >= oldest);
       observed.push(
         ...fresh.map((e) => ({
           id: e.id,
-          key: e.eventUuid ?? `event-${e.id}`,
+          key: e.eventKey ?? `event-${e.id}`,
           ok: /^2[0-9]{2}$/.test(e.responseStatus),
           at: Date.parse(e.createdAt),
         })),
@@ -132,20 +149,27 @@ export async function watchGitLabHook(input: ReconcileInput): Promise<ReconcileR
     now: Date.now(),
     keepMs,
   });
+  let state = plan.state;
+  let refused = 0;
   for (const ask of plan.redeliver) {
-    await unlimited(
+    const answer = await unlimited(
       () => api.resendGitLabEvent({ hook: input.hook, eventId: ask.id, key: ask.key, reason: ask.reason }),
       waits,
     );
+    if (answer.refused === true) {
+      state = askRefused(state, ask.key);
+      refused += 1;
+    }
   }
-  await local.saveReconcileState({ scheduleId: input.scheduleId, state: plan.state });
+  await local.saveReconcileState({ scheduleId: input.scheduleId, state });
   const report: ReconcileReport = {
     provider: 'gitlab',
     hook: input.hook,
     examined: observed.length,
-    failed: new Set(observed.filter((d) => !d.ok).map((d) => d.key)).size,
+    failed: stillFailing(observed),
     unseen: 0,
-    requested: plan.redeliver.length,
+    requested: plan.redeliver.length - refused,
+    refused,
     abandoned: plan.abandoned.length,
     rateLimitWaits: waits.count,
     alertStatus: health.alertStatus,

@@ -9,8 +9,10 @@
 //   given up and reported, so a receiver that refuses it for good is not hammered.
 // - An event that succeeded at the provider but that the delivery log has never seen (something
 //   else answered for Gatehouse) is asked for again as well; the intake's dedup makes that safe.
-// - The state remembers the newest delivery examined, so a check reads only what is new, and the
-//   asks per event for as long as the provider keeps deliveries.
+// - The state remembers the newest delivery examined and the events still open (asked for, no
+//   success seen yet), so a check reads what is new plus back to the oldest open event's send: an
+//   ask the provider accepted but has not carried out yet, or refused for now, is looked at again.
+//   An event is closed when a send of it succeeds (and the log has seen it).
 
 /** What a reconciler check is started with (its schedule's action carries it). */
 export interface ReconcileInput {
@@ -37,7 +39,7 @@ export interface ObservedDelivery {
 export interface ReconcileState {
   /** The newest delivery id examined. */
   after: number;
-  /** Per event: how often it was asked for, the send last asked for, when (epoch ms). */
+  /** Open events: how often each was asked for, the send last asked for, when (epoch ms). */
   attempts: Record<string, { count: number; lastId: number; at: number }>;
 }
 
@@ -57,6 +59,28 @@ export interface ReconcilePlan {
 }
 
 export const emptyReconcileState: ReconcileState = { after: 0, attempts: {} };
+
+/** Given up: never asked for again while it is remembered. */
+const abandonedMark = Number.MAX_SAFE_INTEGER;
+
+/**
+ * Where a check reads back to: deliveries with a greater id. The newest examined, or just before
+ * the send last asked for of the oldest open event.
+ */
+export function readBackTo(state: ReconcileState): number {
+  let to = state.after;
+  for (const entry of Object.values(state.attempts)) {
+    if (entry.lastId !== abandonedMark) to = Math.min(to, entry.lastId - 1);
+  }
+  return to;
+}
+
+/** The provider refused an ask (it will not resend now): the same send may be asked for again. */
+export function askRefused(state: ReconcileState, key: string): ReconcileState {
+  const entry = state.attempts[key];
+  if (entry === undefined) return state;
+  return { ...state, attempts: { ...state.attempts, [key]: { ...entry, lastId: entry.lastId - 1 } } };
+}
 
 export function planRedeliveries(
   observed: readonly ObservedDelivery[],
@@ -80,16 +104,18 @@ export function planRedeliveries(
     const newest = sends.reduce((a, b) => (b.id > a.id ? b : a));
     const succeeded = sends.some((send) => send.ok);
     const reason = !succeeded ? 'failed' : options.unseen.has(key) ? 'unseen' : undefined;
-    if (reason === undefined) continue;
+    if (reason === undefined) {
+      delete attempts[key];
+      continue;
+    }
     const tried = attempts[key];
-    if (tried !== undefined && tried.lastId >= newest.id) {
+    if (tried !== undefined && tried.lastId >= newest.id && tried.lastId !== abandonedMark) {
       waiting.push(key);
       continue;
     }
     if (tried !== undefined && tried.count >= options.maxAttempts) {
-      if (tried.lastId !== Number.MAX_SAFE_INTEGER) abandoned.push(key);
-      // Marked so that it is reported once, and never asked for again while it is remembered.
-      attempts[key] = { ...tried, lastId: Number.MAX_SAFE_INTEGER };
+      if (tried.lastId !== abandonedMark) abandoned.push(key);
+      attempts[key] = { ...tried, lastId: abandonedMark };
       continue;
     }
     redeliver.push({ id: newest.id, key, reason });

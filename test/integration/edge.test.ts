@@ -247,9 +247,13 @@ describe('through the edge', () => {
     for (const path of ['/', '/anything', '/v2/jobs', '/healthz/x', '/openapi.json.bak']) {
       expect((await send(e.base, { path })).status, path).toBe(401);
     }
-    // Webhook paths skip the token for POST deliveries only; the delivery lookup is an API call.
+    // Webhook paths skip the token for POST deliveries only; the delivery log is an API.
     expect((await send(e.base, { method: 'GET', path: '/v1/webhooks/github' })).status).toBe(401);
     expect((await send(e.base, { path: '/v1/webhooks/deliveries/abc' })).status).toBe(401);
+    for (const path of ['/v1/webhooks/deliveries', '/v1/webhooks/deliveries/d0mwrupgih8e7959a9b972/replay']) {
+      expect((await send(e.base, { method: 'POST', path })).status, path).toBe(401);
+      expect((await send(e.base, { path })).status, path).toBe(401);
+    }
   });
 
   it('accepts a rotated IdP key after a sync, reloading with no failed request', async () => {

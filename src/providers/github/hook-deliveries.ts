@@ -41,7 +41,8 @@ export interface DeliveryPage {
 
 export interface HookDeliveriesClient {
   listPage(cursor: string | undefined, perPage?: number): Promise<DeliveryPage | RateLimited>;
-  redeliver(deliveryId: number): Promise<{ accepted: true; pauseUntil?: number } | RateLimited>;
+  /** `refused`: GitHub would not redeliver it (400 or 422: too old, or gone); ask again later or give up. */
+  redeliver(deliveryId: number): Promise<{ accepted: boolean; refused?: true; pauseUntil?: number } | RateLimited>;
 }
 
 export interface HookDeliveriesOptions {
@@ -74,7 +75,7 @@ export function createHookDeliveriesClient(options: HookDeliveriesOptions): Hook
   const base = basePath(options.target);
   const params = pathParams(options.target);
 
-  async function call(route: string, extra: Record<string, unknown>) {
+  async function call(route: string, extra: Record<string, unknown>, answers: number[] = []) {
     try {
       const answer = await api(route, { ...params, ...extra, headers: { authorization: await authorization() } });
       return { answer };
@@ -82,6 +83,7 @@ export function createHookDeliveriesClient(options: HookDeliveriesOptions): Hook
       const limited = rateLimitOf(error, now());
       if (limited !== undefined) return { limited };
       const status = error instanceof Error && 'status' in error ? Number(error.status) : 0;
+      if (answers.includes(status)) return { refusedWith: status };
       // Credentials, permissions, a wrong hook id: asking again will not help.
       if (status >= 400 && status < 500)
         throw fail('ReconcilerRejected', `GitHub answered ${status} to ${route.split(' ')[0]} ${base}/deliveries`);
@@ -106,10 +108,13 @@ export function createHookDeliveriesClient(options: HookDeliveriesOptions): Hook
       };
     },
     async redeliver(deliveryId) {
-      const { answer, limited } = await call(`POST ${base}/deliveries/{delivery_id}/attempts`, {
-        delivery_id: deliveryId,
-      });
+      const { answer, limited, refusedWith } = await call(
+        `POST ${base}/deliveries/{delivery_id}/attempts`,
+        { delivery_id: deliveryId },
+        [400, 422],
+      );
       if (limited !== undefined) return limited;
+      if (refusedWith !== undefined) return { accepted: false, refused: true };
       const pauseUntil = pauseOf(answer!.headers);
       return { accepted: true, ...(pauseUntil === undefined ? {} : { pauseUntil }) };
     },

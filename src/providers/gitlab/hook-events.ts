@@ -2,7 +2,13 @@
 // that keeps failing: `alert_status` temporarily_disabled until `disabled_until`, or disabled), its
 // recent events (the last 7 days, newest first, paged by page number) and resending one (GitLab
 // 17.4 and later). A resend that succeeds re-enables the hook, as any successful delivery does.
-// Rate limits are answers (429 with Retry-After), so a workflow can wait durably.
+//
+// Every send of one event carries the same Idempotency-Key header, resends included; a resend
+// gets a new X-Gitlab-Event-UUID, so the event UUID cannot tell sends of one event apart from
+// other events. GitLab refuses a resend with 422 when the receiver cannot be reached or the hook
+// is disabled: that is an answer (try again at the next check), not a broken configuration.
+// Rate limits are answers too (429; GitLab sends no Retry-After, so a minute), so a workflow can
+// wait durably.
 import { fail } from '../../core/failures.js';
 import type { RateLimited } from '../github/hook-deliveries.js';
 
@@ -15,8 +21,8 @@ export interface GitLabHookHealth {
 
 export interface GitLabHookEvent {
   id: number;
-  /** X-Gitlab-Event-UUID: the same for every send of one event. */
-  eventUuid: string | null;
+  /** The Idempotency-Key header: the same for every send of one event, resends included. */
+  eventKey: string | null;
   /** GitLab's text: a status code ("200", "503") or an error ("internal error"). */
   responseStatus: string;
   createdAt: string;
@@ -26,7 +32,8 @@ export interface GitLabHookEvent {
 export interface GitLabHookClient {
   readHook(): Promise<GitLabHookHealth>;
   listEvents(page: number, perPage?: number): Promise<{ events: GitLabHookEvent[]; nextPage?: number } | RateLimited>;
-  resend(eventId: number): Promise<{ responseStatus: string } | RateLimited>;
+  /** `refused`: GitLab would not resend it now (422: receiver unreachable, hook disabled). */
+  resend(eventId: number): Promise<{ responseStatus: string; refused?: true } | RateLimited>;
 }
 
 export function createGitLabHookClient(options: {
@@ -38,7 +45,7 @@ export function createGitLabHookClient(options: {
 }): GitLabHookClient {
   const now = options.now ?? Date.now;
   const base = `${options.apiUrl.replace(/\/+$/, '')}/projects/${encodeURIComponent(options.project)}/hooks/${options.hookId}`;
-  const call = async (method: 'GET' | 'POST', path: string) => {
+  const call = async (method: 'GET' | 'POST', path: string, answers: number[] = []) => {
     const response = await fetch(`${base}${path}`, {
       method,
       headers: { 'private-token': options.token, accept: 'application/json', 'user-agent': 'gatehouse-reconciler' },
@@ -54,7 +61,7 @@ export function createGitLabHookClient(options: {
         } as RateLimited,
       };
     }
-    if (!response.ok) {
+    if (!response.ok && !answers.includes(response.status)) {
       await response.body?.cancel();
       const message = `GitLab answered ${response.status} to ${method} hooks/${options.hookId}${path}`;
       // Credentials, permissions, a wrong hook id: asking again will not help.
@@ -82,7 +89,8 @@ export function createGitLabHookClient(options: {
       return {
         events: items.map((item) => ({
           id: Number(item.id),
-          eventUuid: headerOf(item.request_headers, 'x-gitlab-event-uuid'),
+          eventKey:
+            headerOf(item.request_headers, 'idempotency-key') ?? headerOf(item.request_headers, 'x-gitlab-event-uuid'),
           responseStatus: String(item.response_status ?? ''),
           createdAt: String(item.created_at ?? ''),
           trigger: String(item.trigger ?? ''),
@@ -91,8 +99,12 @@ export function createGitLabHookClient(options: {
       };
     },
     async resend(eventId) {
-      const { response, limited } = await call('POST', `/events/${eventId}/resend`);
+      const { response, limited } = await call('POST', `/events/${eventId}/resend`, [422]);
       if (limited !== undefined) return limited;
+      if (response!.status === 422) {
+        await response!.body?.cancel();
+        return { responseStatus: '422', refused: true };
+      }
       const body = (await response!.json().catch(() => ({}))) as Record<string, unknown>;
       return { responseStatus: String(body.response_status ?? response!.status) };
     },
