@@ -184,7 +184,7 @@ describe('the GitHub reconciler', () => {
       workflowType: 'reconcileGitHubHook',
       taskQueue: config.webhooks.reconciler.taskQueue,
     });
-    expect(described.spec.intervals.map((interval) => interval.every)).toEqual([3_600_000]);
+    expect((described.spec.intervals ?? []).map((interval) => interval.every)).toEqual([3_600_000]);
   });
 
   it('brings in every delivery sent while the bridge was down; each starts exactly one job', async () => {

@@ -6,9 +6,9 @@ import { configScratch, minimalConfig } from '../../helpers/config-files.js';
 const { dir, load } = configScratch('gatehouse-config-');
 const valid = minimalConfig();
 
-function problemsOf(text: string): string[] {
+function problemsOf(text: string, env: Record<string, string> = {}): string[] {
   try {
-    load(text);
+    load(text, env);
   } catch (error) {
     expect(error).toBeInstanceOf(ConfigError);
     expect((error as ConfigError).message).toContain(dir);
@@ -116,6 +116,34 @@ describe('loadConfig', () => {
       /\/webhooks\/github\/default\/rules\/0\/route: no route named "nope"/,
     );
     expect(() => load(hook('[]', '[]'), { S: 'x' })).toThrow(/\/webhooks\/github\/default\/secrets/);
+  });
+
+  it('checks each reconcile block against its provider and the reconciler queue', () => {
+    const hook = (provider: string, reconcile: string, queues = '[q1]') =>
+      `${valid.replace('taskQueues: [q1]', `taskQueues: ${queues}`)}\nwebhooks:\n  ${provider}:\n    default:\n      secrets: [{ env: S }]\n      rules: []\n      reconcile: ${reconcile}\n`;
+    const problems = (text: string) => problemsOf(text, { S: 'x' });
+    const good = `{ repository: acme/app, hookId: 7, token: { env: T } }`;
+    expect(problems(hook('github', good))).toEqual([
+      '/webhooks/reconciler/taskQueue: "gatehouse-reconcile" is not one of /taskQueues (q1); hooks with reconcile need a worker there',
+    ]);
+    const loaded = load(hook('github', good, '[q1, gatehouse-reconcile]'), { S: 'x' });
+    expect(loaded.webhooks.github?.default?.reconcile).toMatchObject({ every: '5m', lookback: '6h', maxAttempts: 5 });
+    const withQueue = (provider: string, reconcile: string) => hook(provider, reconcile, '[q1, gatehouse-reconcile]');
+    expect(
+      problems(withQueue('github', '{ repository: acme/app, organization: acme, hookId: 7, token: { env: T } }')),
+    ).toEqual(['/webhooks/github/default/reconcile: name exactly one of repository, organization or app (found 2)']);
+    expect(problems(withQueue('github', '{ organization: acme }'))).toEqual([
+      '/webhooks/github/default/reconcile: a repository or organization hook needs hookId and token',
+    ]);
+    expect(
+      problems(withQueue('github', `{ repository: acme/app, hookId: 7, token: { env: T }, lookback: 4d }`)),
+    ).toEqual(['/webhooks/github/default/reconcile/lookback: GitHub keeps deliveries for 3 days; at most 3d']);
+    expect(problems(withQueue('gitea', '{ project: acme/app, hookId: 7, token: { env: T } }'))).toEqual([
+      '/webhooks/gitea/default/reconcile: gitea has no API to find missed deliveries with',
+    ]);
+    expect(problems(withQueue('gitlab', good))).toEqual([
+      '/webhooks/gitlab/default/reconcile: a GitLab hook names project, hookId and token',
+    ]);
   });
 
   it('keeps the embedded ledger to one task queue, unless a PostgreSQL ledger is configured', () => {
