@@ -32,6 +32,8 @@ export interface ReconcileReport {
   refused: number;
   abandoned: number;
   rateLimitWaits: number;
+  /** GitHub: the check ran out of pages before it read back far enough; the rest was not examined. */
+  truncated?: boolean;
   alertStatus?: string;
 }
 
@@ -40,8 +42,18 @@ const alertLevels: Record<string, number> = { executable: 0, temporarily_disable
 export function createReconcileActivities(deps: ReconcileDeps) {
   const github = (hook: string) => clientOf(deps.github, hook, 'GitHub');
   const gitlab = (hook: string) => clientOf(deps.gitlab, hook, 'GitLab');
+  // Best effort: the ask was made; a log that is down must not make the activity retry (and ask again).
   const recordAsk = async (provider: string, hook: string, deliveryId: string, detail: string) => {
     if (deps.log === undefined) return;
+    try {
+      await deps.log.append([askRecord(provider, hook, deliveryId, detail)]);
+    } catch (error) {
+      Context.current().log.warn("the delivery log did not take the reconciler's record", {
+        error: (error as Error).message,
+      });
+    }
+  };
+  const askRecord = (provider: string, hook: string, deliveryId: string, detail: string): DeliveryRecord => {
     const record: DeliveryRecord = {
       id: newDeliveryRecordId(new Date(), randomBytes(6).toString('hex')),
       receivedAt: new Date().toISOString(),
@@ -65,13 +77,17 @@ export function createReconcileActivities(deps: ReconcileDeps) {
       sample: null,
       gitEvent: null,
     };
-    await deps.log.append([record]);
+    return record;
   };
   const meter = () => Context.current().metricMeter;
 
   return {
-    async listGitHubDeliveries(input: { hook: string; cursor?: string }): Promise<DeliveryPage | RateLimited> {
-      return github(input.hook).listPage(input.cursor);
+    async listGitHubDeliveries(input: {
+      hook: string;
+      cursor?: string;
+      perPage?: number;
+    }): Promise<DeliveryPage | RateLimited> {
+      return github(input.hook).listPage(input.cursor, input.perPage);
     },
 
     async redeliverGitHubDelivery(input: {
@@ -149,6 +165,14 @@ export function createReconcileActivities(deps: ReconcileDeps) {
       count('gatehouse_reconciler_failed', report.failed, 'Deliveries the provider reports as failed');
       count('gatehouse_reconciler_unseen', report.unseen, 'Deliveries the provider reports sent that never arrived');
       count('gatehouse_reconciler_abandoned', report.abandoned, 'Events given up after maxAttempts redeliveries');
+      if (report.truncated === true)
+        meter()
+          .createCounter(
+            'gatehouse_reconciler_truncated',
+            'checks',
+            'Checks that ran out of pages before reading back far enough',
+          )
+          .add(1, tags);
     },
   };
 }

@@ -17,6 +17,7 @@ import {
   readBackTo,
   type ObservedDelivery,
   type ReconcileInput,
+  type ReconcileState,
 } from '../src/core/reconcile.js';
 import { activityPolicies } from '../src/core/retry-policies.js';
 
@@ -25,8 +26,15 @@ const local = proxyActivities<Activities>(activityPolicies.quick);
 
 /** How long the reconciler remembers its asks per event: as long as providers keep deliveries. */
 const keepMs = 7 * 86_400_000;
-/** A check reads at most this many pages; the next check goes on from where this one got to. */
-const maxPages = 50;
+/**
+ * A check reads at most this many pages (100 deliveries each: 100,000 deliveries since the last
+ * check). Far more than a hook sends in one interval; a check that still runs out reports it.
+ */
+const maxPages = 1_000;
+/** A check asks for at most this many redeliveries; the rest stay open for the next check. */
+const maxAsks = 200;
+/** The longest single wait for a rate limit (GitHub's window is an hour). */
+const maxWaitMs = 65 * 60_000;
 
 type Limited = { rateLimited: true; until: number };
 const isLimited = (answer: object): answer is Limited => 'rateLimited' in answer;
@@ -37,14 +45,14 @@ async function unlimited<T extends object>(call: () => Promise<T | Limited>, wai
     const answer = await call();
     if (!isLimited(answer)) return answer;
     waits.count += 1;
-    await sleep(Math.max(1_000, answer.until - Date.now() + 1_000));
+    await sleep(Math.min(maxWaitMs, Math.max(1_000, answer.until - Date.now() + 1_000)));
   }
 }
 
 async function pauseIf(until: number | undefined, waits: { count: number }): Promise<void> {
   if (until === undefined) return;
   waits.count += 1;
-  await sleep(Math.max(1_000, until - Date.now() + 1_000));
+  await sleep(Math.min(maxWaitMs, Math.max(1_000, until - Date.now() + 1_000)));
 }
 
 /** Events none of whose sends seen in this check succeeded. */
@@ -58,26 +66,46 @@ export async function reconcileGitHubHook(input: ReconcileInput): Promise<Reconc
   const oldest = previous.after === 0 ? Date.now() - input.lookbackMs : 0;
   const backTo = readBackTo(previous);
   const waits = { count: 0 };
-  const observed: ObservedDelivery[] = [];
-  let cursor: string | undefined;
-  for (let page = 0; page < maxPages; page += 1) {
-    const answer = await unlimited(
-      () => api.listGitHubDeliveries({ hook: input.hook, ...(cursor ? { cursor } : {}) }),
-      waits,
-    );
-    const fresh = answer.deliveries.filter((d) => d.id > backTo && Date.parse(d.deliveredAt) >= oldest);
-    observed.push(
-      ...fresh.map((d) => ({
-        id: d.id,
-        key: d.guid,
-        ok: d.statusCode >= 200 && d.statusCode < 300,
-        at: Date.parse(d.deliveredAt),
-      })),
-    );
-    await pauseIf(answer.pauseUntil, waits);
-    if (fresh.length < answer.deliveries.length || answer.next === undefined) break;
-    cursor = answer.next;
-  }
+  const budget = { pages: input.maxPages ?? maxPages };
+
+  /** Reads pages from `from` down to `downTo`; `next` is set when the budget ran out first. */
+  const scan = async (from: string | undefined, downTo: number) => {
+    const found: ObservedDelivery[] = [];
+    let cursor = from;
+    while (budget.pages > 0) {
+      budget.pages -= 1;
+      const at = cursor;
+      const answer = await unlimited(
+        () =>
+          api.listGitHubDeliveries({
+            hook: input.hook,
+            ...(at === undefined ? {} : { cursor: at }),
+            ...(input.perPage === undefined ? {} : { perPage: input.perPage }),
+          }),
+        waits,
+      );
+      const fresh = answer.deliveries.filter((d) => d.id > downTo && Date.parse(d.deliveredAt) >= oldest);
+      found.push(
+        ...fresh.map((d) => ({
+          id: d.id,
+          key: d.guid,
+          ok: d.statusCode >= 200 && d.statusCode < 300,
+          at: Date.parse(d.deliveredAt),
+        })),
+      );
+      await pauseIf(answer.pauseUntil, waits);
+      if (fresh.length < answer.deliveries.length || answer.next === undefined) return { found };
+      cursor = answer.next;
+    }
+    return { found, next: cursor };
+  };
+
+  // The newest first, down to where the last check got. A check that runs out of pages before
+  // (more deliveries since the last check than its budget holds) says so: what it did not read
+  // is not examined, and `truncated` reports it.
+  const top = await scan(undefined, backTo);
+  const observed = top.found;
+  const truncated = top.next !== undefined;
   const succeeded = [...new Set(observed.filter((d) => d.ok).map((d) => d.key))];
   const seen =
     succeeded.length === 0
@@ -89,8 +117,9 @@ export async function reconcileGitHubHook(input: ReconcileInput): Promise<Reconc
     unseen,
     now: Date.now(),
     keepMs,
+    maxAsks,
   });
-  let state = plan.state;
+  let state: ReconcileState = plan.state;
   let refused = 0;
   for (const ask of plan.redeliver) {
     const answer = await unlimited(
@@ -114,6 +143,7 @@ export async function reconcileGitHubHook(input: ReconcileInput): Promise<Reconc
     refused,
     abandoned: plan.abandoned.length,
     rateLimitWaits: waits.count,
+    truncated,
   };
   await local.reportReconcile(report);
   return report;
@@ -148,6 +178,7 @@ export async function watchGitLabHook(input: ReconcileInput): Promise<ReconcileR
     unseen: new Set(),
     now: Date.now(),
     keepMs,
+    maxAsks,
   });
   let state = plan.state;
   let refused = 0;

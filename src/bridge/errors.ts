@@ -29,6 +29,7 @@ export const errorDefinitions = {
   GATEHOUSE_INTERNAL: { status: 500, title: 'Internal error' },
   GATEHOUSE_TEMPORAL_UNAVAILABLE: { status: 503, title: 'The workflow service is unavailable' },
   GATEHOUSE_IDP_UNAVAILABLE: { status: 503, title: 'The identity provider is unavailable' },
+  GATEHOUSE_DELIVERY_LOG_UNAVAILABLE: { status: 503, title: 'The delivery log is unavailable' },
 } as const satisfies Record<string, { status: number; title: string }>;
 
 export type ErrorCode = keyof typeof errorDefinitions;

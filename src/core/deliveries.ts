@@ -99,3 +99,8 @@ export function newDeliveryRecordId(now: Date, randomHex: string): string {
 export function isDeliveryRecordId(value: string): boolean {
   return idPattern.test(value);
 }
+
+/** The store cannot be reached now (PostgreSQL down or still starting): try again later. */
+export class DeliveryLogUnavailable extends Error {
+  override readonly name = 'DeliveryLogUnavailable';
+}

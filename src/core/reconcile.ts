@@ -24,6 +24,9 @@ export interface ReconcileInput {
   /** GitLab: resend failed events (otherwise only watch the hook's health). */
   resend?: boolean;
   state?: ReconcileState;
+  /** Page size and page budget of one check (defaults: 100 and 50); smaller only in tests. */
+  perPage?: number;
+  maxPages?: number;
 }
 
 export interface ObservedDelivery {
@@ -75,17 +78,29 @@ export function readBackTo(state: ReconcileState): number {
   return to;
 }
 
-/** The provider refused an ask (it will not resend now): the same send may be asked for again. */
+/**
+ * The provider refused an ask (it will not resend now, e.g. while the hook is disabled): the same
+ * send may be asked for again, and the refusal does not count against maxAttempts. The event is
+ * forgotten only when the provider no longer keeps it.
+ */
 export function askRefused(state: ReconcileState, key: string): ReconcileState {
   const entry = state.attempts[key];
   if (entry === undefined) return state;
-  return { ...state, attempts: { ...state.attempts, [key]: { ...entry, lastId: entry.lastId - 1 } } };
+  const undone = { ...entry, lastId: entry.lastId - 1, count: Math.max(0, entry.count - 1) };
+  return { ...state, attempts: { ...state.attempts, [key]: undone } };
 }
 
 export function planRedeliveries(
   observed: readonly ObservedDelivery[],
   previous: ReconcileState,
-  options: { maxAttempts: number; unseen: ReadonlySet<string>; now: number; keepMs: number },
+  options: {
+    maxAttempts: number;
+    unseen: ReadonlySet<string>;
+    now: number;
+    keepMs: number;
+    /** The most asks in one check; the others stay open for the next. */
+    maxAsks?: number;
+  },
 ): ReconcilePlan {
   const byKey = new Map<string, ObservedDelivery[]>();
   for (const delivery of observed) {
@@ -116,6 +131,11 @@ export function planRedeliveries(
     if (tried !== undefined && tried.count >= options.maxAttempts) {
       if (tried.lastId !== abandonedMark) abandoned.push(key);
       attempts[key] = { ...tried, lastId: abandonedMark };
+      continue;
+    }
+    if (redeliver.length >= (options.maxAsks ?? Number.POSITIVE_INFINITY)) {
+      // Left for the next check, which reads back to it: still open, not yet asked for.
+      attempts[key] = tried ?? { count: 0, lastId: newest.id - 1, at: options.now };
       continue;
     }
     redeliver.push({ id: newest.id, key, reason });

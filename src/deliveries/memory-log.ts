@@ -1,17 +1,24 @@
 // The embedded delivery log: records in this process's memory, for a single bridge (several
-// replicas need the PostgreSQL log, or each would see only its own deliveries). It is bounded only
-// by prune, which the caller runs with the configured retention and maximum.
+// replicas need the PostgreSQL log, or each would see only its own deliveries). It holds at most
+// `maxEntries` records: an append beyond that drops the oldest at once, so memory stays bounded
+// between the caller's prunes (which apply the configured retention and maximum).
 //
 // Decisions:
 //  - Records sit in one array sorted by id. Ids are time-ordered text, so the array is also in
 //    arrival order: an append is nearly always a push at the end (an out-of-order id is placed by
 //    binary search), and `list` walks back from the end (or from `before`, found by binary search)
 //    and stops after `limit` matches, so a page costs a walk over the newest records, not a sort
-//    of all of them.
-//  - `seen` answers from an index by provider, hook and delivery id, which counts the records per
-//    delivery id so prune can drop an id once its last record goes.
-//  - Records are copied in and out (structuredClone): a caller who changes a record it appended,
-//    or one it was handed, does not change the store.
+//    of all of them. The oldest are at the front, so the maximum is kept by cutting the front.
+//  - `seen` answers from an index by provider, hook and delivery id of the records that prove a
+//    delivery arrived: sent by the provider (origin `provider`) with a signature that verified
+//    (a body hash). Reconciler records and unauthenticated samples are not in it: the first only
+//    say a redelivery was asked for, the second can be sent by anybody with any delivery id. The
+//    index counts the records per delivery id so prune can drop an id once its last record goes.
+//  - Every string of a record is made well formed on the way in (wellFormedRecord): NUL removed,
+//    a lone UTF-16 surrogate replaced by U+FFFD. PostgreSQL refuses both, and the PostgreSQL log
+//    uses the same function, so both stores keep the same text. Query values are treated the same
+//    way, so a filter written with the raw text finds the record. This copy is also what keeps the
+//    store apart from the caller's objects; records go out copied (structuredClone).
 //  - `since` and prune's age compare instants (parsed), not text, like PostgreSQL's timestamptz;
 //    a receivedAt or since that is not a date is refused rather than silently never matching.
 import type { DeliveryLog, DeliveryQuery, DeliveryRecord } from '../core/deliveries.js';
@@ -21,11 +28,20 @@ interface Entry {
   receivedMs: number;
 }
 
-export function createMemoryDeliveryLog(): DeliveryLog {
+export interface MemoryDeliveryLogOptions {
+  /** The most records held; an append beyond it drops the oldest (default 100,000). */
+  maxEntries?: number;
+}
+
+export const defaultMaxEntries = 100_000;
+
+export function createMemoryDeliveryLog(options: MemoryDeliveryLogOptions = {}): DeliveryLog {
+  const maxEntries = options.maxEntries ?? defaultMaxEntries;
+  if (!Number.isInteger(maxEntries) || maxEntries < 1) throw new RangeError('maxEntries must be a whole number >= 1');
   /** Sorted by id, oldest first. */
   let entries: Entry[] = [];
   const byId = new Map<string, Entry>();
-  /** `provider \0 hook` → delivery id → how many records have it. */
+  /** `provider \0 hook` → delivery id → how many records that count as seen have it. */
   const seenIndex = new Map<string, Map<string, number>>();
   let closed = false;
 
@@ -36,7 +52,7 @@ export function createMemoryDeliveryLog(): DeliveryLog {
   }
 
   function indexAdd(record: DeliveryRecord): void {
-    if (record.deliveryId === null) return;
+    if (!countsAsSeen(record)) return;
     const key = hookKey(record.provider, record.hook);
     let ids = seenIndex.get(key);
     if (ids === undefined) seenIndex.set(key, (ids = new Map()));
@@ -44,7 +60,7 @@ export function createMemoryDeliveryLog(): DeliveryLog {
   }
 
   function indexRemove(record: DeliveryRecord): void {
-    if (record.deliveryId === null) return;
+    if (!countsAsSeen(record)) return;
     const key = hookKey(record.provider, record.hook);
     const ids = seenIndex.get(key);
     const count = ids?.get(record.deliveryId);
@@ -87,7 +103,7 @@ export function createMemoryDeliveryLog(): DeliveryLog {
       assertOpen();
       // Check the whole batch first, so a bad record leaves the store as it was.
       const batch = records.map((record) => ({
-        record: structuredClone(record),
+        record: wellFormedRecord(record),
         receivedMs: instant(record.receivedAt),
       }));
       for (const entry of batch) {
@@ -99,11 +115,18 @@ export function createMemoryDeliveryLog(): DeliveryLog {
         byId.set(id, entry);
         indexAdd(entry.record);
       }
+      if (entries.length > maxEntries) {
+        for (const entry of entries.splice(0, entries.length - maxEntries)) {
+          byId.delete(entry.record.id);
+          indexRemove(entry.record);
+        }
+      }
     },
 
-    async list(query) {
+    async list(raw) {
       assertOpen();
-      checkLimit(query.limit);
+      checkLimit(raw.limit);
+      const query = wellFormedQuery(raw);
       const sinceMs = query.since === undefined ? undefined : instant(query.since);
       const found: DeliveryRecord[] = [];
       let index = (query.before === undefined ? entries.length : lowerBound(query.before)) - 1;
@@ -116,14 +139,14 @@ export function createMemoryDeliveryLog(): DeliveryLog {
 
     async get(id) {
       assertOpen();
-      const entry = byId.get(id);
+      const entry = byId.get(wellFormedText(id));
       return entry === undefined ? undefined : structuredClone(entry.record);
     },
 
     async seen(provider, hook, deliveryIds) {
       assertOpen();
-      const ids = seenIndex.get(hookKey(provider, hook));
-      return new Set(ids === undefined ? [] : deliveryIds.filter((id) => ids.has(id)));
+      const ids = seenIndex.get(hookKey(wellFormedText(provider), wellFormedText(hook)));
+      return new Set(ids === undefined ? [] : deliveryIds.filter((id) => ids.has(wellFormedText(id))));
     },
 
     async prune(olderThan, keep) {
@@ -152,6 +175,47 @@ export function createMemoryDeliveryLog(): DeliveryLog {
       seenIndex.clear();
     },
   };
+}
+
+/**
+ * Whether a record proves that the provider's delivery reached the bridge: sent by the provider
+ * (not a replay or the reconciler's request) and verified (only a verified body has a hash).
+ */
+export function countsAsSeen(record: DeliveryRecord): record is DeliveryRecord & { deliveryId: string } {
+  return record.origin === 'provider' && record.bodySha256 !== null && record.deliveryId !== null;
+}
+
+const needsWork = /[\u0000\uD800-\uDFFF]/;
+const loneSurrogate = /[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/g;
+
+/** `text` without NUL and with each lone UTF-16 surrogate replaced by U+FFFD (paired ones stay). */
+export function wellFormedText(text: string): string {
+  if (!needsWork.test(text)) return text;
+  return text.replaceAll('\u0000', '').replace(loneSurrogate, '\uFFFD');
+}
+
+function wellFormedValue(value: unknown): unknown {
+  if (typeof value === 'string') return wellFormedText(value);
+  if (Array.isArray(value)) return value.map(wellFormedValue);
+  if (value !== null && typeof value === 'object')
+    return Object.fromEntries(
+      Object.entries(value).map(([key, inner]) => [wellFormedText(key), wellFormedValue(inner)]),
+    );
+  return value;
+}
+
+/**
+ * A deep copy of the record with every string (text fields, and keys and values inside `sample`
+ * and `gitEvent`) made well formed: what both stores write, so one hostile title cannot make
+ * PostgreSQL refuse a batch.
+ */
+export function wellFormedRecord(record: DeliveryRecord): DeliveryRecord {
+  return wellFormedValue(record) as DeliveryRecord;
+}
+
+/** The query with its text values made well formed, as the stored records are. */
+export function wellFormedQuery(query: DeliveryQuery): DeliveryQuery {
+  return wellFormedValue(query) as DeliveryQuery;
 }
 
 function instant(text: string): number {

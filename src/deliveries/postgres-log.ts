@@ -1,10 +1,24 @@
 // The delivery log in PostgreSQL, shared by every bridge replica: one row per record in
-// `webhook_deliveries`, created at open.
+// `webhook_deliveries`.
 //
 // Decisions:
-//  - The schema is applied by every replica at start-up, inside a transaction holding an advisory
-//    lock, because `CREATE TABLE IF NOT EXISTS` run by several sessions at once can still fail on
-//    the catalog's unique indexes; with the lock the second replica waits and then finds the table.
+//  - Opening never waits for the database (createPostgresDeliveryLog): a bridge must start, and
+//    answer webhooks, while PostgreSQL is down. The log connects and applies the schema in the
+//    background, retrying with a doubling delay (1 s up to 30 s, for as long as the log is open;
+//    the timer is unref'd, so it never keeps the process alive). Until then every call rejects
+//    with DeliveryLogUnavailable. Once the schema is in place, each call takes a connection from
+//    the pool, so after an outage the next call simply connects again; a call that fails because
+//    the database cannot be reached (refused, dropped, timed out, shutting down) also rejects with
+//    DeliveryLogUnavailable, so the caller can keep its records and try again later. If the table
+//    has gone (the database was recreated), the log goes back to applying the schema.
+//    openPostgresDeliveryLog is the eager form for tests and benchmarks: it resolves once the
+//    schema is in place and rejects (without retrying) if the first attempt fails.
+//  - DeliveryLogUnavailable and the errors handed to `onError` carry a short description of the
+//    failure (a system error code, or PostgreSQL's SQLSTATE and message), never the connection
+//    string, which may hold a password.
+//  - The schema is applied inside a transaction holding an advisory lock, because `CREATE TABLE
+//    IF NOT EXISTS` run by several sessions at once can still fail on the catalog's unique
+//    indexes; with the lock the second replica waits and then finds the table.
 //  - `id` sorts with the "C" collation (byte order), so `ORDER BY id` and `id < before` agree with
 //    the ids' time order and with the in-memory log, whatever the database's locale.
 //  - `received_at` is a timestamptz (for `since` and prune) and `received_at_iso` keeps the text
@@ -12,19 +26,37 @@
 //  - Outcome and origin have no CHECK constraint: the table outlives a release, and a newer
 //    replica writing a new outcome must not be refused by an older replica's schema.
 //  - Every value is a query parameter; the SQL text is built only from fixed column names.
+//  - Every string of a record is made well formed before it is written (wellFormedRecord, shared
+//    with the memory log): PostgreSQL refuses NUL in text and jsonb and lone surrogates in jsonb,
+//    and one such value would fail the whole multi-row insert.
 //  - An append is one multi-row `INSERT … ON CONFLICT (id) DO NOTHING` (a very large batch is sent
 //    in chunks below PostgreSQL's parameter limit; a chunk that was sent stays even if a later one
-//    fails, and sending the batch again is harmless).
-//  - Prune runs in one transaction under a try-lock: if another replica is pruning, this one skips
-//    (returns 0) instead of deleting the same rows concurrently.
+//    fails, and sending the batch again is harmless). If a chunk is refused for its data (SQLSTATE
+//    class 22 or 23: a value out of range, a date the database does not take), its rows are sent
+//    one at a time and only the refused ones are skipped, reported through `onSkipped`; one bad
+//    record never costs the others.
+//  - `seen` counts only the records that prove a delivery arrived, as the memory log does
+//    (countsAsSeen): origin `provider` with a body hash (its signature verified).
+//  - Prune holds a session-level try-lock: if another replica is pruning, this one skips (returns
+//    0) instead of deleting the same rows concurrently. It deletes in batches (each statement at
+//    most `pruneBatchSize` rows, committed on its own), so a large backlog is worked off in short
+//    statements well inside the statement timeout instead of one that times out every time.
 //  - An idle connection that breaks (database restart, network) makes the pool emit `error`; that
-//    is caught and handed to `onError` if given (the message names no secret), so it never crashes
-//    the process; the next query opens a new connection. Timeouts make a stuck database fail a
-//    call instead of hanging it.
+//    is caught and handed to `onError` if given, so it never crashes the process; the next query
+//    opens a new connection. Timeouts make a stuck database fail a call instead of hanging it.
+//  - close() stops the retries and ends the pool, but waits at most a few seconds for it: a
+//    connection attempt to an unreachable host would otherwise hold it until its own timeout.
 import pg from 'pg';
 import type { PoolClient } from 'pg';
-import type { DeliveryLog, DeliveryOrigin, DeliveryOutcome, DeliveryRecord } from '../core/deliveries.js';
+import {
+  DeliveryLogUnavailable,
+  type DeliveryLog,
+  type DeliveryOrigin,
+  type DeliveryOutcome,
+  type DeliveryRecord,
+} from '../core/deliveries.js';
 import type { GitEvent } from '../core/git-event.js';
+import { wellFormedQuery, wellFormedRecord, wellFormedText } from './memory-log.js';
 
 export const deliveryLogSchema = `
 CREATE TABLE IF NOT EXISTS webhook_deliveries (
@@ -122,14 +154,62 @@ interface Row {
 export interface PostgresDeliveryLogOptions {
   /** Pool size (default 5). */
   max?: number;
-  /** Told about errors on idle connections, which are otherwise ignored (the pool replaces them). */
+  /**
+   * Told about failures nobody else hears of: the background connection attempts that failed
+   * (each is retried) and errors on idle connections (the pool replaces them). The message is a
+   * short description, never the connection string.
+   */
   onError?: (error: Error) => void;
+  /** Told how many records of an append PostgreSQL refused for their data, and why (the first reason). */
+  onSkipped?: (count: number, reason: string) => void;
+  /** The delay before the first retry of the background connection, doubled up to `maxMs`. */
+  retry?: { firstMs?: number; maxMs?: number };
+  /** Rows deleted per prune statement (default 5,000). */
+  pruneBatchSize?: number;
 }
 
+const defaultRetry = { firstMs: 1_000, maxMs: 30_000 };
+const defaultPruneBatchSize = 5_000;
+/** How long close() waits for the pool to end. */
+const closeWaitMs = 2_000;
+
+/**
+ * The log at once: it connects and applies the schema in the background, retrying until it is
+ * closed. Until then, and while the database cannot be reached, calls reject with
+ * DeliveryLogUnavailable.
+ */
+export function createPostgresDeliveryLog(url: string, options: PostgresDeliveryLogOptions = {}): DeliveryLog {
+  const log = startPostgresDeliveryLog(url, options);
+  void log.connect();
+  return log.log;
+}
+
+/**
+ * The log once its schema is in place (tests and benchmarks): rejects, and retries nothing, if the
+ * database cannot be reached or refuses the schema now.
+ */
 export async function openPostgresDeliveryLog(
   url: string,
   options: PostgresDeliveryLogOptions = {},
 ): Promise<DeliveryLog> {
+  const { log, connect } = startPostgresDeliveryLog(url, options);
+  const failure = await connect();
+  if (failure !== undefined) {
+    await log.close();
+    throw failure;
+  }
+  return log;
+}
+
+function startPostgresDeliveryLog(
+  url: string,
+  options: PostgresDeliveryLogOptions,
+): { log: DeliveryLog; connect: () => Promise<Error | undefined> } {
+  const pruneBatchSize = options.pruneBatchSize ?? defaultPruneBatchSize;
+  checkCount(pruneBatchSize, 'pruneBatchSize');
+  if (pruneBatchSize === 0) throw new RangeError('pruneBatchSize must be at least 1');
+  const firstDelayMs = options.retry?.firstMs ?? defaultRetry.firstMs;
+  const maxDelayMs = options.retry?.maxMs ?? defaultRetry.maxMs;
   const pool = new pg.Pool({
     connectionString: url,
     max: options.max ?? 5,
@@ -137,42 +217,120 @@ export async function openPostgresDeliveryLog(
     connectionTimeoutMillis: 10_000,
     statement_timeout: 15_000,
   });
-  pool.on('error', (error) => options.onError?.(error));
-  try {
-    await transaction(pool, async (client) => {
-      await client.query(`SELECT pg_advisory_xact_lock(${schemaLock})`);
-      await client.query(deliveryLogSchema);
-    });
-  } catch (error) {
-    await pool.end().catch(() => undefined);
-    throw error;
-  }
+  const report = (error: unknown) => {
+    try {
+      options.onError?.(new Error(describe(error)));
+    } catch {
+      // A listener that throws must not take down the retry loop or the pool.
+    }
+  };
+  pool.on('error', report);
 
-  let ended: Promise<void> | undefined;
-  return {
+  let ready = false;
+  let closed = false;
+  let closing: Promise<void> | undefined;
+  /** Why the log is not ready (the last failed attempt), for DeliveryLogUnavailable. */
+  let problem = 'connecting to the database';
+  let attempt: Promise<Error | undefined> | undefined;
+  let retryTimer: NodeJS.Timeout | undefined;
+  let delayMs = firstDelayMs;
+
+  /** One attempt at applying the schema (joined if one is under way); a failure schedules the next. */
+  const connect = (): Promise<Error | undefined> => {
+    attempt ??= (async () => {
+      try {
+        await transaction(pool, async (client) => {
+          await client.query(`SELECT pg_advisory_xact_lock(${schemaLock})`);
+          await client.query(deliveryLogSchema);
+        });
+        if (closed) return undefined;
+        ready = true;
+        delayMs = firstDelayMs;
+        return undefined;
+      } catch (error) {
+        if (closed) return translate(error);
+        problem = describe(error);
+        report(error);
+        retryTimer = setTimeout(() => {
+          retryTimer = undefined;
+          void connect();
+        }, delayMs);
+        retryTimer.unref();
+        delayMs = Math.min(delayMs * 2, maxDelayMs);
+        return translate(error);
+      } finally {
+        attempt = undefined;
+      }
+    })();
+    return attempt;
+  };
+
+  /** Runs a call against the database, turning "cannot be reached" into DeliveryLogUnavailable. */
+  const use = async <T>(work: () => Promise<T>): Promise<T> => {
+    if (closed) throw new Error('the delivery log is closed');
+    if (!ready) throw new DeliveryLogUnavailable(`the delivery log is not ready (${problem})`);
+    try {
+      return await work();
+    } catch (error) {
+      if (closed) throw new Error('the delivery log is closed');
+      if (sqlState(error) === '42P01' && ready) {
+        ready = false;
+        problem = 'its table is missing; applying the schema again';
+        void connect();
+      }
+      throw translate(error);
+    }
+  };
+
+  /** Inserts the rows in one statement; returns the refusal if PostgreSQL refused them for their data. */
+  const insert = async (rows: readonly DeliveryRecord[]): Promise<unknown> => {
+    const params: unknown[] = [];
+    const tuples = rows.map((record) => {
+      const values = rowValues(record);
+      const placeholders = columns.map((column, i) => `$${params.length + i + 1}${casts[column] ?? ''}`);
+      params.push(...values);
+      return `(${placeholders.join(', ')})`;
+    });
+    try {
+      await pool.query(
+        `INSERT INTO webhook_deliveries (${columns.join(', ')}) VALUES ${tuples.join(', ')} ON CONFLICT (id) DO NOTHING`,
+        params,
+      );
+      return undefined;
+    } catch (error) {
+      if (isDataError(error)) return error;
+      throw error;
+    }
+  };
+
+  const log: DeliveryLog = {
     kind: 'postgres',
 
     async append(records) {
-      const batch = uniqueById(records);
+      const batch = uniqueById(records.map(wellFormedRecord));
       for (const record of batch) checkInstant(record.receivedAt);
-      for (let start = 0; start < batch.length; start += rowsPerInsert) {
-        const chunk = batch.slice(start, start + rowsPerInsert);
-        const params: unknown[] = [];
-        const tuples = chunk.map((record) => {
-          const values = rowValues(record);
-          const placeholders = columns.map((column, i) => `$${params.length + i + 1}${casts[column] ?? ''}`);
-          params.push(...values);
-          return `(${placeholders.join(', ')})`;
-        });
-        await pool.query(
-          `INSERT INTO webhook_deliveries (${columns.join(', ')}) VALUES ${tuples.join(', ')} ON CONFLICT (id) DO NOTHING`,
-          params,
-        );
-      }
+      if (batch.length === 0) return;
+      await use(async () => {
+        let skipped = 0;
+        let reason: string | undefined;
+        for (let start = 0; start < batch.length; start += rowsPerInsert) {
+          const chunk = batch.slice(start, start + rowsPerInsert);
+          if ((await insert(chunk)) === undefined) continue;
+          // Refused for its data: find the rows at fault and keep the others.
+          for (const record of chunk) {
+            const refusal = await insert([record]);
+            if (refusal === undefined) continue;
+            skipped += 1;
+            reason ??= describe(refusal);
+          }
+        }
+        if (skipped > 0) options.onSkipped?.(skipped, reason ?? 'refused');
+      });
     },
 
-    async list(query) {
-      checkCount(query.limit, 'limit');
+    async list(raw) {
+      checkCount(raw.limit, 'limit');
+      const query = wellFormedQuery(raw);
       const params: unknown[] = [];
       const where: string[] = [];
       const add = (condition: (placeholder: string) => string, value: unknown) => {
@@ -187,64 +345,133 @@ export async function openPostgresDeliveryLog(
       if (query.since !== undefined) add((p) => `received_at >= ${p}::timestamptz`, checkInstant(query.since));
       if (query.before !== undefined) add((p) => `id < ${p}`, query.before);
       params.push(query.limit);
-      const { rows } = await pool.query<Row>(
-        `SELECT ${selectColumns} FROM webhook_deliveries
-         ${where.length === 0 ? '' : `WHERE ${where.join(' AND ')}`}
-         ORDER BY id DESC LIMIT $${params.length}`,
-        params,
-      );
-      return rows.map(toRecord);
+      return use(async () => {
+        const { rows } = await pool.query<Row>(
+          `SELECT ${selectColumns} FROM webhook_deliveries
+           ${where.length === 0 ? '' : `WHERE ${where.join(' AND ')}`}
+           ORDER BY id DESC LIMIT $${params.length}`,
+          params,
+        );
+        return rows.map(toRecord);
+      });
     },
 
     async get(id) {
-      const { rows } = await pool.query<Row>(`SELECT ${selectColumns} FROM webhook_deliveries WHERE id = $1`, [id]);
-      return rows[0] === undefined ? undefined : toRecord(rows[0]);
+      return use(async () => {
+        const { rows } = await pool.query<Row>(`SELECT ${selectColumns} FROM webhook_deliveries WHERE id = $1`, [
+          wellFormedText(id),
+        ]);
+        return rows[0] === undefined ? undefined : toRecord(rows[0]);
+      });
     },
 
     async seen(provider, hook, deliveryIds) {
-      if (deliveryIds.length === 0) return new Set();
-      const { rows } = await pool.query<{ delivery_id: string }>(
-        `SELECT DISTINCT delivery_id FROM webhook_deliveries
-         WHERE provider = $1 AND hook = $2 AND delivery_id = ANY($3::text[])`,
-        [provider, hook, [...deliveryIds]],
-      );
-      return new Set(rows.map((row) => row.delivery_id));
+      return use(async () => {
+        if (deliveryIds.length === 0) return new Set<string>();
+        // Asked with the raw ids, answered with them: a record holds the well-formed text.
+        const asked = new Map<string, string[]>();
+        for (const id of deliveryIds) {
+          const stored = wellFormedText(id);
+          asked.set(stored, [...(asked.get(stored) ?? []), id]);
+        }
+        const { rows } = await pool.query<{ delivery_id: string }>(
+          `SELECT DISTINCT delivery_id FROM webhook_deliveries
+           WHERE provider = $1 AND hook = $2 AND delivery_id = ANY($3::text[])
+             AND origin = 'provider' AND body_sha256 IS NOT NULL`,
+          [wellFormedText(provider), wellFormedText(hook), [...asked.keys()]],
+        );
+        return new Set(rows.flatMap((row) => asked.get(row.delivery_id) ?? []));
+      });
     },
 
     async prune(olderThan, keep) {
       if (Number.isNaN(olderThan.getTime())) throw new RangeError('prune: olderThan is not a valid date');
       checkCount(keep, 'keep');
-      return transaction(pool, async (client) => {
-        const { rows } = await client.query<{ locked: boolean }>(
-          `SELECT pg_try_advisory_xact_lock(${pruneLock}) AS locked`,
-        );
-        if (rows[0]?.locked !== true) return 0;
-        const aged = await client.query('DELETE FROM webhook_deliveries WHERE received_at < $1::timestamptz', [
-          olderThan.toISOString(),
-        ]);
-        // The (keep + 1)th newest and everything older; none when there are no more than `keep`.
-        const surplus = await client.query(
-          `DELETE FROM webhook_deliveries
-           WHERE id <= (SELECT id FROM webhook_deliveries ORDER BY id DESC OFFSET $1 LIMIT 1)`,
-          [keep],
-        );
-        return (aged.rowCount ?? 0) + (surplus.rowCount ?? 0);
-      });
+      return use(() =>
+        withClient(pool, async (client) => {
+          const { rows } = await client.query<{ locked: boolean }>(
+            `SELECT pg_try_advisory_lock(${pruneLock}) AS locked`,
+          );
+          if (rows[0]?.locked !== true) return 0;
+          try {
+            const aged = await deleteInBatches(client, 'received_at < $1::timestamptz', olderThan.toISOString());
+            // The (keep + 1)th newest and everything older; none when there are no more than `keep`.
+            const boundary = await client.query<{ id: string }>(
+              'SELECT id FROM webhook_deliveries ORDER BY id DESC OFFSET $1 LIMIT 1',
+              [keep],
+            );
+            const boundaryId = boundary.rows[0]?.id;
+            const surplus = boundaryId === undefined ? 0 : await deleteInBatches(client, 'id <= $1', boundaryId);
+            return aged + surplus;
+          } finally {
+            // A failed unlock throws, and withClient then drops the connection, which frees the lock.
+            await client.query(`SELECT pg_advisory_unlock(${pruneLock})`);
+          }
+        }),
+      );
     },
 
     close() {
-      ended ??= pool.end();
-      return ended;
+      closing ??= (async () => {
+        closed = true;
+        ready = false;
+        if (retryTimer !== undefined) clearTimeout(retryTimer);
+        let waited: NodeJS.Timeout | undefined;
+        await Promise.race([
+          pool.end().catch(() => undefined),
+          new Promise<void>((resolve) => {
+            waited = setTimeout(resolve, closeWaitMs);
+            waited.unref();
+          }),
+        ]);
+        clearTimeout(waited);
+      })();
+      return closing;
     },
   };
+
+  /** Deletes the rows matching `condition` (on `$1`), oldest first, a batch per statement. */
+  async function deleteInBatches(client: PoolClient, condition: string, value: string): Promise<number> {
+    let total = 0;
+    for (;;) {
+      const { rowCount } = await client.query(
+        `DELETE FROM webhook_deliveries WHERE id IN (
+           SELECT id FROM webhook_deliveries WHERE ${condition} ORDER BY id LIMIT $2)`,
+        [value, pruneBatchSize],
+      );
+      total += rowCount ?? 0;
+      if ((rowCount ?? 0) < pruneBatchSize) return total;
+    }
+  }
+
+  return { log, connect };
+}
+
+/** Runs `work` on one connection; a connection that broke, or whose work failed, is dropped, not reused. */
+async function withClient<T>(pool: pg.Pool, work: (client: PoolClient) => Promise<T>): Promise<T> {
+  const client = await pool.connect();
+  let broken: Error | undefined;
+  // A checked-out connection has no pool listener: one that breaks between queries would
+  // otherwise emit an unhandled `error`.
+  const onError = (error: Error) => {
+    broken = error;
+  };
+  client.on('error', onError);
+  try {
+    return await work(client);
+  } catch (error) {
+    broken ??= error instanceof Error ? error : new Error(String(error));
+    throw error;
+  } finally {
+    client.removeListener('error', onError);
+    client.release(broken);
+  }
 }
 
 /** Runs `work` in a transaction on one connection; a connection that broke is dropped, not reused. */
 async function transaction<T>(pool: pg.Pool, work: (client: PoolClient) => Promise<T>): Promise<T> {
   const client = await pool.connect();
   let broken: Error | undefined;
-  // A checked-out connection has no pool listener: one that breaks between queries would
-  // otherwise emit an unhandled `error`.
   const onError = (error: Error) => {
     broken = error;
   };
@@ -263,6 +490,72 @@ async function transaction<T>(pool: pg.Pool, work: (client: PoolClient) => Promi
     client.removeListener('error', onError);
     client.release(broken);
   }
+}
+
+/** Node's codes for a server that cannot be reached or a connection that broke. */
+const unreachableCodes = new Set([
+  'ECONNREFUSED',
+  'ECONNRESET',
+  'ECONNABORTED',
+  'ETIMEDOUT',
+  'EPIPE',
+  'ENOTFOUND',
+  'EAI_AGAIN',
+  'EHOSTUNREACH',
+  'EHOSTDOWN',
+  'ENETUNREACH',
+  'ENETDOWN',
+]);
+/** node-postgres's own errors for a connection that broke or never came. */
+const unreachableMessages =
+  /^(Connection terminated|timeout exceeded when trying to connect|Client has encountered a connection error)/;
+
+function errorCode(error: unknown): string | undefined {
+  if (typeof error !== 'object' || error === null || !('code' in error)) return undefined;
+  return typeof error.code === 'string' ? error.code : undefined;
+}
+
+function sqlState(error: unknown): string | undefined {
+  const code = errorCode(error);
+  return code !== undefined && /^[0-9A-Z]{5}$/.test(code) ? code : undefined;
+}
+
+/** Refused for a value (data exception, class 22) or a constraint (class 23): not the connection. */
+function isDataError(error: unknown): boolean {
+  return /^2[23]/.test(sqlState(error) ?? '');
+}
+
+/**
+ * Whether the database cannot be reached or cannot serve us now: the connection was refused,
+ * broke or timed out; the server is starting or shutting down (57P0x), out of connections or
+ * resources (class 53), cancelled the statement at its timeout (57014), refused the connection
+ * (class 08, 28: a rotated credential) or has no such database (3D000).
+ */
+function isUnreachable(error: unknown): boolean {
+  const code = errorCode(error);
+  if (code !== undefined && unreachableCodes.has(code)) return true;
+  const state = sqlState(error);
+  if (state !== undefined) return /^(08|28|53|57P0)/.test(state) || state === '57014' || state === '3D000';
+  if (error instanceof AggregateError) return error.errors.some(isUnreachable);
+  return error instanceof Error && unreachableMessages.test(error.message);
+}
+
+/** A short description of a failure, without the connection string. */
+function describe(error: unknown): string {
+  const state = sqlState(error);
+  const message = error instanceof Error ? error.message.slice(0, 200) : 'unknown error';
+  if (state !== undefined) return `${state} ${message}`;
+  const code = errorCode(error);
+  if (code !== undefined && unreachableCodes.has(code)) return code;
+  if (error instanceof AggregateError) return error.errors.map(describe).join(', ').slice(0, 200);
+  return message;
+}
+
+/** The error a caller sees: DeliveryLogUnavailable when the database cannot be reached, else as it was. */
+function translate(error: unknown): Error {
+  if (isUnreachable(error))
+    return new DeliveryLogUnavailable(`the delivery log's database cannot be reached (${describe(error)})`);
+  return error instanceof Error ? error : new Error(String(error));
 }
 
 function rowValues(r: DeliveryRecord): unknown[] {

@@ -109,6 +109,7 @@ export async function buildActivityDeps(
         ...Object.values(secrets.statusApis).map((api) => api.token),
         ...(secrets.argoToken === undefined ? [] : [secrets.argoToken]),
         ...(config.ledgerUrl === undefined ? [] : [config.ledgerUrl]),
+        ...(config.deliveryLogUrl === undefined ? [] : [config.deliveryLogUrl]),
         ...[...secrets.reconcile.values()].flatMap((c) => [c.token, c.appPrivateKey].filter((x) => x !== undefined)),
       ]),
       scratchDir: configPath(config, ci.scratchDir),

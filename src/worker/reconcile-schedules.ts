@@ -51,8 +51,9 @@ export async function upsertReconcileSchedules(client: Client, config: Gatehouse
       workflowType: schedule.workflowType,
       workflowId: schedule.scheduleId,
       taskQueue,
-      // A check that cannot finish in a few intervals is stuck; the next one starts from the saved state.
-      workflowExecutionTimeout: Math.max(schedule.everyMs * 3, 15 * 60_000),
+      // A check may wait out a rate-limit window (an hour at GitHub); one that runs far longer is
+      // stuck, and the next starts from the saved state.
+      workflowExecutionTimeout: Math.max(schedule.everyMs * 3, 3 * 3_600_000),
     };
     try {
       await client.schedule.create({

@@ -1,6 +1,6 @@
 // The behaviour every delivery log store must have (the DeliveryLog interface in
 // src/core/deliveries.ts), as one suite that the memory and PostgreSQL tests both run. `open` must
-// return an empty log each time; the suite closes every log it opened.
+// return an empty log, ready for use, each time; the suite closes every log it opened.
 import { afterEach, describe, expect, it } from 'vitest';
 import {
   newDeliveryRecordId,
@@ -12,7 +12,10 @@ import type { GitEvent } from '../../src/core/git-event.js';
 
 const t0 = Date.parse('2030-01-01T00:00:00.000Z');
 
-/** A record received `second` seconds after t0; its id is time-ordered accordingly. */
+/**
+ * A record received `second` seconds after t0; its id is time-ordered accordingly. By default a
+ * verified delivery from the provider (it has a body hash), the kind `seen` counts.
+ */
 export function deliveryRecord(second: number, fields: Partial<DeliveryRecord> = {}): DeliveryRecord {
   const at = new Date(t0 + second * 1000);
   const random = (second * 7919 + 12345).toString(16).padStart(12, '0').slice(-12);
@@ -31,7 +34,7 @@ export function deliveryRecord(second: number, fields: Partial<DeliveryRecord> =
     jobId: `ci.${second}`,
     runId: null,
     route: 'ci',
-    bodySha256: null,
+    bodySha256: 'c0ffee'.padEnd(64, '0'),
     bodyBytes: null,
     origin: 'provider',
     replayOf: null,
@@ -75,7 +78,8 @@ export function fullDeliveryRecord(second: number): DeliveryRecord {
     replayOf: deliveryRecord(1).id,
     requestedBy: 'jwt:https://idp#root',
     sample: { headers: { 'user-agent': 'GitHub-Hookshot/1', 'x-github-event': 'push' }, clientAddress: '10.0.0.7' },
-    gitEvent,
+    // A copy: tests change the records they are given.
+    gitEvent: structuredClone(gitEvent),
   });
 }
 
@@ -286,6 +290,79 @@ export function deliveryLogContract(name: string, open: () => Promise<DeliveryLo
       expect(await log.seen('gitlab', 'main', ['x1', 'x4'])).toEqual(new Set(['x4']));
       expect(await log.seen('gitea', 'main', ['x1'])).toEqual(new Set());
       expect(await log.seen('github', 'main', [])).toEqual(new Set());
+    });
+
+    it('counts as seen only verified deliveries from the provider, not reconciler records or samples', async () => {
+      const log = await fresh();
+      const requested = { origin: 'reconciler', outcome: 'redelivery_requested', status: null, jobId: null } as const;
+      await log.append([
+        // The reconciler asked for v1 before it arrived (verified) at second 4.
+        deliveryRecord(0, { ...requested, deliveryId: 'v1', bodySha256: null }),
+        deliveryRecord(1, { ...requested, deliveryId: 'r1', bodySha256: null }),
+        // An unauthenticated request naming a delivery id: a sample, with no body hash.
+        deliveryRecord(2, {
+          deliveryId: 's1',
+          outcome: 'rejected',
+          reason: 'bad_signature',
+          status: 401,
+          jobId: null,
+          bodySha256: null,
+          sample: { headers: { 'x-github-delivery': 's1' }, clientAddress: '203.0.113.9' },
+        }),
+        // A replay is the bridge's own doing, not the provider's delivery.
+        deliveryRecord(3, { deliveryId: 'p1', origin: 'replay', replayOf: deliveryRecord(0).id }),
+        deliveryRecord(4, { deliveryId: 'v1' }),
+        deliveryRecord(5, { deliveryId: 'v2', outcome: 'duplicate' }),
+      ]);
+      expect(await log.seen('github', 'main', ['v1', 'r1', 's1', 'p1', 'v2'])).toEqual(new Set(['v1', 'v2']));
+      // Pruning the reconciler's record of v1 leaves the delivery seen; pruning the delivery does not.
+      expect(await log.prune(new Date(deliveryRecord(1).receivedAt), 1000)).toBe(1);
+      expect(await log.seen('github', 'main', ['v1', 'r1'])).toEqual(new Set(['v1']));
+      expect(await log.prune(new Date(deliveryRecord(5).receivedAt), 1000)).toBe(4);
+      expect(await log.seen('github', 'main', ['v1', 'v2'])).toEqual(new Set(['v2']));
+    });
+
+    it('stores strings with NUL and lone surrogates made well formed, in text and JSON fields alike', async () => {
+      const log = await fresh();
+      const full = fullDeliveryRecord(20);
+      const good = deliveryRecord(21);
+      const hostile: DeliveryRecord = {
+        ...full,
+        origin: 'provider',
+        replayOf: null,
+        deliveryId: 'gh-\u0000nul',
+        repository: 'acme/\uD800api',
+        // A NUL between the halves of a pair: removing it leaves the pair (an emoji) whole.
+        detail: 'a\u0000b \uDC00 c \u{1F600} \uD83D\u0000\uDE00',
+        sample: { headers: { 'x-evil\u0000': 'v\uDBFF', ok: 'fine' }, clientAddress: '10.0.0.7' },
+        gitEvent: {
+          ...full.gitEvent!,
+          pullRequest: { number: 7, title: 'Fix \u0000\uD83D thing \u{1F600}' },
+          sender: { login: 'mallory', name: '\uDE00Mallory\u0000' },
+        },
+      };
+      const expected: DeliveryRecord = {
+        ...hostile,
+        deliveryId: 'gh-nul',
+        repository: 'acme/\uFFFDapi',
+        detail: 'ab \uFFFD c \u{1F600} \u{1F600}',
+        sample: { headers: { 'x-evil': 'v\uFFFD', ok: 'fine' }, clientAddress: '10.0.0.7' },
+        gitEvent: {
+          ...hostile.gitEvent!,
+          pullRequest: { number: 7, title: 'Fix \uFFFD thing \u{1F600}' },
+          sender: { login: 'mallory', name: '\uFFFDMallory' },
+        },
+      };
+
+      await log.append([good, hostile]);
+      expect(await log.get(hostile.id)).toEqual(expected);
+      expect(await log.list({ limit: 10 })).toEqual([good, expected]);
+      // Queries are read the same way, so the raw text finds what was stored.
+      expect(await log.list({ repository: hostile.repository!, limit: 10 })).toEqual([expected]);
+      expect(await log.list({ repository: expected.repository!, limit: 10 })).toEqual([expected]);
+      expect(await log.seen('github', 'main', [hostile.deliveryId!, 'gh-21'])).toEqual(
+        new Set([hostile.deliveryId!, 'gh-21']),
+      );
     });
 
     it('prunes by age, returning how many went, and forgets what it pruned', async () => {

@@ -157,6 +157,10 @@ describe('the delivery log', () => {
     const user = await h.token();
     const headers = { authorization: `Bearer ${user.token}` };
     expect((await h.app.inject({ url: '/v1/webhooks/deliveries', headers })).statusCode).toBe(403);
+    // Refused before the query is validated: a non-admin learns nothing from a 400.
+    expect((await h.app.inject({ url: '/v1/webhooks/deliveries?pageSize=lots', headers })).statusCode).toBe(403);
+    const leap = await h.app.inject({ url: '/v1/webhooks/deliveries?since=2024-06-30T23:59:60Z', headers: admin() });
+    expect(leap.statusCode).toBe(400);
     expect((await h.app.inject({ url: '/v1/webhooks/deliveries' })).statusCode).toBe(401);
     const some = (await records('pageSize=1')).deliveries[0]!;
     const replay = await h.app.inject({

@@ -295,6 +295,29 @@ describe('the GitHub reconciler', () => {
       );
     },
   );
+  it('reports a check that ran out of pages before reading back far enough', async () => {
+    github.setHookUrl(githubHook, closedUrl);
+    const failed: Array<{ guid: string }> = [];
+    for (let i = 0; i < 5; i += 1) failed.push(await github.send(githubHook, 'push', pushPayload()));
+    github.setHookUrl(githubHook, `${bridgeUrl}/v1/webhooks/github`);
+    // Two pages of two: the check reads the newest 4 of the 5, asks for them, and says it stopped.
+    const described = await client.schedule.getHandle(scheduleId('github')).describe();
+    const input = (described.action as { args: ReadonlyArray<Record<string, unknown>> }).args[0];
+    const report = (await client.workflow.execute('reconcileGitHubHook', {
+      taskQueue: config.webhooks.reconciler.taskQueue,
+      workflowId: uniqueName('reconcile-pages'),
+      args: [{ ...input, perPage: 2, maxPages: 2 }],
+    })) as ReconcileReport;
+    expect(report).toMatchObject({ examined: 4, requested: 4, truncated: true });
+    await github.settled();
+    await vi.waitFor(
+      async () => {
+        for (const delivery of failed.slice(1)) expect(await jobsOf(delivery.guid)).toBe(1);
+      },
+      { timeout: 20_000, interval: 250 },
+    );
+    expect(await jobsOf(failed[0]!.guid)).toBe(0);
+  });
 });
 
 describe('the GitLab watcher', () => {

@@ -10,13 +10,20 @@
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import fp from 'fastify-plugin';
 import { randomUUID } from 'node:crypto';
+import { WorkflowNotFoundError } from '@temporalio/client';
 import { mayLookUpDeliveries } from '../../core/access.js';
-import { isDeliveryRecordId, type DeliveryLog, type DeliveryRecord } from '../../core/deliveries.js';
+import {
+  DeliveryLogUnavailable,
+  isDeliveryRecordId,
+  type DeliveryLog,
+  type DeliveryRecord,
+} from '../../core/deliveries.js';
+import { contractStatus } from '../../core/job-status.js';
 import { durationMs } from '../../config/duration.js';
 import type { GatehouseConfig } from '../../config/load-config.js';
 import { openDeliveryLog } from '../../deliveries/open-delivery-log.js';
 import { GatehouseError } from '../errors.js';
-import { keyHeaderPattern } from '../jobs/job-id.js';
+import { deriveJobId, keyHeaderPattern, type JobKey } from '../jobs/job-id.js';
 import { jobLinks, ProblemBody } from '../jobs/job-schemas.js';
 import { createDeliveryRecorder, type DeliveryRecorder } from './delivery-recorder.js';
 import {
@@ -27,7 +34,7 @@ import {
   ReplayAnswer,
   ReplayRequest,
 } from './delivery-schemas.js';
-import { startForEvent } from './intake.js';
+import { checkedEvent, startForEvent } from './intake.js';
 import { configuredHooks } from './hooks.js';
 
 declare module 'fastify' {
@@ -38,25 +45,41 @@ declare module 'fastify' {
 
 /** How often each replica prunes the log (pruning is idempotent, so replicas may overlap). */
 const pruneEveryMs = 10 * 60_000;
+const firstPruneMs = 60_000;
 
 async function deliveriesPlugin(app: FastifyInstance, opts: { config: GatehouseConfig }) {
   const { config } = opts;
   const settings = config.webhooks.deliveryLog;
-  const log = await openDeliveryLog(config.deliveryLogUrl === undefined ? {} : { url: config.deliveryLogUrl });
-  const recorder = createDeliveryRecorder(log, {
+  // With PostgreSQL the log connects in the background: a bridge starts while the database is down.
+  // The log reports rows it refused; the recorder, made next, counts them.
+  const late: { recorder?: DeliveryRecorder } = {};
+  const log = await openDeliveryLog({
+    maxEntries: settings.maxEntries,
+    ...(config.deliveryLogUrl === undefined ? {} : { url: config.deliveryLogUrl }),
+    onError: (error) => app.log.warn({ error: error.message }, 'delivery log connection'),
+    onSkipped: (count, reason) => {
+      late.recorder?.lost('row_refused', count);
+      app.log.warn({ records: count, reason }, 'the delivery log refused some records; they are lost');
+    },
+  });
+  const recorder = (late.recorder = createDeliveryRecorder(log, {
     samplesPerMinute: settings.rejectedSamplesPerMinute,
     registry: app.metrics.registry,
     logger: app.log,
-  });
+  }));
   app.decorate('deliveries', { log, recorder });
   const prune = () =>
     log
       .prune(new Date(Date.now() - durationMs(settings.retention)), settings.maxEntries)
       .catch((error: unknown) => app.log.warn({ error: (error as Error).message }, 'pruning the delivery log failed'));
-  const pruner = setInterval(prune, pruneEveryMs);
+  let pruner: NodeJS.Timeout = setTimeout(function again() {
+    void prune();
+    pruner = setTimeout(again, pruneEveryMs);
+    pruner.unref();
+  }, firstPruneMs);
   pruner.unref();
   app.addHook('onClose', async () => {
-    clearInterval(pruner);
+    clearTimeout(pruner);
     await recorder.close();
   });
 }
@@ -66,10 +89,27 @@ export const deliveriesStore = fp(deliveriesPlugin, {
   dependencies: ['gatehouse-metrics'],
 });
 
-const adminOnly = (request: FastifyRequest, rules: { adminGroups: readonly string[] }) => {
-  if (!mayLookUpDeliveries(request.identity, rules))
-    throw new GatehouseError('GATEHOUSE_FORBIDDEN', 'Only admins may read or replay webhook deliveries');
-};
+/** Checked before the query or body is validated, so a non-admin learns nothing from a 400. */
+const adminOnly =
+  (rules: { adminGroups: readonly string[] }) =>
+  async (request: FastifyRequest): Promise<void> => {
+    if (!mayLookUpDeliveries(request.identity, rules))
+      throw new GatehouseError('GATEHOUSE_FORBIDDEN', 'Only admins may read or replay webhook deliveries');
+  };
+
+/** The log's own outage is a 503 the admin can retry, never a 500. */
+async function fromLog<T>(read: () => Promise<T>): Promise<T> {
+  try {
+    return await read();
+  } catch (error) {
+    if (error instanceof DeliveryLogUnavailable)
+      throw new GatehouseError('GATEHOUSE_DELIVERY_LOG_UNAVAILABLE', 'The delivery log cannot be reached now', {
+        headers: { 'retry-after': '5' },
+        cause: error,
+      });
+    throw error;
+  }
+}
 
 const notFound = () => new GatehouseError('GATEHOUSE_DELIVERY_NOT_FOUND', 'There is no delivery record with this id');
 
@@ -78,10 +118,12 @@ export async function deliveryRoutes(app: FastifyInstance, opts: { config: Gateh
   const hooks = configuredHooks(opts.config);
   const { rules } = app.jobs;
   const security = [{ bearerAuth: [] }];
+  const preValidation = adminOnly(rules);
 
   app.get(
     '/v1/webhooks/deliveries',
     {
+      preValidation,
       schema: {
         tags: ['webhooks'],
         summary: 'Admins: the delivery log, newest first',
@@ -92,7 +134,6 @@ export async function deliveryRoutes(app: FastifyInstance, opts: { config: Gateh
       },
     },
     async (request) => {
-      adminOnly(request, rules);
       const query = request.query as {
         provider?: string;
         hook?: string;
@@ -105,17 +146,22 @@ export async function deliveryRoutes(app: FastifyInstance, opts: { config: Gateh
       };
       if (query.pageToken !== undefined && !isDeliveryRecordId(query.pageToken))
         throw new GatehouseError('GATEHOUSE_INVALID_PAGE_TOKEN', 'The page token is not one this API gave');
+      const since = query.since === undefined ? undefined : new Date(query.since);
+      if (since !== undefined && Number.isNaN(since.getTime()))
+        throw new GatehouseError('GATEHOUSE_BAD_REQUEST', 'since is not a time this API can read');
       const limit = query.pageSize ?? 50;
-      const records = await app.deliveries.log.list({
-        ...(query.provider === undefined ? {} : { provider: query.provider }),
-        ...(query.hook === undefined ? {} : { hook: query.hook }),
-        ...(query.outcome === undefined ? {} : { outcome: query.outcome }),
-        ...(query.repository === undefined ? {} : { repository: query.repository }),
-        ...(query.deliveryId === undefined ? {} : { deliveryId: query.deliveryId }),
-        ...(query.since === undefined ? {} : { since: new Date(query.since).toISOString() }),
-        ...(query.pageToken === undefined ? {} : { before: query.pageToken }),
-        limit: limit + 1,
-      });
+      const records = await fromLog(() =>
+        app.deliveries.log.list({
+          ...(query.provider === undefined ? {} : { provider: query.provider }),
+          ...(query.hook === undefined ? {} : { hook: query.hook }),
+          ...(query.outcome === undefined ? {} : { outcome: query.outcome }),
+          ...(query.repository === undefined ? {} : { repository: query.repository }),
+          ...(query.deliveryId === undefined ? {} : { deliveryId: query.deliveryId }),
+          ...(since === undefined ? {} : { since: since.toISOString() }),
+          ...(query.pageToken === undefined ? {} : { before: query.pageToken }),
+          limit: limit + 1,
+        }),
+      );
       const page = records.slice(0, limit);
       return {
         deliveries: page.map(summary),
@@ -127,6 +173,7 @@ export async function deliveryRoutes(app: FastifyInstance, opts: { config: Gateh
   app.get(
     '/v1/webhooks/deliveries/:id',
     {
+      preValidation,
       schema: {
         tags: ['webhooks'],
         summary: 'Admins: one delivery record, with the event it carried',
@@ -137,7 +184,6 @@ export async function deliveryRoutes(app: FastifyInstance, opts: { config: Gateh
       },
     },
     async (request) => {
-      adminOnly(request, rules);
       const record = await readRecord(app, (request.params as { id: string }).id);
       return {
         ...summary(record),
@@ -150,6 +196,7 @@ export async function deliveryRoutes(app: FastifyInstance, opts: { config: Gateh
   app.post(
     '/v1/webhooks/deliveries/:id/replay',
     {
+      preValidation,
       schema: {
         tags: ['webhooks'],
         summary: "Admins: start a delivery's job again, as a new job linked to the record",
@@ -163,7 +210,6 @@ export async function deliveryRoutes(app: FastifyInstance, opts: { config: Gateh
       },
     },
     async (request, reply) => {
-      adminOnly(request, rules);
       const record = await readRecord(app, (request.params as { id: string }).id);
       const force = (request.body as { force?: boolean } | undefined)?.force === true;
       const hook = hooks.get(`${record.provider}/${record.hook}`);
@@ -175,16 +221,30 @@ export async function deliveryRoutes(app: FastifyInstance, opts: { config: Gateh
             : `Only deliveries whose signature verified can be replayed; this one was ${record.outcome}${record.reason === null ? '' : ` (${record.reason})`}`,
         );
       }
-      if (!force) await refuseUnsafeReplay(app, request, record);
-      const key = replayKey(request);
-      const answer = await startForEvent(
-        app,
-        request,
-        hook,
-        record.gitEvent,
-        { kind: 'replay', provider: record.provider, hook: record.hook, record: record.id, value: key },
-        { record: record.id, jobId: record.jobId, requestedBy: request.identity.principal },
-      );
+      const key: JobKey = {
+        kind: 'replay',
+        provider: record.provider,
+        hook: record.hook,
+        record: record.id,
+        value: replayKey(request),
+      };
+      // A retried replay (same Idempotency-Key) answers its job; only a new one is checked.
+      const replayJob = deriveJobId('', '', key);
+      if (!force && (await statusOf(app, replayJob)) === undefined) await refuseUnsafeReplay(app, request, record);
+      let event;
+      try {
+        event = checkedEvent(hook, record.gitEvent);
+      } catch (error) {
+        throw new GatehouseError(
+          'GATEHOUSE_DELIVERY_NOT_REPLAYABLE',
+          `The stored event is not acceptable now: ${(error as Error).message}`,
+        );
+      }
+      const answer = await startForEvent(app, request, hook, event, key, {
+        record: record.id,
+        jobId: record.jobId,
+        requestedBy: request.identity.principal,
+      });
       if ('ignored' in answer) {
         throw new GatehouseError(
           'GATEHOUSE_DELIVERY_NOT_REPLAYABLE',
@@ -215,16 +275,36 @@ export async function deliveryRoutes(app: FastifyInstance, opts: { config: Gateh
 
 async function readRecord(app: FastifyInstance, id: string): Promise<DeliveryRecord> {
   if (!isDeliveryRecordId(id)) throw notFound();
-  const record = await app.deliveries.log.get(id);
+  const record = await fromLog(() => app.deliveries.log.get(id));
   if (record === undefined) throw notFound();
   return record;
 }
 
-/** A job of this delivery (the original or an earlier replay) still running, or succeeded: refuse. */
+/** A job's status, read from Temporal itself (not visibility, which may lag); undefined if none. */
+async function statusOf(app: FastifyInstance, jobId: string): Promise<string | undefined> {
+  try {
+    const description = await app.temporal.call((client) => client.workflow.getHandle(jobId).describe());
+    return contractStatus(description.status.name);
+  } catch (error) {
+    if (error instanceof WorkflowNotFoundError) return undefined;
+    throw error;
+  }
+}
+
+/**
+ * A job of this delivery still running, or succeeded: refuse. The record's own job is read from
+ * Temporal directly; earlier replays and other jobs of the same delivery id through visibility.
+ */
 async function refuseUnsafeReplay(app: FastifyInstance, request: FastifyRequest, record: DeliveryRecord) {
-  if (record.deliveryId === null) return;
-  const { jobs } = await app.jobs.ofDelivery(request.identity, record.deliveryId);
-  const blocking = jobs.filter((job) => job.status === 'RUNNING' || job.status === 'COMPLETED');
+  const blocking: Array<{ jobId: string; status: string }> = [];
+  if (record.jobId !== null) {
+    const status = await statusOf(app, record.jobId);
+    if (status === 'RUNNING' || status === 'COMPLETED') blocking.push({ jobId: record.jobId, status });
+  }
+  if (blocking.length === 0 && record.deliveryId !== null) {
+    const { jobs } = await app.jobs.ofDelivery(request.identity, record.deliveryId);
+    blocking.push(...jobs.filter((job) => job.status === 'RUNNING' || job.status === 'COMPLETED'));
+  }
   if (blocking.length === 0) return;
   throw new GatehouseError(
     'GATEHOUSE_REPLAY_UNSAFE',

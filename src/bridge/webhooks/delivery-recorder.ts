@@ -1,22 +1,35 @@
 // Writes delivery records off the answer's path: a record is queued in memory when the delivery
 // is answered and written with others in one batch shortly after, so the 202 never waits for the
-// log, and a log that is slow or down costs a warning and a counter, never a delivery. The queue
-// is bounded: while the log is down the oldest unwritten records are dropped (and counted).
+// log, and a log that is slow or down costs a warning and a counter, never a delivery. While the
+// log is unreachable the queue is kept and the write retried with a growing pause; the queue is
+// bounded, so a long outage drops the oldest unwritten records (counted). At shutdown the queue
+// gets a few seconds to drain, never longer.
 //
-// Unauthenticated rejections are anybody's to send, so they are recorded only as samples: at most
-// `samplesPerMinute` per hook and minute; the rest are only counted (in the deliveries metric).
+// Unauthenticated rejections are anybody's to send, and duplicates anybody's who holds a captured
+// body, so they are recorded only as samples: at most `samplesPerMinute` of each per hook and
+// minute; the rest are only counted (in the deliveries metric).
 import { randomBytes } from 'node:crypto';
 import type { FastifyBaseLogger } from 'fastify';
 import { Counter, type Registry } from 'prom-client';
-import { newDeliveryRecordId, type DeliveryLog, type DeliveryRecord } from '../../core/deliveries.js';
+import {
+  DeliveryLogUnavailable,
+  newDeliveryRecordId,
+  type DeliveryLog,
+  type DeliveryRecord,
+} from '../../core/deliveries.js';
 
 export interface DeliveryRecorder {
   /** A fresh record id (time-ordered). */
   newId(): string;
   /** Queues a record; never throws, never waits. */
   record(record: DeliveryRecord): void;
-  /** Whether an unauthenticated rejection for this hook may be kept as a sample now. */
-  sampleRejection(provider: string, hook: string): boolean;
+  /**
+   * Whether a record of this kind for this hook may be kept now: unauthenticated rejections and
+   * duplicates (which anybody holding a captured body can send again and again) are sampled.
+   */
+  sample(kind: 'rejected' | 'duplicate', provider: string, hook: string): boolean;
+  /** Counts records lost elsewhere (rows the log refused one by one). */
+  lost(reason: string, count: number): void;
   /** Writes what is queued (tests and shutdown). */
   flush(): Promise<void>;
   close(): Promise<void>;
@@ -25,6 +38,8 @@ export interface DeliveryRecorder {
 const batchSize = 200;
 const flushDelayMs = 100;
 const maxQueued = 10_000;
+const maxRetryMs = 30_000;
+const closeDeadlineMs = 5_000;
 
 export function createDeliveryRecorder(
   log: DeliveryLog,
@@ -39,29 +54,46 @@ export function createDeliveryRecorder(
   let queue: DeliveryRecord[] = [];
   let timer: NodeJS.Timeout | undefined;
   let writing: Promise<void> = Promise.resolve();
+  let retryMs = 0;
+  let closed = false;
   const samples = new Map<string, { minute: number; count: number }>();
 
   const write = async () => {
     timer = undefined;
     while (queue.length > 0) {
       const batch = queue.slice(0, batchSize);
-      queue = queue.slice(batch.length);
       try {
         await log.append(batch);
       } catch (error) {
+        if (error instanceof DeliveryLogUnavailable && !closed) {
+          // Kept: written when the log is back.
+          if (retryMs === 0)
+            options.logger.warn(
+              { queued: queue.length, error: error.message },
+              'the delivery log is unreachable; retrying',
+            );
+          retryMs = Math.min(maxRetryMs, Math.max(1_000, retryMs * 2));
+          schedule(retryMs);
+          return;
+        }
         failures.inc({ reason: 'write_failed' }, batch.length);
         options.logger.warn(
           { records: batch.length, error: (error as Error).message },
           'the delivery log refused a write; these records are lost',
         );
       }
+      if (retryMs !== 0) options.logger.info('the delivery log is reachable again');
+      retryMs = 0;
+      // Records may have been dropped from the front while the write was in flight.
+      const written = new Set(batch);
+      queue = queue.filter((record) => !written.has(record));
     }
   };
-  const schedule = () => {
-    if (timer !== undefined) return;
+  const schedule = (delayMs = flushDelayMs) => {
+    if (timer !== undefined || closed) return;
     timer = setTimeout(() => {
       writing = writing.then(write);
-    }, flushDelayMs);
+    }, delayMs);
     timer.unref();
   };
 
@@ -74,12 +106,12 @@ export function createDeliveryRecorder(
         queue = queue.slice(dropped);
         failures.inc({ reason: 'queue_full' }, dropped);
       }
-      schedule();
+      if (retryMs === 0) schedule();
     },
-    sampleRejection(provider, hook) {
+    sample(kind, provider, hook) {
       if (options.samplesPerMinute === 0) return false;
       const minute = Math.floor(Date.now() / 60_000);
-      const key = `${provider}/${hook}`;
+      const key = `${kind}/${provider}/${hook}`;
       const window = samples.get(key);
       if (window === undefined || window.minute !== minute) {
         samples.set(key, { minute, count: 1 });
@@ -88,13 +120,28 @@ export function createDeliveryRecorder(
       window.count += 1;
       return window.count <= options.samplesPerMinute;
     },
+    lost(reason, count) {
+      failures.inc({ reason }, count);
+    },
     async flush() {
       if (timer !== undefined) clearTimeout(timer);
+      timer = undefined;
       writing = writing.then(write);
       await writing;
     },
     async close() {
-      await this.flush();
+      let deadline: NodeJS.Timeout | undefined;
+      await Promise.race([
+        this.flush(),
+        new Promise<void>((resolve) => {
+          deadline = setTimeout(resolve, closeDeadlineMs);
+          deadline.unref();
+        }),
+      ]);
+      clearTimeout(deadline);
+      closed = true;
+      if (timer !== undefined) clearTimeout(timer);
+      if (queue.length > 0) failures.inc({ reason: 'shutdown' }, queue.length);
       await log.close();
     },
   };

@@ -138,18 +138,27 @@ async function readVerifiedEvent(
     event: delivery.event,
     ...normalized,
   };
-  checkNames(event);
   const webUrl = webUrlFor(hook.hosts, hook.provider.name, hook.name);
   const sent = event.repository.cloneUrl;
   if (sent !== undefined && (webUrl === undefined || !isOnHost(sent, webUrl))) {
     throw malformed("The payload's repository is not on this hook's configured server");
   }
+  return { event: checkedEvent(hook, event) };
+}
+
+/**
+ * The event as a job may take it: plain names, and the clone URL made from the hook's configured
+ * server, never taken from the payload. Run again on a stored event before it is replayed, so a
+ * replay follows the configuration of now.
+ */
+export function checkedEvent(hook: Hook, event: GitEvent): GitEvent {
+  checkNames(event);
+  const { cloneUrl: _sent, ...repository } = event.repository;
   const cloneUrl =
-    event.repository.fullName === ''
+    repository.fullName === ''
       ? undefined
-      : cloneUrlFor(hook.hosts, hook.provider.name, event.repository.fullName, hook.name);
-  event.repository = { ...event.repository, ...(cloneUrl === undefined ? {} : { cloneUrl }) };
-  return { event };
+      : cloneUrlFor(hook.hosts, hook.provider.name, repository.fullName, hook.name);
+  return { ...event, repository: { ...repository, ...(cloneUrl === undefined ? {} : { cloneUrl }) } };
 }
 
 /** Names a job will clone, build or report on must have plain shapes (src/core/git-names.ts). */

@@ -71,12 +71,14 @@ export async function webhookRoutes(app: FastifyInstance, opts: { config: Gateho
           const entry = traceOf(request);
           const outcome = outcomeOf(entry.trace, reply.statusCode, entry.error);
           app.metrics.webhookDeliveries.inc({ provider: name, outcome: outcome.metric });
-          if (
-            outcome.outcome === 'rejected' &&
-            !entry.trace.verified &&
-            !app.deliveries.recorder.sampleRejection(name, target.name)
-          )
-            return;
+          // Unauthenticated rejections and duplicates can be sent at will: kept as samples only.
+          const sampled =
+            outcome.outcome === 'duplicate'
+              ? 'duplicate'
+              : outcome.outcome === 'rejected' && !entry.trace.verified
+                ? 'rejected'
+                : undefined;
+          if (sampled !== undefined && !app.deliveries.recorder.sample(sampled, name, target.name)) return;
           app.deliveries.recorder.record(deliveryRecord(app, request, reply, target, entry.trace, outcome));
         },
         schema: {
@@ -101,6 +103,7 @@ interface Outcome {
   metric: string;
 }
 
+/** Only a verified delivery can be one Temporal could not take; anything else is a rejection. */
 function outcomeOf(trace: DeliveryTrace, status: number, error: unknown): Outcome {
   const answer = trace.answer;
   if (status < 300 && answer !== undefined) {
@@ -110,7 +113,7 @@ function outcomeOf(trace: DeliveryTrace, status: number, error: unknown): Outcom
       : { outcome: 'accepted', reason: null, metric: 'accepted' };
   }
   const reason = reasonOf(error, status);
-  if (reason === 'unavailable') return { outcome: 'unavailable', reason, metric: reason };
+  if (reason === 'unavailable' && trace.verified) return { outcome: 'unavailable', reason, metric: reason };
   return { outcome: 'rejected', reason, metric: reason };
 }
 

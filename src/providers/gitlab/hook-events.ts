@@ -9,6 +9,7 @@
 // is disabled: that is an answer (try again at the next check), not a broken configuration.
 // Rate limits are answers too (429; GitLab sends no Retry-After, so a minute), so a workflow can
 // wait durably.
+import { createHash } from 'node:crypto';
 import { fail } from '../../core/failures.js';
 import type { RateLimited } from '../github/hook-deliveries.js';
 
@@ -50,6 +51,8 @@ export function createGitLabHookClient(options: {
       method,
       headers: { 'private-token': options.token, accept: 'application/json', 'user-agent': 'gatehouse-reconciler' },
       signal: AbortSignal.timeout(30_000),
+      // The token header would follow a redirect to another host: never follow one.
+      redirect: 'error',
     });
     if (response.status === 429) {
       const retryAfter = Number(response.headers.get('retry-after'));
@@ -89,8 +92,7 @@ export function createGitLabHookClient(options: {
       return {
         events: items.map((item) => ({
           id: Number(item.id),
-          eventKey:
-            headerOf(item.request_headers, 'idempotency-key') ?? headerOf(item.request_headers, 'x-gitlab-event-uuid'),
+          eventKey: headerOf(item.request_headers, 'idempotency-key') ?? bodyKey(item.request_data),
           responseStatus: String(item.response_status ?? ''),
           createdAt: String(item.created_at ?? ''),
           trigger: String(item.trigger ?? ''),
@@ -109,6 +111,15 @@ export function createGitLabHookClient(options: {
       return { responseStatus: String(body.response_status ?? response!.status) };
     },
   };
+}
+
+/**
+ * Without an Idempotency-Key (older GitLab), the logged body identifies the event: a resend sends
+ * the logged (redacted) copy, which is logged again as sent.
+ */
+function bodyKey(data: unknown): string | null {
+  if (data === undefined || data === null) return null;
+  return `body:${createHash('sha256').update(JSON.stringify(data)).digest('hex')}`;
 }
 
 function headerOf(headers: unknown, name: string): string | null {

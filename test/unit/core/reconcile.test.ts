@@ -51,13 +51,34 @@ describe('planRedeliveries', () => {
     expect(fourth.abandoned).toEqual([]);
   });
 
+  it('asks for at most maxAsks in one check, leaving the rest open for the next', () => {
+    const plan = planRedeliveries(
+      [send(70, 'i', false), send(71, 'j', false), send(72, 'k', false)],
+      emptyReconcileState,
+      {
+        ...options,
+        maxAsks: 2,
+      },
+    );
+    expect(plan.redeliver).toHaveLength(2);
+    const left = ['i', 'j', 'k'].find((key) => !plan.redeliver.some((ask) => ask.key === key))!;
+    expect(plan.state.attempts[left]?.count).toBe(0);
+    expect(readBackTo(plan.state)).toBeLessThan(70);
+    const next = planRedeliveries(
+      [send(70, 'i', false), send(71, 'j', false), send(72, 'k', false)],
+      plan.state,
+      options,
+    );
+    expect(next.redeliver.map((ask) => ask.key)).toEqual([left]);
+  });
+
   it('forgets asks older than the provider keeps deliveries, and keeps the newest id examined', () => {
     const old = { after: 50, attempts: { f: { count: 2, lastId: 40, at: now - 4 * 86_400_000 } } };
     const plan = planRedeliveries([], old, options);
     expect(plan.state).toEqual({ after: 50, attempts: {} });
   });
 
-  it('reads back to the oldest open event, closes an event once a send of it succeeds, and re-asks a refused send', () => {
+  it('reads back to the oldest open event, closes an event once a send of it succeeds, and re-asks a refused send without counting it', () => {
     const first = planRedeliveries([send(60, 'g', false), send(61, 'h', false)], emptyReconcileState, options);
     expect(first.state.after).toBe(61);
     expect(readBackTo(first.state)).toBe(59);
@@ -67,6 +88,7 @@ describe('planRedeliveries', () => {
     const again = planRedeliveries([send(60, 'g', false), send(61, 'h', false), send(62, 'h', true)], refused, options);
     expect(again.redeliver).toEqual([{ id: 60, key: 'g', reason: 'failed' }]);
     expect(again.state.attempts.h).toBeUndefined();
-    expect(again.state.attempts.g?.count).toBe(2);
+    // The refusal did not count against maxAttempts: this is the first ask that went through.
+    expect(again.state.attempts.g?.count).toBe(1);
   });
 });

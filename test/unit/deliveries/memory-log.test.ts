@@ -1,5 +1,6 @@
-// The in-memory delivery log: the shared store contract, and that it stays quick at the configured
-// maximum of 100,000 records (a page is a walk back from the newest, not a sort of everything).
+// The in-memory delivery log: the shared store contract, that it holds no more than its maximum
+// between prunes, and that it stays quick at the configured maximum of 100,000 records (a page is
+// a walk back from the newest, not a sort of everything).
 import { describe, expect, it } from 'vitest';
 import { createMemoryDeliveryLog } from '../../../src/deliveries/memory-log.js';
 import { openDeliveryLog } from '../../../src/deliveries/open-delivery-log.js';
@@ -11,6 +12,43 @@ describe('memory delivery log', () => {
   it('is what openDeliveryLog gives without a url', async () => {
     const log = await openDeliveryLog({});
     expect(log.kind).toBe('memory');
+    await log.close();
+  });
+
+  it('holds at most maxEntries, dropping the oldest on append, and forgets what it dropped', async () => {
+    const log = createMemoryDeliveryLog({ maxEntries: 5 });
+    const records = Array.from({ length: 9 }, (_, i) => deliveryRecord(i, { deliveryId: `m${i}` }));
+    const newest = (from: number, to: number) =>
+      records
+        .slice(from, to)
+        .map((r) => r.id)
+        .reverse();
+    await log.append(records.slice(0, 4));
+    expect((await log.list({ limit: 100 })).map((r) => r.id)).toEqual(newest(0, 4));
+    // One batch past the maximum: the three oldest go.
+    await log.append(records.slice(4, 8));
+    expect((await log.list({ limit: 100 })).map((r) => r.id)).toEqual(newest(3, 8));
+    expect(await log.get(records[2]!.id)).toBeUndefined();
+    expect(await log.seen('github', 'main', ['m2', 'm3'])).toEqual(new Set(['m3']));
+    // A late record older than everything held goes at once; a new one pushes out the oldest.
+    await log.append([records[0]!]);
+    expect((await log.list({ limit: 100 })).map((r) => r.id)).toEqual(newest(3, 8));
+    await log.append([records[8]!]);
+    expect((await log.list({ limit: 100 })).map((r) => r.id)).toEqual(newest(4, 9));
+    // Dropped records are really gone: prune finds only what is held.
+    expect(await log.prune(new Date(0), 0)).toBe(5);
+    await log.close();
+  });
+
+  it('refuses a maximum that is not a whole number of at least 1', () => {
+    for (const maxEntries of [0, -1, 1.5, Number.NaN])
+      expect(() => createMemoryDeliveryLog({ maxEntries })).toThrow(RangeError);
+  });
+
+  it('takes maxEntries from openDeliveryLog', async () => {
+    const log = await openDeliveryLog({ maxEntries: 2 });
+    await log.append([deliveryRecord(1), deliveryRecord(2), deliveryRecord(3)]);
+    expect((await log.list({ limit: 10 })).map((r) => r.id)).toEqual([deliveryRecord(3).id, deliveryRecord(2).id]);
     await log.close();
   });
 
