@@ -38,6 +38,7 @@ export interface ClusterStack {
   /** The webhook secrets the bridges were given, by environment variable name. */
   readonly webhookSecrets: Record<string, string>;
   readonly ledgerUrl: string;
+  readonly deliveryLogUrl: string;
   stop(): Promise<void>;
 }
 
@@ -73,6 +74,7 @@ export async function startClusterStack(options: ClusterStackOptions): Promise<C
     const postgres = await startPostgres({ dir: join(dir, 'postgres'), maxConnections: 400 });
     stops.push(() => postgres.stop());
     const ledgerUrl = postgres.createDatabase('gatehouse_ledger');
+    const deliveryLogUrl = postgres.createDatabase('gatehouse_deliveries');
 
     say('Temporal cluster (schemas, server processes, search attributes)');
     const temporal = await startTemporalCluster({
@@ -91,6 +93,7 @@ export async function startClusterStack(options: ClusterStackOptions): Promise<C
       ...webhookSecrets,
       GATEHOUSE_CONFIG: configFile,
       GATEHOUSE_LEDGER_URL: ledgerUrl,
+      GATEHOUSE_DELIVERY_LOG_URL: deliveryLogUrl,
       TEMPORAL_ADDRESS: temporal.address,
       TEMPORAL_NAMESPACE: temporal.namespace,
       GATEHOUSE_JWT_ISSUER: issuer.issuer,
@@ -167,6 +170,7 @@ export async function startClusterStack(options: ClusterStackOptions): Promise<C
       configFile,
       webhookSecrets,
       ledgerUrl,
+      deliveryLogUrl,
       stop: stopAll,
     };
   } catch (error) {
@@ -176,7 +180,8 @@ export async function startClusterStack(options: ClusterStackOptions): Promise<C
 }
 
 /**
- * config/gatehouse.yaml with the ledger on PostgreSQL (GATEHOUSE_LEDGER_URL), a drain delay the
+ * config/gatehouse.yaml with the ledger and the delivery log on PostgreSQL (GATEHOUSE_LEDGER_URL,
+ * GATEHOUSE_DELIVERY_LOG_URL), a drain delay the
  * edge's health check can see, and file paths made absolute so the copy can live in `dir`.
  */
 function writeClusterConfig(dir: string, configure?: (config: Record<string, unknown>) => void): string {
@@ -186,6 +191,8 @@ function writeClusterConfig(dir: string, configure?: (config: Record<string, unk
   const absolute = (value: unknown) => (typeof value === 'string' ? resolve(base, value) : value);
   config.server = { ...config.server, drainDelay: '3s' };
   config.ledger = { url: { env: 'GATEHOUSE_LEDGER_URL' } };
+  // One delivery log for both bridges, on the same PostgreSQL.
+  config.webhooks = { ...config.webhooks, deliveryLog: { url: { env: 'GATEHOUSE_DELIVERY_LOG_URL' } } };
   const policy = config.policy ?? {};
   for (const key of ['policies', 'entities', 'schema']) if (key in policy) policy[key] = absolute(policy[key]);
   const ci = config.ci ?? {};

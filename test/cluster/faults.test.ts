@@ -333,6 +333,29 @@ it('loses no accepted job and duplicates none while Temporal, PostgreSQL, bridge
   const ledgerStrangers = ledgerRows.filter(([id]) => !ciJobs.has(id!));
   const ledgerMissing = [...ciJobs].filter((id) => !ledgerRows.some(([row]) => row === id));
 
+  // What the shared delivery log holds: each delivery accepted exactly once, with its job, although
+  // PostgreSQL restarted and both bridges were rolled while records were being written.
+  const deliveries = new Map(ok.filter((l) => l.kind === 'webhook').map((l) => [l.key, l.jobId!] as const));
+  let acceptedRecords: string[][] = [];
+  await until(
+    'the delivery log holds every accepted delivery',
+    async () => {
+      acceptedRecords = stack.postgres
+        .query(
+          'gatehouse_deliveries',
+          "SELECT delivery_id || ' ' || job_id FROM webhook_deliveries WHERE outcome = 'accepted' AND origin = 'provider'",
+        )
+        .split('\n')
+        .filter(Boolean)
+        .map((line) => line.split(' '));
+      return [...deliveries.keys()].every((key) => acceptedRecords.some(([id]) => id === key));
+    },
+    60_000,
+  ).catch(() => {});
+  const logMissing = [...deliveries.keys()].filter((key) => !acceptedRecords.some(([id]) => id === key));
+  const logTwice = [...deliveries.keys()].filter((key) => acceptedRecords.filter(([id]) => id === key).length > 1);
+  const logWrongJob = acceptedRecords.filter(([id, job]) => deliveries.has(id!) && deliveries.get(id!) !== job);
+
   const byPhase = new Map<string, { ok: number; unavailable: number; ms: number[] }>();
   for (const attempt of attempts) {
     const entry = byPhase.get(attempt.phase) ?? { ok: 0, unavailable: 0, ms: [] };
@@ -352,6 +375,7 @@ it('loses no accepted job and duplicates none while Temporal, PostgreSQL, bridge
       `  2xx ${ok.length}, 503 answers ${answered503.length} (retried with the same key), other answers ${other.length}`,
       `  workflows ${runs.size}, completed ${completed}, lost ${lost.length}, duplicate runs ${duplicateRuns}, workflows nobody was told of ${unexpected.length}`,
       `  ledger: ${ledgerRows.length} CI jobs counted, ${ledgerTwice.length} counted twice, ${ledgerMissing.length} missing, ${ledgerStrangers.length} unknown`,
+      `  delivery log: ${deliveries.size} deliveries, ${deliveries.size - logMissing.length} recorded accepted, ${logTwice.length} twice, ${logMissing.length} missing, ${logWrongJob.length} with another job`,
       `  processes at the end of the load (RSS MB, CPU s since start): ${sizing}`,
       '  by phase: 2xx / 503 answers, answer time p50 / max (ms)',
       ...[...byPhase].map(
@@ -374,6 +398,9 @@ it('loses no accepted job and duplicates none while Temporal, PostgreSQL, bridge
   expect(ledgerTwice).toEqual([]);
   expect(ledgerMissing).toEqual([]);
   expect(ledgerStrangers).toEqual([]);
+  expect(logMissing, 'every accepted delivery is in the delivery log').toEqual([]);
+  expect(logTwice).toEqual([]);
+  expect(logWrongJob).toEqual([]);
 });
 
 it('registers the search attributes on a new namespace with the operator command, once', async () => {
@@ -389,6 +416,7 @@ it('registers the search attributes on a new namespace with the operator command
         ...process.env,
         GATEHOUSE_CONFIG: stack.configFile,
         GATEHOUSE_LEDGER_URL: stack.ledgerUrl,
+        GATEHOUSE_DELIVERY_LOG_URL: stack.deliveryLogUrl,
         TEMPORAL_ADDRESS: stack.temporal.address,
         TEMPORAL_NAMESPACE: namespace,
         GATEHOUSE_JWT_ISSUER: stack.issuer.issuer,
