@@ -18,6 +18,7 @@ import {
   type ObservedDelivery,
   type ReconcileInput,
   type ReconcileState,
+  type Redelivery,
 } from '../src/core/reconcile.js';
 import { activityPolicies } from '../src/core/retry-policies.js';
 
@@ -53,6 +54,36 @@ async function pauseIf(until: number | undefined, waits: { count: number }): Pro
   if (until === undefined) return;
   waits.count += 1;
   await sleep(Math.min(maxWaitMs, Math.max(1_000, until - Date.now() + 1_000)));
+}
+
+/**
+ * Decides what to ask for again, asks (`ask` answers whether the provider refused), and saves the
+ * state for the next check: a refused ask stays open without counting against maxAttempts.
+ */
+async function askAgain(
+  input: ReconcileInput,
+  previous: ReconcileState,
+  observed: ObservedDelivery[],
+  unseen: ReadonlySet<string>,
+  ask: (redelivery: Redelivery) => Promise<boolean>,
+): Promise<{ plan: ReturnType<typeof planRedeliveries>; refused: number }> {
+  const plan = planRedeliveries(observed, previous, {
+    maxAttempts: input.maxAttempts,
+    unseen,
+    now: Date.now(),
+    keepMs,
+    maxAsks,
+  });
+  let state = plan.state;
+  let refused = 0;
+  for (const redelivery of plan.redeliver) {
+    if (await ask(redelivery)) {
+      state = askRefused(state, redelivery.key);
+      refused += 1;
+    }
+  }
+  await local.saveReconcileState({ scheduleId: input.scheduleId, state });
+  return { plan, refused };
 }
 
 /** Events none of whose sends seen in this check succeeded. */
@@ -112,27 +143,14 @@ export async function reconcileGitHubHook(input: ReconcileInput): Promise<Reconc
       ? null
       : await local.deliveriesSeen({ provider: 'github', hook: input.hook, keys: succeeded });
   const unseen = new Set(seen === null ? [] : succeeded.filter((key) => !seen.includes(key)));
-  const plan = planRedeliveries(observed, previous, {
-    maxAttempts: input.maxAttempts,
-    unseen,
-    now: Date.now(),
-    keepMs,
-    maxAsks,
-  });
-  let state: ReconcileState = plan.state;
-  let refused = 0;
-  for (const ask of plan.redeliver) {
+  const { plan, refused } = await askAgain(input, previous, observed, unseen, async (ask) => {
     const answer = await unlimited(
       () => api.redeliverGitHubDelivery({ hook: input.hook, deliveryId: ask.id, guid: ask.key, reason: ask.reason }),
       waits,
     );
-    if (answer.refused === true) {
-      state = askRefused(state, ask.key);
-      refused += 1;
-    }
     await pauseIf(answer.pauseUntil, waits);
-  }
-  await local.saveReconcileState({ scheduleId: input.scheduleId, state });
+    return answer.refused === true;
+  });
   const report: ReconcileReport = {
     provider: 'github',
     hook: input.hook,
@@ -173,26 +191,13 @@ export async function watchGitLabHook(input: ReconcileInput): Promise<ReconcileR
       page = fresh.length < answer.events.length ? undefined : answer.nextPage;
     }
   }
-  const plan = planRedeliveries(observed, previous, {
-    maxAttempts: input.maxAttempts,
-    unseen: new Set(),
-    now: Date.now(),
-    keepMs,
-    maxAsks,
-  });
-  let state = plan.state;
-  let refused = 0;
-  for (const ask of plan.redeliver) {
+  const { plan, refused } = await askAgain(input, previous, observed, new Set(), async (ask) => {
     const answer = await unlimited(
       () => api.resendGitLabEvent({ hook: input.hook, eventId: ask.id, key: ask.key, reason: ask.reason }),
       waits,
     );
-    if (answer.refused === true) {
-      state = askRefused(state, ask.key);
-      refused += 1;
-    }
-  }
-  await local.saveReconcileState({ scheduleId: input.scheduleId, state });
+    return answer.refused === true;
+  });
   const report: ReconcileReport = {
     provider: 'gitlab',
     hook: input.hook,

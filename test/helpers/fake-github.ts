@@ -233,6 +233,23 @@ interface Stored {
   raw: Buffer;
 }
 
+/** A loopback server for a fake API: a handler that throws answers 500 with its message. */
+export async function serveApi(
+  handle: (request: IncomingMessage, response: ServerResponse) => Promise<unknown>,
+): Promise<Server> {
+  const server: Server = createServer((request, response) => {
+    request.resume();
+    request.on('end', () => {
+      handle(request, response).catch((error: unknown) => {
+        response.writeHead(500, { 'content-type': 'application/json' }).end(JSON.stringify({ message: String(error) }));
+      });
+    });
+  });
+  server.listen(0, '127.0.0.1');
+  await once(server, 'listening');
+  return server;
+}
+
 export async function startFakeGitHub(options: {
   token: string;
   hooks: GitHubHook[];
@@ -523,16 +540,7 @@ export async function startFakeGitHub(options: {
     );
   }
 
-  const server: Server = createServer((request, response) => {
-    request.resume();
-    request.on('end', () => {
-      handle(request, response).catch((error: unknown) => {
-        response.writeHead(500, { 'content-type': 'application/json' }).end(JSON.stringify({ message: String(error) }));
-      });
-    });
-  });
-  server.listen(0, '127.0.0.1');
-  await once(server, 'listening');
+  const server = await serveApi(handle);
 
   return {
     url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`,

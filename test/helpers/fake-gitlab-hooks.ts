@@ -28,11 +28,10 @@
 // next failure disables it again at once, as in GitLab. A success clears the streak. While the hook
 // is disabled, send() delivers and records nothing, as GitLab drops those events.
 import { randomUUID } from 'node:crypto';
-import { once } from 'node:events';
-import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { performance } from 'node:perf_hooks';
-import { postWebhook, type ApiCall } from './fake-github.js';
+import { postWebhook, serveApi, type ApiCall } from './fake-github.js';
 
 export interface GitLabHook {
   projectId: number;
@@ -362,16 +361,7 @@ export async function startFakeGitLabHooks(options: {
     return reply(eventId, 201, { response_status: result.status });
   }
 
-  const server: Server = createServer((request, response) => {
-    request.resume();
-    request.on('end', () => {
-      handle(request, response).catch((error: unknown) => {
-        response.writeHead(500, { 'content-type': 'application/json' }).end(JSON.stringify({ message: String(error) }));
-      });
-    });
-  });
-  server.listen(0, '127.0.0.1');
-  await once(server, 'listening');
+  const server = await serveApi(handle);
 
   return {
     url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`,
