@@ -95,7 +95,7 @@ export function createReconcileActivities(deps: ReconcileDeps) {
       deliveryId: number;
       guid: string;
       reason: string;
-    }): Promise<{ accepted: boolean; refused?: true; pauseUntil?: number } | RateLimited> {
+    }): Promise<{ accepted: boolean; refused?: true; gone?: true; pauseUntil?: number } | RateLimited> {
       const answer = await github(input.hook).redeliver(input.deliveryId);
       if ('accepted' in answer && answer.accepted) {
         meter()

@@ -11,6 +11,7 @@ import { proxyActivities, sleep } from '@temporalio/workflow';
 import type { Activities } from '../activities/index.js';
 import type { ReconcileReport } from '../activities/reconcile.js';
 import {
+  askGone,
   askRefused,
   emptyReconcileState,
   planRedeliveries,
@@ -57,15 +58,15 @@ async function pauseIf(until: number | undefined, waits: { count: number }): Pro
 }
 
 /**
- * Decides what to ask for again, asks (`ask` answers whether the provider refused), and saves the
- * state for the next check: a refused ask stays open without counting against maxAttempts.
+ * Decides what to ask for again, asks, and saves the state for the next check: a refused ask stays
+ * open without counting against maxAttempts; an event the provider no longer has is forgotten.
  */
 async function askAgain(
   input: ReconcileInput,
   previous: ReconcileState,
   observed: ObservedDelivery[],
   unseen: ReadonlySet<string>,
-  ask: (redelivery: Redelivery) => Promise<boolean>,
+  ask: (redelivery: Redelivery) => Promise<'asked' | 'refused' | 'gone'>,
 ): Promise<{ plan: ReturnType<typeof planRedeliveries>; refused: number }> {
   const plan = planRedeliveries(observed, previous, {
     maxAttempts: input.maxAttempts,
@@ -77,10 +78,10 @@ async function askAgain(
   let state = plan.state;
   let refused = 0;
   for (const redelivery of plan.redeliver) {
-    if (await ask(redelivery)) {
-      state = askRefused(state, redelivery.key);
-      refused += 1;
-    }
+    const answer = await ask(redelivery);
+    if (answer === 'asked') continue;
+    refused += 1;
+    state = answer === 'refused' ? askRefused(state, redelivery.key) : askGone(state, redelivery.key);
   }
   await local.saveReconcileState({ scheduleId: input.scheduleId, state });
   return { plan, refused };
@@ -149,7 +150,7 @@ export async function reconcileGitHubHook(input: ReconcileInput): Promise<Reconc
       waits,
     );
     await pauseIf(answer.pauseUntil, waits);
-    return answer.refused === true;
+    return answer.gone === true ? 'gone' : answer.refused === true ? 'refused' : 'asked';
   });
   const report: ReconcileReport = {
     provider: 'github',
@@ -196,7 +197,7 @@ export async function watchGitLabHook(input: ReconcileInput): Promise<ReconcileR
       () => api.resendGitLabEvent({ hook: input.hook, eventId: ask.id, key: ask.key, reason: ask.reason }),
       waits,
     );
-    return answer.refused === true;
+    return answer.refused === true ? 'refused' : 'asked';
   });
   const report: ReconcileReport = {
     provider: 'gitlab',

@@ -78,6 +78,12 @@ export function readBackTo(state: ReconcileState): number {
   return to;
 }
 
+/** The provider no longer has the event: nothing more can be asked for it, so it is forgotten. */
+export function askGone(state: ReconcileState, key: string): ReconcileState {
+  const { [key]: _gone, ...attempts } = state.attempts;
+  return { ...state, attempts };
+}
+
 /**
  * The provider refused an ask (it will not resend now, e.g. while the hook is disabled): the same
  * send may be asked for again, and the refusal does not count against maxAttempts. The event is

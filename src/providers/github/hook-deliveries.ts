@@ -41,8 +41,13 @@ export interface DeliveryPage {
 
 export interface HookDeliveriesClient {
   listPage(cursor: string | undefined, perPage?: number): Promise<DeliveryPage | RateLimited>;
-  /** `refused`: GitHub would not redeliver it (400 or 422: too old, or gone); ask again later or give up. */
-  redeliver(deliveryId: number): Promise<{ accepted: boolean; refused?: true; pauseUntil?: number } | RateLimited>;
+  /**
+   * `refused`: GitHub would not redeliver it now (400 or 422); `gone`: GitHub no longer has it (404:
+   * deliveries are kept for 3 days).
+   */
+  redeliver(
+    deliveryId: number,
+  ): Promise<{ accepted: boolean; refused?: true; gone?: true; pauseUntil?: number } | RateLimited>;
 }
 
 export interface HookDeliveriesOptions {
@@ -111,9 +116,10 @@ export function createHookDeliveriesClient(options: HookDeliveriesOptions): Hook
       const { answer, limited, refusedWith } = await call(
         `POST ${base}/deliveries/{delivery_id}/attempts`,
         { delivery_id: deliveryId },
-        [400, 422],
+        [400, 404, 422],
       );
       if (limited !== undefined) return limited;
+      if (refusedWith === 404) return { accepted: false, gone: true };
       if (refusedWith !== undefined) return { accepted: false, refused: true };
       const pauseUntil = pauseOf(answer!.headers);
       return { accepted: true, ...(pauseUntil === undefined ? {} : { pauseUntil }) };

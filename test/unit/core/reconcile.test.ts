@@ -4,6 +4,7 @@
 // what is new.
 import { describe, expect, it } from 'vitest';
 import {
+  askGone,
   askRefused,
   emptyReconcileState,
   planRedeliveries,
@@ -90,5 +91,9 @@ describe('planRedeliveries', () => {
     expect(again.state.attempts.h).toBeUndefined();
     // The refusal did not count against maxAttempts: this is the first ask that went through.
     expect(again.state.attempts.g?.count).toBe(1);
+    // An event the provider no longer has is forgotten, and no longer read back to.
+    const gone = askGone(again.state, 'g');
+    expect(gone.attempts.g).toBeUndefined();
+    expect(readBackTo(gone)).toBe(gone.after);
   });
 });
