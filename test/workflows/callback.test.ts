@@ -130,7 +130,7 @@ describe('the callback interceptor and deliverCallback', () => {
       evaluatePolicy: calls(async (_query: PolicyQuery, _identity: Identity) => {
         // The child exists, waiting, before the job's first activity.
         const child = await h.client.workflow
-          .getHandle(callbackWorkflowId(Context.current().info.workflowExecution.workflowId))
+          .getHandle(callbackWorkflowId(Context.current().info.workflowExecution?.workflowId ?? ''))
           .describe();
         expect(child.status.name).toBe('RUNNING');
         return allow;
