@@ -257,6 +257,20 @@ describe('the callback interceptor and deliverCallback', () => {
     }
   });
 
+  it('starts the callback on the queue the memo names (callbacks.taskQueue)', async () => {
+    const mocks = activities({ evaluatePolicy: async () => allow });
+    await h.withWorker(mocks, async (taskQueue) => {
+      const elsewhere = `${taskQueue}-callbacks`;
+      const started = await startJob(taskQueue, { callback: { url, origin: 'route', taskQueue: elsewhere } });
+      await started.job.result();
+      // Nobody polls that queue here: the callback waits there for its worker.
+      const child = await started.callback.describe();
+      expect(child).toMatchObject({ taskQueue: elsewhere, status: { name: 'RUNNING' } });
+      expect(mocks.postCallback.seen).toHaveLength(0);
+      await started.callback.terminate('test over');
+    });
+  });
+
   it('starts nothing for a job without a callback', async () => {
     const mocks = activities({ evaluatePolicy: async () => allow });
     await h.withWorker(mocks, async (taskQueue) => {
