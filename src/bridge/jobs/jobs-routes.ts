@@ -43,6 +43,7 @@ export async function jobsRoutes(parent: FastifyInstance, opts: { config: Gateho
           body: routeConfig.input,
           headers: StartJobHeaders,
           response: { 202: StartedJobBody, ...errorResponses },
+          // OpenAPI's callbacks object: not in fastify's schema type, read by @fastify/swagger.
           ...{ callbacks: startCallbacks },
         },
       },
