@@ -5,6 +5,7 @@ import type { AccessRules } from '../src/core/access.js';
 import type { ActivityGroup } from '../src/core/workflow-catalog.js';
 import { createArgoActivities, type ArgoDeps } from './argo.js';
 import { createBillingActivities, type SqlClient } from './billing.js';
+import { createCallbackActivities, type CallbackDeps } from './callback.js';
 import { createCiActivities, type CiDeps } from './ci.js';
 import { createGitStatusActivities, type StatusApis } from './git-status.js';
 import { createPolicyActivities, type PolicyEngine } from './policy.js';
@@ -17,6 +18,7 @@ export interface ActivityDeps {
   commitStatus: StatusApis;
   argo: ArgoDeps;
   reconcile: ReconcileDeps;
+  callback: CallbackDeps;
 }
 
 const factories = {
@@ -26,6 +28,7 @@ const factories = {
   commitStatus: (deps: ActivityDeps['commitStatus']) => createGitStatusActivities(deps),
   argo: (deps: ActivityDeps['argo']) => createArgoActivities(deps),
   reconcile: (deps: ActivityDeps['reconcile']) => createReconcileActivities(deps),
+  callback: (deps: ActivityDeps['callback']) => createCallbackActivities(deps),
 } satisfies { [G in ActivityGroup]: (deps: ActivityDeps[G]) => object };
 
 type GroupActivities = { [G in ActivityGroup]: ReturnType<(typeof factories)[G]> };
@@ -36,7 +39,8 @@ export type Activities = GroupActivities['policy'] &
   GroupActivities['ci'] &
   GroupActivities['commitStatus'] &
   GroupActivities['argo'] &
-  GroupActivities['reconcile'];
+  GroupActivities['reconcile'] &
+  GroupActivities['callback'];
 
 /** The activities of the groups whose dependencies are given. */
 export function createActivities(deps: Partial<ActivityDeps>): Partial<Activities> {

@@ -11,6 +11,7 @@ import {
 } from '../core/workflow-catalog.js';
 import { providerNames } from '../providers/registry.js';
 import { createBodyValidator } from './body-validator.js';
+import { checkCallbacks } from './callbacks.js';
 import { durationMs } from './duration.js';
 import type { GatehouseConfigFile } from './schema.js';
 
@@ -56,6 +57,7 @@ export function checkConfig(config: GatehouseConfigFile, baseDir: string): strin
   }
   problems.push(...checkReconcilers(config));
   problems.push(...checkEmbeddedLedger(config));
+  problems.push(...checkCallbacks(config));
   config.ci.pipelines.forEach((pipeline, index) => {
     if (pipeline.runner === 'steps' && pipeline.steps === undefined)
       problems.push(`/ci/pipelines/${index}/steps: a steps pipeline needs steps`);

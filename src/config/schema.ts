@@ -63,6 +63,14 @@ export const RouteSchema = Type.Object(
       },
       { additionalProperties: false, default: {} },
     ),
+    callback: Type.Optional(
+      Type.String({
+        minLength: 1,
+        maxLength: 2048,
+        description:
+          "the completion callback of this route's jobs when the caller names none (Gatehouse-Callback-URL); callbacks.allow must allow it",
+      }),
+    ),
   },
   { additionalProperties: false },
 );
@@ -487,6 +495,31 @@ export const ConfigSchema = Type.Object(
         description: 'the usage ledger: a real PostgreSQL when url is set, else embedded PGlite',
       },
     ),
+    callbacks: Type.Object(
+      {
+        allow: Type.Array(Type.String({ minLength: 1, maxLength: 2048 }), {
+          default: [],
+          description:
+            'the URLs a completion callback may name: scheme://host[:port]/path-glob (https; http only on loopback); a host may start with *. (one label); the query is not matched; empty: no callbacks',
+        }),
+        secret: Type.Optional(
+          describedSecret(
+            'the Standard Webhooks signing secret, whsec_<base64 of 24 to 64 bytes>; resolved only by the workers that deliver callbacks',
+          ),
+        ),
+        taskQueue: Type.Optional(
+          Type.String({
+            minLength: 1,
+            description: "where callbacks are delivered (one of taskQueues); absent: on each job's own queue",
+          }),
+        ),
+        retryFor: durationDefault('24h', 'how long a callback is retried from its first attempt before it is given up'),
+        initialInterval: durationDefault('5s', 'the wait after the first failed attempt; it doubles each time'),
+        maxInterval: durationDefault('10m', 'the longest wait between two attempts'),
+        timeout: durationDefault('10s', 'one attempt: connect, send the event, receive the answer'),
+      },
+      { additionalProperties: false, default: {} },
+    ),
     policy: Type.Object(
       {
         policies: Type.String({ default: 'policies/gatehouse.cedar', description: 'relative to the config file' }),
@@ -513,3 +546,4 @@ export type WebhookRuleConfig = Static<typeof WebhookRule>;
 export type SecretRefConfig = Static<typeof SecretRef>;
 export type GitHubReconcileConfig = Static<typeof GitHubReconcile>;
 export type GitLabReconcileConfig = Static<typeof GitLabReconcile>;
+export type CallbacksConfig = GatehouseConfigFile['callbacks'];

@@ -1,9 +1,11 @@
-// The secrets only workers hold: status-API tokens, the Argo token and the reconciler's credentials. Resolved by the worker at
+// The secrets only workers hold: status-API tokens, the Argo token, the reconciler's credentials
+// and the callbacks' signing secret. Resolved by the worker at
 // start-up (and by `check-config`), never by the bridge; a missing one is a ConfigError naming
 // its path, found before anything is opened.
 import { dirname, resolve } from 'node:path';
 import type { Secret } from '../core/secret.js';
 import { providerNames, type ProviderName } from '../providers/registry.js';
+import { signingSecretProblem } from './callbacks.js';
 import { ConfigError, type GatehouseConfig } from './load-config.js';
 import { SecretResolver } from './secrets.js';
 
@@ -12,6 +14,8 @@ export interface WorkerSecrets {
   argoToken?: Secret;
   /** The reconciler's credentials by `provider/hook`: an API token, or a GitHub App's private key. */
   reconcile: Map<string, { token?: Secret; appPrivateKey?: Secret }>;
+  /** The Standard Webhooks secret completion callbacks are signed with (callbacks.secret). */
+  callbackSecret?: Secret;
 }
 
 /** Every environment variable the config names as a secret: none may stay in a worker's environment. */
@@ -36,15 +40,21 @@ export function secretEnvNames(config: GatehouseConfig): string[] {
     ...(config.ledger.url === undefined ? [] : [config.ledger.url]),
     ...(config.webhooks.deliveryLog.url === undefined ? [] : [config.webhooks.deliveryLog.url]),
     ...(config.temporal.apiKey === undefined ? [] : [config.temporal.apiKey]),
+    ...(config.callbacks.secret === undefined ? [] : [config.callbacks.secret]),
   ];
   return [...new Set(refs.flatMap((ref) => ('env' in ref ? [ref.env] : [])))];
 }
 
-/** `statusApis`/`argo`/`reconcile` false: that worker needs no such secret and is not handed it. */
+/** `statusApis`/`argo`/`reconcile`/`callback` false: that worker needs no such secret and is not handed it. */
 export function resolveWorkerSecrets(
   config: GatehouseConfig,
   env: NodeJS.ProcessEnv,
-  need: { statusApis: boolean; argo: boolean; reconcile: boolean } = { statusApis: true, argo: true, reconcile: true },
+  need: { statusApis: boolean; argo: boolean; reconcile: boolean; callback: boolean } = {
+    statusApis: true,
+    argo: true,
+    reconcile: true,
+    callback: true,
+  },
 ): WorkerSecrets {
   const secrets = new SecretResolver(env, (p) => resolve(dirname(config.source), p));
   const statusApis: WorkerSecrets['statusApis'] = {};
@@ -74,10 +84,15 @@ export function resolveWorkerSecrets(
       }
     }
   }
+  const callbackRef = need.callback ? config.callbacks.secret : undefined;
+  const callbackSecret = callbackRef === undefined ? undefined : secrets.resolve(callbackRef, '/callbacks/secret');
+  const callbackProblem = callbackSecret === undefined ? undefined : signingSecretProblem(callbackSecret.reveal());
+  if (callbackProblem !== undefined) secrets.problems.push(`/callbacks/secret: ${callbackProblem}`);
   if (secrets.problems.length > 0) throw new ConfigError(config.source, secrets.problems);
   return {
     statusApis,
     reconcile,
     ...(argoToken === undefined ? {} : { argoToken }),
+    ...(callbackSecret === undefined ? {} : { callbackSecret }),
   };
 }

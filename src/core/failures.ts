@@ -33,6 +33,22 @@ export const failureTypes = {
     retryable: false,
     doc: "the provider's hook API refused the reconciler with a 4xx (token, permissions, hook id) or it is not configured",
   },
+  CallbackUnavailable: {
+    retryable: true,
+    doc: 'the callback receiver answered other than 2xx (a redirect too), timed out or could not be reached',
+  },
+  CallbackRejected: {
+    retryable: false,
+    doc: 'the receiver answered 410 Gone, or callbacks.allow no longer allows the URL, or no signing secret is configured',
+  },
+  CallbackUndelivered: {
+    retryable: false,
+    doc: 'a completion callback was given up: callbacks.retryFor ran out, or it was rejected',
+  },
+  JobUnreadable: {
+    retryable: false,
+    doc: "the job a callback reports on is gone from Temporal (past the namespace's retention)",
+  },
 } as const satisfies Record<string, { retryable: boolean; doc: string }>;
 
 export type FailureType = keyof typeof failureTypes;

@@ -1,6 +1,7 @@
 // Named activity options: how long each kind of activity may take and how it is retried. Every
 // policy refuses to retry the failure types that retrying cannot fix (src/core/failures.ts).
 import type { ActivityOptions, RetryPolicy } from '@temporalio/common';
+import type { CallbackRetry } from './callbacks.js';
 import { finalFailureTypes } from './failures.js';
 
 function retry(policy: Omit<RetryPolicy, 'nonRetryableErrorTypes'>): RetryPolicy {
@@ -56,6 +57,14 @@ export const activityPolicies = {
     retry: retry({ initialInterval: '1 second', maximumInterval: '30 seconds', maximumAttempts: 20 }),
   },
   ledgerQuery: { startToCloseTimeout: '30 seconds', retry: retry({ maximumAttempts: 5 }) },
+  /**
+   * A closed job's state, read back from Temporal for its callback: a Temporal that is briefly
+   * away is waited out (about half an hour), since the callback waits on this read.
+   */
+  jobRead: {
+    startToCloseTimeout: '30 seconds',
+    retry: retry({ initialInterval: '1 second', maximumInterval: '1 minute', maximumAttempts: 30 }),
+  },
 } satisfies Record<string, ActivityOptions>;
 
 /**
@@ -68,5 +77,24 @@ export function stepsPolicy(totalStepTimeoutMs: number, heartbeatTimeoutMs: numb
     heartbeatTimeout: heartbeatTimeoutMs,
     retry: retry({ maximumAttempts: 3, initialInterval: '1 second' }),
     cancellationType: 'WAIT_CANCELLATION_COMPLETED',
+  };
+}
+
+/**
+ * A completion callback's POST: the receiver's outage delays it, never loses it. Every failure but
+ * a final one (CallbackRejected) is retried, the wait doubling from the initial interval up to the
+ * maximum, with no cap on attempts, until `retryForMs` has passed since the first attempt
+ * (schedule-to-close). The settings come from the delivering worker's config (callbacks.*).
+ */
+export function callbackPolicy(settings: CallbackRetry): ActivityOptions {
+  return {
+    // The attempt's own timeout is the fetch's; this one only catches a worker that died mid-POST.
+    startToCloseTimeout: settings.attemptTimeoutMs + 5_000,
+    scheduleToCloseTimeout: settings.retryForMs,
+    retry: retry({
+      initialInterval: settings.initialIntervalMs,
+      backoffCoefficient: 2,
+      maximumInterval: settings.maximumIntervalMs,
+    }),
   };
 }

@@ -3,7 +3,7 @@
 // workflows of the routes on that queue and only the activity groups they need (so a policy
 // worker never holds the CI or status-API secrets). A test keeps this table and workflows/ in step.
 
-export const activityGroups = ['policy', 'billing', 'ci', 'commitStatus', 'argo', 'reconcile'] as const;
+export const activityGroups = ['policy', 'billing', 'ci', 'commitStatus', 'argo', 'reconcile', 'callback'] as const;
 export type ActivityGroup = (typeof activityGroups)[number];
 
 export const workflowCatalog = {
@@ -13,14 +13,22 @@ export const workflowCatalog = {
   ciPipeline: ['ci', 'policy', 'commitStatus', 'argo', 'billing'],
   reconcileGitHubHook: ['reconcile'],
   watchGitLabHook: ['reconcile'],
+  deliverCallback: ['callback'],
 } as const satisfies Record<string, readonly ActivityGroup[]>;
 
 export type WorkflowType = keyof typeof workflowCatalog;
 
 export const workflowTypes = Object.keys(workflowCatalog) as WorkflowType[];
 
-/** Gatehouse's own workflows: its schedules start them (webhooks.reconciler), never a route. */
-export const systemWorkflowTypes = ['reconcileGitHubHook', 'watchGitLabHook'] as const satisfies WorkflowType[];
+/**
+ * Gatehouse's own workflows, never a route's: its schedules start the reconcilers
+ * (webhooks.reconciler), and a job with a callback starts deliverCallback (src/core/callbacks.ts).
+ */
+export const systemWorkflowTypes = [
+  'reconcileGitHubHook',
+  'watchGitLabHook',
+  'deliverCallback',
+] as const satisfies WorkflowType[];
 
 /** The workflow types a route may name. */
 export const routeWorkflowTypes = workflowTypes.filter(

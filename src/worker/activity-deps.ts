@@ -7,6 +7,7 @@ import type { ActivityDeps } from '../../activities/index.js';
 import type { AccessRules } from '../core/access.js';
 import type { Secret } from '../core/secret.js';
 import type { ActivityGroup } from '../core/workflow-catalog.js';
+import { callbackRetry, compileAllowList } from '../config/callbacks.js';
 import { cloneUrlFor } from '../config/clone-url.js';
 import { durationMs } from '../config/duration.js';
 import { ConfigError, configPath, type GatehouseConfig } from '../config/load-config.js';
@@ -17,6 +18,7 @@ import { createHookDeliveriesClient, type GitHubHookTarget } from '../providers/
 import { createGitLabHookClient } from '../providers/gitlab/hook-events.js';
 import type { ReconcileDeps } from '../../activities/reconcile.js';
 import { cancelSupersededRuns } from './cancel-superseded.js';
+import { readJobRun } from './read-job-run.js';
 import { saveReconcileState } from './reconcile-schedules.js';
 import { openLedger } from './open-ledger.js';
 import { loadPolicyEngine } from './policy-engine.js';
@@ -35,6 +37,7 @@ export async function buildActivityDeps(
     statusApis: groups.has('commitStatus'),
     argo: groups.has('argo'),
     reconcile: groups.has('reconcile'),
+    callback: groups.has('callback'),
   });
   const rules: AccessRules = { adminGroups: config.admins.groups };
   const closers: Array<() => Promise<void>> = [];
@@ -96,6 +99,18 @@ export async function buildActivityDeps(
     }
     deps.reconcile = reconcile;
   }
+  if (groups.has('callback')) {
+    // The queue plan adds this group only when callbacks.allow is set, which requires the secret.
+    const secret = secrets.callbackSecret;
+    if (secret === undefined) throw new ConfigError(config.source, ['/callbacks/secret: not set']);
+    const { allowList } = compileAllowList(config.callbacks.allow);
+    deps.callback = {
+      readJob: (jobId) => readJobRun(temporal(), jobId),
+      secret,
+      allowed: (url) => allowList.check(url).ok,
+      retry: callbackRetry(config.callbacks),
+    };
+  }
   if (groups.has('ci')) {
     checkSandbox(config);
     const temporalClient = temporal();
@@ -111,6 +126,7 @@ export async function buildActivityDeps(
         ...(config.ledgerUrl === undefined ? [] : [config.ledgerUrl]),
         ...(config.deliveryLogUrl === undefined ? [] : [config.deliveryLogUrl]),
         ...[...secrets.reconcile.values()].flatMap((c) => [c.token, c.appPrivateKey].filter((x) => x !== undefined)),
+        ...(secrets.callbackSecret === undefined ? [] : [secrets.callbackSecret]),
       ]),
       scratchDir: configPath(config, ci.scratchDir),
       outputLimitBytes: ci.outputLimitBytes,

@@ -9,17 +9,26 @@ import { bundleWorkflowCode, type WorkflowBundleWithSourceMap } from '@temporali
 import type { WorkflowType } from '../core/workflow-catalog.js';
 
 export const workflowsPath = fileURLToPath(new URL('../../workflows/index.ts', import.meta.url));
+/**
+ * Workflow interceptors, in every bundle: a prebuilt bundle ignores the Worker's own list. The
+ * callback interceptor acts only for jobs whose memo names a callback (src/core/callbacks.ts).
+ */
+export const workflowInterceptorModules = [
+  fileURLToPath(new URL('../../workflows/callback-interceptor.ts', import.meta.url)),
+];
 const projectModules = fileURLToPath(new URL('../../node_modules', import.meta.url));
 
 /** All workflows (tests bundle once per run); or only `types`. */
 export async function bundleWorkflows(types?: readonly WorkflowType[]): Promise<WorkflowBundleWithSourceMap> {
-  if (types === undefined) return bundleWorkflowCode({ workflowsPath, logger: quietBundlerLogger });
+  if (types === undefined)
+    return bundleWorkflowCode({ workflowsPath, workflowInterceptorModules, logger: quietBundlerLogger });
   const dir = mkdtempSync(join(tmpdir(), 'gatehouse-workflows-'));
   const entry = join(dir, 'entry.ts');
   writeFileSync(entry, `export { ${[...types].sort().join(', ')} } from ${JSON.stringify(workflowsPath)};\n`);
   try {
     return await bundleWorkflowCode({
       workflowsPath: entry,
+      workflowInterceptorModules,
       logger: quietBundlerLogger,
       // The entry lives outside the project: resolve packages from the project's node_modules.
       webpackConfigHook: (config) => ({

@@ -5,6 +5,7 @@ import { Client, Connection } from '@temporalio/client';
 import { NativeConnection, Worker, type WorkflowBundleOption } from '@temporalio/worker';
 import { createActivities } from '../../activities/index.js';
 import { workflowCatalog, type ActivityGroup, type WorkflowType } from '../core/workflow-catalog.js';
+import { deliversCallbacks } from '../config/callbacks.js';
 import { ConfigError, type GatehouseConfig } from '../config/load-config.js';
 import { temporalConnectionOptions } from '../config/temporal-connection.js';
 import { buildActivityDeps } from './activity-deps.js';
@@ -39,6 +40,7 @@ export function queuePlan(
         .filter((route) => route.taskQueue === taskQueue)
         .map((route) => route.workflowType as WorkflowType),
       ...(taskQueue === config.webhooks.reconciler.taskQueue ? reconcilerWorkflows(config) : []),
+      ...(deliversCallbacks(config, taskQueue) ? (['deliverCallback'] as const) : []),
     ]),
   ];
   const groups = new Set<ActivityGroup>(workflowTypes.flatMap((type) => workflowCatalog[type]));

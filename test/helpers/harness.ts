@@ -15,7 +15,7 @@ import { createWorkers, type WorkerSet } from '../../src/worker/worker-runtime.j
 
 export const testConfigFile = fileURLToPath(new URL('../fixtures/gatehouse.test.yaml', import.meta.url));
 
-/** The secrets the test config names (webhook secrets, status-API and Argo tokens), as environment. */
+/** The secrets the test configs name (webhook secrets, status-API and Argo tokens, the callback key), as environment. */
 export const testSecrets = {
   TEST_GITHUB_SECRET: 'gh-secret-current',
   TEST_GITHUB_SECRET_NEXT: 'gh-secret-next',
@@ -26,6 +26,7 @@ export const testSecrets = {
   TEST_BITBUCKET_SECRET: 'bb-secret',
   TEST_STATUS_TOKEN: 'status-api-token',
   TEST_ARGO_TOKEN: 'argo-token',
+  TEST_CALLBACK_SECRET: `whsec_${Buffer.from('gatehouse-callback-key-0123456789').toString('base64')}`,
 } as const;
 
 export interface Harness {

@@ -56,6 +56,8 @@ const activityNames: Array<keyof Activities> = [
   'submitArgoWorkflow',
   'getArgoWorkflow',
   'stopArgoWorkflow',
+  'readJobClose',
+  'postCallback',
 ];
 function guarded(activities: Partial<Activities>): Record<string, unknown> {
   return Object.fromEntries(

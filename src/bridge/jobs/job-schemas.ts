@@ -45,6 +45,49 @@ export const JobViewBody = Type.Object({
   failure: Type.Optional(Failure),
 });
 
+/** The one request header of a start besides authentication and the idempotency key. */
+export const StartJobHeaders = Type.Object({
+  'gatehouse-callback-url': Type.Optional(
+    Type.String({
+      description:
+        "a completion callback: when the job closes, however it closes, its final state is POSTed here, signed with Standard Webhooks. It must be allowed by the deployment's callbacks.allow (https; 400 GATEHOUSE_CALLBACK_URL_INVALID, 422 GATEHOUSE_CALLBACK_NOT_ALLOWED, and nothing starts); absent, the route's default callback if it has one",
+    }),
+  ),
+});
+
+/** A completion callback's body (Standard Webhooks payload structure): `data` is the job as GET answers it. */
+export const CallbackEventBody = Type.Object({
+  type: Type.Union(
+    ['job.completed', 'job.failed', 'job.canceled', 'job.terminated', 'job.timed_out'].map((t) => Type.Literal(t)),
+  ),
+  timestamp: Type.String({ format: 'date-time', description: 'when the job closed' }),
+  data: JobViewBody,
+});
+
+/**
+ * The OpenAPI `callbacks` of a start: fastify's route schema has no type for them, and
+ * @fastify/swagger copies requestBody and responses as written.
+ */
+export const startCallbacks = {
+  jobClosed: {
+    '{$request.header.Gatehouse-Callback-URL}': {
+      post: {
+        requestBody: {
+          description:
+            'Sent once the job has closed, to the URL of Gatehouse-Callback-URL (or the route default), with the Standard Webhooks headers: webhook-id (the job id; the same on every attempt, so dedupe by it), webhook-timestamp (this attempt, Unix seconds) and webhook-signature (v1,<base64 HMAC-SHA256 of "<id>.<timestamp>.<body>"> with the deployment\'s whsec_ secret). Retried with backoff (callbacks.retryFor, 24h by default) until a 2xx; 410 Gone stops it. Redirects are not followed.',
+          required: true,
+          content: { 'application/json': { schema: CallbackEventBody } },
+        },
+        responses: {
+          '2XX': { description: 'delivered; no further attempt' },
+          '410': { description: 'gone: the callback is given up' },
+          default: { description: 'any other answer, a timeout or a network error: tried again later' },
+        },
+      },
+    },
+  },
+};
+
 export const ReadJobQuery = Type.Object({
   wait: Type.Optional(
     Type.Integer({

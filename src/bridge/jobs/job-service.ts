@@ -8,6 +8,7 @@ import { mayLookUpDeliveries, ownerScope, type AccessRules, type Caller } from '
 import type { GatehouseConfig } from '../../config/load-config.js';
 import { GatehouseError } from '../errors.js';
 import { cancelJob, type CancelAnswer } from './cancel-job.js';
+import { jobCallbacks } from './job-callback.js';
 import { listJobs, type JobSummary, type ListJobsQuery } from './list-jobs.js';
 import { jobNotFound, waitForJob, waitingOn, type JobView } from './read-job.js';
 import { startJob, type JobStart, type StartedJob } from './start-job.js';
@@ -17,8 +18,11 @@ export type JobPage = { jobs: JobSummary[]; nextPageToken: string | null };
 
 export interface JobService {
   readonly rules: AccessRules;
-  /** Starts the route's workflow (or answers the job the same key already started). */
-  start(http: FastifyRequest, job: Omit<JobStart, 'routeConfig'>): Promise<StartedJob>;
+  /**
+   * Starts the route's workflow (or answers the job the same key already started). A callback
+   * URL the caller asked for is checked first: refused, nothing starts.
+   */
+  start(http: FastifyRequest, job: Omit<JobStart, 'routeConfig' | 'callback'>): Promise<StartedJob>;
   /** One job the caller may see; with `waitMs`, long-polls until it closes. 404 otherwise. */
   read(caller: Caller, jobId: string, waitMs: number, clientGone: AbortSignal): Promise<JobView>;
   /** The caller's jobs, or (admins) another owner's. */
@@ -37,6 +41,7 @@ declare module 'fastify' {
 async function jobServicePlugin(app: FastifyInstance, opts: { config: GatehouseConfig }) {
   const { routes } = opts.config;
   const rules: AccessRules = { adminGroups: opts.config.admins.groups };
+  const callbacks = jobCallbacks(opts.config);
   // Clients long-polling ?wait, and the Temporal long-polls they share (one per job run).
   new Gauge({
     name: 'gatehouse_job_waiters',
@@ -59,8 +64,13 @@ async function jobServicePlugin(app: FastifyInstance, opts: { config: GatehouseC
       const routeConfig = routes[job.route];
       if (routeConfig === undefined)
         throw new GatehouseError('GATEHOUSE_UNKNOWN_ROUTE', `There is no job route named "${job.route}"`);
+      const callback = callbacks.resolve(job.route, job.callbackUrl);
       try {
-        const started = await startJob(app.temporal, http, { ...job, routeConfig });
+        const started = await startJob(app.temporal, http, {
+          ...job,
+          routeConfig,
+          ...(callback === undefined ? {} : { callback }),
+        });
         app.metrics.jobStarts.inc({ route: job.route, outcome: started.replayed ? 'replayed' : 'started' });
         return started;
       } catch (error) {

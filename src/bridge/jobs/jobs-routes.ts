@@ -6,6 +6,7 @@ import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { GatehouseConfig } from '../../config/load-config.js';
 import type { RouteConfig } from '../../config/schema.js';
 import { GatehouseError } from '../errors.js';
+import { callbackHeader } from './job-callback.js';
 import { keyHeaderPattern, type JobKey } from './job-id.js';
 import {
   CancelBody,
@@ -15,8 +16,10 @@ import {
   ListJobsQueryString,
   ProblemBody,
   ReadJobQuery,
+  StartJobHeaders,
   StartedJobBody,
   jobLinks,
+  startCallbacks,
 } from './job-schemas.js';
 
 const errorResponses = { '4xx': ProblemBody, '5xx': ProblemBody };
@@ -38,17 +41,22 @@ export async function jobsRoutes(parent: FastifyInstance, opts: { config: Gateho
           operationId: `start-${route}`,
           security,
           body: routeConfig.input,
+          headers: StartJobHeaders,
           response: { 202: StartedJobBody, ...errorResponses },
+          // OpenAPI's callbacks object: not in fastify's schema type, read by @fastify/swagger.
+          ...{ callbacks: startCallbacks },
         },
       },
       async (request, reply) => {
         const key = jobKey(request, routeConfig);
+        const callbackUrl = request.headers[callbackHeader];
         const started = await app.jobs.start(request, {
           route,
           input: request.body,
           identity: request.identity,
           key,
           source: 'api',
+          ...(callbackUrl === undefined ? {} : { callbackUrl }),
         });
         if (started.replayed) reply.header('idempotent-replayed', 'true');
         const { jobId, runId, status } = started;

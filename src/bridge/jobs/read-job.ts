@@ -5,6 +5,7 @@ import { WorkflowFailedError, WorkflowNotFoundError, type Client } from '@tempor
 import protos, { type temporal as proto } from '@temporalio/proto';
 import { mayActOnJob, type AccessRules, type Caller } from '../../core/access.js';
 import type { JobMemo } from '../../core/identity.js';
+import { rootFailure, type JobFailure } from '../../core/job-failure.js';
 import { contractStatus } from '../../core/job-status.js';
 import { sourceKey } from '../../core/search-attributes.js';
 import { GatehouseError } from '../errors.js';
@@ -12,11 +13,6 @@ import type { TemporalGateway } from '../temporal/temporal-plugin.js';
 import { isTemporalUnavailable, temporalUnavailable } from '../temporal/unavailable.js';
 import { readMemo } from './job-memo.js';
 import type { JobSummary } from './list-jobs.js';
-
-export interface JobFailure {
-  message: string;
-  type?: string;
-}
 
 /** A job summary plus, once it has closed, its outcome. */
 export interface JobView extends JobSummary {
@@ -327,19 +323,4 @@ async function outcome(client: Client, jobId: string, runId: string): Promise<Pi
     if (!(error instanceof WorkflowFailedError)) throw error;
     return { failure: rootFailure(error) };
   }
-}
-
-/**
- * The failure a caller can act on: the innermost one with a `type` (an ApplicationFailure thrown
- * by the workflow or by an activity), not the wrappers around it ("Activity task failed").
- */
-function rootFailure(error: Error): JobFailure {
-  let typed: JobFailure | undefined;
-  let innermost: Error = error;
-  for (let current: unknown = error.cause; current instanceof Error; current = current.cause) {
-    innermost = current;
-    if ('type' in current && typeof current.type === 'string' && current.type !== '')
-      typed = { message: current.message, type: current.type };
-  }
-  return typed ?? { message: innermost.message };
 }

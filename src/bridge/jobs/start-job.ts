@@ -9,6 +9,7 @@
 //   it never starts it again.
 import { WorkflowExecutionAlreadyStartedError } from '@temporalio/client';
 import type { FastifyRequest } from 'fastify';
+import { readCallbackMemo, type CallbackMemo } from '../../core/callbacks.js';
 import type { Identity, JobRequest, RequestInfo } from '../../core/identity.js';
 import { contractStatus } from '../../core/job-status.js';
 import { deliveryKey, ownerKey, routeKey, sourceKey } from '../../core/search-attributes.js';
@@ -30,6 +31,10 @@ export interface JobStart {
   deliveryId?: string;
   /** A replay: the delivery record replayed and who asked, kept in the memo. */
   replayOf?: ReplayLink;
+  /** The caller's Gatehouse-Callback-URL, as sent. */
+  callbackUrl?: string;
+  /** The job's completion callback (checked), kept in the memo: the job service fills it in. */
+  callback?: CallbackMemo;
 }
 
 export interface ReplayLink {
@@ -61,7 +66,12 @@ export async function startJob(temporal: TemporalGateway, http: FastifyRequest, 
         workflowId: jobId,
         taskQueue: job.routeConfig.taskQueue,
         args: [args],
-        memo: { identity: job.identity, request, ...(job.replayOf === undefined ? {} : { replayOf: job.replayOf }) },
+        memo: {
+          identity: job.identity,
+          request,
+          ...(job.replayOf === undefined ? {} : { replayOf: job.replayOf }),
+          ...(job.callback === undefined ? {} : { callback: job.callback }),
+        },
         typedSearchAttributes: [
           { key: ownerKey, value: job.identity.principal },
           { key: routeKey, value: job.route },
@@ -77,25 +87,39 @@ export async function startJob(temporal: TemporalGateway, http: FastifyRequest, 
     return { jobId, runId: handle.firstExecutionRunId, route: job.route, replayed: false, status: 'RUNNING' };
   } catch (error) {
     if (!(error instanceof WorkflowExecutionAlreadyStartedError)) throw error;
-    return answerExisting(temporal, jobId, job.route, request);
+    return answerExisting(temporal, jobId, job.route, request, callerCallback(job.callback));
   }
 }
 
-/** The id is taken: the same request again is a replay; the same key with another body is a 422. */
+/** The callback the caller asked for; a route's default is configuration, not part of the request. */
+function callerCallback(callback: CallbackMemo | undefined): string | undefined {
+  return callback?.origin === 'header' ? callback.url : undefined;
+}
+
+/**
+ * The id is taken: the same request again is a replay; the same key with another body, or with
+ * another Gatehouse-Callback-URL (or with one where the first had none, or the reverse), is a 422.
+ */
 async function answerExisting(
   temporal: TemporalGateway,
   jobId: string,
   route: string,
   request: RequestInfo,
+  callbackUrl: string | undefined,
 ): Promise<StartedJob> {
   const description = await temporal.call((client) => client.workflow.getHandle(jobId).describe());
   const memo = readMemo(description.memo);
+  const key = request.idempotencyKey === undefined ? 'This X-Request-ID' : 'This key';
   if (memo?.request.bodySha256 !== request.bodySha256) {
     throw new GatehouseError(
       'GATEHOUSE_IDEMPOTENCY_KEY_REUSED',
-      request.idempotencyKey === undefined
-        ? 'This X-Request-ID was already used for a request with another body'
-        : 'This key was already used for a request with another body',
+      `${key} was already used for a request with another body`,
+    );
+  }
+  if (callerCallback(readCallbackMemo(description.memo)) !== callbackUrl) {
+    throw new GatehouseError(
+      'GATEHOUSE_IDEMPOTENCY_KEY_REUSED',
+      `${key} was already used for a request with another Gatehouse-Callback-URL`,
     );
   }
   return { jobId, runId: description.runId, route, replayed: true, status: contractStatus(description.status.name) };

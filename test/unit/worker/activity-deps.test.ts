@@ -41,4 +41,55 @@ describe('queuePlan', () => {
     expect(ci.workflowTypes).toEqual(['ciPipeline']);
     expect([...ci.groups].sort()).toEqual(['argo', 'billing', 'ci', 'commitStatus', 'policy']);
   });
+
+  it('adds deliverCallback and the callback group where callbacks are delivered, and only there', () => {
+    const config = load();
+    config.taskQueues = ['q-policy', 'q-ci', 'q-callbacks'];
+    for (const route of Object.values(config.routes)) route.taskQueue = 'q-policy';
+    config.routes.ci!.taskQueue = 'q-ci';
+    config.callbacks.allow = ['https://hooks.example.com/**'];
+    config.callbacks.secret = { env: 'CB_SECRET' };
+    // Each job's own queue: every queue with routes, and no other.
+    for (const queue of ['q-policy', 'q-ci']) {
+      expect(queuePlan(config, queue).workflowTypes, queue).toContain('deliverCallback');
+      expect(queuePlan(config, queue).groups.has('callback'), queue).toBe(true);
+    }
+    expect(queuePlan(config, 'q-callbacks').workflowTypes).toEqual([]);
+    // A queue of their own: only there.
+    config.callbacks.taskQueue = 'q-callbacks';
+    expect(queuePlan(config, 'q-callbacks')).toEqual({
+      workflowTypes: ['deliverCallback'],
+      groups: new Set(['callback']),
+    });
+    expect(queuePlan(config, 'q-ci').groups.has('callback')).toBe(false);
+  });
+});
+
+describe('buildActivityDeps for callbacks', () => {
+  it('resolves the signing secret only for the callback group, and refuses one that is not whsec_', async () => {
+    const config = load();
+    config.callbacks.allow = ['https://hooks.example.com/**'];
+    config.callbacks.secret = { env: 'CB_SECRET' };
+    const error = await buildActivityDeps(config, new Set(['callback']), { CB_SECRET: 'hunter2' }).catch(
+      (e: unknown) => e,
+    );
+    expect((error as ConfigError).problems).toEqual([
+      '/callbacks/secret: not a Standard Webhooks secret: whsec_ followed by base64',
+    ]);
+    const policyOnly = await buildActivityDeps(config, new Set(['policy']), {});
+    expect(Object.keys(policyOnly.deps)).toEqual(['policy']);
+    await policyOnly.close();
+    const secret = `whsec_${Buffer.from('0123456789abcdef0123456789abcdef').toString('base64')}`;
+    const built = await buildActivityDeps(config, new Set(['callback']), { CB_SECRET: secret });
+    expect(built.deps.callback?.secret.reveal()).toBe(secret);
+    expect(built.deps.callback?.allowed('https://hooks.example.com/x')).toBe(true);
+    expect(built.deps.callback?.allowed('https://other.example.com/x')).toBe(false);
+    expect(built.deps.callback?.retry).toEqual({
+      initialIntervalMs: 5_000,
+      maximumIntervalMs: 600_000,
+      retryForMs: 86_400_000,
+      attemptTimeoutMs: 10_000,
+    });
+    await built.close();
+  });
 });

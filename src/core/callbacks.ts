@@ -1,0 +1,128 @@
+// Completion callbacks, the parts every layer shares: what a job's memo says about its callback,
+// what the delivering workflow is given, and the event it sends. Types and pure helpers only, so
+// workflows may import this.
+//
+// How a callback travels:
+//  1. The bridge checks the URL (the caller's Gatehouse-Callback-URL header, else the route's
+//     default) against callbacks.allow and writes it into the memo of the job's own start, so a
+//     2xx still means exactly one thing: Temporal holds the workflow, and with it the callback.
+//     A URL that is refused starts nothing.
+//  2. A workflow interceptor (workflows/callback-interceptor.ts), before the job's own code runs,
+//     starts the child workflow deliverCallback (id `<jobId>.callback`) with parent close policy
+//     REQUEST_CANCEL. The job runs on while it waits.
+//  3. However the job closes (completed, failed, cancelled, terminated, timed out), Temporal
+//     asks the child to cancel: that is its signal. It reads the job's final state from Temporal
+//     and POSTs it, signed with Standard Webhooks, retrying with backoff for callbacks.retryFor.
+import type { JobFailure } from './job-failure.js';
+import type { WorkflowType } from './workflow-catalog.js';
+
+/** The memo entry `callback` of a job that names one. */
+export interface CallbackMemo {
+  /** The URL, as the allow-list checked it (normalized). */
+  url: string;
+  /** Who named it: the caller (Gatehouse-Callback-URL) or the route's default. */
+  origin: 'header' | 'route';
+  /** The task queue deliveries run on (callbacks.taskQueue); absent: the job's own. */
+  taskQueue?: string;
+}
+
+/** The memo's callback, if it has a well-formed one; anything else is no callback. */
+export function readCallbackMemo(memo: Record<string, unknown> | undefined): CallbackMemo | undefined {
+  const value = memo?.callback as Partial<CallbackMemo> | undefined;
+  if (typeof value?.url !== 'string' || (value.origin !== 'header' && value.origin !== 'route')) return undefined;
+  return {
+    url: value.url,
+    origin: value.origin,
+    ...(typeof value.taskQueue === 'string' ? { taskQueue: value.taskQueue } : {}),
+  };
+}
+
+export const callbackWorkflowType = 'deliverCallback' satisfies WorkflowType;
+
+/** The delivering workflow's id: one per job, so a second start for the same job is refused. */
+export function callbackWorkflowId(jobId: string): string {
+  return `${jobId}.callback`;
+}
+
+/**
+ * The Standard Webhooks `webhook-id`: one message per job, the same on every attempt, so a
+ * receiver that got an attempt whose answer was lost recognizes the retry as the same message.
+ */
+export function callbackWebhookId(jobId: string): string {
+  return jobId;
+}
+
+/** What the job knows of itself when it starts its callback: the fields no later read can change. */
+export interface CallbackJob {
+  route: string;
+  workflowType: string;
+  source: string;
+  owner: string;
+}
+
+/** The delivering workflow's input. */
+export interface CallbackRequest {
+  jobId: string;
+  url: string;
+  job: CallbackJob;
+  /** Set when this workflow continued as new after it was woken: nothing more to wait for. */
+  woken?: boolean;
+}
+
+/** A job's state, in exactly the shape GET /v1/jobs/{jobId} answers. */
+export interface JobState extends CallbackJob {
+  jobId: string;
+  runId: string;
+  status: string;
+  startedAt: string;
+  closedAt?: string;
+  result?: unknown;
+  failure?: JobFailure;
+}
+
+/** What Temporal says of a job's latest run: the part of JobState the job cannot know itself. */
+export type JobRun = Pick<JobState, 'runId' | 'status' | 'startedAt' | 'closedAt' | 'result' | 'failure'>;
+
+/** The body of a callback, in the Standard Webhooks payload structure: type, timestamp, data. */
+export interface CallbackEvent {
+  /** job.completed, job.failed, job.canceled, job.terminated or job.timed_out. */
+  type: string;
+  /** When the job closed. */
+  timestamp: string;
+  data: JobState;
+}
+
+export function callbackEvent(state: JobState): CallbackEvent {
+  return {
+    type: `job.${state.status.toLowerCase()}`,
+    timestamp: state.closedAt ?? state.startedAt,
+    data: state,
+  };
+}
+
+/** How one callback is retried, from the delivering worker's config (callbacks.*). */
+export interface CallbackRetry {
+  initialIntervalMs: number;
+  maximumIntervalMs: number;
+  /** From the first attempt: past it, the callback is given up. */
+  retryForMs: number;
+  /** One attempt: connect, send, and the answer's headers. */
+  attemptTimeoutMs: number;
+}
+
+/** What the delivering workflow reads once the job has closed (or finds it still running). */
+export type JobClose = { status: 'RUNNING' } | { status: 'CLOSED'; event: CallbackEvent; retry: CallbackRetry };
+
+/** One signed POST. */
+export interface CallbackDelivery {
+  url: string;
+  webhookId: string;
+  event: CallbackEvent;
+}
+
+export interface CallbackAnswer {
+  /** The receiver's 2xx. */
+  status: number;
+  /** Which attempt it answered. */
+  attempt: number;
+}

@@ -1,0 +1,291 @@
+// Completion callbacks end to end: the bridge, a real worker and the shared Temporal dev server,
+// and a local receiver (node:http on 127.0.0.1) that verifies every request with standardwebhooks'
+// Webhook.verify and dedupes by webhook-id, as Standard Webhooks receivers do. The receiver is
+// down, then answers 503, then takes a request but answers too late, then answers 200: the job's
+// final state arrives exactly once as far as its dedup is concerned (the same webhook-id and body
+// on every attempt), equal to what GET /v1/jobs/{jobId} answers. A refused callback URL starts
+// nothing; a route's default callback follows webhook jobs; a key reused with another callback
+// is a 422.
+import { once } from 'node:events';
+import { createServer, type IncomingHttpHeaders, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { WorkflowNotFoundError } from '@temporalio/client';
+import type { FastifyInstance } from 'fastify';
+import { Webhook } from 'standardwebhooks';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { buildApp } from '../../src/bridge/app.js';
+import { deriveJobId } from '../../src/bridge/jobs/job-id.js';
+import type { GatehouseConfig } from '../../src/config/load-config.js';
+import { callbackWorkflowId, type CallbackEvent } from '../../src/core/callbacks.js';
+import { jwtPrincipal } from '../../src/core/principal.js';
+import { startDevIssuer, type DevIssuer } from '../../src/dev/dev-issuer.js';
+import {
+  startWorkers,
+  testConfig,
+  testLogger,
+  testSecrets,
+  uniqueName,
+  type RunningWorkers,
+} from '../helpers/harness.js';
+import { deployApi } from '../helpers/queries.js';
+import { deliver, githubDelivery, githubExample } from '../helpers/webhooks.js';
+import { randomBytes } from 'node:crypto';
+
+type Mode = 'unavailable' | 'late' | 'ok';
+
+interface Attempt {
+  path: string;
+  headers: IncomingHttpHeaders;
+  body: string;
+  verified: boolean;
+}
+
+/**
+ * A Standard Webhooks receiver: verifies the signature, dedupes by webhook-id (a message it has
+ * processed is answered 200 and not processed again) and can be down or misbehave on purpose.
+ */
+class Receiver {
+  readonly attempts: Attempt[] = [];
+  /** Processed messages by webhook-id: what the receiver's application saw. */
+  readonly processed = new Map<string, CallbackEvent[]>();
+  /** What the next requests meet; when empty, `ok`. */
+  readonly script: Mode[] = [];
+  private readonly webhook = new Webhook(testSecrets.TEST_CALLBACK_SECRET);
+  private readonly server: Server;
+  port = 0;
+
+  constructor() {
+    this.server = createServer((req, res) => {
+      const chunks: Buffer[] = [];
+      req.on('data', (chunk: Buffer) => chunks.push(chunk));
+      req.on('end', () => {
+        const body = Buffer.concat(chunks).toString('utf8');
+        let event: CallbackEvent | undefined;
+        try {
+          event = this.webhook.verify(body, req.headers as Record<string, string>) as CallbackEvent;
+        } catch {
+          event = undefined;
+        }
+        this.attempts.push({ path: req.url ?? '', headers: req.headers, body, verified: event !== undefined });
+        if (event === undefined) return res.writeHead(401).end();
+        const mode = this.script.shift() ?? 'ok';
+        if (mode === 'unavailable') return res.writeHead(503).end('maintenance');
+        const id = req.headers['webhook-id'] as string;
+        if (!this.processed.has(id)) this.processed.set(id, []);
+        const seen = this.processed.get(id)!;
+        if (seen.length === 0) seen.push(event);
+        // `late`: processed, but the answer comes after Gatehouse stopped waiting for it.
+        if (mode === 'late') setTimeout(() => res.writeHead(200).end(), 1_500).unref();
+        else res.writeHead(200).end();
+      });
+    });
+  }
+
+  get base(): string {
+    return `http://127.0.0.1:${this.port}`;
+  }
+
+  async up(): Promise<void> {
+    this.server.listen(this.port, '127.0.0.1');
+    await once(this.server, 'listening');
+    this.port = (this.server.address() as AddressInfo).port;
+  }
+
+  /** Nothing listens: connections are refused. */
+  async down(): Promise<void> {
+    this.server.closeAllConnections();
+    this.server.close();
+    await once(this.server, 'close');
+  }
+
+  attemptsFor(webhookId: string): Attempt[] {
+    return this.attempts.filter((a) => a.headers['webhook-id'] === webhookId);
+  }
+}
+
+const receiver = new Receiver();
+let issuer: DevIssuer;
+let config: GatehouseConfig;
+let app: FastifyInstance;
+let workers: RunningWorkers;
+
+beforeAll(async () => {
+  await receiver.up();
+  issuer = await startDevIssuer();
+  config = testConfig(issuer, uniqueName('gatehouse-callbacks'));
+  // As a config file would say it; the receiver's port is only known now.
+  config.callbacks = {
+    ...config.callbacks,
+    allow: [`${receiver.base}/hooks/**`],
+    secret: { env: 'TEST_CALLBACK_SECRET' },
+    retryFor: '2m',
+    initialInterval: '200ms',
+    maxInterval: '1s',
+    timeout: '1s',
+  };
+  config.routes['git-event']!.callback = `${receiver.base}/hooks/git-events`;
+  app = await buildApp(config, { logger: testLogger() });
+  await app.ready();
+  workers = await startWorkers(config);
+});
+
+afterAll(async () => {
+  await workers?.stop();
+  await app?.close();
+  await issuer?.close();
+  await receiver.down().catch(() => undefined);
+});
+
+async function caller() {
+  const subject = uniqueName('user');
+  // A maintainer: Cedar allows the deploy query (config/policies/).
+  return {
+    principal: jwtPrincipal(issuer.issuer, subject),
+    token: await issuer.mint({ sub: subject, groups: ['maintainers'] }),
+  };
+}
+
+function start(token: string, headers: Record<string, string> = {}, route = 'policy-check') {
+  return app.inject({
+    method: 'POST',
+    url: `/v1/jobs/${route}`,
+    payload: deployApi,
+    headers: { authorization: `Bearer ${token}`, ...headers },
+  });
+}
+
+async function read(token: string, jobId: string) {
+  return (await app.inject({ url: `/v1/jobs/${jobId}?wait=5`, headers: { authorization: `Bearer ${token}` } })).json();
+}
+
+const callbackOf = (jobId: string) => app.temporal.client.workflow.getHandle(callbackWorkflowId(jobId));
+
+/** The callback workflow's result, once the job's first workflow task has started it. */
+async function delivered(jobId: string): Promise<unknown> {
+  const exists = () =>
+    callbackOf(jobId)
+      .describe()
+      .then(
+        () => true,
+        () => false,
+      );
+  await expect.poll(exists, { timeout: 10_000 }).toBe(true);
+  return callbackOf(jobId).result();
+}
+
+describe('completion callbacks', () => {
+  it("survive the receiver's outage: one message, verified, with the job's final state, on every attempt the same", async () => {
+    const { token } = await caller();
+    await receiver.down();
+    const started = await start(token, { 'gatehouse-callback-url': `${receiver.base}/hooks/jobs?token=abc` });
+    expect(started.statusCode).toBe(202);
+    const { jobId } = started.json();
+    const job = await read(token, jobId);
+    expect(job.status).toBe('COMPLETED');
+
+    // Temporal keeps trying while nothing listens.
+    await expect
+      .poll(async () => (await callbackOf(jobId).describe()).raw.pendingActivities?.[0]?.attempt ?? 0, {
+        timeout: 15_000,
+      })
+      .toBeGreaterThanOrEqual(3);
+    expect(receiver.attemptsFor(jobId)).toHaveLength(0);
+
+    // Up again: two 503s, then an attempt it processes but answers too late, then 200s.
+    receiver.script.push('unavailable', 'unavailable', 'late');
+    await receiver.up();
+    expect(await delivered(jobId)).toMatchObject({ status: 200, webhookId: jobId, type: 'job.completed' });
+
+    const attempts = receiver.attemptsFor(jobId);
+    expect(attempts.length).toBeGreaterThanOrEqual(4);
+    expect(attempts.every((a) => a.verified && a.path === '/hooks/jobs?token=abc')).toBe(true);
+    expect(new Set(attempts.map((a) => a.body)).size).toBe(1);
+    // Exactly once for the receiver's application, though it got the message twice.
+    expect(receiver.processed.get(jobId)).toHaveLength(1);
+    const [event] = receiver.processed.get(jobId)!;
+    expect(event).toEqual({ type: 'job.completed', timestamp: job.closedAt, data: job });
+    expect(event!.data.result).toMatchObject({ decision: 'allow' });
+  });
+
+  it('refuses a callback URL that is not usable or not allowed, and starts nothing', async () => {
+    const { token, principal } = await caller();
+    const cases = [
+      ['http://hooks.example.com/hooks/x', 400, 'GATEHOUSE_CALLBACK_URL_INVALID'],
+      ['ftp://127.0.0.1/hooks/x', 400, 'GATEHOUSE_CALLBACK_URL_INVALID'],
+      [`http://user:pw@127.0.0.1:${receiver.port}/hooks/x`, 400, 'GATEHOUSE_CALLBACK_URL_INVALID'],
+      [`${receiver.base}/hooks/x#fragment`, 400, 'GATEHOUSE_CALLBACK_URL_INVALID'],
+      ['not a url', 400, 'GATEHOUSE_CALLBACK_URL_INVALID'],
+      [`${receiver.base}/admin`, 422, 'GATEHOUSE_CALLBACK_NOT_ALLOWED'],
+      [`http://127.0.0.1:${receiver.port + 1}/hooks/x`, 422, 'GATEHOUSE_CALLBACK_NOT_ALLOWED'],
+      ['https://evil.example/hooks/x', 422, 'GATEHOUSE_CALLBACK_NOT_ALLOWED'],
+    ] as const;
+    for (const [index, [url, status, code]] of cases.entries()) {
+      const key = `refused-${index}`;
+      const answer = await start(token, { 'gatehouse-callback-url': url, 'idempotency-key': key });
+      expect(answer.statusCode, url).toBe(status);
+      expect(answer.headers['content-type']).toMatch(/^application\/problem\+json/);
+      expect(answer.json()).toMatchObject({ code, status });
+      const jobId = deriveJobId('policy-check', principal, { kind: 'idempotency-key', value: key });
+      await expect(app.temporal.client.workflow.getHandle(jobId).describe()).rejects.toBeInstanceOf(
+        WorkflowNotFoundError,
+      );
+      await expect(callbackOf(jobId).describe()).rejects.toBeInstanceOf(WorkflowNotFoundError);
+    }
+    const listed = await app.inject({ url: '/v1/jobs', headers: { authorization: `Bearer ${token}` } });
+    expect(listed.json()).toEqual({ jobs: [], nextPageToken: null });
+  });
+
+  it("gives webhook jobs their route's default callback, and a redelivery neither a 422 nor a second message", async () => {
+    const push = {
+      ...githubExample('push', (e) => e.ref === 'refs/heads/master'),
+      ref: 'refs/heads/main',
+      after: randomBytes(20).toString('hex'),
+    };
+    const delivery = githubDelivery(push, { secret: testSecrets.TEST_GITHUB_SECRET, event: 'push' });
+    const answer = await deliver(app, delivery);
+    expect(answer.statusCode).toBe(202);
+    const { jobId } = answer.json();
+    expect(await delivered(jobId)).toMatchObject({ status: 200, type: 'job.completed' });
+    expect((await deliver(app, delivery)).json()).toMatchObject({ jobId, duplicate: true });
+
+    const admin = await issuer.mint({ sub: uniqueName('admin'), groups: ['gatehouse-admins'] });
+    const job = await read(admin, jobId);
+    expect(receiver.processed.get(jobId)).toEqual([{ type: 'job.completed', timestamp: job.closedAt, data: job }]);
+    expect(job).toMatchObject({ source: 'github', owner: 'webhook:github:21031067', route: 'git-event' });
+    expect(receiver.attemptsFor(jobId).map((a) => a.path)).toEqual(['/hooks/git-events']);
+  });
+
+  it('treats the callback as part of the request: a key reused with another one, or without it, is a 422', async () => {
+    const { token } = await caller();
+    const url = `${receiver.base}/hooks/replayed`;
+    const first = await start(token, { 'gatehouse-callback-url': url, 'idempotency-key': 'k1' });
+    expect(first.statusCode).toBe(202);
+    // The same URL, spelled as the parser normalizes it, is the same request.
+    const again = await start(token, {
+      'gatehouse-callback-url': url.replace('127.0.0.1', '127.1'),
+      'idempotency-key': 'k1',
+    });
+    expect(again.statusCode).toBe(202);
+    expect(again.headers['idempotent-replayed']).toBe('true');
+    for (const headers of [{ 'gatehouse-callback-url': `${url}/other` }, {}] as Array<Record<string, string>>) {
+      const other = await start(token, { ...headers, 'idempotency-key': 'k1' });
+      expect(other.statusCode).toBe(422);
+      expect(other.json()).toMatchObject({
+        code: 'GATEHOUSE_IDEMPOTENCY_KEY_REUSED',
+        detail: 'This key was already used for a request with another Gatehouse-Callback-URL',
+      });
+    }
+    expect(await delivered(first.json().jobId)).toMatchObject({ status: 200 });
+  });
+
+  it('is described by the OpenAPI document, and the bridge never holds the signing secret', async () => {
+    const doc = (await app.inject({ url: '/openapi.json' })).json();
+    const operation = doc.paths['/v1/jobs/policy-check'].post;
+    expect(operation.parameters).toContainEqual(
+      expect.objectContaining({ in: 'header', name: 'gatehouse-callback-url', required: false }),
+    );
+    const callback = operation.callbacks.jobClosed['{$request.header.Gatehouse-Callback-URL}'].post;
+    expect(callback.requestBody.content['application/json'].schema.properties).toHaveProperty('data');
+    expect(JSON.stringify(config)).not.toContain(testSecrets.TEST_CALLBACK_SECRET);
+  });
+});
