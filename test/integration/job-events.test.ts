@@ -7,11 +7,12 @@ import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { FastifyInstance } from 'fastify';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { buildApp } from '../../src/bridge/app.js';
 import type { GatehouseConfig } from '../../src/config/load-config.js';
 import { jwtPrincipal } from '../../src/core/principal.js';
 import { startDevIssuer, type DevIssuer } from '../../src/dev/dev-issuer.js';
+import { startBlackHoleProxy } from '../helpers/black-hole-proxy.js';
 import { startFakeGitHosts, type FakeGitHosts } from '../helpers/fake-git-hosts.js';
 import { startGitServer, useGitServer, type GitServer } from '../helpers/git-server.js';
 import {
@@ -364,6 +365,31 @@ describe('job events', () => {
       await replica.app.close();
     }
   });
+
+  it('stays open on heartbeats while Temporal hangs, and sends the final state once it answers again', async () => {
+    const proxy = await startBlackHoleProxy(inject('temporalAddress'));
+    const proxied = testConfig(issuer, config.taskQueues[0]!, proxy.address);
+    const replica = await listen({ ...proxied, limits: config.limits });
+    try {
+      const owner = await caller();
+      const jobId = await startIdleJob(bridge.app.temporal.client, owner.principal);
+      const stream = await follow(jobId, owner.token, { base: replica.url });
+      await stream.waitFor((e) => e.event === 'status');
+      proxy.blackHole();
+      await terminate(jobId); // through the other bridge's own connection
+      const beats = stream.comments.length;
+      await expect.poll(() => stream.comments.length, { timeout: 10_000 }).toBeGreaterThanOrEqual(beats + 5);
+      expect(stream.events).toHaveLength(1);
+      proxy.forward();
+      const final = await stream.waitFor(isFinal, { timeout: 40_000 });
+      expect(final.json()).toMatchObject({ status: 'TERMINATED' });
+      await stream.ended;
+      expect(stream.endedCleanly()).toBe(true);
+    } finally {
+      await replica.app.close();
+      await proxy.close();
+    }
+  }, 60_000);
 
   it('ends every stream with a retry when the bridge shuts down, instead of waiting for them', async () => {
     const replica = await listen(config);
