@@ -100,6 +100,8 @@ const closeEventTypes = new Set<number>([
 export class JobStreams {
   private readonly streams = new Set<OpenStream>();
   private readonly perCaller = new Map<string, number>();
+  /** Slots taken: open streams and those still being set up (a burst must not overshoot the cap). */
+  private taken = 0;
   private readonly watches = new Map<string, Watch>();
 
   constructor(
@@ -160,7 +162,7 @@ export class JobStreams {
 
   /** Takes a stream slot for this caller, or refuses; the returned function gives it back once. */
   private reserve(principal: string): () => void {
-    if (this.streams.size >= this.limits.maxStreams) {
+    if (this.taken >= this.limits.maxStreams) {
       throw new GatehouseError('GATEHOUSE_STREAM_CAPACITY', 'This bridge holds as many event streams as it may', {
         headers: { 'retry-after': '5' },
       });
@@ -174,10 +176,12 @@ export class JobStreams {
       );
     }
     this.perCaller.set(principal, mine + 1);
+    this.taken += 1;
     let released = false;
     return () => {
       if (released) return;
       released = true;
+      this.taken -= 1;
       const left = (this.perCaller.get(principal) ?? 1) - 1;
       if (left <= 0) this.perCaller.delete(principal);
       else this.perCaller.set(principal, left);
