@@ -5,11 +5,15 @@
 // worker's secrets before it is kept. runSteps checks out the exact commit into a fresh scratch
 // directory, heartbeats its progress, and a retry after a worker crash resumes after the last
 // completed step. Cancellation kills the step's whole sandbox. The scratch directory is removed.
+// Each step's start and end are reported to the job's workflow (its `ciStep` signal), in order and
+// off the steps' path: a report that cannot be delivered is logged and costs nothing else, since
+// the workflow logs the outcome's steps itself.
 import { spawn } from 'node:child_process';
 import { chmodSync, chownSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { Context, log } from '@temporalio/activity';
 import picomatch from 'picomatch';
+import type { CiStepReport } from '../src/core/ci-status.js';
 import { fail } from '../src/core/failures.js';
 import { isCommitSha, isRepositoryName } from '../src/core/git-names.js';
 import { sandboxCommand, type SandboxConfig } from './sandbox.js';
@@ -81,7 +85,14 @@ export interface CiDeps {
   sandbox: SandboxConfig;
   /** Replaces every secret value the worker holds with [redacted]. */
   redact(text: string): string;
+  /** Tells the job's workflow a step started or ended (its `ciStep` signal); absent, steps are not reported. */
+  reportStep?: StepReporter;
 }
+
+export type StepReporter = (workflow: { workflowId: string; runId: string }, report: CiStepReport) => Promise<void>;
+
+/** How long a finished runSteps waits for its last reports to be delivered. */
+const reportFlushMs = 5_000;
 
 export function createCiActivities(deps: CiDeps) {
   const checkoutOf = (ref: CommitRef, workspace: string, signal: AbortSignal) => checkout(deps, ref, workspace, signal);
@@ -119,6 +130,7 @@ export function createCiActivities(deps: CiDeps) {
       const workspace = makeWorkspace(deps);
       const completed = [...resumed];
       const beat = setInterval(() => context.heartbeat({ completed }), 1_000);
+      const reports = stepReports(deps.reportStep, context.info.workflowExecution, context.info.attempt);
       try {
         await checkoutOf(input, workspace, context.cancellationSignal);
         const env = {
@@ -131,6 +143,8 @@ export function createCiActivities(deps: CiDeps) {
           GATEHOUSE_SHA: input.sha,
         };
         for (const step of input.steps.slice(completed.length)) {
+          const index = completed.length;
+          reports.send({ index, name: step.name, state: 'started' });
           const command = sandboxCommand(deps.sandbox, ['sh', '-c', step.run], {
             workspace,
             network: input.network === true,
@@ -149,6 +163,15 @@ export function createCiActivities(deps: CiDeps) {
           if (context.cancellationSignal.aborted) throw context.cancellationSignal.reason;
           completed.push({ name: step.name, ...result, output: deps.redact(result.output) });
           context.heartbeat({ completed });
+          reports.send({
+            index,
+            name: step.name,
+            state: result.exitCode === 0 ? 'passed' : 'failed',
+            exitCode: result.exitCode,
+            signal: result.signal,
+            timedOut: result.timedOut,
+            durationMs: result.durationMs,
+          });
           if (result.exitCode !== 0) {
             return { ok: false, steps: completed, failedStep: step.name, durationMs: Date.now() - began };
           }
@@ -157,7 +180,37 @@ export function createCiActivities(deps: CiDeps) {
       } finally {
         clearInterval(beat);
         rmSync(workspace, { recursive: true, force: true });
+        // The last reports reach the workflow before the outcome does, so its log keeps their order.
+        await reports.flush(reportFlushMs);
       }
+    },
+  };
+}
+
+/**
+ * Step reports sent one after another (a step's end never overtakes its start), without holding up
+ * the steps; a failed report is logged and dropped.
+ */
+function stepReports(
+  reporter: StepReporter | undefined,
+  workflow: { workflowId: string; runId: string } | undefined,
+  attempt: number,
+): { send(report: CiStepReport): void; flush(timeoutMs: number): Promise<void> } {
+  let chain = Promise.resolve();
+  return {
+    send(report) {
+      if (reporter === undefined || workflow === undefined) return;
+      chain = chain.then(() =>
+        reporter(workflow, report.state === 'started' ? { ...report, attempt } : report).catch((error: unknown) =>
+          log.warn('step report not delivered', { step: report.name, state: report.state, error: String(error) }),
+        ),
+      );
+    },
+    async flush(timeoutMs) {
+      let timer: NodeJS.Timeout | undefined;
+      const late = new Promise<void>((resolve) => (timer = setTimeout(resolve, timeoutMs)));
+      await Promise.race([chain, late]);
+      clearTimeout(timer);
     },
   };
 }

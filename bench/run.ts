@@ -7,7 +7,8 @@
 // saw and the run goes on. One line per scenario as it goes, then the targets table, and the whole
 // record in bench/results/<time>.json (rewritten after each scenario).
 //   npm run bench   knobs: BENCH_SCALE=0.1 (counts ×0.1, a quick look), BENCH_ROUNDS=1 (one round
-//   instead of 3), BENCH_IDLE_POLLS=10000 (idle long-polls whatever the scale),
+//   instead of 3), BENCH_IDLE_POLLS=10000 (idle long-polls whatever the scale), BENCH_STREAMS=1000
+//   (job event streams, whatever the scale),
 //   BENCH_BRIDGE_NODE_ARGS="--cpu-prof --cpu-prof-dir=/tmp/prof" (profile the bridge).
 import { spawn, execFileSync, type ChildProcess } from 'node:child_process';
 import { createHmac, randomUUID } from 'node:crypto';
@@ -48,6 +49,11 @@ const callTimeoutMs = 10_000;
 const idlePollTarget = 10_000;
 /** BENCH_IDLE_POLLS: how many idle long-polls, whatever the scale (10,000 scaled by default). */
 const idlePolls = Number(process.env.BENCH_IDLE_POLLS ?? 0) || n(idlePollTarget);
+const streamTarget = 1_000;
+/** BENCH_STREAMS: how many job event streams to hold open (1,000 whatever the scale: they are cheap to open). */
+const streamCount = Number(process.env.BENCH_STREAMS ?? 0) || streamTarget;
+/** The memory budget for `streamTarget` streams (64 KB a stream; README, Benchmarks). */
+const streamBudgetBytes = 64 * 1_048_576;
 const query = JSON.stringify({
   action: { type: 'Gatehouse::Action', id: 'read' },
   resource: { type: 'Gatehouse::Repository', id: 'acme/website' },
@@ -212,6 +218,7 @@ async function main(): Promise<void> {
   const issuer = await startDevIssuer();
   cleanups.push(() => issuer.close());
   const bridgePort = await freePort();
+  const metricsAddress = `127.0.0.1:${await freePort()}`;
   // The bridge as it runs in production: compiled JavaScript (npm run build), not through tsx; with
   // a heap snapshot on SIGUSR2 (written to `diagnostics`) and as many open files as it may have.
   // BENCH_BRIDGE_NODE_ARGS="--cpu-prof --cpu-prof-dir=/tmp/prof" profiles it (bench/profile-summary.ts).
@@ -235,7 +242,7 @@ async function main(): Promise<void> {
         ...process.env,
         GATEHOUSE_CONFIG: 'config/gatehouse.yaml',
         GATEHOUSE_LISTEN: `127.0.0.1:${bridgePort}`,
-        GATEHOUSE_METRICS_LISTEN: `127.0.0.1:${await freePort()}`,
+        GATEHOUSE_METRICS_LISTEN: metricsAddress,
         TEMPORAL_ADDRESS: temporal.address,
         GATEHOUSE_JWT_ISSUER: issuer.issuer,
         GATEHOUSE_JWT_AUDIENCE: issuer.audience,
@@ -580,6 +587,11 @@ async function main(): Promise<void> {
   record.scenarios.longPoll = longPoll;
   memoryPoint('afterLongPoll');
 
+  // --- 5b. job event streams: 1,000 held open on the one bridge --------------------------------
+  const streams = await measureStreams({ bridgePort, metricsAddress, auth, issuer, ownFiles, bridgeFiles });
+  record.scenarios.jobEventStreams = streams;
+  memoryPoint('afterStreams');
+
   // --- 6. idle long-polls: up to 10,000 held open on the one bridge -----------------------------
   let idle: Record<string, unknown> = {};
   let idleReleased = 0;
@@ -904,6 +916,18 @@ async function main(): Promise<void> {
     (x) => x < 1,
     held < 0.95 * idlePollTarget ? `${held} of ${idlePollTarget} waiting: indicative only` : undefined,
   );
+  const streamGrowth = Number(streams.growthBytes ?? Number.NaN);
+  const streamsHeld = Number(streams.held ?? 0);
+  row(
+    `${streamTarget} job event streams: bridge RSS growth`,
+    `${signedMb(streamGrowth)} at ${streamsHeld} open (${(streamGrowth / Math.max(1, streamsHeld) / 1024).toFixed(1)} KB each)`,
+    streamGrowth / streamBudgetBytes,
+    `< ${streamBudgetBytes / 1_048_576} MB`,
+    (x) => x < 1,
+    streamsHeld < 0.95 * streamTarget
+      ? `${streamsHeld} of ${streamTarget} open: indicative only`
+      : `${Number(streams.watches ?? Number.NaN)} Temporal watches; bridge CPU ${Number(streams.heldCpuMsPerStreamMinute ?? Number.NaN).toFixed(2)} ms per stream-minute held`,
+  );
   record.targets = rows;
   record.complete = true;
   save();
@@ -923,6 +947,178 @@ async function main(): Promise<void> {
   }
   if (scale !== 1) say(`(BENCH_SCALE=${scale}: counts are scaled down, the figures are indicative)`);
   say(`\nwritten ${resultFile}`);
+}
+
+/**
+ * Job event streams: `streamCount` streams (GET /v1/jobs/{id}/events) held open on the one bridge
+ * over raw sockets, on 10 idle jobs (no worker runs them), so each job's streams share one watch.
+ * 50 admin subjects open 20 each (limits.maxStreamsPerCaller), 200 every 250 ms. Measured: the
+ * set-up CPU per stream, RSS growth while they are held (after the bridge is quiet), the bridge's
+ * CPU over a 30 s hold (heartbeats: one per stream every limits.streamHeartbeat, 15 s), the
+ * watches the gauge reports, then every client leaves and the bridge must let go of them all.
+ */
+async function measureStreams(options: {
+  bridgePort: number;
+  metricsAddress: string;
+  auth: Record<string, string>;
+  issuer: Awaited<ReturnType<typeof startDevIssuer>>;
+  ownFiles: number;
+  bridgeFiles: number;
+}): Promise<Record<string, unknown>> {
+  const { bridgePort } = options;
+  const bridgeUrl = `http://127.0.0.1:${bridgePort}`;
+  const fdsAtStart = openFds(procs.bridge);
+  const room = Math.min(options.bridgeFiles - fdsAtStart, options.ownFiles - openFds(process.pid)) - 500;
+  const count = Math.min(streamCount, room);
+  if (count < streamCount) note(`event streams capped at ${count} by open-file limits`);
+  const jobs: string[] = [];
+  for (let i = 0; i < 10; i += 1) {
+    const answer = await call(`${bridgeUrl}/v1/jobs/policy-check`, {
+      method: 'POST',
+      headers: options.auth,
+      body: query,
+      timeoutMs: callTimeoutMs,
+    });
+    if (answer.status === 202) jobs.push((JSON.parse(answer.body) as { jobId: string }).jobId);
+  }
+  if (jobs.length === 0) {
+    note('event streams not measured: no job could be started');
+    return {};
+  }
+  const perSubject = 20;
+  const tokens: string[] = [];
+  for (let i = 0; i < Math.ceil(count / perSubject); i += 1) {
+    tokens.push(
+      await options.issuer.mint(
+        { sub: `bench-sse-${i}`, groups: ['gatehouse-admins'] },
+        { alg: 'ES256', expiresIn: 7200 },
+      ),
+    );
+  }
+  const gauge = async () => {
+    const answer = await call(`http://${options.metricsAddress}/metrics`, { timeoutMs: callTimeoutMs });
+    const value = (kind: string) =>
+      Number(new RegExp(`gatehouse_job_streams\\{kind="${kind}"\\} (\\d+)`).exec(answer.body)?.[1] ?? Number.NaN);
+    return { clients: value('clients'), watches: value('watches') };
+  };
+  let result: Record<string, unknown> = {};
+  await measure('job event streams', ['bridge'], async () => {
+    const began = performance.now();
+    const stopAt = Date.now() + 120_000;
+    await quiet(15_000);
+    const before = rssBytes(procs.bridge);
+    const cpuBefore = cpuMs(procs.bridge);
+    const sockets: Socket[] = [];
+    const tally = { connected: 0, open: 0, heartbeats: 0, errors: 0, closedByBridge: 0 };
+    const statuses: Record<string, number> = {};
+    let stopping = false;
+    const open = (i: number) => {
+      const socket = connect(bridgePort, '127.0.0.1');
+      let seen = '';
+      let opened = false;
+      socket.setEncoding('latin1');
+      socket.once('connect', () => {
+        tally.connected += 1;
+        socket.write(
+          `GET /v1/jobs/${jobs[i % jobs.length]}/events HTTP/1.1\r\nHost: 127.0.0.1:${bridgePort}\r\n` +
+            `Authorization: Bearer ${tokens[Math.floor(i / perSubject)]}\r\nAccept: text/event-stream\r\n\r\n`,
+        );
+      });
+      socket.on('data', (chunk: string) => {
+        if (!opened) {
+          seen += chunk;
+          if (seen.length < 12) return;
+          const code = seen.slice(9, 12);
+          if (code !== '200') {
+            statuses[code] = (statuses[code] ?? 0) + 1;
+            opened = true; // answered, not a stream
+            return;
+          }
+          if (!seen.includes('event: status')) return;
+          opened = true;
+          tally.open += 1;
+          statuses[code] = (statuses[code] ?? 0) + 1;
+          seen = '';
+          return;
+        }
+        if (chunk.includes(': keep-alive')) tally.heartbeats += 1;
+      });
+      socket.on('error', () => (tally.errors += 1));
+      socket.on('close', () => {
+        if (!stopping) tally.closedByBridge += 1;
+      });
+      sockets.push(socket);
+    };
+    for (let i = 0; i < count && Date.now() < stopAt; i += 200) {
+      for (let j = i; j < Math.min(count, i + 200); j += 1) open(j);
+      await sleep(250);
+    }
+    await until(() => Object.values(statuses).reduce((a, b) => a + b, 0) + tally.errors >= count, 20_000, 100);
+    const rampMs = performance.now() - began;
+    const setupCpu = cpuMs(procs.bridge) - cpuBefore;
+    await quiet(15_000);
+    const whileHeld = rssBytes(procs.bridge);
+    const held = tally.open;
+    const seenByGauge = await gauge();
+    // Held for 30 s: what the open streams cost the bridge while nothing happens (heartbeats).
+    const holdCpuBefore = cpuMs(procs.bridge);
+    const beatsBefore = tally.heartbeats;
+    const holdMs = 30_000;
+    await sleep(holdMs);
+    const holdCpu = cpuMs(procs.bridge) - holdCpuBefore;
+    const heartbeats = tally.heartbeats - beatsBefore;
+    record.memory.points.duringStreams = whileHeld;
+    stopping = true;
+    for (const socket of sockets) socket.destroy();
+    const released = await until(() => openFds(procs.bridge) <= fdsAtStart + 10, 20_000, 250);
+    const afterGauge = await gauge();
+    await quiet(15_000);
+    const after = rssBytes(procs.bridge);
+    result = {
+      planned: count,
+      jobs: jobs.length,
+      connected: tally.connected,
+      held,
+      statuses,
+      connectErrors: tally.errors,
+      closedByBridge: tally.closedByBridge,
+      rampSeconds: rampMs / 1000,
+      setupCpuMsPerStream: setupCpu / Math.max(1, held),
+      watches: seenByGauge.watches,
+      clientsByGauge: seenByGauge.clients,
+      rssBefore: before,
+      rssWhileHeld: whileHeld,
+      growthBytes: whileHeld - before,
+      perStreamBytes: (whileHeld - before) / Math.max(1, held),
+      heldSeconds: holdMs / 1000,
+      heartbeatsWhileHeld: heartbeats,
+      heldCpuMs: holdCpu,
+      heldCpuMsPerStreamMinute: (holdCpu / Math.max(1, held)) * (60_000 / holdMs),
+      releasedWithin20s: released,
+      gaugeAfterRelease: afterGauge,
+      rssAfterRelease: after,
+    };
+    say(
+      `  job event streams: ${held}/${count} open on ${jobs.length} jobs (${seenByGauge.watches} watches) in ${(rampMs / 1000).toFixed(1)} s, ` +
+        `${(setupCpu / Math.max(1, held)).toFixed(2)} ms CPU each to set up; RSS ${mb(before)} → ${mb(whileHeld)} ` +
+        `(${signedMb(whileHeld - before)}, ${((whileHeld - before) / Math.max(1, held) / 1024).toFixed(1)} KB each); ` +
+        `held ${holdMs / 1000} s: ${heartbeats} heartbeats, ${holdCpu} ms CPU; ${mb(after)} after release` +
+        `${released ? '' : ' (bridge still holding sockets after 20 s)'}${tally.closedByBridge > 0 ? `, ${tally.closedByBridge} closed by the bridge` : ''}`,
+    );
+    return {
+      ...emptyRun(count, performance.now() - began),
+      answered: Object.values(statuses).reduce((a, b) => a + b, 0),
+      ok: held,
+      failed:
+        tally.errors +
+        Object.entries(statuses)
+          .filter(([code]) => code !== '200')
+          .reduce((a, [, n]) => a + n, 0),
+      statuses,
+      finished: held >= count,
+    };
+  });
+  return result;
 }
 
 /** Waits (at most `timeoutMs`) until these processes use under 20% of a core over half a second. */

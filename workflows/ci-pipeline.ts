@@ -3,9 +3,14 @@
 // A policy deny fails the job non-retryably (PolicyDenied); a failing pipeline fails it with
 // PipelineFailed after the status and the usage are recorded. Cancelling the job cancels the
 // running step or stops the Argo Workflow, reports the status as cancelled and still records usage.
+// The `status` query answers a CiStatus (src/core/ci-status.ts): the phase, and the append-only log
+// of phases, steps and Argo progress that the job's event stream is made of. The steps activity
+// reports each step as it starts and ends (the `ciStep` signal); the steps of its outcome that no
+// signal reported are logged before the phase moves on.
 import {
   CancellationScope,
   defineQuery,
+  defineSignal,
   isCancellation,
   proxyActivities,
   setHandler,
@@ -16,6 +21,16 @@ import {
 import type { Activities } from '../activities/index.js';
 import type { ArgoOutcome } from '../activities/argo.js';
 import type { CommitRef, StepsOutcome } from '../activities/ci.js';
+import {
+  ciStatusQueryName,
+  ciStepSignalName,
+  enterPhase,
+  newCiStatus,
+  recordArgo,
+  recordStep,
+  type CiStatus,
+  type CiStepReport,
+} from '../src/core/ci-status.js';
 import type { CommitState } from '../src/core/commit-status.js';
 import { fail } from '../src/core/failures.js';
 import { isCommitSha, isRepositoryName } from '../src/core/git-names.js';
@@ -39,7 +54,11 @@ export interface CiResult {
   superseded?: string[];
 }
 
-export const statusQuery = defineQuery<Record<string, unknown>>('status');
+export const statusQuery = defineQuery<CiStatus>(ciStatusQueryName);
+export const stepSignal = defineSignal<[CiStepReport]>(ciStepSignalName);
+
+/** Workflow time, as the log stamps it (deterministic: the time of the current workflow task). */
+const now = () => new Date().toISOString();
 
 const { planPipeline, evaluatePolicy, cancelSupersededRuns } = proxyActivities<Activities>(activityPolicies.quick);
 const { verifyCommit } = proxyActivities<Activities>(activityPolicies.checkout);
@@ -51,8 +70,11 @@ export async function ciPipeline(request: JobRequest<CiEvent>): Promise<CiResult
   const event = request.input;
   const repository = event.repository.fullName;
   const sha = event.after ?? event.pullRequest?.headSha;
-  const status: Record<string, unknown> = { phase: 'planning', repository, sha };
+  const status = newCiStatus(repository, sha, now());
   setHandler(statusQuery, () => status);
+  setHandler(stepSignal, (report) => {
+    recordStep(status, report, now());
+  });
 
   const plan = await planPipeline(repository);
   if (plan === null)
@@ -94,7 +116,7 @@ export async function ciPipeline(request: JobRequest<CiEvent>): Promise<CiResult
       ? { hook: request.identity.hook }
       : {}),
   };
-  status.phase = 'checking out';
+  enterPhase(status, 'checking out', now());
   await verifyCommit(commit);
   // A newer run of the same concurrency key supersedes older ones: mark this run, then cancel those.
   const key = plan.cancelSuperseded ? concurrencyKey(request.identity, event) : undefined;
@@ -131,17 +153,17 @@ export async function ciPipeline(request: JobRequest<CiEvent>): Promise<CiResult
   const startedAt = Date.now();
   let outcome: { ok: boolean; steps?: StepsOutcome; argo?: ArgoOutcome } | undefined;
   try {
-    status.phase = 'running';
+    enterPhase(status, 'running', now());
     await report('pending', `Gatehouse CI is running (${plan.runner})`);
     outcome =
       plan.runner === 'steps'
         ? await runStepsPlan(plan, commit, request.jobId, status)
         : await runArgoPlan(plan, request, sha, status);
-    status.phase = outcome.ok ? 'passed' : 'failed';
+    enterPhase(status, outcome.ok ? 'passed' : 'failed', now());
     await report(outcome.ok ? 'success' : 'failure', outcome.ok ? 'Gatehouse CI passed' : 'Gatehouse CI failed');
   } catch (error) {
     if (isCancellation(error)) {
-      status.phase = 'cancelled';
+      enterPhase(status, 'cancelled', now());
       await CancellationScope.nonCancellable(() => report('error', 'Gatehouse CI was cancelled'));
     }
     throw error;
@@ -186,16 +208,32 @@ export async function ciPipeline(request: JobRequest<CiEvent>): Promise<CiResult
 
 type Plan = NonNullable<Awaited<ReturnType<Activities['planPipeline']>>>;
 
-async function runStepsPlan(plan: Plan, commit: CommitRef, jobId: string, status: Record<string, unknown>) {
+async function runStepsPlan(plan: Plan, commit: CommitRef, jobId: string, status: CiStatus) {
   const steps = plan.steps ?? [];
   const total = steps.reduce((sum, s) => sum + s.timeoutMs, 0);
   const { runSteps } = proxyActivities<Activities>(stepsPolicy(total, plan.heartbeatTimeoutMs));
   status.steps = steps.map((s) => s.name);
   const outcome = await runSteps({ ...commit, jobId, steps, network: plan.network === true, env: plan.env ?? {} });
+  // Every finished step is in the log before the phase moves on, whether or not its signal came.
+  outcome.steps.forEach((step, index) =>
+    recordStep(
+      status,
+      {
+        index,
+        name: step.name,
+        state: step.exitCode === 0 ? 'passed' : 'failed',
+        exitCode: step.exitCode,
+        signal: step.signal,
+        timedOut: step.timedOut,
+        durationMs: step.durationMs,
+      },
+      now(),
+    ),
+  );
   return { ok: outcome.ok, steps: outcome };
 }
 
-async function runArgoPlan(plan: Plan, request: JobRequest<CiEvent>, sha: string, status: Record<string, unknown>) {
+async function runArgoPlan(plan: Plan, request: JobRequest<CiEvent>, sha: string, status: CiStatus) {
   const argo = plan.argo;
   if (argo === undefined) throw fail('PipelineMisconfigured', 'argo runner without argo settings');
   const owner = request.identity.principal;
@@ -215,7 +253,7 @@ async function runArgoPlan(plan: Plan, request: JobRequest<CiEvent>, sha: string
   let interval = 1_000;
   try {
     while (!argoFinishedPhases.includes(current.phase)) {
-      status.argo = current;
+      recordArgo(status, { ...current }, now());
       await sleep(interval);
       interval = Math.min(interval * 2, plan.argoPollIntervalMs);
       current = await getArgoWorkflow({ namespace: argo.namespace, name: current.name, owner });
@@ -228,7 +266,7 @@ async function runArgoPlan(plan: Plan, request: JobRequest<CiEvent>, sha: string
     }
     throw error;
   }
-  status.argo = current;
+  recordArgo(status, { ...current }, now());
   return { ok: current.phase === 'Succeeded', argo: current };
 }
 

@@ -27,11 +27,13 @@ export const errorDefinitions = {
   GATEHOUSE_IDEMPOTENCY_KEY_REUSED: { status: 422, title: 'The Idempotency-Key was used with another body' },
   GATEHOUSE_CALLBACK_NOT_ALLOWED: { status: 422, title: 'The callback URL is not on the allow-list' },
   GATEHOUSE_RATE_LIMITED: { status: 429, title: 'Too many requests' },
+  GATEHOUSE_TOO_MANY_STREAMS: { status: 429, title: 'Too many open event streams' },
   GATEHOUSE_HEADERS_TOO_LARGE: { status: 431, title: 'Request header fields too large' },
   GATEHOUSE_INTERNAL: { status: 500, title: 'Internal error' },
   GATEHOUSE_TEMPORAL_UNAVAILABLE: { status: 503, title: 'The workflow service is unavailable' },
   GATEHOUSE_IDP_UNAVAILABLE: { status: 503, title: 'The identity provider is unavailable' },
   GATEHOUSE_DELIVERY_LOG_UNAVAILABLE: { status: 503, title: 'The delivery log is unavailable' },
+  GATEHOUSE_STREAM_CAPACITY: { status: 503, title: 'This bridge holds all the event streams it may' },
 } as const satisfies Record<string, { status: number; title: string }>;
 
 export type ErrorCode = keyof typeof errorDefinitions;

@@ -66,6 +66,11 @@ export function checkConfig(config: GatehouseConfigFile, baseDir: string): strin
   });
   if (durationMs(config.temporal.requestTimeout) < 100)
     problems.push('/temporal/requestTimeout: must be at least 100ms');
+  const heartbeat = durationMs(config.limits.streamHeartbeat);
+  if (heartbeat < 100 || heartbeat > 60_000)
+    problems.push('/limits/streamHeartbeat: must be from 100ms to 60s (under the edge idle timeout, 65s)');
+  if (durationMs(config.limits.streamMaxDuration) <= heartbeat)
+    problems.push('/limits/streamMaxDuration: must be longer than /limits/streamHeartbeat');
   const policyFiles = [
     ['policies', config.policy.policies],
     ['entities', config.policy.entities],

@@ -358,6 +358,24 @@ export const ConfigSchema = Type.Object(
         maxBodyBytes: Type.Integer({ minimum: 1024, maximum: 1_572_864, default: 262_144 }),
         maxWaitSeconds: Type.Integer({ minimum: 0, maximum: 300, default: 30 }),
         listPageSize: Type.Integer({ minimum: 1, maximum: 100, default: 20 }),
+        streamHeartbeat: durationDefault(
+          '15s',
+          'a comment on every open event stream this often; keep it well under every hop idle timeout (the edge: 65s)',
+        ),
+        streamMaxDuration: durationDefault(
+          '30m',
+          'an event stream ends after this long with a retry; the client resumes with Last-Event-ID',
+        ),
+        maxStreams: Type.Integer({
+          minimum: 0,
+          default: 2_000,
+          description: 'event streams one bridge holds open at once; past it, 503',
+        }),
+        maxStreamsPerCaller: Type.Integer({
+          minimum: 0,
+          default: 20,
+          description: 'event streams one principal holds open on one bridge; past it, 429',
+        }),
       },
       { additionalProperties: false, default: {} },
     ),

@@ -18,6 +18,8 @@ export interface EdgeEnv {
   /** Webhook deliveries in flight at once from one source address. */
   EDGE_WEBHOOK_CONNS: string;
   EDGE_SUBJECT_RATE: string;
+  /** Job event streams open at once per verified subject (haproxy.cfg defaults it to 20). */
+  EDGE_SUBJECT_STREAMS?: string;
   EDGE_JWT_ISSUER: string;
   EDGE_JWT_AUDIENCE: string;
   EDGE_BRIDGE_1: string;

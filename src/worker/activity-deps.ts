@@ -5,6 +5,7 @@ import { spawnSync } from 'node:child_process';
 import { Client, Connection } from '@temporalio/client';
 import type { ActivityDeps } from '../../activities/index.js';
 import type { AccessRules } from '../core/access.js';
+import { ciStepSignalName } from '../core/ci-status.js';
 import type { Secret } from '../core/secret.js';
 import type { ActivityGroup } from '../core/workflow-catalog.js';
 import { callbackRetry, compileAllowList } from '../config/callbacks.js';
@@ -117,6 +118,11 @@ export async function buildActivityDeps(
     const { ci } = config;
     deps.ci = {
       cancelSuperseded: (input) => cancelSupersededRuns(temporalClient, input),
+      // Bounded: a report that cannot be delivered soon is of no use to anyone watching.
+      reportStep: (workflow, report) =>
+        temporalClient.withDeadline(Date.now() + 5_000, () =>
+          temporalClient.workflow.getHandle(workflow.workflowId, workflow.runId).signal(ciStepSignalName, report),
+        ),
       cloneUrl: (provider, repository, hook) => cloneUrlFor(config, provider, repository, hook),
       cloneProtocols: ci.cloneProtocols,
       sandbox: ci.sandbox,

@@ -50,13 +50,17 @@ async function startBridge(config: GatehouseConfig): Promise<Bridge> {
   return { app, address: `127.0.0.1:${port}`, seen };
 }
 
-export async function startEdgeHarness(overrides: Partial<EdgeEnv> = {}): Promise<EdgeHarness> {
+export async function startEdgeHarness(
+  overrides: Partial<EdgeEnv> = {},
+  options: { configure?: (config: GatehouseConfig) => void } = {},
+): Promise<EdgeHarness> {
   const dir = mkdtempSync(join(tmpdir(), 'gatehouse-edge-'));
   const issuer = await startDevIssuer();
   const config = testConfig(issuer, uniqueName('gatehouse-edge'));
   config.server.trustProxy = ['127.0.0.1'];
   // Rotation tests need the bridge, too, to pick up a new key within a second.
   config.auth.jwksCooldown = '1s';
+  options.configure?.(config);
   const bridges: [Bridge, Bridge] = [await startBridge(config), await startBridge(config)];
   const workers = await startWorkers(config);
   const env = await loopbackEdgeEnv({

@@ -98,6 +98,39 @@ export const ReadJobQuery = Type.Object({
   ),
 });
 
+export const JobEventsHeaders = Type.Object({
+  'last-event-id': Type.Optional(
+    Type.String({
+      maxLength: 64,
+      description: 'the id of the last event received: the stream resumes after it (EventSource sends it itself)',
+    }),
+  ),
+});
+
+export const jobEventsDescription = [
+  '`text/event-stream`. Events, each with an `id` (`<run>:<n>`, the final state `<run>:end`):',
+  '`status` (first RUNNING, last the final state, as GET /v1/jobs/{jobId} answers it), and for CI',
+  'jobs `phase`, `step` (a step started, passed or failed) and `argo`; then `end` (no id), and the',
+  'server closes. A comment every `limits.streamHeartbeat`. A closed job streams its whole log and',
+  'ends. Reconnect with `Last-Event-ID` to resume exactly after that event, on any replica; `204`',
+  'when it names the final state. Streams end after `limits.streamMaxDuration`, or when the bridge',
+  'shuts down, with a `retry` field: reconnect with `Last-Event-ID`.',
+].join(' ');
+
+export const JobEventsResponse = {
+  description: 'the job events, as Server-Sent Events',
+  content: {
+    'text/event-stream': {
+      schema: {
+        type: 'string',
+        description: 'id: <run>:<n>\nevent: status|phase|step|argo|end\ndata: <one JSON document>\n\n',
+      },
+    },
+  },
+};
+
+export const NoMoreEvents = { description: 'Last-Event-ID names the final state: there is nothing more', type: 'null' };
+
 export const ListJobsQueryString = Type.Object(
   {
     route: Type.Optional(Type.String({ maxLength: 63 })),

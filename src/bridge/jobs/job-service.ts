@@ -1,14 +1,17 @@
 // The job service: the one way the HTTP layer reaches jobs. The jobs API and the webhook intake
 // start jobs through it; reads, waits, lists and cancels go through it too, and every one of them
-// asks the access module (src/core/access.ts) first. Route handlers stay a few lines each.
-import type { FastifyInstance, FastifyRequest } from 'fastify';
+// asks the access module (src/core/access.ts) first. Route handlers stay a few lines each. Event
+// streams (job-streams.ts) are ended by preClose, so a shutdown does not wait on them.
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import fp from 'fastify-plugin';
 import { Gauge } from 'prom-client';
 import { mayLookUpDeliveries, ownerScope, type AccessRules, type Caller } from '../../core/access.js';
 import type { GatehouseConfig } from '../../config/load-config.js';
+import { durationMs } from '../../config/duration.js';
 import { GatehouseError } from '../errors.js';
 import { cancelJob, type CancelAnswer } from './cancel-job.js';
 import { jobCallbacks } from './job-callback.js';
+import { JobStreams } from './job-streams.js';
 import { listJobs, type JobSummary, type ListJobsQuery } from './list-jobs.js';
 import { jobNotFound, waitForJob, waitingOn, type JobView } from './read-job.js';
 import { startJob, type JobStart, type StartedJob } from './start-job.js';
@@ -25,6 +28,8 @@ export interface JobService {
   start(http: FastifyRequest, job: Omit<JobStart, 'routeConfig' | 'callback'>): Promise<StartedJob>;
   /** One job the caller may see; with `waitMs`, long-polls until it closes. 404 otherwise. */
   read(caller: Caller, jobId: string, waitMs: number, clientGone: AbortSignal): Promise<JobView>;
+  /** Streams the job's events on the reply (Server-Sent Events), from after Last-Event-ID. 404 as read. */
+  stream(caller: Caller, jobId: string, lastEventId: string | string[] | undefined, reply: FastifyReply): Promise<void>;
   /** The caller's jobs, or (admins) another owner's. */
   list(caller: Caller, query: Omit<ListJobsQuery, 'delivery'>): Promise<JobPage>;
   cancel(caller: Caller, jobId: string): Promise<CancelAnswer>;
@@ -52,6 +57,31 @@ async function jobServicePlugin(app: FastifyInstance, opts: { config: GatehouseC
       const { waiters, polls } = waitingOn(app.temporal);
       this.set({ kind: 'clients' }, waiters);
       this.set({ kind: 'polls' }, polls);
+    },
+  });
+  const { limits } = opts.config;
+  const streams = new JobStreams(
+    app.temporal,
+    rules,
+    {
+      heartbeatMs: durationMs(limits.streamHeartbeat),
+      maxDurationMs: durationMs(limits.streamMaxDuration),
+      maxStreams: limits.maxStreams,
+      maxPerCaller: limits.maxStreamsPerCaller,
+    },
+    app.log,
+  );
+  // Streams end first, asking their clients to come back elsewhere; then the server can close.
+  app.addHook('preClose', async () => streams.closeAll('the bridge is shutting down; reconnect with Last-Event-ID'));
+  new Gauge({
+    name: 'gatehouse_job_streams',
+    help: 'Open job event streams (clients), and the runs they watch in Temporal (watches)',
+    labelNames: ['kind'],
+    registers: [app.metrics.registry],
+    collect() {
+      const counts = streams.counts();
+      this.set({ kind: 'clients' }, counts.streams);
+      this.set({ kind: 'watches' }, counts.watches);
     },
   });
   const visibleId = (jobId: string) => {
@@ -82,6 +112,7 @@ async function jobServicePlugin(app: FastifyInstance, opts: { config: GatehouseC
     },
     read: (caller, jobId, waitMs, clientGone) =>
       waitForJob(app.temporal, visibleId(jobId), caller, rules, waitMs, clientGone),
+    stream: (caller, jobId, lastEventId, reply) => streams.serve(caller, visibleId(jobId), lastEventId, reply),
     list(caller, query) {
       const owner = ownerScope(caller, query.owner, rules);
       if (owner === undefined)

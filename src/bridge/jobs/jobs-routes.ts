@@ -1,6 +1,6 @@
 // The jobs API. One POST route per configured job route, each with that route's input schema and
 // access rule as route config, so validation, auth and OpenAPI all come from the same table; then
-// read, long-poll, list and cancel. Every handler hands over to the job service.
+// read, long-poll, stream events, list and cancel. Every handler hands over to the job service.
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { GatehouseConfig } from '../../config/load-config.js';
@@ -10,8 +10,12 @@ import { callbackHeader } from './job-callback.js';
 import { keyHeaderPattern, type JobKey } from './job-id.js';
 import {
   CancelBody,
+  JobEventsHeaders,
+  JobEventsResponse,
   JobIdParams,
   JobViewBody,
+  NoMoreEvents,
+  jobEventsDescription,
   ListJobsBody,
   ListJobsQueryString,
   ProblemBody,
@@ -91,6 +95,26 @@ export async function jobsRoutes(parent: FastifyInstance, opts: { config: Gateho
       const waitMs = Math.min(request.query.wait ?? 0, limits.maxWaitSeconds) * 1000;
       return app.jobs.read(request.identity, request.params.jobId, waitMs, clientGone(reply));
     },
+  );
+
+  app.get(
+    '/v1/jobs/:jobId/events',
+    {
+      // A HEAD would open a stream that can send nothing.
+      exposeHeadRoute: false,
+      schema: {
+        tags: ['jobs'],
+        summary: "Follow a job's events (Server-Sent Events); Last-Event-ID resumes",
+        description: jobEventsDescription,
+        operationId: 'job-events',
+        security,
+        params: JobIdParams,
+        headers: JobEventsHeaders,
+        response: { 200: JobEventsResponse, 204: NoMoreEvents, ...errorResponses },
+      },
+    },
+    async (request, reply) =>
+      app.jobs.stream(request.identity, request.params.jobId, request.headers['last-event-id'], reply),
   );
 
   app.get(

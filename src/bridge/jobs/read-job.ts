@@ -38,13 +38,34 @@ export interface ReadScope {
   signal: AbortSignal;
 }
 
+/**
+ * Runs one Temporal call that `signal` cancels. The SDK adds a listener to the signal it is given
+ * for every call and never removes it, so a long-lived signal (a shared poll, a stream's watch)
+ * would keep every call it ever made: each call gets a signal of its own, unlinked afterwards.
+ */
+export async function cancellable<T>(client: Client, signal: AbortSignal, fn: () => Promise<T>): Promise<T> {
+  const call = new AbortController();
+  const abort = () => call.abort(signal.reason);
+  if (signal.aborted) abort();
+  else signal.addEventListener('abort', abort, { once: true });
+  try {
+    return await client.withAbortSignal(call.signal, fn);
+  } finally {
+    signal.removeEventListener('abort', abort);
+  }
+}
+
 /** Runs fn under the scope's deadline (capped at one request timeout) and cancellation. */
-async function scoped<T>(temporal: TemporalGateway, scope: ReadScope, fn: (client: Client) => Promise<T>): Promise<T> {
+export async function scoped<T>(
+  temporal: TemporalGateway,
+  scope: ReadScope,
+  fn: (client: Client) => Promise<T>,
+): Promise<T> {
   const { client } = temporal;
   const deadline = Math.min(scope.deadline, Date.now() + temporal.requestTimeoutMs);
   try {
     scope.signal.throwIfAborted();
-    return await client.withDeadline(deadline, () => client.withAbortSignal(scope.signal, () => fn(client)));
+    return await client.withDeadline(deadline, () => cancellable(client, scope.signal, () => fn(client)));
   } catch (error) {
     if (isTemporalUnavailable(error) || scope.signal.aborted) throw temporalUnavailable(error);
     throw error;
@@ -59,7 +80,22 @@ export async function findJob(
   rules: AccessRules,
   scope?: ReadScope,
 ): Promise<VisibleJob> {
-  const describe = (client: Client) => client.workflow.getHandle(jobId).describe();
+  const job = await describeJob(temporal, jobId, scope);
+  if (job === undefined || !mayActOnJob(caller, job.memo.identity.principal, rules)) throw jobNotFound();
+  return job;
+}
+
+/**
+ * Describes a job (its latest run, or `runId`) whoever asks: access is the caller's to check
+ * (findJob). Undefined for a workflow without a Gatehouse memo, which nobody may see.
+ */
+export async function describeJob(
+  temporal: TemporalGateway,
+  jobId: string,
+  scope?: ReadScope,
+  runId?: string,
+): Promise<VisibleJob | undefined> {
+  const describe = (client: Client) => client.workflow.getHandle(jobId, runId).describe();
   let description;
   try {
     description = await (scope === undefined ? temporal.call(describe) : scoped(temporal, scope, describe));
@@ -68,7 +104,7 @@ export async function findJob(
     throw error;
   }
   const memo = readMemo(description.memo);
-  if (memo === undefined || !mayActOnJob(caller, memo.identity.principal, rules)) throw jobNotFound();
+  if (memo === undefined) return undefined;
   const source = description.typedSearchAttributes.getAll().find((pair) => pair.key.name === sourceKey.name)?.value;
   return {
     memo,
@@ -87,7 +123,7 @@ export async function findJob(
 }
 
 /** A closed job's result or failure is one more call; a running job needs none. */
-async function withOutcome(temporal: TemporalGateway, view: JobView, scope: ReadScope): Promise<JobView> {
+export async function withOutcome(temporal: TemporalGateway, view: JobView, scope: ReadScope): Promise<JobView> {
   if (view.status === 'RUNNING') return view;
   return { ...view, ...(await scoped(temporal, scope, (client) => outcome(client, view.jobId, view.runId))) };
 }
@@ -221,7 +257,11 @@ export function waitingOn(temporal: TemporalGateway): { waiters: number; polls: 
  * thousand. The poll is cancelled when its last waiter leaves; a waiter that leaves stops
  * waiting at once, whatever the others do.
  */
-function joinPoll(temporal: TemporalGateway, view: JobView, signal: AbortSignal): Promise<void> {
+export function joinPoll(
+  temporal: TemporalGateway,
+  view: Pick<JobView, 'jobId' | 'runId'>,
+  signal: AbortSignal,
+): Promise<void> {
   if (signal.aborted) return Promise.reject(signal.reason);
   let polls = sharedPolls.get(temporal);
   if (polls === undefined) sharedPolls.set(temporal, (polls = new Map()));
@@ -273,14 +313,18 @@ function joinPoll(temporal: TemporalGateway, view: JobView, signal: AbortSignal)
  * Our own timer cancels the poll at the end of the wait; this deadline only bounds a poll whose
  * cancellation was lost.
  */
-const longPollDeadlineMs = 30_000;
+export const longPollDeadlineMs = 30_000;
 
 /**
  * Long-polls the close event of the job's run, following the runs it continues as, until one
  * closes for good or `signal` aborts. No poll starts once the signal has aborted (a call started
  * on an aborted signal would not be cancelled by it).
  */
-async function pollClose(temporal: TemporalGateway, view: JobView, signal: AbortSignal): Promise<void> {
+async function pollClose(
+  temporal: TemporalGateway,
+  view: Pick<JobView, 'jobId' | 'runId'>,
+  signal: AbortSignal,
+): Promise<void> {
   const { client } = temporal;
   const request: proto.api.workflowservice.v1.IGetWorkflowExecutionHistoryRequest = {
     namespace: temporal.namespace,
@@ -291,7 +335,7 @@ async function pollClose(temporal: TemporalGateway, view: JobView, signal: Abort
   };
   while (!signal.aborted) {
     const response = await client.withDeadline(Date.now() + longPollDeadlineMs, () =>
-      client.withAbortSignal(signal, () => client.workflowService.getWorkflowExecutionHistory(request)),
+      cancellable(client, signal, () => client.workflowService.getWorkflowExecutionHistory(request)),
     );
     const event = response.history?.events?.[0];
     if (event === undefined) {

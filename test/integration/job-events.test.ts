@@ -1,0 +1,416 @@
+// GET /v1/jobs/{jobId}/events against real Temporal, a real worker and real bridges listening on
+// loopback (a stream needs a socket, not inject): visibility, heartbeats, a job's whole story from
+// RUNNING to its final state, a CI job's phases and steps as they happen, Last-Event-ID resumed on
+// another replica with nothing repeated or lost, the stream caps, and a shutdown that ends streams
+// instead of waiting for them.
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import type { FastifyInstance } from 'fastify';
+import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import { buildApp } from '../../src/bridge/app.js';
+import type { GatehouseConfig } from '../../src/config/load-config.js';
+import { jwtPrincipal } from '../../src/core/principal.js';
+import { startDevIssuer, type DevIssuer } from '../../src/dev/dev-issuer.js';
+import { startBlackHoleProxy } from '../helpers/black-hole-proxy.js';
+import { startFakeGitHosts, type FakeGitHosts } from '../helpers/fake-git-hosts.js';
+import { startGitServer, useGitServer, type GitServer } from '../helpers/git-server.js';
+import {
+  pipelines,
+  startWorkers,
+  testConfig,
+  testLogger,
+  testSecrets,
+  uniqueName,
+  type RunningWorkers,
+} from '../helpers/harness.js';
+import { openStream, startIdleJob, type SseEvent, type SseStream } from '../helpers/sse.js';
+
+let issuer: DevIssuer;
+let hosts: FakeGitHosts;
+let git: GitServer;
+let config: GatehouseConfig;
+let workers: RunningWorkers;
+/** Two replicas of the bridge, as behind the edge; `small` holds at most two streams. */
+let bridge: { app: FastifyInstance; url: string };
+let small: { app: FastifyInstance; url: string };
+const opened: SseStream[] = [];
+
+async function listen(config: GatehouseConfig) {
+  const app = await buildApp(config, { logger: testLogger() });
+  await app.listen({ host: '127.0.0.1', port: 0 });
+  const address = app.server.address() as { port: number };
+  return { app, url: `http://127.0.0.1:${address.port}` };
+}
+
+beforeAll(async () => {
+  issuer = await startDevIssuer();
+  hosts = await startFakeGitHosts(testSecrets.TEST_STATUS_TOKEN);
+  git = await startGitServer({ 'README.md': 'events\n' });
+  config = testConfig(issuer, uniqueName('gatehouse-events'));
+  useGitServer(config, git);
+  config.ci.scratchDir = mkdtempSync(join(tmpdir(), 'gatehouse-scratch-'));
+  for (const provider of ['github', 'gitlab', 'gitea', 'bitbucket'] as const) {
+    config.ci.statusApis[provider] = { apiUrl: `${hosts.url}/${provider}`, token: { env: 'TEST_STATUS_TOKEN' } };
+  }
+  config.ci.pipelines = pipelines(
+    {
+      repositories: ['acme-events/*'],
+      runner: 'steps',
+      steps: [
+        { name: 'one', run: 'sleep 0.5; echo one', timeout: '1m' },
+        { name: 'two', run: 'sleep 0.5; echo two', timeout: '1m' },
+        { name: 'three', run: 'sleep 0.5; echo three', timeout: '1m' },
+      ],
+    },
+    {
+      repositories: ['acme-events-broken/*'],
+      runner: 'steps',
+      steps: [{ name: 'fails', run: 'exit 4', timeout: '1m' }],
+    },
+  );
+  // Streams must outlive the time a request may take to arrive.
+  config.server.requestTimeout = '1s';
+  config.limits.streamHeartbeat = '300ms';
+  config.limits.maxStreamsPerCaller = 3;
+  bridge = await listen(config);
+  small = await listen({ ...config, limits: { ...config.limits, maxStreams: 2 } });
+  workers = await startWorkers(config);
+});
+
+afterAll(async () => {
+  for (const stream of opened) stream.close();
+  await workers?.stop();
+  await bridge?.app.close();
+  await small?.app.close();
+  await hosts?.close();
+  await git?.close();
+  await issuer?.close();
+});
+
+async function caller(groups: string[] = []) {
+  const sub = uniqueName('watcher');
+  return { token: await issuer.mint({ sub, groups }), principal: jwtPrincipal(issuer.issuer, sub) };
+}
+
+async function follow(
+  jobId: string,
+  token: string,
+  options: { base?: string; lastEventId?: string } = {},
+): Promise<SseStream> {
+  const stream = await openStream({
+    url: `${options.base ?? bridge.url}/v1/jobs/${jobId}/events`,
+    token,
+    ...(options.lastEventId === undefined ? {} : { lastEventId: options.lastEventId }),
+  });
+  opened.push(stream);
+  return stream;
+}
+
+async function startCi(token: string, repository: string): Promise<string> {
+  const answer = await fetch(`${bridge.url}/v1/jobs/ci`, {
+    method: 'POST',
+    headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' },
+    body: JSON.stringify({ provider: 'github', repository: { fullName: repository }, after: git.sha }),
+  });
+  expect(answer.status).toBe(202);
+  return ((await answer.json()) as { jobId: string }).jobId;
+}
+
+const terminate = (jobId: string) => bridge.app.temporal.client.workflow.getHandle(jobId).terminate('test is done');
+/** An event as the test compares it: its id, type and data, not when it arrived. */
+const plain = (event: SseEvent) => ({ id: event.id, event: event.event, data: event.json() });
+const isFinal = (event: SseEvent) => event.event === 'status' && event.id?.endsWith(':end') === true;
+
+describe('job events', () => {
+  it('is described in the OpenAPI document as an event stream with Last-Event-ID', async () => {
+    const doc = (await bridge.app.inject({ url: '/openapi.json' })).json();
+    const operation = doc.paths['/v1/jobs/{jobId}/events'].get;
+    expect(operation.operationId).toBe('job-events');
+    expect(operation.security).toEqual([{ bearerAuth: [] }]);
+    expect(operation.parameters.map((p: { name: string; in: string }) => `${p.in} ${p.name}`)).toEqual(
+      expect.arrayContaining(['path jobId', 'header last-event-id']),
+    );
+    expect(Object.keys(operation.responses['200'].content)).toEqual(['text/event-stream']);
+    expect(Object.keys(operation.responses)).toEqual(expect.arrayContaining(['200', '204', '4XX', '5XX']));
+    expect(operation.description).toContain('Last-Event-ID');
+  });
+
+  it('answers 404 for a job the caller may not see, exactly like one that does not exist; admins may follow it', async () => {
+    const owner = await caller();
+    const jobId = await startIdleJob(bridge.app.temporal.client, owner.principal);
+    const stranger = await caller();
+    const hidden = await follow(jobId, stranger.token);
+    const missing = await follow('policy-check.nosuchjob0000000000000000', stranger.token);
+    for (const answer of [hidden, missing]) {
+      expect(answer.status).toBe(404);
+      expect(answer.headers['content-type']).toContain('application/problem+json');
+    }
+    await hidden.ended;
+    await missing.ended;
+    expect(JSON.parse(hidden.body)).toMatchObject({ code: 'GATEHOUSE_JOB_NOT_FOUND' });
+    expect(JSON.parse(hidden.body).detail).toBe(JSON.parse(missing.body).detail);
+    expect((await follow(jobId, '')).status).toBe(401);
+
+    const admin = await caller(['gatehouse-admins']);
+    const watched = await follow(jobId, admin.token);
+    expect(watched.status).toBe(200);
+    await watched.waitFor((e) => e.event === 'status');
+    watched.close();
+    await terminate(jobId);
+  });
+
+  it("streams a running job: RUNNING, heartbeats at the configured interval past the server's request timeout, the final state when it closes, then end", async () => {
+    const owner = await caller();
+    const jobId = await startIdleJob(bridge.app.temporal.client, owner.principal);
+    const stream = await follow(jobId, owner.token);
+    expect(stream.status).toBe(200);
+    expect(stream.headers['content-type']).toBe('text/event-stream; charset=utf-8');
+    expect(stream.headers['cache-control']).toBe('no-cache, no-transform');
+    expect(stream.headers['x-request-id']).toBeDefined();
+    const running = await stream.waitFor((e) => e.event === 'status');
+    expect(running.json()).toMatchObject({ jobId, status: 'RUNNING', owner: owner.principal, route: 'policy-check' });
+    expect(running.id).toMatch(/^[A-Za-z0-9_-]{10}:0$/);
+    expect(stream.retries[0]).toBe(2000);
+
+    // Over 1.5 s (server.requestTimeout is 1 s): the stream lives on, on heartbeats only.
+    const firstBeat = performance.now();
+    await new Promise<void>((resolve) => {
+      const check = setInterval(() => {
+        if (stream.comments.filter((c) => c.text === 'keep-alive').length >= 5) {
+          clearInterval(check);
+          resolve();
+        }
+      }, 20);
+    });
+    const beats = stream.comments.filter((c) => c.text === 'keep-alive').map((c) => c.at);
+    const gaps = beats.slice(1).map((at, i) => at - beats[i]!);
+    expect(Math.min(...gaps)).toBeGreaterThan(200);
+    expect(Math.max(...gaps)).toBeLessThan(600);
+    expect(performance.now() - firstBeat).toBeGreaterThan(1_000);
+    expect(stream.events).toHaveLength(1);
+
+    await terminate(jobId);
+    const final = await stream.waitFor(isFinal);
+    expect(final.json()).toMatchObject({ jobId, status: 'TERMINATED', closedAt: expect.any(String) });
+    await stream.ended;
+    expect(stream.endedCleanly()).toBe(true);
+    expect(stream.events.map((e) => e.event)).toEqual(['status', 'status', 'end']);
+    expect(stream.events[2]!.id).toBe(final.id); // `end` has no id of its own
+  });
+
+  it("follows a CI job's phases and steps as they happen, then its result; a closed job's stream tells the same story", async () => {
+    const { token } = await caller(['maintainers']);
+    const jobId = await startCi(token, 'acme-events/app');
+    const live = await follow(jobId, token);
+    const final = await live.waitFor(isFinal, { timeout: 60_000 });
+    await live.ended;
+    const story = live.events.map((e) => [e.event, e.event === 'step' ? `${e.json().name} ${e.json().state}` : '']);
+    expect(story).toEqual([
+      ['status', ''],
+      ['phase', ''],
+      ['phase', ''],
+      ['phase', ''],
+      ['step', 'one started'],
+      ['step', 'one passed'],
+      ['step', 'two started'],
+      ['step', 'two passed'],
+      ['step', 'three started'],
+      ['step', 'three passed'],
+      ['phase', ''],
+      ['status', ''],
+      ['end', ''],
+    ]);
+    expect(live.events.filter((e) => e.event === 'phase').map((e) => e.json().phase)).toEqual([
+      'planning',
+      'checking out',
+      'running',
+      'passed',
+    ]);
+    // Ids count up from 0, one per event, and the final state is `end`.
+    const run = live.events[0]!.id!.split(':')[0]!;
+    expect(live.events.slice(0, -2).map((e) => e.id)).toEqual(
+      Array.from({ length: live.events.length - 2 }, (_, i) => `${run}:${i}`),
+    );
+    expect(final.json()).toMatchObject({ status: 'COMPLETED', result: { outcome: 'passed', runner: 'steps' } });
+    expect(live.events.find((e) => e.event === 'step' && e.json().state === 'passed')!.json()).toMatchObject({
+      index: 0,
+      name: 'one',
+      exitCode: 0,
+      durationMs: expect.any(Number),
+      at: expect.any(String),
+    });
+    // Live: the first step was told well before the job closed (the steps take 1.5 s).
+    const firstStep = live.events.find((e) => e.event === 'step')!;
+    expect(final.at - firstStep.at).toBeGreaterThan(800);
+
+    const replay = await follow(jobId, token);
+    await replay.ended;
+    expect(replay.events.map(plain)).toEqual(live.events.map(plain));
+  }, 90_000);
+
+  it('logs a failing step and ends with the failure', async () => {
+    const { token } = await caller(['maintainers']);
+    const jobId = await startCi(token, 'acme-events-broken/app');
+    const stream = await follow(jobId, token);
+    const final = await stream.waitFor(isFinal, { timeout: 60_000 });
+    expect(stream.events.filter((e) => e.event === 'step').map((e) => e.json())).toMatchObject([
+      { name: 'fails', state: 'started' },
+      { name: 'fails', state: 'failed', exitCode: 4 },
+    ]);
+    expect(stream.events.filter((e) => e.event === 'phase').map((e) => e.json().phase)).toEqual([
+      'planning',
+      'checking out',
+      'running',
+      'failed',
+    ]);
+    expect(final.json()).toMatchObject({ status: 'FAILED', failure: { type: 'PipelineFailed' } });
+  }, 90_000);
+
+  it('resumes after Last-Event-ID on another replica with nothing repeated and nothing lost; 204 after the final state', async () => {
+    const { token } = await caller(['maintainers']);
+    const jobId = await startCi(token, 'acme-events/app');
+    const first = await follow(jobId, token);
+    const cut = await first.waitFor((e) => e.event === 'step', { count: 2, timeout: 60_000 });
+    first.close();
+    const seen = first.events.slice(0, first.events.indexOf(cut) + 1);
+
+    const resumed = await follow(jobId, token, { base: small.url, lastEventId: cut.id! });
+    expect(resumed.status).toBe(200);
+    await resumed.waitFor(isFinal, { timeout: 60_000 });
+    await resumed.ended;
+    expect(resumed.events[0]!.id).not.toBe(cut.id);
+
+    const whole = await follow(jobId, token);
+    await whole.ended;
+    expect([...seen, ...resumed.events].map(plain)).toEqual(whole.events.map(plain));
+
+    const after = await follow(jobId, token, { lastEventId: whole.events.find(isFinal)!.id! });
+    expect(after.status).toBe(204);
+    const bad = await follow(jobId, token, { lastEventId: 'not-an-id' });
+    expect(bad.status).toBe(400);
+    await bad.ended;
+    expect(JSON.parse(bad.body)).toMatchObject({ code: 'GATEHOUSE_BAD_REQUEST' });
+    // An id of another run is no position in this one: its log starts over.
+    const other = await follow(jobId, token, { lastEventId: 'AAAAAAAAAA:3' });
+    await other.ended;
+    expect(other.events.map(plain)).toEqual(whole.events.map(plain));
+  }, 90_000);
+
+  it('caps streams per caller (429) and per bridge (503), and frees a slot when a stream ends', async () => {
+    const owner = await caller();
+    const jobId = await startIdleJob(bridge.app.temporal.client, owner.principal);
+    const three = await Promise.all([1, 2, 3].map(() => follow(jobId, owner.token)));
+    expect(three.map((s) => s.status)).toEqual([200, 200, 200]);
+    const fourth = await follow(jobId, owner.token);
+    expect(fourth.status).toBe(429);
+    expect(fourth.headers['retry-after']).toBe('10');
+    await fourth.ended;
+    expect(JSON.parse(fourth.body)).toMatchObject({ code: 'GATEHOUSE_TOO_MANY_STREAMS', status: 429 });
+    const other = await caller(['gatehouse-admins']);
+    expect((await follow(jobId, other.token)).status).toBe(200);
+    three[0]!.close();
+    await expect.poll(async () => (await follow(jobId, owner.token)).status).toBe(200);
+
+    const onSmall = await Promise.all([1, 2].map(() => follow(jobId, other.token, { base: small.url })));
+    expect(onSmall.map((s) => s.status)).toEqual([200, 200]);
+    const full = await follow(jobId, (await caller()).token, { base: small.url });
+    expect(full.status).toBe(503);
+    expect(full.headers['retry-after']).toBe('5');
+    await full.ended;
+    expect(JSON.parse(full.body)).toMatchObject({ code: 'GATEHOUSE_STREAM_CAPACITY' });
+    for (const stream of onSmall) stream.close();
+    await terminate(jobId);
+  });
+
+  it('shares one watch per run, and lets go of it when the last stream leaves', async () => {
+    const owner = await caller(['gatehouse-admins']);
+    const jobId = await startIdleJob(bridge.app.temporal.client, owner.principal);
+    const streams = await Promise.all([1, 2, 3].map(() => follow(jobId, owner.token)));
+    for (const stream of streams) await stream.waitFor((e) => e.event === 'status');
+    const gauge = async () => {
+      const text = await bridge.app.metrics.registry.getSingleMetricAsString('gatehouse_job_streams');
+      return Object.fromEntries([...text.matchAll(/kind="(\w+)"\} (\d+)/g)].map(([, kind, n]) => [kind, Number(n)]));
+    };
+    const during = await gauge();
+    expect(during.clients).toBeGreaterThanOrEqual(3);
+    const watchesBefore = during.watches!;
+    for (const stream of streams) stream.close();
+    await expect.poll(async () => (await gauge()).watches).toBeLessThan(watchesBefore);
+    await terminate(jobId);
+  });
+
+  it('ends a stream after limits.streamMaxDuration with a retry, and the client resumes where it was', async () => {
+    const replica = await listen({ ...config, limits: { ...config.limits, streamMaxDuration: '1s' } });
+    try {
+      const owner = await caller();
+      const jobId = await startIdleJob(bridge.app.temporal.client, owner.principal);
+      const stream = await follow(jobId, owner.token, { base: replica.url });
+      await stream.ended;
+      expect(stream.endedCleanly()).toBe(true);
+      expect(stream.events.map((e) => e.event)).toEqual(['status']);
+      expect(stream.retries).toHaveLength(2);
+      expect(stream.retries[1]).toBeLessThanOrEqual(1_000);
+      expect(stream.comments.map((c) => c.text)).toContain(
+        'stream duration limit reached; reconnect with Last-Event-ID',
+      );
+      const resumed = await follow(jobId, owner.token, { base: replica.url, lastEventId: stream.events[0]!.id! });
+      await terminate(jobId);
+      await resumed.ended;
+      expect(resumed.events.map((e) => [e.event, e.json().status])).toEqual([
+        ['status', 'TERMINATED'],
+        ['end', 'TERMINATED'],
+      ]);
+    } finally {
+      await replica.app.close();
+    }
+  });
+
+  it('stays open on heartbeats while Temporal hangs, and sends the final state once it answers again', async () => {
+    const proxy = await startBlackHoleProxy(inject('temporalAddress'));
+    const proxied = testConfig(issuer, config.taskQueues[0]!, proxy.address);
+    const replica = await listen({ ...proxied, limits: config.limits });
+    try {
+      const owner = await caller();
+      const jobId = await startIdleJob(bridge.app.temporal.client, owner.principal);
+      const stream = await follow(jobId, owner.token, { base: replica.url });
+      await stream.waitFor((e) => e.event === 'status');
+      proxy.blackHole();
+      await terminate(jobId); // through the other bridge's own connection
+      const beats = stream.comments.length;
+      await expect.poll(() => stream.comments.length, { timeout: 10_000 }).toBeGreaterThanOrEqual(beats + 5);
+      expect(stream.events).toHaveLength(1);
+      proxy.forward();
+      const final = await stream.waitFor(isFinal, { timeout: 40_000 });
+      expect(final.json()).toMatchObject({ status: 'TERMINATED' });
+      await stream.ended;
+      expect(stream.endedCleanly()).toBe(true);
+    } finally {
+      await replica.app.close();
+      await proxy.close();
+    }
+  }, 60_000);
+
+  it('ends every stream with a retry when the bridge shuts down, instead of waiting for them', async () => {
+    const replica = await listen(config);
+    const owner = await caller();
+    const jobId = await startIdleJob(bridge.app.temporal.client, owner.principal);
+    const stream = await follow(jobId, owner.token, { base: replica.url });
+    await stream.waitFor((e) => e.event === 'status');
+    const began = performance.now();
+    await replica.app.close();
+    await stream.ended;
+    expect(performance.now() - began).toBeLessThan(2_000);
+    expect(stream.endedCleanly()).toBe(true);
+    expect(stream.retries.length).toBe(2);
+    expect(stream.retries[1]).toBeGreaterThanOrEqual(500);
+    expect(stream.retries[1]).toBeLessThanOrEqual(3_000);
+    expect(stream.comments.map((c) => c.text)).toContain('the bridge is shutting down; reconnect with Last-Event-ID');
+    // The client resumes on another replica after what it had: the final state only.
+    await terminate(jobId);
+    const resumed = await follow(jobId, owner.token, { lastEventId: stream.events.at(-1)!.id! });
+    await resumed.ended;
+    expect(resumed.events.map((e) => e.event)).toEqual(['status', 'end']);
+    expect(resumed.events[0]!.json()).toMatchObject({ status: 'TERMINATED' });
+  });
+});
