@@ -5,14 +5,19 @@
 // worker's secrets before it is kept. runSteps checks out the exact commit into a fresh scratch
 // directory, heartbeats its progress, and a retry after a worker crash resumes after the last
 // completed step. Cancellation kills the step's whole sandbox. The scratch directory is removed.
+// Tracing: the checkout is a `ci.checkout` span and each step a `ci.step <name>` span; a step's
+// process gets that span's context as TRACEPARENT (its environment is explicit, so it is passed
+// on purpose), and a build tool that traces continues the job's trace from there.
 import { spawn } from 'node:child_process';
 import { chmodSync, chownSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
+import { SpanStatusCode } from '@opentelemetry/api';
 import { Context, log } from '@temporalio/activity';
 import picomatch from 'picomatch';
 import { fail } from '../src/core/failures.js';
 import { isCommitSha, isRepositoryName } from '../src/core/git-names.js';
 import { sandboxCommand, type SandboxConfig } from './sandbox.js';
+import { inSpan, traceContextHeaders } from './tracing.js';
 
 export interface StepSpec {
   name: string;
@@ -84,7 +89,10 @@ export interface CiDeps {
 }
 
 export function createCiActivities(deps: CiDeps) {
-  const checkoutOf = (ref: CommitRef, workspace: string, signal: AbortSignal) => checkout(deps, ref, workspace, signal);
+  const checkoutOf = (ref: CommitRef, workspace: string, signal: AbortSignal) =>
+    inSpan('ci.checkout', { attributes: { 'gatehouse.repository': ref.repository } }, () =>
+      checkout(deps, ref, workspace, signal),
+    );
   return {
     /** Requests cancellation of older running runs of the same key; returns their workflow ids. */
     async cancelSupersededRuns(input: { ref: string; workflowId: string; startedBefore: string }): Promise<string[]> {
@@ -131,18 +139,33 @@ export function createCiActivities(deps: CiDeps) {
           GATEHOUSE_SHA: input.sha,
         };
         for (const step of input.steps.slice(completed.length)) {
-          const command = sandboxCommand(deps.sandbox, ['sh', '-c', step.run], {
-            workspace,
-            network: input.network === true,
-            env,
-          });
-          const result = await runProcess(
-            command,
-            workspace,
-            step.timeoutMs,
-            deps.outputLimitBytes,
-            context.cancellationSignal,
-            env,
+          const result = await inSpan(
+            `ci.step ${step.name}`,
+            { attributes: { 'gatehouse.ci.step': step.name } },
+            async (span) => {
+              const traceparent = traceContextHeaders().traceparent;
+              const stepEnv = traceparent === undefined ? env : { ...env, TRACEPARENT: traceparent };
+              const command = sandboxCommand(deps.sandbox, ['sh', '-c', step.run], {
+                workspace,
+                network: input.network === true,
+                env: stepEnv,
+              });
+              const ran = await runProcess(
+                command,
+                workspace,
+                step.timeoutMs,
+                deps.outputLimitBytes,
+                context.cancellationSignal,
+                stepEnv,
+              );
+              span.setAttributes({
+                'process.exit.code': ran.exitCode ?? -1,
+                'gatehouse.ci.timed_out': ran.timedOut,
+              });
+              if (ran.exitCode !== 0)
+                span.setStatus({ code: SpanStatusCode.ERROR, message: `step ${step.name} failed` });
+              return ran;
+            },
           );
           // A cancelled step was killed; acknowledge the cancellation (CancelledFailure), so
           // Temporal records the activity as cancelled rather than failed.
