@@ -24,6 +24,7 @@ import {
 import { startTracing, type Tracing } from '../../src/telemetry/tracing.js';
 import { bundleWorkflows } from '../../src/worker/bundle-workflows.js';
 import { send, startEdgeHarness, type EdgeAnswer, type EdgeHarness } from '../helpers/edge.js';
+import { startFakeArgo, type FakeArgo } from '../helpers/fake-argo.js';
 import { startFakeGitHosts, type FakeGitHosts } from '../helpers/fake-git-hosts.js';
 import { startGitServer, useGitServer, type GitServer } from '../helpers/git-server.js';
 import { pipelines, testLogger, testSecrets, uniqueName } from '../helpers/harness.js';
@@ -32,6 +33,7 @@ import { githubDelivery, githubExample } from '../helpers/webhooks.js';
 let receiver: TraceReceiver;
 let tracing: Tracing;
 let hosts: FakeGitHosts;
+let argo: FakeArgo;
 let git: GitServer;
 let h: EdgeHarness;
 const edgeLog: string[] = [];
@@ -44,6 +46,11 @@ beforeAll(async () => {
     { serviceName: 'gatehouse-test', warn: (message) => appendFileSync(testLog, `${message}\n`) },
   );
   hosts = await startFakeGitHosts(testSecrets.TEST_STATUS_TOKEN);
+  argo = await startFakeArgo({
+    token: testSecrets.TEST_ARGO_TOKEN,
+    runMs: 300,
+    templates: { build: { templates: ['main'] } },
+  });
   git = await startGitServer({ 'build.sh': '#!/bin/sh\necho built "$(git rev-parse HEAD)"\n' });
   // The shared bundle has no tracing interceptors: this file's worker gets one that has.
   const bundle = await bundleWorkflows(undefined, { tracing: true });
@@ -59,14 +66,18 @@ beforeAll(async () => {
         for (const provider of ['github', 'gitlab', 'gitea', 'bitbucket'] as const) {
           config.ci.statusApis[provider] = { apiUrl: `${hosts.url}/${provider}`, token: { env: 'TEST_STATUS_TOKEN' } };
         }
-        config.ci.pipelines = pipelines({
-          repositories: ['Codertocat/*', 'acme/*'],
-          runner: 'steps',
-          steps: [
-            { name: 'show-traceparent', run: 'echo "TRACEPARENT=$TRACEPARENT"', timeout: '1m' },
-            { name: 'build', run: './build.sh', timeout: '1m' },
-          ],
-        });
+        config.ci.argo = { url: argo.url, token: { env: 'TEST_ARGO_TOKEN' }, pollInterval: '1s' };
+        config.ci.pipelines = pipelines(
+          {
+            repositories: ['Codertocat/*', 'acme/*'],
+            runner: 'steps',
+            steps: [
+              { name: 'show-traceparent', run: 'echo "TRACEPARENT=$TRACEPARENT"', timeout: '1m' },
+              { name: 'build', run: './build.sh', timeout: '1m' },
+            ],
+          },
+          { repositories: ['argo/*'], runner: 'argo', argo: { namespace: 'ci', workflowTemplate: 'build' } },
+        );
       },
     },
   );
@@ -77,6 +88,7 @@ afterAll(async () => {
   await tracing?.shutdown();
   await receiver?.close();
   await hosts?.close();
+  await argo?.close();
   await git?.close();
 });
 
@@ -308,6 +320,28 @@ describe('one trace per job', () => {
       testLog,
       `webhook delivery ${deliveryId}, edge span ${edgeContext.parentId}\n${formatTrace(spans)}\n`,
     );
+  });
+
+  it('sends the Argo submit with the trace context of its span', async () => {
+    const token = await maintainer();
+    const answer = await send(h.base, {
+      method: 'POST',
+      path: '/v1/jobs/ci',
+      headers: { authorization: `Bearer ${token}`, ...json },
+      body: JSON.stringify({ provider: 'github', repository: { fullName: 'argo/app' }, after: git.sha }),
+    });
+    expect(answer.status, answer.body).toBe(202);
+    const jobId = answer.json<{ jobId: string }>().jobId;
+    const edgeContext = parseTraceparent(bridgeSaw(answer).traceparent)!;
+    expect((await waitJob(token, jobId)).status).toBe('COMPLETED');
+    const spans = await traceOf(edgeContext.traceId, (s) => named(s, 'RunWorkflow:ciPipeline').length === 1);
+    const submit = one(spans, 'argo.submit');
+    expect(expectOneTree(spans, 'POST /v1/jobs/ci', edgeContext.parentId, submit).slice(0, 2)).toEqual([
+      'argo.submit',
+      'RunActivity:submitArgoWorkflow',
+    ]);
+    const submitted = argo.requests.find((r) => r.method === 'POST' && r.path === '/api/v1/workflows/ci/submit');
+    expect(submitted?.traceparent).toBe(`00-${edgeContext.traceId}-${submit.spanId}-01`);
   });
 });
 
