@@ -72,12 +72,12 @@ export async function createWorkers(config: GatehouseConfig, options: WorkerOpti
     ]);
   const plans = new Map(queues.map((queue) => [queue, queuePlan(config, queue)]));
   const allGroups = new Set([...plans.values()].flatMap((plan) => [...plan.groups]));
+  const tracing = await workerTracing(options.tracing);
   const built = await buildActivityDeps(config, allGroups, options.env ?? {});
   const connection = await NativeConnection.connect(temporalConnectionOptions(config)).catch(async (error: unknown) => {
     await built.close();
     throw error;
   });
-  const tracing = await workerTracing(options.tracing);
   const bundles = new Map<string, Promise<WorkflowBundleOption>>();
   const bundleFor = (types: WorkflowType[]) => {
     if (options.bundle !== undefined) return Promise.resolve(options.bundle);
