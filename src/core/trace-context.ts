@@ -22,7 +22,3 @@ export function parseTraceparent(value: unknown): TraceParent | undefined {
   if (traceId === zeroTraceId || parentId === zeroSpanId) return undefined;
   return { traceId, parentId, flags };
 }
-
-export function formatTraceparent(traceId: string, spanId: string, sampled = true): string {
-  return `00-${traceId}-${spanId}-${sampled ? '01' : '00'}`;
-}
