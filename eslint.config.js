@@ -57,8 +57,9 @@ const layers = {
   activities: { path: './activities', may: ['core', 'providers'] },
   edge: { path: './src/edge', may: ['core', 'config'] },
   deliveries: { path: './src/deliveries', may: ['core', 'config'] },
-  bridge: { path: './src/bridge', may: ['core', 'providers', 'config', 'deliveries'] },
-  worker: { path: './src/worker', may: ['core', 'providers', 'config', 'activities', 'deliveries'] },
+  telemetry: { path: './src/telemetry', may: ['core', 'config'] },
+  bridge: { path: './src/bridge', may: ['core', 'providers', 'config', 'deliveries', 'telemetry'] },
+  worker: { path: './src/worker', may: ['core', 'providers', 'config', 'activities', 'deliveries', 'telemetry'] },
 };
 const everything = [...Object.values(layers).map((l) => l.path), './src/dev', ...entries];
 const zones = [

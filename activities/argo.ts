@@ -3,8 +3,12 @@
 // a 409 means ours already exists and is read back. Workflows carry the owner, route and job in
 // labels. Errors follow Argo's gRPC codes: 400/401/403/404 cannot heal (ArgoRejected, not
 // retried); 409 is handled; 429, 5xx, 504 and network errors are retried by Temporal.
+// Tracing: the submit is an `argo.submit` client span, and every request to the Argo Server
+// carries the active span's `traceparent`, so an Argo Server that traces joins the job's trace.
 import { createHash } from 'node:crypto';
+import { SpanKind } from '@opentelemetry/api';
 import { fail } from '../src/core/failures.js';
+import { inSpan, traceContextHeaders } from './tracing.js';
 
 export interface ArgoSubmit {
   namespace: string;
@@ -60,6 +64,7 @@ export function createArgoActivities(deps: ArgoDeps) {
         method,
         signal: AbortSignal.timeout(deps.fetchTimeoutMs ?? 30_000),
         headers: {
+          ...traceContextHeaders(),
           'content-type': 'application/json',
           // The edge's Argo frontend hashes on the owner, keeping one owner's workflows on one server.
           'x-gatehouse-owner': owner,
@@ -98,42 +103,12 @@ export function createArgoActivities(deps: ArgoDeps) {
   return {
     async submitArgoWorkflow(input: ArgoSubmit): Promise<ArgoOutcome> {
       const name = argoWorkflowName(input.jobId);
-      const labels = {
-        'gatehouse.dev/owner': labelValue(input.owner),
-        'gatehouse.dev/route': labelValue(input.route),
-        'gatehouse.dev/job': labelValue(input.jobId),
-      };
-      const parameters = [`repository=${input.repository}`, `revision=${input.sha}`];
-      const { status, json } =
-        input.manifest === undefined
-          ? await call('POST', `/api/v1/workflows/${input.namespace}/submit`, input.owner, {
-              resourceKind: 'WorkflowTemplate',
-              resourceName: input.workflowTemplate,
-              submitOptions: {
-                name,
-                parameters,
-                labels: Object.entries(labels)
-                  .map(([k, v]) => `${k}=${v}`)
-                  .join(','),
-                ...(input.entrypoint === undefined ? {} : { entryPoint: input.entrypoint }),
-              },
-            })
-          : await call('POST', `/api/v1/workflows/${input.namespace}`, input.owner, {
-              workflow: inlineWorkflow(
-                input.manifest,
-                name,
-                labels,
-                {
-                  'gatehouse.dev/owner': input.owner,
-                  'gatehouse.dev/job': input.jobId,
-                },
-                { repository: input.repository, revision: input.sha },
-              ),
-            });
-      // 409: a previous attempt already created it; ours by its deterministic name.
-      if (status === 409) return read(input.namespace, name, input.owner);
-      if (status !== 200) throw failure(`submitting ${name}`, status, json);
-      return read(input.namespace, name, input.owner);
+      const attributes = { 'gatehouse.argo.namespace': input.namespace, 'gatehouse.argo.workflow': name };
+      return inSpan('argo.submit', { kind: SpanKind.CLIENT, attributes }, async (span) => {
+        const outcome = await submit(input, name);
+        span.setAttribute('gatehouse.argo.phase', outcome.phase);
+        return outcome;
+      });
     },
 
     async getArgoWorkflow(input: { namespace: string; name: string; owner: string }): Promise<ArgoOutcome> {
@@ -151,6 +126,45 @@ export function createArgoActivities(deps: ArgoDeps) {
       if (status !== 200 && status !== 404) throw failure(`stopping ${input.name}`, status, json);
     },
   };
+
+  async function submit(input: ArgoSubmit, name: string): Promise<ArgoOutcome> {
+    const labels = {
+      'gatehouse.dev/owner': labelValue(input.owner),
+      'gatehouse.dev/route': labelValue(input.route),
+      'gatehouse.dev/job': labelValue(input.jobId),
+    };
+    const parameters = [`repository=${input.repository}`, `revision=${input.sha}`];
+    const { status, json } =
+      input.manifest === undefined
+        ? await call('POST', `/api/v1/workflows/${input.namespace}/submit`, input.owner, {
+            resourceKind: 'WorkflowTemplate',
+            resourceName: input.workflowTemplate,
+            submitOptions: {
+              name,
+              parameters,
+              labels: Object.entries(labels)
+                .map(([k, v]) => `${k}=${v}`)
+                .join(','),
+              ...(input.entrypoint === undefined ? {} : { entryPoint: input.entrypoint }),
+            },
+          })
+        : await call('POST', `/api/v1/workflows/${input.namespace}`, input.owner, {
+            workflow: inlineWorkflow(
+              input.manifest,
+              name,
+              labels,
+              {
+                'gatehouse.dev/owner': input.owner,
+                'gatehouse.dev/job': input.jobId,
+              },
+              { repository: input.repository, revision: input.sha },
+            ),
+          });
+    // 409: a previous attempt already created it; ours by its deterministic name.
+    if (status === 409) return read(input.namespace, name, input.owner);
+    if (status !== 200) throw failure(`submitting ${name}`, status, json);
+    return read(input.namespace, name, input.owner);
+  }
 }
 
 /**

@@ -2,9 +2,12 @@
 // PostgreSQL when configured). Writes are exactly-once under activity retries: each row's primary
 // key is the idempotency key of the *logical* operation (job id, run id, metric), which a retried
 // attempt repeats, so `ON CONFLICT DO NOTHING` keeps one row whatever happens between attempts.
+// Each write is a `ledger.write` span (the metric, and whether this attempt recorded the row).
+import { SpanKind } from '@opentelemetry/api';
 import { ownerScope, type AccessRules } from '../src/core/access.js';
 import { fail } from '../src/core/failures.js';
 import type { Identity } from '../src/core/identity.js';
+import { inSpan } from './tracing.js';
 
 /** What both PGlite and node-postgres offer. */
 export interface SqlClient {
@@ -52,12 +55,29 @@ export interface UsageTotals {
 export function createBillingActivities(db: SqlClient, rules: AccessRules) {
   return {
     async recordUsage(entry: UsageEntry): Promise<{ recorded: boolean }> {
-      const { rows } = await db.query(
-        `INSERT INTO usage_ledger (entry_key, owner, route, repository, job_id, metric, quantity)
-         VALUES ($1, $2, $3, $4, $5, $6, $7) ON CONFLICT (entry_key) DO NOTHING RETURNING entry_key`,
-        [entry.entryKey, entry.owner, entry.route, entry.repository ?? null, entry.jobId, entry.metric, entry.quantity],
-      );
-      return { recorded: rows.length === 1 };
+      const attributes = {
+        'db.system': 'postgresql',
+        'db.operation.name': 'INSERT',
+        'db.collection.name': 'usage_ledger',
+        'gatehouse.ledger.metric': entry.metric,
+      };
+      return inSpan('ledger.write', { kind: SpanKind.CLIENT, attributes }, async (span) => {
+        const { rows } = await db.query(
+          `INSERT INTO usage_ledger (entry_key, owner, route, repository, job_id, metric, quantity)
+           VALUES ($1, $2, $3, $4, $5, $6, $7) ON CONFLICT (entry_key) DO NOTHING RETURNING entry_key`,
+          [
+            entry.entryKey,
+            entry.owner,
+            entry.route,
+            entry.repository ?? null,
+            entry.jobId,
+            entry.metric,
+            entry.quantity,
+          ],
+        );
+        span.setAttribute('gatehouse.ledger.recorded', rows.length === 1);
+        return { recorded: rows.length === 1 };
+      });
     },
 
     async queryUsage(query: UsageQuery, identity: Identity): Promise<UsageTotals> {

@@ -8,15 +8,21 @@
 // Each step's start and end are reported to the job's workflow (its `ciStep` signal), in order and
 // off the steps' path: a report that cannot be delivered is logged and costs nothing else, since
 // the workflow logs the outcome's steps itself.
+//
+// Tracing: the checkout is a `ci.checkout` span and each step a `ci.step <name>` span; a step's
+// process gets that span's context as TRACEPARENT (its environment is explicit, so it is passed
+// on purpose), and a build tool that traces continues the job's trace from there.
 import { spawn } from 'node:child_process';
 import { chmodSync, chownSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
+import { SpanStatusCode } from '@opentelemetry/api';
 import { Context, log } from '@temporalio/activity';
 import picomatch from 'picomatch';
 import type { CiStepReport } from '../src/core/ci-status.js';
 import { fail } from '../src/core/failures.js';
 import { isCommitSha, isRepositoryName } from '../src/core/git-names.js';
 import { sandboxCommand, type SandboxConfig } from './sandbox.js';
+import { inSpan, traceContextHeaders } from './tracing.js';
 
 export interface StepSpec {
   name: string;
@@ -95,7 +101,10 @@ export type StepReporter = (workflow: { workflowId: string; runId: string }, rep
 const reportFlushMs = 5_000;
 
 export function createCiActivities(deps: CiDeps) {
-  const checkoutOf = (ref: CommitRef, workspace: string, signal: AbortSignal) => checkout(deps, ref, workspace, signal);
+  const checkoutOf = (ref: CommitRef, workspace: string, signal: AbortSignal) =>
+    inSpan('ci.checkout', { attributes: { 'gatehouse.repository': ref.repository } }, () =>
+      checkout(deps, ref, workspace, signal),
+    );
   return {
     /** Requests cancellation of older running runs of the same key; returns their workflow ids. */
     async cancelSupersededRuns(input: { ref: string; workflowId: string; startedBefore: string }): Promise<string[]> {
@@ -145,18 +154,33 @@ export function createCiActivities(deps: CiDeps) {
         for (const step of input.steps.slice(completed.length)) {
           const index = completed.length;
           reports.send({ index, name: step.name, state: 'started' });
-          const command = sandboxCommand(deps.sandbox, ['sh', '-c', step.run], {
-            workspace,
-            network: input.network === true,
-            env,
-          });
-          const result = await runProcess(
-            command,
-            workspace,
-            step.timeoutMs,
-            deps.outputLimitBytes,
-            context.cancellationSignal,
-            env,
+          const result = await inSpan(
+            `ci.step ${step.name}`,
+            { attributes: { 'gatehouse.ci.step': step.name } },
+            async (span) => {
+              const traceparent = traceContextHeaders().traceparent;
+              const stepEnv = traceparent === undefined ? env : { ...env, TRACEPARENT: traceparent };
+              const command = sandboxCommand(deps.sandbox, ['sh', '-c', step.run], {
+                workspace,
+                network: input.network === true,
+                env: stepEnv,
+              });
+              const ran = await runProcess(
+                command,
+                workspace,
+                step.timeoutMs,
+                deps.outputLimitBytes,
+                context.cancellationSignal,
+                stepEnv,
+              );
+              span.setAttributes({
+                'process.exit.code': ran.exitCode ?? -1,
+                'gatehouse.ci.timed_out': ran.timedOut,
+              });
+              if (ran.exitCode !== 0)
+                span.setStatus({ code: SpanStatusCode.ERROR, message: `step ${step.name} failed` });
+              return ran;
+            },
           );
           // A cancelled step was killed; acknowledge the cancellation (CancelledFailure), so
           // Temporal records the activity as cancelled rather than failed.

@@ -1,9 +1,11 @@
 // Policy activities: Cedar evaluation. The engine is built once by the worker from the policy
 // files in config/ and handed in through createPolicyActivities, so activities stay pure calls.
+// Each evaluation is a `policy.evaluate` span (action, resource and decision; not the principal).
 import * as cedar from '@cedar-policy/cedar-wasm/nodejs';
 import { mayAskPolicyFor, type AccessRules } from '../src/core/access.js';
 import { fail } from '../src/core/failures.js';
 import type { Identity } from '../src/core/identity.js';
+import { inSpan } from './tracing.js';
 
 export interface EntityRef {
   type: string;
@@ -79,38 +81,52 @@ export function createPolicyActivities(engine: PolicyEngine, rules: AccessRules)
   return {
     /** Evaluates one query; the caller (from the job's identity) is the principal unless one is named. */
     async evaluatePolicy(query: PolicyQuery, identity: Identity): Promise<PolicyDecision> {
-      const caller: EntityRef = { type: callerEntityType, id: identity.principal };
-      if (!mayAskPolicyFor(identity, query.principal?.id, rules)) {
-        throw fail('PolicyAccessDenied', 'only admins may ask about another principal');
-      }
-      const principal = query.principal ?? caller;
-      const callerEntity: cedar.EntityJson = {
-        uid: caller,
-        attrs: { issuer: identity.issuer, ...(identity.email === undefined ? {} : { email: identity.email }) },
-        parents: identity.groups.map((group) => ({ type: groupEntityType, id: group })),
+      // Attributes from the query as sent: Cedar, not this, says whether it is well formed.
+      const entity = (ref: EntityRef | undefined) => `${String(ref?.type)}::"${String(ref?.id)}"`;
+      const attributes = {
+        'gatehouse.policy.action': entity(query.action),
+        'gatehouse.policy.resource': entity(query.resource),
       };
-      const known = engine.entities.some((e) => sameEntity(e.uid, caller));
-      const answer = cedar.isAuthorized({
-        principal,
-        action: query.action,
-        resource: query.resource,
-        context: query.context ?? {},
-        policies: { staticPolicies: engine.policies },
-        entities: known ? engine.entities : [...engine.entities, callerEntity],
+      return inSpan('policy.evaluate', { attributes }, async (span) => {
+        const decision = evaluate(query, identity);
+        span.setAttribute('gatehouse.policy.decision', decision.decision);
+        return decision;
       });
-      if (answer.type === 'failure') {
-        // The request itself is malformed (say, an entity type that cannot parse): retrying cannot help.
-        throw fail('PolicyRequestInvalid', answer.errors.map((e) => e.message).join('; '));
-      }
-      return {
-        decision: answer.response.decision,
-        policies: answer.response.diagnostics.reason,
-        errors: answer.response.diagnostics.errors.map((e) => `${e.policyId}: ${e.error.message}`),
-        principal,
-        evaluatedAt: new Date().toISOString(),
-      };
     },
   };
+
+  function evaluate(query: PolicyQuery, identity: Identity): PolicyDecision {
+    const caller: EntityRef = { type: callerEntityType, id: identity.principal };
+    if (!mayAskPolicyFor(identity, query.principal?.id, rules)) {
+      throw fail('PolicyAccessDenied', 'only admins may ask about another principal');
+    }
+    const principal = query.principal ?? caller;
+    const callerEntity: cedar.EntityJson = {
+      uid: caller,
+      attrs: { issuer: identity.issuer, ...(identity.email === undefined ? {} : { email: identity.email }) },
+      parents: identity.groups.map((group) => ({ type: groupEntityType, id: group })),
+    };
+    const known = engine.entities.some((e) => sameEntity(e.uid, caller));
+    const answer = cedar.isAuthorized({
+      principal,
+      action: query.action,
+      resource: query.resource,
+      context: query.context ?? {},
+      policies: { staticPolicies: engine.policies },
+      entities: known ? engine.entities : [...engine.entities, callerEntity],
+    });
+    if (answer.type === 'failure') {
+      // The request itself is malformed (say, an entity type that cannot parse): retrying cannot help.
+      throw fail('PolicyRequestInvalid', answer.errors.map((e) => e.message).join('; '));
+    }
+    return {
+      decision: answer.response.decision,
+      policies: answer.response.diagnostics.reason,
+      errors: answer.response.diagnostics.errors.map((e) => `${e.policyId}: ${e.error.message}`),
+      principal,
+      evaluatedAt: new Date().toISOString(),
+    };
+  }
 }
 
 function sameEntity(uid: cedar.EntityUidJson, ref: EntityRef): boolean {

@@ -10,6 +10,8 @@
 //   instead of 3), BENCH_IDLE_POLLS=10000 (idle long-polls whatever the scale), BENCH_STREAMS=1000
 //   (job event streams, whatever the scale),
 //   BENCH_BRIDGE_NODE_ARGS="--cpu-prof --cpu-prof-dir=/tmp/prof" (profile the bridge).
+// Tracing's cost: a second bridge process with tracing on, exporting to an OTLP receiver in this
+// process, runs the start scenario in the same rounds; its CPU per start against the first one's.
 import { spawn, execFileSync, type ChildProcess } from 'node:child_process';
 import { createHmac, randomUUID } from 'node:crypto';
 import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
@@ -22,6 +24,7 @@ import { edgeConfigFiles } from '../src/edge/edge-files.js';
 import { loopbackEdgeEnv, startEdge, type EdgeProcess } from '../src/dev/edge-process.js';
 import { syncJwks } from '../src/edge/sync-jwks.js';
 import { freePort, startDevServer, temporalCli } from '../src/dev/temporal-dev-server.js';
+import { startTraceReceiver } from '../src/dev/trace-receiver.js';
 import { ownerKey, routeKey, sourceKey } from '../src/core/search-attributes.js';
 import { measureDeliveryLog, type DeliveryLogCost } from './delivery-log.js';
 import { formatHeapSummary, summarizeHeapSnapshot, type HeapSummary } from './heap-summary.js';
@@ -98,7 +101,7 @@ const save = () => {
 const cleanups: Array<() => Promise<void> | void> = [];
 
 /** The processes whose CPU time and memory the bench reads. */
-const procs = { bridge: 0, haproxyMaster: 0 };
+const procs = { bridge: 0, tracedBridge: 0, haproxyMaster: 0 };
 let phase = 'start-up';
 
 function note(text: string): void {
@@ -106,11 +109,20 @@ function note(text: string): void {
   say(`  note: ${text}`);
 }
 
-/** Runs `load`, reading each process's CPU time around it; prints one line and keeps the figures. */
-async function measure(scenario: string, show: Who[], load: () => Promise<Run>, round?: number): Promise<Measured> {
+/**
+ * Runs `load`, reading each process's CPU time around it; prints one line and keeps the figures.
+ * `bridgePid`: the bridge process measured (the traced one for its scenario).
+ */
+async function measure(
+  scenario: string,
+  show: Who[],
+  load: () => Promise<Run>,
+  round?: number,
+  bridgePid = procs.bridge,
+): Promise<Measured> {
   phase = scenario;
   const haproxy = procs.haproxyMaster === 0 ? [] : childPids(procs.haproxyMaster);
-  const before = { bridge: cpuMs(procs.bridge), haproxy: cpuMsOf(haproxy), client: process.cpuUsage() };
+  const before = { bridge: cpuMs(bridgePid), haproxy: cpuMsOf(haproxy), client: process.cpuUsage() };
   let run: Run;
   let error: string | undefined;
   try {
@@ -120,7 +132,7 @@ async function measure(scenario: string, show: Who[], load: () => Promise<Run>, 
     error = String(thrown);
   }
   const cpu: Record<Who, number> = {
-    bridge: cpuMs(procs.bridge) - before.bridge,
+    bridge: cpuMs(bridgePid) - before.bridge,
     haproxy: cpuMsOf(haproxy) - before.haproxy,
     client: (() => {
       const used = process.cpuUsage(before.client);
@@ -134,7 +146,7 @@ async function measure(scenario: string, show: Who[], load: () => Promise<Run>, 
     ...(round === undefined ? {} : { round }),
     cpuMs: cpu,
     cpuMsPerOp: { bridge: cpu.bridge / ops, haproxy: cpu.haproxy / ops, client: cpu.client / ops },
-    rssAfter: rssBytes(procs.bridge),
+    rssAfter: rssBytes(bridgePid),
     ...(error === undefined ? {} : { error }),
   };
   record.runs.push(measured);
@@ -217,8 +229,6 @@ async function main(): Promise<void> {
   cleanups.push(() => temporal.stop());
   const issuer = await startDevIssuer();
   cleanups.push(() => issuer.close());
-  const bridgePort = await freePort();
-  const metricsAddress = `127.0.0.1:${await freePort()}`;
   // The bridge as it runs in production: compiled JavaScript (npm run build), not through tsx; with
   // a heap snapshot on SIGUSR2 (written to `diagnostics`) and as many open files as it may have.
   // BENCH_BRIDGE_NODE_ARGS="--cpu-prof --cpu-prof-dir=/tmp/prof" profiles it (bench/profile-summary.ts).
@@ -227,42 +237,65 @@ async function main(): Promise<void> {
     `--diagnostic-dir=${diagnostics}`,
     ...(process.env.BENCH_BRIDGE_NODE_ARGS ?? '').split(' ').filter(Boolean),
   ];
-  const bridge = spawn(
-    'bash',
-    [
-      '-c',
-      'ulimit -n 65536 2>/dev/null || ulimit -n "$(ulimit -Hn)"; exec "$@"',
+  const startBridge = async (env: Record<string, string>) => {
+    const port = await freePort();
+    const metricsAddress = `127.0.0.1:${await freePort()}`;
+    const child = spawn(
       'bash',
-      process.execPath,
-      ...nodeArgs,
-      'dist/src/server.js',
-    ],
-    {
-      env: {
-        ...process.env,
-        GATEHOUSE_CONFIG: 'config/gatehouse.yaml',
-        GATEHOUSE_LISTEN: `127.0.0.1:${bridgePort}`,
-        GATEHOUSE_METRICS_LISTEN: metricsAddress,
-        TEMPORAL_ADDRESS: temporal.address,
-        GATEHOUSE_JWT_ISSUER: issuer.issuer,
-        GATEHOUSE_JWT_AUDIENCE: issuer.audience,
-        GATEHOUSE_GITHUB_WEBHOOK_SECRET: webhookSecret,
-        GATEHOUSE_GITLAB_WEBHOOK_TOKEN: 'x',
-        GATEHOUSE_GITEA_WEBHOOK_SECRET: 'x',
-        GATEHOUSE_BITBUCKET_WEBHOOK_SECRET: 'x',
-        NODE_ENV: 'production',
+      [
+        '-c',
+        'ulimit -n 65536 2>/dev/null || ulimit -n "$(ulimit -Hn)"; exec "$@"',
+        'bash',
+        process.execPath,
+        ...nodeArgs,
+        'dist/src/server.js',
+      ],
+      {
+        env: {
+          ...process.env,
+          GATEHOUSE_CONFIG: 'config/gatehouse.yaml',
+          GATEHOUSE_LISTEN: `127.0.0.1:${port}`,
+          GATEHOUSE_METRICS_LISTEN: metricsAddress,
+          TEMPORAL_ADDRESS: temporal.address,
+          GATEHOUSE_JWT_ISSUER: issuer.issuer,
+          GATEHOUSE_JWT_AUDIENCE: issuer.audience,
+          GATEHOUSE_GITHUB_WEBHOOK_SECRET: webhookSecret,
+          GATEHOUSE_GITLAB_WEBHOOK_TOKEN: 'x',
+          GATEHOUSE_GITEA_WEBHOOK_SECRET: 'x',
+          GATEHOUSE_BITBUCKET_WEBHOOK_SECRET: 'x',
+          NODE_ENV: 'production',
+          ...env,
+        },
+        stdio: ['ignore', 'ignore', 'inherit'],
       },
-      stdio: ['ignore', 'ignore', 'inherit'],
-    },
+    );
+    cleanups.push(() => stopChild(child));
+    const url = `http://127.0.0.1:${port}`;
+    if (!(await until(async () => (await call(`${url}/readyz`, { timeoutMs: 2_000 })).status === 200, 60_000, 250))) {
+      throw new Error(`the bridge did not become ready at ${url}/readyz within 60 s`);
+    }
+    return { pid: child.pid!, port, url, metricsAddress, stop: () => stopChild(child) };
+  };
+  // The bridge measured everywhere traces nothing (no OTEL_* endpoint). The traced one exports
+  // every span to a receiver here, as it would to a collector.
+  const untraced = Object.fromEntries(
+    Object.keys(process.env)
+      .filter((name) => name.startsWith('OTEL_'))
+      .map((name) => [name, '']),
   );
-  cleanups.push(() => stopChild(bridge));
-  procs.bridge = bridge.pid!;
-  const bridgeUrl = `http://127.0.0.1:${bridgePort}`;
-  if (
-    !(await until(async () => (await call(`${bridgeUrl}/readyz`, { timeoutMs: 2_000 })).status === 200, 60_000, 250))
-  ) {
-    throw new Error(`the bridge did not become ready at ${bridgeUrl}/readyz within 60 s`);
-  }
+  const { pid: bridgePid, port: bridgePort, url: bridgeUrl, metricsAddress } = await startBridge(untraced);
+  procs.bridge = bridgePid;
+  let spansReceived = 0;
+  const receiver = await startTraceReceiver({ maxSpans: 1_000, onSpans: (spans) => (spansReceived += spans.length) });
+  cleanups.push(() => receiver.close());
+  // Exported every 0.5 s rather than the SDK's 5 s, so a round's spans are (nearly all) exported,
+  // and paid for, within the round that made them.
+  const traced = await startBridge({
+    ...untraced,
+    OTEL_EXPORTER_OTLP_ENDPOINT: receiver.url,
+    OTEL_BSP_SCHEDULE_DELAY: '500',
+  });
+  procs.tracedBridge = traced.pid;
   const bridgeFiles = fileLimit(procs.bridge).soft;
 
   // Both server slots point at the one bridge, so the edge scenarios measure the same bridge; rates
@@ -352,6 +385,8 @@ async function main(): Promise<void> {
   const startBody = { method: 'POST' as const, headers: auth, body: query, expect: [202] };
   const bridgeStarts = (count: number, budgetMs: number) =>
     cannon({ url: `${bridgeUrl}/v1/jobs/policy-check`, amount: count, budgetMs, ...startBody });
+  const tracedStarts = (count: number, budgetMs: number) =>
+    cannon({ url: `${traced.url}/v1/jobs/policy-check`, amount: count, budgetMs, ...startBody });
   const edgeStarts = (count: number, budgetMs: number) =>
     edge === undefined
       ? Promise.reject(new Error('HAProxy is not running'))
@@ -464,6 +499,7 @@ async function main(): Promise<void> {
   const warmStarted = performance.now();
   await sdkLoop(n(100), 60_000, sdkStart);
   await bridgeStarts(n(100), 60_000);
+  await tracedStarts(n(100), 60_000);
   if (edge !== undefined) await edgeStarts(n(100), 60_000);
   await sdkLoop(n(100), 30_000, describe);
   await bridgeReads(n(100), 30_000);
@@ -475,10 +511,18 @@ async function main(): Promise<void> {
   say(`bridge RSS at rest ${mb(atRest)}`);
 
   // --- 1. job starts: SDK alone, through the bridge, through HAProxy and the bridge --------------
-  const starts = { sdk: [] as Measured[], bridge: [] as Measured[], haproxy: [] as Measured[] };
+  const starts = {
+    sdk: [] as Measured[],
+    bridge: [] as Measured[],
+    traced: [] as Measured[],
+    haproxy: [] as Measured[],
+  };
   for (let round = 1; round <= rounds; round += 1) {
     starts.sdk.push(await measure('starts: SDK alone', ['client'], () => sdkLoop(n(1000), 60_000, sdkStart), round));
     starts.bridge.push(await measure('starts: bridge', ['bridge'], () => bridgeStarts(n(1000), 60_000), round));
+    starts.traced.push(
+      await measure('starts: bridge, tracing on', ['bridge'], () => tracedStarts(n(1000), 60_000), round, traced.pid),
+    );
     if (edge !== undefined) {
       starts.haproxy.push(
         await measure('starts: HAProxy + bridge', ['bridge', 'haproxy'], () => edgeStarts(n(1000), 60_000), round),
@@ -486,8 +530,15 @@ async function main(): Promise<void> {
     }
   }
   memoryPoint('afterStarts');
-  const s = { sdk: combine(starts.sdk), bridge: combine(starts.bridge), haproxy: combine(starts.haproxy) };
-  record.scenarios.starts = s;
+  const s = {
+    sdk: combine(starts.sdk),
+    bridge: combine(starts.bridge),
+    traced: combine(starts.traced),
+    haproxy: combine(starts.haproxy),
+  };
+  record.scenarios.starts = { ...s, tracedSpansReceived: spansReceived, exports: receiver.requests };
+  // The traced bridge has done its part: its memory and sockets are not the measured bridge's.
+  await traced.stop();
 
   // --- 2. job reads: GET /v1/jobs/{id} against describe() -------------------------------------
   const reads = { describe: [] as Measured[], bridge: [] as Measured[] };
@@ -837,6 +888,14 @@ async function main(): Promise<void> {
     s.bridge.cpuMsPerOp.bridge / s.sdk.cpuMsPerOp.client,
     '≤ 1.5x',
     (x) => x <= 1.5,
+  );
+  row(
+    'tracing: bridge CPU per start, on / off',
+    cpuPair(s.traced.cpuMsPerOp.bridge, s.bridge.cpuMsPerOp.bridge),
+    s.traced.cpuMsPerOp.bridge / s.bridge.cpuMsPerOp.bridge,
+    '≤ 1.5x',
+    (x) => x <= 1.5,
+    'spans exported over OTLP/HTTP to a receiver in the bench process',
   );
   row(
     'bridge CPU per job read / describe() client CPU',

@@ -3,10 +3,13 @@
 //   npm run worker                              every queue in the config
 //   npm run worker -- --queues gatehouse-ci     only these (comma-separated, or repeated)
 // GATEHOUSE_WORKER_METRICS_LISTEN=host:port serves Prometheus metrics (the SDK's and the reconciler's).
+// Tracing is on when the OTEL_* variables name an OTLP endpoint (src/telemetry/tracing.ts); the
+// spans left are exported when the worker stops.
 import { parseArgs } from 'node:util';
 import { Runtime } from '@temporalio/worker';
 import { ConfigError, loadConfig } from './config/load-config.js';
 import { secretEnvNames } from './config/worker-secrets.js';
+import { startTracing } from './telemetry/tracing.js';
 import { createWorkers } from './worker/worker-runtime.js';
 
 try {
@@ -21,8 +24,13 @@ try {
   const queues = values.queues?.flatMap((value) => value.split(',').filter(Boolean));
   // The worker never sees a webhook, so it is not handed their secrets.
   const config = loadConfig(process.env, { webhookSecrets: false });
+  const tracing = await startTracing(process.env, {
+    serviceName: 'gatehouse-worker',
+    warn: (message) => console.warn(message),
+  });
   const workerSet = await createWorkers(config, {
     env: process.env,
+    tracing,
     ...(queues === undefined ? {} : { taskQueues: queues }),
   });
   // Resolved secrets live in the activities' dependencies now; none stays in the environment,
@@ -32,6 +40,7 @@ try {
     `worker polling ${(queues ?? config.taskQueues).join(', ')} on ${config.temporal.address}/${config.temporal.namespace}`,
   );
   await workerSet.run();
+  await tracing.shutdown();
 } catch (error) {
   if (error instanceof ConfigError) {
     process.stderr.write(`${error.message}\n`);

@@ -1,7 +1,8 @@
 // Builds the Fastify app from a loaded config. No environment is read here: src/server.ts does
 // that and passes the result in, so tests build the same app with their own config.
-// Plugins first (metrics, the Temporal client, the job service, authentication, OpenAPI), then
-// the routes, each a thin layer over the job service.
+// Request tracing first (the server span and trace id every later hook and log line sees), then
+// plugins (metrics, the Temporal client, the job service, authentication, OpenAPI), then the
+// routes, each a thin layer over the job service.
 import { randomUUID } from 'node:crypto';
 import Fastify, { type FastifyInstance, type FastifyServerOptions } from 'fastify';
 import authPlugin from './auth/auth-plugin.js';
@@ -13,15 +14,19 @@ import { healthRoutes } from './http/health-routes.js';
 import { registerJsonBody } from './http/json-body.js';
 import metricsPlugin from './http/metrics-plugin.js';
 import openApiPlugin from './http/openapi.js';
+import { registerRequestTracing } from './http/request-tracing.js';
 import { registerValidators } from './http/validators.js';
 import jobServicePlugin from './jobs/job-service.js';
 import { jobsRoutes } from './jobs/jobs-routes.js';
 import temporalPlugin from './temporal/temporal-plugin.js';
 import { deliveriesStore, deliveryRoutes } from './webhooks/deliveries-plugin.js';
 import { webhookRoutes } from './webhooks/webhook-routes.js';
+import type { Tracing } from '../telemetry/tracing.js';
 
 export interface AppOptions {
   logger?: FastifyServerOptions['logger'];
+  /** The process's tracing (src/telemetry/tracing.ts); absent or off: no spans, trace ids still logged. */
+  tracing?: Tracing;
 }
 
 /** A client or edge request id is kept only when it is plainly an id; otherwise we make one. */
@@ -55,6 +60,7 @@ export async function buildApp(config: GatehouseConfig, options: AppOptions = {}
     clientErrorHandler,
   });
 
+  await registerRequestTracing(app, options.tracing);
   app.decorate('lifecycle', { draining: false });
   registerErrorHandler(app);
   registerValidators(app);
@@ -75,7 +81,7 @@ export async function buildApp(config: GatehouseConfig, options: AppOptions = {}
   });
 
   await app.register(metricsPlugin);
-  await app.register(temporalPlugin, { config });
+  await app.register(temporalPlugin, { config, tracing: options.tracing });
   await app.register(jobServicePlugin, { config });
   await app.register(deliveriesStore, { config });
   await app.register(authPlugin, { config });

@@ -4,6 +4,11 @@
 // over TLS. Keys are synced to the edge at start and every minute. Ctrl-C stops everything.
 // Ports default to 9000 / 7233 / 8443 (edge) / 8081-8082 (bridges) and fall back to free ones.
 // With --smoke it runs the printed flow itself, prints the result and exits (used by the e2e test).
+// Tracing: the bridges and workers export to a small OTLP/HTTP receiver in this process (port 4318,
+// src/dev/trace-receiver.ts), which prints each job's trace as a tree and serves /api/traces; no
+// real backend (Jaeger, a Collector) can be installed here without a long build from source. With
+// OTEL_EXPORTER_OTLP_ENDPOINT set, they export there instead (your Jaeger or Collector) and no
+// receiver runs. `docker compose up` runs Jaeger.
 import { spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { mkdirSync, mkdtempSync, readFileSync } from 'node:fs';
@@ -17,6 +22,7 @@ import { edgeConfigFiles } from '../edge/edge-files.js';
 import { loopbackEdgeEnv, startEdge } from './edge-process.js';
 import { syncJwks } from '../edge/sync-jwks.js';
 import { freePort, startDevServer, temporalCli } from './temporal-dev-server.js';
+import { formatTrace, startTraceReceiver, type ReceivedSpan, type TraceReceiver } from './trace-receiver.js';
 
 const smoke = process.argv.includes('--smoke');
 const fresh = smoke || process.argv.includes('--fresh');
@@ -115,12 +121,20 @@ async function main(): Promise<void> {
       'GATEHOUSE_BITBUCKET_WEBHOOK_SECRET',
     ].map((name) => [name, process.env[name] ?? `dev-${randomBytes(12).toString('hex')}`]),
   );
+  const traces = await startTraces();
   const env = {
     ...webhookSecrets,
     GATEHOUSE_CONFIG: process.env.GATEHOUSE_CONFIG ?? 'config/gatehouse.yaml',
     TEMPORAL_ADDRESS: temporal.address,
     GATEHOUSE_JWT_ISSUER: issuer.issuer,
     GATEHOUSE_JWT_AUDIENCE: issuer.audience,
+    ...(traces === undefined
+      ? {}
+      : // Exported half a second after they end (not the SDK's 5 s), so a job's trace prints promptly.
+        {
+          OTEL_EXPORTER_OTLP_ENDPOINT: traces.url,
+          OTEL_BSP_SCHEDULE_DELAY: process.env.OTEL_BSP_SCHEDULE_DELAY ?? '500',
+        }),
   };
   // One worker process per task queue, as production runs them: each registers only its queue's
   // workflows and activities.
@@ -184,7 +198,7 @@ async function main(): Promise<void> {
     '{"action":{"type":"Gatehouse::Action","id":"deploy"},"resource":{"type":"Gatehouse::Repository","id":"acme/api"}}';
 
   if (smoke) {
-    await runSmoke(base, ca, token, body, temporal.address);
+    await runSmoke(base, ca, token, body, temporal.address, traces);
     await stop(0);
   }
 
@@ -194,6 +208,7 @@ Gatehouse dev stack is up.
   bridges    ${bridgePorts.map((p) => `http://127.0.0.1:${p}`).join(', ')}   (OpenAPI: ${base}/openapi.json, docs: ${base}/docs)
   edge stats http://${edgeEnv.EDGE_STATS_BIND}/stats and /metrics
   temporal   ${temporal.address}   (state in .data/temporal.db)
+  traces     ${traces === undefined ? `exported to ${process.env.OTEL_EXPORTER_OTLP_TRACES_ENDPOINT ?? process.env.OTEL_EXPORTER_OTLP_ENDPOINT}` : `${traces.url}/api/traces   (OTLP/HTTP receiver; each job's trace is printed below as a tree)`}
   issuer     ${issuer.issuer}   (discovery, JWKS, and POST /token for more dev tokens)
 
 A token for "dev-user" (group maintainers), valid 8 hours:
@@ -218,6 +233,34 @@ Another caller's token:
 Ctrl-C stops everything.`);
 }
 
+/**
+ * The trace receiver, unless the user exports elsewhere. It prints the trace of each job start or
+ * webhook delivery (those with a StartWorkflow span) once no span of it arrived for 2 s.
+ */
+async function startTraces(): Promise<TraceReceiver | undefined> {
+  if (process.env.OTEL_EXPORTER_OTLP_ENDPOINT || process.env.OTEL_EXPORTER_OTLP_TRACES_ENDPOINT) return undefined;
+  const pending = new Map<string, NodeJS.Timeout>();
+  const receiver: TraceReceiver = await startTraceReceiver({
+    port: await portOr(4318),
+    onSpans: (spans: ReceivedSpan[]) => {
+      if (smoke) return;
+      for (const traceId of new Set(spans.map((span) => span.traceId))) {
+        clearTimeout(pending.get(traceId));
+        const timer = setTimeout(() => {
+          pending.delete(traceId);
+          const trace = receiver.trace(traceId);
+          if (trace.some((span) => span.name.startsWith('StartWorkflow:')))
+            process.stdout.write(`${formatTrace(trace).replace(/^/gm, '[traces] ')}\n`);
+        }, 2_000);
+        timer.unref();
+        pending.set(traceId, timer);
+      }
+    },
+  });
+  stops.push(() => receiver.close());
+  return receiver;
+}
+
 /** The printed flow, run for real through the edge: start, wait, print what the API and Temporal answered. */
 async function runSmoke(
   base: string,
@@ -225,16 +268,24 @@ async function runSmoke(
   token: string,
   body: string,
   temporalAddress: string,
+  traces: TraceReceiver | undefined,
 ): Promise<void> {
   const ca = readFileSync(caFile);
   const call = (method: string, path: string, headers: Record<string, string>, payload?: string) =>
-    new Promise<{ status: number; json: unknown }>((done, fail) => {
+    new Promise<{ status: number; json: unknown; traceId?: string }>((done, fail) => {
       const request = httpsRequest(`${base}${path}`, { method, headers, ca }, (response) => {
         let text = '';
         response.on('data', (d: Buffer) => {
           text += d.toString();
         });
-        response.on('end', () => done({ status: response.statusCode ?? 0, json: JSON.parse(text) }));
+        const traceId = response.headers['x-trace-id'];
+        response.on('end', () =>
+          done({
+            status: response.statusCode ?? 0,
+            json: JSON.parse(text),
+            ...(typeof traceId === 'string' ? { traceId } : {}),
+          }),
+        );
       });
       request.on('error', fail);
       request.end(payload);
@@ -260,6 +311,15 @@ async function runSmoke(
   });
   await new Promise((done) => describe.once('exit', done));
   console.log(`SMOKE describe ${JSON.stringify(JSON.parse(out))}`);
+  // The job's trace, from the edge's request to the activity's own span.
+  if (traces !== undefined && started.traceId !== undefined) {
+    const traceId = started.traceId;
+    const deadline = Date.now() + 20_000;
+    while (Date.now() < deadline && !traces.trace(traceId).some((span) => span.name.startsWith('RunWorkflow:')))
+      await new Promise((r) => setTimeout(r, 200));
+    const spans = traces.trace(traceId);
+    console.log(`SMOKE trace ${JSON.stringify({ traceId, spans: spans.map((span) => span.name).sort() })}`);
+  }
 }
 
 main().catch(async (error: unknown) => {

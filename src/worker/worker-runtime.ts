@@ -1,6 +1,7 @@
 // Builds the workers of one process from a loaded config: one connection, one Worker per task
 // queue it is told to poll, each registering only the workflows of the routes on that queue and
-// only the activity groups those workflows call (src/core/workflow-catalog.ts).
+// only the activity groups those workflows call (src/core/workflow-catalog.ts). With tracing on,
+// workflows and activities get Temporal's OpenTelemetry interceptors (worker-tracing.ts).
 import { Client, Connection } from '@temporalio/client';
 import { NativeConnection, Worker, type WorkflowBundleOption } from '@temporalio/worker';
 import { createActivities } from '../../activities/index.js';
@@ -11,6 +12,8 @@ import { temporalConnectionOptions } from '../config/temporal-connection.js';
 import { buildActivityDeps } from './activity-deps.js';
 import { bundleWorkflows } from './bundle-workflows.js';
 import { upsertReconcileSchedules } from './reconcile-schedules.js';
+import type { Tracing } from '../telemetry/tracing.js';
+import { workerTracing } from './worker-tracing.js';
 
 export interface WorkerSet {
   connection: NativeConnection;
@@ -25,6 +28,8 @@ export interface WorkerOptions {
   taskQueues?: string[];
   /** A prebuilt bundle of all workflows (the tests make one per run); default a bundle per queue. */
   bundle?: WorkflowBundleOption;
+  /** The process's tracing; when on, a prebuilt `bundle` must hold the tracing interceptors. */
+  tracing?: Tracing;
   handleSignals?: boolean;
   env?: NodeJS.ProcessEnv;
 }
@@ -69,6 +74,7 @@ export async function createWorkers(config: GatehouseConfig, options: WorkerOpti
     ]);
   const plans = new Map(queues.map((queue) => [queue, queuePlan(config, queue)]));
   const allGroups = new Set([...plans.values()].flatMap((plan) => [...plan.groups]));
+  const tracing = await workerTracing(options.tracing);
   const built = await buildActivityDeps(config, allGroups, options.env ?? {});
   const connection = await NativeConnection.connect(temporalConnectionOptions(config)).catch(async (error: unknown) => {
     await built.close();
@@ -78,7 +84,7 @@ export async function createWorkers(config: GatehouseConfig, options: WorkerOpti
   const bundleFor = (types: WorkflowType[]) => {
     if (options.bundle !== undefined) return Promise.resolve(options.bundle);
     const key = [...types].sort().join(',');
-    if (!bundles.has(key)) bundles.set(key, bundleWorkflows(types));
+    if (!bundles.has(key)) bundles.set(key, bundleWorkflows(types, { tracing: tracing !== undefined }));
     return bundles.get(key)!;
   };
   const workers = await Promise.all(
@@ -90,6 +96,7 @@ export async function createWorkers(config: GatehouseConfig, options: WorkerOpti
         taskQueue,
         workflowBundle: await bundleFor(plan.workflowTypes),
         activities: createActivities(groupDeps),
+        ...(tracing === undefined ? {} : { interceptors: { activity: tracing.activity }, sinks: tracing.sinks }),
         // CI steps heartbeat the steps they completed, and a retry after a crash resumes after
         // them: a heartbeat must reach Temporal within a second, not the SDK's default of
         // 0.8 × the heartbeat timeout, or a step finished just before a crash runs again.

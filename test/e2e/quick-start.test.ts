@@ -1,7 +1,8 @@
 // The README's first command, run as a user would (in --smoke mode so it exits by itself): the
 // stack comes up from the shipped config, the printed flow starts a policy-check job, the job
 // completes with the Cedar decision, and `temporal workflow describe` shows the caller in the memo
-// and in GatehouseOwner.
+// and in GatehouseOwner; the job's trace reaches the dev stack's receiver as one trace, from the
+// bridge's request to the Cedar evaluation.
 import { spawn } from 'node:child_process';
 import { describe, expect, it } from 'vitest';
 
@@ -50,6 +51,18 @@ describe('quick start (npm run dev)', () => {
     const owner = described.workflowExecutionInfo.searchAttributes.indexedFields.GatehouseOwner!;
     expect(JSON.parse(Buffer.from(owner.data, 'base64').toString())).toMatch(
       /^jwt:http:\/\/127\.0\.0\.1:[0-9]+#dev-user$/,
+    );
+    const trace = lines.get('trace') as { traceId: string; spans: string[] };
+    expect(trace.traceId).toMatch(/^[0-9a-f]{32}$/);
+    expect(trace.spans).toEqual(
+      expect.arrayContaining([
+        'POST /v1/jobs/policy-check',
+        'StartWorkflow:policyCheck',
+        'RunWorkflow:policyCheck',
+        'StartActivity:evaluatePolicy',
+        'RunActivity:evaluatePolicy',
+        'policy.evaluate',
+      ]),
     );
   }, 120_000);
 });

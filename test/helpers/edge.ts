@@ -19,6 +19,8 @@ import { edgeConfigFiles } from '../../src/edge/edge-files.js';
 import { syncJwks } from '../../src/edge/sync-jwks.js';
 import { freePort } from '../../src/dev/temporal-dev-server.js';
 import { startWorkers, testConfig, uniqueName, type RunningWorkers, testLogger } from './harness.js';
+import type { Tracing } from '../../src/telemetry/tracing.js';
+import type { WorkflowBundleOption } from '@temporalio/worker';
 
 export interface Bridge {
   app: FastifyInstance;
@@ -39,8 +41,8 @@ export interface EdgeHarness {
   close(): Promise<void>;
 }
 
-async function startBridge(config: GatehouseConfig): Promise<Bridge> {
-  const app = await buildApp(config, { logger: testLogger() });
+async function startBridge(config: GatehouseConfig, tracing?: Tracing): Promise<Bridge> {
+  const app = await buildApp(config, { logger: testLogger(), ...(tracing === undefined ? {} : { tracing }) });
   const seen: Bridge['seen'] = [];
   app.addHook('onRequest', async (request) => {
     seen.push({ ...request.headers });
@@ -50,9 +52,17 @@ async function startBridge(config: GatehouseConfig): Promise<Bridge> {
   return { app, address: `127.0.0.1:${port}`, seen };
 }
 
+/** What a test may add: its own config changes, tracing (with a bundle that traces), the edge's log. */
+export interface EdgeHarnessOptions {
+  configure?: (config: GatehouseConfig) => void;
+  tracing?: Tracing;
+  bundle?: WorkflowBundleOption;
+  edgeLog?: (line: string) => void;
+}
+
 export async function startEdgeHarness(
   overrides: Partial<EdgeEnv> = {},
-  options: { configure?: (config: GatehouseConfig) => void } = {},
+  options: EdgeHarnessOptions = {},
 ): Promise<EdgeHarness> {
   const dir = mkdtempSync(join(tmpdir(), 'gatehouse-edge-'));
   const issuer = await startDevIssuer();
@@ -61,8 +71,14 @@ export async function startEdgeHarness(
   // Rotation tests need the bridge, too, to pick up a new key within a second.
   config.auth.jwksCooldown = '1s';
   options.configure?.(config);
-  const bridges: [Bridge, Bridge] = [await startBridge(config), await startBridge(config)];
-  const workers = await startWorkers(config);
+  const bridges: [Bridge, Bridge] = [
+    await startBridge(config, options.tracing),
+    await startBridge(config, options.tracing),
+  ];
+  const workers = await startWorkers(config, {
+    ...(options.tracing === undefined ? {} : { tracing: options.tracing }),
+    ...(options.bundle === undefined ? {} : { bundle: options.bundle }),
+  });
   const env = await loopbackEdgeEnv({
     dir,
     issuer,
@@ -86,7 +102,9 @@ export async function startEdgeHarness(
     });
   const edgeRef: { current?: EdgeProcess } = {};
   await sync();
-  const edge = await startEdge(env, { log: process.env.EDGE_LOG === '1' ? (l) => process.stderr.write(l) : undefined });
+  const edge = await startEdge(env, {
+    log: options.edgeLog ?? (process.env.EDGE_LOG === '1' ? (l) => process.stderr.write(l) : undefined),
+  });
   edgeRef.current = edge;
   return {
     issuer,

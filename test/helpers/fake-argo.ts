@@ -2,6 +2,7 @@
 // error shapes ({code, message} with gRPC codes), manifest validation (an entrypoint must name a
 // template), WorkflowTemplates, and workflows that move Pending → Running → Succeeded/Failed.
 // A template or manifest annotated `fake.argo/outcome: Failed` fails; failNext(n) answers 503.
+// `requests` keeps each API call's method, path and trace context header.
 import { once } from 'node:events';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -26,6 +27,7 @@ interface FakeWorkflow {
 export interface FakeArgo {
   url: string;
   workflows: Map<string, FakeWorkflow>;
+  requests: Array<{ method: string; path: string; traceparent?: string }>;
   failNext(count: number): void;
   close(): Promise<void>;
 }
@@ -36,6 +38,7 @@ export async function startFakeArgo(options: {
   templates: Record<string, { templates: string[]; outcome?: 'Succeeded' | 'Failed' }>;
 }): Promise<FakeArgo> {
   const workflows = new Map<string, FakeWorkflow>();
+  const requests: FakeArgo['requests'] = [];
   let failures = 0;
   const advance = (wf: FakeWorkflow) => {
     setTimeout(() => {
@@ -81,6 +84,12 @@ export async function startFakeArgo(options: {
         response.writeHead(status, { 'content-type': 'application/json' }).end(JSON.stringify(body));
       const path = new URL(request.url ?? '/', 'http://x').pathname;
       if (path === '/api/v1/version') return send(200, { version: 'v3.5.8' });
+      const traceparent = request.headers.traceparent;
+      requests.push({
+        method: request.method ?? '',
+        path,
+        ...(typeof traceparent === 'string' ? { traceparent } : {}),
+      });
       if (failures > 0) {
         failures -= 1;
         return send(503, { code: 14, message: 'the server is currently unable to handle the request' });
@@ -150,6 +159,7 @@ export async function startFakeArgo(options: {
   return {
     url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`,
     workflows,
+    requests,
     failNext(count) {
       failures = count;
     },

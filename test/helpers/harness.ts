@@ -11,7 +11,9 @@ import { buildApp } from '../../src/bridge/app.js';
 import { loadConfig, type GatehouseConfig } from '../../src/config/load-config.js';
 import { jwtPrincipal } from '../../src/core/principal.js';
 import { startDevIssuer, type DevIssuer } from '../../src/dev/dev-issuer.js';
+import type { Tracing } from '../../src/telemetry/tracing.js';
 import { createWorkers, type WorkerSet } from '../../src/worker/worker-runtime.js';
+import type { WorkflowBundleOption } from '@temporalio/worker';
 
 export const testConfigFile = fileURLToPath(new URL('../fixtures/gatehouse.test.yaml', import.meta.url));
 
@@ -82,11 +84,16 @@ export interface RunningWorkers {
   stop(): Promise<void>;
 }
 
-export async function startWorkers(config: GatehouseConfig): Promise<RunningWorkers> {
+/** `bundle` and `tracing`: a traced worker needs a bundle with the tracing interceptors. */
+export async function startWorkers(
+  config: GatehouseConfig,
+  options: { bundle?: WorkflowBundleOption; tracing?: Tracing } = {},
+): Promise<RunningWorkers> {
   const set = await createWorkers(config, {
-    bundle: { codePath: inject('workflowBundlePath') },
+    bundle: options.bundle ?? { codePath: inject('workflowBundlePath') },
     handleSignals: false,
     env: { ...testSecrets },
+    ...(options.tracing === undefined ? {} : { tracing: options.tracing }),
   });
   const running = set.run();
   return {

@@ -7,8 +7,10 @@ import { describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
 import { envOverrides, loadConfig } from '../../src/config/load-config.js';
 import { searchAttributeArgs } from '../../src/core/search-attributes.js';
+import { tracingSettings, tracingVariables } from '../../src/telemetry/tracing.js';
 
 interface Service {
+  image?: string;
   command?: string[];
   environment?: Record<string, string>;
   ports?: string[];
@@ -45,13 +47,29 @@ describe('docker-compose.yml', () => {
   });
 
   it('sets only the documented environment variables on the bridge and worker', () => {
-    const documented = new Set(['GATEHOUSE_CONFIG', ...envOverrides.map(([name]) => name), ...secretVariables]);
+    const documented = new Set([
+      'GATEHOUSE_CONFIG',
+      ...envOverrides.map(([name]) => name),
+      ...secretVariables,
+      ...tracingVariables,
+    ]);
     const workers = Object.keys(compose.services).filter((name) => name.startsWith('worker'));
     expect(workers.length).toBeGreaterThan(0);
     for (const name of ['bridge1', 'bridge2', ...workers]) {
       for (const variable of Object.keys(compose.services[name]?.environment ?? {})) {
         expect(documented.has(variable), `${name}: ${variable}`).toBe(true);
       }
+    }
+  });
+
+  it('runs Jaeger and sends every bridge and worker trace to its OTLP/HTTP port', () => {
+    expect(compose.services.jaeger?.image).toMatch(/^jaegertracing\/jaeger:2\.[0-9]+\.[0-9]+$/);
+    expect(compose.services.jaeger?.ports).toContain('127.0.0.1:16686:16686');
+    const traced = Object.keys(compose.services).filter((name) => /^(bridge|worker)/.test(name));
+    expect(traced.length).toBeGreaterThanOrEqual(4);
+    for (const name of traced) {
+      const environment = compose.services[name]?.environment ?? {};
+      expect(tracingSettings(environment, 'gatehouse')?.tracesUrl, name).toBe('http://jaeger:4318/v1/traces');
     }
   });
 

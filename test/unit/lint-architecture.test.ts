@@ -73,6 +73,11 @@ describe('layer lint', () => {
       'import-x/no-restricted-paths',
     ],
     [
+      'src/telemetry/bad.ts',
+      "import { buildApp } from '../bridge/app.js';\nexport const x = buildApp;\n",
+      'import-x/no-restricted-paths',
+    ],
+    [
       'src/server.ts',
       "import { startDevIssuer } from './dev/dev-issuer.js';\nexport const x = startDevIssuer;\n",
       'import-x/no-restricted-paths',

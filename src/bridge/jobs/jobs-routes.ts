@@ -7,6 +7,7 @@ import type { GatehouseConfig } from '../../config/load-config.js';
 import type { RouteConfig } from '../../config/schema.js';
 import { GatehouseError } from '../errors.js';
 import { callbackHeader } from './job-callback.js';
+import { noteRequest } from '../http/request-tracing.js';
 import { keyHeaderPattern, type JobKey } from './job-id.js';
 import {
   CancelBody,
@@ -92,6 +93,7 @@ export async function jobsRoutes(parent: FastifyInstance, opts: { config: Gateho
       },
     },
     async (request, reply) => {
+      noteRequest(request, { jobId: request.params.jobId });
       const waitMs = Math.min(request.query.wait ?? 0, limits.maxWaitSeconds) * 1000;
       return app.jobs.read(request.identity, request.params.jobId, waitMs, clientGone(reply));
     },
@@ -145,7 +147,10 @@ export async function jobsRoutes(parent: FastifyInstance, opts: { config: Gateho
         response: { 202: CancelBody, ...errorResponses },
       },
     },
-    async (request, reply) => reply.code(202).send(await app.jobs.cancel(request.identity, request.params.jobId)),
+    async (request, reply) => {
+      noteRequest(request, { jobId: request.params.jobId });
+      return reply.code(202).send(await app.jobs.cancel(request.identity, request.params.jobId));
+    },
   );
 }
 

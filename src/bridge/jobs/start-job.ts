@@ -16,6 +16,7 @@ import { deliveryKey, ownerKey, routeKey, sourceKey } from '../../core/search-at
 import type { RouteConfig } from '../../config/schema.js';
 import type { JobSource } from '../../providers/registry.js';
 import { GatehouseError } from '../errors.js';
+import { noteRequest } from '../http/request-tracing.js';
 import type { TemporalGateway } from '../temporal/temporal-plugin.js';
 import { deriveJobId, type JobKey } from './job-id.js';
 import { readMemo } from './job-memo.js';
@@ -57,6 +58,7 @@ export interface StartedJob {
 
 export async function startJob(temporal: TemporalGateway, http: FastifyRequest, job: JobStart): Promise<StartedJob> {
   const jobId = deriveJobId(job.route, job.identity.principal, job.key);
+  noteRequest(http, { jobId });
   const request = requestInfo(http, job.route, job.key);
   const args: JobRequest = { jobId, route: job.route, input: job.input, identity: job.identity };
   const { execution, run } = job.routeConfig.timeouts;

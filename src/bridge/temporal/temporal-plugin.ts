@@ -1,12 +1,15 @@
 // The Temporal client: one lazy connection per process, shared by every request, closed in onClose;
 // address, TLS and API key from the config (src/config/temporal-connection.ts).
 // `temporal.call(fn)` runs fn under the request deadline and turns an outage into a 503.
-import { Client, Connection } from '@temporalio/client';
+// With tracing on, the client's OpenTelemetry interceptor makes a StartWorkflow span (a child of
+// the request's) and carries its context to the workflow in the start's headers.
+import { Client, Connection, type ClientInterceptors } from '@temporalio/client';
 import type { FastifyInstance } from 'fastify';
 import fp from 'fastify-plugin';
 import type { GatehouseConfig } from '../../config/load-config.js';
 import { durationMs } from '../../config/duration.js';
 import { temporalConnectionOptions } from '../../config/temporal-connection.js';
+import type { Tracing } from '../../telemetry/tracing.js';
 import { isTemporalUnavailable, temporalUnavailable } from './unavailable.js';
 
 export interface TemporalGateway {
@@ -27,7 +30,7 @@ declare module 'fastify' {
 
 const readinessCacheMs = 1_000;
 
-async function temporalPlugin(app: FastifyInstance, opts: { config: GatehouseConfig }) {
+async function temporalPlugin(app: FastifyInstance, opts: { config: GatehouseConfig; tracing?: Tracing }) {
   const { namespace } = opts.config.temporal;
   const requestTimeoutMs = durationMs(opts.config.temporal.requestTimeout);
   // Short reconnect backoff: after an outage the bridge must notice the frontend is back within
@@ -41,7 +44,7 @@ async function temporalPlugin(app: FastifyInstance, opts: { config: GatehouseCon
       'grpc.keepalive_time_ms': 30_000,
     },
   });
-  const client = new Client({ connection, namespace });
+  const client = new Client({ connection, namespace, interceptors: await clientInterceptors(opts.tracing) });
   let readiness: { at: number; ready: Promise<boolean> } | undefined;
 
   const gateway: TemporalGateway = {
@@ -75,6 +78,14 @@ async function temporalPlugin(app: FastifyInstance, opts: { config: GatehouseCon
   app.addHook('onClose', async () => {
     await connection.close();
   });
+}
+
+/** The tracing interceptor when the process traces (loaded only then), none otherwise. */
+async function clientInterceptors(tracing: Tracing | undefined): Promise<ClientInterceptors> {
+  if (tracing?.enabled !== true) return {};
+  const { OpenTelemetryWorkflowClientInterceptor } =
+    await import('@temporalio/interceptors-opentelemetry/lib/client/index.js');
+  return { workflow: [new OpenTelemetryWorkflowClientInterceptor()] };
 }
 
 export default fp(temporalPlugin, { name: 'gatehouse-temporal' });

@@ -2,13 +2,15 @@
 // `default`, /v1/webhooks/{provider}/{hook} for the others. Bodies stay raw bytes here (their
 // SHA-256 is kept for the memo); src/bridge/webhooks/intake.ts does the rest. Every answered
 // delivery leaves a record in the delivery log (unauthenticated rejections as samples), written
-// after the answer, off its path.
+// after the answer, off its path. The request's server span (the trace's root when the provider
+// sent no trace context) and its log lines carry the provider, the hook and the delivery id.
 import { createHash } from 'node:crypto';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { DeliveryRecord } from '../../core/deliveries.js';
 import type { GatehouseConfig } from '../../config/load-config.js';
 import { boundedDelivery } from '../../providers/provider.js';
 import { GatehouseError } from '../errors.js';
+import { noteRequest } from '../http/request-tracing.js';
 import { ProblemBody } from '../jobs/job-schemas.js';
 import { configuredHooks } from './hooks.js';
 import { checkDeliveryHeaders, takeDelivery, type DeliveryTrace, type Hook } from './intake.js';
@@ -62,6 +64,8 @@ export async function webhookRoutes(app: FastifyInstance, opts: { config: Gateho
         config: { auth: false },
         // Before the body is read: headers present, bounded and plausibly signed.
         onRequest: async (request) => {
+          const delivery = boundedDelivery(target.provider.webhook.readDelivery(request.headers));
+          noteRequest(request, { provider: name, hook: target.name, deliveryId: delivery?.deliveryId });
           checkDeliveryHeaders(request, target);
         },
         onError: async (request, _reply, error) => {

@@ -1,0 +1,417 @@
+// One OpenTelemetry trace per job, end to end: the real edge (HAProxy) in front of two traced
+// bridges and a traced worker, exporting over OTLP/HTTP to an in-process receiver. An API job
+// and a signed GitHub push each become one tree: the bridge's server span, a child of the span id
+// the edge put in `traceparent`, then StartWorkflow, RunWorkflow, each StartActivity/RunActivity,
+// and the activities' own spans (policy, checkout, each CI step, the status calls, the ledger
+// writes). Also: a caller's valid traceparent is kept and an invalid one replaced, every answer
+// carries the trace id, and the bridge's and the edge's log lines carry it.
+//
+// The tracer provider is per process, and this file's process hosts the bridges and the worker:
+// it is registered here only, and shut down (unregistered) after the file.
+import { appendFileSync, mkdtempSync, readFileSync } from 'node:fs';
+import { randomBytes, randomUUID } from 'node:crypto';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
+import { buildApp } from '../../src/bridge/app.js';
+import { parseTraceparent } from '../../src/core/trace-context.js';
+import {
+  formatTrace,
+  startTraceReceiver,
+  type ReceivedSpan,
+  type TraceReceiver,
+} from '../../src/dev/trace-receiver.js';
+import { startTracing, type Tracing } from '../../src/telemetry/tracing.js';
+import { bundleWorkflows } from '../../src/worker/bundle-workflows.js';
+import { send, startEdgeHarness, type EdgeAnswer, type EdgeHarness } from '../helpers/edge.js';
+import { startFakeArgo, type FakeArgo } from '../helpers/fake-argo.js';
+import { startFakeGitHosts, type FakeGitHosts } from '../helpers/fake-git-hosts.js';
+import { startGitServer, useGitServer, type GitServer } from '../helpers/git-server.js';
+import { pipelines, testLogger, testSecrets, uniqueName } from '../helpers/harness.js';
+import { githubDelivery, githubExample } from '../helpers/webhooks.js';
+
+let receiver: TraceReceiver;
+let tracing: Tracing;
+let hosts: FakeGitHosts;
+let argo: FakeArgo;
+let git: GitServer;
+let h: EdgeHarness;
+const edgeLog: string[] = [];
+const testLog = process.env.GATEHOUSE_TEST_LOG ?? '/dev/null';
+
+beforeAll(async () => {
+  receiver = await startTraceReceiver();
+  tracing = await startTracing(
+    { OTEL_EXPORTER_OTLP_ENDPOINT: receiver.url, OTEL_SERVICE_NAME: 'gatehouse-test' },
+    { serviceName: 'gatehouse-test', warn: (message) => appendFileSync(testLog, `${message}\n`) },
+  );
+  hosts = await startFakeGitHosts(testSecrets.TEST_STATUS_TOKEN);
+  argo = await startFakeArgo({
+    token: testSecrets.TEST_ARGO_TOKEN,
+    runMs: 300,
+    templates: { build: { templates: ['main'] } },
+  });
+  git = await startGitServer({ 'build.sh': '#!/bin/sh\necho built "$(git rev-parse HEAD)"\n' });
+  // The shared bundle has no tracing interceptors: this file's worker gets one that has.
+  const bundle = await bundleWorkflows(undefined, { tracing: true });
+  h = await startEdgeHarness(
+    {},
+    {
+      tracing,
+      bundle: { code: bundle.code },
+      edgeLog: (chunk) => edgeLog.push(...chunk.split('\n').filter(Boolean)),
+      configure: (config) => {
+        useGitServer(config, git);
+        config.ci.scratchDir = mkdtempSync(join(tmpdir(), 'gatehouse-scratch-'));
+        for (const provider of ['github', 'gitlab', 'gitea', 'bitbucket'] as const) {
+          config.ci.statusApis[provider] = { apiUrl: `${hosts.url}/${provider}`, token: { env: 'TEST_STATUS_TOKEN' } };
+        }
+        config.ci.argo = { url: argo.url, token: { env: 'TEST_ARGO_TOKEN' }, pollInterval: '1s' };
+        config.ci.pipelines = pipelines(
+          {
+            repositories: ['Codertocat/*', 'acme/*'],
+            runner: 'steps',
+            steps: [
+              { name: 'show-traceparent', run: 'echo "TRACEPARENT=$TRACEPARENT"', timeout: '1m' },
+              { name: 'build', run: './build.sh', timeout: '1m' },
+            ],
+          },
+          { repositories: ['argo/*'], runner: 'argo', argo: { namespace: 'ci', workflowTemplate: 'build' } },
+        );
+      },
+    },
+  );
+}, 120_000);
+
+afterAll(async () => {
+  await h?.close();
+  await tracing?.shutdown();
+  await receiver?.close();
+  await hosts?.close();
+  await argo?.close();
+  await git?.close();
+});
+
+const maintainer = async () => h.issuer.mint({ sub: uniqueName('maint'), groups: ['maintainers'] });
+const json = { 'content-type': 'application/json' };
+
+/** The headers the bridge received for the request the edge answered with this X-Request-ID. */
+function bridgeSaw(answer: EdgeAnswer): Record<string, string | string[] | undefined> {
+  const id = answer.headers['x-request-id'];
+  const seen = [...h.bridges[0].seen, ...h.bridges[1].seen].find((headers) => headers['x-request-id'] === id);
+  if (seen === undefined) throw new Error(`no bridge saw request ${String(id)}`);
+  return seen;
+}
+
+async function waitJob(token: string, jobId: string) {
+  let job: Record<string, unknown> = {};
+  await vi.waitFor(
+    async () => {
+      const answer = await send(h.base, {
+        path: `/v1/jobs/${jobId}?wait=5`,
+        headers: { authorization: `Bearer ${token}` },
+      });
+      job = answer.json();
+      expect(job.status).not.toBe('RUNNING');
+    },
+    { timeout: 30_000, interval: 100 },
+  );
+  return job as { status: string; result: { steps: { steps: Array<{ name: string; output: string }> } } };
+}
+
+/** The trace's spans once `done` holds for them (spans are flushed to the receiver while waiting). */
+async function traceOf(traceId: string, done: (spans: ReceivedSpan[]) => boolean): Promise<ReceivedSpan[]> {
+  let spans: ReceivedSpan[] = [];
+  await vi.waitFor(
+    async () => {
+      await tracing.forceFlush();
+      spans = receiver.trace(traceId);
+      expect(done(spans)).toBe(true);
+    },
+    { timeout: 30_000, interval: 200 },
+  );
+  return spans;
+}
+
+const named = (spans: ReceivedSpan[], name: string) => spans.filter((span) => span.name === name);
+const one = (spans: ReceivedSpan[], name: string) => {
+  const found = named(spans, name);
+  expect(found, name).toHaveLength(1);
+  return found[0]!;
+};
+
+/**
+ * One tree: exactly one span's parent is outside the trace (the server span, whose parent is the
+ * edge's span), and every other span reaches it through its parents. Returns the chain of names
+ * from `leaf` up to the server span.
+ */
+function expectOneTree(spans: ReceivedSpan[], rootName: string, edgeSpanId: string, leaf: ReceivedSpan): string[] {
+  const byId = new Map(spans.map((span) => [span.spanId, span]));
+  const outside = spans.filter((span) => span.parentSpanId === undefined || !byId.has(span.parentSpanId));
+  expect(outside.map((span) => span.name)).toEqual([rootName]);
+  expect(outside[0]!.parentSpanId).toBe(edgeSpanId);
+  expect(outside[0]!.kind).toBe(2); // SERVER
+  const chainOf = (span: ReceivedSpan) => {
+    const chain = [span.name];
+    let at = span;
+    while (at.parentSpanId !== undefined && byId.has(at.parentSpanId)) {
+      at = byId.get(at.parentSpanId)!;
+      chain.push(at.name);
+      if (chain.length > spans.length) throw new Error('a parent cycle');
+    }
+    return chain;
+  };
+  for (const span of spans) expect(chainOf(span).at(-1), span.name).toBe(rootName);
+  return chainOf(leaf);
+}
+
+/**
+ * The job's own spans (its start, its run and its activities) found in other traces: none, if the
+ * trace held together. (Reads of the job are requests of their own, in traces of their own.)
+ */
+function strays(traceId: string, jobId: string): string[] {
+  return receiver
+    .spans()
+    .filter(
+      (span) =>
+        span.traceId !== traceId &&
+        /^(StartWorkflow|RunWorkflow|StartActivity|RunActivity):/.test(span.name) &&
+        (span.attributes.temporalWorkflowId === jobId || span.attributes.workflowId === jobId),
+    )
+    .map((span) => `${span.name} in ${span.traceId}`);
+}
+
+/** The CI job's spans, in the order the pipeline makes them, whatever started it. */
+function expectCiSpans(spans: ReceivedSpan[], handler: string): void {
+  for (const name of [
+    handler,
+    'StartWorkflow:ciPipeline',
+    'RunWorkflow:ciPipeline',
+    'RunActivity:planPipeline',
+    'RunActivity:evaluatePolicy',
+    'policy.evaluate',
+    'RunActivity:verifyCommit',
+    'RunActivity:runSteps',
+    'ci.step show-traceparent',
+    'ci.step build',
+  ])
+    one(spans, name);
+  expect(named(spans, 'ci.checkout')).toHaveLength(2); // verifyCommit, then runSteps
+  expect(named(spans, 'commit-status github').map((span) => span.attributes['gatehouse.commit_status.state'])).toEqual([
+    'pending',
+    'success',
+  ]);
+  expect(named(spans, 'ledger.write').map((span) => span.attributes['gatehouse.ledger.metric'])).toEqual([
+    'jobs',
+    'run_seconds',
+  ]);
+  expect(one(spans, 'policy.evaluate').attributes['gatehouse.policy.decision']).toBe('allow');
+  expect(one(spans, 'RunWorkflow:ciPipeline').parentSpanId).toBe(one(spans, 'StartWorkflow:ciPipeline').spanId);
+}
+
+/** The activity that ended last and the ledger write it made. */
+function lastActivity(spans: ReceivedSpan[]): ReceivedSpan {
+  const runs = spans.filter((span) => span.name.startsWith('RunActivity:'));
+  const last = runs.reduce((a, b) => (b.endMs > a.endMs ? b : a));
+  expect(last.name).toBe('RunActivity:recordUsage');
+  return spans.find((span) => span.name === 'ledger.write' && span.parentSpanId === last.spanId)!;
+}
+
+describe('one trace per job', () => {
+  it('follows an API job from the edge to its last activity, and logs it with trace, request and job ids', async () => {
+    const token = await maintainer();
+    const answer = await send(h.base, {
+      method: 'POST',
+      path: '/v1/jobs/ci',
+      headers: { authorization: `Bearer ${token}`, ...json },
+      body: JSON.stringify({ provider: 'github', repository: { fullName: 'acme/api' }, after: git.sha }),
+    });
+    expect(answer.status, answer.body).toBe(202);
+    const jobId = answer.json<{ jobId: string }>().jobId;
+    // The edge made the trace context (the caller sent none) and returned its trace id.
+    const edgeContext = parseTraceparent(bridgeSaw(answer).traceparent)!;
+    expect(edgeContext).toBeDefined();
+    const traceId = answer.headers['x-trace-id'];
+    expect(traceId).toBe(edgeContext.traceId);
+
+    const job = await waitJob(token, jobId);
+    expect(job.status).toBe('COMPLETED');
+    const spans = await traceOf(edgeContext.traceId, (s) => named(s, 'RunWorkflow:ciPipeline').length === 1);
+    expectCiSpans(spans, 'handler /v1/jobs/ci');
+    expect(one(spans, 'POST /v1/jobs/ci').attributes['gatehouse.job_id']).toBe(jobId);
+    expect(expectOneTree(spans, 'POST /v1/jobs/ci', edgeContext.parentId, lastActivity(spans))).toEqual([
+      'ledger.write',
+      'RunActivity:recordUsage',
+      'StartActivity:recordUsage',
+      'RunWorkflow:ciPipeline',
+      'StartWorkflow:ciPipeline',
+      'handler /v1/jobs/ci',
+      'POST /v1/jobs/ci',
+    ]);
+    expect(strays(edgeContext.traceId, jobId)).toEqual([]);
+
+    // The step's process got its own span's context.
+    const step = one(spans, 'ci.step show-traceparent');
+    const output = job.result.steps.steps.find((s) => s.name === 'show-traceparent')!.output;
+    expect(output).toContain(`TRACEPARENT=00-${edgeContext.traceId}-${step.spanId}-01`);
+
+    // The bridge's `answered` line carries the trace, the request and the job; the edge's, the trace.
+    const requestId = answer.headers['x-request-id'];
+    await vi.waitFor(
+      () => {
+        const lines = readFileSync(testLog, 'utf8')
+          .split('\n')
+          .filter((line) => line.startsWith('{'))
+          .map((line) => JSON.parse(line) as Record<string, unknown>);
+        expect(lines.find((line) => line.msg === 'answered' && line.reqId === requestId)).toMatchObject({
+          traceId: edgeContext.traceId,
+          jobId,
+          status: 202,
+        });
+        expect(edgeLog.find((line) => line.includes(`id=${String(requestId)}`))).toContain(
+          `trace=${edgeContext.traceId}`,
+        );
+      },
+      { timeout: 10_000, interval: 100 },
+    );
+  });
+
+  it('follows a signed webhook delivery from the edge to its last activity, with the provider and delivery id', async () => {
+    const example = githubExample('push', (e) => e.ref === 'refs/heads/master');
+    const push = {
+      ...example,
+      ref: 'refs/heads/main',
+      after: git.sha,
+      repository: { ...(example.repository as object), clone_url: `${git.url}/github/Codertocat/Hello-World.git` },
+    };
+    const deliveryId = randomUUID();
+    const delivery = githubDelivery(push, {
+      secret: testSecrets.TEST_GITHUB_SECRET,
+      event: 'push',
+      delivery: deliveryId,
+      path: '/v1/webhooks/github/ci',
+    });
+    const answer = await send(h.base, {
+      method: 'POST',
+      path: delivery.url,
+      headers: delivery.headers,
+      body: delivery.body,
+    });
+    expect(answer.status, answer.body).toBe(202);
+    const jobId = answer.json<{ jobId: string }>().jobId;
+    const edgeContext = parseTraceparent(bridgeSaw(answer).traceparent)!;
+    expect(answer.headers['x-trace-id']).toBe(edgeContext.traceId);
+
+    const job = await waitJob(await h.issuer.mint({ sub: 'ops', groups: ['gatehouse-admins'] }), jobId);
+    expect(job.status).toBe('COMPLETED');
+    const spans = await traceOf(edgeContext.traceId, (s) => named(s, 'RunWorkflow:ciPipeline').length === 1);
+    expectCiSpans(spans, 'handler /v1/webhooks/github/ci');
+    expect(one(spans, 'POST /v1/webhooks/github/ci').attributes).toMatchObject({
+      'gatehouse.webhook.provider': 'github',
+      'gatehouse.webhook.hook': 'ci',
+      'gatehouse.webhook.delivery_id': deliveryId,
+      'gatehouse.job_id': jobId,
+    });
+    const chain = expectOneTree(spans, 'POST /v1/webhooks/github/ci', edgeContext.parentId, lastActivity(spans));
+    expect(chain.at(-2)).toBe('handler /v1/webhooks/github/ci');
+    expect(strays(edgeContext.traceId, jobId)).toEqual([]);
+    // The tree, for whoever reads this file's log.
+    appendFileSync(
+      testLog,
+      `webhook delivery ${deliveryId}, edge span ${edgeContext.parentId}\n${formatTrace(spans)}\n`,
+    );
+  });
+
+  it('sends the Argo submit with the trace context of its span', async () => {
+    const token = await maintainer();
+    const answer = await send(h.base, {
+      method: 'POST',
+      path: '/v1/jobs/ci',
+      headers: { authorization: `Bearer ${token}`, ...json },
+      body: JSON.stringify({ provider: 'github', repository: { fullName: 'argo/app' }, after: git.sha }),
+    });
+    expect(answer.status, answer.body).toBe(202);
+    const jobId = answer.json<{ jobId: string }>().jobId;
+    const edgeContext = parseTraceparent(bridgeSaw(answer).traceparent)!;
+    expect((await waitJob(token, jobId)).status).toBe('COMPLETED');
+    const spans = await traceOf(edgeContext.traceId, (s) => named(s, 'RunWorkflow:ciPipeline').length === 1);
+    const submit = one(spans, 'argo.submit');
+    expect(expectOneTree(spans, 'POST /v1/jobs/ci', edgeContext.parentId, submit).slice(0, 2)).toEqual([
+      'argo.submit',
+      'RunActivity:submitArgoWorkflow',
+    ]);
+    const submitted = argo.requests.find((r) => r.method === 'POST' && r.path === '/api/v1/workflows/ci/submit');
+    expect(submitted?.traceparent).toBe(`00-${edgeContext.traceId}-${submit.spanId}-01`);
+  });
+});
+
+describe('the trace context at the edge', () => {
+  const hex = (bytes: number) => randomBytes(bytes).toString('hex');
+  const policyCheck = async (headers: Record<string, string>) =>
+    send(h.base, {
+      method: 'POST',
+      path: '/v1/jobs/policy-check',
+      headers: { authorization: `Bearer ${await maintainer()}`, ...json, ...headers },
+      body: JSON.stringify({
+        action: { type: 'Gatehouse::Action', id: 'deploy' },
+        resource: { type: 'Gatehouse::Repository', id: 'acme/api' },
+      }),
+    });
+
+  it("keeps a caller's valid traceparent and tracestate: the job joins the caller's trace", async () => {
+    const caller = { traceId: hex(16), spanId: hex(8) };
+    const traceparent = `00-${caller.traceId}-${caller.spanId}-01`;
+    const answer = await policyCheck({ traceparent, tracestate: 'vendor=opaque' });
+    expect(answer.status, answer.body).toBe(202);
+    expect(answer.headers['x-trace-id']).toBe(caller.traceId);
+    expect(bridgeSaw(answer)).toMatchObject({ traceparent, tracestate: 'vendor=opaque' });
+    // RunWorkflow ends last (the workflow's spans leave the sandbox as they end).
+    const spans = await traceOf(caller.traceId, (s) => named(s, 'RunWorkflow:policyCheck').length === 1);
+    expect(one(spans, 'POST /v1/jobs/policy-check').parentSpanId).toBe(caller.spanId);
+    expectOneTree(spans, 'POST /v1/jobs/policy-check', caller.spanId, one(spans, 'policy.evaluate'));
+  });
+
+  it.each([
+    ['uppercase hex', (t: string, s: string) => `00-${t.toUpperCase()}-${s}-01`],
+    ['an all-zero trace id', (_t: string, s: string) => `00-${'0'.repeat(32)}-${s}-01`],
+    ['an all-zero span id', (t: string) => `00-${t}-${'0'.repeat(16)}-01`],
+    ['another version', (t: string, s: string) => `01-${t}-${s}-01`],
+    ['trailing data', (t: string, s: string) => `00-${t}-${s}-01-extra`],
+  ])('replaces a traceparent with %s, and drops its tracestate', async (_case, make) => {
+    const sent = make(hex(16), hex(8));
+    const answer = await policyCheck({ traceparent: sent, tracestate: 'vendor=opaque' });
+    expect(answer.status, answer.body).toBe(202);
+    const made = parseTraceparent(bridgeSaw(answer).traceparent);
+    expect(made).toBeDefined();
+    expect(bridgeSaw(answer).traceparent).not.toBe(sent);
+    expect(made!.flags).toBe('01');
+    expect(bridgeSaw(answer).tracestate).toBeUndefined();
+    expect(answer.headers['x-trace-id']).toBe(made!.traceId);
+  });
+
+  it("puts the trace id on the edge's own refusals and on the bridge's errors", async () => {
+    const refused = await send(h.base, { path: '/v1/jobs' });
+    expect(refused.status).toBe(401);
+    expect(refused.headers['x-trace-id']).toMatch(/^[0-9a-f]{32}$/);
+    const unknown = await send(h.base, {
+      method: 'POST',
+      path: '/v1/jobs/no-such-route',
+      headers: { authorization: `Bearer ${await maintainer()}`, ...json },
+      body: '{}',
+    });
+    expect(unknown.status).toBe(404);
+    expect(unknown.headers['x-trace-id']).toBe(parseTraceparent(bridgeSaw(unknown).traceparent)!.traceId);
+  });
+
+  it('answers with the incoming trace id from a bridge that does not trace, and with none when there is none', async () => {
+    const app = await buildApp(h.config, { logger: testLogger() });
+    try {
+      const traceId = hex(16);
+      const answer = await app.inject({ url: '/healthz', headers: { traceparent: `00-${traceId}-${hex(8)}-01` } });
+      expect(answer.headers['x-trace-id']).toBe(traceId);
+      expect((await app.inject({ url: '/healthz' })).headers['x-trace-id']).toBeUndefined();
+    } finally {
+      await app.close();
+    }
+  });
+});
