@@ -34,6 +34,8 @@ async function main(): Promise<void> {
     const drainMs = durationMs(config.server.drainDelay);
     app.log.info({ signal, drainMs }, 'draining, then shutting down');
     app.lifecycle.draining = true;
+    // Streams end now, with a spread retry, before the edge marks this bridge down and cuts them.
+    app.jobs.drainStreams();
     if (drainMs > 0) await new Promise((done) => setTimeout(done, drainMs));
     await app.close();
     await metrics.close();

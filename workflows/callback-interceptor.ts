@@ -14,6 +14,7 @@
 import { WorkflowExecutionAlreadyStartedError } from '@temporalio/common';
 import {
   CancellationScope,
+  patched,
   startChild,
   workflowInfo,
   type Next,
@@ -30,10 +31,14 @@ import {
 } from '../src/core/callbacks.js';
 import { sourceKey } from '../src/core/search-attributes.js';
 
+const callbackPatch = 'gatehouse-callback';
+
 class CallbackInterceptor implements WorkflowInboundCallsInterceptor {
   async execute(input: WorkflowExecuteInput, next: Next<WorkflowInboundCallsInterceptor, 'execute'>): Promise<unknown> {
     const callback = readCallbackMemo(workflowInfo().memo);
-    if (callback !== undefined) await startCallback(callback);
+    // Marked in the history, so a job first run by a worker without this interceptor (a rolling
+    // update) replays without it on a newer one instead of failing as nondeterministic.
+    if (callback !== undefined && patched(callbackPatch)) await startCallback(callback);
     return next(input);
   }
 }

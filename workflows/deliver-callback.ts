@@ -34,7 +34,15 @@ export interface CallbackOutcome extends CallbackAnswer {
 export async function deliverCallback(request: CallbackRequest): Promise<CallbackOutcome> {
   if (request.woken !== true) await jobClosed();
   return CancellationScope.nonCancellable(async () => {
-    const close = await closedJob(request);
+    let close: Extract<JobClose, { status: 'CLOSED' }>;
+    try {
+      close = await closedJob(request);
+    } catch (error) {
+      if (!(error instanceof ActivityFailure)) throw error;
+      throw fail('CallbackUndelivered', `the job ${request.jobId} could not be read back for its callback`, {
+        cause: error,
+      });
+    }
     const { postCallback } = proxyActivities<Activities>(callbackPolicy(close.retry));
     const webhookId = callbackWebhookId(request.jobId);
     try {

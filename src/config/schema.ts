@@ -376,6 +376,12 @@ export const ConfigSchema = Type.Object(
           default: 20,
           description: 'event streams one principal holds open on one bridge; past it, 429',
         }),
+        maxStreamWatches: Type.Integer({
+          minimum: 0,
+          default: 300,
+          description:
+            "running jobs one bridge follows for its streams, each with one Temporal long-poll; past it, 503. Keep bridges × this well under the Temporal frontend's per-namespace long-poll limit",
+        }),
       },
       { additionalProperties: false, default: {} },
     ),

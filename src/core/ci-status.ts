@@ -88,7 +88,7 @@ export function enterPhase(status: CiStatus, phase: CiPhase, at: string): void {
  * the outcome has already recorded what it says.
  */
 export function recordStep(status: CiStatus, report: CiStepReport, at: string): boolean {
-  if (status.phase !== 'running') return false;
+  if (status.phase !== 'running' || !plausibleReport(status, report)) return false;
   const seen = status.progress.some(
     (entry) =>
       entry.kind === 'step' &&
@@ -100,6 +100,25 @@ export function recordStep(status: CiStatus, report: CiStepReport, at: string): 
   if (seen) return false;
   append(status, { kind: 'step', at, ...stepFields(report) });
   return true;
+}
+
+/**
+ * A signal can come from anything that may signal the workflow: only a report about a step of
+ * this pipeline, by its position and name, with a known state and sane fields, is logged.
+ */
+function plausibleReport(status: CiStatus, report: CiStepReport): boolean {
+  const steps = status.steps ?? [];
+  return (
+    typeof report === 'object' &&
+    report !== null &&
+    Number.isInteger(report.index) &&
+    report.index >= 0 &&
+    report.index < steps.length &&
+    steps[report.index] === report.name &&
+    (report.state === 'started' || report.state === 'passed' || report.state === 'failed') &&
+    (report.attempt === undefined ||
+      (Number.isInteger(report.attempt) && report.attempt >= 1 && report.attempt < 1_000))
+  );
 }
 
 /** Only the report's own fields, whatever else a signal carried. */

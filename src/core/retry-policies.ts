@@ -58,12 +58,14 @@ export const activityPolicies = {
   },
   ledgerQuery: { startToCloseTimeout: '30 seconds', retry: retry({ maximumAttempts: 5 }) },
   /**
-   * A closed job's state, read back from Temporal for its callback: a Temporal that is briefly
-   * away is waited out (about half an hour), since the callback waits on this read.
+   * A closed job's state, read back from Temporal for its callback: a Temporal that is away (or
+   * throttling long-polls) is waited out for as long as a callback is retried by default, a day,
+   * since the callback waits on this read.
    */
   jobRead: {
     startToCloseTimeout: '30 seconds',
-    retry: retry({ initialInterval: '1 second', maximumInterval: '1 minute', maximumAttempts: 30 }),
+    scheduleToCloseTimeout: '24 hours',
+    retry: retry({ initialInterval: '1 second', maximumInterval: '5 minutes' }),
   },
 } satisfies Record<string, ActivityOptions>;
 

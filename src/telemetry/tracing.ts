@@ -140,7 +140,7 @@ export async function startTracing(env: NodeJS.ProcessEnv, options: StartTracing
   const settings = tracingSettings(env, options.serviceName);
   if (settings === undefined) return tracingOff;
   // Loaded only now: a process with tracing off never loads the SDK.
-  const [api, { Resource }, { BatchSpanProcessor }, { NodeTracerProvider }, { OTLPTraceExporter }, semconv] =
+  const [api, { Resource }, { BatchSpanProcessor }, { NodeTracerProvider }, { OTLPTraceExporter }, semconv, core] =
     await Promise.all([
       import('@opentelemetry/api'),
       import('@opentelemetry/resources'),
@@ -148,6 +148,7 @@ export async function startTracing(env: NodeJS.ProcessEnv, options: StartTracing
       import('@opentelemetry/sdk-trace-node'),
       import('@opentelemetry/exporter-trace-otlp-http'),
       import('@opentelemetry/semantic-conventions'),
+      import('@opentelemetry/core'),
     ]);
   if (options.warn !== undefined) {
     const warn = options.warn;
@@ -170,7 +171,9 @@ export async function startTracing(env: NodeJS.ProcessEnv, options: StartTracing
   });
   const spanProcessor = new BatchSpanProcessor(new OTLPTraceExporter({ url: settings.tracesUrl }));
   const provider = new NodeTracerProvider({ resource, spanProcessors: [spanProcessor] });
-  provider.register();
+  // Trace context only: a caller's `baggage` (W3C Baggage, the SDK's other default) would be
+  // carried into every workflow's and activity's headers in Temporal and onto Argo requests.
+  provider.register({ propagator: new core.W3CTraceContextPropagator() });
   return {
     enabled: true,
     settings,

@@ -391,6 +391,50 @@ describe('job events', () => {
     }
   }, 60_000);
 
+  it('ends every stream when the bridge starts draining, before the edge cuts them, and opens no more', async () => {
+    const replica = await listen(config);
+    try {
+      const owner = await caller();
+      const jobId = await startIdleJob(bridge.app.temporal.client, owner.principal);
+      const stream = await follow(jobId, owner.token, { base: replica.url });
+      await stream.waitFor((e) => e.event === 'status');
+      replica.app.jobs.drainStreams();
+      await stream.ended;
+      expect(stream.endedCleanly()).toBe(true);
+      expect(stream.retries.at(-1)).toBeGreaterThanOrEqual(500);
+      const refused = await follow(jobId, owner.token, { base: replica.url });
+      expect(refused.status).toBe(503);
+      expect(refused.headers['retry-after']).toBe('1');
+      await refused.ended;
+      await terminate(jobId);
+    } finally {
+      await replica.app.close();
+    }
+  });
+
+  it('follows at most limits.maxStreamWatches running jobs on one bridge (503 beyond)', async () => {
+    const replica = await listen({ ...config, limits: { ...config.limits, maxStreamWatches: 1 } } as typeof config);
+    try {
+      const owner = await caller();
+      const [first, second] = [
+        await startIdleJob(bridge.app.temporal.client, owner.principal),
+        await startIdleJob(bridge.app.temporal.client, owner.principal),
+      ];
+      const followed = await follow(first, owner.token, { base: replica.url });
+      await followed.waitFor((e) => e.event === 'status');
+      // The same job again joins its watch; another job would need a second.
+      expect((await follow(first, owner.token, { base: replica.url })).status).toBe(200);
+      const refused = await follow(second, owner.token, { base: replica.url });
+      expect(refused.status).toBe(503);
+      await refused.ended;
+      expect(JSON.parse(refused.body)).toMatchObject({ code: 'GATEHOUSE_STREAM_CAPACITY' });
+      await terminate(first);
+      await terminate(second);
+    } finally {
+      await replica.app.close();
+    }
+  });
+
   it('ends every stream with a retry when the bridge shuts down, instead of waiting for them', async () => {
     const replica = await listen(config);
     const owner = await caller();

@@ -30,6 +30,8 @@ export interface JobService {
   read(caller: Caller, jobId: string, waitMs: number, clientGone: AbortSignal): Promise<JobView>;
   /** Streams the job's events on the reply (Server-Sent Events), from after Last-Event-ID. 404 as read. */
   stream(caller: Caller, jobId: string, lastEventId: string | string[] | undefined, reply: FastifyReply): Promise<void>;
+  /** The bridge starts draining: end every stream now (clients resume elsewhere) and open no more. */
+  drainStreams(): void;
   /** The caller's jobs, or (admins) another owner's. */
   list(caller: Caller, query: Omit<ListJobsQuery, 'delivery'>): Promise<JobPage>;
   cancel(caller: Caller, jobId: string): Promise<CancelAnswer>;
@@ -68,6 +70,7 @@ async function jobServicePlugin(app: FastifyInstance, opts: { config: GatehouseC
       maxDurationMs: durationMs(limits.streamMaxDuration),
       maxStreams: limits.maxStreams,
       maxPerCaller: limits.maxStreamsPerCaller,
+      maxWatches: limits.maxStreamWatches,
     },
     app.log,
   );
@@ -113,6 +116,7 @@ async function jobServicePlugin(app: FastifyInstance, opts: { config: GatehouseC
     read: (caller, jobId, waitMs, clientGone) =>
       waitForJob(app.temporal, visibleId(jobId), caller, rules, waitMs, clientGone),
     stream: (caller, jobId, lastEventId, reply) => streams.serve(caller, visibleId(jobId), lastEventId, reply),
+    drainStreams: () => streams.closeAll('the bridge is draining; reconnect with Last-Event-ID'),
     list(caller, query) {
       const owner = ownerScope(caller, query.owner, rules);
       if (owner === undefined)

@@ -23,6 +23,7 @@
 //   clients reconnect to the other replicas (the edge has stopped sending here by then: the drain
 //   delay) without arriving all at once.
 import type { ServerResponse } from 'node:http';
+import { context, ROOT_CONTEXT } from '@opentelemetry/api';
 import type { FastifyBaseLogger, FastifyReply } from 'fastify';
 // @temporalio/proto is CommonJS whose named exports Node's ESM loader cannot detect: default import.
 import protos, { type temporal as proto } from '@temporalio/proto';
@@ -58,6 +59,8 @@ export interface StreamLimits {
   maxDurationMs: number;
   maxStreams: number;
   maxPerCaller: number;
+  /** Running jobs followed at once (one Temporal long-poll each). */
+  maxWatches: number;
 }
 
 /** What a stream sends: the frames of a run's log known so far. */
@@ -97,12 +100,16 @@ const closeEventTypes = new Set<number>([
   eventTypes.EVENT_TYPE_WORKFLOW_EXECUTION_CONTINUED_AS_NEW,
 ]);
 
+const watchKey = (view: JobView) => `${view.jobId}\u0000${view.runId}`;
+
 export class JobStreams {
   private readonly streams = new Set<OpenStream>();
   private readonly perCaller = new Map<string, number>();
   /** Slots taken: open streams and those still being set up (a burst must not overshoot the cap). */
   private taken = 0;
   private readonly watches = new Map<string, Watch>();
+  /** Set when the bridge starts draining: streams are ended and no new one is opened. */
+  private closing = false;
 
   constructor(
     private readonly temporal: TemporalGateway,
@@ -137,6 +144,16 @@ export class JobStreams {
       }
       const closed = view.status === 'RUNNING' ? undefined : await this.closedLog(view, run, scope);
       if (gone.signal.aborted) throw jobNotFound(); // nobody to answer; any answer will do
+      // A draining bridge opens nothing (the client retries on another), and a new watch must fit:
+      // each holds a Temporal long-poll, and the namespace's budget for them is shared.
+      if (
+        this.closing ||
+        (closed === undefined && !this.watches.has(watchKey(view)) && this.watches.size >= this.limits.maxWatches)
+      ) {
+        throw new GatehouseError('GATEHOUSE_STREAM_CAPACITY', 'This bridge cannot follow another job now', {
+          headers: { 'retry-after': this.closing ? '1' : '5' },
+        });
+      }
       reply.hijack();
       const stream = new OpenStream(reply.raw, cursor, reply.request.id, () => {
         this.streams.delete(stream);
@@ -155,8 +172,13 @@ export class JobStreams {
     }
   }
 
-  /** Ends every stream, asking clients to come back in 0.5 to 3 s (spread, so they do not all at once). */
+  /**
+   * Ends every stream, asking clients to come back in 0.5 to 3 s (spread, so they do not all at
+   * once), and opens no more. Called when the bridge starts draining (before the edge sees it go
+   * down and cuts what is still open) and again when it closes.
+   */
   closeAll(why: string): void {
+    this.closing = true;
     for (const stream of [...this.streams]) stream.close(500 + Math.random() * 2_500, why);
   }
 
@@ -204,7 +226,7 @@ export class JobStreams {
    * once; `update` is called whenever it learns more. Answers the function that leaves it.
    */
   private subscribe(view: JobView, run: string, update: (log: RunLog) => void): () => void {
-    const key = `${view.jobId}\u0000${view.runId}`;
+    const key = watchKey(view);
     let watch = this.watches.get(key);
     if (watch === undefined) {
       const created: Watch = {
@@ -219,7 +241,8 @@ export class JobStreams {
         controller: new AbortController(),
       };
       this.watches.set(key, created);
-      void this.follow(created);
+      // In no request's trace: the watch outlives the request that started it.
+      context.with(ROOT_CONTEXT, () => void this.follow(created));
       watch = created;
     }
     const joined = watch;

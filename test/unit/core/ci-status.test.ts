@@ -8,6 +8,7 @@ import {
   newCiStatus,
   recordArgo,
   recordStep,
+  type CiStepReport,
   type CiStatus,
 } from '../../../src/core/ci-status.js';
 
@@ -16,6 +17,7 @@ const running = (): CiStatus => {
   const status = newCiStatus('acme/api', 'c'.repeat(40), at);
   enterPhase(status, 'checking out', at);
   enterPhase(status, 'running', at);
+  status.steps = ['lint', 'test'];
   return status;
 };
 
@@ -31,6 +33,19 @@ describe('the CI progress log', () => {
       { kind: 'phase', phase: 'checking out', at },
     ]);
     expect(status).not.toHaveProperty('sha');
+  });
+
+  it('logs only reports about a step of this pipeline, by position and name, with a known state', () => {
+    const status = running();
+    const forged = [
+      { index: 7, name: 'lint', state: 'passed' },
+      { index: 0, name: 'deploy', state: 'passed' },
+      { index: 0, name: 'lint', state: 'skipped' },
+      { index: -1, name: 'lint', state: 'passed' },
+      { index: 0, name: 'lint', state: 'started', attempt: 1.5 },
+    ] as unknown as CiStepReport[];
+    for (const report of forged) expect(recordStep(status, report, at), JSON.stringify(report)).toBe(false);
+    expect(status.progress.filter((entry) => entry.kind === 'step')).toEqual([]);
   });
 
   it('logs a step end once, a start once per attempt, and only its own fields', () => {
