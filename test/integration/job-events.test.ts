@@ -310,7 +310,9 @@ describe('job events', () => {
     const other = await caller(['gatehouse-admins']);
     expect((await follow(jobId, other.token)).status).toBe(200);
     three[0]!.close();
-    await expect.poll(async () => (await follow(jobId, owner.token)).status).toBe(200);
+    await expect
+      .poll(async () => (await follow(jobId, owner.token)).status, { timeout: 10_000, interval: 200 })
+      .toBe(200);
 
     const onSmall = await Promise.all([1, 2].map(() => follow(jobId, other.token, { base: small.url })));
     expect(onSmall.map((s) => s.status)).toEqual([200, 200]);
@@ -336,7 +338,9 @@ describe('job events', () => {
     expect(during.clients).toBeGreaterThanOrEqual(3);
     const watchesBefore = during.watches!;
     for (const stream of streams) stream.close();
-    await expect.poll(async () => (await gauge()).watches).toBeLessThan(watchesBefore);
+    await expect
+      .poll(async () => (await gauge()).watches, { timeout: 10_000, interval: 200 })
+      .toBeLessThan(watchesBefore);
     await terminate(jobId);
   });
 
