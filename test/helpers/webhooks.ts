@@ -31,6 +31,17 @@ export function githubExample(
   return found;
 }
 
+/** GitHub's push example, to refs/heads/main at `after`, its repository cloned from `cloneUrl`. */
+export function githubPush(after: string, cloneUrl: string): Record<string, unknown> {
+  const example = githubExample('push', (e) => e.ref === 'refs/heads/master');
+  return {
+    ...example,
+    ref: 'refs/heads/main',
+    after,
+    repository: { ...(example.repository as object), clone_url: cloneUrl },
+  };
+}
+
 export interface Delivery {
   url: string;
   body: string;

@@ -20,7 +20,7 @@ import {
   type RunningWorkers,
   testLogger,
 } from '../helpers/harness.js';
-import { deliver, githubDelivery, githubExample } from '../helpers/webhooks.js';
+import { deliver, githubDelivery, githubPush } from '../helpers/webhooks.js';
 import type { FastifyInstance } from 'fastify';
 
 let issuer: DevIssuer;
@@ -161,13 +161,7 @@ async function usage(owner: string) {
 
 describe('ciPipeline', () => {
   it('runs a push webhook through policy, the steps at the exact commit, commit statuses and the ledger', async () => {
-    const example = githubExample('push', (e) => e.ref === 'refs/heads/master');
-    const push = {
-      ...example,
-      ref: 'refs/heads/main',
-      after: git.sha,
-      repository: { ...(example.repository as object), clone_url: `${git.url}/github/Codertocat/Hello-World.git` },
-    };
+    const push = githubPush(git.sha, `${git.url}/github/Codertocat/Hello-World.git`);
     const answer = await deliver(
       app,
       githubDelivery(push, { secret: testSecrets.TEST_GITHUB_SECRET, event: 'push', path: '/v1/webhooks/github/ci' }),
@@ -391,13 +385,7 @@ describe('the step sandbox', () => {
   });
 
   it('clones from the configured server only: a payload naming another host is refused', async () => {
-    const example = githubExample('push', (e) => e.ref === 'refs/heads/master');
-    const push = {
-      ...example,
-      ref: 'refs/heads/main',
-      after: git.sha,
-      repository: { ...(example.repository as object), clone_url: 'https://evil.example/x.git' },
-    };
+    const push = githubPush(git.sha, 'https://evil.example/x.git');
     const answer = await deliver(
       app,
       githubDelivery(push, { secret: testSecrets.TEST_GITHUB_SECRET, event: 'push', path: '/v1/webhooks/github/ci' }),

@@ -28,7 +28,7 @@ import { startFakeArgo, type FakeArgo } from '../helpers/fake-argo.js';
 import { startFakeGitHosts, type FakeGitHosts } from '../helpers/fake-git-hosts.js';
 import { startGitServer, useGitServer, type GitServer } from '../helpers/git-server.js';
 import { pipelines, testLogger, testSecrets, uniqueName } from '../helpers/harness.js';
-import { githubDelivery, githubExample } from '../helpers/webhooks.js';
+import { githubDelivery, githubPush } from '../helpers/webhooks.js';
 
 let receiver: TraceReceiver;
 let tracing: Tracing;
@@ -277,13 +277,7 @@ describe('one trace per job', () => {
   });
 
   it('follows a signed webhook delivery from the edge to its last activity, with the provider and delivery id', async () => {
-    const example = githubExample('push', (e) => e.ref === 'refs/heads/master');
-    const push = {
-      ...example,
-      ref: 'refs/heads/main',
-      after: git.sha,
-      repository: { ...(example.repository as object), clone_url: `${git.url}/github/Codertocat/Hello-World.git` },
-    };
+    const push = githubPush(git.sha, `${git.url}/github/Codertocat/Hello-World.git`);
     const deliveryId = randomUUID();
     const delivery = githubDelivery(push, {
       secret: testSecrets.TEST_GITHUB_SECRET,

@@ -6,59 +6,22 @@ import { WorkflowFailedError } from '@temporalio/client';
 import { describe, expect, it, vi } from 'vitest';
 import type { ArgoOutcome } from '../../activities/argo.js';
 import type { CommitRef, PipelinePlan, StepsOutcome } from '../../activities/ci.js';
-import type { UsageEntry } from '../../activities/billing.js';
-import type { PolicyDecision, PolicyQuery } from '../../activities/policy.js';
-import type { StatusReport } from '../../src/core/commit-status.js';
+import type { PolicyQuery } from '../../activities/policy.js';
 import { fail } from '../../src/core/failures.js';
 import type { CiEvent } from '../../src/core/git-event.js';
 import type { Identity } from '../../src/core/identity.js';
 import type { CiResult } from '../../workflows/ci-pipeline.js';
+import { ciPush, mockPipeline, policyDecision, stepsPlan } from '../helpers/ci-workflow.js';
 import { calls, jobRequest, useWorkflowHarness, webhookSender } from '../helpers/workflow-worker.js';
 
 const h = useWorkflowHarness();
 const sha = 'a'.repeat(40);
-const push: CiEvent = {
-  provider: 'github',
-  kind: 'push',
-  ref: 'refs/heads/main',
-  branch: 'main',
-  after: sha,
-  repository: { fullName: 'acme/api', cloneUrl: 'https://github.com/acme/api.git' },
-};
-const plan = (over: Partial<PipelinePlan> = {}): PipelinePlan => ({
-  runner: 'steps',
-  statusContext: 'gatehouse/ci',
-  publicUrl: 'https://gh.test',
-  heartbeatTimeoutMs: 2_000,
-  argoPollIntervalMs: 50,
-  cancelSuperseded: false,
-  steps: [{ name: 'test', run: 'true', timeoutMs: 60_000 }],
-  ...over,
-});
-const decision = (allow: boolean): PolicyDecision => ({
-  decision: allow ? 'allow' : 'deny',
-  policies: allow ? ['maintainers-run-ci'] : [],
-  errors: [],
-  principal: { type: 'Gatehouse::User', id: webhookSender.principal },
-  evaluatedAt: new Date().toISOString(),
-});
-const passed: StepsOutcome = { ok: true, steps: [], durationMs: 5 };
+const push = ciPush(sha);
+const plan = stepsPlan;
+const decision = policyDecision;
 
 function pipeline<Over extends object>(over: Over = {} as Over) {
-  return {
-    planPipeline: calls(async (_repository: string): Promise<PipelinePlan | null> => plan()),
-    evaluatePolicy: calls(async (_query: PolicyQuery, _identity: Identity) => decision(true)),
-    reportCommitStatus: calls(async (report: StatusReport) => ({
-      provider: report.provider,
-      state: report.state,
-      status: 201,
-    })),
-    verifyCommit: calls(async (ref: CommitRef) => ({ sha: ref.sha })),
-    runSteps: calls(async (_input: CommitRef & { jobId: string }) => passed),
-    recordUsage: calls(async (_entry: UsageEntry) => ({ recorded: true })),
-    cancelSupersededRuns: calls(async (_input: { ref: string }) => [] as string[]),
-    ...over,
-  };
+  return mockPipeline(plan, over);
 }
 
 async function run(activities: object, input: CiEvent = push) {

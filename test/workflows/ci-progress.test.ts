@@ -5,36 +5,21 @@
 import { Context } from '@temporalio/activity';
 import { describe, expect, it } from 'vitest';
 import type { ArgoOutcome } from '../../activities/argo.js';
-import type { CommitRef, PipelinePlan, StepsOutcome } from '../../activities/ci.js';
-import type { UsageEntry } from '../../activities/billing.js';
-import type { PolicyQuery } from '../../activities/policy.js';
+import type { PipelinePlan, StepsOutcome } from '../../activities/ci.js';
 import { ciStepSignalName, type CiProgress, type CiStatus, type CiStepReport } from '../../src/core/ci-status.js';
-import type { StatusReport } from '../../src/core/commit-status.js';
-import type { CiEvent } from '../../src/core/git-event.js';
+import { ciPush, mockPipeline, stepsPlan } from '../helpers/ci-workflow.js';
 import { calls, jobRequest, useWorkflowHarness, webhookSender } from '../helpers/workflow-worker.js';
 
 const h = useWorkflowHarness();
-const push: CiEvent = {
-  provider: 'github',
-  kind: 'push',
-  ref: 'refs/heads/main',
-  branch: 'main',
-  after: 'b'.repeat(40),
-  repository: { fullName: 'acme/api', cloneUrl: 'https://github.com/acme/api.git' },
-};
-const plan = (over: Partial<PipelinePlan> = {}): PipelinePlan => ({
-  runner: 'steps',
-  statusContext: 'gatehouse/ci',
-  publicUrl: 'https://gh.test',
-  heartbeatTimeoutMs: 2_000,
-  argoPollIntervalMs: 50,
-  cancelSuperseded: false,
-  steps: [
-    { name: 'lint', run: 'true', timeoutMs: 60_000 },
-    { name: 'test', run: 'true', timeoutMs: 60_000 },
-  ],
-  ...over,
-});
+const push = ciPush('b'.repeat(40));
+const plan = (over: Partial<PipelinePlan> = {}): PipelinePlan =>
+  stepsPlan({
+    steps: [
+      { name: 'lint', run: 'true', timeoutMs: 60_000 },
+      { name: 'test', run: 'true', timeoutMs: 60_000 },
+    ],
+    ...over,
+  });
 const step = (name: string, exitCode: number) => ({
   name,
   exitCode,
@@ -45,24 +30,7 @@ const step = (name: string, exitCode: number) => ({
 });
 
 function pipeline(over: object) {
-  return {
-    planPipeline: calls(async (_repository: string): Promise<PipelinePlan | null> => plan()),
-    evaluatePolicy: calls(async (_query: PolicyQuery) => ({
-      decision: 'allow' as const,
-      policies: ['maintainers-run-ci'],
-      errors: [],
-      principal: { type: 'Gatehouse::User', id: webhookSender.principal },
-      evaluatedAt: new Date().toISOString(),
-    })),
-    reportCommitStatus: calls(async (report: StatusReport) => ({
-      provider: report.provider,
-      state: report.state,
-      status: 201,
-    })),
-    verifyCommit: calls(async (ref: CommitRef) => ({ sha: ref.sha })),
-    recordUsage: calls(async (_entry: UsageEntry) => ({ recorded: true })),
-    ...over,
-  };
+  return mockPipeline(plan, over);
 }
 
 /** Runs the pipeline to its end and answers the log its status query holds then. */
