@@ -4,7 +4,8 @@
 // plugins (metrics, the Temporal client, the job service, authentication, OpenAPI), then the
 // routes, each a thin layer over the job service.
 import { randomUUID } from 'node:crypto';
-import Fastify, { type FastifyInstance, type FastifyServerOptions } from 'fastify';
+import Fastify, { LogController, type FastifyInstance, type FastifyServerOptions } from 'fastify';
+import { destination } from 'pino';
 import authPlugin from './auth/auth-plugin.js';
 import type { GatehouseConfig } from '../config/load-config.js';
 import { durationMs } from '../config/duration.js';
@@ -38,6 +39,10 @@ export async function buildApp(config: GatehouseConfig, options: AppOptions = {}
       level: 'info',
       // Tokens and webhook secrets must never reach a log line, whatever a serializer does later.
       redact: ['req.headers.authorization', 'req.headers["x-gitlab-token"]', 'req.headers.cookie'],
+      // Written to stdout asynchronously: no write call per line on the request's path, and lines
+      // logged while a write is under way go out together. Nothing waits for a buffer to fill (a
+      // quiet bridge's lines appear at once); what is still buffered is written on exit.
+      stream: destination({ dest: 1, sync: false }),
     },
     // Only the edge's addresses may speak for the client's address and protocol.
     trustProxy: config.server.trustProxy.length > 0 ? config.server.trustProxy : false,
@@ -52,7 +57,7 @@ export async function buildApp(config: GatehouseConfig, options: AppOptions = {}
     return503OnClosing: true,
     // One log line per request, written when it is answered (below), instead of Fastify's two
     // with the whole request serialized.
-    disableRequestLogging: true,
+    logController: new LogController({ disableRequestLogging: true }),
     // Headers as large as the edge passes (tune.bufsize 32768), and a bound on how long a whole
     // request may take to arrive, so slow bodies cannot hold the bridge.
     http: { maxHeaderSize: 32_768 },
@@ -65,8 +70,9 @@ export async function buildApp(config: GatehouseConfig, options: AppOptions = {}
   registerErrorHandler(app);
   registerValidators(app);
   registerJsonBody(app);
-  app.addHook('onSend', async (request, reply) => {
+  app.addHook('onSend', (request, reply, payload, done) => {
     reply.header('x-request-id', request.id);
+    done(null, payload);
   });
   // The fields that matter, once: what was asked, the answer and how long it took. Health probes
   // (every second from every edge) are logged only when they fail.

@@ -314,6 +314,20 @@ describe('route access', () => {
     const unknown = await startWith(`Bearer ${token}`, '/v1/jobs/no-such-route');
     expect(unknown.statusCode).toBe(404);
     expect(unknown.json().code).toBe('GATEHOUSE_UNKNOWN_ROUTE');
+    // Answered before the body is read: neither its media type nor its JSON matters.
+    for (const [type, payload] of [
+      ['text/plain', 'not json'],
+      ['application/json', '{"broken'],
+    ]) {
+      const answer = await h.app.inject({
+        method: 'POST',
+        url: '/v1/jobs/no-such-route',
+        headers: { authorization: `Bearer ${token}`, 'content-type': type! },
+        payload,
+      });
+      expect(answer.statusCode, type).toBe(404);
+      expect(answer.json().code).toBe('GATEHOUSE_UNKNOWN_ROUTE');
+    }
   });
 
   it('keeps health, readiness and the OpenAPI document public', async () => {

@@ -73,11 +73,21 @@ export async function jobsRoutes(parent: FastifyInstance, opts: { config: Gateho
     );
   }
 
-  // Any other POST /v1/jobs/{route}: authenticated first, so the route table is not probeable.
-  app.post('/v1/jobs/:route', { schema: { hide: true } }, async (request) => {
-    const { route } = request.params as { route: string };
-    throw new GatehouseError('GATEHOUSE_UNKNOWN_ROUTE', `There is no job route named "${route.slice(0, 63)}"`);
-  });
+  // Any other POST /v1/jobs/{route}: authenticated first, so the route table is not probeable, and
+  // answered then, before the body is read or parsed.
+  app.post(
+    '/v1/jobs/:route',
+    {
+      schema: { hide: true },
+      onRequest: async (request) => {
+        const { route } = request.params as { route: string };
+        throw new GatehouseError('GATEHOUSE_UNKNOWN_ROUTE', `There is no job route named "${route.slice(0, 63)}"`);
+      },
+    },
+    async () => {
+      throw new Error('unreachable: the onRequest hook answers every unknown job route');
+    },
+  );
 
   app.get(
     '/v1/jobs/:jobId',
