@@ -22,4 +22,4 @@ RUN mkdir -p /app/.data && chown node:node /app/.data
 USER node
 ENV NODE_ENV=production
 EXPOSE 8080
-CMD ["node", "dist/src/server.js"]
+CMD ["node", "--max-semi-space-size=2", "dist/src/server.js"]

@@ -15,6 +15,8 @@ export interface HeapSummary {
   top: Array<{ name: string; selfBytes: number; count: number }>;
   /** The same among JavaScript objects only (by constructor name): what the program made. */
   topObjects: Array<{ name: string; selfBytes: number; count: number }>;
+  /** Closures by function name: which callbacks are held, and how many of each. */
+  topClosures: Array<{ name: string; selfBytes: number; count: number }>;
 }
 
 interface Meta {
@@ -40,7 +42,9 @@ export function summarizeHeapSnapshot(file: string, topCount = 10): HeapSummary 
 
   // Nodes: `width` integers each. Group by object name (resolved once the strings are read) or type.
   const byKey = new Map<number, { selfBytes: number; count: number }>(); // type * 2^32 + name, or type
+  const closures = new Map<number, { selfBytes: number; count: number }>(); // by name
   const types = meta.node_types[0];
+  const closureType = types.indexOf('closure');
   const row: number[] = [];
   let nodes = 0;
   let totalBytes = 0;
@@ -58,6 +62,12 @@ export function summarizeHeapSnapshot(file: string, topCount = 10): HeapSummary 
         group.selfBytes += row[sizeAt!]!;
         group.count += 1;
         byKey.set(key, group);
+        if (type === closureType) {
+          const closure = closures.get(row[nameAt!]!) ?? { selfBytes: 0, count: 0 };
+          closure.selfBytes += row[sizeAt!]!;
+          closure.count += 1;
+          closures.set(row[nameAt!]!, closure);
+        }
         totalBytes += row[sizeAt!]!;
         nodes += 1;
         row.length = 0;
@@ -69,7 +79,10 @@ export function summarizeHeapSnapshot(file: string, topCount = 10): HeapSummary 
   }
 
   // Strings: JSON strings one after another; only the ones the groups name are decoded.
-  const wanted = new Set([...byKey.keys()].filter((k) => k >= 2 ** 32).map((k) => k % 2 ** 32));
+  const wanted = new Set([
+    ...[...byKey.keys()].filter((k) => k >= 2 ** 32).map((k) => k % 2 ** 32),
+    ...closures.keys(),
+  ]);
   const strings = new Map<number, string>();
   let index = 0;
   for (let i = stringsAt + 11; i < bytes.length && bytes[i] !== bracketClose; i += 1) {
@@ -100,6 +113,7 @@ export function summarizeHeapSnapshot(file: string, topCount = 10): HeapSummary 
     totalBytes,
     top: largest([...groups]),
     topObjects: largest([...groups].filter(([, g]) => g.object)),
+    topClosures: largest([...closures].map(([name, group]) => [strings.get(name) || '(anonymous)', group])),
   };
 }
 
@@ -113,6 +127,7 @@ export function formatHeapSummary(summary: HeapSummary): string {
         `  ${mb(t.selfBytes).padStart(9)}  ${String(t.count).padStart(8)}  ${t.name.slice(0, 80).replace(/\s+/g, ' ')}`,
     ),
     `objects by constructor: ${summary.topObjects.map((t) => `${t.name.slice(0, 40)} ${mb(t.selfBytes)} (${t.count})`).join(', ')}`,
+    `closures by function: ${summary.topClosures.map((t) => `${t.name.slice(0, 40)} ${mb(t.selfBytes)} (${t.count})`).join(', ')}`,
   ].join('\n');
 }
 

@@ -19,6 +19,7 @@ import { connect, type Socket } from 'node:net';
 import { cpus, tmpdir, totalmem } from 'node:os';
 import { join } from 'node:path';
 import { Client, Connection } from '@temporalio/client';
+import { bridgeNodeFlags } from '../src/config/bridge-process.js';
 import { startDevIssuer } from '../src/dev/dev-issuer.js';
 import { edgeConfigFiles } from '../src/edge/edge-files.js';
 import { loopbackEdgeEnv, startEdge, type EdgeProcess } from '../src/dev/edge-process.js';
@@ -89,7 +90,14 @@ const record = {
   machine: {} as Record<string, unknown>,
   runs: [] as Measured[],
   scenarios: {} as Record<string, unknown>,
-  memory: { points: {} as Record<string, number>, sampledMax: 0, sampledMaxAt: '', peak: 0 },
+  memory: {
+    points: {} as Record<string, number>,
+    /** V8's heap at each point, from the bridge's metrics. */
+    heap: {} as Record<string, { used: number; total: number; external: number }>,
+    sampledMax: 0,
+    sampledMaxAt: '',
+    peak: 0,
+  },
   heap: undefined as HeapSummary | undefined,
   targets: [] as TargetRow[],
   notes: [] as string[],
@@ -205,7 +213,21 @@ function combine(runs: Measured[]): Combined {
 function memoryPoint(name: string): number {
   const rss = rssBytes(procs.bridge);
   record.memory.points[name] = rss;
+  void heapPoint(name).catch(() => undefined);
   return rss;
+}
+
+/** The bridge's V8 heap (used and total) from its metrics, next to its RSS: what holds the memory. */
+let metricsUrl = '';
+async function heapPoint(name: string): Promise<void> {
+  if (metricsUrl === '') return;
+  const answer = await call(metricsUrl, { timeoutMs: callTimeoutMs });
+  const read = (metric: string) => Number(new RegExp(`^gatehouse_${metric} (\\S+)$`, 'm').exec(answer.body)?.[1]);
+  record.memory.heap[name] = {
+    used: read('nodejs_heap_size_used_bytes'),
+    total: read('nodejs_heap_size_total_bytes'),
+    external: read('nodejs_external_memory_bytes'),
+  };
 }
 
 interface TargetRow {
@@ -229,10 +251,12 @@ async function main(): Promise<void> {
   cleanups.push(() => temporal.stop());
   const issuer = await startDevIssuer();
   cleanups.push(() => issuer.close());
-  // The bridge as it runs in production: compiled JavaScript (npm run build), not through tsx; with
-  // a heap snapshot on SIGUSR2 (written to `diagnostics`) and as many open files as it may have.
-  // BENCH_BRIDGE_NODE_ARGS="--cpu-prof --cpu-prof-dir=/tmp/prof" profiles it (bench/profile-summary.ts).
+  // The bridge as it runs in production: compiled JavaScript (npm run build), not through tsx, with
+  // the image's Node flags (src/config/bridge-process.ts); with a heap snapshot on SIGUSR2 (written
+  // to `diagnostics`) and as many open files as it may have. BENCH_BRIDGE_NODE_ARGS adds flags
+  // (later ones win): "--cpu-prof --cpu-prof-dir=/tmp/prof" profiles it (bench/profile-summary.ts).
   const nodeArgs = [
+    ...bridgeNodeFlags,
     '--heapsnapshot-signal=SIGUSR2',
     `--diagnostic-dir=${diagnostics}`,
     ...(process.env.BENCH_BRIDGE_NODE_ARGS ?? '').split(' ').filter(Boolean),
@@ -284,6 +308,7 @@ async function main(): Promise<void> {
       .map((name) => [name, '']),
   );
   const { pid: bridgePid, port: bridgePort, url: bridgeUrl, metricsAddress } = await startBridge(untraced);
+  metricsUrl = `http://${metricsAddress}/metrics`;
   procs.bridge = bridgePid;
   let spansReceived = 0;
   const receiver = await startTraceReceiver({ maxSpans: 1_000, onSpans: (spans) => (spansReceived += spans.length) });
@@ -466,7 +491,7 @@ async function main(): Promise<void> {
     commits: [],
   };
   const padding = 'x'.repeat(20 * 1_048_576);
-  const webhook = (bytes: number) => {
+  const webhook = (bytes: number, event = 'push') => {
     const nonce = randomUUID();
     const base = JSON.stringify({ ...push, nonce, padding: '' }).length;
     const body = JSON.stringify({ ...push, nonce, padding: padding.slice(0, Math.max(0, bytes - base)) });
@@ -474,7 +499,7 @@ async function main(): Promise<void> {
       body,
       headers: {
         'content-type': 'application/json',
-        'x-github-event': 'push',
+        'x-github-event': event,
         'x-github-hook-id': '1',
         'x-github-delivery': randomUUID(),
         'x-hub-signature-256': `sha256=${createHmac('sha256', webhookSecret).update(body).digest('hex')}`,
@@ -493,6 +518,20 @@ async function main(): Promise<void> {
           ...webhook(1_024),
           requests: [{ setupRequest: (request) => ({ ...request, ...webhook(1_024) }) }],
         });
+  // The same signed 1 KB body as an event no rule maps ("issues"): verified, parsed, matched against
+  // the rules, answered 200 and recorded, but no job started: the intake's own cost.
+  const webhooks1kIgnored = (count: number, budgetMs: number) =>
+    edge === undefined
+      ? Promise.reject(new Error('HAProxy is not running'))
+      : cannon({
+          url: `${edgeUrl}/v1/webhooks/github`,
+          method: 'POST',
+          amount: count,
+          budgetMs,
+          expect: [200],
+          ...webhook(1_024, 'issues'),
+          requests: [{ setupRequest: (request) => ({ ...request, ...webhook(1_024, 'issues') }) }],
+        });
 
   // --- warm-up --------------------------------------------------------------------------------
   phase = 'warm-up';
@@ -506,6 +545,7 @@ async function main(): Promise<void> {
   await healthz(n(300), 30_000);
   await cheap(n(300), 30_000, []);
   if (edge !== undefined) await webhooks1k(n(50), 30_000);
+  if (edge !== undefined) await webhooks1kIgnored(n(50), 30_000);
   say(`warm-up done in ${((performance.now() - warmStarted) / 1000).toFixed(1)} s`);
   const atRest = memoryPoint('atRest');
   say(`bridge RSS at rest ${mb(atRest)}`);
@@ -577,10 +617,14 @@ async function main(): Promise<void> {
 
   // --- 4. a signed 1 KB GitHub webhook through HAProxy: CPU per delivery (each starts a job) -----
   let hook1k: Measured | undefined;
+  let hook1kIgnored: Measured | undefined;
   if (edge === undefined) {
     note('webhooks skipped: HAProxy is not running');
   } else {
     hook1k = await measure('webhook 1 KB via HAProxy', ['bridge', 'haproxy'], () => webhooks1k(n(1000), 60_000));
+    hook1kIgnored = await measure('webhook 1 KB via HAProxy, no job (ignored event)', ['bridge', 'haproxy'], () =>
+      webhooks1kIgnored(n(1000), 60_000),
+    );
     memoryPoint('afterWebhook1KB');
   }
 
@@ -721,6 +765,7 @@ async function main(): Promise<void> {
     const fdsHeld = openFds(procs.bridge);
     const held = tally.waiting;
     record.memory.points.duringIdlePolls = whileHeld;
+    await heapPoint('duringIdlePolls');
     // A clean abort: every client leaves, and the bridge should let go of every wait.
     stopping = true;
     for (const socket of sockets) socket.destroy();
@@ -828,7 +873,7 @@ async function main(): Promise<void> {
     memoryPoint('afterWebhook20MB');
   }
 
-  record.scenarios.webhooks = { '1KB': hook1k, '20MB': hook20m };
+  record.scenarios.webhooks = { '1KB': hook1k, '1KBIgnored': hook1kIgnored, '20MB': hook20m };
 
   // --- 7b. the delivery log: what recording a delivery costs the bridge, per record -----------
   phase = 'delivery log';
@@ -858,6 +903,12 @@ async function main(): Promise<void> {
       .join(
         ', ',
       )}; peak (VmHWM) ${mb(record.memory.peak)}, highest sample ${mb(record.memory.sampledMax)} during "${record.memory.sampledMaxAt}"`,
+  );
+  await heapPoint('atEnd');
+  say(
+    `bridge V8 heap, used / total: ${Object.entries(record.memory.heap)
+      .map(([k, v]) => `${k} ${mb(v.used)} / ${mb(v.total)}`)
+      .join(', ')}`,
   );
   clearInterval(sampler);
   record.heap = await heapSummary(diagnostics, bridgeUrl);
@@ -946,6 +997,26 @@ async function main(): Promise<void> {
     '≤ 1 ms',
     (x) => x <= 1,
   );
+  // What the delivery costs apart from its workflow start: a start costs the bridge at least what
+  // it costs the SDK client alone (measured above, same run).
+  const startClientMs = s.sdk.cpuMsPerOp.client;
+  rows.push({
+    target: 'signed 1 KB webhook, bridge CPU per delivery less the SDK client CPU of its start',
+    figure:
+      hook1k === undefined
+        ? 'n/a'
+        : `${ms(hook1k.cpuMsPerOp.bridge - startClientMs)} (${ms(hook1k.cpuMsPerOp.bridge)} - ${ms(startClientMs)})`,
+    ratio: (hook1k?.cpuMsPerOp.bridge ?? Number.NaN) - startClientMs,
+    need: '(for reference)',
+    met: undefined,
+  });
+  rows.push({
+    target: 'signed 1 KB webhook that starts no job (ignored event), bridge CPU per delivery',
+    figure: hook1kIgnored === undefined ? 'n/a' : ms(hook1kIgnored.cpuMsPerOp.bridge),
+    ratio: hook1kIgnored?.cpuMsPerOp.bridge ?? Number.NaN,
+    need: '(for reference)',
+    met: undefined,
+  });
   const perDeliveryUs = (hook1k?.cpuMsPerOp.bridge ?? Number.NaN) * 1000;
   const recordUs = Math.max(logCost?.memoryCpuUs ?? Number.NaN, logCost?.postgresCpuUs ?? 0);
   row(

@@ -5,11 +5,11 @@
 // It never waits for the database: the PostgreSQL log connects in the background and, until it
 // can, answers every call with DeliveryLogUnavailable (see postgres-log.ts), so a bridge starts
 // during a database outage. It still returns a promise (already settled) so callers written for
-// an opening that waited need no change.
+// an opening that waited need no change. The PostgreSQL driver is loaded only when it is used: a
+// bridge on the in-memory log does not carry it.
 import type { DeliveryLog } from '../core/deliveries.js';
 import type { Secret } from '../core/secret.js';
 import { createMemoryDeliveryLog } from './memory-log.js';
-import { createPostgresDeliveryLog } from './postgres-log.js';
 
 export interface DeliveryLogSettings {
   /** The PostgreSQL connection string; without it, the in-memory log. */
@@ -24,5 +24,6 @@ export interface DeliveryLogSettings {
 
 export async function openDeliveryLog(config: DeliveryLogSettings): Promise<DeliveryLog> {
   if (config.url === undefined) return createMemoryDeliveryLog({ maxEntries: config.maxEntries });
+  const { createPostgresDeliveryLog } = await import('./postgres-log.js');
   return createPostgresDeliveryLog(config.url.reveal(), { onError: config.onError, onSkipped: config.onSkipped });
 }

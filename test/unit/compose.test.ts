@@ -5,6 +5,7 @@ import { execFileSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
+import { bridgeCommand } from '../../src/config/bridge-process.js';
 import { envOverrides, loadConfig } from '../../src/config/load-config.js';
 import { searchAttributeArgs } from '../../src/core/search-attributes.js';
 import { tracingSettings, tracingVariables } from '../../src/telemetry/tracing.js';
@@ -33,6 +34,14 @@ const defaults = loadConfig({
 });
 
 describe('docker-compose.yml', () => {
+  it('runs each bridge with the command the image runs, its Node flags included', () => {
+    const bridges = Object.entries(compose.services).filter(([name]) => /^bridge\d+$/.test(name));
+    expect(bridges.length).toBeGreaterThan(1);
+    for (const [name, service] of bridges) expect(service.command, name).toEqual(bridgeCommand);
+    const cmd = /^CMD (\[.*\])$/m.exec(readFileSync('Dockerfile', 'utf8'))?.[1];
+    expect(JSON.parse(cmd ?? 'null')).toEqual(bridgeCommand);
+  });
+
   it('is valid against the Compose specification', () => {
     expect(() =>
       execFileSync('node_modules/.bin/dclint', ['-q', 'docker-compose.yml'], { stdio: 'pipe' }),

@@ -12,6 +12,7 @@ import { dirname, join } from 'node:path';
 import { exportJWK, generateKeyPair } from 'jose';
 import { afterAll, describe, expect, it } from 'vitest';
 import { parse, parseAllDocuments, stringify } from 'yaml';
+import { bridgeCommand } from '../../src/config/bridge-process.js';
 import { loadConfig } from '../../src/config/load-config.js';
 import { edgeKeysFrom, renderKeyFiles } from '../../src/edge/render-keys.js';
 import { loadPolicyEngine } from '../../src/worker/policy-engine.js';
@@ -179,7 +180,7 @@ describe('the Helm chart', () => {
     for (const { manifests } of Object.values(renders)) {
       const pod = named(manifests, 'Deployment', 'gatehouse-bridge').spec.template.spec;
       const bridge = pod.containers[0];
-      expect(bridge.command).toEqual(['node', 'dist/src/server.js']);
+      expect(bridge.command).toEqual(bridgeCommand);
       expect(bridge.readinessProbe.httpGet).toEqual({ path: '/readyz', port: 'http' });
       expect(bridge.livenessProbe.httpGet).toEqual({ path: '/healthz', port: 'http' });
       const sleep = bridge.lifecycle.preStop.exec.command;

@@ -204,43 +204,41 @@ function abandonable(clientGone: AbortSignal): { signal: AbortSignal; abandon: (
 }
 
 /**
- * Waits until the job's run closes, `waitEnd` passes or `signal` aborts. A timer of ours ends the
- * wait at `waitEnd` and cancels the long-poll; the wait does not depend on that cancellation
- * being heard.
+ * Waits until the job's run closes, `waitEnd` passes or `signal` aborts, on the long-poll every
+ * waiter of that run shares. A timer of ours ends the wait at `waitEnd`; the wait does not depend
+ * on the poll's cancellation being heard. A poll that fails for want of Temporal does not end the
+ * wait early (a client looping on ?wait would spin): the waiter waits out its time, then reads.
+ * A waiting request holds one promise, one timer, one listener and its place in the poll's set:
+ * thousands of idle waiters cost little.
  */
-async function untilClosed(
-  temporal: TemporalGateway,
-  view: JobView,
-  waitEnd: number,
-  signal: AbortSignal,
-): Promise<void> {
-  const wait = new AbortController();
-  const stop = () => wait.abort();
-  signal.addEventListener('abort', stop, { once: true });
-  const timer = setTimeout(stop, waitEnd - Date.now());
-  const ended = new Promise<boolean>((resolve) => wait.signal.addEventListener('abort', () => resolve(true)));
-  try {
-    if (signal.aborted) return;
-    const polled = joinPoll(temporal, view, wait.signal).then(
-      () => true,
-      // Closing with a failure ends the wait like closing with a result. Temporal unreachable
-      // before the wait is over is no reason to answer early (a client looping on ?wait would
-      // spin): wait it out, then read.
-      (error: unknown) => wait.signal.aborted || !isTemporalUnavailable(error),
-    );
-    if (!(await Promise.race([polled, ended]))) await ended;
-  } finally {
-    clearTimeout(timer);
-    signal.removeEventListener('abort', stop);
-    wait.abort();
-  }
+function untilClosed(temporal: TemporalGateway, view: JobView, waitEnd: number, signal: AbortSignal): Promise<void> {
+  if (signal.aborted) return Promise.resolve();
+  return new Promise<void>((resolve) => {
+    const finish = () => {
+      clearTimeout(timer);
+      signal.removeEventListener('abort', finish);
+      leavePoll(poll, wake);
+      resolve();
+    };
+    // Closing with a failure ends the wait like closing with a result; Temporal unreachable does not.
+    const wake: Waiter = (error) => {
+      if (error === undefined || !isTemporalUnavailable(error)) finish();
+    };
+    const poll = enterPoll(temporal, view, wake);
+    const timer = setTimeout(finish, waitEnd - Date.now());
+    signal.addEventListener('abort', finish, { once: true });
+  });
 }
+
+/** Told once when its shared poll ends: with nothing when the run closed, or with why the poll failed. */
+type Waiter = (error?: unknown) => void;
 
 /** A long-poll for one run, shared by everyone waiting on it. */
 interface SharedPoll {
-  readonly closed: Promise<void>;
+  readonly key: string;
+  readonly polls: Map<string, SharedPoll>;
   readonly controller: AbortController;
-  waiters: number;
+  readonly waiters: Set<Waiter>;
 }
 
 const sharedPolls = new WeakMap<TemporalGateway, Map<string, SharedPoll>>();
@@ -248,14 +246,45 @@ const sharedPolls = new WeakMap<TemporalGateway, Map<string, SharedPoll>>();
 /** How many clients are waiting on a shared long-poll now, and on how many polls. */
 export function waitingOn(temporal: TemporalGateway): { waiters: number; polls: number } {
   const polls = [...(sharedPolls.get(temporal)?.values() ?? [])];
-  return { waiters: polls.reduce((sum, poll) => sum + poll.waiters, 0), polls: polls.length };
+  return { waiters: polls.reduce((sum, poll) => sum + poll.waiters.size, 0), polls: polls.length };
 }
 
 /**
- * Waits for the run to close on the one long-poll all waiters of that run share: a thousand
- * clients waiting on one job cost Temporal one call and the bridge one gRPC stream, not a
- * thousand. The poll is cancelled when its last waiter leaves; a waiter that leaves stops
- * waiting at once, whatever the others do.
+ * Adds `waiter` to the one long-poll all waiters of the run share, starting it if there is none:
+ * a thousand clients waiting on one job cost Temporal one call and the bridge one gRPC stream,
+ * not a thousand. Every waiter is told when the poll ends; one that leaves first calls leavePoll.
+ */
+function enterPoll(temporal: TemporalGateway, view: Pick<JobView, 'jobId' | 'runId'>, waiter: Waiter): SharedPoll {
+  let polls = sharedPolls.get(temporal);
+  if (polls === undefined) sharedPolls.set(temporal, (polls = new Map()));
+  const key = `${view.jobId}\u0000${view.runId}`;
+  let poll = polls.get(key);
+  if (poll === undefined) {
+    const created: SharedPoll = { key, polls, controller: new AbortController(), waiters: new Set() };
+    const settle = (error?: unknown) => {
+      if (created.polls.get(key) === created) created.polls.delete(key);
+      for (const told of created.waiters) told(error);
+      created.waiters.clear();
+    };
+    pollClose(temporal, view, created.controller.signal).then(() => settle(), settle);
+    polls.set(key, created);
+    poll = created;
+  }
+  poll.waiters.add(waiter);
+  return poll;
+}
+
+/** Takes `waiter` off the poll; the poll is cancelled when its last waiter leaves. */
+function leavePoll(poll: SharedPoll, waiter: Waiter): void {
+  if (!poll.waiters.delete(waiter) || poll.waiters.size > 0) return;
+  if (poll.polls.get(poll.key) === poll) poll.polls.delete(poll.key);
+  poll.controller.abort();
+}
+
+/**
+ * The shared poll as a promise (the event streams' watches): resolves when the run closes for
+ * good, rejects when the poll fails or `signal` aborts; leaving stops waiting at once, whatever
+ * the other waiters do.
  */
 export function joinPoll(
   temporal: TemporalGateway,
@@ -263,45 +292,18 @@ export function joinPoll(
   signal: AbortSignal,
 ): Promise<void> {
   if (signal.aborted) return Promise.reject(signal.reason);
-  let polls = sharedPolls.get(temporal);
-  if (polls === undefined) sharedPolls.set(temporal, (polls = new Map()));
-  const key = `${view.jobId}\u0000${view.runId}`;
-  let poll = polls.get(key);
-  if (poll === undefined) {
-    const controller = new AbortController();
-    const created: SharedPoll = {
-      controller,
-      waiters: 0,
-      closed: pollClose(temporal, view, controller.signal).finally(() => {
-        if (polls.get(key) === created) polls.delete(key);
-      }),
-    };
-    created.closed.catch(() => undefined);
-    polls.set(key, created);
-    poll = created;
-  }
-  const joined = poll;
-  joined.waiters += 1;
   return new Promise<void>((resolve, reject) => {
     const leave = () => {
-      joined.waiters -= 1;
-      if (joined.waiters === 0) {
-        if (polls.get(key) === joined) polls.delete(key);
-        joined.controller.abort();
-      }
+      leavePoll(poll, told);
       reject(signal.reason);
     };
+    const told: Waiter = (error) => {
+      signal.removeEventListener('abort', leave);
+      if (error === undefined) resolve();
+      else reject(error);
+    };
+    const poll = enterPoll(temporal, view, told);
     signal.addEventListener('abort', leave, { once: true });
-    joined.closed.then(
-      () => {
-        signal.removeEventListener('abort', leave);
-        resolve();
-      },
-      (error: unknown) => {
-        signal.removeEventListener('abort', leave);
-        reject(error);
-      },
-    );
   });
 }
 
