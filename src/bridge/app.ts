@@ -41,8 +41,9 @@ export async function buildApp(config: GatehouseConfig, options: AppOptions = {}
       redact: ['req.headers.authorization', 'req.headers["x-gitlab-token"]', 'req.headers.cookie'],
       // Written to stdout asynchronously: no write call per line on the request's path, and lines
       // logged while a write is under way go out together. Nothing waits for a buffer to fill (a
-      // quiet bridge's lines appear at once); what is still buffered is written on exit.
-      stream: destination({ dest: 1, sync: false }),
+      // quiet bridge's lines appear at once); what is still buffered is written on exit. If stdout
+      // stops draining, lines beyond 16 MB buffered are dropped rather than filling the memory.
+      stream: destination({ dest: 1, sync: false, maxLength: 16 * 1_048_576 }),
     },
     // Only the edge's addresses may speak for the client's address and protocol.
     trustProxy: config.server.trustProxy.length > 0 ? config.server.trustProxy : false,

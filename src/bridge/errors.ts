@@ -66,9 +66,12 @@ export class GatehouseError extends Error {
   readonly errors: FieldError[] | undefined;
 
   constructor(code: ErrorCode, detail: string, options: GatehouseErrorOptions = {}) {
+    // Nothing between lowering the limit and restoring it can throw.
+    const message = String(detail);
+    const errorOptions = options.cause === undefined ? undefined : { cause: options.cause };
     const stackTraceLimit = Error.stackTraceLimit;
     Error.stackTraceLimit = 0;
-    super(detail, options.cause === undefined ? undefined : { cause: options.cause });
+    super(message, errorOptions);
     Error.stackTraceLimit = stackTraceLimit;
     const definition = errorDefinitions[code];
     this.code = code;

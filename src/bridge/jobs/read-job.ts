@@ -263,7 +263,12 @@ function enterPoll(temporal: TemporalGateway, view: Pick<JobView, 'jobId' | 'run
     const created: SharedPoll = { key, polls, controller: new AbortController(), waiters: new Set() };
     const settle = (error?: unknown) => {
       if (created.polls.get(key) === created) created.polls.delete(key);
-      for (const told of created.waiters) told(error);
+      for (const told of created.waiters) {
+        // One waiter's failure must not keep the others waiting (its own timer still ends it).
+        try {
+          told(error);
+        } catch {}
+      }
       created.waiters.clear();
     };
     pollClose(temporal, view, created.controller.signal).then(() => settle(), settle);
