@@ -128,8 +128,9 @@ export function createReconcileActivities(deps: ReconcileDeps) {
     async listGitLabEvents(input: {
       hook: string;
       page: number;
+      perPage?: number;
     }): Promise<{ events: GitLabHookEvent[]; nextPage?: number } | RateLimited> {
-      return gitlab(input.hook).listEvents(input.page);
+      return gitlab(input.hook).listEvents(input.page, input.perPage);
     },
 
     async resendGitLabEvent(input: {

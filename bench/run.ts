@@ -213,9 +213,12 @@ function combine(runs: Measured[]): Combined {
 function memoryPoint(name: string): number {
   const rss = rssBytes(procs.bridge);
   record.memory.points[name] = rss;
-  void heapPoint(name).catch(() => undefined);
+  heapReads.push(heapPoint(name).catch(() => undefined));
   return rss;
 }
+
+/** The heap reads memoryPoint started; awaited before the heap figures are printed. */
+const heapReads: Array<Promise<void>> = [];
 
 /** The bridge's V8 heap (used and total) from its metrics, next to its RSS: what holds the memory. */
 let metricsUrl = '';
@@ -904,7 +907,7 @@ async function main(): Promise<void> {
         ', ',
       )}; peak (VmHWM) ${mb(record.memory.peak)}, highest sample ${mb(record.memory.sampledMax)} during "${record.memory.sampledMaxAt}"`,
   );
-  await heapPoint('atEnd');
+  await Promise.all(heapReads);
   say(
     `bridge V8 heap, used / total: ${Object.entries(record.memory.heap)
       .map(([k, v]) => `${k} ${mb(v.used)} / ${mb(v.total)}`)
@@ -932,6 +935,9 @@ async function main(): Promise<void> {
       met: Number.isFinite(ratio) ? ok(ratio) : undefined,
       ...(rowNote === undefined ? {} : { note: rowNote }),
     });
+  /** A row shown for context, with no target of its own. */
+  const reference = (target: string, figure: string, ratio: number) =>
+    rows.push({ target, figure, ratio, need: '(for reference)', met: undefined });
   const cpuPair = (a: number, b: number) => `${ms(a)} vs ${ms(b)}`;
   row(
     'bridge CPU per job start / SDK client CPU per start',
@@ -976,13 +982,11 @@ async function main(): Promise<void> {
     '≥ 0.8x',
     (x) => x >= 0.8,
   );
-  rows.push({
-    target: 'authenticated 404, new token each / /healthz',
-    figure: `${t.cold.throughput.toFixed(0)} vs ${t.healthz.throughput.toFixed(0)}/s`,
-    ratio: t.cold.throughput / t.healthz.throughput,
-    need: '(for reference)',
-    met: undefined,
-  });
+  reference(
+    'authenticated 404, new token each / /healthz',
+    `${t.cold.throughput.toFixed(0)} vs ${t.healthz.throughput.toFixed(0)}/s`,
+    t.cold.throughput / t.healthz.throughput,
+  );
   row(
     'signed 20 MB webhook to its 202, p50',
     hook20m === undefined ? 'n/a' : ms(hook20m.p50, 0),
@@ -1000,23 +1004,18 @@ async function main(): Promise<void> {
   // What the delivery costs apart from its workflow start: a start costs the bridge at least what
   // it costs the SDK client alone (measured above, same run).
   const startClientMs = s.sdk.cpuMsPerOp.client;
-  rows.push({
-    target: 'signed 1 KB webhook, bridge CPU per delivery less the SDK client CPU of its start',
-    figure:
-      hook1k === undefined
-        ? 'n/a'
-        : `${ms(hook1k.cpuMsPerOp.bridge - startClientMs)} (${ms(hook1k.cpuMsPerOp.bridge)} - ${ms(startClientMs)})`,
-    ratio: (hook1k?.cpuMsPerOp.bridge ?? Number.NaN) - startClientMs,
-    need: '(for reference)',
-    met: undefined,
-  });
-  rows.push({
-    target: 'signed 1 KB webhook that starts no job (ignored event), bridge CPU per delivery',
-    figure: hook1kIgnored === undefined ? 'n/a' : ms(hook1kIgnored.cpuMsPerOp.bridge),
-    ratio: hook1kIgnored?.cpuMsPerOp.bridge ?? Number.NaN,
-    need: '(for reference)',
-    met: undefined,
-  });
+  reference(
+    'signed 1 KB webhook, bridge CPU per delivery less the SDK client CPU of its start',
+    hook1k === undefined
+      ? 'n/a'
+      : `${ms(hook1k.cpuMsPerOp.bridge - startClientMs)} (${ms(hook1k.cpuMsPerOp.bridge)} - ${ms(startClientMs)})`,
+    (hook1k?.cpuMsPerOp.bridge ?? Number.NaN) - startClientMs,
+  );
+  reference(
+    'signed 1 KB webhook that starts no job (ignored event), bridge CPU per delivery',
+    hook1kIgnored === undefined ? 'n/a' : ms(hook1kIgnored.cpuMsPerOp.bridge),
+    hook1kIgnored?.cpuMsPerOp.bridge ?? Number.NaN,
+  );
   const perDeliveryUs = (hook1k?.cpuMsPerOp.bridge ?? Number.NaN) * 1000;
   const recordUs = Math.max(logCost?.memoryCpuUs ?? Number.NaN, logCost?.postgresCpuUs ?? 0);
   row(

@@ -29,6 +29,7 @@ import {
   type CallbackMemo,
   type CallbackRequest,
 } from '../src/core/callbacks.js';
+import { readMemo } from '../src/core/job-memo.js';
 import { sourceKey } from '../src/core/search-attributes.js';
 
 const callbackPatch = 'gatehouse-callback';
@@ -45,17 +46,16 @@ class CallbackInterceptor implements WorkflowInboundCallsInterceptor {
 
 async function startCallback(callback: CallbackMemo): Promise<void> {
   const info = workflowInfo();
-  const identity = info.memo?.identity as { principal?: unknown } | undefined;
-  const request = info.memo?.request as { route?: unknown } | undefined;
+  const memo = readMemo(info.memo);
   const source = info.typedSearchAttributes.get(sourceKey);
   const args: CallbackRequest = {
     jobId: info.workflowId,
     url: callback.url,
     job: {
-      route: typeof request?.route === 'string' ? request.route : '',
+      route: memo?.request.route ?? '',
       workflowType: info.workflowType,
       source: source ?? 'api',
-      owner: typeof identity?.principal === 'string' ? identity.principal : '',
+      owner: memo?.identity.principal ?? '',
     },
   };
   try {

@@ -14,6 +14,7 @@ import {
   askGone,
   askRefused,
   emptyReconcileState,
+  isGitLabSuccess,
   planRedeliveries,
   readBackTo,
   type ObservedDelivery,
@@ -177,15 +178,23 @@ export async function watchGitLabHook(input: ReconcileInput): Promise<ReconcileR
     const oldest = previous.after === 0 ? Date.now() - input.lookbackMs : 0;
     const backTo = readBackTo(previous);
     let page: number | undefined = 1;
-    for (let read = 0; page !== undefined && read < maxPages; read += 1) {
+    for (let read = 0; page !== undefined && read < (input.maxPages ?? maxPages); read += 1) {
       const current: number = page;
-      const answer = await unlimited(() => api.listGitLabEvents({ hook: input.hook, page: current }), waits);
+      const answer = await unlimited(
+        () =>
+          api.listGitLabEvents({
+            hook: input.hook,
+            page: current,
+            ...(input.perPage === undefined ? {} : { perPage: input.perPage }),
+          }),
+        waits,
+      );
       const fresh = answer.events.filter((e) => e.id > backTo && Date.parse(e.createdAt) >= oldest);
       observed.push(
         ...fresh.map((e) => ({
           id: e.id,
           key: e.eventKey ?? `event-${e.id}`,
-          ok: /^2[0-9]{2}$/.test(e.responseStatus),
+          ok: isGitLabSuccess(e.responseStatus),
           at: Date.parse(e.createdAt),
         })),
       );

@@ -15,7 +15,7 @@ import { healthRoutes } from './http/health-routes.js';
 import { registerJsonBody } from './http/json-body.js';
 import metricsPlugin from './http/metrics-plugin.js';
 import openApiPlugin from './http/openapi.js';
-import { registerRequestTracing } from './http/request-tracing.js';
+import { registerRequestTracing, requestLogger } from './http/request-tracing.js';
 import { registerValidators } from './http/validators.js';
 import jobServicePlugin from './jobs/job-service.js';
 import { jobsRoutes } from './jobs/jobs-routes.js';
@@ -48,6 +48,7 @@ export async function buildApp(config: GatehouseConfig, options: AppOptions = {}
     // Only the edge's addresses may speak for the client's address and protocol.
     trustProxy: config.server.trustProxy.length > 0 ? config.server.trustProxy : false,
     requestIdHeader: false,
+    childLoggerFactory: requestLogger,
     genReqId: (request) => {
       const header = request.headers['x-request-id'];
       return typeof header === 'string' && saneRequestId.test(header) ? header : randomUUID();
@@ -71,10 +72,6 @@ export async function buildApp(config: GatehouseConfig, options: AppOptions = {}
   registerErrorHandler(app);
   registerValidators(app);
   registerJsonBody(app);
-  app.addHook('onSend', (request, reply, payload, done) => {
-    reply.header('x-request-id', request.id);
-    done(null, payload);
-  });
   // The fields that matter, once: what was asked, the answer and how long it took. Health probes
   // (every second from every edge) are logged only when they fail.
   app.addHook('onResponse', (request, reply, done) => {

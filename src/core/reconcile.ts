@@ -24,7 +24,7 @@ export interface ReconcileInput {
   /** GitLab: resend failed events (otherwise only watch the hook's health). */
   resend?: boolean;
   state?: ReconcileState;
-  /** Page size and page budget of one check (defaults: 100 and 50); smaller only in tests. */
+  /** Page size and page budget of one check (defaults: 100 and 1,000); smaller only in tests. */
   perPage?: number;
   maxPages?: number;
 }
@@ -149,4 +149,9 @@ export function planRedeliveries(
   }
   const after = observed.reduce((max, delivery) => Math.max(max, delivery.id), previous.after);
   return { redeliver, abandoned, waiting, state: { after, attempts } };
+}
+
+/** GitLab's response_status is text: only a 2xx code is a delivery that arrived. */
+export function isGitLabSuccess(responseStatus: string): boolean {
+  return /^2[0-9]{2}$/.test(responseStatus);
 }

@@ -22,6 +22,7 @@
 //  - `since` and prune's age compare instants (parsed), not text, like PostgreSQL's timestamptz;
 //    a receivedAt or since that is not a date is refused rather than silently never matching.
 import type { DeliveryLog, DeliveryQuery, DeliveryRecord } from '../core/deliveries.js';
+import { checkCount, countsAsSeen, instantMs, wellFormedQuery, wellFormedRecord, wellFormedText } from './records.js';
 
 interface Entry {
   record: DeliveryRecord;
@@ -104,7 +105,7 @@ export function createMemoryDeliveryLog(options: MemoryDeliveryLogOptions = {}):
       // Check the whole batch first, so a bad record leaves the store as it was.
       const batch = records.map((record) => ({
         record: wellFormedRecord(record),
-        receivedMs: instant(record.receivedAt),
+        receivedMs: instantMs(record.receivedAt),
       }));
       for (const entry of batch) {
         const id = entry.record.id;
@@ -125,9 +126,9 @@ export function createMemoryDeliveryLog(options: MemoryDeliveryLogOptions = {}):
 
     async list(raw) {
       assertOpen();
-      checkLimit(raw.limit);
+      checkCount(raw.limit, 'limit');
       const query = wellFormedQuery(raw);
-      const sinceMs = query.since === undefined ? undefined : instant(query.since);
+      const sinceMs = query.since === undefined ? undefined : instantMs(query.since);
       const found: DeliveryRecord[] = [];
       let index = (query.before === undefined ? entries.length : lowerBound(query.before)) - 1;
       for (; index >= 0 && found.length < query.limit; index -= 1) {
@@ -153,7 +154,7 @@ export function createMemoryDeliveryLog(options: MemoryDeliveryLogOptions = {}):
       assertOpen();
       const cutoff = olderThan.getTime();
       if (Number.isNaN(cutoff)) throw new RangeError('prune: olderThan is not a valid date');
-      checkLimit(keep, 'keep');
+      checkCount(keep, 'keep');
       const before = entries.length;
       const young = entries.filter((entry) => entry.receivedMs >= cutoff);
       const kept = young.length > keep ? young.slice(young.length - keep) : young;
@@ -175,55 +176,4 @@ export function createMemoryDeliveryLog(options: MemoryDeliveryLogOptions = {}):
       seenIndex.clear();
     },
   };
-}
-
-/**
- * Whether a record proves that the provider's delivery reached the bridge: sent by the provider
- * (not a replay or the reconciler's request) and verified (only a verified body has a hash).
- */
-export function countsAsSeen(record: DeliveryRecord): record is DeliveryRecord & { deliveryId: string } {
-  return record.origin === 'provider' && record.bodySha256 !== null && record.deliveryId !== null;
-}
-
-const needsWork = /[\u0000\uD800-\uDFFF]/;
-const loneSurrogate = /[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/g;
-
-/** `text` without NUL and with each lone UTF-16 surrogate replaced by U+FFFD (paired ones stay). */
-export function wellFormedText(text: string): string {
-  if (!needsWork.test(text)) return text;
-  return text.replaceAll('\u0000', '').replace(loneSurrogate, '\uFFFD');
-}
-
-function wellFormedValue(value: unknown): unknown {
-  if (typeof value === 'string') return wellFormedText(value);
-  if (Array.isArray(value)) return value.map(wellFormedValue);
-  if (value !== null && typeof value === 'object')
-    return Object.fromEntries(
-      Object.entries(value).map(([key, inner]) => [wellFormedText(key), wellFormedValue(inner)]),
-    );
-  return value;
-}
-
-/**
- * A deep copy of the record with every string (text fields, and keys and values inside `sample`
- * and `gitEvent`) made well formed: what both stores write, so one hostile title cannot make
- * PostgreSQL refuse a batch.
- */
-export function wellFormedRecord(record: DeliveryRecord): DeliveryRecord {
-  return wellFormedValue(record) as DeliveryRecord;
-}
-
-/** The query with its text values made well formed, as the stored records are. */
-export function wellFormedQuery(query: DeliveryQuery): DeliveryQuery {
-  return wellFormedValue(query) as DeliveryQuery;
-}
-
-function instant(text: string): number {
-  const ms = Date.parse(text);
-  if (Number.isNaN(ms)) throw new RangeError(`not an ISO 8601 instant: ${JSON.stringify(text)}`);
-  return ms;
-}
-
-function checkLimit(value: number, name = 'limit'): void {
-  if (!Number.isInteger(value) || value < 0) throw new RangeError(`${name} must be a whole number >= 0`);
 }

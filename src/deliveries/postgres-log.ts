@@ -26,8 +26,8 @@
 //  - Outcome and origin have no CHECK constraint: the table outlives a release, and a newer
 //    replica writing a new outcome must not be refused by an older replica's schema.
 //  - Every value is a query parameter; the SQL text is built only from fixed column names.
-//  - Every string of a record is made well formed before it is written (wellFormedRecord, shared
-//    with the memory log): PostgreSQL refuses NUL in text and jsonb and lone surrogates in jsonb,
+//  - Every string of a record is made well formed before it is written (wellFormedRecord in
+//    records.ts, shared with the memory log): PostgreSQL refuses NUL in text and jsonb and lone surrogates in jsonb,
 //    and one such value would fail the whole multi-row insert.
 //  - An append is one multi-row `INSERT … ON CONFLICT (id) DO NOTHING` (a very large batch is sent
 //    in chunks below PostgreSQL's parameter limit; a chunk that was sent stays even if a later one
@@ -56,7 +56,7 @@ import {
   type DeliveryRecord,
 } from '../core/deliveries.js';
 import type { GitEvent } from '../core/git-event.js';
-import { wellFormedQuery, wellFormedRecord, wellFormedText } from './memory-log.js';
+import { checkCount, instantMs, wellFormedQuery, wellFormedRecord, wellFormedText } from './records.js';
 
 export const deliveryLogSchema = `
 CREATE TABLE IF NOT EXISTS webhook_deliveries (
@@ -612,10 +612,6 @@ function uniqueById(records: readonly DeliveryRecord[]): DeliveryRecord[] {
 
 /** Refuses what the memory log refuses, before PostgreSQL reads the text its own way. */
 function checkInstant(text: string): string {
-  if (Number.isNaN(Date.parse(text))) throw new RangeError(`not an ISO 8601 instant: ${JSON.stringify(text)}`);
+  instantMs(text);
   return text;
-}
-
-function checkCount(value: number, name: string): void {
-  if (!Number.isInteger(value) || value < 0) throw new RangeError(`${name} must be a whole number >= 0`);
 }

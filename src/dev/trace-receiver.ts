@@ -218,7 +218,11 @@ function valueOf(value: OtlpValue | undefined): unknown {
 
 function summaries(spans: ReceivedSpan[]) {
   const traces = new Map<string, ReceivedSpan[]>();
-  for (const span of spans) traces.set(span.traceId, [...(traces.get(span.traceId) ?? []), span]);
+  for (const span of spans) {
+    const trace = traces.get(span.traceId);
+    if (trace === undefined) traces.set(span.traceId, [span]);
+    else trace.push(span);
+  }
   return [...traces.entries()].reverse().map(([traceId, list]) => {
     const ids = new Set(list.map((s) => s.spanId));
     const root = list.find((s) => s.parentSpanId === undefined || !ids.has(s.parentSpanId));
@@ -246,7 +250,11 @@ export function formatTrace(spans: ReceivedSpan[]): string {
   const roots: ReceivedSpan[] = [];
   for (const span of [...spans].sort((a, b) => a.startMs - b.startMs)) {
     if (span.parentSpanId === undefined || !ids.has(span.parentSpanId)) roots.push(span);
-    else byParent.set(span.parentSpanId, [...(byParent.get(span.parentSpanId) ?? []), span]);
+    else {
+      const siblings = byParent.get(span.parentSpanId);
+      if (siblings === undefined) byParent.set(span.parentSpanId, [span]);
+      else siblings.push(span);
+    }
   }
   const lines = [`trace ${spans[0]!.traceId}`];
   const walk = (span: ReceivedSpan, depth: number) => {

@@ -1,12 +1,14 @@
 // What the ciPipeline workflow tests share: a push event, a steps plan, and the pipeline's
-// activities mocked to let everything through (each test replaces the ones it is about).
+// activities mocked to let everything through (each test replaces the ones it is about), and
+// starting the pipeline for an event as a webhook sender's job.
+import type { Client } from '@temporalio/client';
 import type { CommitRef, PipelinePlan, StepsOutcome } from '../../activities/ci.js';
 import type { UsageEntry } from '../../activities/billing.js';
 import type { PolicyDecision, PolicyQuery } from '../../activities/policy.js';
 import type { StatusReport } from '../../src/core/commit-status.js';
 import type { CiEvent } from '../../src/core/git-event.js';
 import type { Identity } from '../../src/core/identity.js';
-import { calls, webhookSender } from './workflow-worker.js';
+import { calls, jobRequest, webhookSender } from './workflow-worker.js';
 
 export const ciPush = (after: string): CiEvent => ({
   provider: 'github',
@@ -55,4 +57,10 @@ export function mockPipeline<Over extends object>(plan: () => PipelinePlan, over
     cancelSupersededRuns: calls(async (_input: { ref: string }) => [] as string[]),
     ...over,
   };
+}
+
+/** Starts the ciPipeline workflow for `event`, as the job a webhook sender's push makes. */
+export function startPipeline(client: Client, taskQueue: string, event: CiEvent) {
+  const request = jobRequest('ci', event, webhookSender);
+  return client.workflow.start('ciPipeline', { taskQueue, workflowId: request.jobId, args: [request] });
 }

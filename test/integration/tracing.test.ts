@@ -27,7 +27,7 @@ import { send, startEdgeHarness, type EdgeAnswer, type EdgeHarness } from '../he
 import { startFakeArgo, type FakeArgo } from '../helpers/fake-argo.js';
 import { startFakeGitHosts, type FakeGitHosts } from '../helpers/fake-git-hosts.js';
 import { startGitServer, useGitServer, type GitServer } from '../helpers/git-server.js';
-import { pipelines, testLogger, testSecrets, uniqueName } from '../helpers/harness.js';
+import { pipelines, testSecrets, uniqueName } from '../helpers/harness.js';
 import { githubDelivery, githubPush } from '../helpers/webhooks.js';
 
 let receiver: TraceReceiver;
@@ -398,12 +398,18 @@ describe('the trace context at the edge', () => {
   });
 
   it('answers with the incoming trace id from a bridge that does not trace, and with none when there is none', async () => {
-    const app = await buildApp(h.config, { logger: testLogger() });
+    const lines: string[] = [];
+    const app = await buildApp(h.config, { logger: { level: 'info', stream: { write: (line) => lines.push(line) } } });
     try {
       const traceId = hex(16);
       const answer = await app.inject({ url: '/healthz', headers: { traceparent: `00-${traceId}-${hex(8)}-01` } });
       expect(answer.headers['x-trace-id']).toBe(traceId);
       expect((await app.inject({ url: '/healthz' })).headers['x-trace-id']).toBeUndefined();
+      // And logs it, once, on the request's lines.
+      const missing = await app.inject({ url: '/nowhere', headers: { traceparent: `00-${traceId}-${hex(8)}-01` } });
+      const answered = lines.find((line) => line.includes(`"reqId":"${missing.headers['x-request-id']}"`));
+      expect(JSON.parse(answered!)).toMatchObject({ msg: 'answered', status: 404, traceId });
+      expect(answered!.split('"traceId"')).toHaveLength(2);
     } finally {
       await app.close();
     }

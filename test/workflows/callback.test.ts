@@ -44,13 +44,21 @@ const allow: PolicyDecision = {
   evaluatedAt: '2026-01-01T00:00:00.000Z',
 };
 
-/** A gate the mocked job activity waits on, so a test can act while the job is running. */
+/**
+ * A gate the mocked job activity waits on, so a test can act while the job is running: `policy`
+ * is an evaluatePolicy that waits until `open()`, then allows; `reached` resolves once it runs.
+ */
 function gate() {
   let open!: () => void;
   let entered!: () => void;
   const opened = new Promise<void>((resolve) => (open = resolve));
   const reached = new Promise<void>((resolve) => (entered = resolve));
-  return { open, opened, entered, reached };
+  const policy = async () => {
+    entered();
+    await opened;
+    return allow;
+  };
+  return { open, reached, policy };
 }
 
 function activities(over: Record<string, unknown> = {}) {
@@ -171,13 +179,7 @@ describe('the callback interceptor and deliverCallback', () => {
   ] as const) {
     it(`delivers a job ${how} while its activity runs`, async () => {
       const running = gate();
-      const mocks = activities({
-        evaluatePolicy: async () => {
-          running.entered();
-          await running.opened;
-          return allow;
-        },
-      });
+      const mocks = activities({ evaluatePolicy: running.policy });
       try {
         await h.withWorker(mocks, async (taskQueue) => {
           const started = await startJob(taskQueue, how === 'timed out' ? { executionTimeout: '2s' } : {});
@@ -229,13 +231,7 @@ describe('the callback interceptor and deliverCallback', () => {
 
   it('keeps waiting when woken while the job still runs, and delivers once it closes', async () => {
     const running = gate();
-    const mocks = activities({
-      evaluatePolicy: async () => {
-        running.entered();
-        await running.opened;
-        return allow;
-      },
-    });
+    const mocks = activities({ evaluatePolicy: running.policy });
     try {
       await h.withWorker(mocks, async (taskQueue) => {
         const started = await startJob(taskQueue);

@@ -11,7 +11,7 @@ import { fail } from '../../src/core/failures.js';
 import type { CiEvent } from '../../src/core/git-event.js';
 import type { Identity } from '../../src/core/identity.js';
 import type { CiResult } from '../../workflows/ci-pipeline.js';
-import { ciPush, mockPipeline, policyDecision, stepsPlan } from '../helpers/ci-workflow.js';
+import { ciPush, mockPipeline, policyDecision, startPipeline, stepsPlan } from '../helpers/ci-workflow.js';
 import { calls, jobRequest, useWorkflowHarness, webhookSender } from '../helpers/workflow-worker.js';
 
 const h = useWorkflowHarness();
@@ -42,12 +42,7 @@ async function run(activities: object, input: CiEvent = push) {
 /** Starts a pipeline, cancels it once `ready` resolves, and answers the status it closed with. */
 async function cancelWhen(activities: object, ready: () => Promise<unknown>): Promise<string> {
   return h.withWorker(activities, async (taskQueue) => {
-    const request = jobRequest('ci', push, webhookSender);
-    const handle = await h.client.workflow.start('ciPipeline', {
-      taskQueue,
-      workflowId: request.jobId,
-      args: [request],
-    });
+    const handle = await startPipeline(h.client, taskQueue, push);
     await ready();
     await handle.cancel();
     await expect(handle.result()).rejects.toThrow();

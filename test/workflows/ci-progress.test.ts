@@ -7,8 +7,8 @@ import { describe, expect, it } from 'vitest';
 import type { ArgoOutcome } from '../../activities/argo.js';
 import type { PipelinePlan, StepsOutcome } from '../../activities/ci.js';
 import { ciStepSignalName, type CiProgress, type CiStatus, type CiStepReport } from '../../src/core/ci-status.js';
-import { ciPush, mockPipeline, stepsPlan } from '../helpers/ci-workflow.js';
-import { calls, jobRequest, useWorkflowHarness, webhookSender } from '../helpers/workflow-worker.js';
+import { ciPush, mockPipeline, startPipeline, stepsPlan } from '../helpers/ci-workflow.js';
+import { calls, useWorkflowHarness } from '../helpers/workflow-worker.js';
 
 const h = useWorkflowHarness();
 const push = ciPush('b'.repeat(40));
@@ -36,12 +36,7 @@ function pipeline(over: object) {
 /** Runs the pipeline to its end and answers the log its status query holds then. */
 async function progressOf(activities: object): Promise<CiProgress[]> {
   return h.withWorker(activities, async (taskQueue) => {
-    const request = jobRequest('ci', push, webhookSender);
-    const handle = await h.client.workflow.start('ciPipeline', {
-      taskQueue,
-      workflowId: request.jobId,
-      args: [request],
-    });
+    const handle = await startPipeline(h.client, taskQueue, push);
     await handle.result().catch(() => undefined);
     return (await handle.query<CiStatus>('status')).progress;
   });
@@ -147,12 +142,7 @@ describe('ciPipeline progress log', () => {
       }),
     });
     const progress = await h.withWorker(activities, async (taskQueue) => {
-      const request = jobRequest('ci', push, webhookSender);
-      const handle = await h.client.workflow.start('ciPipeline', {
-        taskQueue,
-        workflowId: request.jobId,
-        args: [request],
-      });
+      const handle = await startPipeline(h.client, taskQueue, push);
       await started;
       await handle.cancel();
       await handle.result().catch(() => undefined);

@@ -12,15 +12,15 @@
 //   Lifecycle hooks get no spans of their own (cost and noise); health probes get no span at all.
 // - With tracing off, nothing is installed but one hook: the trace id of a valid incoming
 //   `traceparent` (the edge's) is still returned and logged, so edge and bridge logs correlate.
-// - `x-trace-id` is set on every answer the bridge sends, errors included; the edge sets the same
-//   header on its own answers.
+// - `x-trace-id` (with `x-request-id`) is set on every answer the bridge sends, errors included; the
+//   edge sets the same header on its own answers.
 // - Log lines: the request's child logger is re-bound with `traceId` once it is known (and with
 //   `jobId` or `deliveryId` when a handler learns them), so every line logged for the request,
 //   the `answered` line included, carries them next to Fastify's `reqId`. (A pino mixin reading
 //   the active span would miss the `answered` line, written after the span ended and outside its
 //   context, and would look the context up on every line.)
 import type { Attributes, Span } from '@opentelemetry/api';
-import type { FastifyInstance, FastifyRequest } from 'fastify';
+import type { FastifyInstance, FastifyRequest, FastifyServerOptions } from 'fastify';
 import { parseTraceparent } from '../../core/trace-context.js';
 import type { Tracing } from '../../telemetry/tracing.js';
 
@@ -52,19 +52,36 @@ export async function registerRequestTracing(app: FastifyInstance, tracing?: Tra
   }
   app.decorateRequest('traceId', '');
   app.addHook('onRequest', (request, reply, done) => {
-    const traceId =
-      requestSpan(request)?.spanContext().traceId ?? parseTraceparent(request.headers.traceparent)?.traceId;
+    const header = parseTraceparent(request.headers.traceparent)?.traceId;
+    const traceId = requestSpan(request)?.spanContext().traceId ?? header;
     if (traceId !== undefined) {
       request.traceId = traceId;
-      request.log = reply.log = request.log.child({ traceId });
+      // requestLogger bound a valid header's id already; a new root span's id is bound here.
+      if (traceId !== header) request.log = reply.log = request.log.child({ traceId });
     }
     done();
   });
+  // The request's ids on every answer, errors included.
   app.addHook('onSend', (request, reply, payload, done) => {
+    reply.header('x-request-id', request.id);
     if (request.traceId !== '') reply.header('x-trace-id', request.traceId);
     done(null, payload);
   });
 }
+
+/**
+ * Fastify's per-request logger, with the trace id of a valid incoming `traceparent` (the edge
+ * sends one with every request) bound from the start: one child logger per request, not two.
+ */
+export const requestLogger: NonNullable<FastifyServerOptions['childLoggerFactory']> = (
+  logger,
+  bindings,
+  options,
+  raw,
+) => {
+  const traceId = parseTraceparent(raw.headers.traceparent)?.traceId;
+  return logger.child(traceId === undefined ? bindings : { ...bindings, traceId }, options);
+};
 
 /** The request's server span while it is open, when tracing is on. */
 export function requestSpan(request: FastifyRequest): Span | undefined {

@@ -31,7 +31,7 @@ import type { AccessRules, Caller } from '../../core/access.js';
 import { ciStatusQueryName, progressWorkflowTypes } from '../../core/ci-status.js';
 import { GatehouseError } from '../errors.js';
 import type { TemporalGateway } from '../temporal/temporal-plugin.js';
-import { isTemporalUnavailable } from '../temporal/unavailable.js';
+import { isTemporalUnavailable, isTemporalUnavailableAnswer } from '../temporal/unavailable.js';
 import {
   finalFrames,
   heartbeatFrame,
@@ -352,9 +352,7 @@ export class JobStreams {
         signal.throwIfAborted();
         return await fn();
       } catch (error) {
-        const unavailable =
-          isTemporalUnavailable(error) ||
-          (error instanceof GatehouseError && error.code === 'GATEHOUSE_TEMPORAL_UNAVAILABLE');
+        const unavailable = isTemporalUnavailable(error) || isTemporalUnavailableAnswer(error);
         if (signal.aborted || !unavailable) throw error;
         await sleep(delay, signal);
         delay = Math.min(delay * 2, retryBackoffMs.max);

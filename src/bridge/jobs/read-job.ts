@@ -10,8 +10,8 @@ import { contractStatus } from '../../core/job-status.js';
 import { sourceKey } from '../../core/search-attributes.js';
 import { GatehouseError } from '../errors.js';
 import type { TemporalGateway } from '../temporal/temporal-plugin.js';
-import { isTemporalUnavailable, temporalUnavailable } from '../temporal/unavailable.js';
-import { readMemo } from './job-memo.js';
+import { isTemporalUnavailable, isTemporalUnavailableAnswer, temporalUnavailable } from '../temporal/unavailable.js';
+import { readMemo } from '../../core/job-memo.js';
 import type { JobSummary } from './list-jobs.js';
 
 /** A job summary plus, once it has closed, its outcome. */
@@ -178,7 +178,7 @@ export async function waitForJob(
     const answer = await Promise.race([reading, expired]);
     if (answer !== 'expired') return answer;
   } catch (error) {
-    if (!(error instanceof GatehouseError && error.code === 'GATEHOUSE_TEMPORAL_UNAVAILABLE')) throw error;
+    if (!isTemporalUnavailableAnswer(error)) throw error;
     if (lastRunning === undefined) throw error;
     return lastRunning;
   } finally {

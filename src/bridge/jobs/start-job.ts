@@ -19,7 +19,7 @@ import { GatehouseError } from '../errors.js';
 import { noteRequest } from '../http/request-tracing.js';
 import type { TemporalGateway } from '../temporal/temporal-plugin.js';
 import { deriveJobId, type JobKey } from './job-id.js';
-import { readMemo } from './job-memo.js';
+import { readMemo } from '../../core/job-memo.js';
 
 export interface JobStart {
   route: string;

@@ -38,6 +38,11 @@ export function isTemporalUnavailable(error: unknown): boolean {
   return (code !== undefined && retryableCodes.has(code)) || isOwnNamespaceMissing(error);
 }
 
+/** Whether `error` is the bridge's own 503 for want of Temporal (temporalUnavailable's answer). */
+export function isTemporalUnavailableAnswer(error: unknown): error is GatehouseError {
+  return error instanceof GatehouseError && error.code === 'GATEHOUSE_TEMPORAL_UNAVAILABLE';
+}
+
 export function temporalUnavailable(error: unknown, retryAfterSeconds = 5): GatehouseError {
   const refused =
     Object.values<number>(credentialCodes).includes(grpcCode(error) ?? -1) || isOwnNamespaceMissing(error);

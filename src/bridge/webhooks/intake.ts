@@ -9,7 +9,7 @@ import { webhookPrincipal } from '../../core/principal.js';
 import { cloneUrlFor, isOnHost, webUrlFor, type CloneSource } from '../../config/clone-url.js';
 import type { WebhookHookConfig } from '../../config/schema.js';
 import { isCommitSha, isFullRef, isRefName, isRepositoryName } from '../../core/git-names.js';
-import { boundedDelivery, PayloadError, type HookSecrets, type Provider } from '../../providers/provider.js';
+import { PayloadError, type DeliveryHeaders, type HookSecrets, type Provider } from '../../providers/provider.js';
 import type { ProviderName } from '../../providers/registry.js';
 import { GatehouseError } from '../errors.js';
 import type { JobKey } from '../jobs/job-id.js';
@@ -36,6 +36,8 @@ const malformed = (detail: string) => new GatehouseError('GATEHOUSE_WEBHOOK_MALF
 
 /** What the intake learned of a delivery, for its delivery-log record, whatever the answer. */
 export interface DeliveryTrace {
+  /** The delivery headers, read and bounded once, before the body (undefined: missing or refused). */
+  delivery?: DeliveryHeaders;
   /** The signature matched one of the hook's secrets. */
   verified: boolean;
   /** The normalized event, once read (the workflow input; kept so the delivery can be replayed). */
@@ -114,7 +116,7 @@ async function readVerifiedEvent(
     );
   }
   trace.verified = true;
-  const delivery = boundedDelivery(webhook.readDelivery(request.headers));
+  const { delivery } = trace;
   if (delivery === undefined)
     throw malformed('The delivery lacks its event or delivery id header, or one is not acceptable');
   let payload: unknown;
@@ -198,7 +200,7 @@ function senderIdentity(event: GitEvent, hook: Hook): Identity {
  * signature headers have the right form. An unsigned or malformed request is refused without
  * buffering or hashing its body.
  */
-export function checkDeliveryHeaders(request: FastifyRequest, hook: Hook): void {
+export function checkDeliveryHeaders(request: FastifyRequest, hook: Hook, delivery: DeliveryHeaders | undefined): void {
   const { webhook } = hook.provider;
   if (!webhook.looksSigned(request.headers, hook.secrets)) {
     throw new GatehouseError(
@@ -206,7 +208,7 @@ export function checkDeliveryHeaders(request: FastifyRequest, hook: Hook): void 
       `The ${hook.provider.name} signature is missing or malformed`,
     );
   }
-  if (boundedDelivery(webhook.readDelivery(request.headers)) === undefined) {
+  if (delivery === undefined) {
     throw malformed('The delivery lacks its event or delivery id header, or one is not acceptable');
   }
 }

@@ -64,9 +64,10 @@ export async function webhookRoutes(app: FastifyInstance, opts: { config: Gateho
         config: { auth: false },
         // Before the body is read: headers present, bounded and plausibly signed.
         onRequest: async (request) => {
-          const delivery = boundedDelivery(target.provider.webhook.readDelivery(request.headers));
-          noteRequest(request, { provider: name, hook: target.name, deliveryId: delivery?.deliveryId });
-          checkDeliveryHeaders(request, target);
+          const { trace } = traceOf(request);
+          trace.delivery = boundedDelivery(target.provider.webhook.readDelivery(request.headers));
+          noteRequest(request, { provider: name, hook: target.name, deliveryId: trace.delivery?.deliveryId });
+          checkDeliveryHeaders(request, target, trace.delivery);
         },
         onError: async (request, _reply, error) => {
           traceOf(request).error = error;
@@ -149,8 +150,7 @@ function deliveryRecord(
   trace: DeliveryTrace,
   outcome: Outcome,
 ): DeliveryRecord {
-  const delivery = boundedDelivery(hook.provider.webhook.readDelivery(request.headers));
-  const event = trace.event;
+  const { delivery, event } = trace;
   const answer = trace.answer !== undefined && !('ignored' in trace.answer) ? trace.answer : undefined;
   const length = Number(request.headers['content-length']);
   return {

@@ -129,8 +129,3 @@ function headerOf(headers: unknown, name: string): string | null {
   }
   return null;
 }
-
-/** GitLab's response_status is text: only a 2xx code is a delivery that arrived. */
-export function isGitLabSuccess(responseStatus: string): boolean {
-  return /^2[0-9]{2}$/.test(responseStatus);
-}

@@ -1,6 +1,6 @@
 // Reading a job's memo back checks its shape, because a workflow started by someone else (or by
 // an older Gatehouse without principals) has no such memo, and such a job is nobody's.
-import type { Identity, JobMemo, RequestInfo } from '../../core/identity.js';
+import type { Identity, JobMemo, RequestInfo } from './identity.js';
 
 export function readMemo(memo: Record<string, unknown> | undefined): JobMemo | undefined {
   const identity = memo?.identity as Partial<Identity> | undefined;
