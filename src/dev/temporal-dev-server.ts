@@ -43,7 +43,26 @@ export async function freePort(): Promise<number> {
   });
 }
 
+/** The server process ended before it served; `message` ends with its last output. */
+class ExitedEarly extends Error {}
+
+/**
+ * Starts the dev server and waits until it serves. Its ports are chosen free and bound by the
+ * server a moment later, so on a busy machine another process can take one in between and the
+ * server exits: a server that exits before it serves is started again on new ports (three tries
+ * in all, unless `port` was given). The error says what the server printed last.
+ */
 export async function startDevServer(options: DevServerOptions = {}): Promise<DevServer> {
+  for (let attempt = 1; ; attempt += 1) {
+    try {
+      return await startOnce(options);
+    } catch (error) {
+      if (!(error instanceof ExitedEarly) || options.port !== undefined || attempt >= 3) throw error;
+    }
+  }
+}
+
+async function startOnce(options: DevServerOptions): Promise<DevServer> {
   const port = options.port ?? (await freePort());
   const args = [
     'server',
@@ -64,10 +83,18 @@ export async function startDevServer(options: DevServerOptions = {}): Promise<De
   ];
   const child = spawn(temporalCli(), args, { stdio: ['ignore', 'pipe', 'pipe'] });
   const log = options.log ?? (() => {});
-  child.stdout?.on('data', (data: Buffer) => log(data.toString()));
-  child.stderr?.on('data', (data: Buffer) => log(data.toString()));
+  let lastOutput = '';
+  const output = (data: Buffer) => {
+    const text = data.toString();
+    lastOutput = (lastOutput + text).slice(-2_000);
+    log(text);
+  };
+  child.stdout?.on('data', output);
+  child.stderr?.on('data', output);
   const exited = new Promise<never>((_, reject) => {
-    child.once('exit', (code) => reject(new Error(`temporal server exited early with code ${code}`)));
+    child.once('exit', (code) =>
+      reject(new ExitedEarly(`temporal server exited early with code ${code}: ${lastOutput.trim()}`)),
+    );
     child.once('error', reject);
   });
   exited.catch(() => {});
