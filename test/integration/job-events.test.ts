@@ -124,7 +124,10 @@ const isFinal = (event: SseEvent) => event.event === 'status' && event.id?.endsW
 
 describe('job events', () => {
   it('is described in the OpenAPI document as an event stream with Last-Event-ID', async () => {
-    const doc = (await bridge.app.inject({ url: '/openapi.json' })).json();
+    const { token } = await caller();
+    const doc = (
+      await bridge.app.inject({ url: '/openapi.json', headers: { authorization: `Bearer ${token}` } })
+    ).json();
     const operation = doc.paths['/v1/jobs/{jobId}/events'].get;
     expect(operation.operationId).toBe('job-events');
     expect(operation.security).toEqual([{ bearerAuth: [] }]);
