@@ -4,6 +4,9 @@
 // headers) and resend (17.4+). A project is named by id or URL-encoded path; the API token comes
 // as PRIVATE-TOKEN or `Authorization: Bearer`.
 //
+// Hostile behaviours, for the reconciler's defences (GitLab would never do these): redirectApi()
+// answers every API call with a redirect elsewhere, answerNextRaw() the next one with a body as given.
+//
 // Where GitLab's source, rather than its API page, decides the behaviour, the fake follows the
 // source:
 //  - a delivery carries X-Gitlab-Event, X-Gitlab-Token (the secret, verbatim), X-Gitlab-Event-UUID,
@@ -80,6 +83,10 @@ export interface FakeGitLabHooks {
   /** Resend requests received, with the status answered. */
   resendRequests: Array<{ hook: string; eventId: number; status: number; at: number }>;
   calls: ApiCall[];
+  /** Hostile (GitLab would never): every API call is answered 307 to the same path under `base`. */
+  redirectApi(base: string | undefined): void;
+  /** Hostile: the next API call is answered 200 with this body as given. */
+  answerNextRaw(body: string | Buffer): void;
   close(): Promise<void>;
 }
 
@@ -249,10 +256,25 @@ export async function startFakeGitLabHooks(options: {
     return { dropped: false as const, event };
   }
 
+  let redirectBase: string | undefined;
+  let rawNext: string | Buffer | undefined;
+
   async function handle(request: IncomingMessage, response: ServerResponse): Promise<void> {
     const url = new URL(request.url ?? '/', 'http://fake');
     const method = request.method ?? 'GET';
     calls.push({ method, path: url.pathname + url.search, at: Date.now() });
+    if (redirectBase !== undefined) {
+      request.resume();
+      response.writeHead(307, { location: `${redirectBase}${url.pathname}${url.search}` }).end();
+      return;
+    }
+    if (rawNext !== undefined) {
+      const body = rawNext;
+      rawNext = undefined;
+      request.resume();
+      response.writeHead(200, { 'content-type': 'application/json' }).end(body);
+      return;
+    }
     const answer = (status: number, body: unknown, headers: Record<string, string> = {}): void => {
       response.writeHead(status, { 'content-type': 'application/json', ...headers }).end(JSON.stringify(body));
     };
@@ -389,6 +411,12 @@ export async function startFakeGitLabHooks(options: {
     },
     resendRequests,
     calls,
+    redirectApi(base) {
+      redirectBase = base;
+    },
+    answerNextRaw(body) {
+      rawNext = body;
+    },
     async close() {
       aborter.abort();
       server.closeAllConnections();
