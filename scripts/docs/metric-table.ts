@@ -24,7 +24,7 @@ export interface MetricDefinition {
 const sourceDirs = ['src', 'activities', 'workflows'];
 const skipped = ['src/dev'];
 
-/** The sources that may define metrics, relative to `root`. */
+/** The sources that may define metrics (those that spell `gatehouse_`), relative to `root`. */
 export function metricSourceFiles(root = '.'): string[] {
   const files: string[] = [];
   const visit = (dir: string) => {
@@ -32,7 +32,9 @@ export function metricSourceFiles(root = '.'): string[] {
     for (const entry of readdirSync(join(root, dir), { withFileTypes: true })) {
       const path = `${dir}/${entry.name}`;
       if (entry.isDirectory()) visit(path);
-      else if (entry.name.endsWith('.ts')) files.push(path);
+      // A file that never spells the prefix defines no metric: only those are parsed.
+      else if (entry.name.endsWith('.ts') && readFileSync(join(root, path), 'utf8').includes('gatehouse_'))
+        files.push(path);
     }
   };
   sourceDirs.forEach(visit);
