@@ -183,7 +183,7 @@ export function createReconcileActivities(deps: ReconcileDeps) {
           .createCounter(
             'gatehouse_reconciler_truncated',
             'checks',
-            'Checks that ran out of pages before reading back far enough',
+            'Checks that ran out of their budget (pages or deliveries) before reading back far enough',
           )
           .add(1, tags);
     },
