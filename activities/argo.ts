@@ -75,9 +75,7 @@ export function createArgoActivities(deps: ArgoDeps) {
     } catch (error) {
       throw fail('ArgoUnavailable', `Argo server unreachable: ${(error as Error).message}`, { cause: error as Error });
     }
-    const text = await response.text();
-    const json = (text === '' ? {} : JSON.parse(text)) as Record<string, unknown>;
-    return { status: response.status, json };
+    return { status: response.status, json: parseAnswer(await response.text()) };
   };
 
   const failure = (what: string, status: number, json: Record<string, unknown>): Error => {
@@ -165,6 +163,26 @@ export function createArgoActivities(deps: ArgoDeps) {
     if (status !== 200) throw failure(`submitting ${name}`, status, json);
     return read(input.namespace, name, input.owner);
   }
+}
+
+/**
+ * Argo answers JSON, but what stands between may not: the edge's own 503 when no Argo server is
+ * up, or a proxy's error page, is kept as the message instead of failing on the parse.
+ */
+function parseAnswer(text: string): Record<string, unknown> {
+  if (text === '') return {};
+  try {
+    const value: unknown = JSON.parse(text);
+    if (typeof value === 'object' && value !== null) return value as Record<string, unknown>;
+  } catch {
+    // not JSON: fall through
+  }
+  return {
+    message: text
+      .replace(/<[^>]*>/g, ' ')
+      .replace(/\s+/g, ' ')
+      .trim(),
+  };
 }
 
 /**

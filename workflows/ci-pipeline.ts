@@ -200,10 +200,19 @@ export async function ciPipeline(request: JobRequest<CiEvent>): Promise<CiResult
     ...(outcome.argo === undefined ? {} : { argo: outcome.argo }),
   };
   if (!outcome.ok) {
-    const where = outcome.steps?.failedStep === undefined ? '' : ` at step ${outcome.steps.failedStep}`;
-    throw fail('PipelineFailed', `pipeline failed${where}`, { details: [{ ...result, outcome: 'failed' }] });
+    throw fail('PipelineFailed', `pipeline failed${whereItFailed(outcome)}`, {
+      details: [{ ...result, outcome: 'failed' }],
+    });
   }
   return result;
+}
+
+/** The failing step, or the Argo Workflow's final phase and Argo's own message for it. */
+function whereItFailed(outcome: { steps?: StepsOutcome; argo?: ArgoOutcome }): string {
+  if (outcome.steps?.failedStep !== undefined) return ` at step ${outcome.steps.failedStep}`;
+  const argo = outcome.argo;
+  if (argo === undefined) return '';
+  return `: Argo Workflow ${argo.name} ${argo.phase}${argo.message === undefined ? '' : `: ${argo.message}`}`;
 }
 
 type Plan = NonNullable<Awaited<ReturnType<Activities['planPipeline']>>>;

@@ -2,6 +2,8 @@
 // PostgreSQL, a Temporal cluster of real server processes on it (src/dev/temporal-cluster.ts),
 // two bridges behind the HAProxy edge, one worker per task queue, and the ledger on the same
 // PostgreSQL. Every part is a separate process that can be killed, stopped and started again.
+// With `argo` (`npm run argo`), a real Argo Workflows too (src/dev/argo-bed/argo-bed.ts): its two
+// servers behind the edge's Argo frontend, which the workers' `ci.argo.url` points at.
 import { createWriteStream, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { answersOk, managedProcess, type ManagedProcess } from './managed-process.js';
 import { dirname, join, resolve } from 'node:path';
@@ -13,6 +15,7 @@ import { startDevIssuer, type DevIssuer } from './dev-issuer.js';
 import { loopbackEdgeEnv, startEdge, type EdgeEnv, type EdgeProcess } from './edge-process.js';
 import { startPostgres, type Postgres } from './postgres.js';
 import { startTemporalCluster, type TemporalCluster } from './temporal-cluster.js';
+import { startArgoBed, type ArgoBed } from './argo-bed/argo-bed.js';
 import { freePort } from './temporal-dev-server.js';
 
 /** A Node process of the stack (bridge or worker). */
@@ -39,6 +42,8 @@ export interface ClusterStack {
   readonly webhookSecrets: Record<string, string>;
   readonly ledgerUrl: string;
   readonly deliveryLogUrl: string;
+  /** With `argo`: the Argo test bed, and the edge's Argo frontend (http://host:port) the workers use. */
+  readonly argo?: { bed: ArgoBed; frontendUrl: string; namespace: string };
   stop(): Promise<void>;
 }
 
@@ -49,6 +54,8 @@ export interface ClusterStackOptions {
   configure?: (config: Record<string, unknown>) => void;
   temporalServers?: number;
   bridges?: number;
+  /** A real Argo Workflows behind the edge, with an `argo/*` pipeline submitting from its `build` template. */
+  argo?: boolean;
   /** Where the progress lines go. */
   say?: (line: string) => void;
 }
@@ -87,7 +94,12 @@ export async function startClusterStack(options: ClusterStackOptions): Promise<C
     const issuer = await startDevIssuer({ allowTokenEndpoint: true });
     stops.push(() => issuer.close());
 
-    const configFile = writeClusterConfig(dir, options.configure);
+    const argo = options.argo === true ? await startArgo(join(dir, 'argo'), say) : undefined;
+    if (argo !== undefined) stops.push(() => argo.bed.stop());
+    const configFile = writeClusterConfig(dir, (config) => {
+      if (argo !== undefined) argoPipeline(config, argo);
+      options.configure?.(config);
+    });
     const webhookSecrets = Object.fromEntries(webhookSecretNames.map((name) => [name, `cluster-${name}`]));
     const env: NodeJS.ProcessEnv = {
       ...webhookSecrets,
@@ -141,7 +153,18 @@ export async function startClusterStack(options: ClusterStackOptions): Promise<C
       issuer,
       bridges: [bridgeAddresses[0]!, bridgeAddresses[1] ?? bridgeAddresses[0]!],
       // The test bed sends a steady load from one address and one caller.
-      overrides: { EDGE_WEBHOOK_RATE: '100000', EDGE_SUBJECT_RATE: '100000', EDGE_WEBHOOK_CONNS: '200' },
+      overrides: {
+        EDGE_WEBHOOK_RATE: '100000',
+        EDGE_SUBJECT_RATE: '100000',
+        EDGE_WEBHOOK_CONNS: '200',
+        ...(argo === undefined
+          ? {}
+          : {
+              EDGE_ARGO_BIND: argo.frontendBind,
+              EDGE_ARGO_1: argo.bed.servers[0]!.address,
+              EDGE_ARGO_2: argo.bed.servers[1]!.address,
+            }),
+      },
     });
     await syncJwks({
       jwksUrl: issuer.jwksUrl,
@@ -171,6 +194,9 @@ export async function startClusterStack(options: ClusterStackOptions): Promise<C
       webhookSecrets,
       ledgerUrl,
       deliveryLogUrl,
+      ...(argo === undefined
+        ? {}
+        : { argo: { bed: argo.bed, frontendUrl: `http://${argo.frontendBind}`, namespace: argo.namespace } }),
       stop: stopAll,
     };
   } catch (error) {
@@ -201,6 +227,50 @@ function writeClusterConfig(dir: string, configure?: (config: Record<string, unk
   const file = join(dir, 'gatehouse.yaml');
   writeFileSync(file, stringify(config));
   return file;
+}
+
+interface StackArgo {
+  bed: ArgoBed;
+  /** The edge's Argo frontend, chosen before the edge so the workers' config can name it. */
+  frontendBind: string;
+  namespace: string;
+}
+
+/** The Argo bed with a `ci` namespace and a two-step WorkflowTemplate `build` in it. */
+async function startArgo(dir: string, say: (line: string) => void): Promise<StackArgo> {
+  say('Argo Workflows (etcd, Kubernetes API server, kwok, controller, two servers)');
+  const namespace = 'ci';
+  const bed = await startArgoBed({ dir, namespaces: [namespace] });
+  try {
+    await bed.apply({
+      apiVersion: 'argoproj.io/v1alpha1',
+      kind: 'WorkflowTemplate',
+      metadata: { name: 'build', namespace },
+      spec: {
+        entrypoint: 'main',
+        arguments: { parameters: [{ name: 'repository' }, { name: 'revision' }] },
+        templates: [
+          { name: 'main', steps: [[{ name: 'compile', template: 'step' }], [{ name: 'test', template: 'step' }]] },
+          { name: 'step', container: { image: 'alpine:3', command: ['echo', '{{workflow.parameters.revision}}'] } },
+        ],
+      },
+    });
+    return { bed, frontendBind: `127.0.0.1:${await freePort()}`, namespace };
+  } catch (error) {
+    await bed.stop();
+    throw error;
+  }
+}
+
+/** Workers submit through the edge's Argo frontend; `argo/*` repositories run the `build` template. */
+function argoPipeline(config: Record<string, unknown>, argo: StackArgo): void {
+  const ci = (config.ci ?? {}) as Record<string, unknown>;
+  ci.argo = { url: `http://${argo.frontendBind}`, pollInterval: '1s' };
+  ci.pipelines = [
+    { repositories: ['argo/*'], runner: 'argo', argo: { namespace: argo.namespace, workflowTemplate: 'build' } },
+    ...((ci.pipelines as unknown[] | undefined) ?? []),
+  ];
+  config.ci = ci;
 }
 
 /** A bridge or a worker: the entry run by Node with tsx, as `npm start` and `npm run worker` do. */

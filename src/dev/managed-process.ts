@@ -11,7 +11,7 @@ export interface ManagedProcess {
   readonly pid: number | undefined;
   /** Spawns it (when not running) and resolves once it is ready. */
   start(): Promise<void>;
-  /** SIGTERM, and wait for the exit (SIGKILL after the grace period). */
+  /** The stop signal (SIGTERM unless told), and wait for the exit (SIGKILL after the grace period). */
   stop(): Promise<void>;
   /** SIGKILL: no goodbye, as a crashed machine would do. */
   kill(): Promise<void>;
@@ -26,8 +26,10 @@ export interface ManagedProcessOptions {
   /** Ready when this resolves true; called every 200 ms with the output so far. */
   ready: (output: string) => boolean | Promise<boolean>;
   readyTimeoutMs?: number;
-  /** How long SIGTERM may take before SIGKILL. */
+  /** How long the stop signal may take before SIGKILL. */
   graceMs?: number;
+  /** What `stop` sends: SIGTERM unless the program ignores it (Argo's do). */
+  stopSignal?: NodeJS.Signals;
 }
 
 export function managedProcess(options: ManagedProcessOptions): ManagedProcess {
@@ -78,7 +80,7 @@ export function managedProcess(options: ManagedProcessOptions): ManagedProcess {
       }
       output = '';
     },
-    stop: () => ended('SIGTERM'),
+    stop: () => ended(options.stopSignal ?? 'SIGTERM'),
     kill: () => ended('SIGKILL'),
   };
 }

@@ -6,12 +6,12 @@
 // Never used by production, which runs Temporal its own way (docs/production.md).
 import { execFileSync } from 'node:child_process';
 import { mkdirSync, writeFileSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { join, resolve } from 'node:path';
 import { Connection } from '@temporalio/client';
 import { msToTs } from '@temporalio/common/lib/time.js';
 import type { Postgres } from './postgres.js';
 import { freePort } from './temporal-dev-server.js';
+import { lowPort } from './low-port.js';
 import { managedProcess, type ManagedProcess } from './managed-process.js';
 import { isListening } from './edge-process.js';
 import { registerSearchAttributes } from '../worker/search-attributes-admin.js';
@@ -37,29 +37,6 @@ interface ServerPorts {
   matchingMembership: number;
   worker: number;
   workerMembership: number;
-}
-
-/** Ports lowPort has handed out: probed free, but not bound until a server starts. */
-const handedOut = new Set<number>();
-
-/**
- * A free loopback port below 32768: the cluster_membership table keeps ports as SMALLINT, so the
- * kernel's ephemeral range (what freePort gets) cannot be used for the servers' own ports. Never
- * one handed out before: the servers' ports are all chosen before any of them binds, and a port
- * chosen twice made the second server fail to start.
- */
-async function lowPort(): Promise<number> {
-  for (let attempt = 0; attempt < 200; attempt += 1) {
-    const port = 20_000 + Math.floor(Math.random() * 12_000);
-    if (handedOut.has(port)) continue;
-    handedOut.add(port);
-    const free = await new Promise<boolean>((done) => {
-      const probe = createServer().once('error', () => done(false));
-      probe.listen(port, '127.0.0.1', () => probe.close(() => done(true)));
-    });
-    if (free) return port;
-  }
-  throw new Error('no free port below 32768');
 }
 
 async function serverPorts(): Promise<ServerPorts> {

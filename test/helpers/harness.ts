@@ -17,7 +17,7 @@ import type { WorkflowBundleOption } from '@temporalio/worker';
 
 export const testConfigFile = fileURLToPath(new URL('../fixtures/gatehouse.test.yaml', import.meta.url));
 
-/** The secrets the test configs name (webhook secrets, status-API and Argo tokens, callback receivers' keys), as environment. */
+/** The secrets the test configs name (webhook secrets, status-API tokens, callback receivers' keys), as environment. */
 export const testSecrets = {
   TEST_GITHUB_SECRET: 'gh-secret-current',
   TEST_GITHUB_SECRET_NEXT: 'gh-secret-next',
@@ -27,7 +27,6 @@ export const testSecrets = {
   TEST_GITEA_SECRET: 'gitea-secret',
   TEST_BITBUCKET_SECRET: 'bb-secret',
   TEST_STATUS_TOKEN: 'status-api-token',
-  TEST_ARGO_TOKEN: 'argo-token',
   TEST_CALLBACK_SECRET: `whsec_${Buffer.from('gatehouse-callback-key-0123456789').toString('base64')}`,
   TEST_CALLBACK_KEY_A: `whsec_${Buffer.from('callback-key-of-team-a-0123456789').toString('base64')}`,
   TEST_CALLBACK_KEY_B: `whsec_${Buffer.from('callback-key-of-team-b-0123456789').toString('base64')}`,

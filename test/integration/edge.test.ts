@@ -1,39 +1,20 @@
 // The edge through a real HAProxy (Debian's 2.6.12 here) in front of two real bridge replicas:
 // identity-header stripping, JWT refusal at the edge, keep-alive safety after refused tokens,
-// body and header caps, key rotation without a restart, rate limits, the internal stats, and the
-// Argo frontend. One HAProxy serves the whole file (and the whole run).
-import { once } from 'node:events';
-import { createServer, type Server } from 'node:http';
+// body and header caps, key rotation without a restart, rate limits and the internal stats. One
+// HAProxy serves the whole file (and the whole run). The Argo frontend is tested with real Argo
+// servers: test/argo/edge.test.ts.
 import { Agent } from 'node:https';
 import { base64url, SignJWT, UnsecuredJWT } from 'jose';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
-import { splitHostPort } from '../../src/dev/edge-process.js';
 import { retries, startEdgeHarness, send, type EdgeHarness } from '../helpers/edge.js';
 import { uniqueName } from '../helpers/harness.js';
 import { readWebsite } from '../helpers/queries.js';
 
 let e: EdgeHarness;
-const argo: Array<{ name: string; server: Server; owners: string[] }> = [];
-
-async function startArgo(name: string, address: string) {
-  const owners: string[] = [];
-  const server = createServer((request, response) => {
-    if (request.url !== '/api/v1/version') owners.push(String(request.headers['x-gatehouse-owner']));
-    response
-      .writeHead(200, { 'content-type': 'application/json' })
-      .end(JSON.stringify({ version: 'v3.5.0', server: name }));
-  });
-  const [host, port] = splitHostPort(address);
-  server.listen(port, host);
-  await once(server, 'listening');
-  return { name, server, owners };
-}
-
 beforeAll(async () => {
   e = await startEdgeHarness();
 });
 afterAll(async () => {
-  for (const a of argo) a.server.close();
   await e?.close();
 });
 
@@ -336,39 +317,6 @@ describe('internal stats', () => {
     expect(metrics.status).toBe(200);
     expect(await metrics.text()).toMatch(/haproxy_backend_active_servers\{proxy="bridges"\} 2/);
   });
-});
-
-// The Argo frontend: the workers' calls carry the owner; one owner's calls go to one Argo server,
-// and when that server goes down they fail over to the other.
-async function call(owner: string): Promise<string> {
-  const answer = await fetch(`http://${e.env.EDGE_ARGO_BIND}/api/v1/workflows/argo?owner=${owner}`, {
-    headers: { 'x-gatehouse-owner': owner },
-  });
-  return ((await answer.json()) as { server: string }).server;
-}
-
-describe('Argo frontend', () => {
-  it('sends one owner to one server, and fails over when it goes down', async () => {
-    argo.push(await startArgo('argo1', e.env.EDGE_ARGO_1), await startArgo('argo2', e.env.EDGE_ARGO_2));
-    // Health checks mark both servers up (rise 2, inter 1s).
-    await vi.waitFor(
-      async () => {
-        const servers = new Set(await Promise.all(Array.from({ length: 20 }, (_, i) => call(`owner-${i}`))));
-        expect(servers.size).toBe(2);
-      },
-      { timeout: 15_000, interval: 500 },
-    );
-
-    const first = await call('alice');
-    for (let i = 0; i < 10; i += 1) expect(await call('alice')).toBe(first);
-
-    const down = argo.find((a) => a.name === first)!;
-    down.server.closeAllConnections();
-    down.server.close();
-    await once(down.server, 'close');
-    // Connection failures are retried on the other server at once (retry-on conn-failure + redispatch).
-    for (let i = 0; i < 5; i += 1) expect(await call('alice')).not.toBe(first);
-  }, 30_000);
 });
 
 // Last in the file: it kills a replica.

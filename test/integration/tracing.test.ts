@@ -5,7 +5,8 @@
 // and the activities' own spans (policy, checkout, each CI step, the status calls, the ledger
 // writes). Also: the edge starts every trace (a caller's valid traceparent is only a link, and its
 // sampled flag does not decide), url.path has no query, every answer carries the trace id, and the
-// bridge's and the edge's log lines carry it.
+// bridge's and the edge's log lines carry it. An Argo job's submit
+// carrying its trace context to a real Argo is test/argo/tracing.test.ts.
 //
 // The tracer provider is per process, and this file's process hosts the bridges and the worker:
 // it is registered here only, and shut down (unregistered) after the file.
@@ -25,7 +26,6 @@ import {
 import { startTracing, type Tracing } from '../../src/telemetry/tracing.js';
 import { bundleWorkflows } from '../../src/worker/bundle-workflows.js';
 import { send, startEdgeHarness, type EdgeAnswer, type EdgeHarness } from '../helpers/edge.js';
-import { startFakeArgo, type FakeArgo } from '../helpers/fake-argo.js';
 import { startFakeGitHosts, type FakeGitHosts } from '../helpers/fake-git-hosts.js';
 import { startGitServer, useGitServer, type GitServer } from '../helpers/git-server.js';
 import { pipelines, testSecrets, uniqueName } from '../helpers/harness.js';
@@ -34,7 +34,6 @@ import { githubDelivery, githubPush } from '../helpers/webhooks.js';
 let receiver: TraceReceiver;
 let tracing: Tracing;
 let hosts: FakeGitHosts;
-let argo: FakeArgo;
 let git: GitServer;
 let h: EdgeHarness;
 const edgeLog: string[] = [];
@@ -47,11 +46,6 @@ beforeAll(async () => {
     { serviceName: 'gatehouse-test', warn: (message) => appendFileSync(testLog, `${message}\n`) },
   );
   hosts = await startFakeGitHosts(testSecrets.TEST_STATUS_TOKEN);
-  argo = await startFakeArgo({
-    token: testSecrets.TEST_ARGO_TOKEN,
-    runMs: 300,
-    templates: { build: { templates: ['main'] } },
-  });
   git = await startGitServer({ 'build.sh': '#!/bin/sh\necho built "$(git rev-parse HEAD)"\n' });
   // The shared bundle has no tracing interceptors: this file's worker gets one that has.
   const bundle = await bundleWorkflows(undefined, { tracing: true });
@@ -67,18 +61,14 @@ beforeAll(async () => {
         for (const provider of ['github', 'gitlab', 'gitea', 'bitbucket'] as const) {
           config.ci.statusApis[provider] = { apiUrl: `${hosts.url}/${provider}`, token: { env: 'TEST_STATUS_TOKEN' } };
         }
-        config.ci.argo = { url: argo.url, token: { env: 'TEST_ARGO_TOKEN' }, pollInterval: '1s' };
-        config.ci.pipelines = pipelines(
-          {
-            repositories: ['Codertocat/*', 'acme/*'],
-            runner: 'steps',
-            steps: [
-              { name: 'show-traceparent', run: 'echo "TRACEPARENT=$TRACEPARENT"', timeout: '1m' },
-              { name: 'build', run: './build.sh', timeout: '1m' },
-            ],
-          },
-          { repositories: ['argo/*'], runner: 'argo', argo: { namespace: 'ci', workflowTemplate: 'build' } },
-        );
+        config.ci.pipelines = pipelines({
+          repositories: ['Codertocat/*', 'acme/*'],
+          runner: 'steps',
+          steps: [
+            { name: 'show-traceparent', run: 'echo "TRACEPARENT=$TRACEPARENT"', timeout: '1m' },
+            { name: 'build', run: './build.sh', timeout: '1m' },
+          ],
+        });
       },
     },
   );
@@ -89,7 +79,6 @@ afterAll(async () => {
   await tracing?.shutdown();
   await receiver?.close();
   await hosts?.close();
-  await argo?.close();
   await git?.close();
 });
 
@@ -315,28 +304,6 @@ describe('one trace per job', () => {
       testLog,
       `webhook delivery ${deliveryId}, edge span ${edgeContext.parentId}\n${formatTrace(spans)}\n`,
     );
-  });
-
-  it('sends the Argo submit with the trace context of its span', async () => {
-    const token = await maintainer();
-    const answer = await send(h.base, {
-      method: 'POST',
-      path: '/v1/jobs/ci',
-      headers: { authorization: `Bearer ${token}`, ...json },
-      body: JSON.stringify({ provider: 'github', repository: { fullName: 'argo/app' }, after: git.sha }),
-    });
-    expect(answer.status, answer.body).toBe(202);
-    const jobId = answer.json<{ jobId: string }>().jobId;
-    const edgeContext = parseTraceparent(bridgeSaw(answer).traceparent)!;
-    expect((await waitJob(token, jobId)).status).toBe('COMPLETED');
-    const spans = await traceOf(edgeContext.traceId, (s) => named(s, 'RunWorkflow:ciPipeline').length === 1);
-    const submit = one(spans, 'argo.submit');
-    expect(expectOneTree(spans, 'POST /v1/jobs/ci', edgeContext.parentId, submit).slice(0, 2)).toEqual([
-      'argo.submit',
-      'RunActivity:submitArgoWorkflow',
-    ]);
-    const submitted = argo.requests.find((r) => r.method === 'POST' && r.path === '/api/v1/workflows/ci/submit');
-    expect(submitted?.traceparent).toBe(`00-${edgeContext.traceId}-${submit.spanId}-01`);
   });
 });
 

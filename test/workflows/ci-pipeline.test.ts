@@ -207,6 +207,20 @@ describe('ciPipeline with Argo', () => {
     expect(activities.getArgoWorkflow.seen).toHaveLength(3);
   }, 20_000);
 
+  it("fails with PipelineFailed carrying Argo's phase and message when the Argo Workflow fails", async () => {
+    const activities = pipeline({
+      planPipeline: calls(async () => argoPlan),
+      submitArgoWorkflow: calls(async () => phase('Running')),
+      getArgoWorkflow: calls(async () => ({ ...phase('Failed'), message: 'child step exited with code 3' })),
+    });
+    const { failure } = await run(activities);
+    expect(failureType(failure)).toBe('PipelineFailed');
+    expect(((failure as Error).cause as Error).message).toBe(
+      'pipeline failed: Argo Workflow gatehouse-x Failed: child step exited with code 3',
+    );
+    expect(activities.reportCommitStatus.seen.map(([r]) => r.state)).toEqual(['pending', 'failure']);
+  }, 20_000);
+
   it('fails once, without retries, when Argo rejects the submission', async () => {
     const activities = pipeline({
       planPipeline: calls(async () => argoPlan),
