@@ -1,7 +1,6 @@
 // The activities' dependencies from the config, built only for the activity groups a worker needs:
 // the Cedar engine, the ledger, the CI plans, the status-API and Argo tokens. Secrets first: a
 // missing token is a ConfigError (exit 2, naming the path), found before anything is opened.
-import { spawnSync } from 'node:child_process';
 import { Client, Connection } from '@temporalio/client';
 import type { ActivityDeps } from '../../activities/index.js';
 import type { AccessRules } from '../core/access.js';
@@ -19,6 +18,7 @@ import { createHookDeliveriesClient, type GitHubHookTarget } from '../providers/
 import { createGitLabHookClient } from '../providers/gitlab/hook-events.js';
 import type { ReconcileDeps } from '../../activities/reconcile.js';
 import { cancelSupersededRuns } from './cancel-superseded.js';
+import { prepareCiSandbox } from './ci-sandbox.js';
 import { readJobRun } from './read-job-run.js';
 import { saveReconcileState } from './reconcile-schedules.js';
 import { openLedger } from './open-ledger.js';
@@ -113,7 +113,7 @@ export async function buildActivityDeps(
     };
   }
   if (groups.has('ci')) {
-    checkSandbox(config);
+    const sandbox = prepareCiSandbox(config);
     const temporalClient = temporal();
     const { ci } = config;
     deps.ci = {
@@ -125,7 +125,7 @@ export async function buildActivityDeps(
         ),
       cloneUrl: (provider, repository, hook) => cloneUrlFor(config, provider, repository, hook),
       cloneProtocols: ci.cloneProtocols,
-      sandbox: ci.sandbox,
+      ...sandbox,
       redact: redactor([
         ...Object.values(secrets.statusApis).map((api) => api.token),
         ...(secrets.argoToken === undefined ? [] : [secrets.argoToken]),
@@ -185,15 +185,4 @@ export function redactor(secrets: Secret[]): (text: string) => string {
     .filter((value) => value.length >= 4)
     .sort((a, b) => b.length - a.length);
   return (text) => values.reduce((redacted, value) => redacted.split(value).join('[redacted]'), text);
-}
-
-/** Fail closed: a CI worker configured for the sandbox refuses to start without bubblewrap. */
-function checkSandbox(config: GatehouseConfig): void {
-  if (config.ci.sandbox.runner !== 'bwrap') return;
-  const probe = spawnSync('bwrap', ['--version'], { encoding: 'utf8' });
-  if (probe.status !== 0) {
-    throw new ConfigError(config.source, [
-      '/ci/sandbox/runner: bubblewrap (bwrap) is not installed or cannot run; install it (Debian: apt-get install bubblewrap), or set runner: none for trusted repositories only',
-    ]);
-  }
 }
