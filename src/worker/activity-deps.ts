@@ -39,6 +39,7 @@ export async function buildActivityDeps(
     argo: groups.has('argo'),
     reconcile: groups.has('reconcile'),
     callback: groups.has('callback'),
+    ledger: groups.has('billing'),
   });
   const rules: AccessRules = { adminGroups: config.admins.groups };
   const closers: Array<() => Promise<void>> = [];
@@ -48,7 +49,9 @@ export async function buildActivityDeps(
   if (groups.has('argo'))
     deps.argo = { url: config.ci.argo.url, ...(secrets.argoToken === undefined ? {} : { token: secrets.argoToken }) };
   if (groups.has('billing')) {
-    const ledger = await openLedger(config);
+    const ledger = await openLedger(
+      secrets.ledgerUrl === undefined ? config : { ...config, ledgerUrl: secrets.ledgerUrl },
+    );
     closers.push(() => ledger.close());
     deps.billing = { ledger: ledger.db, rules };
   }
@@ -129,7 +132,7 @@ export async function buildActivityDeps(
       redact: redactor([
         ...Object.values(secrets.statusApis).map((api) => api.token),
         ...(secrets.argoToken === undefined ? [] : [secrets.argoToken]),
-        ...(config.ledgerUrl === undefined ? [] : [config.ledgerUrl]),
+        ...(secrets.ledgerUrl === undefined ? [] : [secrets.ledgerUrl]),
         ...(config.deliveryLogUrl === undefined ? [] : [config.deliveryLogUrl]),
         ...[...secrets.reconcile.values()].flatMap((c) => [c.token, c.appPrivateKey].filter((x) => x !== undefined)),
         ...(secrets.callbackSecret === undefined ? [] : [secrets.callbackSecret]),
