@@ -37,7 +37,7 @@ export const errorDefinitions = {
   GATEHOUSE_CALLBACK_URL_INVALID: {
     status: 400,
     title: 'The callback URL is not usable',
-    doc: 'a `Gatehouse-Callback-URL` that is not an absolute https URL (http only for a loopback host), has credentials, a fragment or an encoded `/` or `\\`, or is over 2048 characters; nothing starts',
+    doc: 'a `Gatehouse-Callback-URL` that is not an absolute https URL (http only for a loopback host), has credentials, a fragment, a `;` or an encoded `/`, `\\`, `.`, `%` or control character in its path, or is over 2048 characters; nothing starts',
   },
   GATEHOUSE_UNAUTHENTICATED: {
     status: 401,
@@ -58,6 +58,11 @@ export const errorDefinitions = {
     status: 403,
     title: 'Not allowed',
     doc: "authenticated but not allowed (the route, another owner's listing, delivery lookups); route access is checked before the body is read",
+  },
+  GATEHOUSE_CALLBACK_FORBIDDEN: {
+    status: 403,
+    title: 'This caller may not name that callback receiver',
+    doc: "a `Gatehouse-Callback-URL` whose receivers are bound to other routes or groups than this job's and this caller's; nothing starts",
   },
   GATEHOUSE_NOT_FOUND: {
     status: 404,
@@ -116,8 +121,8 @@ export const errorDefinitions = {
   },
   GATEHOUSE_CALLBACK_NOT_ALLOWED: {
     status: 422,
-    title: 'The callback URL is not on the allow-list',
-    doc: 'a `Gatehouse-Callback-URL` that `callbacks.allow` does not allow (or the deployment takes no callbacks); nothing starts',
+    title: 'No callback receiver allows the URL',
+    doc: 'a `Gatehouse-Callback-URL` that no receiver of `callbacks.receivers` allows, or with a query its receiver does not take (or the deployment takes no callbacks); nothing starts',
   },
   GATEHOUSE_RATE_LIMITED: {
     status: 429,

@@ -89,7 +89,7 @@ export const RouteSchema = Type.Object(
         minLength: 1,
         maxLength: 2048,
         description:
-          "the completion callback of this route's jobs when the caller names none (Gatehouse-Callback-URL); callbacks.allow must allow it",
+          "the completion callback of this route's jobs when the caller names none (Gatehouse-Callback-URL); a receiver of callbacks.receivers that lists this route must allow it",
       }),
     ),
   },
@@ -126,6 +126,41 @@ const TemporalTls = Type.Object(
     additionalProperties: false,
     description: 'TLS to the Temporal frontend, on when present (an empty section: TLS with the system roots)',
   },
+);
+
+/** One completion-callback receiver: where it listens, its own signing key, and who may name it. */
+const CallbackReceiver = Type.Object(
+  {
+    url: Type.String({
+      minLength: 1,
+      maxLength: 2048,
+      description:
+        'scheme://host[:port]/path-glob (https; http only on loopback); the host may start with *. (one label); write /** for any path',
+    }),
+    secret: describedSecret(
+      "this receiver's own Standard Webhooks key, whsec_<base64 of 24 to 64 bytes>; resolved only by the workers that deliver callbacks",
+    ),
+    routes: Type.Optional(
+      Type.Array(Name, {
+        minItems: 1,
+        uniqueItems: true,
+        description: 'only jobs of these routes may name it (and a route default must be listed here)',
+      }),
+    ),
+    groups: Type.Optional(
+      Type.Array(Type.String({ minLength: 1 }), {
+        minItems: 1,
+        uniqueItems: true,
+        description: 'only callers in one of these groups may name it in Gatehouse-Callback-URL',
+      }),
+    ),
+    query: Type.Array(Type.String({ pattern: '^[A-Za-z0-9_.~-]{1,64}$' }), {
+      default: [],
+      uniqueItems: true,
+      description: 'the query parameters a callback URL may carry, each at most once; empty: no query string at all',
+    }),
+  },
+  { additionalProperties: false },
 );
 
 /** Which deliveries start which route. Absent lists match anything; patterns are globs. */
@@ -680,15 +715,18 @@ export const ConfigSchema = Type.Object(
     ),
     callbacks: Type.Object(
       {
-        allow: Type.Array(Type.String({ minLength: 1, maxLength: 2048 }), {
-          default: [],
+        receivers: Type.Record(Name, CallbackReceiver, {
+          default: {},
           description:
-            'the URLs a completion callback may name: scheme://host[:port]/path-glob (https; http only on loopback); a host may start with *. (one label); the query is not matched; empty: no callbacks',
+            'the receivers a completion callback may go to, by name (src/config/callbacks.ts); empty: no callbacks',
         }),
+        allow: Type.Optional(
+          Type.Unknown({ description: 'removed: list receivers under callbacks.receivers (check-config says how)' }),
+        ),
         secret: Type.Optional(
-          describedSecret(
-            'the Standard Webhooks signing secret, whsec_<base64 of 24 to 64 bytes>; resolved only by the workers that deliver callbacks',
-          ),
+          Type.Unknown({
+            description: 'removed: each receiver has its own secret, callbacks.receivers.<name>.secret',
+          }),
         ),
         taskQueue: Type.Optional(
           Type.String({
@@ -700,6 +738,29 @@ export const ConfigSchema = Type.Object(
         initialInterval: durationDefault('5s', 'the wait after the first failed attempt; it doubles each time'),
         maxInterval: durationDefault('10m', 'the longest wait between two attempts'),
         timeout: durationDefault('10s', 'one attempt: connect, send the event, receive the answer'),
+        maxConcurrent: Type.Integer({
+          minimum: 1,
+          maximum: 1000,
+          default: 50,
+          description:
+            "attempts in flight at once per delivering worker, on the callbacks' own activity slots (never the job queue's)",
+        }),
+        breaker: Type.Object(
+          {
+            failures: Type.Integer({
+              minimum: 1,
+              maximum: 1000,
+              default: 5,
+              description:
+                'consecutive failed attempts to one host (timeouts, network errors, 5xx, 429) that open its circuit',
+            }),
+            coolDown: durationDefault(
+              '30s',
+              'how long an open circuit fails attempts at once (Temporal retries them after it) before one attempt tries the host again',
+            ),
+          },
+          { additionalProperties: false, default: {} },
+        ),
       },
       { additionalProperties: false, default: {} },
     ),
@@ -733,3 +794,4 @@ export type SecretRefConfig = Static<typeof SecretRef>;
 export type GitHubReconcileConfig = Static<typeof GitHubReconcile>;
 export type GitLabReconcileConfig = Static<typeof GitLabReconcile>;
 export type CallbacksConfig = GatehouseConfigFile['callbacks'];
+export type CallbackReceiverConfig = Static<typeof CallbackReceiver>;
