@@ -3,8 +3,10 @@
 # tsx because it bundles workflows/ from them; the dev tools use tsx too.
 FROM node:20-bookworm-slim
 # haproxy: the key sync checks the edge config with `haproxy -c` (the same 2.6.12 as the tests);
-# openssl: the development certificate; git and bubblewrap: CI checkouts and the step sandbox.
-RUN apt-get update && apt-get install -y --no-install-recommends haproxy openssl git bubblewrap && rm -rf /var/lib/apt/lists/*
+# openssl: the development certificate; git and bubblewrap: CI checkouts and the step sandbox;
+# python3-seccomp: libseccomp compiles the steps' seccomp filter (deploy/seccomp) at the CI
+# worker's start; socat: the loopback end of network steps' egress proxy.
+RUN apt-get update && apt-get install -y --no-install-recommends haproxy openssl git bubblewrap python3-seccomp socat && rm -rf /var/lib/apt/lists/*
 WORKDIR /app
 COPY package.json package-lock.json ./
 RUN npm ci --no-audit --no-fund
@@ -15,6 +17,7 @@ COPY activities ./activities
 COPY config ./config
 COPY scripts ./scripts
 COPY haproxy ./haproxy
+COPY deploy/seccomp ./deploy/seccomp
 RUN npm run build
 # The embedded ledger and CI scratch directories (config-relative ../.data) belong to the user the
 # processes run as.

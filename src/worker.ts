@@ -10,6 +10,7 @@ import { Runtime } from '@temporalio/worker';
 import { ConfigError, loadConfig } from './config/load-config.js';
 import { secretEnvNames } from './config/worker-secrets.js';
 import { startTracing } from './telemetry/tracing.js';
+import { scrubEnvironment } from './worker/scrub-environment.js';
 import { createWorkers } from './worker/worker-runtime.js';
 
 try {
@@ -24,18 +25,26 @@ try {
   const queues = values.queues?.flatMap((value) => value.split(',').filter(Boolean));
   // The worker never sees a webhook, so it is not handed their secrets.
   const config = loadConfig(process.env, { webhookSecrets: false });
-  const tracing = await startTracing(process.env, {
+  // The secrets are read from this copy; none stays in the environment block, where
+  // /proc/<pid>/environ, a child process or a crash report could find it. Done first, before
+  // anything is started, so no job ever runs while they are there.
+  const env = { ...process.env };
+  try {
+    scrubEnvironment(secretEnvNames(config));
+  } catch (error) {
+    throw new ConfigError(config.source, [
+      `the worker cannot remove its secrets from its environment block (${(error as Error).message}); give them as files ({ file: <path> }) instead of environment variables`,
+    ]);
+  }
+  const tracing = await startTracing(env, {
     serviceName: 'gatehouse-worker',
     warn: (message) => console.warn(message),
   });
   const workerSet = await createWorkers(config, {
-    env: process.env,
+    env,
     tracing,
     ...(queues === undefined ? {} : { taskQueues: queues }),
   });
-  // Resolved secrets live in the activities' dependencies now; none stays in the environment,
-  // where a child process or a crash report could find it.
-  for (const name of secretEnvNames(config)) delete process.env[name];
   console.log(
     `worker polling ${(queues ?? config.taskQueues).join(', ')} on ${config.temporal.address}/${config.temporal.namespace}`,
   );

@@ -13,6 +13,7 @@ import { providerNames } from '../providers/registry.js';
 import { createBodyValidator } from './body-validator.js';
 import { checkCallbacks } from './callbacks.js';
 import { durationMs } from './duration.js';
+import { checkEgress } from './egress.js';
 import type { GatehouseConfigFile } from './schema.js';
 
 export function checkConfig(config: GatehouseConfigFile, baseDir: string): string[] {
@@ -58,6 +59,7 @@ export function checkConfig(config: GatehouseConfigFile, baseDir: string): strin
   problems.push(...checkReconcilers(config));
   problems.push(...checkEmbeddedLedger(config));
   problems.push(...checkCallbacks(config));
+  problems.push(...checkEgress(config));
   config.ci.pipelines.forEach((pipeline, index) => {
     if (pipeline.runner === 'steps' && pipeline.steps === undefined)
       problems.push(`/ci/pipelines/${index}/steps: a steps pipeline needs steps`);

@@ -20,7 +20,10 @@ export interface GatehouseConfig extends GatehouseConfigFile {
   readonly source: string;
   /** Resolved webhook secrets by `provider/hook`; every configured hook has at least one. */
   readonly webhookSecrets: ReadonlyMap<string, HookSecrets>;
-  /** The ledger's PostgreSQL connection string, when one is configured. */
+  /**
+   * The ledger's PostgreSQL connection string: never resolved by the loader, only by a worker
+   * that runs the billing activities (src/config/worker-secrets.ts), so no other process needs it.
+   */
   readonly ledgerUrl?: Secret;
   /** The delivery log's PostgreSQL connection string (webhooks.deliveryLog.url), when configured. */
   readonly deliveryLogUrl?: Secret;
@@ -93,7 +96,6 @@ export function loadConfig(env: NodeJS.ProcessEnv, options: LoadOptions = {}): G
   const secrets = new SecretResolver(env, (p) => resolve(dirname(file), p));
   const webhookSecrets =
     options.webhookSecrets === false ? new Map<string, HookSecrets>() : resolveWebhookSecrets(shaped, secrets);
-  const ledgerUrl = shaped.ledger.url === undefined ? undefined : secrets.resolve(shaped.ledger.url, '/ledger/url');
   const logUrl = shaped.webhooks.deliveryLog.url;
   const deliveryLogUrl = logUrl === undefined ? undefined : secrets.resolve(logUrl, '/webhooks/deliveryLog/url');
   const temporal = readTemporalCredentials(shaped.temporal, {
@@ -109,7 +111,6 @@ export function loadConfig(env: NodeJS.ProcessEnv, options: LoadOptions = {}): G
     temporal: { ...shaped.temporal, ...(temporal.tls === undefined ? {} : { tls: shaped.temporal.tls ?? {} }) },
     source: file,
     webhookSecrets,
-    ...(ledgerUrl === undefined ? {} : { ledgerUrl }),
     ...(deliveryLogUrl === undefined ? {} : { deliveryLogUrl }),
     ...(temporal.apiKey === undefined ? {} : { temporalApiKey: temporal.apiKey }),
     ...(temporal.tls === undefined ? {} : { temporalTls: temporal.tls }),

@@ -239,7 +239,8 @@ export const PipelineSchema = Type.Object(
     ),
     network: Type.Boolean({
       default: false,
-      description: 'whether steps may reach the network; the clone always may, steps by default may not',
+      description:
+        "whether steps may reach the network: only the hosts in ci.sandbox.egress.allow, through the worker's egress proxy (the clone always reaches its git server)",
     }),
     env: Type.Record(Type.String({ pattern: '^[A-Z_][A-Z0-9_]{0,63}$' }), Type.String({ maxLength: 4096 }), {
       default: {},
@@ -625,18 +626,60 @@ export const ConfigSchema = Type.Object(
             runner: Type.Union([Type.Literal('bwrap'), Type.Literal('none')], {
               default: 'bwrap',
               description:
-                'bwrap: git and steps run in bubblewrap namespaces; none: directly (trusted repositories only)',
+                'bwrap: git and steps run in bubblewrap namespaces under a seccomp filter; none: directly (trusted repositories only)',
             }),
             uid: Type.Integer({
               minimum: 1,
-              default: 65534,
-              description: 'the user steps run as when the worker is root',
+              maximum: 4_294_967_294,
+              default: 60000,
+              description:
+                'the first uid steps run as (the worker must be root to switch): each job running at once gets its own, uid to uid + ids - 1',
             }),
             gid: Type.Integer({
               minimum: 1,
-              default: 65534,
-              description: 'the group steps run as when the worker is root',
+              maximum: 4_294_967_294,
+              default: 60000,
+              description: 'the first gid, likewise',
             }),
+            ids: Type.Integer({
+              minimum: 1,
+              maximum: 65_536,
+              default: 1000,
+              description: 'how many uids (and gids) from uid: the most jobs one worker runs at once',
+            }),
+            proc: Type.Union([Type.Literal('private'), Type.Literal('shared')], {
+              default: 'private',
+              description:
+                "private: each step gets a /proc of its own PID namespace (the container's /proc must not be masked); shared: the container's /proc, read-only (Kubernetes' default procMount; steps see the container's process list)",
+            }),
+            allowWorkerUid: Type.Boolean({
+              default: false,
+              description:
+                'a worker that is not root cannot give steps another uid; true lets it run them as itself (a development machine only); false: it refuses to start',
+            }),
+            allowNetworkWithoutTemporalAuth: Type.Boolean({
+              default: false,
+              description:
+                'pipelines with network: true are refused unless the Temporal connection has mTLS or an API key; true accepts an open Temporal',
+            }),
+            egress: Type.Object(
+              {
+                allow: Type.Array(
+                  Type.String({ pattern: '^(\\*\\.)?[A-Za-z0-9.-]+:[0-9]{1,5}$|^\\[[0-9A-Fa-f:.]+\\]:[0-9]{1,5}$' }),
+                  {
+                    default: [],
+                    description:
+                      'where network steps may connect through the egress proxy: host:port, a host may start with *. (one label); an IP address is taken as written (deny does not apply to it)',
+                  },
+                ),
+                deny: Type.Array(Type.String({ pattern: '^[0-9A-Fa-f:.]+/[0-9]{1,3}$' }), {
+                  default: ['10.0.0.0/8', '172.16.0.0/12', '192.168.0.0/16', '100.64.0.0/10', 'fc00::/7'],
+                  description:
+                    "the deployment's own ranges: a name that resolves into one is refused. Loopback, link-local (the metadata address), unspecified and multicast are always refused",
+                }),
+              },
+              { additionalProperties: false, default: {} },
+            ),
           },
           { additionalProperties: false, default: {} },
         ),

@@ -1,5 +1,5 @@
-// The secrets only workers hold: status-API tokens, the Argo token, the reconciler's credentials
-// and each callback receiver's signing key. Resolved by the worker at
+// The secrets only workers hold: status-API tokens, the Argo token, the reconciler's credentials,
+// each callback receiver's signing key and the ledger's connection string. Resolved by the worker at
 // start-up (and by `check-config`), never by the bridge; a missing one is a ConfigError naming
 // its path, found before anything is opened.
 import { dirname, resolve } from 'node:path';
@@ -16,6 +16,8 @@ export interface WorkerSecrets {
   reconcile: Map<string, { token?: Secret; appPrivateKey?: Secret }>;
   /** Each callback receiver's Standard Webhooks key, by receiver name (callbacks.receivers.<name>.secret). */
   callbackKeys: Map<string, Secret>;
+  /** The ledger's PostgreSQL connection string (ledger.url), for the billing activities. */
+  ledgerUrl?: Secret;
 }
 
 /** Every environment variable the config names as a secret: none may stay in a worker's environment. */
@@ -45,15 +47,16 @@ export function secretEnvNames(config: GatehouseConfig): string[] {
   return [...new Set(refs.flatMap((ref) => ('env' in ref ? [ref.env] : [])))];
 }
 
-/** `statusApis`/`argo`/`reconcile`/`callback` false: that worker needs no such secret and is not handed it. */
+/** `statusApis`/`argo`/`reconcile`/`callback`/`ledger` false: that worker needs no such secret and is not handed it. */
 export function resolveWorkerSecrets(
   config: GatehouseConfig,
   env: NodeJS.ProcessEnv,
-  need: { statusApis: boolean; argo: boolean; reconcile: boolean; callback: boolean } = {
+  need: { statusApis: boolean; argo: boolean; reconcile: boolean; callback: boolean; ledger?: boolean } = {
     statusApis: true,
     argo: true,
     reconcile: true,
     callback: true,
+    ledger: true,
   },
 ): WorkerSecrets {
   const secrets = new SecretResolver(env, (p) => resolve(dirname(config.source), p));
@@ -102,11 +105,14 @@ export function resolveWorkerSecrets(
       );
     byValue.set(key.reveal(), name);
   }
+  const ledgerRef = need.ledger === true ? config.ledger.url : undefined;
+  const ledgerUrl = ledgerRef === undefined ? undefined : secrets.resolve(ledgerRef, '/ledger/url');
   if (secrets.problems.length > 0) throw new ConfigError(config.source, secrets.problems);
   return {
     statusApis,
     reconcile,
     callbackKeys,
     ...(argoToken === undefined ? {} : { argoToken }),
+    ...(ledgerUrl === undefined ? {} : { ledgerUrl }),
   };
 }

@@ -1,7 +1,6 @@
 // The activities' dependencies from the config, built only for the activity groups a worker needs:
 // the Cedar engine, the ledger, the CI plans, the status-API and Argo tokens. Secrets first: a
 // missing token is a ConfigError (exit 2, naming the path), found before anything is opened.
-import { spawnSync } from 'node:child_process';
 import { Client, Connection } from '@temporalio/client';
 import type { ActivityDeps } from '../../activities/index.js';
 import type { AccessRules } from '../core/access.js';
@@ -11,7 +10,7 @@ import type { ActivityGroup } from '../core/workflow-catalog.js';
 import { callbackRetry, compileReceivers } from '../config/callbacks.js';
 import { cloneUrlFor } from '../config/clone-url.js';
 import { durationMs } from '../config/duration.js';
-import { ConfigError, configPath, type GatehouseConfig } from '../config/load-config.js';
+import { configPath, type GatehouseConfig } from '../config/load-config.js';
 import { temporalConnectionOptions } from '../config/temporal-connection.js';
 import { resolveWorkerSecrets } from '../config/worker-secrets.js';
 import { openDeliveryLog } from '../deliveries/open-delivery-log.js';
@@ -20,6 +19,7 @@ import { createGitLabHookClient } from '../providers/gitlab/hook-events.js';
 import type { ReconcileDeps } from '../../activities/reconcile.js';
 import { HostBreaker } from '../../activities/host-breaker.js';
 import { cancelSupersededRuns } from './cancel-superseded.js';
+import { prepareCiSandbox } from './ci-sandbox.js';
 import { readJobRun } from './read-job-run.js';
 import { saveReconcileState } from './reconcile-schedules.js';
 import { openLedger } from './open-ledger.js';
@@ -40,6 +40,7 @@ export async function buildActivityDeps(
     argo: groups.has('argo'),
     reconcile: groups.has('reconcile'),
     callback: groups.has('callback'),
+    ledger: groups.has('billing'),
   });
   const rules: AccessRules = { adminGroups: config.admins.groups };
   const closers: Array<() => Promise<void>> = [];
@@ -49,7 +50,9 @@ export async function buildActivityDeps(
   if (groups.has('argo'))
     deps.argo = { url: config.ci.argo.url, ...(secrets.argoToken === undefined ? {} : { token: secrets.argoToken }) };
   if (groups.has('billing')) {
-    const ledger = await openLedger(config);
+    const ledger = await openLedger(
+      secrets.ledgerUrl === undefined ? config : { ...config, ledgerUrl: secrets.ledgerUrl },
+    );
     closers.push(() => ledger.close());
     deps.billing = { ledger: ledger.db, rules };
   }
@@ -115,7 +118,7 @@ export async function buildActivityDeps(
     };
   }
   if (groups.has('ci')) {
-    checkSandbox(config);
+    const sandbox = prepareCiSandbox(config);
     const temporalClient = temporal();
     const { ci } = config;
     deps.ci = {
@@ -127,11 +130,11 @@ export async function buildActivityDeps(
         ),
       cloneUrl: (provider, repository, hook) => cloneUrlFor(config, provider, repository, hook),
       cloneProtocols: ci.cloneProtocols,
-      sandbox: ci.sandbox,
+      ...sandbox,
       redact: redactor([
         ...Object.values(secrets.statusApis).map((api) => api.token),
         ...(secrets.argoToken === undefined ? [] : [secrets.argoToken]),
-        ...(config.ledgerUrl === undefined ? [] : [config.ledgerUrl]),
+        ...(secrets.ledgerUrl === undefined ? [] : [secrets.ledgerUrl]),
         ...(config.deliveryLogUrl === undefined ? [] : [config.deliveryLogUrl]),
         ...[...secrets.reconcile.values()].flatMap((c) => [c.token, c.appPrivateKey].filter((x) => x !== undefined)),
         ...secrets.callbackKeys.values(),
@@ -187,15 +190,4 @@ export function redactor(secrets: Secret[]): (text: string) => string {
     .filter((value) => value.length >= 4)
     .sort((a, b) => b.length - a.length);
   return (text) => values.reduce((redacted, value) => redacted.split(value).join('[redacted]'), text);
-}
-
-/** Fail closed: a CI worker configured for the sandbox refuses to start without bubblewrap. */
-function checkSandbox(config: GatehouseConfig): void {
-  if (config.ci.sandbox.runner !== 'bwrap') return;
-  const probe = spawnSync('bwrap', ['--version'], { encoding: 'utf8' });
-  if (probe.status !== 0) {
-    throw new ConfigError(config.source, [
-      '/ci/sandbox/runner: bubblewrap (bwrap) is not installed or cannot run; install it (Debian: apt-get install bubblewrap), or set runner: none for trusted repositories only',
-    ]);
-  }
 }

@@ -32,6 +32,8 @@ let admin: string;
 let git: GitServer;
 /** Seconds of the slow step's grandchild `sleep`: unique, so the test can find it in /proc. */
 const slowSeconds = 7000 + Math.floor(Math.random() * 2000);
+/** Seconds of the `sleep` two jobs run at once, to read their uids from outside. */
+const idleSeconds = 9000 + Math.floor(Math.random() * 900);
 
 beforeAll(async () => {
   issuer = await startDevIssuer();
@@ -43,6 +45,10 @@ beforeAll(async () => {
   });
   config = testConfig(issuer, uniqueName('gatehouse-ci'));
   useGitServer(config, git);
+  // The git server is the one host network steps may reach (by its address: the name
+  // localhost resolves to loopback, which is always refused). The dev server has no auth.
+  config.ci.sandbox.egress.allow = [`127.0.0.1:${gitPort()}`, `localhost:${gitPort()}`];
+  config.ci.sandbox.allowNetworkWithoutTemporalAuth = true;
   // A scratch directory of this file's own: another file's killed worker may leave a checkout behind.
   config.ci.scratchDir = mkdtempSync(join(tmpdir(), 'gatehouse-scratch-'));
   for (const provider of ['github', 'gitlab', 'gitea', 'bitbucket'] as const) {
@@ -62,13 +68,29 @@ beforeAll(async () => {
           timeout: '1m',
         },
         { name: 'network', run: `node -e "${connectProbe}" ${temporalPort()}; echo "exit=$?"`, timeout: '1m' },
+        { name: 'escape', run: escapeProbe, timeout: '1m' },
       ],
     },
     {
       repositories: ['acme-sandbox/open'],
       runner: 'steps',
       network: true,
-      steps: [{ name: 'network', run: `node -e "${connectProbe}" ${temporalPort()}; echo "exit=$?"`, timeout: '1m' }],
+      steps: [
+        { name: 'direct', run: `node -e "${connectProbe}" ${temporalPort()}; echo "exit=$?"`, timeout: '1m' },
+        { name: 'temporal', run: `node -e "${proxyProbe}" 127.0.0.1:${temporalPort()}`, timeout: '1m' },
+        { name: 'by-name', run: `node -e "${proxyProbe}" localhost:${gitPort()}`, timeout: '1m' },
+        {
+          name: 'allowed',
+          run: `env -u no_proxy -u NO_PROXY git clone -q ${git.url}/github/acme/api.git /tmp/c && git -C /tmp/c rev-parse HEAD`,
+          timeout: '1m',
+        },
+        { name: 'escape', run: escapeProbe, timeout: '1m' },
+      ],
+    },
+    {
+      repositories: ['acme-idle/*'],
+      runner: 'steps',
+      steps: [{ name: 'idle', run: `sleep ${idleSeconds}`, timeout: '5m' }],
     },
     {
       repositories: ['Codertocat/*', 'acme/*'],
@@ -112,20 +134,48 @@ const bearer = (token: string) => ({ authorization: `Bearer ${token}` });
 const connectProbe =
   "require('net').connect(Number(process.argv[1]), '127.0.0.1').on('connect', () => process.exit(0)).on('error', () => process.exit(3))";
 const temporalPort = () => inject('temporalAddress').split(':')[1];
+const gitPort = () => new URL(git.url).port;
+/** Asks the step's egress proxy (HTTP_PROXY) for a tunnel to argv[1]; prints the answer's status line. */
+const proxyProbe =
+  "const s = require('net').connect(3128, '127.0.0.1', () => s.write('CONNECT ' + process.argv[1] + ' HTTP/1.1\\r\\n\\r\\n')); s.once('data', (d) => { console.log(String(d).split('\\r\\n')[0]); process.exit(0); }); s.on('error', (e) => { console.log('error ' + e.code); process.exit(0); })";
+/**
+ * What a sandbox escape starts from: new user, network and mount namespaces, mounts, keyrings,
+ * eBPF, userfaultfd, io_uring, perf events. Prints `open <what>` for each that works.
+ */
+const escapeProbe = [
+  'for ns in "-U -r" -n -m "-U -r -n"; do unshare $ns true 2>/dev/null && echo "open unshare $ns"; done',
+  'mount -t tmpfs none /tmp 2>/dev/null && echo "open mount"',
+  `python3 -c '${[
+    'import ctypes, platform',
+    'libc = ctypes.CDLL(None, use_errno=True)',
+    // Syscall numbers differ by architecture: x86_64, else aarch64.
+    'x86 = platform.machine() == "x86_64"',
+    'calls = {"keyctl": (250 if x86 else 219, 0, 0), "bpf": (321 if x86 else 280, 0, 0), "userfaultfd": (323 if x86 else 282, 0, 0), "io_uring_setup": (425, 1, 0), "perf_event_open": (298 if x86 else 241, 0, 0), "clone-newuser": (56 if x86 else 220, 0x10000011, 0)}',
+    'for name, (nr, a, b) in calls.items():',
+    '    r = libc.syscall(nr, a, b, 0, 0, 0)',
+    '    e = ctypes.get_errno()',
+    '    print("open " + name if r >= 0 or e not in (1, 38) else "closed " + name)',
+  ].join('\n')}'`,
+  'echo probed',
+].join('\n');
 
-/** The pid of a process with exactly this command line, or 0. */
-function findProcess(argv: string[]): number {
+/** The pids of the running processes with exactly this command line. */
+function findProcesses(argv: string[]): number[] {
+  const found: number[] = [];
   for (const entry of readdirSync('/proc')) {
     if (!/^[0-9]+$/.test(entry)) continue;
     try {
       if (readFileSync(`/proc/${entry}/cmdline`, 'utf8') === `${argv.join('\0')}\0` && isRunning(Number(entry)))
-        return Number(entry);
+        found.push(Number(entry));
     } catch {
       // gone
     }
   }
-  return 0;
+  return found;
 }
+
+/** The pid of a process with exactly this command line, or 0. */
+const findProcess = (argv: string[]) => findProcesses(argv)[0] ?? 0;
 
 /** Running, not merely present: a killed orphan stays a zombie where no init process reaps it. */
 function isRunning(pid: number): boolean {
@@ -145,6 +195,17 @@ async function startCi(token: string, input: Record<string, unknown>) {
 
 async function waitJob(jobId: string) {
   return (await app.inject({ url: `/v1/jobs/${jobId}?wait=5`, headers: bearer(admin) })).json();
+}
+
+/**
+ * The job once it has closed: a long-poll answers after 5 s at most, and a pipeline of several
+ * sandboxed steps (each a bubblewrap start) may take longer on a busy machine, so poll again
+ * while it runs; the test's own timeout bounds the wait.
+ */
+async function closedJob(jobId: string) {
+  let job = await waitJob(jobId);
+  while (job.status === 'RUNNING') job = await waitJob(jobId);
+  return job;
 }
 
 async function usage(owner: string) {
@@ -168,7 +229,7 @@ describe('ciPipeline', () => {
     );
     expect(answer.statusCode).toBe(202);
     const jobId = answer.json().jobId as string;
-    const job = await waitJob(jobId);
+    const job = await closedJob(jobId);
     expect(job.status, JSON.stringify(job)).toBe('COMPLETED');
     expect(job.result).toMatchObject({
       outcome: 'passed',
@@ -208,7 +269,7 @@ describe('ciPipeline', () => {
         repository: { fullName: 'acme/api' },
         after: git.sha,
       });
-      expect((await waitJob(jobId)).status).toBe('COMPLETED');
+      expect((await closedJob(jobId)).status).toBe('COMPLETED');
       const states = hosts.statuses.filter((s) => s.url.endsWith(jobId)).map((s) => s.state);
       expect(states).toEqual(
         { gitlab: ['running', 'success'], gitea: ['pending', 'success'], bitbucket: ['INPROGRESS', 'SUCCESSFUL'] }[
@@ -350,7 +411,7 @@ describe('the step sandbox', () => {
   const stepsOf = async (fullName: string) => {
     const token = await issuer.mint({ sub: uniqueName('maint'), groups: ['maintainers'] });
     const jobId = await startCi(token, { provider: 'github', repository: { fullName }, after: git.sha });
-    const job = await waitJob(jobId);
+    const job = await closedJob(jobId);
     expect(job.status, JSON.stringify(job)).toBe('COMPLETED');
     return Object.fromEntries(
       (job.result.steps.steps as Array<{ name: string; output: string; exitCode: number }>).map((s) => [s.name, s]),
@@ -375,13 +436,55 @@ describe('the step sandbox', () => {
 
   it("runs steps unprivileged, in /workspace, seeing no other job's checkout and none of the worker's files", async () => {
     const steps = await stepsOf('acme-sandbox/closed');
-    expect(steps.whoami!.output).toMatch(/^65534\n\/workspace\n$/);
+    expect(steps.whoami!.output).toMatch(/^60[0-9]{3}\n\/workspace\n$/);
     expect(steps.others!.exitCode, steps.others!.output).toBe(0);
   });
 
-  it('keeps steps off the network unless the pipeline allows it', async () => {
+  it('refuses what a sandbox escape starts from: namespaces, mounts, keyrings, eBPF, userfaultfd, io_uring, perf', async () => {
+    for (const repository of ['acme-sandbox/closed', 'acme-sandbox/open']) {
+      const output = (await stepsOf(repository)).escape!.output;
+      expect(output, repository).toContain('probed');
+      expect(output, repository).not.toMatch(/^open /m);
+      for (const call of ['keyctl', 'bpf', 'userfaultfd', 'io_uring_setup', 'perf_event_open', 'clone-newuser'])
+        expect(output, repository).toContain(`closed ${call}`);
+    }
+  });
+
+  it("gives each running job a uid of its own, never the worker's", async () => {
+    const token = await issuer.mint({ sub: uniqueName('maint'), groups: ['maintainers'] });
+    const jobs = await Promise.all(
+      ['acme-idle/one', 'acme-idle/two'].map((fullName) =>
+        startCi(token, { provider: 'github', repository: { fullName }, after: git.sha }),
+      ),
+    );
+    let pids: number[] = [];
+    await vi.waitFor(
+      () => {
+        pids = findProcesses(['sleep', String(idleSeconds)]);
+        expect(pids).toHaveLength(2);
+      },
+      { timeout: 20_000, interval: 100 },
+    );
+    const uids = pids.map((pid) => Number(/^Uid:\s+([0-9]+)/m.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))?.[1]));
+    expect(new Set(uids).size).toBe(2);
+    for (const uid of uids) {
+      expect(uid).not.toBe(process.getuid?.());
+      expect(uid).toBeGreaterThanOrEqual(config.ci.sandbox.uid);
+      expect(uid).toBeLessThan(config.ci.sandbox.uid + config.ci.sandbox.ids);
+    }
+    for (const jobId of jobs)
+      await app.inject({ method: 'POST', url: `/v1/jobs/${jobId}/cancel`, headers: bearer(token) });
+  });
+
+  it('keeps steps off the network unless the pipeline allows it, and then lets them reach only allowed hosts', async () => {
     expect((await stepsOf('acme-sandbox/closed')).network!.output).toContain('exit=3');
-    expect((await stepsOf('acme-sandbox/open')).network!.output).toContain('exit=0');
+    const open = await stepsOf('acme-sandbox/open');
+    // Temporal is on the worker's loopback: not reachable directly, and refused by the proxy.
+    expect(open.direct!.output).toContain('exit=3');
+    expect(open.temporal!.output).toMatch(/^HTTP\/1\.1 403/);
+    // An allowed name that resolves to loopback is refused: the proxy checks the address.
+    expect(open['by-name']!.output).toMatch(/^HTTP\/1\.1 403/);
+    expect(open.allowed!.output).toContain(git.sha);
   });
 
   it('clones from the configured server only: a payload naming another host is refused', async () => {

@@ -17,6 +17,9 @@ interface Service {
   ports?: string[];
   networks?: { default?: { ipv4_address?: string } };
   security_opt?: string[];
+  user?: string;
+  cap_drop?: string[];
+  cap_add?: string[];
 }
 // merge: resolve the `<<:` keys the file uses for shared environments.
 const compose = parse(readFileSync('docker-compose.yml', 'utf8'), { merge: true }) as {
@@ -114,6 +117,28 @@ describe('docker-compose.yml', () => {
       const ci = service.command?.includes('gatehouse-ci') === true;
       expect(service.security_opt !== undefined, name).toBe(ci);
     }
+  });
+
+  it("runs the CI worker as root with four capabilities, to give steps their own uids, under the chart's seccomp profile", () => {
+    const ci = compose.services['worker-ci']!;
+    expect(ci.user).toBe('root');
+    expect(ci.cap_drop).toEqual(['ALL']);
+    expect(ci.cap_add).toEqual(['CHOWN', 'KILL', 'SETGID', 'SETUID']);
+    expect(ci.security_opt).toContain('seccomp=./deploy/seccomp/ci-worker.json');
+    expect(ci.security_opt).toContain('no-new-privileges:true');
+    expect(ci.security_opt?.some((option) => option.startsWith('seccomp=unconfined'))).toBe(false);
+    expect(readFileSync('deploy/seccomp/ci-worker.json', 'utf8')).toBe(
+      readFileSync('deploy/helm/gatehouse/files/seccomp/ci-worker.json', 'utf8'),
+    );
+    // The image runs as node; every other service keeps it.
+    for (const [name, service] of Object.entries(compose.services))
+      if (name !== 'worker-ci' && name !== 'haproxy') expect(service.user, name).toBeUndefined();
+  });
+
+  it('says in its header that it is a single-user development stack', () => {
+    const header = readFileSync('docker-compose.yml', 'utf8').split('\nname:')[0]!;
+    expect(header).toContain('SINGLE-USER DEVELOPMENT STACK');
+    expect(header).toContain('mints a token for any subject with\n# any groups');
   });
 
   it('trusts only HAProxy for forwarded headers, and keeps its internal frontends off the wildcard', () => {

@@ -16,6 +16,7 @@ import { bridgeCommand } from '../../src/config/bridge-process.js';
 import { loadConfig } from '../../src/config/load-config.js';
 import { edgeKeysFrom, renderKeyFiles } from '../../src/edge/render-keys.js';
 import { loadPolicyEngine } from '../../src/worker/policy-engine.js';
+import { podSecurityViolations } from '../helpers/pod-security.js';
 
 const chart = 'deploy/helm/gatehouse';
 const fixture = 'test/fixtures/helm/values-tls.yaml';
@@ -121,8 +122,14 @@ function egressAllowed(manifests: Manifest[], labels: Record<string, string>, ip
 }
 
 describe('the Helm chart', () => {
-  it('carries the repository haproxy.cfg and policies unchanged (the chart cannot read outside itself)', () => {
+  it('carries the repository haproxy.cfg, policies and CI worker profiles unchanged (the chart cannot read outside itself)', () => {
     expect(readFileSync(`${chart}/files/haproxy.cfg`, 'utf8')).toBe(readFileSync('haproxy/haproxy.cfg', 'utf8'));
+    expect(readFileSync(`${chart}/files/seccomp/ci-worker.json`, 'utf8')).toBe(
+      readFileSync('deploy/seccomp/ci-worker.json', 'utf8'),
+    );
+    expect(readFileSync(`${chart}/files/apparmor/gatehouse-ci-worker`, 'utf8')).toBe(
+      readFileSync('deploy/apparmor/gatehouse-ci-worker', 'utf8'),
+    );
     const policies = readdirSync('config/policies').sort();
     expect(readdirSync(`${chart}/files/policies`).sort()).toEqual(policies);
     const rendered = named(defaults.manifests, 'ConfigMap', 'gatehouse-policies').data as Record<string, string>;
@@ -457,12 +464,13 @@ describe('the Helm chart', () => {
     expect(bad('address', 'temporal:\n  address: temporal.example\n')).toContain('/temporal/address');
   });
 
-  it('runs every container unprivileged; only the CI worker leaves seccomp and AppArmor, in a user namespace', () => {
+  it('runs every container unprivileged; only the CI worker is root, in a user namespace, with four capabilities and Localhost profiles', () => {
     for (const { manifests } of Object.values(renders)) {
       for (const deployment of deployments(manifests)) {
         const pod = deployment.spec.template.spec;
         const sandbox = podLabels(deployment)['gatehouse/sandbox'] === 'bubblewrap';
-        expect(pod.securityContext.runAsNonRoot).toBe(true);
+        expect(pod.securityContext.runAsNonRoot).toBe(!sandbox);
+        expect(pod.securityContext.runAsUser).toBe(sandbox ? 0 : 1000);
         expect(pod.securityContext.seccompProfile).toEqual({ type: 'RuntimeDefault' });
         expect(pod.automountServiceAccountToken).toBe(false);
         expect(pod.hostUsers, deployment.metadata.name).toBe(sandbox ? false : undefined);
@@ -471,13 +479,21 @@ describe('the Helm chart', () => {
           const sc = container.securityContext;
           expect(sc.allowPrivilegeEscalation, at).toBe(false);
           expect(sc.readOnlyRootFilesystem, at).toBe(true);
-          expect(sc.capabilities, at).toEqual({ drop: ['ALL'] });
           expect(sc.privileged, at).toBeUndefined();
           expect(container.resources?.requests, at).toBeDefined();
           expect(container.resources?.limits?.memory, at).toBeDefined();
-          expect(sc.seccompProfile, at).toEqual(sandbox ? { type: 'Unconfined' } : undefined);
-          expect(sc.appArmorProfile, at).toEqual(sandbox ? { type: 'Unconfined' } : undefined);
-          expect(sc.procMount, at).toBe(sandbox ? 'Unmasked' : undefined);
+          expect(sc.procMount, at).toBeUndefined();
+          if (sandbox) {
+            expect(sc.runAsUser, at).toBe(0);
+            expect(sc.capabilities, at).toEqual({ drop: ['ALL'], add: ['CHOWN', 'KILL', 'SETGID', 'SETUID'] });
+            expect(sc.seccompProfile, at).toEqual({ type: 'Localhost', localhostProfile: 'gatehouse/ci-worker.json' });
+            expect(sc.appArmorProfile, at).toEqual({ type: 'Localhost', localhostProfile: 'gatehouse-ci-worker' });
+          } else {
+            expect(sc.runAsNonRoot, at).toBe(true);
+            expect(sc.capabilities, at).toEqual({ drop: ['ALL'] });
+            expect(sc.seccompProfile, at).toBeUndefined();
+            expect(sc.appArmorProfile, at).toBeUndefined();
+          }
         }
       }
       const sandboxed = workers(manifests).filter((d) => podLabels(d)['gatehouse/sandbox'] === 'bubblewrap');
@@ -490,6 +506,90 @@ describe('the Helm chart', () => {
           ).toBeDefined();
         }
       }
+    }
+  });
+
+  it('admits every pod under Pod Security baseline; all but the CI worker also under restricted', () => {
+    for (const [name, { manifests }] of Object.entries(renders)) {
+      for (const deployment of deployments(manifests)) {
+        const pod = deployment.spec.template.spec;
+        const at = `${name}: ${deployment.metadata.name}`;
+        expect(podSecurityViolations(pod, 'baseline'), at).toEqual([]);
+        const restricted = podSecurityViolations(pod, 'restricted');
+        if (podLabels(deployment)['gatehouse/sandbox'] === 'bubblewrap')
+          expect(restricted, at).toEqual([
+            'worker: runAsNonRoot != true',
+            'runAsUser=0 (pod)',
+            'worker: runAsUser=0',
+            'worker: restricted capabilities.add CHOWN,KILL,SETGID,SETUID',
+          ]);
+        else expect(restricted, at).toEqual([]);
+      }
+    }
+    // What the sandbox pod had before: each of these alone fails baseline.
+    const before = structuredClone(
+      named(defaults.manifests, 'Deployment', 'gatehouse-worker-gatehouse-ci').spec.template.spec,
+    );
+    Object.assign(before.containers[0].securityContext, {
+      seccompProfile: { type: 'Unconfined' },
+      appArmorProfile: { type: 'Unconfined' },
+      procMount: 'Unmasked',
+    });
+    expect(podSecurityViolations(before, 'baseline')).toEqual([
+      'worker: appArmorProfile Unconfined',
+      'worker: procMount Unmasked',
+      'worker: seccompProfile Unconfined',
+    ]);
+  });
+
+  it('gives the steps a /proc of their own only where the pod unmasks it, and refuses Unconfined profiles', () => {
+    const proc = (manifests: Manifest[]) => configOf(manifests).ci.sandbox.proc;
+    expect(proc(defaults.manifests)).toBe('shared');
+    const unmasked = render(['--set', 'workers.sandbox.procMount=Unmasked']);
+    expect(proc(unmasked.manifests)).toBe('private');
+    const ci = named(unmasked.manifests, 'Deployment', 'gatehouse-worker-gatehouse-ci');
+    expect(ci.spec.template.spec.containers[0].securityContext.procMount).toBe('Unmasked');
+    expect(proc(render(['--set', 'config.ci.sandbox.proc=private']).manifests)).toBe('private');
+    for (const key of ['seccompProfile', 'appArmorProfile']) {
+      const result = template(['--set', `workers.sandbox.${key}.type=Unconfined`]);
+      expect(result.status, key).not.toBe(0);
+      expect(result.stderr).toContain(
+        `/workers/sandbox/${key}/type': value must be one of 'RuntimeDefault', 'Localhost'`,
+      );
+    }
+    const noPath = template(['--set', 'workers.sandbox.seccompProfile.localhostProfile=null']);
+    expect(noPath.status).not.toBe(0);
+  });
+
+  it("ships an AppArmor profile for the CI worker that AppArmor's parser accepts", () => {
+    const result = run('/usr/sbin/apparmor_parser', [
+      '--skip-kernel-load',
+      '--skip-cache',
+      `${chart}/files/apparmor/gatehouse-ci-worker`,
+    ]);
+    expect(result.status, result.stderr).toBe(0);
+  });
+
+  it('gives the ledger URL only to the workers that reach the ledger', () => {
+    const queuesOf = (file: string) =>
+      new Map<string, string[]>(
+        (parse(readFileSync(file, 'utf8')).workers.queues as Array<{ name: string; egressTo: string[] }>).map((q) => [
+          q.name,
+          q.egressTo,
+        ]),
+      );
+    const egressTo = { defaults: queuesOf(`${chart}/values.yaml`), tls: queuesOf(fixture) };
+    for (const [name, { manifests }] of Object.entries(renders)) {
+      let ledgerPods = 0;
+      for (const deployment of deployments(manifests)) {
+        const queue = podLabels(deployment)['gatehouse/task-queue'];
+        const reachesLedger =
+          queue !== undefined && egressTo[name as keyof typeof egressTo].get(queue)!.includes('ledger');
+        const hasLedger = containers(deployment).some((c) => envValue(c, 'GATEHOUSE_LEDGER_URL') !== undefined);
+        expect(hasLedger, `${name}: ${deployment.metadata.name}`).toBe(reachesLedger);
+        if (hasLedger) ledgerPods += 1;
+      }
+      expect(ledgerPods, name).toBeGreaterThan(0);
     }
   });
 
@@ -521,7 +621,7 @@ describe('the Helm chart', () => {
       expect(config.temporal.address).toBe('temporal-frontend.temporal.svc.cluster.local:7233');
       expect(config.server.listen).toBe(isBridge ? '0.0.0.0:8080' : '127.0.0.1:8080');
       if (isBridge) expect(config.webhookSecrets.size).toBe(4);
-      expect(config.ledgerUrl).toBeDefined();
+      expect(config.ci.sandbox.proc).toBe('shared');
       expect(() => loadPolicyEngine(config)).not.toThrow();
     }
   });

@@ -226,9 +226,19 @@ leading 0 differently. (dict "root" $ "secretFiles" list)
 {{- end -}}
 {{- end -}}
 
-{{/* The config, with what the chart derives: the edge's Argo door when it is on. */}}
+{{/*
+The config, with what the chart derives: the edge's Argo door when it is on, and the steps' /proc
+from the sandbox pod's procMount (a masked /proc cannot be mounted again: steps share it).
+*/}}
 {{- define "gatehouse.config" -}}
 {{- $config := deepCopy .Values.config -}}
+{{- $ci := default (dict) $config.ci -}}
+{{- $sandbox := default (dict) $ci.sandbox -}}
+{{- if not $sandbox.proc -}}
+{{- $_ := set $sandbox "proc" (ternary "private" "shared" (eq .Values.workers.sandbox.procMount "Unmasked")) -}}
+{{- end -}}
+{{- $_ := set $ci "sandbox" $sandbox -}}
+{{- $_ := set $config "ci" $ci -}}
 {{- if .Values.edge.argo.enabled -}}
 {{- $ci := default (dict) $config.ci -}}
 {{- $argo := default (dict) $ci.argo -}}
