@@ -1,7 +1,8 @@
-// Builds the workers of one process from a loaded config: one connection, one Worker per task
-// queue it is told to poll, each registering only the workflows of the routes on that queue and
-// only the activity groups those workflows call (src/core/workflow-catalog.ts). With tracing on,
-// workflows and activities get Temporal's OpenTelemetry interceptors (worker-tracing.ts).
+// Builds the workers of one process from a loaded config: one connection, one workflow bundle, one
+// Worker per task queue it is told to poll, each registering only the activity groups that the
+// workflows of its queue's routes call (src/core/workflow-catalog.ts): what a queue's worker can do
+// and which secrets it holds. With tracing on, workflows and activities get Temporal's
+// OpenTelemetry interceptors (worker-tracing.ts).
 import { Client, Connection } from '@temporalio/client';
 import { NativeConnection, Worker, type WorkflowBundleOption } from '@temporalio/worker';
 import { createActivities } from '../../activities/index.js';
@@ -26,7 +27,11 @@ export interface WorkerSet {
 export interface WorkerOptions {
   /** The queues to poll; default every queue in the config. */
   taskQueues?: string[];
-  /** A prebuilt bundle of all workflows (the tests make one per run); default a bundle per queue. */
+  /**
+   * The workflow bundle: a prebuilt one (`npm run build` writes them, bundle-workflows.ts; the
+   * tests make one per run). Absent, the workflows are bundled now, from the sources: slow, and
+   * the process keeps much of what the bundler allocated (`npm run worker` from the sources only).
+   */
   bundle?: WorkflowBundleOption;
   /** The process's tracing; when on, a prebuilt `bundle` must hold the tracing interceptors. */
   tracing?: Tracing;
@@ -75,18 +80,12 @@ export async function createWorkers(config: GatehouseConfig, options: WorkerOpti
   const plans = new Map(queues.map((queue) => [queue, queuePlan(config, queue)]));
   const allGroups = new Set([...plans.values()].flatMap((plan) => [...plan.groups]));
   const tracing = await workerTracing(options.tracing);
+  const bundle = options.bundle ?? (await bundleWorkflows({ tracing: tracing !== undefined }));
   const built = await buildActivityDeps(config, allGroups, options.env ?? {});
   const connection = await NativeConnection.connect(temporalConnectionOptions(config)).catch(async (error: unknown) => {
     await built.close();
     throw error;
   });
-  const bundles = new Map<string, Promise<WorkflowBundleOption>>();
-  const bundleFor = (types: WorkflowType[]) => {
-    if (options.bundle !== undefined) return Promise.resolve(options.bundle);
-    const key = [...types].sort().join(',');
-    if (!bundles.has(key)) bundles.set(key, bundleWorkflows(types, { tracing: tracing !== undefined }));
-    return bundles.get(key)!;
-  };
   const workers = await Promise.all(
     [...plans].map(async ([taskQueue, plan]) => {
       const groupDeps = Object.fromEntries([...plan.groups].map((group) => [group, built.deps[group]]));
@@ -94,8 +93,8 @@ export async function createWorkers(config: GatehouseConfig, options: WorkerOpti
         connection,
         namespace: config.temporal.namespace,
         taskQueue,
-        workflowBundle: await bundleFor(plan.workflowTypes),
-        activities: createActivities(groupDeps),
+        workflowBundle: bundle,
+        activities: await createActivities(groupDeps),
         ...(tracing === undefined ? {} : { interceptors: { activity: tracing.activity }, sinks: tracing.sinks }),
         // CI steps heartbeat the steps they completed, and a retry after a crash resumes after
         // them: a heartbeat must reach Temporal within a second, not the SDK's default of
