@@ -1,6 +1,7 @@
 # One image for the bridge, the worker and the edge's key sync (the command picks which). The
-# bridge runs compiled (dist/, as the benchmark measures it); the worker runs its sources through
-# tsx because it bundles workflows/ from them; the dev tools use tsx too.
+# bridge and the workers run compiled (dist/, as the benchmark measures them); `npm run build` also
+# writes the workers' workflow bundles (dist/workflow-bundles), so no worker runs webpack when it
+# starts. The dev tools use tsx.
 FROM node:20-bookworm-slim
 # haproxy: the key sync checks the edge config with `haproxy -c` (the same 2.6.12 as the tests);
 # openssl: the development certificate; git and bubblewrap: CI checkouts and the step sandbox;

@@ -9,9 +9,12 @@
 //   npm run bench   knobs: BENCH_SCALE=0.1 (counts ×0.1, a quick look), BENCH_ROUNDS=1 (one round
 //   instead of 3), BENCH_IDLE_POLLS=10000 (idle long-polls whatever the scale), BENCH_STREAMS=1000
 //   (job event streams, whatever the scale),
-//   BENCH_BRIDGE_NODE_ARGS="--cpu-prof --cpu-prof-dir=/tmp/prof" (profile the bridge).
+//   BENCH_BRIDGE_NODE_ARGS="--cpu-prof --cpu-prof-dir=/tmp/prof" (profile the bridge),
+//   BENCH_ONLY=workers,peer (only these scenario modules of bench/scenarios/, none of the rest).
 // Tracing's cost: a second bridge process with tracing on, exporting to an OTLP receiver in this
 // process, runs the start scenario in the same rounds; its CPU per start against the first one's.
+// The scenario modules (bench/scenarios/: the workers against a minimal SDK worker, the peer: Temporal's
+// HTTP API bare and behind HAProxy) run after the rest, or alone with BENCH_ONLY.
 import { spawn, execFileSync, type ChildProcess } from 'node:child_process';
 import { createHmac, randomUUID } from 'node:crypto';
 import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
@@ -41,11 +44,21 @@ import {
   raiseOwnFileLimit,
   rssBytes,
 } from './proc.js';
+import { measurePeer, peerTargets, type PeerContext } from './scenarios/peer.js';
+import { measureWorkers, workerTargets, type WorkersResult } from './scenarios/workers.js';
 import { percentile } from './stats.js';
+import type { TargetRow } from './targets.js';
 
 const scale = Number(process.env.BENCH_SCALE ?? 1);
 if (!(scale > 0)) throw new Error(`BENCH_SCALE must be a positive number, not ${process.env.BENCH_SCALE}`);
 const rounds = Math.max(1, Math.round(Number(process.env.BENCH_ROUNDS ?? 3)));
+/** BENCH_ONLY: run only these scenario modules (bench/scenarios/), none of the bridge's own. */
+const only = (process.env.BENCH_ONLY ?? '').split(',').filter(Boolean);
+const modules = ['workers', 'peer'] as const;
+const unknownModules = only.filter((name) => !(modules as readonly string[]).includes(name));
+if (unknownModules.length > 0)
+  throw new Error(`BENCH_ONLY: unknown ${unknownModules.join(', ')} (known: ${modules.join(', ')})`);
+const runs = (module: (typeof modules)[number]) => only.length === 0 || only.includes(module);
 /** A count scaled by BENCH_SCALE, never below `min`. */
 const n = (count: number, min = 20) => Math.max(min, Math.round(count * scale));
 const concurrency = 16;
@@ -231,15 +244,6 @@ async function heapPoint(name: string): Promise<void> {
     total: read('nodejs_heap_size_total_bytes'),
     external: read('nodejs_external_memory_bytes'),
   };
-}
-
-interface TargetRow {
-  target: string;
-  figure: string;
-  ratio: number;
-  need: string;
-  met: boolean | undefined;
-  note?: string;
 }
 
 async function main(): Promise<void> {
@@ -535,6 +539,32 @@ async function main(): Promise<void> {
           ...webhook(1_024, 'issues'),
           requests: [{ setupRequest: (request) => ({ ...request, ...webhook(1_024, 'issues') }) }],
         });
+
+  const moduleContext: ModuleContext = {
+    client,
+    temporalAddress: temporal.address,
+    dir,
+    peer: {
+      temporalHttp: temporal.httpAddress,
+      temporalPid: temporal.process.pid!,
+      bridgeUrl,
+      bridgePid,
+      ...(edge === undefined ? {} : { edge: { url: edgeUrl, pids: () => childPids(procs.haproxyMaster) } }),
+      edgeEnv,
+      token: rsToken,
+      query,
+      rounds,
+      starts: n(1000),
+      reads: n(1500),
+      say,
+      note,
+    },
+  };
+  if (only.length > 0) {
+    clearInterval(sampler);
+    finish(await runModules(moduleContext));
+    return;
+  }
 
   // --- warm-up --------------------------------------------------------------------------------
   phase = 'warm-up';
@@ -916,6 +946,7 @@ async function main(): Promise<void> {
   clearInterval(sampler);
   record.heap = await heapSummary(diagnostics, bridgeUrl);
   save();
+  const moduleRows = await runModules(moduleContext);
 
   // --- the targets -----------------------------------------------------------------------------
   const rows: TargetRow[] = [];
@@ -1057,6 +1088,12 @@ async function main(): Promise<void> {
       ? `${streamsHeld} of ${streamTarget} open: indicative only`
       : `${Number(streams.watches ?? Number.NaN)} Temporal watches; bridge CPU ${Number(streams.heldCpuMsPerStreamMinute ?? Number.NaN).toFixed(2)} ms per stream-minute held`,
   );
+  rows.push(...moduleRows);
+  finish(rows);
+}
+
+/** Records the targets, prints the table and where the record is. */
+function finish(rows: TargetRow[]): void {
   record.targets = rows;
   record.complete = true;
   save();
@@ -1076,6 +1113,49 @@ async function main(): Promise<void> {
   }
   if (scale !== 1) say(`(BENCH_SCALE=${scale}: counts are scaled down, the figures are indicative)`);
   say(`\nwritten ${resultFile}`);
+}
+
+/** The scenario modules (bench/scenarios/) this run includes; their rows for the table. */
+interface ModuleContext {
+  client: Client;
+  temporalAddress: string;
+  dir: string;
+  peer: PeerContext;
+}
+
+async function runModules(ctx: ModuleContext): Promise<TargetRow[]> {
+  const rows: TargetRow[] = [];
+  if (runs('peer')) {
+    phase = 'peer';
+    say(
+      "peer: the same workflow started and read through Temporal's HTTP API, bare and behind HAProxy, and through Gatehouse",
+    );
+    try {
+      const peer = await measurePeer(ctx.peer);
+      record.scenarios.peer = peer;
+      save();
+      rows.push(...peerTargets(peer));
+    } catch (error) {
+      note(`peer: not measured: ${String(error)}`);
+    }
+  }
+  if (runs('workers')) {
+    phase = 'workers';
+    say('workers: each queue worker as production runs it, next to a minimal SDK worker (the floor)');
+    const workers: WorkersResult = await measureWorkers({
+      client: ctx.client,
+      temporalAddress: ctx.temporalAddress,
+      dir: ctx.dir,
+      rounds,
+      loadMs: Math.max(10_000, Math.round(30_000 * scale)),
+      say,
+      note,
+    });
+    record.scenarios.workers = workers;
+    save();
+    rows.push(...workerTargets(workers));
+  }
+  return rows;
 }
 
 /**

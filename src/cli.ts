@@ -9,7 +9,10 @@
 //   a retired key longer; default 0: one retention rule for the edge and the bridge).
 // - `register-search-attributes`: adds the Gatehouse search attributes that the configured
 //   namespace lacks, through Temporal's operator API (self-hosted clusters; docs/production.md).
+// - `bundle-workflows [DIR]`: writes the workers' workflow bundles (src/worker/bundle-workflows.ts)
+//   into DIR, by default dist/workflow-bundles beside the compiled worker; `npm run build` runs it.
 import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { ConfigError, loadConfig } from './config/load-config.js';
 import { discoverJwksUrl } from './config/oidc-discovery.js';
 import { Connection } from '@temporalio/client';
@@ -17,6 +20,7 @@ import { describeTemporalConnection, temporalConnectionOptions } from './config/
 import { resolveWorkerSecrets } from './config/worker-secrets.js';
 import { edgeConfigFiles } from './edge/edge-files.js';
 import { syncJwks } from './edge/sync-jwks.js';
+import { writeWorkflowBundles } from './worker/bundle-workflows.js';
 import { loadPolicyEngine } from './worker/policy-engine.js';
 import { registerSearchAttributes } from './worker/search-attributes-admin.js';
 import { queuePlan } from './worker/worker-runtime.js';
@@ -90,8 +94,13 @@ if (command === 'check-config') {
     console.error(error.message);
     process.exit(2);
   }
+} else if (command === 'bundle-workflows') {
+  const dir = args[0] ?? fileURLToPath(new URL('../workflow-bundles/', import.meta.url));
+  for (const path of await writeWorkflowBundles(dir)) console.log(`wrote ${path}`);
 } else {
-  console.error('usage: gatehouse check-config | sync-jwks [--every SECONDS] | register-search-attributes');
+  console.error(
+    'usage: gatehouse check-config | sync-jwks [--every SECONDS] | register-search-attributes | bundle-workflows [DIR]',
+  );
   process.exit(64);
 }
 

@@ -1,20 +1,28 @@
 // The worker process: read the environment and arguments once, build the workers, run until
 // SIGTERM/SIGINT (the SDK drains in-flight tasks before it exits).
-//   npm run worker                              every queue in the config
-//   npm run worker -- --queues gatehouse-ci     only these (comma-separated, or repeated)
+//   node dist/src/worker.js --queues gatehouse-ci   only these queues (comma-separated, or repeated);
+//                                                   without --queues, every queue in the config
+//   --workflow-bundles DIR    the prebuilt workflow bundles (src/worker/bundle-workflows.ts). The
+//                             compiled worker (production) loads those `npm run build` wrote beside
+//                             it, dist/workflow-bundles; run from the sources (`npm run worker`,
+//                             through tsx) without this flag it bundles its workflows at start.
 // GATEHOUSE_WORKER_METRICS_LISTEN=host:port serves Prometheus metrics (the SDK's and the reconciler's).
 // Tracing is on when the OTEL_* variables name an OTLP endpoint (src/telemetry/tracing.ts); the
 // spans left are exported when the worker stops.
+import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { Runtime } from '@temporalio/worker';
 import { ConfigError, loadConfig } from './config/load-config.js';
 import { secretEnvNames } from './config/worker-secrets.js';
 import { startTracing } from './telemetry/tracing.js';
 import { scrubEnvironment } from './worker/scrub-environment.js';
+import { MissingWorkflowBundleError, prebuiltWorkflowBundle } from './worker/bundle-workflows.js';
 import { createWorkers } from './worker/worker-runtime.js';
 
 try {
-  const { values } = parseArgs({ options: { queues: { type: 'string', multiple: true } } });
+  const { values } = parseArgs({
+    options: { queues: { type: 'string', multiple: true }, 'workflow-bundles': { type: 'string' } },
+  });
   // The SDK's own metrics and the activities' (the reconciler's), for Prometheus, when asked for.
   const metricsListen = process.env.GATEHOUSE_WORKER_METRICS_LISTEN;
   if (metricsListen !== undefined && metricsListen !== '') {
@@ -40,9 +48,14 @@ try {
     serviceName: 'gatehouse-worker',
     warn: (message) => console.warn(message),
   });
+  const compiled = import.meta.url.endsWith('.js');
+  const bundleDir =
+    values['workflow-bundles'] ??
+    (compiled ? fileURLToPath(new URL('../workflow-bundles/', import.meta.url)) : undefined);
   const workerSet = await createWorkers(config, {
     env,
     tracing,
+    ...(bundleDir === undefined ? {} : { bundle: prebuiltWorkflowBundle(bundleDir, { tracing: tracing.enabled }) }),
     ...(queues === undefined ? {} : { taskQueues: queues }),
   });
   console.log(
@@ -51,7 +64,7 @@ try {
   await workerSet.run();
   await tracing.shutdown();
 } catch (error) {
-  if (error instanceof ConfigError) {
+  if (error instanceof ConfigError || error instanceof MissingWorkflowBundleError) {
     process.stderr.write(`${error.message}\n`);
     process.exit(2);
   }

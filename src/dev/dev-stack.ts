@@ -2,6 +2,8 @@
 // server, the worker, two bridge replicas and HAProxy in front of them with a self-signed
 // certificate, on their embedded defaults, then a ready-to-paste curl that goes through the edge
 // over TLS. Keys are synced to the edge at start and every minute. Ctrl-C stops everything.
+// The workers run compiled, as production runs them (src/config/worker-process.ts), so the stack
+// builds first (npm run build) when dist/ is missing or older than the sources.
 // Ports default to 9000 / 7233 / 8443 (edge) / 8081-8082 (bridges) and fall back to free ones.
 // With --smoke it runs the printed flow itself, prints the result and exits (used by the e2e test).
 // Tracing: the bridges and workers export to a small OTLP/HTTP receiver in this process (port 4318,
@@ -17,6 +19,8 @@ import { request as httpsRequest } from 'node:https';
 import { createServer } from 'node:net';
 import { join, resolve } from 'node:path';
 import { loadConfig } from '../config/load-config.js';
+import { workerCommand } from '../config/worker-process.js';
+import { ensureBuild } from './build.js';
 import { startDevIssuer } from './dev-issuer.js';
 import { edgeConfigFiles } from '../edge/edge-files.js';
 import { loopbackEdgeEnv, startEdge } from './edge-process.js';
@@ -38,8 +42,9 @@ async function portOr(preferred: number): Promise<number> {
   return free ? preferred : freePort();
 }
 
-function run(name: string, script: string, env: NodeJS.ProcessEnv, args: string[] = []): ChildProcess {
-  const child = spawn(process.execPath, ['--import', 'tsx', script, ...args], {
+/** Runs `node <args>` as a part of the stack, its output prefixed with its name. */
+function run(name: string, args: string[], env: NodeJS.ProcessEnv): ChildProcess {
+  const child = spawn(process.execPath, args, {
     env: { ...process.env, ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
@@ -95,6 +100,7 @@ async function waitReady(url: string, timeoutMs: number): Promise<void> {
 }
 
 async function main(): Promise<void> {
+  await ensureBuild(process.cwd(), (line) => console.log(line));
   const [issuerPort, temporalPort, edgePort] = [await portOr(9000), await portOr(7233), await portOr(8443)];
   const bridgePorts = [await portOr(8081), await portOr(8082)];
   const metricsPorts = [await portOr(9464), await portOr(9465)];
@@ -137,12 +143,12 @@ async function main(): Promise<void> {
         }),
   };
   // One worker process per task queue, as production runs them: each registers only its queue's
-  // workflows and activities.
+  // activities.
   for (const queue of loadConfig({ ...process.env, ...env }, { webhookSecrets: false }).taskQueues) {
-    run(`worker:${queue}`, 'src/worker.ts', env, ['--queues', queue]);
+    run(`worker:${queue}`, workerCommand(queue).slice(1), env);
   }
   bridgePorts.forEach((port, index) =>
-    run(`bridge${index + 1}`, 'src/server.ts', {
+    run(`bridge${index + 1}`, ['--import', 'tsx', 'src/server.ts'], {
       ...env,
       GATEHOUSE_LISTEN: `127.0.0.1:${port}`,
       GATEHOUSE_METRICS_LISTEN: `127.0.0.1:${metricsPorts[index]}`,

@@ -11,6 +11,8 @@ import { searchAttributeArgs } from '../core/search-attributes.js';
 export interface DevServer {
   readonly address: string;
   readonly port: number;
+  /** The frontend's HTTP API (grpc-gateway), as `host:port`. */
+  readonly httpAddress: string;
   readonly process: ChildProcess;
   stop(): Promise<void>;
 }
@@ -64,6 +66,7 @@ export async function startDevServer(options: DevServerOptions = {}): Promise<De
 
 async function startOnce(options: DevServerOptions): Promise<DevServer> {
   const port = options.port ?? (await freePort());
+  const httpPort = await freePort();
   const args = [
     'server',
     'start-dev',
@@ -73,7 +76,7 @@ async function startOnce(options: DevServerOptions): Promise<DevServer> {
     '--port',
     String(port),
     '--http-port',
-    String(await freePort()),
+    String(httpPort),
     '--metrics-port',
     String(await freePort()),
     '--log-level',
@@ -102,6 +105,7 @@ async function startOnce(options: DevServerOptions): Promise<DevServer> {
   return {
     address: `127.0.0.1:${port}`,
     port,
+    httpAddress: `127.0.0.1:${httpPort}`,
     process: child,
     async stop() {
       if (child.exitCode !== null || child.signalCode !== null) return;

@@ -1,6 +1,8 @@
 // The activities' dependencies from the config, built only for the activity groups a worker needs:
 // the Cedar engine, the ledger, the CI plans, the status-API and Argo tokens. Secrets first: a
-// missing token is a ConfigError (exit 2, naming the path), found before anything is opened.
+// missing token is a ConfigError (exit 2, naming the path), found before anything is opened. What
+// a group needs is loaded only when that group is built (Cedar's WebAssembly, the ledger's driver,
+// the Octokit clients), so a worker holds the libraries of its own queues and no others.
 import { Client, Connection } from '@temporalio/client';
 import type { ActivityDeps } from '../../activities/index.js';
 import type { AccessRules } from '../core/access.js';
@@ -14,16 +16,13 @@ import { configPath, type GatehouseConfig } from '../config/load-config.js';
 import { temporalConnectionOptions } from '../config/temporal-connection.js';
 import { resolveWorkerSecrets } from '../config/worker-secrets.js';
 import { openDeliveryLog } from '../deliveries/open-delivery-log.js';
-import { createHookDeliveriesClient, type GitHubHookTarget } from '../providers/github/hook-deliveries.js';
-import { createGitLabHookClient } from '../providers/gitlab/hook-events.js';
+import type { GitHubHookTarget } from '../providers/github/hook-deliveries.js';
 import type { ReconcileDeps } from '../../activities/reconcile.js';
 import { HostBreaker } from '../../activities/host-breaker.js';
 import { cancelSupersededRuns } from './cancel-superseded.js';
 import { prepareCiSandbox } from './ci-sandbox.js';
 import { readJobRun } from './read-job-run.js';
 import { saveReconcileState } from './reconcile-schedules.js';
-import { openLedger } from './open-ledger.js';
-import { loadPolicyEngine } from './policy-engine.js';
 
 export interface BuiltDeps {
   deps: Partial<ActivityDeps>;
@@ -45,11 +44,15 @@ export async function buildActivityDeps(
   const rules: AccessRules = { adminGroups: config.admins.groups };
   const closers: Array<() => Promise<void>> = [];
   const deps: Partial<ActivityDeps> = {};
-  if (groups.has('policy')) deps.policy = { engine: loadPolicyEngine(config), rules };
+  if (groups.has('policy')) {
+    const { loadPolicyEngine } = await import('./policy-engine.js');
+    deps.policy = { engine: loadPolicyEngine(config), rules };
+  }
   if (groups.has('commitStatus')) deps.commitStatus = secrets.statusApis;
   if (groups.has('argo'))
     deps.argo = { url: config.ci.argo.url, ...(secrets.argoToken === undefined ? {} : { token: secrets.argoToken }) };
   if (groups.has('billing')) {
+    const { openLedger } = await import('./open-ledger.js');
     const ledger = await openLedger(
       secrets.ledgerUrl === undefined ? config : { ...config, ledgerUrl: secrets.ledgerUrl },
     );
@@ -67,6 +70,8 @@ export async function buildActivityDeps(
     return client;
   };
   if (groups.has('reconcile')) {
+    const { createHookDeliveriesClient } = await import('../providers/github/hook-deliveries.js');
+    const { createGitLabHookClient } = await import('../providers/gitlab/hook-events.js');
     const reconcile: ReconcileDeps = {
       github: {},
       gitlab: {},

@@ -2,10 +2,14 @@
 // embedded PGlite (files in `ledger.dataDir`, or in memory). The schema is applied at start-up.
 // Embedded PGlite files belong to one process: a lock file next to them makes a second worker
 // fail at start-up with a clear message instead of splitting (or corrupting) the ledger.
-import { mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { dirname } from 'node:path';
-import { PGlite } from '@electric-sql/pglite';
-import pg from 'pg';
+// Memory: PGlite is PostgreSQL compiled to WebAssembly, in the worker's own process. It runs with
+// 16 MB of shared buffers (PostgreSQL's default of 128 MB stays resident once touched, for a ledger
+// of a few rows per job), and a new data directory is initialised (initdb) by a short-lived child
+// process: initdb in the worker's process left it about 250 MB larger for good.
+import { spawn } from 'node:child_process';
+import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { dirname, join } from 'node:path';
 import { ledgerSchema, type SqlClient } from '../../activities/billing.js';
 import { ConfigError, configPath, type GatehouseConfig } from '../config/load-config.js';
 
@@ -17,19 +21,22 @@ export interface Ledger {
 
 export async function openLedger(config: GatehouseConfig): Promise<Ledger> {
   if (config.ledgerUrl !== undefined) {
+    const { default: pg } = await import('pg');
     const pool = new pg.Pool({ connectionString: config.ledgerUrl.reveal(), max: 5 });
     await pool.query(ledgerSchema);
     return { db: pool as unknown as SqlClient, kind: 'postgres', close: () => pool.end() };
   }
+  const { PGlite } = await import('@electric-sql/pglite');
   if (config.ledger.dataDir === 'memory') {
-    const lite = new PGlite();
+    const lite = new PGlite(pgliteOptions);
     await lite.exec(ledgerSchema);
     return { db: lite as unknown as SqlClient, kind: 'pglite', close: () => lite.close() };
   }
   const dataDir = configPath(config, config.ledger.dataDir);
   const release = lockDataDir(config, dataDir);
   try {
-    const lite = new PGlite(dataDir);
+    if (!existsSync(join(dataDir, 'PG_VERSION'))) await initDataDir(dataDir);
+    const lite = new PGlite(dataDir, pgliteOptions);
     await lite.exec(ledgerSchema);
     return {
       db: lite as unknown as SqlClient,
@@ -43,6 +50,28 @@ export async function openLedger(config: GatehouseConfig): Promise<Ledger> {
     release();
     throw error;
   }
+}
+
+const pgliteOptions = { postgresqlconf: ['shared_buffers=16MB'] };
+
+/** Runs PGlite's initdb for `dataDir` in a child process, which exits when it is done. */
+async function initDataDir(dataDir: string): Promise<void> {
+  const pglite = createRequire(import.meta.url).resolve('@electric-sql/pglite');
+  const script = `require(${JSON.stringify(pglite)}).PGlite.create(process.argv[1]).then((db) => db.close())`;
+  // No environment: the worker's secrets are not the child's business. WebAssembly on the baseline
+  // compiler only (as in the worker, src/config/worker-process.ts): initdb takes about 60% of the time.
+  const child = spawn(process.execPath, ['--liftoff-only', '-e', script, dataDir], {
+    env: {},
+    stdio: ['ignore', 'ignore', 'pipe'],
+  });
+  let stderr = '';
+  child.stderr.on('data', (chunk: Buffer) => (stderr = (stderr + chunk.toString()).slice(-2_000)));
+  const code = await new Promise<number | null>((done, failed) => {
+    child.once('error', failed);
+    child.once('exit', done);
+  });
+  if (code !== 0)
+    throw new Error(`initialising the embedded ledger in ${dataDir} failed (exit ${code}): ${stderr.trim()}`);
 }
 
 /** `<dataDir>.lock` holds the owning pid; a lock whose process is gone is taken over. */

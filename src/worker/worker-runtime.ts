@@ -1,10 +1,11 @@
-// Builds the workers of one process from a loaded config: one connection, one Worker per task
-// queue it is told to poll, each registering only the workflows of the routes on that queue and
-// only the activity groups those workflows call (src/core/workflow-catalog.ts). A queue that
-// delivers completion callbacks gets a second, activity-only Worker on its callbacks queue
-// (callbackPostQueue), with callbacks.maxConcurrent slots of its own: a receiver that never
-// answers holds those, never the slots policy and CI activities need. With tracing on, workflows
-// and activities get Temporal's OpenTelemetry interceptors (worker-tracing.ts).
+// Builds the workers of one process from a loaded config: one connection, one workflow bundle, one
+// Worker per task queue it is told to poll, each registering only the activity groups that the
+// workflows of its queue's routes call (src/core/workflow-catalog.ts): what a queue's worker can do
+// and which secrets it holds. A queue that delivers completion callbacks gets a second,
+// activity-only Worker on its callbacks queue (callbackPostQueue), with callbacks.maxConcurrent
+// slots of its own: a receiver that never answers holds those, never the slots policy and CI
+// activities need. With tracing on, workflows and activities get Temporal's OpenTelemetry
+// interceptors (worker-tracing.ts).
 import { Client, Connection } from '@temporalio/client';
 import { NativeConnection, Worker, type WorkflowBundleOption } from '@temporalio/worker';
 import { createActivities } from '../../activities/index.js';
@@ -30,7 +31,11 @@ export interface WorkerSet {
 export interface WorkerOptions {
   /** The queues to poll; default every queue in the config. */
   taskQueues?: string[];
-  /** A prebuilt bundle of all workflows (the tests make one per run); default a bundle per queue. */
+  /**
+   * The workflow bundle: a prebuilt one (`npm run build` writes them, bundle-workflows.ts; the
+   * tests make one per run). Absent, the workflows are bundled now, from the sources: slow, and
+   * the process keeps much of what the bundler allocated (`npm run worker` from the sources only).
+   */
   bundle?: WorkflowBundleOption;
   /** The process's tracing; when on, a prebuilt `bundle` must hold the tracing interceptors. */
   tracing?: Tracing;
@@ -81,18 +86,12 @@ export async function createWorkers(config: GatehouseConfig, options: WorkerOpti
   const plans = new Map(queues.map((queue) => [queue, queuePlan(config, queue)]));
   const allGroups = new Set([...plans.values()].flatMap((plan) => [...plan.groups]));
   const tracing = await workerTracing(options.tracing);
+  const bundle = options.bundle ?? (await bundleWorkflows({ tracing: tracing !== undefined }));
   const built = await buildActivityDeps(config, allGroups, options.env ?? {});
   const connection = await NativeConnection.connect(temporalConnectionOptions(config)).catch(async (error: unknown) => {
     await built.close();
     throw error;
   });
-  const bundles = new Map<string, Promise<WorkflowBundleOption>>();
-  const bundleFor = (types: WorkflowType[]) => {
-    if (options.bundle !== undefined) return Promise.resolve(options.bundle);
-    const key = [...types].sort().join(',');
-    if (!bundles.has(key)) bundles.set(key, bundleWorkflows(types, { tracing: tracing !== undefined }));
-    return bundles.get(key)!;
-  };
   const common = {
     connection,
     namespace: config.temporal.namespace,
@@ -108,10 +107,10 @@ export async function createWorkers(config: GatehouseConfig, options: WorkerOpti
     return Worker.create({
       ...common,
       taskQueue,
-      workflowBundle: await bundleFor(plan.workflowTypes),
+      workflowBundle: bundle,
       // The callback group stays here too: readJobClose, and the attempts of callbacks that started
       // before their own queue existed (their histories schedule them on this queue).
-      activities: createActivities(groupDeps),
+      activities: await createActivities(groupDeps),
       ...(options.maxConcurrentActivities === undefined
         ? {}
         : { maxConcurrentActivityTaskExecutions: options.maxConcurrentActivities }),
@@ -124,11 +123,11 @@ export async function createWorkers(config: GatehouseConfig, options: WorkerOpti
   // The same callback activities (one circuit breaker per process), on slots of their own.
   const callbackWorkers = [...plans]
     .filter(([, plan]) => plan.groups.has('callback'))
-    .map(([taskQueue]) =>
+    .map(async ([taskQueue]) =>
       Worker.create({
         ...common,
         taskQueue: callbackPostQueue(taskQueue),
-        activities: createActivities({ callback: built.deps.callback! }),
+        activities: await createActivities({ callback: built.deps.callback! }),
         maxConcurrentActivityTaskExecutions: config.callbacks.maxConcurrent,
       }),
     );

@@ -38,7 +38,7 @@ beforeAll(async () => {
   git = await startGitServer({ 'workflow.yaml': 'kind: Workflow\n' });
   const frontend = await argoFrontend();
   // The shared bundle has no tracing interceptors: this file's worker gets one that has.
-  const bundle = await bundleWorkflows(undefined, { tracing: true });
+  const bundle = await bundleWorkflows({ tracing: true });
   h = await startEdgeHarness(
     { EDGE_ARGO_BIND: frontend.bind, EDGE_ARGO_1: bed.servers[0]!.address, EDGE_ARGO_2: bed.servers[1]!.address },
     {

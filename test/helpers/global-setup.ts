@@ -28,6 +28,7 @@ export async function setup(project: TestProject): Promise<void> {
     bundleWorkflows(),
   ]);
   server = dev;
+  // Named as in a bundle directory (src/worker/bundle-workflows.ts): a worker process can be given it.
   const bundlePath = join(scratch, 'workflows.js');
   writeFileSync(bundlePath, bundle.code);
   project.provide('temporalAddress', server.address);

@@ -4,9 +4,9 @@
 import { spawn } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { defaultPayloadConverter } from '@temporalio/common';
-import { afterAll, describe, expect, it, vi } from 'vitest';
+import { afterAll, describe, expect, inject, it, vi } from 'vitest';
 import { stringify } from 'yaml';
 import { buildApp } from '../../src/bridge/app.js';
 import { jwtPrincipal } from '../../src/core/principal.js';
@@ -57,7 +57,9 @@ describe('worker crash during a step', () => {
     const { source: _source, webhookSecrets: _secrets, ...plain } = config;
     writeFileSync(file, stringify(plain));
     cleanups.push(() => rmSync(file, { force: true }));
-    const child = spawn(process.execPath, ['--import', 'tsx', 'src/worker.ts'], {
+    // The run's workflow bundle (test/helpers/global-setup.ts), so the process does not bundle its own.
+    const bundles = dirname(inject('workflowBundlePath'));
+    const child = spawn(process.execPath, ['--import', 'tsx', 'src/worker.ts', '--workflow-bundles', bundles], {
       env: { ...process.env, ...testSecrets, GATEHOUSE_CONFIG: file },
       stdio: 'ignore',
     });

@@ -48,7 +48,7 @@ beforeAll(async () => {
   hosts = await startFakeGitHosts(testSecrets.TEST_STATUS_TOKEN);
   git = await startGitServer({ 'build.sh': '#!/bin/sh\necho built "$(git rev-parse HEAD)"\n' });
   // The shared bundle has no tracing interceptors: this file's worker gets one that has.
-  const bundle = await bundleWorkflows(undefined, { tracing: true });
+  const bundle = await bundleWorkflows({ tracing: true });
   h = await startEdgeHarness(
     {},
     {

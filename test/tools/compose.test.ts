@@ -6,6 +6,7 @@ import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
 import { bridgeCommand } from '../../src/config/bridge-process.js';
+import { workerCommand } from '../../src/config/worker-process.js';
 import { envOverrides, loadConfig } from '../../src/config/load-config.js';
 import { searchAttributeArgs } from '../../src/core/search-attributes.js';
 import { tracingSettings, tracingVariables } from '../../src/telemetry/tracing.js';
@@ -114,6 +115,8 @@ describe('docker-compose.yml', () => {
     const polled = workers.map(([, service]) => service.command?.[service.command.indexOf('--queues') + 1]);
     expect(polled.sort()).toEqual([...defaults.taskQueues].sort());
     for (const [name, service] of workers) {
+      // The command the chart and the benchmark run: compiled, with the worker's Node flags.
+      expect(service.command, name).toEqual(workerCommand(service.command![service.command!.indexOf('--queues') + 1]!));
       const ci = service.command?.includes('gatehouse-ci') === true;
       expect(service.security_opt !== undefined, name).toBe(ci);
     }

@@ -13,6 +13,7 @@ import { exportJWK, generateKeyPair } from 'jose';
 import { afterAll, describe, expect, it } from 'vitest';
 import { parse, parseAllDocuments, stringify } from 'yaml';
 import { bridgeCommand } from '../../src/config/bridge-process.js';
+import { workerCommand } from '../../src/config/worker-process.js';
 import { loadConfig } from '../../src/config/load-config.js';
 import { edgeKeysFrom, renderKeyFiles } from '../../src/edge/render-keys.js';
 import { loadPolicyEngine } from '../../src/worker/policy-engine.js';
@@ -168,9 +169,9 @@ describe('the Helm chart', () => {
     for (const [name, { manifests }] of Object.entries(renders)) {
       const queues = workers(manifests).map((d) => {
         const command: string[] = d.spec.template.spec.containers[0].command;
-        expect(command.slice(0, 4), d.metadata.name).toEqual(['node', '--import', 'tsx', 'src/worker.ts']);
         expect(command.filter((arg) => arg === '--queues')).toHaveLength(1);
         const queue = command[command.indexOf('--queues') + 1]!;
+        expect(command, d.metadata.name).toEqual(workerCommand(queue));
         expect(d.metadata.name).toBe(`gatehouse-worker-${queue}`);
         expect(podLabels(d)['gatehouse/task-queue']).toBe(queue);
         return queue;
