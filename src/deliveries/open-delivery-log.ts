@@ -16,8 +16,10 @@ export interface DeliveryLogSettings {
   url?: Secret;
   /** In-memory log only: the most records held; an append beyond it drops the oldest (default 100,000). */
   maxEntries?: number;
-  /** PostgreSQL only: failed background connection attempts and broken idle connections (short messages, no URL). */
+  /** PostgreSQL only: failed background connection attempts (short messages, no URL). */
   onError?: (error: Error) => void;
+  /** PostgreSQL only: a connection that broke; the pool opens another on next use (short messages, no URL). */
+  onConnectionLost?: (error: Error) => void;
   /** PostgreSQL only: how many records of an append the database refused for their data, and why. */
   onSkipped?: (count: number, reason: string) => void;
 }
@@ -25,5 +27,9 @@ export interface DeliveryLogSettings {
 export async function openDeliveryLog(config: DeliveryLogSettings): Promise<DeliveryLog> {
   if (config.url === undefined) return createMemoryDeliveryLog({ maxEntries: config.maxEntries });
   const { createPostgresDeliveryLog } = await import('./postgres-log.js');
-  return createPostgresDeliveryLog(config.url.reveal(), { onError: config.onError, onSkipped: config.onSkipped });
+  return createPostgresDeliveryLog(config.url.reveal(), {
+    onError: config.onError,
+    onConnectionLost: config.onConnectionLost,
+    onSkipped: config.onSkipped,
+  });
 }

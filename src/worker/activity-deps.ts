@@ -22,6 +22,7 @@ import { cancelSupersededRuns } from './cancel-superseded.js';
 import { readJobRun } from './read-job-run.js';
 import { saveReconcileState } from './reconcile-schedules.js';
 import { openLedger } from './open-ledger.js';
+import { reportConnectionLoss } from './report-connection-loss.js';
 import { loadPolicyEngine } from './policy-engine.js';
 
 export interface BuiltDeps {
@@ -48,7 +49,7 @@ export async function buildActivityDeps(
   if (groups.has('argo'))
     deps.argo = { url: config.ci.argo.url, ...(secrets.argoToken === undefined ? {} : { token: secrets.argoToken }) };
   if (groups.has('billing')) {
-    const ledger = await openLedger(config);
+    const ledger = await openLedger(config, { onConnectionLost: reportConnectionLoss('ledger') });
     closers.push(() => ledger.close());
     deps.billing = { ledger: ledger.db, rules };
   }
@@ -94,7 +95,10 @@ export async function buildActivityDeps(
     }
     // Only a shared (PostgreSQL) log can answer for the bridges; each bridge's memory cannot.
     if (config.deliveryLogUrl !== undefined) {
-      const log = await openDeliveryLog({ url: config.deliveryLogUrl });
+      const log = await openDeliveryLog({
+        url: config.deliveryLogUrl,
+        onConnectionLost: reportConnectionLoss('delivery_log'),
+      });
       closers.push(() => log.close());
       reconcile.log = log;
     }

@@ -236,7 +236,7 @@ describe('postgres delivery log', () => {
     const url = postgres.createDatabase(database);
     let dropped!: (error: Error) => void;
     const droppedError = new Promise<Error>((resolve) => (dropped = resolve));
-    const log = await openPostgresDeliveryLog(url, { onError: (error) => dropped(error) });
+    const log = await openPostgresDeliveryLog(url, { onConnectionLost: (error) => dropped(error) });
     try {
       await log.append([deliveryRecord(1)]);
       expect(

@@ -10,6 +10,7 @@
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import fp from 'fastify-plugin';
 import { randomUUID } from 'node:crypto';
+import { Counter } from 'prom-client';
 import { WorkflowNotFoundError } from '@temporalio/client';
 import { mayLookUpDeliveries } from '../../core/access.js';
 import {
@@ -53,10 +54,23 @@ async function deliveriesPlugin(app: FastifyInstance, opts: { config: GatehouseC
   // With PostgreSQL the log connects in the background: a bridge starts while the database is down.
   // The log reports rows it refused; the recorder, made next, counts them.
   const late: { recorder?: DeliveryRecorder } = {};
+  const connectionErrors = new Counter({
+    name: 'gatehouse_postgres_connection_errors_total',
+    help: 'PostgreSQL connections that broke (server restart, dropped connection); each is replaced on next use',
+    labelNames: ['store'],
+    registers: [app.metrics.registry],
+  });
   const log = await openDeliveryLog({
     maxEntries: settings.maxEntries,
     ...(config.deliveryLogUrl === undefined ? {} : { url: config.deliveryLogUrl }),
-    onError: (error) => app.log.warn({ error: error.message }, 'delivery log connection'),
+    onError: (error) => app.log.warn({ error: error.message }, 'the delivery log cannot reach its database yet'),
+    onConnectionLost: (error) => {
+      connectionErrors.inc({ store: 'delivery_log' });
+      app.log.warn(
+        { store: 'delivery_log', error: error.message },
+        'a PostgreSQL connection broke; it is dropped and a new one is opened on next use',
+      );
+    },
     onSkipped: (count, reason) => {
       late.recorder?.lost('row_refused', count);
       app.log.warn({ records: count, reason }, 'the delivery log refused some records; they are lost');
