@@ -16,6 +16,8 @@ export interface DeliveryLogSettings {
   url?: Secret;
   /** In-memory log only: the most records held; an append beyond it drops the oldest (default 100,000). */
   maxEntries?: number;
+  /** In-memory log only: the most samples held, apart from the records (default 10,000). */
+  maxSamples?: number;
   /** PostgreSQL only: failed background connection attempts (short messages, no URL). */
   onError?: (error: Error) => void;
   /** PostgreSQL only: a connection that broke; the pool opens another on next use (short messages, no URL). */
@@ -25,7 +27,8 @@ export interface DeliveryLogSettings {
 }
 
 export async function openDeliveryLog(config: DeliveryLogSettings): Promise<DeliveryLog> {
-  if (config.url === undefined) return createMemoryDeliveryLog({ maxEntries: config.maxEntries });
+  if (config.url === undefined)
+    return createMemoryDeliveryLog({ maxEntries: config.maxEntries, maxSamples: config.maxSamples });
   const { createPostgresDeliveryLog } = await import('./postgres-log.js');
   return createPostgresDeliveryLog(config.url.reveal(), {
     onError: config.onError,

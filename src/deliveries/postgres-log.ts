@@ -36,7 +36,11 @@
 //    one at a time and only the refused ones are skipped, reported through `onSkipped`; one bad
 //    record never costs the others.
 //  - `seen` counts only the records that prove a delivery arrived, as the memory log does
-//    (countsAsSeen): origin `provider` with a body hash (its signature verified).
+//    (countsAsSeen): origin `provider` with a body hash (its signature verified), not a sample,
+//    and the first (lowest id) such record of its body for the hook; an index on (provider, hook,
+//    body hash, id) of exactly those records answers "is there an earlier one".
+//  - Samples (a `sample` set) have a cap of their own in prune, counted apart from the records,
+//    so a flood of anonymous requests never pushes real records out.
 //  - Prune holds a session-level try-lock: if another replica is pruning, this one skips (returns
 //    0) instead of deleting the same rows concurrently. It deletes in batches (each statement at
 //    most `pruneBatchSize` rows, committed on its own), so a large backlog is worked off in short
@@ -64,7 +68,7 @@ import {
   reportLostConnections,
   sqlState,
 } from './postgres-errors.js';
-import { checkCount, instantMs, wellFormedQuery, wellFormedRecord, wellFormedText } from './records.js';
+import { checkCaps, checkCount, instantMs, wellFormedQuery, wellFormedRecord, wellFormedText } from './records.js';
 
 export const deliveryLogSchema = `
 CREATE TABLE IF NOT EXISTS webhook_deliveries (
@@ -95,6 +99,9 @@ CREATE INDEX IF NOT EXISTS webhook_deliveries_seen ON webhook_deliveries (provid
 CREATE INDEX IF NOT EXISTS webhook_deliveries_received_at ON webhook_deliveries (received_at);
 CREATE INDEX IF NOT EXISTS webhook_deliveries_outcome ON webhook_deliveries (outcome, id);
 CREATE INDEX IF NOT EXISTS webhook_deliveries_repository ON webhook_deliveries (repository, id);
+CREATE INDEX IF NOT EXISTS webhook_deliveries_body ON webhook_deliveries (provider, hook, body_sha256, id)
+  WHERE origin = 'provider' AND body_sha256 IS NOT NULL AND sample IS NULL;
+CREATE INDEX IF NOT EXISTS webhook_deliveries_samples ON webhook_deliveries (id) WHERE sample IS NOT NULL;
 `;
 
 /** Advisory lock keys: fixed numbers of our own (the bytes of "gh-dl-1" and "gh-dl-2"). */
@@ -390,9 +397,14 @@ function startPostgresDeliveryLog(
           asked.set(stored, [...(asked.get(stored) ?? []), id]);
         }
         const { rows } = await pool.query<{ delivery_id: string }>(
-          `SELECT DISTINCT delivery_id FROM webhook_deliveries
-           WHERE provider = $1 AND hook = $2 AND delivery_id = ANY($3::text[])
-             AND origin = 'provider' AND body_sha256 IS NOT NULL`,
+          `SELECT DISTINCT d.delivery_id FROM webhook_deliveries d
+           WHERE d.provider = $1 AND d.hook = $2 AND d.delivery_id = ANY($3::text[])
+             AND d.origin = 'provider' AND d.body_sha256 IS NOT NULL AND d.sample IS NULL
+             AND NOT EXISTS (
+               SELECT 1 FROM webhook_deliveries e
+               WHERE e.provider = d.provider AND e.hook = d.hook AND e.body_sha256 = d.body_sha256
+                 AND e.origin = 'provider' AND e.body_sha256 IS NOT NULL AND e.sample IS NULL
+                 AND e.id < d.id)`,
           [wellFormedText(provider), wellFormedText(hook), [...asked.keys()]],
         );
         return new Set(rows.flatMap((row) => asked.get(row.delivery_id) ?? []));
@@ -401,7 +413,7 @@ function startPostgresDeliveryLog(
 
     async prune(olderThan, keep) {
       if (Number.isNaN(olderThan.getTime())) throw new RangeError('prune: olderThan is not a valid date');
-      checkCount(keep, 'keep');
+      checkCaps(keep);
       return use(() =>
         withClient(async (client) => {
           const { rows } = await client.query<{ locked: boolean }>(
@@ -410,13 +422,20 @@ function startPostgresDeliveryLog(
           if (rows[0]?.locked !== true) return 0;
           try {
             const aged = await deleteInBatches(client, 'received_at < $1::timestamptz', olderThan.toISOString());
-            // The (keep + 1)th newest and everything older; none when there are no more than `keep`.
-            const boundary = await client.query<{ id: string }>(
-              'SELECT id FROM webhook_deliveries ORDER BY id DESC OFFSET $1 LIMIT 1',
-              [keep],
-            );
-            const boundaryId = boundary.rows[0]?.id;
-            const surplus = boundaryId === undefined ? 0 : await deleteInBatches(client, 'id <= $1', boundaryId);
+            let surplus = 0;
+            for (const [kind, cap] of [
+              ['sample IS NULL', keep.records],
+              ['sample IS NOT NULL', keep.samples],
+            ] as const) {
+              // The (cap + 1)th newest of the kind and everything older; none when there are no more than `cap`.
+              const boundary = await client.query<{ id: string }>(
+                `SELECT id FROM webhook_deliveries WHERE ${kind} ORDER BY id DESC OFFSET $1 LIMIT 1`,
+                [cap],
+              );
+              const boundaryId = boundary.rows[0]?.id;
+              if (boundaryId !== undefined)
+                surplus += await deleteInBatches(client, `${kind} AND id <= $1`, boundaryId);
+            }
             return aged + surplus;
           } finally {
             // A failed unlock throws, and withClient then drops the connection, which frees the lock.

@@ -62,6 +62,7 @@ async function deliveriesPlugin(app: FastifyInstance, opts: { config: GatehouseC
   });
   const log = await openDeliveryLog({
     maxEntries: settings.maxEntries,
+    maxSamples: settings.maxSamples,
     ...(config.deliveryLogUrl === undefined ? {} : { url: config.deliveryLogUrl }),
     onError: (error) => app.log.warn({ error: error.message }, 'the delivery log cannot reach its database yet'),
     onConnectionLost: (error) => {
@@ -84,7 +85,10 @@ async function deliveriesPlugin(app: FastifyInstance, opts: { config: GatehouseC
   app.decorate('deliveries', { log, recorder });
   const prune = () =>
     log
-      .prune(new Date(Date.now() - durationMs(settings.retention)), settings.maxEntries)
+      .prune(new Date(Date.now() - durationMs(settings.retention)), {
+        records: settings.maxEntries,
+        samples: settings.maxSamples,
+      })
       .catch((error: unknown) => app.log.warn({ error: (error as Error).message }, 'pruning the delivery log failed'));
   let pruner: NodeJS.Timeout = setTimeout(function again() {
     void prune();
