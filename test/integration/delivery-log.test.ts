@@ -158,6 +158,24 @@ describe('the delivery log', () => {
     expect(await h.app.deliveries.log.seen('github', 'default', sent)).toEqual(new Set([sent[0]]));
   });
 
+  it('binds a page token to its query', async () => {
+    for (let i = 0; i < 2; i += 1) {
+      const delivery = githubDelivery(push(), { secret: s.TEST_GITHUB_SECRET, event: 'push' });
+      expect((await deliver(h.app, delivery)).statusCode).toBe(202);
+    }
+    const { nextPageToken } = await records('outcome=accepted&pageSize=1');
+    expect(nextPageToken).not.toBeNull();
+    expect((await records(`outcome=accepted&pageSize=1&pageToken=${nextPageToken}`)).deliveries).toHaveLength(1);
+    for (const other of ['outcome=rejected', 'outcome=accepted&hook=enterprise', '']) {
+      const answer = await h.app.inject({
+        url: `/v1/webhooks/deliveries?${other}&pageSize=1&pageToken=${nextPageToken}`,
+        headers: admin(),
+      });
+      expect(answer.statusCode).toBe(400);
+      expect(answer.json().code).toBe('GATEHOUSE_INVALID_PAGE_TOKEN');
+    }
+  });
+
   it('filters by outcome, repository and time, and pages without gaps or repeats', async () => {
     const since = new Date().toISOString();
     const ids: string[] = [];

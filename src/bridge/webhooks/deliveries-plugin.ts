@@ -26,6 +26,7 @@ import { openDeliveryLog } from '../../deliveries/open-delivery-log.js';
 import { GatehouseError } from '../errors.js';
 import { deriveJobId, keyHeaderPattern, type JobKey } from '../jobs/job-id.js';
 import { jobLinks, ProblemBody } from '../jobs/job-schemas.js';
+import { openDeliveryPageToken, sealDeliveryPageToken } from './delivery-page-token.js';
 import { createDeliveryRecorder, type DeliveryRecorder } from './delivery-recorder.js';
 import {
   DeliveryBody,
@@ -162,11 +163,18 @@ export async function deliveryRoutes(app: FastifyInstance, opts: { config: Gateh
         pageSize?: number;
         pageToken?: string;
       };
-      if (query.pageToken !== undefined && !isDeliveryRecordId(query.pageToken))
-        throw new GatehouseError('GATEHOUSE_INVALID_PAGE_TOKEN', 'The page token is not one this API gave');
       const since = query.since === undefined ? undefined : new Date(query.since);
       if (since !== undefined && Number.isNaN(since.getTime()))
         throw new GatehouseError('GATEHOUSE_BAD_REQUEST', 'since is not a time this API can read');
+      const filter = {
+        provider: query.provider,
+        hook: query.hook,
+        outcome: query.outcome,
+        repository: query.repository,
+        deliveryId: query.deliveryId,
+        since: since?.toISOString(),
+      };
+      const before = query.pageToken === undefined ? undefined : openDeliveryPageToken(query.pageToken, filter);
       const limit = query.pageSize ?? 50;
       const records = await fromLog(() =>
         app.deliveries.log.list({
@@ -176,14 +184,14 @@ export async function deliveryRoutes(app: FastifyInstance, opts: { config: Gateh
           ...(query.repository === undefined ? {} : { repository: query.repository }),
           ...(query.deliveryId === undefined ? {} : { deliveryId: query.deliveryId }),
           ...(since === undefined ? {} : { since: since.toISOString() }),
-          ...(query.pageToken === undefined ? {} : { before: query.pageToken }),
+          ...(before === undefined ? {} : { before }),
           limit: limit + 1,
         }),
       );
       const page = records.slice(0, limit);
       return {
         deliveries: page.map(summary),
-        nextPageToken: records.length > limit ? page.at(-1)!.id : null,
+        nextPageToken: records.length > limit ? sealDeliveryPageToken(page.at(-1)!.id, filter) : null,
       };
     },
   );
