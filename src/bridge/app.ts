@@ -89,7 +89,7 @@ export async function buildApp(config: GatehouseConfig, options: AppOptions = {}
   await app.register(jobServicePlugin, { config });
   await app.register(deliveriesStore, { config });
   await app.register(authPlugin, { config });
-  await app.register(openApiPlugin);
+  await app.register(openApiPlugin, { rules: app.jobs.rules });
   await app.register(healthRoutes);
   await app.register(jobsRoutes, { config });
   await app.register(webhookRoutes, { config });

@@ -517,6 +517,12 @@ export const ConfigSchema = Type.Object(
           description:
             "running jobs one bridge follows for its streams, each with one Temporal long-poll; past it, 503. Keep bridges × this well under the Temporal frontend's per-namespace long-poll limit",
         }),
+        maxStreamWatchesPerCaller: Type.Integer({
+          minimum: 0,
+          default: 10,
+          description:
+            "each principal's share of maxStreamWatches: running jobs one principal may have this bridge follow for it; past it, 429 (streams on jobs already followed, or closed, still open). maxStreamWatches / this is how many principals get their whole share at once",
+        }),
       },
       { additionalProperties: false, default: {} },
     ),

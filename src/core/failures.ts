@@ -31,7 +31,7 @@ export const failureTypes = {
   BillingQueryInvalid: { retryable: false, doc: 'the usage query has no valid period' },
   ReconcilerRejected: {
     retryable: false,
-    doc: "the provider's hook API refused the reconciler with a 4xx (token, permissions, hook id) or it is not configured",
+    doc: "the provider's hook API refused the reconciler with a 4xx (token, permissions, hook id), answered what it does not take (a redirect, an oversized body), or it is not configured",
   },
   CallbackUnavailable: {
     retryable: true,

@@ -23,6 +23,8 @@ export interface ReceivedSpan {
   startMs: number;
   endMs: number;
   attributes: Record<string, unknown>;
+  /** Other spans this one refers to (a caller's own trace context, say), with their attributes. */
+  links: Array<{ traceId: string; spanId: string; attributes: Record<string, unknown> }>;
   status: { code: number; message?: string };
 }
 
@@ -158,6 +160,7 @@ interface OtlpRequest {
         startTimeUnixNano: string | number;
         endTimeUnixNano: string | number;
         attributes?: OtlpAttribute[];
+        links?: Array<{ traceId: string; spanId: string; attributes?: OtlpAttribute[] }>;
         status?: { code?: number; message?: string };
       }>;
     }>;
@@ -185,6 +188,11 @@ function decodeRequest(body: OtlpRequest): ReceivedSpan[] {
           startMs: nanosToMs(span.startTimeUnixNano),
           endMs: nanosToMs(span.endTimeUnixNano),
           attributes: attributesOf(span.attributes),
+          links: (span.links ?? []).map((link) => ({
+            traceId: link.traceId,
+            spanId: link.spanId,
+            attributes: attributesOf(link.attributes),
+          })),
           status: {
             code: span.status?.code ?? 0,
             ...(span.status?.message === undefined ? {} : { message: span.status.message }),

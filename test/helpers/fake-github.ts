@@ -16,6 +16,11 @@
 // test fails rather than trusting a shape GitHub never sends; query parameters the description
 // rejects are answered 422, as GitHub does.
 //
+// Hostile behaviours, for the reconciler's defences (GitHub would never do these): redirectApi()
+// answers every API call with a redirect elsewhere, answerNextRaw() answers the next call with a
+// body as given (unchecked), and setNextDeliveryId() makes the next delivery's id whatever it says,
+// a jump forward or backward, and can date it in the past.
+//
 // What a delivery records, where GitHub leaves it open: a receiver that cannot be reached is
 // status_code 502, "failed to connect to host" (the description's own example is 502, "failed to
 // connect"); one that does not answer within the timeout is 504, "timed out"; an answer is its
@@ -109,6 +114,12 @@ export interface FakeGitHub {
   schemaViolations: Array<{ operationId: string; status: number; body: unknown; errors: ErrorObject[] }>;
   /** Passes the next checked API body through `change` before it is checked: to prove drift is caught. */
   corruptNextResponse(change: (body: unknown) => unknown): void;
+  /** Hostile: every API call is answered 307 to the same path under `base` (undefined: stop). */
+  redirectApi(base: string | undefined): void;
+  /** Hostile: the next API call is answered 200 with this body, unchecked. */
+  answerNextRaw(body: string | Buffer): void;
+  /** Hostile: the next delivery gets this id (sent `sentAgoMs` before now), and later ones count on from it. */
+  setNextDeliveryId(id: number, sentAgoMs?: number): void;
   close(): Promise<void>;
 }
 
@@ -270,6 +281,9 @@ export async function startFakeGitHub(options: {
   let rateLimited = 0;
   let secondaryRetryAfter: number | undefined;
   let corrupt: ((body: unknown) => unknown) | undefined;
+  let redirectBase: string | undefined;
+  let rawNext: string | Buffer | undefined;
+  let backdateNextMs = 0;
   const rate = { remaining: hourlyLimit, resetAt: Math.ceil(Date.now() / 1000) + 3600 };
 
   const hookOf = (ref: GitHubHookRef) => {
@@ -292,7 +306,8 @@ export async function startFakeGitHub(options: {
     redelivery: boolean,
   ): Promise<GitHubDelivery> {
     const id = nextId++;
-    const deliveredAt = new Date();
+    const deliveredAt = new Date(Date.now() - backdateNextMs);
+    backdateNextMs = 0;
     const started = performance.now();
     const outcome = await postWebhook(hook.url, headers, raw, timeoutMs, aborter.signal);
     const [status, statusCode] =
@@ -389,6 +404,18 @@ export async function startFakeGitHub(options: {
     const url = new URL(request.url ?? '/', 'http://fake');
     const method = request.method ?? 'GET';
     calls.push({ method, path: url.pathname + url.search, at: Date.now() });
+    if (redirectBase !== undefined) {
+      request.resume();
+      response.writeHead(307, { location: `${redirectBase}${url.pathname}${url.search}` }).end();
+      return;
+    }
+    if (rawNext !== undefined) {
+      const body = rawNext;
+      rawNext = undefined;
+      request.resume();
+      response.writeHead(200, { 'content-type': 'application/json; charset=utf-8' }).end(body);
+      return;
+    }
 
     const rateHeaders = (): Record<string, string> => ({
       'x-ratelimit-limit': String(hourlyLimit),
@@ -569,6 +596,16 @@ export async function startFakeGitHub(options: {
     },
     calls,
     schemaViolations,
+    redirectApi(base) {
+      redirectBase = base;
+    },
+    answerNextRaw(body) {
+      rawNext = body;
+    },
+    setNextDeliveryId(id, sentAgoMs = 0) {
+      nextId = id;
+      backdateNextMs = sentAgoMs;
+    },
     corruptNextResponse(change) {
       corrupt = change;
     },

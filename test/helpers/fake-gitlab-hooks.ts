@@ -4,6 +4,11 @@
 // headers) and resend (17.4+). A project is named by id or URL-encoded path; the API token comes
 // as PRIVATE-TOKEN or `Authorization: Bearer`.
 //
+// Hostile behaviours, for the reconciler's defences (GitLab would never do these): redirectApi()
+// answers every API call with a redirect elsewhere, answerNextRaw() the next one with a body as given,
+// and setNextEventId() makes the next event's id whatever it says (a jump forward or backward) and can
+// date it in the past.
+//
 // Where GitLab's source, rather than its API page, decides the behaviour, the fake follows the
 // source:
 //  - a delivery carries X-Gitlab-Event, X-Gitlab-Token (the secret, verbatim), X-Gitlab-Event-UUID,
@@ -80,6 +85,12 @@ export interface FakeGitLabHooks {
   /** Resend requests received, with the status answered. */
   resendRequests: Array<{ hook: string; eventId: number; status: number; at: number }>;
   calls: ApiCall[];
+  /** Hostile (GitLab would never): every API call is answered 307 to the same path under `base`. */
+  redirectApi(base: string | undefined): void;
+  /** Hostile: the next API call is answered 200 with this body as given. */
+  answerNextRaw(body: string | Buffer): void;
+  /** Hostile: the next event gets this id (created `sentAgoMs` before now), and later ones count on from it. */
+  setNextEventId(id: number, sentAgoMs?: number): void;
   close(): Promise<void>;
 }
 
@@ -143,6 +154,7 @@ export async function startFakeGitLabHooks(options: {
   const calls: ApiCall[] = [];
   const aborter = new AbortController();
   let nextEventId = 1;
+  let backdateNextMs = 0;
 
   const hookOf = (ref: GitLabHookRef) => {
     const hook = hooks.get(keyOf(ref));
@@ -212,9 +224,12 @@ export async function startFakeGitLabHooks(options: {
       'X-Gitlab-Event-UUID': randomUUID(),
     };
     const started = performance.now();
+    const id = nextEventId++;
+    const createdAt = new Date(Date.now() - backdateNextMs);
+    backdateNextMs = 0;
     const outcome = await postWebhook(hook.url, headers, Buffer.from(JSON.stringify(data)), timeoutMs, aborter.signal);
     const event: GitLabHookEvent = {
-      id: nextEventId++,
+      id,
       url: hook.url,
       // GitLab names the trigger `push_hooks` and sends `Push Hook`: one is the other, titleized.
       trigger: `${eventName.toLowerCase().replaceAll(' ', '_')}s`,
@@ -224,7 +239,7 @@ export async function startFakeGitLabHooks(options: {
       response_body: outcome.kind === 'response' ? outcome.body : '',
       execution_duration: (performance.now() - started) / 1000,
       response_status: outcome.kind === 'response' ? String(outcome.status) : 'internal error',
-      created_at: new Date().toISOString(),
+      created_at: createdAt.toISOString(),
     };
     logs.push({ hook: hook.key, event });
     if (outcome.kind === 'response' && outcome.status < 400) {
@@ -249,10 +264,25 @@ export async function startFakeGitLabHooks(options: {
     return { dropped: false as const, event };
   }
 
+  let redirectBase: string | undefined;
+  let rawNext: string | Buffer | undefined;
+
   async function handle(request: IncomingMessage, response: ServerResponse): Promise<void> {
     const url = new URL(request.url ?? '/', 'http://fake');
     const method = request.method ?? 'GET';
     calls.push({ method, path: url.pathname + url.search, at: Date.now() });
+    if (redirectBase !== undefined) {
+      request.resume();
+      response.writeHead(307, { location: `${redirectBase}${url.pathname}${url.search}` }).end();
+      return;
+    }
+    if (rawNext !== undefined) {
+      const body = rawNext;
+      rawNext = undefined;
+      request.resume();
+      response.writeHead(200, { 'content-type': 'application/json' }).end(body);
+      return;
+    }
     const answer = (status: number, body: unknown, headers: Record<string, string> = {}): void => {
       response.writeHead(status, { 'content-type': 'application/json', ...headers }).end(JSON.stringify(body));
     };
@@ -389,6 +419,16 @@ export async function startFakeGitLabHooks(options: {
     },
     resendRequests,
     calls,
+    redirectApi(base) {
+      redirectBase = base;
+    },
+    answerNextRaw(body) {
+      rawNext = body;
+    },
+    setNextEventId(id, sentAgoMs = 0) {
+      nextEventId = id;
+      backdateNextMs = sentAgoMs;
+    },
     async close() {
       aborter.abort();
       server.closeAllConnections();

@@ -65,6 +65,11 @@ const activityNames: Array<keyof Activities> = [
   'stopArgoWorkflow',
   'readJobClose',
   'postCallback',
+  'listGitHubDeliveries',
+  'redeliverGitHubDelivery',
+  'deliveriesSeen',
+  'saveReconcileState',
+  'reportReconcile',
 ];
 function guarded(activities: Partial<Activities>): Record<string, unknown> {
   return Object.fromEntries(

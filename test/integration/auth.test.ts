@@ -330,10 +330,15 @@ describe('route access', () => {
     }
   });
 
-  it('keeps health, readiness and the OpenAPI document public', async () => {
-    for (const url of ['/healthz', '/readyz', '/openapi.json', '/docs']) {
+  it('keeps health, readiness and the docs page public, and serves the OpenAPI document to authenticated callers only', async () => {
+    for (const url of ['/healthz', '/readyz', '/docs', '/docs/static/swagger-initializer.js']) {
       const answer = await h.app.inject({ url });
       expect(answer.statusCode, url).toBeLessThan(400);
+    }
+    for (const url of ['/openapi.json', '/docs/json', '/docs/yaml']) {
+      const answer = await h.app.inject({ url });
+      expect(answer.statusCode, url).toBe(401);
+      expect(answer.json().code, url).toBe('GATEHOUSE_UNAUTHENTICATED');
     }
   });
 });

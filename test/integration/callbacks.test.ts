@@ -351,7 +351,8 @@ describe('completion callbacks', () => {
   });
 
   it('is described by the OpenAPI document, and the bridge never holds a signing key', async () => {
-    const doc = (await app.inject({ url: '/openapi.json' })).json();
+    const { token } = await caller();
+    const doc = (await app.inject({ url: '/openapi.json', headers: { authorization: `Bearer ${token}` } })).json();
     const operation = doc.paths['/v1/jobs/policy-check'].post;
     expect(operation.parameters).toContainEqual(
       expect.objectContaining({ in: 'header', name: 'gatehouse-callback-url', required: false }),

@@ -122,9 +122,24 @@ const terminate = (jobId: string) => bridge.app.temporal.client.workflow.getHand
 const plain = (event: SseEvent) => ({ id: event.id, event: event.event, data: event.json() });
 const isFinal = (event: SseEvent) => event.event === 'status' && event.id?.endsWith(':end') === true;
 
+/** Counts the workflow queries a bridge sends from now on (each one a worker's replay of a closed run). */
+function countQueries(app: FastifyInstance): { count: number } {
+  const counter = { count: 0 };
+  const service = app.temporal.client.workflowService;
+  const query = service.queryWorkflow.bind(service);
+  service.queryWorkflow = ((...args: Parameters<typeof query>) => {
+    counter.count += 1;
+    return query(...args);
+  }) as typeof service.queryWorkflow;
+  return counter;
+}
+
 describe('job events', () => {
   it('is described in the OpenAPI document as an event stream with Last-Event-ID', async () => {
-    const doc = (await bridge.app.inject({ url: '/openapi.json' })).json();
+    const { token } = await caller();
+    const doc = (
+      await bridge.app.inject({ url: '/openapi.json', headers: { authorization: `Bearer ${token}` } })
+    ).json();
     const operation = doc.paths['/v1/jobs/{jobId}/events'].get;
     expect(operation.operationId).toBe('job-events');
     expect(operation.security).toEqual([{ bearerAuth: [] }]);
@@ -244,9 +259,34 @@ describe('job events', () => {
     const firstStep = live.events.find((e) => e.event === 'step')!;
     expect(final.at - firstStep.at).toBeGreaterThan(800);
 
+    // The watch that saw the run close kept its log: a stream on the closed job asks no worker.
+    const queries = countQueries(bridge.app);
     const replay = await follow(jobId, token);
     await replay.ended;
     expect(replay.events.map(plain)).toEqual(live.events.map(plain));
+    expect(queries.count).toBe(0);
+  }, 90_000);
+
+  it("reads a closed CI job's log once per bridge, however many streams ask for it", async () => {
+    const { token } = await caller(['maintainers']);
+    const jobId = await startCi(token, 'acme-events/app');
+    await bridge.app.temporal.client.workflow.getHandle(jobId).result();
+    // A bridge that never followed the job: each of its streams used to cost a worker a replay.
+    const replica = await listen({ ...config, limits: { ...config.limits, maxStreamsPerCaller: 20 } });
+    try {
+      const queries = countQueries(replica.app);
+      const together = await Promise.all([1, 2, 3, 4, 5].map(() => follow(jobId, token, { base: replica.url })));
+      const after: SseStream[] = [];
+      for (let i = 0; i < 5; i += 1) after.push(await follow(jobId, token, { base: replica.url }));
+      const streams = [...together, ...after];
+      for (const stream of streams) await stream.ended;
+      const story = streams[0]!.events.map(plain);
+      expect(story.map((e) => e.event)).toEqual(expect.arrayContaining(['step', 'phase', 'end']));
+      for (const stream of streams) expect(stream.events.map(plain)).toEqual(story);
+      expect(queries.count).toBe(1);
+    } finally {
+      await replica.app.close();
+    }
   }, 90_000);
 
   it('logs a failing step and ends with the failure', async () => {
@@ -411,6 +451,51 @@ describe('job events', () => {
       expect(refused.headers['retry-after']).toBe('1');
       await refused.ended;
       await terminate(jobId);
+    } finally {
+      await replica.app.close();
+    }
+  });
+
+  it("gives each principal a share of a bridge's watches (429 beyond it), while others still get theirs", async () => {
+    const replica = await listen({
+      ...config,
+      limits: { ...config.limits, maxStreamsPerCaller: 10, maxStreamWatchesPerCaller: 2 },
+    });
+    try {
+      const owner = await caller();
+      const jobs: string[] = [];
+      for (let i = 0; i < 4; i += 1) jobs.push(await startIdleJob(bridge.app.temporal.client, owner.principal));
+      const [first, second, third, fourth] = jobs as [string, string, string, string];
+      const followed = [await follow(first, owner.token, { base: replica.url })];
+      followed.push(await follow(second, owner.token, { base: replica.url }));
+      for (const stream of followed) await stream.waitFor((e) => e.event === 'status');
+      const refused = await follow(third, owner.token, { base: replica.url });
+      expect(refused.status).toBe(429);
+      expect(refused.headers['retry-after']).toBe('10');
+      await refused.ended;
+      expect(JSON.parse(refused.body)).toMatchObject({ code: 'GATEHOUSE_TOO_MANY_STREAMS', status: 429 });
+      expect(JSON.parse(refused.body).detail).toContain('2 running jobs');
+      // A job this principal already follows, and a closed one, need no watch of its own.
+      expect((await follow(first, owner.token, { base: replica.url })).status).toBe(200);
+      await terminate(fourth);
+      const closed = await follow(fourth, owner.token, { base: replica.url });
+      expect(closed.status).toBe(200);
+      await closed.ended;
+      // Another principal still gets its share, on the same bridge.
+      const admin = await caller(['gatehouse-admins']);
+      const others = [await follow(third, admin.token, { base: replica.url })];
+      others.push(await follow(first, admin.token, { base: replica.url }));
+      expect(others.map((s) => s.status)).toEqual([200, 200]);
+      // Leaving a watch gives the share back.
+      for (const stream of followed) stream.close();
+      const fifth = await startIdleJob(bridge.app.temporal.client, owner.principal);
+      await expect
+        .poll(async () => (await follow(fifth, owner.token, { base: replica.url })).status, {
+          timeout: 10_000,
+          interval: 200,
+        })
+        .toBe(200);
+      for (const jobId of [first, second, third, fifth]) await terminate(jobId);
     } finally {
       await replica.app.close();
     }

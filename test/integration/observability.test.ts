@@ -11,7 +11,8 @@ const h = useHarness({ worker: false });
 
 describe('OpenAPI document', () => {
   it('describes each configured route with its input schema and bearer auth, and hides internals', async () => {
-    const doc = (await h.app.inject({ url: '/openapi.json' })).json();
+    const { token } = await h.token({ groups: ['deployers'] });
+    const doc = (await h.app.inject({ url: '/openapi.json', headers: { authorization: `Bearer ${token}` } })).json();
     expect(doc.openapi).toBe('3.1.0');
     expect(doc.components.securitySchemes.bearerAuth).toMatchObject({ type: 'http', scheme: 'bearer' });
     const start = doc.paths['/v1/jobs/policy-check'].post;

@@ -3,8 +3,9 @@
 // and a signed GitHub push each become one tree: the bridge's server span, a child of the span id
 // the edge put in `traceparent`, then StartWorkflow, RunWorkflow, each StartActivity/RunActivity,
 // and the activities' own spans (policy, checkout, each CI step, the status calls, the ledger
-// writes). Also: a caller's valid traceparent is kept and an invalid one replaced, every answer
-// carries the trace id, and the bridge's and the edge's log lines carry it.
+// writes). Also: the edge starts every trace (a caller's valid traceparent is only a link, and its
+// sampled flag does not decide), url.path has no query, every answer carries the trace id, and the
+// bridge's and the edge's log lines carry it.
 //
 // The tracer provider is per process, and this file's process hosts the bridges and the worker:
 // it is registered here only, and shut down (unregistered) after the file.
@@ -352,17 +353,70 @@ describe('the trace context at the edge', () => {
       }),
     });
 
-  it("keeps a caller's valid traceparent and tracestate: the job joins the caller's trace", async () => {
+  it("starts a trace of its own for every request: a caller's valid traceparent, unsampled too, is only a link", async () => {
     const caller = { traceId: hex(16), spanId: hex(8) };
-    const traceparent = `00-${caller.traceId}-${caller.spanId}-01`;
-    const answer = await policyCheck({ traceparent, tracestate: 'vendor=opaque' });
+    const traceparent = `00-${caller.traceId}-${caller.spanId}-00`;
+    // A caller asking not to be recorded, with a forged X-Caller-Traceparent beside its own header.
+    const answer = await policyCheck({
+      traceparent,
+      tracestate: 'vendor=opaque',
+      'x-caller-traceparent': `00-${hex(16)}-${hex(8)}-01`,
+    });
     expect(answer.status, answer.body).toBe(202);
-    expect(answer.headers['x-trace-id']).toBe(caller.traceId);
-    expect(bridgeSaw(answer)).toMatchObject({ traceparent, tracestate: 'vendor=opaque' });
-    // RunWorkflow ends last (the workflow's spans leave the sandbox as they end).
-    const spans = await traceOf(caller.traceId, (s) => named(s, 'RunWorkflow:policyCheck').length === 1);
-    expect(one(spans, 'POST /v1/jobs/policy-check').parentSpanId).toBe(caller.spanId);
-    expectOneTree(spans, 'POST /v1/jobs/policy-check', caller.spanId, one(spans, 'policy.evaluate'));
+    const traceId = answer.headers['x-trace-id'] as string;
+    expect(traceId).not.toBe(caller.traceId);
+    const edgeContext = parseTraceparent(bridgeSaw(answer).traceparent)!;
+    expect(edgeContext).toMatchObject({ traceId, flags: '01' });
+    expect(bridgeSaw(answer)['x-caller-traceparent']).toBe(traceparent);
+    expect(bridgeSaw(answer).tracestate).toBeUndefined();
+    // The job is recorded, in the edge's trace, and the caller's context is a link of its root.
+    const spans = await traceOf(traceId, (s) => named(s, 'RunWorkflow:policyCheck').length === 1);
+    const server = one(spans, 'POST /v1/jobs/policy-check');
+    expect(server.links).toEqual([
+      { traceId: caller.traceId, spanId: caller.spanId, attributes: { 'gatehouse.link': 'caller' } },
+    ]);
+    expectOneTree(spans, 'POST /v1/jobs/policy-check', edgeContext.parentId, one(spans, 'policy.evaluate'));
+    expect(receiver.trace(caller.traceId)).toEqual([]);
+
+    // Without a traceparent of its own, a caller's X-Caller-Traceparent links nothing.
+    const forged = await policyCheck({ 'x-caller-traceparent': traceparent });
+    expect(bridgeSaw(forged)['x-caller-traceparent']).toBeUndefined();
+    const forgedTrace = await traceOf(forged.headers['x-trace-id'] as string, (s) => s.length > 0);
+    expect(one(forgedTrace, 'POST /v1/jobs/policy-check').links).toEqual([]);
+  });
+
+  it('records the path of a request without its query string', async () => {
+    const token = await maintainer();
+    const started = await policyCheck({});
+    const jobId = started.json<{ jobId: string }>().jobId;
+    const answer = await send(h.base, {
+      path: `/v1/jobs/${jobId}?wait=0&note=not-for-traces`,
+      headers: { authorization: `Bearer ${token}` },
+    });
+    expect(answer.status).toBeLessThan(500);
+    const spans = await traceOf(
+      answer.headers['x-trace-id'] as string,
+      (s) => named(s, 'GET /v1/jobs/:jobId').length === 1,
+    );
+    const server = one(spans, 'GET /v1/jobs/:jobId');
+    expect(server.attributes['url.path']).toBe(`/v1/jobs/${jobId}`);
+    expect(JSON.stringify(spans)).not.toContain('not-for-traces');
+  });
+
+  it('records a request that reached a bridge without the edge whatever sampled flag it carries', async () => {
+    const traceId = hex(16);
+    const answer = await h.bridges[0].app.inject({
+      method: 'POST',
+      url: '/v1/jobs/policy-check',
+      headers: { authorization: `Bearer ${await maintainer()}`, ...json, traceparent: `00-${traceId}-${hex(8)}-00` },
+      payload: JSON.stringify({
+        action: { type: 'Gatehouse::Action', id: 'deploy' },
+        resource: { type: 'Gatehouse::Repository', id: 'acme/api' },
+      }),
+    });
+    expect(answer.statusCode, answer.body).toBe(202);
+    const spans = await traceOf(traceId, (s) => named(s, 'RunWorkflow:policyCheck').length === 1);
+    one(spans, 'POST /v1/jobs/policy-check');
   });
 
   it.each([
@@ -380,6 +434,7 @@ describe('the trace context at the edge', () => {
     expect(bridgeSaw(answer).traceparent).not.toBe(sent);
     expect(made!.flags).toBe('01');
     expect(bridgeSaw(answer).tracestate).toBeUndefined();
+    expect(bridgeSaw(answer)['x-caller-traceparent']).toBeUndefined();
     expect(answer.headers['x-trace-id']).toBe(made!.traceId);
   });
 

@@ -71,6 +71,7 @@ async function jobServicePlugin(app: FastifyInstance, opts: { config: GatehouseC
       maxStreams: limits.maxStreams,
       maxPerCaller: limits.maxStreamsPerCaller,
       maxWatches: limits.maxStreamWatches,
+      maxWatchesPerCaller: limits.maxStreamWatchesPerCaller,
     },
     app.log,
   );
@@ -78,13 +79,14 @@ async function jobServicePlugin(app: FastifyInstance, opts: { config: GatehouseC
   app.addHook('preClose', async () => streams.closeAll('the bridge is shutting down; reconnect with Last-Event-ID'));
   new Gauge({
     name: 'gatehouse_job_streams',
-    help: 'Open job event streams (clients), and the runs they watch in Temporal (watches)',
+    help: 'Open job event streams (clients), the runs they watch in Temporal (watches), and closed runs whose log is kept (cached_logs)',
     labelNames: ['kind'],
     registers: [app.metrics.registry],
     collect() {
       const counts = streams.counts();
       this.set({ kind: 'clients' }, counts.streams);
       this.set({ kind: 'watches' }, counts.watches);
+      this.set({ kind: 'cached_logs' }, counts.cachedLogs);
     },
   });
   const visibleId = (jobId: string) => {

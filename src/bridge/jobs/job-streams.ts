@@ -9,13 +9,23 @@
 //   long-polls its history for new events and asks the workflow's `status` query once per
 //   completed workflow task, the only moment its log can grow. Streams on different jobs cost a
 //   watch each, bounded by the stream caps below. The watch ends with its last stream.
-// - A closed job needs no watch: its whole log is read once, sent, and the stream ends.
+// - A closed job needs no watch: its whole log is sent and the stream ends. A closed run's log
+//   never changes, and reading it costs a worker a whole replay (the `status` query of a closed
+//   run), so it is read once per bridge and kept: streams on it at the same moment share the one
+//   read, and later streams take it from a cache of closed runs' logs (closedLogCacheBytes, the
+//   least recently used let go first). A watch that saw its run close leaves the log there too.
+//   The cache holds what every caller allowed to see the job sees: the read's access check still
+//   comes first, for every stream.
 // - Temporal unreachable while a stream is open: the watch retries with backoff (1 s to 15 s) and
 //   the stream stays open on heartbeats, so a client sees a pause, not an error.
 // - Heartbeat: a comment every limits.streamHeartbeat, well inside every hop's idle timeout (the
 //   edge's timeout client/server, 65 s).
 // - Limits: limits.maxStreams per bridge (503 GATEHOUSE_STREAM_CAPACITY), limits.maxStreamsPerCaller
-//   per principal (429 GATEHOUSE_TOO_MANY_STREAMS; the edge caps each subject too), and
+//   per principal (429 GATEHOUSE_TOO_MANY_STREAMS; the edge caps each subject too), watches:
+//   limits.maxStreamWatches per bridge (503) and each principal's share of them,
+//   limits.maxStreamWatchesPerCaller (429 GATEHOUSE_TOO_MANY_STREAMS: one principal following many
+//   running jobs cannot take the watches everyone else needs; joining a watch that exists costs
+//   nothing and is not refused), and
 //   limits.streamMaxDuration, after which the stream ends with a `retry` and the client resumes
 //   with Last-Event-ID. A client that stops reading is cut off once 1 MiB waits for it (it resumes
 //   the same way) rather than held in memory.
@@ -61,6 +71,8 @@ export interface StreamLimits {
   maxPerCaller: number;
   /** Running jobs followed at once (one Temporal long-poll each). */
   maxWatches: number;
+  /** Each principal's share of maxWatches: the watches it may have started or joined. */
+  maxWatchesPerCaller: number;
 }
 
 /** What a stream sends: the frames of a run's log known so far. */
@@ -80,7 +92,11 @@ interface Watch extends RunLog {
   readonly view: JobView;
   readonly frames: string[];
   readonly subscribers: Set<(log: RunLog) => void>;
+  /** Streams of this watch by principal: a principal holds a share of the watches it is on. */
+  readonly principals: Map<string, number>;
   readonly controller: AbortController;
+  /** The log was read after the run closed (not a partial one): it may be kept. */
+  complete: boolean;
 }
 
 /** The delay a client is asked to wait before reconnecting after a network error. */
@@ -89,6 +105,8 @@ const reconnectMs = 2_000;
 const maxBufferedBytes = 1_048_576;
 const retryBackoffMs = { first: 1_000, max: 15_000 };
 const historyPageSize = 256;
+/** The most a bridge keeps of closed runs' logs; a log larger than an eighth of it is not kept. */
+const closedLogCacheBytes = 16 * 1_048_576;
 
 const eventTypes = protos.temporal.api.enums.v1.EventType;
 const closeEventTypes = new Set<number>([
@@ -108,6 +126,11 @@ export class JobStreams {
   /** Slots taken: open streams and those still being set up (a burst must not overshoot the cap). */
   private taken = 0;
   private readonly watches = new Map<string, Watch>();
+  /** How many watches each principal is on. */
+  private readonly watchesOf = new Map<string, number>();
+  private readonly closedLogs = new ClosedLogCache(closedLogCacheBytes);
+  /** Closed runs' logs being read now, shared by every stream that asks meanwhile. */
+  private readonly reading = new Map<string, Promise<RunLog>>();
   /** Set when the bridge starts draining: streams are ended and no new one is opened. */
   private closing = false;
 
@@ -119,8 +142,8 @@ export class JobStreams {
   ) {}
 
   /** Open streams, and the runs they watch. */
-  counts(): { streams: number; watches: number } {
-    return { streams: this.streams.size, watches: this.watches.size };
+  counts(): { streams: number; watches: number; cachedLogs: number } {
+    return { streams: this.streams.size, watches: this.watches.size, cachedLogs: this.closedLogs.size };
   }
 
   /**
@@ -142,17 +165,23 @@ export class JobStreams {
         await reply.code(204).send();
         return;
       }
-      const closed = view.status === 'RUNNING' ? undefined : await this.closedLog(view, run, scope);
+      const closed = view.status === 'RUNNING' ? undefined : await this.closedLog(view, run);
       if (gone.signal.aborted) throw jobNotFound(); // nobody to answer; any answer will do
       // A draining bridge opens nothing (the client retries on another), and a new watch must fit:
       // each holds a Temporal long-poll, and the namespace's budget for them is shared.
-      if (
-        this.closing ||
-        (closed === undefined && !this.watches.has(watchKey(view)) && this.watches.size >= this.limits.maxWatches)
-      ) {
+      const newWatch = closed === undefined && !this.watches.has(watchKey(view));
+      if (this.closing || (newWatch && this.watches.size >= this.limits.maxWatches)) {
         throw new GatehouseError('GATEHOUSE_STREAM_CAPACITY', 'This bridge cannot follow another job now', {
           headers: { 'retry-after': this.closing ? '1' : '5' },
         });
+      }
+      const held = this.watchesOf.get(caller.principal) ?? 0;
+      if (newWatch && held >= this.limits.maxWatchesPerCaller) {
+        throw new GatehouseError(
+          'GATEHOUSE_TOO_MANY_STREAMS',
+          `You follow ${held} running jobs on this bridge, your share; close a stream on one of them before following another`,
+          { headers: { 'retry-after': '10' } },
+        );
       }
       reply.hijack();
       const stream = new OpenStream(reply.raw, cursor, reply.request.id, () => {
@@ -165,7 +194,7 @@ export class JobStreams {
         stream.pump(closed);
         return;
       }
-      stream.onClose(this.subscribe(view, run, (log) => stream.pump(log)));
+      stream.onClose(this.subscribe(view, run, caller.principal, (log) => stream.pump(log)));
     } catch (error) {
       release();
       throw error;
@@ -210,22 +239,47 @@ export class JobStreams {
     };
   }
 
-  /** A closed run's whole log: its progress (one query, replayed by a worker) and its outcome. */
-  private async closedLog(view: JobView, run: string, scope: ReadScope): Promise<RunLog> {
+  /** A closed run's whole log: kept, being read, or read now (and kept when it is whole). */
+  private closedLog(view: JobView, run: string): Promise<RunLog> {
+    const key = watchKey(view);
+    const kept = this.closedLogs.get(key);
+    if (kept !== undefined) return Promise.resolve(kept);
+    let read = this.reading.get(key);
+    if (read === undefined) {
+      read = this.readClosedLog(view, run).finally(() => this.reading.delete(key));
+      this.reading.set(key, read);
+    }
+    return read;
+  }
+
+  /**
+   * Reads a closed run's log: its progress (one query, replayed by a worker) and its outcome. The
+   * read is shared, so it is bounded by its own deadline, not by the client that started it.
+   */
+  private async readClosedLog(view: JobView, run: string): Promise<RunLog> {
+    const scope: ReadScope = {
+      deadline: Date.now() + 2 * this.temporal.requestTimeoutMs,
+      signal: new AbortController().signal,
+    };
     const frames: string[] = [];
+    let complete = true;
     if (progressWorkflowTypes.includes(view.workflowType)) {
       const progress = await this.queryProgress(view, scope.signal);
+      // Unanswered (no worker now): sent without its progress, and not kept, so it is asked again.
+      complete = progress !== undefined;
       progress?.forEach((entry, index) => frames.push(progressFrame(run, index, entry)));
     }
     const final = await withOutcome(this.temporal, view, scope);
-    return { started: startedFrame(run, view), frames, final: finalFrames(run, final), lost: false };
+    const log: RunLog = { started: startedFrame(run, view), frames, final: finalFrames(run, final), lost: false };
+    if (complete) this.closedLogs.set(watchKey(view), log);
+    return log;
   }
 
   /**
    * Joins the watch of this run (starting it for the first stream) and sends what it knows at
    * once; `update` is called whenever it learns more. Answers the function that leaves it.
    */
-  private subscribe(view: JobView, run: string, update: (log: RunLog) => void): () => void {
+  private subscribe(view: JobView, run: string, principal: string, update: (log: RunLog) => void): () => void {
     const key = watchKey(view);
     let watch = this.watches.get(key);
     if (watch === undefined) {
@@ -238,7 +292,9 @@ export class JobStreams {
         final: undefined,
         lost: false,
         subscribers: new Set(),
+        principals: new Map(),
         controller: new AbortController(),
+        complete: false,
       };
       this.watches.set(key, created);
       // In no request's trace: the watch outlives the request that started it.
@@ -247,13 +303,30 @@ export class JobStreams {
     }
     const joined = watch;
     joined.subscribers.add(update);
+    this.countOn(joined, principal, 1);
     update(joined);
+    let left = false;
     return () => {
+      if (left) return;
+      left = true;
       joined.subscribers.delete(update);
+      this.countOn(joined, principal, -1);
       if (joined.subscribers.size > 0 || joined.final !== undefined || joined.lost) return;
       if (this.watches.get(key) === joined) this.watches.delete(key);
       joined.controller.abort();
     };
+  }
+
+  /** Counts a principal's streams on a watch, and the watches each principal is on. */
+  private countOn(watch: Watch, principal: string, change: 1 | -1): void {
+    const before = watch.principals.get(principal) ?? 0;
+    const after = before + change;
+    if (after > 0) watch.principals.set(principal, after);
+    else watch.principals.delete(principal);
+    if ((before === 0) === (after === 0)) return;
+    const held = (this.watchesOf.get(principal) ?? 0) + (after > 0 ? 1 : -1);
+    if (held > 0) this.watchesOf.set(principal, held);
+    else this.watchesOf.delete(principal);
   }
 
   /** Follows a run until it closes, then reads its final state; tells every stream as it goes. */
@@ -266,7 +339,7 @@ export class JobStreams {
           withProgress ? this.followHistory(watch) : joinPoll(this.temporal, watch.view, signal),
         );
         // The log as the run closed it (a closed run's query is answered by a worker's replay).
-        if (withProgress) await this.refreshProgress(watch);
+        watch.complete = !withProgress || (await this.refreshProgress(watch));
         const final = await this.retrying(signal, async () => {
           const scope: ReadScope = { deadline: Date.now() + 2 * this.temporal.requestTimeoutMs, signal };
           const job = await describeJob(this.temporal, watch.view.jobId, scope, watch.view.runId);
@@ -275,6 +348,13 @@ export class JobStreams {
         });
         if (final.status !== 'RUNNING') {
           watch.final = finalFrames(watch.run, final);
+          if (watch.complete)
+            this.closedLogs.set(watch.key, {
+              started: watch.started,
+              frames: [...watch.frames],
+              final: watch.final,
+              lost: false,
+            });
           break;
         }
         await sleep(retryBackoffMs.first, signal);
@@ -319,13 +399,15 @@ export class JobStreams {
     }
   }
 
-  /** Asks the workflow for its log and tells the streams what is new. */
-  private async refreshProgress(watch: Watch): Promise<void> {
+  /** Asks the workflow for its log and tells the streams what is new; false when it did not answer. */
+  private async refreshProgress(watch: Watch): Promise<boolean> {
     const progress = await this.queryProgress(watch.view, watch.controller.signal);
-    if (progress === undefined || progress.length <= watch.frames.length) return;
+    if (progress === undefined) return false;
+    if (progress.length <= watch.frames.length) return true;
     for (let index = watch.frames.length; index < progress.length; index += 1)
       watch.frames.push(progressFrame(watch.run, index, progress[index]!));
     for (const update of [...watch.subscribers]) update(watch);
+    return true;
   }
 
   /** The run's progress log, or undefined when the workflow cannot answer now (no worker, say). */
@@ -357,6 +439,46 @@ export class JobStreams {
         await sleep(delay, signal);
         delay = Math.min(delay * 2, retryBackoffMs.max);
       }
+    }
+  }
+}
+
+/**
+ * Closed runs' logs, least recently used let go first, bounded by their size in bytes (UTF-16
+ * code units: about what the strings hold). A log larger than an eighth of the bound is not kept.
+ */
+class ClosedLogCache {
+  private readonly logs = new Map<string, { log: RunLog; bytes: number }>();
+  private bytes = 0;
+
+  constructor(private readonly maxBytes: number) {}
+
+  get size(): number {
+    return this.logs.size;
+  }
+
+  get(key: string): RunLog | undefined {
+    const entry = this.logs.get(key);
+    if (entry === undefined) return undefined;
+    this.logs.delete(key);
+    this.logs.set(key, entry);
+    return entry.log;
+  }
+
+  set(key: string, log: RunLog): void {
+    const bytes = 2 * (log.started.length + (log.final?.length ?? 0) + log.frames.reduce((n, f) => n + f.length, 0));
+    if (bytes > this.maxBytes / 8) return;
+    const old = this.logs.get(key);
+    if (old !== undefined) {
+      this.logs.delete(key);
+      this.bytes -= old.bytes;
+    }
+    this.logs.set(key, { log, bytes });
+    this.bytes += bytes;
+    for (const [oldest, entry] of this.logs) {
+      if (this.bytes <= this.maxBytes) break;
+      this.logs.delete(oldest);
+      this.bytes -= entry.bytes;
     }
   }
 }

@@ -4,9 +4,16 @@
 // App's own (listed with the App's JWT). Rate limits are answers, not errors: a call GitHub
 // refuses for its rate limit says until when to wait, and a call that used the last request of
 // the window says so too, so the caller (a workflow) can sleep durably instead of failing.
+//
+// GitHub's API is not trusted further than it must be: redirects are refused and answers capped
+// (provider-fetch.ts), a page holds at most the deliveries asked for, and text fields are cut
+// short, so what reaches the workflow stays small whatever a server sends. Whether the ids are
+// plausible is the workflow's question (src/core/reconcile.ts): it alone knows what came before.
 import { request } from '@octokit/request';
 import { createAppAuth } from '@octokit/auth-app';
+import { ApplicationFailure } from '@temporalio/common';
 import { fail } from '../../core/failures.js';
+import { providerFetch } from '../provider-fetch.js';
 
 export type GitHubHookTarget =
   | { kind: 'repository'; owner: string; repo: string; hookId: number }
@@ -61,11 +68,17 @@ export interface HookDeliveriesOptions {
   now?: () => number;
 }
 
+/** The most of one GitHub answer read: a page of 100 deliveries is about 50 KB. */
+export const maxGitHubAnswerBytes = 1_048_576;
+/** The longest text field kept from a delivery (a guid is 36 characters). */
+const maxFieldLength = 200;
+
 export function createHookDeliveriesClient(options: HookDeliveriesOptions): HookDeliveriesClient {
   const now = options.now ?? Date.now;
   const api = request.defaults({
     baseUrl: options.apiUrl.replace(/\/+$/, ''),
     headers: { 'x-github-api-version': '2022-11-28', 'user-agent': 'gatehouse-reconciler' },
+    request: { fetch: providerFetch('GitHub', maxGitHubAnswerBytes), redirect: 'error' },
   });
   const appAuth =
     options.app === undefined
@@ -85,6 +98,9 @@ export function createHookDeliveriesClient(options: HookDeliveriesOptions): Hook
       const answer = await api(route, { ...params, ...extra, headers: { authorization: await authorization() } });
       return { answer };
     } catch (error) {
+      // What providerFetch refused (a redirect, an oversized answer) reaches here wrapped by octokit.
+      const cause = error instanceof Error ? error.cause : undefined;
+      if (cause instanceof ApplicationFailure) throw cause;
       const limited = rateLimitOf(error, now());
       if (limited !== undefined) return { limited };
       const status = error instanceof Error && 'status' in error ? Number(error.status) : 0;
@@ -103,11 +119,16 @@ export function createHookDeliveriesClient(options: HookDeliveriesOptions): Hook
         ...(cursor === undefined ? {} : { cursor }),
       });
       if (limited !== undefined) return limited;
-      const items = answer!.data as Array<Record<string, unknown>>;
+      const data: unknown = answer!.data;
+      if (!Array.isArray(data)) throw fail('ReconcilerRejected', 'GitHub answered a delivery list that is not a list');
+      const items = (data as unknown[]).filter(
+        (item): item is Record<string, unknown> => typeof item === 'object' && item !== null,
+      );
       const next = nextCursor(answer!.headers.link);
       const pauseUntil = pauseOf(answer!.headers);
       return {
-        deliveries: items.map(toDelivery),
+        // A page never holds more than was asked for: the rest of an overlong one is not read.
+        deliveries: items.slice(0, perPage).map(toDelivery),
         ...(next === undefined ? {} : { next }),
         ...(pauseUntil === undefined ? {} : { pauseUntil }),
       };
@@ -150,15 +171,16 @@ function pathParams(target: GitHubHookTarget): Record<string, string | number> {
 }
 
 function toDelivery(item: Record<string, unknown>): HookDelivery {
+  const text = (value: unknown) => String(value ?? '').slice(0, maxFieldLength);
   return {
     id: Number(item.id),
-    guid: String(item.guid),
-    deliveredAt: String(item.delivered_at),
+    guid: text(item.guid),
+    deliveredAt: text(item.delivered_at),
     redelivery: item.redelivery === true,
-    status: String(item.status ?? ''),
+    status: text(item.status),
     statusCode: Number(item.status_code ?? 0),
-    event: String(item.event ?? ''),
-    action: typeof item.action === 'string' ? item.action : null,
+    event: text(item.event),
+    action: typeof item.action === 'string' ? text(item.action) : null,
   };
 }
 

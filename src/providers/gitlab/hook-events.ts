@@ -9,8 +9,12 @@
 // is disabled: that is an answer (try again at the next check), not a broken configuration.
 // Rate limits are answers too (429; GitLab sends no Retry-After, so a minute), so a workflow can
 // wait durably.
+//
+// GitLab's API is not trusted further than it must be: redirects are refused and answers capped
+// (provider-fetch.ts), a page holds at most the events asked for, and text fields are cut short.
 import { createHash } from 'node:crypto';
 import { fail } from '../../core/failures.js';
+import { providerFetch } from '../provider-fetch.js';
 import type { RateLimited } from '../github/hook-deliveries.js';
 
 export type GitLabAlertStatus = 'executable' | 'temporarily_disabled' | 'disabled';
@@ -37,6 +41,14 @@ export interface GitLabHookClient {
   resend(eventId: number): Promise<{ responseStatus: string; refused?: true } | RateLimited>;
 }
 
+/**
+ * The most of one GitLab answer read. Each hook event carries the request it logged (headers and
+ * body), so a page of 100 is far larger than GitHub's; lower perPage if a hook's payloads are big.
+ */
+export const maxGitLabAnswerBytes = 32 * 1_048_576;
+/** The longest text field kept from an event (an Idempotency-Key is a UUID). */
+const maxFieldLength = 200;
+
 export function createGitLabHookClient(options: {
   apiUrl: string;
   project: string;
@@ -46,8 +58,9 @@ export function createGitLabHookClient(options: {
 }): GitLabHookClient {
   const now = options.now ?? Date.now;
   const base = `${options.apiUrl.replace(/\/+$/, '')}/projects/${encodeURIComponent(options.project)}/hooks/${options.hookId}`;
+  const fetchApi = providerFetch('GitLab', maxGitLabAnswerBytes);
   const call = async (method: 'GET' | 'POST', path: string, answers: number[] = []) => {
-    const response = await fetch(`${base}${path}`, {
+    const response = await fetchApi(`${base}${path}`, {
       method,
       headers: { 'private-token': options.token, accept: 'application/json', 'user-agent': 'gatehouse-reconciler' },
       signal: AbortSignal.timeout(30_000),
@@ -87,15 +100,21 @@ export function createGitLabHookClient(options: {
     async listEvents(page, perPage = 100) {
       const { response, limited } = await call('GET', `/events?page=${page}&per_page=${perPage}`);
       if (limited !== undefined) return limited;
-      const items = (await response!.json()) as Array<Record<string, unknown>>;
+      const data: unknown = await response!.json();
+      if (!Array.isArray(data)) throw fail('ReconcilerRejected', 'GitLab answered an event list that is not a list');
+      const items = (data as unknown[])
+        .filter((item): item is Record<string, unknown> => typeof item === 'object' && item !== null)
+        .slice(0, perPage);
       const next = Number(response!.headers.get('x-next-page'));
+      const text = (value: unknown) => String(value ?? '').slice(0, maxFieldLength);
       return {
         events: items.map((item) => ({
           id: Number(item.id),
-          eventKey: headerOf(item.request_headers, 'idempotency-key') ?? bodyKey(item.request_data),
-          responseStatus: String(item.response_status ?? ''),
-          createdAt: String(item.created_at ?? ''),
-          trigger: String(item.trigger ?? ''),
+          eventKey:
+            headerOf(item.request_headers, 'idempotency-key')?.slice(0, maxFieldLength) ?? bodyKey(item.request_data),
+          responseStatus: text(item.response_status),
+          createdAt: text(item.created_at),
+          trigger: text(item.trigger),
         })),
         ...(Number.isInteger(next) && next > 0 ? { nextPage: next } : {}),
       };

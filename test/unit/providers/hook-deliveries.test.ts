@@ -1,12 +1,15 @@
 // The reconciler's GitHub client against the local GitHub (whose answers are checked against
 // GitHub's published OpenAPI description): repository, organization and App hooks, paging by the
 // Link header's cursor, rate limits as answers, a refused redelivery as an answer, and a bad token
-// as a failure retrying cannot fix.
+// as a failure retrying cannot fix; and a hostile or redirected API: no redirect followed, no
+// answer read beyond its cap, no page longer than asked for.
+import { randomUUID } from 'node:crypto';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { exportPKCS8, generateKeyPair } from 'jose';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createHookDeliveriesClient } from '../../../src/providers/github/hook-deliveries.js';
+import { createHookDeliveriesClient, maxGitHubAnswerBytes } from '../../../src/providers/github/hook-deliveries.js';
+import { startCollector, type Collector } from '../../helpers/collector.js';
 import { startFakeGitHub, type FakeGitHub } from '../../helpers/fake-github.js';
 
 const token = 'hooks-token';
@@ -14,6 +17,7 @@ let receiver: Server;
 let receiverUrl: string;
 let github: FakeGitHub;
 let appKey: string;
+let collector: Collector;
 const repository = { kind: 'repository' as const, owner: 'acme', repo: 'app', hookId: 5 };
 const organization = { kind: 'organization' as const, org: 'acme', hookId: 6 };
 const app = { kind: 'app' as const, appId: 4321 };
@@ -25,6 +29,7 @@ beforeAll(async () => {
   });
   await new Promise<void>((resolve) => receiver.listen(0, '127.0.0.1', resolve));
   receiverUrl = `http://127.0.0.1:${(receiver.address() as AddressInfo).port}`;
+  collector = await startCollector();
   const { publicKey, privateKey } = await generateKeyPair('RS256', { extractable: true });
   appKey = await exportPKCS8(privateKey);
   github = await startFakeGitHub({
@@ -38,6 +43,7 @@ beforeAll(async () => {
 });
 
 afterAll(async () => {
+  await collector?.close();
   await github.close();
   await new Promise((resolve) => receiver.close(resolve));
 });
@@ -85,6 +91,54 @@ describe('the GitHub hook deliveries client', () => {
     expect(limited).toMatchObject({ rateLimited: true });
     expect((limited as { until: number }).until).toBeGreaterThanOrEqual(now + 7_000);
     expect(await client.redeliver(999_999_999)).toMatchObject({ accepted: false, gone: true });
+  });
+
+  it('follows no redirect: the token never reaches where a redirected API points', async () => {
+    const client = createHookDeliveriesClient({ apiUrl: github.url, target: repository, token });
+    github.redirectApi(collector.url);
+    try {
+      await expect(client.listPage(undefined)).rejects.toMatchObject({
+        type: 'ReconcilerRejected',
+        nonRetryable: true,
+        message: expect.stringContaining('redirect'),
+      });
+      await expect(client.redeliver(1000)).rejects.toMatchObject({ type: 'ReconcilerRejected' });
+    } finally {
+      github.redirectApi(undefined);
+    }
+    expect(collector.seen).toEqual([]);
+  });
+
+  it('reads no more of an answer than its cap, and no more deliveries than a page holds', async () => {
+    const client = createHookDeliveriesClient({ apiUrl: github.url, target: repository, token });
+    const item = (id: number, guid: string) => ({
+      id,
+      guid,
+      delivered_at: new Date().toISOString(),
+      redelivery: false,
+      duration: 0.1,
+      status: 'OK',
+      status_code: 200,
+      event: 'push',
+      action: null,
+      installation_id: null,
+      repository_id: 1,
+      throttled_at: null,
+    });
+    const huge = JSON.stringify(Array.from({ length: 20_000 }, (_, i) => item(i + 1, randomUUID())));
+    expect(huge.length).toBeGreaterThan(maxGitHubAnswerBytes);
+    github.answerNextRaw(huge);
+    await expect(client.listPage(undefined)).rejects.toMatchObject({
+      type: 'ReconcilerRejected',
+      nonRetryable: true,
+      message: expect.stringContaining(`more than ${maxGitHubAnswerBytes} bytes`),
+    });
+    github.answerNextRaw(JSON.stringify([item(9, 'g'.repeat(5_000)), item(8, 'b'), item(7, 'c')]));
+    const page = await client.listPage(undefined, 2);
+    expect('deliveries' in page && page.deliveries.map((d) => [d.id, d.guid.length])).toEqual([
+      [9, 200],
+      [8, 1],
+    ]);
   });
 
   it('fails for good on a bad token', async () => {
