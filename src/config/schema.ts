@@ -548,12 +548,22 @@ export const ConfigSchema = Type.Object(
               ),
             ),
             retention: durationDefault('14d', 'how long records are kept'),
-            maxEntries: Type.Integer({ minimum: 100, default: 100_000, description: 'the most records kept' }),
+            maxEntries: Type.Integer({
+              minimum: 100,
+              default: 100_000,
+              description: 'the most records kept (samples are counted apart, under maxSamples)',
+            }),
+            maxSamples: Type.Integer({
+              minimum: 100,
+              default: 10_000,
+              description:
+                'the most samples kept (unauthenticated requests, signed bodies sent again), apart from the records',
+            }),
             rejectedSamplesPerMinute: Type.Integer({
               minimum: 0,
               default: 20,
               description:
-                'unauthenticated rejections recorded per hook and minute; the rest are only counted (metrics)',
+                'samples recorded per hook and minute, of each kind (unauthenticated requests; signed bodies the hook had already recorded); the rest are only counted (metrics)',
             }),
           },
           { additionalProperties: false, default: {} },

@@ -49,7 +49,12 @@ export interface DeliveryRecord {
   replayOf: string | null;
   /** Replays: the admin's principal. */
   requestedBy: string | null;
-  /** Unauthenticated rejections: a sample of the request's headers (never a body or signature). */
+  /**
+   * Set on a record kept as a sample: a request anybody could send again at will (unauthenticated,
+   * or a signed body this hook had already recorded): the headers that identify its sender and
+   * its address, never a body or a signature. Samples have their own cap in the store, and never
+   * count as seen.
+   */
   sample: { headers: Record<string, string>; clientAddress: string } | null;
   /**
    * The verified, normalized event (the workflow input), kept so the delivery can be replayed.
@@ -71,6 +76,12 @@ export interface DeliveryQuery {
   limit: number;
 }
 
+/** How many records, and how many samples, a log keeps at most. */
+export interface DeliveryLogCaps {
+  records: number;
+  samples: number;
+}
+
 /** A store of delivery records, shared by every bridge replica when it is PostgreSQL. */
 export interface DeliveryLog {
   readonly kind: 'memory' | 'postgres';
@@ -79,10 +90,17 @@ export interface DeliveryLog {
   /** Newest first. */
   list(query: DeliveryQuery): Promise<DeliveryRecord[]>;
   get(id: string): Promise<DeliveryRecord | undefined>;
-  /** Of these provider delivery ids, those the log holds a record of for this hook. */
+  /**
+   * Of these provider delivery ids, those whose delivery reached this hook: the id of the first
+   * verified record of each body (see countsAsSeen in src/deliveries/records.ts). The same signed
+   * body sent again under other delivery ids makes none of them seen.
+   */
   seen(provider: string, hook: string, deliveryIds: readonly string[]): Promise<Set<string>>;
-  /** Drops records older than `olderThan` and the oldest beyond `keep`; returns how many went. */
-  prune(olderThan: Date, keep: number): Promise<number>;
+  /**
+   * Drops records older than `olderThan`, then the oldest records beyond `keep.records` and the
+   * oldest samples beyond `keep.samples` (each counted apart); returns how many went.
+   */
+  prune(olderThan: Date, keep: DeliveryLogCaps): Promise<number>;
   close(): Promise<void>;
 }
 

@@ -1,19 +1,23 @@
 // The embedded delivery log: records in this process's memory, for a single bridge (several
 // replicas need the PostgreSQL log, or each would see only its own deliveries). It holds at most
-// `maxEntries` records: an append beyond that drops the oldest at once, so memory stays bounded
-// between the caller's prunes (which apply the configured retention and maximum).
+// `maxEntries` records and, apart from them, at most `maxSamples` samples: an append beyond either
+// drops the oldest of that kind at once, so memory stays bounded between the caller's prunes
+// (which apply the configured retention and maxima), and a flood of samples never pushes out a
+// real record.
 //
 // Decisions:
-//  - Records sit in one array sorted by id. Ids are time-ordered text, so the array is also in
-//    arrival order: an append is nearly always a push at the end (an out-of-order id is placed by
-//    binary search), and `list` walks back from the end (or from `before`, found by binary search)
-//    and stops after `limit` matches, so a page costs a walk over the newest records, not a sort
-//    of all of them. The oldest are at the front, so the maximum is kept by cutting the front.
+//  - Records and samples sit in two arrays, each sorted by id. Ids are time-ordered text, so each
+//    array is also in arrival order: an append is nearly always a push at the end (an
+//    out-of-order id is placed by binary search), and `list` walks back from the ends (or from
+//    `before`, found by binary search) of both at once, newest first, and stops after `limit`
+//    matches, so a page costs a walk over the newest entries, not a sort of all of them. The
+//    oldest of each kind are at its front, so a maximum is kept by cutting that front.
 //  - `seen` answers from an index by provider, hook and delivery id of the records that prove a
-//    delivery arrived: sent by the provider (origin `provider`) with a signature that verified
-//    (a body hash). Reconciler records and unauthenticated samples are not in it: the first only
-//    say a redelivery was asked for, the second can be sent by anybody with any delivery id. The
-//    index counts the records per delivery id so prune can drop an id once its last record goes.
+//    delivery arrived: the first record of each body (provider, hook, body hash) among those that
+//    count (countsAsSeen: sent by the provider, verified, not a sample). Reconciler records and
+//    samples are not in it: the first only say a redelivery was asked for, the second can be sent
+//    by anybody. Each body keeps its counting records in id order, so when its first goes (prune,
+//    or the maximum) the next one takes its place, as PostgreSQL's query would find it.
 //  - Every string of a record is made well formed on the way in (wellFormedRecord): NUL removed,
 //    a lone UTF-16 surrogate replaced by U+FFFD. PostgreSQL refuses both, and the PostgreSQL log
 //    uses the same function, so both stores keep the same text. Query values are treated the same
@@ -22,7 +26,16 @@
 //  - `since` and prune's age compare instants (parsed), not text, like PostgreSQL's timestamptz;
 //    a receivedAt or since that is not a date is refused rather than silently never matching.
 import type { DeliveryLog, DeliveryQuery, DeliveryRecord } from '../core/deliveries.js';
-import { checkCount, countsAsSeen, instantMs, wellFormedQuery, wellFormedRecord, wellFormedText } from './records.js';
+import {
+  checkCaps,
+  checkCount,
+  countsAsSeen,
+  instantMs,
+  isSample,
+  wellFormedQuery,
+  wellFormedRecord,
+  wellFormedText,
+} from './records.js';
 
 interface Entry {
   record: DeliveryRecord;
@@ -32,17 +45,22 @@ interface Entry {
 export interface MemoryDeliveryLogOptions {
   /** The most records held; an append beyond it drops the oldest (default 100,000). */
   maxEntries?: number;
+  /** The most samples held, apart from the records; an append beyond it drops the oldest (default 10,000). */
+  maxSamples?: number;
 }
 
 export const defaultMaxEntries = 100_000;
+export const defaultMaxSamples = 10_000;
 
 export function createMemoryDeliveryLog(options: MemoryDeliveryLogOptions = {}): DeliveryLog {
-  const maxEntries = options.maxEntries ?? defaultMaxEntries;
-  if (!Number.isInteger(maxEntries) || maxEntries < 1) throw new RangeError('maxEntries must be a whole number >= 1');
-  /** Sorted by id, oldest first. */
-  let entries: Entry[] = [];
+  const maxEntries = checkMaximum(options.maxEntries ?? defaultMaxEntries, 'maxEntries');
+  const maxSamples = checkMaximum(options.maxSamples ?? defaultMaxSamples, 'maxSamples');
+  /** Each sorted by id, oldest first. */
+  const held = { records: [] as Entry[], samples: [] as Entry[] };
   const byId = new Map<string, Entry>();
-  /** `provider \0 hook` → delivery id → how many records that count as seen have it. */
+  /** `provider \0 hook \0 body hash` → the records of that body that count as seen, by id. */
+  const bodies = new Map<string, Entry[]>();
+  /** `provider \0 hook` → delivery id → how many first records of a body have it. */
   const seenIndex = new Map<string, Map<string, number>>();
   let closed = false;
 
@@ -52,37 +70,55 @@ export function createMemoryDeliveryLog(options: MemoryDeliveryLogOptions = {}):
     if (closed) throw new Error('the delivery log is closed');
   }
 
-  function indexAdd(record: DeliveryRecord): void {
-    if (!countsAsSeen(record)) return;
+  function countSeen(record: DeliveryRecord & { deliveryId: string }, change: 1 | -1): void {
     const key = hookKey(record.provider, record.hook);
     let ids = seenIndex.get(key);
     if (ids === undefined) seenIndex.set(key, (ids = new Map()));
-    ids.set(record.deliveryId, (ids.get(record.deliveryId) ?? 0) + 1);
-  }
-
-  function indexRemove(record: DeliveryRecord): void {
-    if (!countsAsSeen(record)) return;
-    const key = hookKey(record.provider, record.hook);
-    const ids = seenIndex.get(key);
-    const count = ids?.get(record.deliveryId);
-    if (ids === undefined || count === undefined) return;
-    if (count > 1) ids.set(record.deliveryId, count - 1);
+    const count = (ids.get(record.deliveryId) ?? 0) + change;
+    if (count > 0) ids.set(record.deliveryId, count);
     else {
       ids.delete(record.deliveryId);
       if (ids.size === 0) seenIndex.delete(key);
     }
   }
 
-  /** The index of the first entry whose id is not less than `id`. */
-  function lowerBound(id: string): number {
-    let low = 0;
-    let high = entries.length;
-    while (low < high) {
-      const middle = (low + high) >>> 1;
-      if (entries[middle]!.record.id < id) low = middle + 1;
-      else high = middle;
+  function indexAdd(entry: Entry): void {
+    const { record } = entry;
+    if (!countsAsSeen(record)) return;
+    const key = `${hookKey(record.provider, record.hook)}\u0000${record.bodySha256}`;
+    const same = bodies.get(key);
+    if (same === undefined) {
+      bodies.set(key, [entry]);
+      countSeen(record, 1);
+      return;
     }
-    return low;
+    const at = lowerBound(same, record.id);
+    same.splice(at, 0, entry);
+    if (at === 0) {
+      countSeen(same[1]!.record as typeof record, -1);
+      countSeen(record, 1);
+    }
+  }
+
+  function indexRemove(entry: Entry): void {
+    const { record } = entry;
+    if (!countsAsSeen(record)) return;
+    const key = `${hookKey(record.provider, record.hook)}\u0000${record.bodySha256}`;
+    const same = bodies.get(key);
+    const at = same?.indexOf(entry) ?? -1;
+    if (same === undefined || at < 0) return;
+    same.splice(at, 1);
+    if (at !== 0) return;
+    countSeen(record, -1);
+    if (same.length === 0) bodies.delete(key);
+    else countSeen(same[0]!.record as typeof record, 1);
+  }
+
+  function drop(entries: readonly Entry[]): void {
+    for (const entry of entries) {
+      byId.delete(entry.record.id);
+      indexRemove(entry);
+    }
   }
 
   function matches(entry: Entry, query: DeliveryQuery, sinceMs: number | undefined): boolean {
@@ -95,6 +131,16 @@ export function createMemoryDeliveryLog(options: MemoryDeliveryLogOptions = {}):
       (query.deliveryId === undefined || r.deliveryId === query.deliveryId) &&
       (sinceMs === undefined || entry.receivedMs >= sinceMs)
     );
+  }
+
+  /** Keeps the `keep` newest of `entries` received at or after `cutoff`; returns the array kept. */
+  function pruned(entries: Entry[], cutoff: number, keep: number): Entry[] {
+    const young = entries.filter((entry) => entry.receivedMs >= cutoff);
+    const kept = young.length > keep ? young.slice(young.length - keep) : young;
+    if (kept.length === entries.length) return entries;
+    const keptIds = new Set(kept.map((entry) => entry.record.id));
+    drop(entries.filter((entry) => !keptIds.has(entry.record.id)));
+    return kept;
   }
 
   return {
@@ -110,18 +156,15 @@ export function createMemoryDeliveryLog(options: MemoryDeliveryLogOptions = {}):
       for (const entry of batch) {
         const id = entry.record.id;
         if (byId.has(id)) continue;
+        const entries = isSample(entry.record) ? held.samples : held.records;
         const last = entries.at(-1);
         if (last === undefined || last.record.id < id) entries.push(entry);
-        else entries.splice(lowerBound(id), 0, entry);
+        else entries.splice(lowerBound(entries, id), 0, entry);
         byId.set(id, entry);
-        indexAdd(entry.record);
+        indexAdd(entry);
       }
-      if (entries.length > maxEntries) {
-        for (const entry of entries.splice(0, entries.length - maxEntries)) {
-          byId.delete(entry.record.id);
-          indexRemove(entry.record);
-        }
-      }
+      if (held.records.length > maxEntries) drop(held.records.splice(0, held.records.length - maxEntries));
+      if (held.samples.length > maxSamples) drop(held.samples.splice(0, held.samples.length - maxSamples));
     },
 
     async list(raw) {
@@ -129,10 +172,16 @@ export function createMemoryDeliveryLog(options: MemoryDeliveryLogOptions = {}):
       checkCount(raw.limit, 'limit');
       const query = wellFormedQuery(raw);
       const sinceMs = query.since === undefined ? undefined : instantMs(query.since);
+      const start = (entries: Entry[]) =>
+        (query.before === undefined ? entries.length : lowerBound(entries, query.before)) - 1;
+      const { records, samples } = held;
+      let r = start(records);
+      let s = start(samples);
       const found: DeliveryRecord[] = [];
-      let index = (query.before === undefined ? entries.length : lowerBound(query.before)) - 1;
-      for (; index >= 0 && found.length < query.limit; index -= 1) {
-        const entry = entries[index]!;
+      while (found.length < query.limit && (r >= 0 || s >= 0)) {
+        // The newer of the two fronts, walking back.
+        const takeRecord = s < 0 || (r >= 0 && records[r]!.record.id > samples[s]!.record.id);
+        const entry = takeRecord ? records[r--]! : samples[s--]!;
         if (matches(entry, query, sinceMs)) found.push(structuredClone(entry.record));
       }
       return found;
@@ -154,26 +203,37 @@ export function createMemoryDeliveryLog(options: MemoryDeliveryLogOptions = {}):
       assertOpen();
       const cutoff = olderThan.getTime();
       if (Number.isNaN(cutoff)) throw new RangeError('prune: olderThan is not a valid date');
-      checkCount(keep, 'keep');
-      const before = entries.length;
-      const young = entries.filter((entry) => entry.receivedMs >= cutoff);
-      const kept = young.length > keep ? young.slice(young.length - keep) : young;
-      if (kept.length === before) return 0;
-      const keptIds = new Set(kept.map((entry) => entry.record.id));
-      for (const entry of entries) {
-        if (keptIds.has(entry.record.id)) continue;
-        byId.delete(entry.record.id);
-        indexRemove(entry.record);
-      }
-      entries = kept;
-      return before - kept.length;
+      checkCaps(keep);
+      const before = held.records.length + held.samples.length;
+      held.records = pruned(held.records, cutoff, keep.records);
+      held.samples = pruned(held.samples, cutoff, keep.samples);
+      return before - held.records.length - held.samples.length;
     },
 
     async close() {
       closed = true;
-      entries = [];
+      held.records = [];
+      held.samples = [];
       byId.clear();
+      bodies.clear();
       seenIndex.clear();
     },
   };
+}
+
+/** The index of the first entry whose id is not less than `id`. */
+function lowerBound(entries: readonly Entry[], id: string): number {
+  let low = 0;
+  let high = entries.length;
+  while (low < high) {
+    const middle = (low + high) >>> 1;
+    if (entries[middle]!.record.id < id) low = middle + 1;
+    else high = middle;
+  }
+  return low;
+}
+
+function checkMaximum(value: number, name: string): number {
+  if (!Number.isInteger(value) || value < 1) throw new RangeError(`${name} must be a whole number >= 1`);
+  return value;
 }

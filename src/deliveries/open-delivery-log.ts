@@ -16,14 +16,23 @@ export interface DeliveryLogSettings {
   url?: Secret;
   /** In-memory log only: the most records held; an append beyond it drops the oldest (default 100,000). */
   maxEntries?: number;
-  /** PostgreSQL only: failed background connection attempts and broken idle connections (short messages, no URL). */
+  /** In-memory log only: the most samples held, apart from the records (default 10,000). */
+  maxSamples?: number;
+  /** PostgreSQL only: failed background connection attempts (short messages, no URL). */
   onError?: (error: Error) => void;
+  /** PostgreSQL only: a connection that broke; the pool opens another on next use (short messages, no URL). */
+  onConnectionLost?: (error: Error) => void;
   /** PostgreSQL only: how many records of an append the database refused for their data, and why. */
   onSkipped?: (count: number, reason: string) => void;
 }
 
 export async function openDeliveryLog(config: DeliveryLogSettings): Promise<DeliveryLog> {
-  if (config.url === undefined) return createMemoryDeliveryLog({ maxEntries: config.maxEntries });
+  if (config.url === undefined)
+    return createMemoryDeliveryLog({ maxEntries: config.maxEntries, maxSamples: config.maxSamples });
   const { createPostgresDeliveryLog } = await import('./postgres-log.js');
-  return createPostgresDeliveryLog(config.url.reveal(), { onError: config.onError, onSkipped: config.onSkipped });
+  return createPostgresDeliveryLog(config.url.reveal(), {
+    onError: config.onError,
+    onConnectionLost: config.onConnectionLost,
+    onSkipped: config.onSkipped,
+  });
 }

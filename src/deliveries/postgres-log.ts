@@ -36,14 +36,19 @@
 //    one at a time and only the refused ones are skipped, reported through `onSkipped`; one bad
 //    record never costs the others.
 //  - `seen` counts only the records that prove a delivery arrived, as the memory log does
-//    (countsAsSeen): origin `provider` with a body hash (its signature verified).
+//    (countsAsSeen): origin `provider` with a body hash (its signature verified), not a sample,
+//    and the first (lowest id) such record of its body for the hook; an index on (provider, hook,
+//    body hash, id) of exactly those records answers "is there an earlier one".
+//  - Samples (a `sample` set) have a cap of their own in prune, counted apart from the records,
+//    so a flood of anonymous requests never pushes real records out.
 //  - Prune holds a session-level try-lock: if another replica is pruning, this one skips (returns
 //    0) instead of deleting the same rows concurrently. It deletes in batches (each statement at
 //    most `pruneBatchSize` rows, committed on its own), so a large backlog is worked off in short
 //    statements well inside the statement timeout instead of one that times out every time.
-//  - An idle connection that breaks (database restart, network) makes the pool emit `error`; that
-//    is caught and handed to `onError` if given, so it never crashes the process; the next query
-//    opens a new connection. Timeouts make a stuck database fail a call instead of hanging it.
+//  - A connection that breaks (database restart, network) makes the pool, or the connection a
+//    call holds, emit `error`; that is caught and handed to `onConnectionLost` if given
+//    (postgres-errors.ts), so it never crashes the process; the next query opens a new
+//    connection. Timeouts make a stuck database fail a call instead of hanging it.
 //  - close() stops the retries and ends the pool, but waits at most a few seconds for it: a
 //    connection attempt to an unreachable host would otherwise hold it until its own timeout.
 import pg from 'pg';
@@ -56,7 +61,14 @@ import {
   type DeliveryRecord,
 } from '../core/deliveries.js';
 import type { GitEvent } from '../core/git-event.js';
-import { checkCount, instantMs, wellFormedQuery, wellFormedRecord, wellFormedText } from './records.js';
+import {
+  describePostgresError as describe,
+  isDataError,
+  isUnreachable,
+  reportLostConnections,
+  sqlState,
+} from './postgres-errors.js';
+import { checkCaps, checkCount, instantMs, wellFormedQuery, wellFormedRecord, wellFormedText } from './records.js';
 
 export const deliveryLogSchema = `
 CREATE TABLE IF NOT EXISTS webhook_deliveries (
@@ -87,6 +99,9 @@ CREATE INDEX IF NOT EXISTS webhook_deliveries_seen ON webhook_deliveries (provid
 CREATE INDEX IF NOT EXISTS webhook_deliveries_received_at ON webhook_deliveries (received_at);
 CREATE INDEX IF NOT EXISTS webhook_deliveries_outcome ON webhook_deliveries (outcome, id);
 CREATE INDEX IF NOT EXISTS webhook_deliveries_repository ON webhook_deliveries (repository, id);
+CREATE INDEX IF NOT EXISTS webhook_deliveries_body ON webhook_deliveries (provider, hook, body_sha256, id)
+  WHERE origin = 'provider' AND body_sha256 IS NOT NULL AND sample IS NULL;
+CREATE INDEX IF NOT EXISTS webhook_deliveries_samples ON webhook_deliveries (id) WHERE sample IS NOT NULL;
 `;
 
 /** Advisory lock keys: fixed numbers of our own (the bytes of "gh-dl-1" and "gh-dl-2"). */
@@ -155,11 +170,16 @@ export interface PostgresDeliveryLogOptions {
   /** Pool size (default 5). */
   max?: number;
   /**
-   * Told about failures nobody else hears of: the background connection attempts that failed
-   * (each is retried) and errors on idle connections (the pool replaces them). The message is a
-   * short description, never the connection string.
+   * Told about the background connection attempts that failed (each is retried). The message is
+   * a short description, never the connection string.
    */
   onError?: (error: Error) => void;
+  /**
+   * Told when a connection breaks (an idle one in the pool, or one a call holds): the database
+   * restarted or dropped it. The pool drops it and opens another on next use. The message is a
+   * short description, never the connection string.
+   */
+  onConnectionLost?: (error: Error) => void;
   /** Told how many records of an append PostgreSQL refused for their data, and why (the first reason). */
   onSkipped?: (count: number, reason: string) => void;
   /** The delay before the first retry of the background connection, doubled up to `maxMs`. */
@@ -221,10 +241,12 @@ function startPostgresDeliveryLog(
     try {
       options.onError?.(new Error(describe(error)));
     } catch {
-      // A listener that throws must not take down the retry loop or the pool.
+      // A listener that throws must not take down the retry loop.
     }
   };
-  pool.on('error', report);
+  const lost = reportLostConnections(pool, options.onConnectionLost);
+  const withClient = <T>(work: (client: PoolClient) => Promise<T>) => onOneConnection(pool, lost, work);
+  const transaction = <T>(work: (client: PoolClient) => Promise<T>) => inTransaction(withClient, work);
 
   let ready = false;
   let closed = false;
@@ -239,7 +261,7 @@ function startPostgresDeliveryLog(
   const connect = (): Promise<Error | undefined> => {
     attempt ??= (async () => {
       try {
-        await transaction(pool, async (client) => {
+        await transaction(async (client) => {
           await client.query(`SELECT pg_advisory_xact_lock(${schemaLock})`);
           await client.query(deliveryLogSchema);
         });
@@ -375,9 +397,14 @@ function startPostgresDeliveryLog(
           asked.set(stored, [...(asked.get(stored) ?? []), id]);
         }
         const { rows } = await pool.query<{ delivery_id: string }>(
-          `SELECT DISTINCT delivery_id FROM webhook_deliveries
-           WHERE provider = $1 AND hook = $2 AND delivery_id = ANY($3::text[])
-             AND origin = 'provider' AND body_sha256 IS NOT NULL`,
+          `SELECT DISTINCT d.delivery_id FROM webhook_deliveries d
+           WHERE d.provider = $1 AND d.hook = $2 AND d.delivery_id = ANY($3::text[])
+             AND d.origin = 'provider' AND d.body_sha256 IS NOT NULL AND d.sample IS NULL
+             AND NOT EXISTS (
+               SELECT 1 FROM webhook_deliveries e
+               WHERE e.provider = d.provider AND e.hook = d.hook AND e.body_sha256 = d.body_sha256
+                 AND e.origin = 'provider' AND e.body_sha256 IS NOT NULL AND e.sample IS NULL
+                 AND e.id < d.id)`,
           [wellFormedText(provider), wellFormedText(hook), [...asked.keys()]],
         );
         return new Set(rows.flatMap((row) => asked.get(row.delivery_id) ?? []));
@@ -386,22 +413,29 @@ function startPostgresDeliveryLog(
 
     async prune(olderThan, keep) {
       if (Number.isNaN(olderThan.getTime())) throw new RangeError('prune: olderThan is not a valid date');
-      checkCount(keep, 'keep');
+      checkCaps(keep);
       return use(() =>
-        withClient(pool, async (client) => {
+        withClient(async (client) => {
           const { rows } = await client.query<{ locked: boolean }>(
             `SELECT pg_try_advisory_lock(${pruneLock}) AS locked`,
           );
           if (rows[0]?.locked !== true) return 0;
           try {
             const aged = await deleteInBatches(client, 'received_at < $1::timestamptz', olderThan.toISOString());
-            // The (keep + 1)th newest and everything older; none when there are no more than `keep`.
-            const boundary = await client.query<{ id: string }>(
-              'SELECT id FROM webhook_deliveries ORDER BY id DESC OFFSET $1 LIMIT 1',
-              [keep],
-            );
-            const boundaryId = boundary.rows[0]?.id;
-            const surplus = boundaryId === undefined ? 0 : await deleteInBatches(client, 'id <= $1', boundaryId);
+            let surplus = 0;
+            for (const [kind, cap] of [
+              ['sample IS NULL', keep.records],
+              ['sample IS NOT NULL', keep.samples],
+            ] as const) {
+              // The (cap + 1)th newest of the kind and everything older; none when there are no more than `cap`.
+              const boundary = await client.query<{ id: string }>(
+                `SELECT id FROM webhook_deliveries WHERE ${kind} ORDER BY id DESC OFFSET $1 LIMIT 1`,
+                [cap],
+              );
+              const boundaryId = boundary.rows[0]?.id;
+              if (boundaryId !== undefined)
+                surplus += await deleteInBatches(client, `${kind} AND id <= $1`, boundaryId);
+            }
             return aged + surplus;
           } finally {
             // A failed unlock throws, and withClient then drops the connection, which frees the lock.
@@ -448,13 +482,18 @@ function startPostgresDeliveryLog(
 }
 
 /** Runs `work` on one connection; a connection that broke, or whose work failed, is dropped, not reused. */
-async function withClient<T>(pool: pg.Pool, work: (client: PoolClient) => Promise<T>): Promise<T> {
+async function onOneConnection<T>(
+  pool: pg.Pool,
+  lost: (error: unknown) => void,
+  work: (client: PoolClient) => Promise<T>,
+): Promise<T> {
   const client = await pool.connect();
   let broken: Error | undefined;
   // A checked-out connection has no pool listener: one that breaks between queries would
   // otherwise emit an unhandled `error`.
   const onError = (error: Error) => {
     broken = error;
+    lost(error);
   };
   client.on('error', onError);
   try {
@@ -469,8 +508,11 @@ async function withClient<T>(pool: pg.Pool, work: (client: PoolClient) => Promis
 }
 
 /** Runs `work` in a transaction on one connection; a connection whose work failed is dropped, not reused. */
-async function transaction<T>(pool: pg.Pool, work: (client: PoolClient) => Promise<T>): Promise<T> {
-  return withClient(pool, async (client) => {
+async function inTransaction<T>(
+  withClient: (work: (client: PoolClient) => Promise<T>) => Promise<T>,
+  work: (client: PoolClient) => Promise<T>,
+): Promise<T> {
+  return withClient(async (client) => {
     await client.query('BEGIN');
     try {
       const result = await work(client);
@@ -481,65 +523,6 @@ async function transaction<T>(pool: pg.Pool, work: (client: PoolClient) => Promi
       throw error;
     }
   });
-}
-
-/** Node's codes for a server that cannot be reached or a connection that broke. */
-const unreachableCodes = new Set([
-  'ECONNREFUSED',
-  'ECONNRESET',
-  'ECONNABORTED',
-  'ETIMEDOUT',
-  'EPIPE',
-  'ENOTFOUND',
-  'EAI_AGAIN',
-  'EHOSTUNREACH',
-  'EHOSTDOWN',
-  'ENETUNREACH',
-  'ENETDOWN',
-]);
-/** node-postgres's own errors for a connection that broke or never came. */
-const unreachableMessages =
-  /^(Connection terminated|timeout exceeded when trying to connect|Client has encountered a connection error)/;
-
-function errorCode(error: unknown): string | undefined {
-  if (typeof error !== 'object' || error === null || !('code' in error)) return undefined;
-  return typeof error.code === 'string' ? error.code : undefined;
-}
-
-function sqlState(error: unknown): string | undefined {
-  const code = errorCode(error);
-  return code !== undefined && /^[0-9A-Z]{5}$/.test(code) ? code : undefined;
-}
-
-/** Refused for a value (data exception, class 22) or a constraint (class 23): not the connection. */
-function isDataError(error: unknown): boolean {
-  return /^2[23]/.test(sqlState(error) ?? '');
-}
-
-/**
- * Whether the database cannot be reached or cannot serve us now: the connection was refused,
- * broke or timed out; the server is starting or shutting down (57P0x), out of connections or
- * resources (class 53), cancelled the statement at its timeout (57014), refused the connection
- * (class 08, 28: a rotated credential) or has no such database (3D000).
- */
-function isUnreachable(error: unknown): boolean {
-  const code = errorCode(error);
-  if (code !== undefined && unreachableCodes.has(code)) return true;
-  const state = sqlState(error);
-  if (state !== undefined) return /^(08|28|53|57P0)/.test(state) || state === '57014' || state === '3D000';
-  if (error instanceof AggregateError) return error.errors.some(isUnreachable);
-  return error instanceof Error && unreachableMessages.test(error.message);
-}
-
-/** A short description of a failure, without the connection string. */
-function describe(error: unknown): string {
-  const state = sqlState(error);
-  const message = error instanceof Error ? error.message.slice(0, 200) : 'unknown error';
-  if (state !== undefined) return `${state} ${message}`;
-  const code = errorCode(error);
-  if (code !== undefined && unreachableCodes.has(code)) return code;
-  if (error instanceof AggregateError) return error.errors.map(describe).join(', ').slice(0, 200);
-  return message;
 }
 
 /** The error a caller sees: DeliveryLogUnavailable when the database cannot be reached, else as it was. */

@@ -1,13 +1,23 @@
 // What both delivery-log stores (memory and PostgreSQL) do to records and queries alike, so they
 // keep the same text, refuse the same values and count the same records as seen.
-import type { DeliveryQuery, DeliveryRecord } from '../core/deliveries.js';
+import type { DeliveryLogCaps, DeliveryQuery, DeliveryRecord } from '../core/deliveries.js';
 
 /**
- * Whether a record proves that the provider's delivery reached the bridge: sent by the provider
- * (not a replay or the reconciler's request) and verified (only a verified body has a hash).
+ * Whether a record may prove that the provider's delivery reached the bridge: sent by the provider
+ * (not a replay or the reconciler's request), verified (only a verified body has a hash), and not
+ * a sample. Of the records of one body (provider, hook and body hash), only the first (the lowest
+ * id) proves it: the provider sent that body once, under its own delivery id, and a copy sent
+ * again under another id (by anybody holding the captured body) proves nothing.
  */
-export function countsAsSeen(record: DeliveryRecord): record is DeliveryRecord & { deliveryId: string } {
-  return record.origin === 'provider' && record.bodySha256 !== null && record.deliveryId !== null;
+export function countsAsSeen(
+  record: DeliveryRecord,
+): record is DeliveryRecord & { deliveryId: string; bodySha256: string } {
+  return record.origin === 'provider' && record.bodySha256 !== null && record.deliveryId !== null && !isSample(record);
+}
+
+/** A record kept as a sample (see DeliveryRecord.sample): it has a cap of its own. */
+export function isSample(record: DeliveryRecord): boolean {
+  return record.sample !== null;
 }
 
 const needsWork = /[\u0000\uD800-\uDFFF]/;
@@ -52,4 +62,9 @@ export function instantMs(text: string): number {
 
 export function checkCount(value: number, name: string): void {
   if (!Number.isInteger(value) || value < 0) throw new RangeError(`${name} must be a whole number >= 0`);
+}
+
+export function checkCaps(caps: DeliveryLogCaps): void {
+  checkCount(caps.records, 'keep.records');
+  checkCount(caps.samples, 'keep.samples');
 }

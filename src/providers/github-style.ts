@@ -1,6 +1,6 @@
 // Push and pull-request payloads in GitHub's shape, which Gitea and Forgejo copy on purpose: one
 // normalizer for both. Each provider passes its own spelling of pull-request actions.
-import { at, opt, own, refParts, str, type NormalizedPayload } from './provider.js';
+import { at, hasKeys, opt, own, refParts, str, type NormalizedPayload } from './provider.js';
 
 /** The payload keys each GitHub-style event has (GitHub, Gitea, Forgejo); other events need none. */
 export const githubStyleShapes: Record<string, readonly string[]> = {
@@ -11,6 +11,17 @@ export const githubStyleShapes: Record<string, readonly string[]> = {
   pull_request_comment: ['pull_request', 'comment'],
   commit_comment: ['comment'],
 };
+
+/**
+ * Whether the payload has the shape of `event`, and is not a push under another name: a signed
+ * push body re-sent with another event header (which no rule may take) is refused, not ignored.
+ * Only push payloads carry `ref`, `before` and `after` at the top (pull_request's synchronize has
+ * `before` and `after`, not `ref`).
+ */
+export function matchesGitHubStyleEvent(event: string, payload: Record<string, unknown>): boolean {
+  if (event !== 'push' && hasKeys(payload, githubStyleShapes.push)) return false;
+  return hasKeys(payload, own(githubStyleShapes, event));
+}
 
 type Common = Pick<NormalizedPayload, 'repository' | 'sender'>;
 

@@ -23,6 +23,7 @@ import { cancelSupersededRuns } from './cancel-superseded.js';
 import { prepareCiSandbox } from './ci-sandbox.js';
 import { readJobRun } from './read-job-run.js';
 import { saveReconcileState } from './reconcile-schedules.js';
+import { reportConnectionLoss } from './report-connection-loss.js';
 
 export interface BuiltDeps {
   deps: Partial<ActivityDeps>;
@@ -55,6 +56,7 @@ export async function buildActivityDeps(
     const { openLedger } = await import('./open-ledger.js');
     const ledger = await openLedger(
       secrets.ledgerUrl === undefined ? config : { ...config, ledgerUrl: secrets.ledgerUrl },
+      { onConnectionLost: reportConnectionLoss('ledger') },
     );
     closers.push(() => ledger.close());
     deps.billing = { ledger: ledger.db, rules };
@@ -103,7 +105,10 @@ export async function buildActivityDeps(
     }
     // Only a shared (PostgreSQL) log can answer for the bridges; each bridge's memory cannot.
     if (config.deliveryLogUrl !== undefined) {
-      const log = await openDeliveryLog({ url: config.deliveryLogUrl });
+      const log = await openDeliveryLog({
+        url: config.deliveryLogUrl,
+        onConnectionLost: reportConnectionLoss('delivery_log'),
+      });
       closers.push(() => log.close());
       reconcile.log = log;
     }

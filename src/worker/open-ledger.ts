@@ -2,6 +2,9 @@
 // embedded PGlite (files in `ledger.dataDir`, or in memory). The schema is applied at start-up.
 // Embedded PGlite files belong to one process: a lock file next to them makes a second worker
 // fail at start-up with a clear message instead of splitting (or corrupting) the ledger.
+// On PostgreSQL, a pooled connection that breaks (the server restarted or dropped it) is reported
+// to `onConnectionLost` instead of ending the process; the pool drops it, and the next write opens
+// a new one (a write that was under way fails, and its activity is retried).
 // Memory: PGlite is PostgreSQL compiled to WebAssembly, in the worker's own process. It runs with
 // 16 MB of shared buffers (PostgreSQL's default of 128 MB stays resident once touched, for a ledger
 // of a few rows per job), and a new data directory is initialised (initdb) by a short-lived child
@@ -12,6 +15,7 @@ import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 import { ledgerSchema, type SqlClient } from '../../activities/billing.js';
 import { ConfigError, configPath, type GatehouseConfig } from '../config/load-config.js';
+import { reportLostConnections } from '../deliveries/postgres-errors.js';
 
 export interface Ledger {
   db: SqlClient;
@@ -19,11 +23,26 @@ export interface Ledger {
   close(): Promise<void>;
 }
 
-export async function openLedger(config: GatehouseConfig): Promise<Ledger> {
+export interface LedgerOptions {
+  /** PostgreSQL only: a connection that broke, as a short description (never the connection string). */
+  onConnectionLost?: (error: Error) => void;
+}
+
+export async function openLedger(config: GatehouseConfig, options: LedgerOptions = {}): Promise<Ledger> {
   if (config.ledgerUrl !== undefined) {
     const { default: pg } = await import('pg');
-    const pool = new pg.Pool({ connectionString: config.ledgerUrl.reveal(), max: 5 });
-    await pool.query(ledgerSchema);
+    const pool = new pg.Pool({
+      connectionString: config.ledgerUrl.reveal(),
+      max: 5,
+      application_name: 'gatehouse-ledger',
+    });
+    reportLostConnections(pool, options.onConnectionLost);
+    try {
+      await pool.query(ledgerSchema);
+    } catch (error) {
+      await pool.end();
+      throw error;
+    }
     return { db: pool as unknown as SqlClient, kind: 'postgres', close: () => pool.end() };
   }
   const { PGlite } = await import('@electric-sql/pglite');

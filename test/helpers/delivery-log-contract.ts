@@ -5,6 +5,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import {
   newDeliveryRecordId,
   type DeliveryLog,
+  type DeliveryLogCaps,
   type DeliveryQuery,
   type DeliveryRecord,
 } from '../../src/core/deliveries.js';
@@ -12,9 +13,15 @@ import type { GitEvent } from '../../src/core/git-event.js';
 
 const t0 = Date.parse('2030-01-01T00:00:00.000Z');
 
+/** The same maximum for records and for samples. */
+export const caps = (most: number): DeliveryLogCaps => ({ records: most, samples: most });
+
+/** A body hash of its own for each number. */
+export const bodyHash = (n: number) => n.toString(16).padStart(64, 'b');
+
 /**
  * A record received `second` seconds after t0; its id is time-ordered accordingly. By default a
- * verified delivery from the provider (it has a body hash), the kind `seen` counts.
+ * verified delivery from the provider (it has a body hash, its own), the kind `seen` counts.
  */
 export function deliveryRecord(second: number, fields: Partial<DeliveryRecord> = {}): DeliveryRecord {
   const at = new Date(t0 + second * 1000);
@@ -34,7 +41,7 @@ export function deliveryRecord(second: number, fields: Partial<DeliveryRecord> =
     jobId: `ci.${second}`,
     runId: null,
     route: 'ci',
-    bodySha256: 'c0ffee'.padEnd(64, '0'),
+    bodySha256: bodyHash(second),
     bodyBytes: null,
     origin: 'provider',
     replayOf: null,
@@ -105,7 +112,7 @@ export function deliveryLogContract(name: string, open: () => Promise<DeliveryLo
       expect(await log.list({ provider: 'github', before: deliveryRecord(5).id, limit: 10 })).toEqual([]);
       expect(await log.get(deliveryRecord(1).id)).toBeUndefined();
       expect(await log.seen('github', 'main', ['gh-1'])).toEqual(new Set());
-      expect(await log.prune(new Date(t0 + 1e9), 0)).toBe(0);
+      expect(await log.prune(new Date(t0 + 1e9), caps(0))).toBe(0);
     });
 
     it('gives back every field of an appended record, JSON fields included, and nulls as nulls', async () => {
@@ -316,10 +323,55 @@ export function deliveryLogContract(name: string, open: () => Promise<DeliveryLo
       ]);
       expect(await log.seen('github', 'main', ['v1', 'r1', 's1', 'p1', 'v2'])).toEqual(new Set(['v1', 'v2']));
       // Pruning the reconciler's record of v1 leaves the delivery seen; pruning the delivery does not.
-      expect(await log.prune(new Date(deliveryRecord(1).receivedAt), 1000)).toBe(1);
+      expect(await log.prune(new Date(deliveryRecord(1).receivedAt), caps(1000))).toBe(1);
       expect(await log.seen('github', 'main', ['v1', 'r1'])).toEqual(new Set(['v1']));
-      expect(await log.prune(new Date(deliveryRecord(5).receivedAt), 1000)).toBe(4);
+      expect(await log.prune(new Date(deliveryRecord(5).receivedAt), caps(1000))).toBe(4);
       expect(await log.seen('github', 'main', ['v1', 'v2'])).toEqual(new Set(['v2']));
+    });
+
+    it('counts as seen only the first verified record of a body; copies under other ids are not seen', async () => {
+      const log = await fresh();
+      const body = bodyHash(900);
+      const sample = { headers: { 'x-github-event': 'evt' }, clientAddress: '203.0.113.9' };
+      await log.append([
+        // The provider's delivery of the body, then the same signed body sent again by someone
+        // holding it, under delivery ids of their choosing: in full (another replica, or after a
+        // restart, kept it whole) and as samples.
+        deliveryRecord(3, { deliveryId: 'copy-1', bodySha256: body, outcome: 'ignored', reason: 'event' }),
+        deliveryRecord(1, { deliveryId: 'real', bodySha256: body }),
+        deliveryRecord(2, { deliveryId: 'copy-2', bodySha256: body, outcome: 'rejected', reason: 'malformed', sample }),
+        deliveryRecord(4, { deliveryId: 'copy-3', bodySha256: body, outcome: 'duplicate', sample }),
+        // The same body to another hook is that hook's first.
+        deliveryRecord(5, { deliveryId: 'other-hook', bodySha256: body, hook: 'other' }),
+        // A sample alone never counts, even as the only record of its body.
+        deliveryRecord(6, { deliveryId: 'lone-sample', bodySha256: bodyHash(901), sample }),
+      ]);
+      const asked = ['real', 'copy-1', 'copy-2', 'copy-3', 'other-hook', 'lone-sample'];
+      expect(await log.seen('github', 'main', asked)).toEqual(new Set(['real']));
+      expect(await log.seen('github', 'other', asked)).toEqual(new Set(['other-hook']));
+      // A record arriving late with a lower id than the first takes its place.
+      await log.append([deliveryRecord(0, { deliveryId: 'earlier', bodySha256: body })]);
+      expect(await log.seen('github', 'main', asked.concat('earlier'))).toEqual(new Set(['earlier']));
+      // Once the first records of the body are pruned, the oldest verified one left counts.
+      expect(await log.prune(new Date(deliveryRecord(2).receivedAt), caps(1000))).toBe(2);
+      expect(await log.seen('github', 'main', asked.concat('earlier'))).toEqual(new Set(['copy-1']));
+    });
+
+    it('keeps samples under a maximum of their own, so a flood of them never pushes out a record', async () => {
+      const log = await fresh();
+      const sample = { headers: { 'x-github-event': 'push' }, clientAddress: '203.0.113.9' };
+      const records = Array.from({ length: 4 }, (_, i) => deliveryRecord(i));
+      const samples = Array.from({ length: 12 }, (_, i) =>
+        deliveryRecord(10 + i, { outcome: 'rejected', reason: 'bad_signature', bodySha256: null, sample }),
+      );
+      await log.append([...records, ...samples]);
+      // Records beyond 3 and samples beyond 5, each counted apart: 1 + 7 go.
+      expect(await log.prune(new Date(t0), { records: 3, samples: 5 })).toBe(8);
+      expect(ids(await log.list({ limit: 100 }))).toEqual(newestFirst([...records.slice(1), ...samples.slice(7)]));
+      // A small sample maximum leaves the records alone.
+      expect(await log.prune(new Date(t0), { records: 3, samples: 0 })).toBe(5);
+      expect(ids(await log.list({ limit: 100 }))).toEqual(newestFirst(records.slice(1)));
+      await expect(log.prune(new Date(t0), { records: 3, samples: -1 })).rejects.toThrow(RangeError);
     });
 
     it('stores strings with NUL and lone surrogates made well formed, in text and JSON fields alike', async () => {
@@ -360,8 +412,10 @@ export function deliveryLogContract(name: string, open: () => Promise<DeliveryLo
       // Queries are read the same way, so the raw text finds what was stored.
       expect(await log.list({ repository: hostile.repository!, limit: 10 })).toEqual([expected]);
       expect(await log.list({ repository: expected.repository!, limit: 10 })).toEqual([expected]);
-      expect(await log.seen('github', 'main', [hostile.deliveryId!, 'gh-21'])).toEqual(
-        new Set([hostile.deliveryId!, 'gh-21']),
+      // The hostile record is a sample, which seen never counts: a plain record with a NUL in its id.
+      await log.append([deliveryRecord(22, { deliveryId: 'gh-\u0000seen' })]);
+      expect(await log.seen('github', 'main', ['gh-\u0000seen', hostile.deliveryId!, 'gh-21'])).toEqual(
+        new Set(['gh-\u0000seen', 'gh-21']),
       );
     });
 
@@ -370,11 +424,11 @@ export function deliveryLogContract(name: string, open: () => Promise<DeliveryLo
       const records = Array.from({ length: 10 }, (_, i) => deliveryRecord(i, { deliveryId: `p${i}` }));
       await log.append(records);
       // Strictly older than second 4 goes; second 4 itself stays.
-      expect(await log.prune(new Date(t0 + 4000), 1000)).toBe(4);
+      expect(await log.prune(new Date(t0 + 4000), caps(1000))).toBe(4);
       expect(ids(await log.list({ limit: 100 }))).toEqual(newestFirst(records.slice(4)));
       expect(await log.get(records[3]!.id)).toBeUndefined();
       expect(await log.seen('github', 'main', ['p3', 'p4'])).toEqual(new Set(['p4']));
-      expect(await log.prune(new Date(t0 + 4000), 1000)).toBe(0);
+      expect(await log.prune(new Date(t0 + 4000), caps(1000))).toBe(0);
     });
 
     it('prunes by count, keeping the newest, and by both at once', async () => {
@@ -382,12 +436,12 @@ export function deliveryLogContract(name: string, open: () => Promise<DeliveryLo
       // Appended newest first, so arrival order is not id order.
       const records = Array.from({ length: 10 }, (_, i) => deliveryRecord(i)).reverse();
       await log.append(records);
-      expect(await log.prune(new Date(t0), 6)).toBe(4);
+      expect(await log.prune(new Date(t0), caps(6))).toBe(4);
       expect(ids(await log.list({ limit: 100 }))).toEqual(newestFirst(records).slice(0, 6));
       // Age first (seconds 4 and 5 go), then the oldest beyond 3 of what is left (6).
-      expect(await log.prune(new Date(t0 + 6000), 3)).toBe(3);
+      expect(await log.prune(new Date(t0 + 6000), caps(3))).toBe(3);
       expect(ids(await log.list({ limit: 100 }))).toEqual(newestFirst(records).slice(0, 3));
-      expect(await log.prune(new Date(t0), 0)).toBe(3);
+      expect(await log.prune(new Date(t0), caps(0))).toBe(3);
       expect(await log.list({ limit: 100 })).toEqual([]);
       // Appending after pruning everything works as on a new log.
       const late = deliveryRecord(50);

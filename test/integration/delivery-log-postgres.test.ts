@@ -14,7 +14,7 @@ import { openDeliveryLog } from '../../src/deliveries/open-delivery-log.js';
 import { createPostgresDeliveryLog, openPostgresDeliveryLog } from '../../src/deliveries/postgres-log.js';
 import { startPostgres, type Postgres } from '../../src/dev/postgres.js';
 import { freePort } from '../../src/dev/temporal-dev-server.js';
-import { deliveryLogContract, deliveryRecord, fullDeliveryRecord } from '../helpers/delivery-log-contract.js';
+import { caps, deliveryLogContract, deliveryRecord, fullDeliveryRecord } from '../helpers/delivery-log-contract.js';
 
 let postgres: Postgres;
 let databases = 0;
@@ -88,11 +88,11 @@ describe('postgres delivery log', () => {
       const records = Array.from({ length: 20 }, (_, i) => deliveryRecord(i));
       await log.append(records);
       // Nine by age (three full batches, then an empty one), then seven beyond the newest four.
-      expect(await log.prune(new Date(records[9]!.receivedAt), 1000)).toBe(9);
+      expect(await log.prune(new Date(records[9]!.receivedAt), caps(1000))).toBe(9);
       expect(await listedIds(log)).toEqual(newestFirst(records.slice(9)));
-      expect(await log.prune(new Date(0), 4)).toBe(7);
+      expect(await log.prune(new Date(0), caps(4))).toBe(7);
       expect(await listedIds(log)).toEqual(newestFirst(records.slice(16)));
-      expect(await log.prune(new Date(0), 4)).toBe(0);
+      expect(await log.prune(new Date(0), caps(4))).toBe(0);
     } finally {
       await log.close();
     }
@@ -123,7 +123,7 @@ describe('postgres delivery log', () => {
         log.list({ limit: 1 }),
         log.get(first.id),
         log.seen('github', 'main', ['gh-1']),
-        log.prune(new Date(0), 10),
+        log.prune(new Date(0), caps(10)),
       ];
       for (const error of await Promise.all(calls.map(failure))) {
         expect(error).toBeInstanceOf(DeliveryLogUnavailable);
@@ -188,8 +188,8 @@ describe('postgres delivery log', () => {
     const replicas = await Promise.all(Array.from({ length: 6 }, () => openPostgresDeliveryLog(url, { max: 2 })));
     try {
       const [a, b] = replicas as [DeliveryLog, DeliveryLog];
-      // As the provider sent it (a full record is a replay, which seen does not count).
-      const fromA: DeliveryRecord = { ...fullDeliveryRecord(1), origin: 'provider', replayOf: null };
+      // As the provider sent it (a full record is a replay and a sample, which seen does not count).
+      const fromA: DeliveryRecord = { ...fullDeliveryRecord(1), origin: 'provider', replayOf: null, sample: null };
       const fromB = deliveryRecord(2, { deliveryId: 'gh-2' });
       await Promise.all([a.append([fromA]), b.append([fromB])]);
       for (const log of replicas) {
@@ -201,7 +201,7 @@ describe('postgres delivery log', () => {
       await Promise.all([a.append([both]), b.append([both])]);
       expect(await b.list({ deliveryId: 'gh-3', limit: 10 })).toEqual([both]);
       // Both replicas pruning at once delete the surplus once between them.
-      const pruned = await Promise.all(replicas.map((log) => log.prune(new Date(0), 1)));
+      const pruned = await Promise.all(replicas.map((log) => log.prune(new Date(0), caps(1))));
       expect(pruned.reduce((sum, n) => sum + n, 0)).toBe(2);
       expect(await a.list({ limit: 10 })).toEqual([both]);
     } finally {
@@ -236,7 +236,7 @@ describe('postgres delivery log', () => {
     const url = postgres.createDatabase(database);
     let dropped!: (error: Error) => void;
     const droppedError = new Promise<Error>((resolve) => (dropped = resolve));
-    const log = await openPostgresDeliveryLog(url, { onError: (error) => dropped(error) });
+    const log = await openPostgresDeliveryLog(url, { onConnectionLost: (error) => dropped(error) });
     try {
       await log.append([deliveryRecord(1)]);
       expect(
@@ -293,10 +293,12 @@ describe('postgres delivery log', () => {
       `SELECT string_agg(indexname, ',' ORDER BY indexname) FROM pg_indexes WHERE tablename = 'webhook_deliveries'`,
     );
     expect(indexes.split(',')).toEqual([
+      'webhook_deliveries_body',
       'webhook_deliveries_outcome',
       'webhook_deliveries_pkey',
       'webhook_deliveries_received_at',
       'webhook_deliveries_repository',
+      'webhook_deliveries_samples',
       'webhook_deliveries_seen',
     ]);
   });

@@ -129,6 +129,53 @@ describe('the delivery log', () => {
     );
   });
 
+  it('keeps a signed body sent again under other event names as bounded samples, and counts only its first record as seen', async () => {
+    const limit = h.config.webhooks.deliveryLog.rejectedSamplesPerMinute;
+    const since = new Date().toISOString();
+    const body = push();
+    const first = githubDelivery(body, { secret: s.TEST_GITHUB_SECRET, event: 'push' });
+    expect((await deliver(h.app, first)).statusCode).toBe(202);
+    // The captured body, re-sent under 60 event names and delivery ids of the sender's choosing.
+    const copies = Array.from({ length: 60 }, (_, n) =>
+      githubDelivery(body, { secret: s.TEST_GITHUB_SECRET, event: n % 2 === 0 ? `evt${n}` : 'pull_request' }),
+    );
+    for (const copy of copies) expect((await deliver(h.app, copy)).statusCode).toBeLessThan(500);
+
+    const sent = [first, ...copies].map((d) => d.headers['x-github-delivery']!);
+    const { deliveries } = await records(`hook=default&since=${since}&pageSize=100`);
+    const kept = deliveries.filter((d) => sent.includes(d.deliveryId as string));
+    const bodies = new Set(kept.map((d) => d.bodySha256));
+    expect(bodies.size).toBe(1);
+    // The first in full; the copies as samples (the minute may turn: at most two windows' worth).
+    const full = kept.filter((d) => d.sample === null);
+    expect(full.map((d) => d.deliveryId)).toEqual([sent[0]]);
+    const samples = kept.filter((d) => d.sample !== null);
+    expect(samples.length).toBeGreaterThanOrEqual(Math.min(limit, 1));
+    expect(samples.length).toBeLessThanOrEqual(2 * limit);
+    expect(samples.every((d) => d.replayable === false)).toBe(true);
+    expect(samples[0]!.sample).toMatchObject({ headers: { 'user-agent': 'GitHub-Hookshot/abc123' } });
+    // The reconciler asks the log which deliveries arrived: only the provider's own.
+    expect(await h.app.deliveries.log.seen('github', 'default', sent)).toEqual(new Set([sent[0]]));
+  });
+
+  it('binds a page token to its query', async () => {
+    for (let i = 0; i < 2; i += 1) {
+      const delivery = githubDelivery(push(), { secret: s.TEST_GITHUB_SECRET, event: 'push' });
+      expect((await deliver(h.app, delivery)).statusCode).toBe(202);
+    }
+    const { nextPageToken } = await records('outcome=accepted&pageSize=1');
+    expect(nextPageToken).not.toBeNull();
+    expect((await records(`outcome=accepted&pageSize=1&pageToken=${nextPageToken}`)).deliveries).toHaveLength(1);
+    for (const other of ['outcome=rejected', 'outcome=accepted&hook=enterprise', '']) {
+      const answer = await h.app.inject({
+        url: `/v1/webhooks/deliveries?${other}&pageSize=1&pageToken=${nextPageToken}`,
+        headers: admin(),
+      });
+      expect(answer.statusCode).toBe(400);
+      expect(answer.json().code).toBe('GATEHOUSE_INVALID_PAGE_TOKEN');
+    }
+  });
+
   it('filters by outcome, repository and time, and pages without gaps or repeats', async () => {
     const since = new Date().toISOString();
     const ids: string[] = [];

@@ -1,8 +1,9 @@
 // The usage ledger on both stores it supports: embedded PGlite and a real PostgreSQL. A write
 // retried after a crash (same logical key) and concurrent duplicate writes are counted once;
-// totals are per owner and period; only admins read other owners.
+// totals are per owner and period; only admins read other owners. On PostgreSQL, a server
+// restart under idle pooled connections is reported and the next write lands on a new connection.
 import { ApplicationFailure } from '@temporalio/common';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { createBillingActivities } from '../../activities/billing.js';
 import type { Identity } from '../../src/core/identity.js';
 import type { GatehouseConfig } from '../../src/config/load-config.js';
@@ -95,5 +96,45 @@ describe.each(['pglite', 'postgres'] as const)('ledger on %s', (kind) => {
     const bad = await billing.queryUsage({ from: 'yesterday', to: 'now' }, alice).catch((e: unknown) => e);
     expect(bad).toBeInstanceOf(ApplicationFailure);
     expect((bad as ApplicationFailure).type).toBe('BillingQueryInvalid');
+  });
+});
+
+describe('ledger on postgres, restarted under it', () => {
+  it('reports the connections the restart broke, keeps going, and lands the next write', async () => {
+    const lost: Error[] = [];
+    const base = { ledger: { dataDir: 'memory' }, source: '/tmp/x.yaml' } as unknown as GatehouseConfig;
+    const password = 'ledger-password-never-logged';
+    const url = postgres.createDatabase('ledger_restart').replace('gatehouse@', `gatehouse:${password}@`);
+    const ledger = await openLedger({ ...base, ledgerUrl: new Secret(url) } as GatehouseConfig, {
+      onConnectionLost: (error) => lost.push(error),
+    });
+    try {
+      const billing = createBillingActivities(ledger.db, rules);
+      const entry = (key: string) => ({
+        entryKey: `restart:${key}`,
+        owner: 'jwt:i#alice',
+        route: 'ci',
+        jobId: 'ci.restart',
+        metric: 'jobs' as const,
+        quantity: 1,
+      });
+      // Several writes at once leave several idle connections in the pool.
+      await Promise.all(['a', 'b', 'c'].map((key) => billing.recordUsage(entry(key))));
+      const idle = () =>
+        Number(
+          postgres.query(
+            'postgres',
+            "SELECT count(*) FROM pg_stat_activity WHERE datname = 'ledger_restart' AND state = 'idle'",
+          ),
+        );
+      expect(idle()).toBeGreaterThan(0);
+      await postgres.restart();
+      await vi.waitFor(() => expect(lost.length).toBeGreaterThan(0), { timeout: 10_000, interval: 20 });
+      expect(lost[0]!.message).toMatch(/^57P01 terminating connection/);
+      expect(lost.map((error) => error.message).join('\n')).not.toContain(password);
+      expect(await billing.recordUsage(entry('after'))).toEqual({ recorded: true });
+    } finally {
+      await ledger.close();
+    }
   });
 });

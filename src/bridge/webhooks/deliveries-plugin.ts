@@ -10,6 +10,7 @@
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import fp from 'fastify-plugin';
 import { randomUUID } from 'node:crypto';
+import { Counter } from 'prom-client';
 import { WorkflowNotFoundError } from '@temporalio/client';
 import { mayLookUpDeliveries } from '../../core/access.js';
 import {
@@ -25,6 +26,7 @@ import { openDeliveryLog } from '../../deliveries/open-delivery-log.js';
 import { GatehouseError } from '../errors.js';
 import { deriveJobId, keyHeaderPattern, type JobKey } from '../jobs/job-id.js';
 import { jobLinks, ProblemBody } from '../jobs/job-schemas.js';
+import { openDeliveryPageToken, sealDeliveryPageToken } from './delivery-page-token.js';
 import { createDeliveryRecorder, type DeliveryRecorder } from './delivery-recorder.js';
 import {
   DeliveryBody,
@@ -53,10 +55,24 @@ async function deliveriesPlugin(app: FastifyInstance, opts: { config: GatehouseC
   // With PostgreSQL the log connects in the background: a bridge starts while the database is down.
   // The log reports rows it refused; the recorder, made next, counts them.
   const late: { recorder?: DeliveryRecorder } = {};
+  const connectionErrors = new Counter({
+    name: 'gatehouse_postgres_connection_errors_total',
+    help: 'PostgreSQL connections that broke (server restart, dropped connection); each is replaced on next use',
+    labelNames: ['store'],
+    registers: [app.metrics.registry],
+  });
   const log = await openDeliveryLog({
     maxEntries: settings.maxEntries,
+    maxSamples: settings.maxSamples,
     ...(config.deliveryLogUrl === undefined ? {} : { url: config.deliveryLogUrl }),
-    onError: (error) => app.log.warn({ error: error.message }, 'delivery log connection'),
+    onError: (error) => app.log.warn({ error: error.message }, 'the delivery log cannot reach its database yet'),
+    onConnectionLost: (error) => {
+      connectionErrors.inc({ store: 'delivery_log' });
+      app.log.warn(
+        { store: 'delivery_log', error: error.message },
+        'a PostgreSQL connection broke; it is dropped and a new one is opened on next use',
+      );
+    },
     onSkipped: (count, reason) => {
       late.recorder?.lost('row_refused', count);
       app.log.warn({ records: count, reason }, 'the delivery log refused some records; they are lost');
@@ -70,7 +86,10 @@ async function deliveriesPlugin(app: FastifyInstance, opts: { config: GatehouseC
   app.decorate('deliveries', { log, recorder });
   const prune = () =>
     log
-      .prune(new Date(Date.now() - durationMs(settings.retention)), settings.maxEntries)
+      .prune(new Date(Date.now() - durationMs(settings.retention)), {
+        records: settings.maxEntries,
+        samples: settings.maxSamples,
+      })
       .catch((error: unknown) => app.log.warn({ error: (error as Error).message }, 'pruning the delivery log failed'));
   let pruner: NodeJS.Timeout = setTimeout(function again() {
     void prune();
@@ -144,11 +163,18 @@ export async function deliveryRoutes(app: FastifyInstance, opts: { config: Gateh
         pageSize?: number;
         pageToken?: string;
       };
-      if (query.pageToken !== undefined && !isDeliveryRecordId(query.pageToken))
-        throw new GatehouseError('GATEHOUSE_INVALID_PAGE_TOKEN', 'The page token is not one this API gave');
       const since = query.since === undefined ? undefined : new Date(query.since);
       if (since !== undefined && Number.isNaN(since.getTime()))
         throw new GatehouseError('GATEHOUSE_BAD_REQUEST', 'since is not a time this API can read');
+      const filter = {
+        provider: query.provider,
+        hook: query.hook,
+        outcome: query.outcome,
+        repository: query.repository,
+        deliveryId: query.deliveryId,
+        since: since?.toISOString(),
+      };
+      const before = query.pageToken === undefined ? undefined : openDeliveryPageToken(query.pageToken, filter);
       const limit = query.pageSize ?? 50;
       const records = await fromLog(() =>
         app.deliveries.log.list({
@@ -158,14 +184,14 @@ export async function deliveryRoutes(app: FastifyInstance, opts: { config: Gateh
           ...(query.repository === undefined ? {} : { repository: query.repository }),
           ...(query.deliveryId === undefined ? {} : { deliveryId: query.deliveryId }),
           ...(since === undefined ? {} : { since: since.toISOString() }),
-          ...(query.pageToken === undefined ? {} : { before: query.pageToken }),
+          ...(before === undefined ? {} : { before }),
           limit: limit + 1,
         }),
       );
       const page = records.slice(0, limit);
       return {
         deliveries: page.map(summary),
-        nextPageToken: records.length > limit ? page.at(-1)!.id : null,
+        nextPageToken: records.length > limit ? sealDeliveryPageToken(page.at(-1)!.id, filter) : null,
       };
     },
   );

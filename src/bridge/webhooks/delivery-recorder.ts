@@ -5,9 +5,13 @@
 // bounded, so a long outage drops the oldest unwritten records (counted). At shutdown the queue
 // gets a few seconds to drain, never longer.
 //
-// Unauthenticated rejections are anybody's to send, and duplicates anybody's who holds a captured
-// body, so they are recorded only as samples: at most `samplesPerMinute` of each per hook and
-// minute; the rest are only counted (in the deliveries metric).
+// Unauthenticated rejections are anybody's to send, and a signed body the hook has already
+// recorded is anybody's who holds a captured copy (under any event name or delivery id), so both
+// are recorded only as samples: at most `samplesPerMinute` of each kind per hook and minute; the
+// rest are only counted (in the deliveries metric). Which bodies a hook has recorded is
+// remembered here, per process, for the last `rememberedBodies` bodies: a body forgotten, or
+// first seen by another replica, is kept in full once more, which the log's "seen" tolerates
+// (it counts only the first verified record of a body).
 import { randomBytes } from 'node:crypto';
 import type { FastifyBaseLogger } from 'fastify';
 import { Counter, type Registry } from 'prom-client';
@@ -24,10 +28,16 @@ export interface DeliveryRecorder {
   /** Queues a record; never throws, never waits. */
   record(record: DeliveryRecord): void;
   /**
-   * Whether a record of this kind for this hook may be kept now: unauthenticated rejections and
-   * duplicates (which anybody holding a captured body can send again and again) are sampled.
+   * Whether a record of this kind for this hook may be kept now: unauthenticated requests and
+   * repeats of a signed body (which anybody holding a captured body can send again and again)
+   * are sampled.
    */
-  sample(kind: 'rejected' | 'duplicate', provider: string, hook: string): boolean;
+  sample(kind: SampleKind, provider: string, hook: string): boolean;
+  /**
+   * Whether this hook has recorded this signed body before (as far as this process remembers);
+   * remembers it from now on.
+   */
+  repeatedBody(provider: string, hook: string, bodySha256: string): boolean;
   /** Counts records lost elsewhere (rows the log refused one by one). */
   lost(reason: string, count: number): void;
   /** Writes what is queued (tests and shutdown). */
@@ -35,11 +45,15 @@ export interface DeliveryRecorder {
   close(): Promise<void>;
 }
 
+export type SampleKind = 'unauthenticated' | 'repeat';
+
 const batchSize = 200;
 const flushDelayMs = 100;
 const maxQueued = 10_000;
 const maxRetryMs = 30_000;
 const closeDeadlineMs = 5_000;
+/** About 150 bytes each: a few MB at most. */
+export const rememberedBodies = 20_000;
 
 export function createDeliveryRecorder(
   log: DeliveryLog,
@@ -57,6 +71,8 @@ export function createDeliveryRecorder(
   let retryMs = 0;
   let closed = false;
   const samples = new Map<string, { minute: number; count: number }>();
+  /** `provider \0 hook \0 body hash`, oldest first (a Map keeps insertion order). */
+  const bodies = new Map<string, true>();
 
   const write = async () => {
     timer = undefined;
@@ -119,6 +135,13 @@ export function createDeliveryRecorder(
       }
       window.count += 1;
       return window.count <= options.samplesPerMinute;
+    },
+    repeatedBody(provider, hook, bodySha256) {
+      const key = `${provider}\u0000${hook}\u0000${bodySha256}`;
+      if (bodies.has(key)) return true;
+      bodies.set(key, true);
+      if (bodies.size > rememberedBodies) bodies.delete(bodies.keys().next().value!);
+      return false;
     },
     lost(reason, count) {
       failures.inc({ reason }, count);

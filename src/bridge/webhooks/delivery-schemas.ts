@@ -59,7 +59,7 @@ export const DeliveryListQuery = Type.Object(
     deliveryId: Type.Optional(Type.String({ maxLength: 255 })),
     since: Type.Optional(Type.String({ format: 'date-time' })),
     pageSize: Type.Optional(Type.Integer({ minimum: 1, maximum: 100 })),
-    pageToken: Type.Optional(Type.String({ maxLength: 64 })),
+    pageToken: Type.Optional(Type.String({ maxLength: 256 })),
   },
   { additionalProperties: false },
 );

@@ -1,9 +1,10 @@
 // Webhook intake routes. One route per configured hook: /v1/webhooks/{provider} for the hook named
 // `default`, /v1/webhooks/{provider}/{hook} for the others. Bodies stay raw bytes here (their
 // SHA-256 is kept for the memo); src/bridge/webhooks/intake.ts does the rest. Every answered
-// delivery leaves a record in the delivery log (unauthenticated rejections as samples), written
-// after the answer, off its path. The request's server span (the trace's root when the provider
-// sent no trace context) and its log lines carry the provider, the hook and the delivery id.
+// delivery leaves a record in the delivery log (unauthenticated requests, and signed bodies the
+// hook had recorded already, as bounded samples), written after the answer, off its path. The
+// request's server span (the trace's root when the provider sent no trace context) and its log
+// lines carry the provider, the hook and the delivery id.
 import { createHash } from 'node:crypto';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { DeliveryRecord } from '../../core/deliveries.js';
@@ -13,10 +14,11 @@ import { GatehouseError } from '../errors.js';
 import { noteRequest } from '../http/request-tracing.js';
 import { ProblemBody } from '../jobs/job-schemas.js';
 import { configuredHooks } from './hooks.js';
+import type { SampleKind } from './delivery-recorder.js';
 import { checkDeliveryHeaders, takeDelivery, type DeliveryTrace, type Hook } from './intake.js';
 import { WebhookAccepted, WebhookIgnored } from './webhook-schemas.js';
 
-/** Headers kept from an unauthenticated rejection: what identifies a sender, never a signature. */
+/** Headers kept in a sample: what identifies a sender, never a signature. */
 const sampledHeaders = [
   'user-agent',
   'content-type',
@@ -76,15 +78,11 @@ export async function webhookRoutes(app: FastifyInstance, opts: { config: Gateho
           const entry = traceOf(request);
           const outcome = outcomeOf(entry.trace, reply.statusCode, entry.error);
           app.metrics.webhookDeliveries.inc({ provider: name, outcome: outcome.metric });
-          // Unauthenticated rejections and duplicates can be sent at will: kept as samples only.
-          const sampled =
-            outcome.outcome === 'duplicate'
-              ? 'duplicate'
-              : outcome.outcome === 'rejected' && !entry.trace.verified
-                ? 'rejected'
-                : undefined;
+          const sampled = sampleKind(app, request, target, entry.trace, outcome);
           if (sampled !== undefined && !app.deliveries.recorder.sample(sampled, name, target.name)) return;
-          app.deliveries.recorder.record(deliveryRecord(app, request, reply, target, entry.trace, outcome));
+          app.deliveries.recorder.record(
+            deliveryRecord(app, request, reply, target, entry.trace, outcome, sampled !== undefined),
+          );
         },
         schema: {
           tags: ['webhooks'],
@@ -142,6 +140,25 @@ function reasonOf(error: unknown, status: number): string {
   return 'error';
 }
 
+/**
+ * What can be sent at will is kept as a sample only: an unauthenticated request (anybody), and a
+ * signed body this hook has recorded before (anybody holding a captured copy, under any event name
+ * or delivery id, whatever the answer: ignored, malformed, duplicate). A start that made a new job
+ * is never a repeat: Temporal had no job of that body, so it is kept in full.
+ */
+function sampleKind(
+  app: FastifyInstance,
+  request: FastifyRequest,
+  hook: Hook,
+  trace: DeliveryTrace,
+  outcome: Outcome,
+): SampleKind | undefined {
+  if (!trace.verified) return 'unauthenticated';
+  const repeated = app.deliveries.recorder.repeatedBody(hook.provider.name, hook.name, request.bodySha256);
+  if (outcome.outcome === 'accepted') return undefined;
+  return repeated || outcome.outcome === 'duplicate' ? 'repeat' : undefined;
+}
+
 function deliveryRecord(
   app: FastifyInstance,
   request: FastifyRequest,
@@ -149,6 +166,7 @@ function deliveryRecord(
   hook: Hook,
   trace: DeliveryTrace,
   outcome: Outcome,
+  sampled: boolean,
 ): DeliveryRecord {
   const { delivery, event } = trace;
   const answer = trace.answer !== undefined && !('ignored' in trace.answer) ? trace.answer : undefined;
@@ -176,8 +194,9 @@ function deliveryRecord(
     origin: 'provider',
     replayOf: null,
     requestedBy: null,
-    sample: trace.verified ? null : { headers: pickHeaders(request), clientAddress: request.ip },
-    gitEvent: event ?? null,
+    sample: sampled ? { headers: pickHeaders(request), clientAddress: request.ip } : null,
+    // A sample keeps no event: the body's first record has it, and is the one to replay.
+    gitEvent: sampled ? null : (event ?? null),
   };
 }
 

@@ -32,8 +32,11 @@ export const bitbucketWebhook: WebhookAdapter = {
   looksSigned(headers) {
     return sha256SignaturePattern.test(header(headers, 'x-hub-signature') ?? '');
   },
+  // A push payload under any other event key is refused, not ignored.
   matchesEvent(event, payload) {
-    if (event === 'repo:push') return hasKeys(payload, ['push', 'repository']);
+    const pushShaped = hasKeys(payload, ['push', 'repository']);
+    if (event === 'repo:push') return pushShaped;
+    if (pushShaped) return false;
     if (event.startsWith('pullrequest:')) return hasKeys(payload, ['pullrequest', 'repository']);
     return true;
   },

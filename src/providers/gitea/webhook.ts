@@ -1,18 +1,13 @@
 // Gitea and Forgejo (Forgejo sends both header families): X-Forgejo-Signature / X-Gitea-Signature
 // is the hex HMAC-SHA256 of the raw body with no prefix. A replay from the UI gets a new delivery
 // id, so it is a new delivery here too.
+import { at, header, opt, parseJsonBody, str, type NormalizedPayload, type WebhookAdapter } from '../provider.js';
 import {
-  at,
-  hasKeys,
-  header,
-  own,
-  opt,
-  parseJsonBody,
-  str,
-  type NormalizedPayload,
-  type WebhookAdapter,
-} from '../provider.js';
-import { githubStyleComment, githubStylePullRequest, githubStylePush, githubStyleShapes } from '../github-style.js';
+  githubStyleComment,
+  githubStylePullRequest,
+  githubStylePush,
+  matchesGitHubStyleEvent,
+} from '../github-style.js';
 import { verifySha256Signature } from '../verify-hmac.js';
 
 const pullRequestActions: Record<string, string> = { synchronized: 'synchronize' };
@@ -29,7 +24,7 @@ export const giteaWebhook: WebhookAdapter = {
       header(headers, 'x-forgejo-signature') ?? header(headers, 'x-gitea-signature') ?? '',
     );
   },
-  matchesEvent: (event, payload) => hasKeys(payload, own(githubStyleShapes, event)),
+  matchesEvent: matchesGitHubStyleEvent,
   verify(headers, raw, { secrets }) {
     const signature = header(headers, 'x-forgejo-signature') ?? header(headers, 'x-gitea-signature');
     return verifySha256Signature(raw, signature === undefined ? undefined : `sha256=${signature}`, secrets);

@@ -3,17 +3,20 @@
 // the JSON in a `payload` field; the signature covers the body as sent either way.
 import {
   at,
-  hasKeys,
   header,
   opt,
-  own,
   parseJsonBody,
   PayloadError,
   str,
   type NormalizedPayload,
   type WebhookAdapter,
 } from '../provider.js';
-import { githubStyleComment, githubStylePullRequest, githubStylePush, githubStyleShapes } from '../github-style.js';
+import {
+  githubStyleComment,
+  githubStylePullRequest,
+  githubStylePush,
+  matchesGitHubStyleEvent,
+} from '../github-style.js';
 import { sha256SignaturePattern, verifySha256Signature } from '../verify-hmac.js';
 
 export const githubWebhook: WebhookAdapter = {
@@ -30,7 +33,7 @@ export const githubWebhook: WebhookAdapter = {
   verify(headers, raw, { secrets }) {
     return verifySha256Signature(raw, header(headers, 'x-hub-signature-256'), secrets);
   },
-  matchesEvent: (event, payload) => hasKeys(payload, own(githubStyleShapes, event)),
+  matchesEvent: matchesGitHubStyleEvent,
   parse(raw, contentType) {
     if (contentType.startsWith('application/x-www-form-urlencoded')) {
       const payload = new URLSearchParams(raw.toString('utf8')).get('payload');

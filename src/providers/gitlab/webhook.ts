@@ -23,6 +23,8 @@ const objectKinds: Record<string, string> = {
   'Note Hook': 'note',
 };
 
+const pushKinds = new Set(['push', 'tag_push']);
+
 const mergeRequestActions: Record<string, string> = {
   open: 'opened',
   reopen: 'reopened',
@@ -44,10 +46,14 @@ export const gitlabWebhook: WebhookAdapter = {
     if (token.length === 0 || token.length > 1024) return false;
     return signingSecrets.length === 0 || /^v1,[A-Za-z0-9+/=]{40,}/.test(header(headers, 'webhook-signature') ?? '');
   },
-  // GitLab names the event in the payload too: they must agree.
+  // GitLab names the event in the payload too: they must agree, and a push (or tag push) payload
+  // under any other event header is refused, not ignored.
   matchesEvent: (event, payload) => {
     const kind = own(objectKinds, event);
-    return kind === undefined || payload.object_kind === kind || (kind === 'push' && payload.event_name === 'push');
+    if (kind === 'push') return payload.object_kind === 'push' || payload.event_name === 'push';
+    if (kind === 'tag_push') return payload.object_kind === 'tag_push';
+    if (pushKinds.has(String(payload.object_kind)) || pushKinds.has(String(payload.event_name))) return false;
+    return kind === undefined || payload.object_kind === kind;
   },
   async verify(headers, raw, { secrets, signingSecrets }) {
     if (!matchesToken(header(headers, 'x-gitlab-token'), secrets)) return false;

@@ -6,7 +6,11 @@
 import type { FastifyBaseLogger } from 'fastify';
 import { Registry } from 'prom-client';
 import { describe, expect, it, vi } from 'vitest';
-import { createDeliveryRecorder } from '../../../src/bridge/webhooks/delivery-recorder.js';
+import {
+  createDeliveryRecorder,
+  rememberedBodies,
+  type SampleKind,
+} from '../../../src/bridge/webhooks/delivery-recorder.js';
 import { DeliveryLogUnavailable, type DeliveryLog, type DeliveryRecord } from '../../../src/core/deliveries.js';
 
 function scriptedLog() {
@@ -85,12 +89,26 @@ describe('the delivery recorder', () => {
   it('samples at most samplesPerMinute of each kind per hook', () => {
     const { log } = scriptedLog();
     const { recorder } = recorderFor(log, 3);
-    const taken = (kind: 'rejected' | 'duplicate', hook: string) =>
+    const taken = (kind: SampleKind, hook: string) =>
       Array.from({ length: 10 }, () => recorder.sample(kind, 'github', hook)).filter(Boolean).length;
-    expect(taken('rejected', 'a')).toBe(3);
-    expect(taken('duplicate', 'a')).toBe(3);
-    expect(taken('rejected', 'b')).toBe(3);
-    expect(recorderFor(log, 0).recorder.sample('rejected', 'github', 'a')).toBe(false);
+    expect(taken('unauthenticated', 'a')).toBe(3);
+    expect(taken('repeat', 'a')).toBe(3);
+    expect(taken('unauthenticated', 'b')).toBe(3);
+    expect(recorderFor(log, 0).recorder.sample('unauthenticated', 'github', 'a')).toBe(false);
+  });
+
+  it('remembers the bodies each hook recorded, the newest rememberedBodies of them', () => {
+    const { log } = scriptedLog();
+    const { recorder } = recorderFor(log);
+    const body = (n: number) => n.toString(16).padStart(64, '0');
+    expect(recorder.repeatedBody('github', 'a', body(1))).toBe(false);
+    expect(recorder.repeatedBody('github', 'a', body(1))).toBe(true);
+    expect(recorder.repeatedBody('github', 'b', body(1))).toBe(false);
+    expect(recorder.repeatedBody('gitea', 'a', body(1))).toBe(false);
+    for (let n = 2; n <= rememberedBodies; n += 1) recorder.repeatedBody('github', 'a', body(n));
+    // Past the bound, the oldest are forgotten first: body 1 of hook a among them.
+    expect(recorder.repeatedBody('github', 'a', body(rememberedBodies))).toBe(true);
+    expect(recorder.repeatedBody('github', 'a', body(1))).toBe(false);
   });
 
   it('gives a shutdown a few seconds at most, counting what it could not write', async () => {

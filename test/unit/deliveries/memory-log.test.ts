@@ -4,7 +4,7 @@
 import { describe, expect, it } from 'vitest';
 import { createMemoryDeliveryLog } from '../../../src/deliveries/memory-log.js';
 import { openDeliveryLog } from '../../../src/deliveries/open-delivery-log.js';
-import { deliveryLogContract, deliveryRecord } from '../../helpers/delivery-log-contract.js';
+import { caps, deliveryLogContract, deliveryRecord } from '../../helpers/delivery-log-contract.js';
 
 deliveryLogContract('memory', async () => createMemoryDeliveryLog());
 
@@ -36,13 +36,34 @@ describe('memory delivery log', () => {
     await log.append([records[8]!]);
     expect((await log.list({ limit: 100 })).map((r) => r.id)).toEqual(newest(4, 9));
     // Dropped records are really gone: prune finds only what is held.
-    expect(await log.prune(new Date(0), 0)).toBe(5);
+    expect(await log.prune(new Date(0), caps(0))).toBe(5);
+    await log.close();
+  });
+
+  it('holds samples under maxSamples of their own: a flood of samples drops old samples, never a record', async () => {
+    const log = createMemoryDeliveryLog({ maxEntries: 3, maxSamples: 4 });
+    const sample = { headers: {}, clientAddress: '203.0.113.9' };
+    const records = Array.from({ length: 3 }, (_, i) => deliveryRecord(i, { deliveryId: `r${i}` }));
+    const samples = Array.from({ length: 50 }, (_, i) =>
+      deliveryRecord(10 + i, { deliveryId: `s${i}`, outcome: 'rejected', bodySha256: null, sample }),
+    );
+    await log.append(records);
+    for (const one of samples) await log.append([one]);
+    const held = (await log.list({ limit: 100 })).map((r) => r.id);
+    expect(held).toEqual([...records, ...samples.slice(-4)].map((r) => r.id).reverse());
+    expect(await log.seen('github', 'main', ['r0', 'r1', 'r2'])).toEqual(new Set(['r0', 'r1', 'r2']));
+    // Pages walk records and samples together, newest first.
+    const firstPage = await log.list({ limit: 5 });
+    const rest = await log.list({ limit: 5, before: firstPage.at(-1)!.id });
+    expect([...firstPage, ...rest].map((r) => r.id)).toEqual(held);
     await log.close();
   });
 
   it('refuses a maximum that is not a whole number of at least 1', () => {
-    for (const maxEntries of [0, -1, 1.5, Number.NaN])
-      expect(() => createMemoryDeliveryLog({ maxEntries })).toThrow(RangeError);
+    for (const most of [0, -1, 1.5, Number.NaN]) {
+      expect(() => createMemoryDeliveryLog({ maxEntries: most })).toThrow(RangeError);
+      expect(() => createMemoryDeliveryLog({ maxSamples: most })).toThrow(RangeError);
+    }
   });
 
   it('takes maxEntries from openDeliveryLog', async () => {
@@ -89,7 +110,7 @@ describe('memory delivery log', () => {
         .slice(0, 50),
     );
     expect(seen).toEqual(new Set(['d0', 'd10', 'd99999']));
-    expect(await log.prune(new Date(0), 100)).toBe(total - 100);
+    expect(await log.prune(new Date(0), caps(100))).toBe(total - 100);
     expect((await log.list({ limit: 1000 })).map((r) => r.id)).toEqual(paged.slice(0, 100));
     await log.close();
   });
