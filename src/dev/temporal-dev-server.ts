@@ -11,6 +11,8 @@ import { searchAttributeArgs } from '../core/search-attributes.js';
 export interface DevServer {
   readonly address: string;
   readonly port: number;
+  /** The Web UI (host:port), when it was asked for. */
+  readonly uiAddress?: string;
   readonly process: ChildProcess;
   stop(): Promise<void>;
 }
@@ -21,6 +23,12 @@ export interface DevServerOptions {
   dbFile?: string;
   log?: (line: string) => void;
   startTimeoutMs?: number;
+  /**
+   * Serve the Web UI (its own auth off) under this public path, such as /temporal, for the edge
+   * to put behind the sign-in (docs/sign-in.md); absent: headless.
+   */
+  uiPublicPath?: string;
+  uiPort?: number;
 }
 
 /** The temporal CLI: TEMPORAL_CLI if set, else the project's .venv, else whatever is on PATH. */
@@ -64,10 +72,23 @@ export async function startDevServer(options: DevServerOptions = {}): Promise<De
 
 async function startOnce(options: DevServerOptions): Promise<DevServer> {
   const port = options.port ?? (await freePort());
+  const uiPort = options.uiPublicPath === undefined ? undefined : (options.uiPort ?? (await freePort()));
+  const ui =
+    uiPort === undefined
+      ? ['--headless']
+      : [
+          '--ui-port',
+          String(uiPort),
+          '--ui-ip',
+          '127.0.0.1',
+          '--ui-public-path',
+          options.uiPublicPath!,
+          '--ui-disable-news-fetch',
+        ];
   const args = [
     'server',
     'start-dev',
-    '--headless',
+    ...ui,
     '--ip',
     '127.0.0.1',
     '--port',
@@ -102,6 +123,7 @@ async function startOnce(options: DevServerOptions): Promise<DevServer> {
   return {
     address: `127.0.0.1:${port}`,
     port,
+    ...(uiPort === undefined ? {} : { uiAddress: `127.0.0.1:${uiPort}` }),
     process: child,
     async stop() {
       if (child.exitCode !== null || child.signalCode !== null) return;

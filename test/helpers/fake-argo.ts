@@ -2,7 +2,10 @@
 // error shapes ({code, message} with gRPC codes), manifest validation (an entrypoint must name a
 // template), WorkflowTemplates, and workflows that move Pending → Running → Succeeded/Failed.
 // A template or manifest annotated `fake.argo/outcome: Failed` fails; failNext(n) answers 503.
-// `requests` keeps each API call's method, path and trace context header.
+// `requests` keeps each API call's method, path and trace context header, and the identity
+// headers that reached it (Authorization, Cookie, X-Auth-*, X-Forwarded-*), so the edge tests can
+// check exactly what a person's request carried. `accept` replaces the single-token check (a
+// ServiceAccount token per namespace, as Kubernetes RBAC would decide).
 import { once } from 'node:events';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -27,13 +30,23 @@ interface FakeWorkflow {
 export interface FakeArgo {
   url: string;
   workflows: Map<string, FakeWorkflow>;
-  requests: Array<{ method: string; path: string; traceparent?: string }>;
+  requests: Array<{
+    method: string;
+    path: string;
+    traceparent?: string;
+    headers: Record<string, string | string[] | undefined>;
+    bodyBytes: number;
+  }>;
   failNext(count: number): void;
   close(): Promise<void>;
 }
 
 export async function startFakeArgo(options: {
   token: string;
+  /** Whether this Authorization may act in this namespace (default: exactly `Bearer <token>`). */
+  accept?: (authorization: string | undefined, namespace: string | undefined) => boolean;
+  /** host:port to listen on (default: a free loopback port). */
+  listen?: { host: string; port: number };
   runMs: number;
   templates: Record<string, { templates: string[]; outcome?: 'Succeeded' | 'Failed' }>;
 }): Promise<FakeArgo> {
@@ -76,8 +89,10 @@ export async function startFakeArgo(options: {
   };
   const server: Server = createServer((request, response) => {
     let raw = '';
+    let bodyBytes = 0;
     request.on('data', (c: Buffer) => {
       raw += c.toString();
+      bodyBytes += c.length;
     });
     request.on('end', () => {
       const send = (status: number, body: unknown) =>
@@ -85,19 +100,36 @@ export async function startFakeArgo(options: {
       const path = new URL(request.url ?? '/', 'http://x').pathname;
       if (path === '/api/v1/version') return send(200, { version: 'v3.5.8' });
       const traceparent = request.headers.traceparent;
+      const identity = Object.fromEntries(
+        Object.entries(request.headers).filter(([name]) =>
+          /^(authorization|cookie|x-auth-|x-forwarded-|forwarded)/.test(name),
+        ),
+      );
       requests.push({
         method: request.method ?? '',
         path,
         ...(typeof traceparent === 'string' ? { traceparent } : {}),
+        headers: identity,
+        bodyBytes,
       });
       if (failures > 0) {
         failures -= 1;
         return send(503, { code: 14, message: 'the server is currently unable to handle the request' });
       }
-      if (request.headers.authorization !== `Bearer ${options.token}`)
-        return send(401, { code: 16, message: 'token not valid' });
+      const namespace = /^\/api\/v1\/[a-z-]+\/([^/]+)/.exec(path)?.[1];
+      const accepted =
+        options.accept?.(request.headers.authorization, namespace) ??
+        request.headers.authorization === `Bearer ${options.token}`;
+      if (!accepted)
+        return options.accept === undefined || request.headers.authorization === undefined
+          ? send(401, { code: 16, message: 'token not valid' })
+          : send(403, { code: 7, message: 'Permission denied' });
       const body = JSON.parse(raw || '{}') as Record<string, any>; // eslint-disable-line @typescript-eslint/no-explicit-any
       let m: RegExpExecArray | null;
+      if (request.method === 'GET' && (m = /^\/api\/v1\/workflows\/([^/]+)$/.exec(path))) {
+        const items = [...workflows.values()].filter((wf) => wf.namespace === m![1]).map(view);
+        return send(200, { metadata: {}, items });
+      }
       if (request.method === 'POST' && (m = /^\/api\/v1\/workflows\/([^/]+)\/submit$/.exec(path))) {
         const template = options.templates[body.resourceName];
         if (body.resourceKind !== 'WorkflowTemplate' || template === undefined)
@@ -154,7 +186,7 @@ export async function startFakeArgo(options: {
       return send(404, { code: 5, message: 'not found' });
     });
   });
-  server.listen(0, '127.0.0.1');
+  server.listen(options.listen?.port ?? 0, options.listen?.host ?? '127.0.0.1');
   await once(server, 'listening');
   return {
     url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`,
