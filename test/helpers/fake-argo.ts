@@ -36,10 +36,14 @@ export interface FakeArgo {
     traceparent?: string;
     headers: Record<string, string | string[] | undefined>;
     bodyBytes: number;
+    /** Order of arrival across every fake Argo in the process. */
+    seq: number;
   }>;
   failNext(count: number): void;
   close(): Promise<void>;
 }
+
+let arrivals = 0;
 
 export async function startFakeArgo(options: {
   token: string;
@@ -111,6 +115,7 @@ export async function startFakeArgo(options: {
         ...(typeof traceparent === 'string' ? { traceparent } : {}),
         headers: identity,
         bodyBytes,
+        seq: (arrivals += 1),
       });
       if (failures > 0) {
         failures -= 1;
