@@ -123,6 +123,7 @@ function egressAllowed(manifests: Manifest[], labels: Record<string, string>, ip
 describe('the Helm chart', () => {
   it('carries the repository haproxy.cfg and policies unchanged (the chart cannot read outside itself)', () => {
     expect(readFileSync(`${chart}/files/haproxy.cfg`, 'utf8')).toBe(readFileSync('haproxy/haproxy.cfg', 'utf8'));
+    expect(readFileSync(`${chart}/files/people.lua`, 'utf8')).toBe(readFileSync('haproxy/people.lua', 'utf8'));
     const policies = readdirSync('config/policies').sort();
     expect(readdirSync(`${chart}/files/policies`).sort()).toEqual(policies);
     const rendered = named(defaults.manifests, 'ConfigMap', 'gatehouse-policies').data as Record<string, string>;
@@ -541,6 +542,8 @@ describe('the Helm chart', () => {
       for (const [file, text] of renderKeyFiles(keys, edgeEnv.EDGE_KEYS_DIR!))
         writeFileSync(join(edgeEnv.EDGE_KEYS_DIR!, file), text);
       writeFileSync(join(root, 'haproxy.cfg'), cfg);
+      writeFileSync(join(root, 'people.lua'), named(manifests, 'ConfigMap', 'gatehouse-edge').data['people.lua']);
+      edgeEnv.EDGE_CONFIG_DIR = root;
       const check = run(
         '/usr/sbin/haproxy',
         ['-c', '-f', join(root, 'haproxy.cfg'), '-f', join(edgeEnv.EDGE_KEYS_DIR!, 'keys.cfg')],
