@@ -20,6 +20,8 @@ export interface EdgeEnv {
   EDGE_SUBJECT_RATE: string;
   /** Job event streams open at once per verified subject (haproxy.cfg defaults it to 20). */
   EDGE_SUBJECT_STREAMS?: string;
+  /** Requests per 10 s per signed-in person to /argo/ and /temporal/ (haproxy.cfg defaults it to 1000). */
+  EDGE_PERSON_RATE?: string;
   EDGE_JWT_ISSUER: string;
   EDGE_JWT_AUDIENCE: string;
   EDGE_BRIDGE_1: string;

@@ -117,6 +117,11 @@ export async function startFakeArgo(options: {
         bodyBytes,
         seq: (arrivals += 1),
       });
+      // Like an Argo Server built without its UI files: any non-API path is this page.
+      if (request.method === 'GET' && !path.startsWith('/api/'))
+        return response
+          .writeHead(200, { 'content-type': 'text/html' })
+          .end('<!doctype html><html><head><title>Argo</title></head><body>Built without static files</body></html>');
       if (failures > 0) {
         failures -= 1;
         return send(503, { code: 14, message: 'the server is currently unable to handle the request' });
