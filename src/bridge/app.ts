@@ -17,6 +17,7 @@ import metricsPlugin from './http/metrics-plugin.js';
 import openApiPlugin from './http/openapi.js';
 import { registerRequestTracing, requestLogger } from './http/request-tracing.js';
 import { registerValidators } from './http/validators.js';
+import signInPlugin from './sign-in/sign-in-plugin.js';
 import jobServicePlugin from './jobs/job-service.js';
 import { jobsRoutes } from './jobs/jobs-routes.js';
 import temporalPlugin from './temporal/temporal-plugin.js';
@@ -88,6 +89,7 @@ export async function buildApp(config: GatehouseConfig, options: AppOptions = {}
   await app.register(temporalPlugin, { config, tracing: options.tracing });
   await app.register(jobServicePlugin, { config });
   await app.register(deliveriesStore, { config });
+  await app.register(signInPlugin, { config });
   await app.register(authPlugin, { config });
   await app.register(openApiPlugin, { rules: app.jobs.rules });
   await app.register(healthRoutes);

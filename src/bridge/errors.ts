@@ -39,6 +39,16 @@ export const errorDefinitions = {
     title: 'The callback URL is not usable',
     doc: 'a `Gatehouse-Callback-URL` that is not an absolute https URL (http only for a loopback host), has credentials, a fragment, a `;` or an encoded `/`, `\\`, `.`, `%` or control character in its path, or is over 2048 characters; nothing starts',
   },
+  GATEHOUSE_SIGN_IN_FAILED: {
+    status: 400,
+    title: 'The sign-in could not be completed',
+    doc: 'a sign-in callback whose state this browser never sent, that the IdP answered with an error, or whose code, PKCE, nonce or ID token did not check (docs/sign-in.md)',
+  },
+  GATEHOUSE_SESSION_TOO_LARGE: {
+    status: 400,
+    title: 'The session would not fit in a cookie',
+    doc: 'the person has more groups than `signIn.maxGroups`: the session cookie would pass 4 KB',
+  },
   GATEHOUSE_UNAUTHENTICATED: {
     status: 401,
     title: 'Authentication required',
@@ -54,10 +64,20 @@ export const errorDefinitions = {
     title: 'The bearer token is not valid',
     doc: 'a token that failed verification (with `WWW-Authenticate`)',
   },
+  GATEHOUSE_SESSION_INVALID: {
+    status: 401,
+    title: 'The session is not valid',
+    doc: 'no valid session cookie on a request to `/argo/` or `/temporal/` that is not a page navigation (navigations are sent to `/auth/login`), or a session refresh the refresh cookie or the IdP does not allow',
+  },
   GATEHOUSE_FORBIDDEN: {
     status: 403,
     title: 'Not allowed',
     doc: "authenticated but not allowed (the route, another owner's listing, delivery lookups); route access is checked before the body is read",
+  },
+  GATEHOUSE_CROSS_SITE_REQUEST: {
+    status: 403,
+    title: 'Cross-site request refused',
+    doc: "an unsafe method riding on the session cookie whose `Sec-Fetch-Site` is not `same-origin` (or, without it, whose `Origin` is not the edge's)",
   },
   GATEHOUSE_CALLBACK_FORBIDDEN: {
     status: 403,

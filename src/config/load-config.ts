@@ -11,7 +11,7 @@ import type { Secret } from '../core/secret.js';
 import type { HookSecrets } from '../providers/provider.js';
 import { providerNames } from '../providers/registry.js';
 import { checkConfig } from './check-config.js';
-import { ConfigSchema, type GatehouseConfigFile } from './schema.js';
+import { ConfigSchema, type GatehouseConfigFile, type SignInConfig } from './schema.js';
 import { SecretResolver } from './secrets.js';
 import { readTemporalCredentials, type TemporalTlsMaterial } from './temporal-connection.js';
 
@@ -31,6 +31,14 @@ export interface GatehouseConfig extends GatehouseConfigFile {
   readonly temporalApiKey?: Secret;
   /** The PEM files temporal.tls names, read and checked at load; present exactly when TLS is on. */
   readonly temporalTls?: TemporalTlsMaterial;
+  /** The sign-in's secrets (signIn), resolved for the bridge; never for the workers. */
+  readonly signInSecrets?: SignInSecrets;
+}
+
+export interface SignInSecrets {
+  readonly sessionKeys: Secret;
+  readonly cookieKeys: Secret[];
+  readonly clientSecret?: Secret;
 }
 
 /** Thrown when the config file is missing, unparsable or wrong; `problems` lists each finding. */
@@ -78,7 +86,10 @@ export const secretOverrides: ReadonlySet<string> = new Set(['TEMPORAL_API_KEY']
 const checkShape = Compile(ConfigSchema);
 
 export interface LoadOptions {
-  /** false for processes that never see a webhook (the worker): they are not handed its secrets. */
+  /**
+   * false for processes that never see a webhook or a browser (the worker): they are not handed
+   * the webhook or sign-in secrets.
+   */
   webhookSecrets?: boolean;
 }
 
@@ -96,6 +107,10 @@ export function loadConfig(env: NodeJS.ProcessEnv, options: LoadOptions = {}): G
   const secrets = new SecretResolver(env, (p) => resolve(dirname(file), p));
   const webhookSecrets =
     options.webhookSecrets === false ? new Map<string, HookSecrets>() : resolveWebhookSecrets(shaped, secrets);
+  const signInSecrets =
+    options.webhookSecrets === false || shaped.signIn === undefined
+      ? undefined
+      : resolveSignInSecrets(shaped.signIn, secrets);
   const logUrl = shaped.webhooks.deliveryLog.url;
   const deliveryLogUrl = logUrl === undefined ? undefined : secrets.resolve(logUrl, '/webhooks/deliveryLog/url');
   const temporal = readTemporalCredentials(shaped.temporal, {
@@ -114,7 +129,17 @@ export function loadConfig(env: NodeJS.ProcessEnv, options: LoadOptions = {}): G
     ...(deliveryLogUrl === undefined ? {} : { deliveryLogUrl }),
     ...(temporal.apiKey === undefined ? {} : { temporalApiKey: temporal.apiKey }),
     ...(temporal.tls === undefined ? {} : { temporalTls: temporal.tls }),
+    ...(signInSecrets === undefined ? {} : { signInSecrets }),
   };
+}
+
+function resolveSignInSecrets(signIn: SignInConfig, secrets: SecretResolver): SignInSecrets | undefined {
+  const sessionKeys = secrets.resolve(signIn.sessionKeys, '/signIn/sessionKeys');
+  const cookieKeys = secrets.resolveAll(signIn.cookieKeys, '/signIn/cookieKeys');
+  const clientSecret =
+    signIn.clientSecret === undefined ? undefined : secrets.resolve(signIn.clientSecret, '/signIn/clientSecret');
+  if (sessionKeys === undefined || cookieKeys.length !== signIn.cookieKeys.length) return undefined;
+  return { sessionKeys, cookieKeys, ...(clientSecret === undefined ? {} : { clientSecret }) };
 }
 
 /** Writes the set environment overrides into the parsed file; returns what is wrong with them. */

@@ -373,6 +373,85 @@ const HooksByName = Type.Record(Name, WebhookHook, {
     "the provider's hooks by name: default is served at /v1/webhooks/<provider>, any other at /v1/webhooks/<provider>/<hook>",
 });
 
+/** A Kubernetes name (namespaces): what the edge accepts as a namespace in a path. */
+const KubernetesName = Type.String({ pattern: '^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$' });
+
+/**
+ * Browser sign-in (docs/sign-in.md): the bridge is the OpenID Connect relying party of auth.issuer,
+ * so a person's session and their bearer tokens name the same principal. Absent: no sign-in, and
+ * the people's paths (/auth, /argo, /temporal) answer 404 at the bridge.
+ */
+const SignInSchema = Type.Object(
+  {
+    publicUrl: Type.String({
+      pattern: '^https?://[^/\\s?#]+$',
+      description:
+        "the edge's origin as people's browsers reach it (https://gatehouse.example); the redirect URI is <publicUrl>/auth/callback",
+    }),
+    clientId: Type.String({ minLength: 1, description: 'the client registered at the IdP' }),
+    clientSecret: Type.Optional(
+      describedSecret('the client secret (confidential client); absent: a public client, PKCE only'),
+    ),
+    scopes: Type.Array(Type.String({ pattern: '^[!#-\\[\\]-~]+$' }), {
+      default: ['openid', 'profile', 'email', 'offline_access'],
+      description: 'offline_access asks for a refresh token; without one a session ends after sessionTtl',
+    }),
+    sessionTtl: durationDefault('10m', 'the life of a session token; the edge refreshes it when it has run out'),
+    maxSessionAge: durationDefault('12h', 'a session is refreshed until this long after sign-in, then signs in again'),
+    sessionAudience: Type.String({
+      minLength: 1,
+      default: 'gatehouse-session',
+      description: 'the aud of session tokens: never the API audience, so one kind of token cannot pass as the other',
+    }),
+    sessionKeys: describedSecret(
+      'a JWKS of ES256 private keys (kid on each) shared by every bridge: the first signs, all are published at /.well-known/gatehouse/jwks.json',
+    ),
+    cookieKeys: Type.Array(SecretRef, {
+      minItems: 1,
+      description:
+        'keys (32 bytes, base64url) that encrypt the refresh and sign-in cookies: the first encrypts, all decrypt (rotation)',
+    }),
+    maxGroups: Type.Integer({
+      minimum: 0,
+      default: 50,
+      description: 'groups carried in a session token (the cookie must stay under 4 KB); more refuses the sign-in',
+    }),
+    argo: Type.Object(
+      {
+        identity: Type.Union([Type.Literal('serviceAccount'), Type.Literal('session')], {
+          default: 'serviceAccount',
+          description:
+            "what reaches Argo as the person: serviceAccount, a token the edge picks per namespace and role (Argo in client mode); session, the person's own session token (the cluster trusts Gatehouse's session keys)",
+        }),
+        namespaces: Type.Array(KubernetesName, {
+          default: [],
+          description:
+            'namespaces a person may be given a role in (Cedar: argo-view and argo-edit on Gatehouse::ArgoNamespace)',
+        }),
+        kubernetesAudience: Type.Optional(
+          Type.String({ minLength: 1, description: 'added to the aud of session tokens for identity: session' }),
+        ),
+      },
+      { additionalProperties: false, default: {} },
+    ),
+    temporal: Type.Object(
+      {
+        namespaces: Type.Array(Type.String({ pattern: '^[A-Za-z0-9._-]{1,255}$' }), {
+          default: ['default'],
+          description:
+            'namespaces the Temporal UI may show: admins read and write all of them; others what Cedar gives them (temporal-read, temporal-write on Gatehouse::TemporalNamespace)',
+        }),
+      },
+      { additionalProperties: false, default: {} },
+    ),
+  },
+  {
+    additionalProperties: false,
+    description:
+      'browser sign-in at the edge (docs/sign-in.md): the bridge is the OpenID Connect relying party of auth.issuer; absent: no sign-in',
+  },
+);
+
 export const ConfigSchema = Type.Object(
   {
     server: Type.Object(
@@ -780,6 +859,7 @@ export const ConfigSchema = Type.Object(
       },
       { additionalProperties: false, default: {} },
     ),
+    signIn: Type.Optional(SignInSchema),
     policy: Type.Object(
       {
         policies: Type.String({
@@ -810,4 +890,5 @@ export type SecretRefConfig = Static<typeof SecretRef>;
 export type GitHubReconcileConfig = Static<typeof GitHubReconcile>;
 export type GitLabReconcileConfig = Static<typeof GitLabReconcile>;
 export type CallbacksConfig = GatehouseConfigFile['callbacks'];
+export type SignInConfig = Static<typeof SignInSchema>;
 export type CallbackReceiverConfig = Static<typeof CallbackReceiver>;

@@ -1,10 +1,14 @@
 // A development OIDC issuer: serves a discovery document and a JWKS over HTTP on loopback, mints
 // tokens, and rotates keys. The dev stack and the tests use it; production points Gatehouse at a
 // real IdP. Tokens are minted in-process (tests) or by POST /token (dev stack, loopback only).
+// With allowSignIn it is also a browser sign-in IdP (src/dev/dev-issuer-sign-in.ts): an
+// authorization endpoint with a sign-in page, the code grant with PKCE, refresh, revocation and
+// end-session.
 import { once } from 'node:events';
 import { createServer, type IncomingMessage, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { exportJWK, generateKeyPair, SignJWT, type CryptoKey, type JWK, type JWTPayload } from 'jose';
+import { createDevSignIn, type DevAnswer, type DevSignIn } from './dev-issuer-sign-in.js';
 
 export type DevAlgorithm = 'RS256' | 'ES256';
 
@@ -40,6 +44,8 @@ export interface DevIssuer {
   rotate(alg?: DevAlgorithm): Promise<string>;
   /** Stops publishing a key (its tokens stop verifying once verifiers refetch). */
   retire(kid: string): void;
+  /** The browser sign-in (allowSignIn): its counters and its refresh tokens. */
+  readonly signIn: DevSignIn | undefined;
   /** Generates a key that is never published, for "unknown key" tests. */
   strangerKey(alg?: DevAlgorithm): Promise<{ kid: string; privateKey: CryptoKey }>;
   close(): Promise<void>;
@@ -54,6 +60,10 @@ export interface DevIssuerOptions {
   audience?: string;
   /** Serve POST /token, which mints a token for any subject: development only. */
   allowTokenEndpoint?: boolean;
+  /** Serve the browser sign-in (anyone signs in as anyone): development only. */
+  allowSignIn?: boolean;
+  /** Lifetime of the ID and access tokens the sign-in issues (default 3600 s). */
+  signInTokenSeconds?: number;
 }
 
 export async function startDevIssuer(options: DevIssuerOptions = {}): Promise<DevIssuer> {
@@ -71,9 +81,9 @@ export async function startDevIssuer(options: DevIssuerOptions = {}): Promise<De
   let issuerUrl = '';
   const server: Server = createServer((request, response) => {
     void handle(request).then(
-      ({ status, body }) => {
-        response.writeHead(status, { 'content-type': 'application/json', 'cache-control': 'no-store' });
-        response.end(JSON.stringify(body));
+      ({ status, headers, body }) => {
+        response.writeHead(status, { 'content-type': 'application/json', 'cache-control': 'no-store', ...headers });
+        response.end(typeof body === 'string' ? body : JSON.stringify(body));
       },
       () => {
         response.writeHead(500).end();
@@ -81,17 +91,58 @@ export async function startDevIssuer(options: DevIssuerOptions = {}): Promise<De
     );
   });
 
-  const handle = async (request: IncomingMessage): Promise<{ status: number; body: unknown }> => {
-    const path = new URL(request.url ?? '/', issuerUrl).pathname;
+  const signIn =
+    options.allowSignIn === true
+      ? createDevSignIn({
+          issuerUrl: () => issuerUrl,
+          audience,
+          mint: (claims, aud, expiresIn) => issuer.mint(claims, { audience: aud, expiresIn }),
+          idTokenSeconds: options.signInTokenSeconds ?? 3600,
+          accessTokenSeconds: options.signInTokenSeconds ?? 3600,
+        })
+      : undefined;
+
+  const handle = async (request: IncomingMessage): Promise<DevAnswer> => {
+    const url = new URL(request.url ?? '/', issuerUrl);
+    const path = url.pathname;
+    if (signIn !== undefined) {
+      const cookies = parseCookies(request.headers.cookie);
+      if (request.method === 'GET' && path === '/authorize') return signIn.authorize(url, cookies);
+      if (request.method === 'POST' && path === '/authorize')
+        return signIn.authorize(url, cookies, new URLSearchParams(await readBody(request)));
+      if (request.method === 'GET' && path === '/end-session') return signIn.endSession(url, cookies);
+      if (request.method === 'POST' && path === '/revoke')
+        return signIn.revoke(new URLSearchParams(await readBody(request)));
+      if (request.method === 'POST' && path === '/token') {
+        const text = await readBody(request);
+        // A JSON body is the dev stack's "mint me a token" (allowTokenEndpoint); a form is OAuth.
+        if (!text.trimStart().startsWith('{')) return signIn.token(new URLSearchParams(text));
+        return mintFromJson(text);
+      }
+    }
     if (request.method === 'GET' && path === '/.well-known/openid-configuration') {
       return {
         status: 200,
         body: {
           issuer: issuerUrl,
           jwks_uri: `${issuerUrl}/jwks`,
-          ...(options.allowTokenEndpoint === true ? { token_endpoint: `${issuerUrl}/token` } : {}),
+          ...(options.allowTokenEndpoint === true || signIn !== undefined
+            ? { token_endpoint: `${issuerUrl}/token` }
+            : {}),
+          ...(signIn === undefined
+            ? {}
+            : {
+                authorization_endpoint: `${issuerUrl}/authorize`,
+                end_session_endpoint: `${issuerUrl}/end-session`,
+                revocation_endpoint: `${issuerUrl}/revoke`,
+                code_challenge_methods_supported: ['S256'],
+                grant_types_supported: ['authorization_code', 'refresh_token'],
+                token_endpoint_auth_methods_supported: ['none', 'client_secret_post'],
+                authorization_response_iss_parameter_supported: true,
+                scopes_supported: ['openid', 'profile', 'email', 'offline_access'],
+              }),
           id_token_signing_alg_values_supported: ['RS256', 'ES256'],
-          response_types_supported: ['token'],
+          response_types_supported: signIn === undefined ? ['token'] : ['code'],
           subject_types_supported: ['public'],
         },
       };
@@ -101,11 +152,15 @@ export async function startDevIssuer(options: DevIssuerOptions = {}): Promise<De
       return { status: 200, body: { keys: keys.map((k) => k.publicJwk) } };
     }
     if (request.method === 'POST' && path === '/token' && options.allowTokenEndpoint === true) {
-      const claims = JSON.parse((await readBody(request)) || '{}') as JWTPayload;
-      if (typeof claims.sub !== 'string') return { status: 400, body: { error: 'sub is required' } };
-      return { status: 200, body: { access_token: await issuer.mint(claims), token_type: 'Bearer', expires_in: 3600 } };
+      return mintFromJson(await readBody(request));
     }
     return { status: 404, body: { error: 'not found' } };
+  };
+  const mintFromJson = async (text: string): Promise<DevAnswer> => {
+    if (options.allowTokenEndpoint !== true) return { status: 400, body: { error: 'unsupported_grant_type' } };
+    const claims = JSON.parse(text || '{}') as JWTPayload;
+    if (typeof claims.sub !== 'string') return { status: 400, body: { error: 'sub is required' } };
+    return { status: 200, body: { access_token: await issuer.mint(claims), token_type: 'Bearer', expires_in: 3600 } };
   };
 
   const host = options.host ?? '127.0.0.1';
@@ -122,6 +177,7 @@ export async function startDevIssuer(options: DevIssuerOptions = {}): Promise<De
     get jwksFetches() {
       return jwksFetches;
     },
+    signIn,
     async mint(claims, mint = {}) {
       const key =
         mint.kid !== undefined
@@ -159,6 +215,15 @@ export async function startDevIssuer(options: DevIssuerOptions = {}): Promise<De
     },
   };
   return issuer;
+}
+
+function parseCookies(header: string | undefined): Record<string, string> {
+  const cookies: Record<string, string> = {};
+  for (const part of (header ?? '').split(';')) {
+    const index = part.indexOf('=');
+    if (index > 0) cookies[part.slice(0, index).trim()] = part.slice(index + 1).trim();
+  }
+  return cookies;
 }
 
 async function readBody(request: IncomingMessage): Promise<string> {

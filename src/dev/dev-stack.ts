@@ -4,6 +4,9 @@
 // over TLS. Keys are synced to the edge at start and every minute. Ctrl-C stops everything.
 // The workers run compiled, as production runs them (src/config/worker-process.ts), so the stack
 // builds first (npm run build) when dist/ is missing or older than the sources.
+// Browser sign-in is on (docs/sign-in.md): the issuer serves a sign-in page where anyone signs in
+// as anyone, the bridges are its relying party at the edge's origin, and the Temporal UI is served
+// behind the edge at /temporal/; the URLs to open are printed. Its keys are fresh on each start.
 // Ports default to 9000 / 7233 / 8443 (edge) / 8081-8082 (bridges) and fall back to free ones.
 // With --smoke it runs the printed flow itself, prints the result and exits (used by the e2e test).
 // Tracing: the bridges and workers export to a small OTLP/HTTP receiver in this process (port 4318,
@@ -13,11 +16,15 @@
 // receiver runs. `docker compose up` runs Jaeger.
 import { spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { mkdirSync, mkdtempSync, readFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
+import { request as httpRequest } from 'node:http';
 import { request as httpsRequest } from 'node:https';
 import { createServer } from 'node:net';
-import { join, resolve } from 'node:path';
+import { dirname, join, resolve } from 'node:path';
+import { parseDocument } from 'yaml';
+import { generateSessionKey } from '../bridge/sign-in/session-keys.js';
+import { sessionJwksPath } from '../bridge/sign-in/sign-in-plugin.js';
 import { loadConfig } from '../config/load-config.js';
 import { workerCommand } from '../config/worker-process.js';
 import { ensureBuild } from './build.js';
@@ -104,13 +111,15 @@ async function main(): Promise<void> {
   const [issuerPort, temporalPort, edgePort] = [await portOr(9000), await portOr(7233), await portOr(8443)];
   const bridgePorts = [await portOr(8081), await portOr(8082)];
   const metricsPorts = [await portOr(9464), await portOr(9465)];
-  const issuer = await startDevIssuer({ port: issuerPort, allowTokenEndpoint: true });
+  const issuer = await startDevIssuer({ port: issuerPort, allowTokenEndpoint: true, allowSignIn: true });
   stops.push(() => issuer.close());
 
   const dataDir = resolve('.data');
   mkdirSync(dataDir, { recursive: true });
   const temporal = await startDevServer({
     port: temporalPort,
+    uiPublicPath: '/temporal',
+    uiPort: await portOr(8233),
     ...(fresh ? {} : { dbFile: resolve(dataDir, 'temporal.db') }),
     log: (line) => {
       if (process.env.TEMPORAL_LOG === '1') process.stderr.write(`[temporal] ${line}`);
@@ -128,6 +137,8 @@ async function main(): Promise<void> {
     ].map((name) => [name, process.env[name] ?? `dev-${randomBytes(12).toString('hex')}`]),
   );
   const traces = await startTraces();
+  const base = `https://127.0.0.1:${edgePort}`;
+  const signIn = await devSignIn(process.env.GATEHOUSE_CONFIG ?? 'config/gatehouse.yaml', base, dataDir);
   const env = {
     ...webhookSecrets,
     GATEHOUSE_CONFIG: process.env.GATEHOUSE_CONFIG ?? 'config/gatehouse.yaml',
@@ -150,6 +161,8 @@ async function main(): Promise<void> {
   bridgePorts.forEach((port, index) =>
     run(`bridge${index + 1}`, ['--import', 'tsx', 'src/server.ts'], {
       ...env,
+      // Only the bridges are the sign-in's relying party: the workers keep the config as given.
+      ...signIn.env,
       GATEHOUSE_LISTEN: `127.0.0.1:${port}`,
       GATEHOUSE_METRICS_LISTEN: `127.0.0.1:${metricsPorts[index]}`,
     }),
@@ -169,12 +182,15 @@ async function main(): Promise<void> {
       EDGE_ARGO_1: '127.0.0.1:2746',
       EDGE_ARGO_2: '127.0.0.1:2747',
       EDGE_STATS_BIND: `127.0.0.1:${await portOr(8404)}`,
+      EDGE_PUBLIC_ORIGIN: base,
+      EDGE_TEMPORAL_UI: temporal.uiAddress!,
     },
   });
 
   const syncKeys = (masterSocket?: string) =>
     syncJwks({
       jwksUrl: issuer.jwksUrl,
+      sessionJwksUrl: `http://127.0.0.1:${bridgePorts[0]}${sessionJwksPath}`,
       keysDir: edgeEnv.EDGE_KEYS_DIR,
       configFiles: edgeConfigFiles(edgeEnv),
       retainSeconds: 0,
@@ -193,7 +209,6 @@ async function main(): Promise<void> {
     60_000,
   );
   stops.push(async () => clearInterval(resync));
-  const base = `https://127.0.0.1:${edgePort}`;
   const ca = `${resolve(edgeDir, 'tls')}/edge.crt`;
 
   const token = await issuer.mint(
@@ -210,6 +225,14 @@ async function main(): Promise<void> {
 
   console.log(`
 Gatehouse dev stack is up.
+
+Open in a browser (the certificate is self-signed: accept it once). The development issuer's sign-in
+page lets you in as any user name with any groups: gatehouse-admins sees the Temporal UI,
+maintainers may read its default namespace; others are refused it.
+  sign in        ${base}/auth/login
+  Temporal UI    ${base}/temporal/
+  your jobs      ${base}/v1/jobs   (the API answers a signed-in browser as the same person as their token)
+  sign out       ${base}/auth/logout
   edge       ${base}   (HAProxy, TLS with a self-signed certificate: ${ca})
   bridges    ${bridgePorts.map((p) => `http://127.0.0.1:${p}`).join(', ')}   (OpenAPI: ${base}/openapi.json, docs: ${base}/docs)
   edge stats http://${edgeEnv.EDGE_STATS_BIND}/stats and /metrics
@@ -237,6 +260,41 @@ Another caller's token:
   curl -s -X POST ${issuer.issuer}/token -d '{"sub":"alice","groups":["gatehouse-admins"]}'
 
 Ctrl-C stops everything.`);
+}
+
+/**
+ * The sign-in for the dev stack: the config file as given, plus a signIn section (unless it has
+ * one) with the edge's origin and fresh keys, written to .data/dev/gatehouse.yaml with the policy
+ * paths made absolute, for the bridges (which read no other path of it); the keys go to the
+ * bridges in their environment.
+ */
+async function devSignIn(configFile: string, base: string, dataDir: string): Promise<{ env: Record<string, string> }> {
+  const source = resolve(configFile);
+  const document = parseDocument(readFileSync(source, 'utf8'));
+  if (document.has('signIn')) return { env: { GATEHOUSE_CONFIG: configFile } };
+  for (const key of ['policies', 'entities', 'schema']) {
+    const path = document.getIn(['policy', key]);
+    if (typeof path === 'string') document.setIn(['policy', key], resolve(dirname(source), path));
+  }
+  if (!document.hasIn(['policy', 'policies'])) {
+    document.setIn(['policy', 'policies'], resolve(dirname(source), 'policies/gatehouse.cedar'));
+  }
+  document.set('signIn', {
+    publicUrl: base,
+    clientId: 'gatehouse-dev',
+    sessionKeys: { env: 'GATEHOUSE_DEV_SESSION_KEYS' },
+    cookieKeys: [{ env: 'GATEHOUSE_DEV_COOKIE_KEY' }],
+  });
+  const file = resolve(dataDir, 'dev', 'gatehouse.yaml');
+  mkdirSync(dirname(file), { recursive: true });
+  writeFileSync(file, document.toString());
+  return {
+    env: {
+      GATEHOUSE_CONFIG: file,
+      GATEHOUSE_DEV_SESSION_KEYS: JSON.stringify({ keys: [await generateSessionKey(`dev-${Date.now()}`)] }),
+      GATEHOUSE_DEV_COOKIE_KEY: randomBytes(32).toString('base64url'),
+    },
+  };
 }
 
 /**
@@ -301,6 +359,41 @@ async function runSmoke(
     'content-type': 'application/json',
     'idempotency-key': `smoke-${Date.now()}`,
   };
+  // The printed sign-in: a page without a session goes to sign in, and on to the issuer's page.
+  const fetchOnce = (url: string) =>
+    new Promise<{ status: number; location?: string; body: string }>((done, fail) => {
+      const target = new URL(url);
+      const send = target.protocol === 'https:' ? httpsRequest : httpRequest;
+      const request = send(
+        target,
+        { headers: { 'sec-fetch-mode': 'navigate', accept: 'text/html' }, ca },
+        (response) => {
+          let text = '';
+          response.on('data', (d: Buffer) => {
+            text += d.toString();
+          });
+          const location = response.headers.location;
+          response.on('end', () =>
+            done({ status: response.statusCode ?? 0, ...(location === undefined ? {} : { location }), body: text }),
+          );
+        },
+      );
+      request.on('error', fail);
+      request.end();
+    });
+  const page = await fetchOnce(`${base}/temporal/`);
+  const login = await fetchOnce(new URL(page.location ?? '/', base).href);
+  const authorize = await fetchOnce(new URL(login.location ?? '/', base).href);
+  console.log(
+    `SMOKE signin ${JSON.stringify({
+      page: page.status,
+      login: page.location,
+      loginStatus: login.status,
+      authorize: new URL(login.location ?? '/', base).pathname,
+      authorizeStatus: authorize.status,
+      signInForm: authorize.body.includes('<form method="post" action="/authorize">'),
+    })}`,
+  );
   const started = await call('POST', '/v1/jobs/policy-check', headers, body);
   const start = started.json as { jobId: string };
   console.log(`SMOKE start ${started.status} ${JSON.stringify(start)}`);

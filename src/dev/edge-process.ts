@@ -5,7 +5,7 @@ import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { createConnection } from 'node:net';
 import { join } from 'node:path';
-import { edgeConfigFiles } from '../edge/edge-files.js';
+import { edgeConfigDir, edgeConfigFiles } from '../edge/edge-files.js';
 import { freePort } from './temporal-dev-server.js';
 
 export interface EdgeEnv {
@@ -20,6 +20,8 @@ export interface EdgeEnv {
   EDGE_SUBJECT_RATE: string;
   /** Job event streams open at once per verified subject (haproxy.cfg defaults it to 20). */
   EDGE_SUBJECT_STREAMS?: string;
+  /** Requests per 10 s per signed-in person to /argo/ and /temporal/ (haproxy.cfg defaults it to 1000). */
+  EDGE_PERSON_RATE?: string;
   EDGE_JWT_ISSUER: string;
   EDGE_JWT_AUDIENCE: string;
   EDGE_BRIDGE_1: string;
@@ -28,6 +30,20 @@ export interface EdgeEnv {
   EDGE_ARGO_1: string;
   EDGE_ARGO_2: string;
   EDGE_STATS_BIND: string;
+  /** Where haproxy.cfg's Lua (people.lua) is: the folder of haproxy.cfg. */
+  EDGE_CONFIG_DIR: string;
+  /** The loopback-only door the session refresh calls the bridges through. */
+  EDGE_REFRESH_BIND: string;
+  /** The origin people's browsers use (https://host:port): unsafe cookie requests must come from it. */
+  EDGE_PUBLIC_ORIGIN: string;
+  /** The aud of session tokens (signIn.sessionAudience; default gatehouse-session). */
+  EDGE_SESSION_AUDIENCE?: string;
+  /** The Temporal UI server (host:port), for /temporal/. */
+  EDGE_TEMPORAL_UI?: string;
+  /** serviceAccount (default) or session: what reaches Argo as a person (docs/sign-in.md). */
+  EDGE_ARGO_IDENTITY?: string;
+  /** The map of "<namespace>:<role>" to a ServiceAccount token (mode 0600). */
+  EDGE_ARGO_TOKENS?: string;
 }
 
 /** A self-signed certificate for localhost and 127.0.0.1, as HAProxy wants it (cert + key in one PEM). */
@@ -121,10 +137,14 @@ export async function loopbackEdgeEnv(options: {
   overrides?: Partial<EdgeEnv>;
 }): Promise<EdgeEnv> {
   const loopback = async () => `127.0.0.1:${await freePort()}`;
+  const https = await loopback();
   return {
     EDGE_STATE_DIR: join(options.dir, 'state'),
     EDGE_KEYS_DIR: join(options.dir, 'keys'),
-    EDGE_HTTPS_BIND: await loopback(),
+    EDGE_HTTPS_BIND: https,
+    EDGE_PUBLIC_ORIGIN: `https://${https}`,
+    EDGE_CONFIG_DIR: edgeConfigDir,
+    EDGE_REFRESH_BIND: await loopback(),
     EDGE_CERT: makeDevCertificate(join(options.dir, 'tls')),
     EDGE_API_MAX_BODY: '262144',
     EDGE_WEBHOOK_RATE: '200',

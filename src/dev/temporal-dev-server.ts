@@ -13,6 +13,8 @@ export interface DevServer {
   readonly port: number;
   /** The frontend's HTTP API (grpc-gateway), as `host:port`. */
   readonly httpAddress: string;
+  /** The Web UI (host:port), when it was asked for. */
+  readonly uiAddress?: string;
   readonly process: ChildProcess;
   stop(): Promise<void>;
 }
@@ -23,6 +25,12 @@ export interface DevServerOptions {
   dbFile?: string;
   log?: (line: string) => void;
   startTimeoutMs?: number;
+  /**
+   * Serve the Web UI (its own auth off) under this public path, such as /temporal, for the edge
+   * to put behind the sign-in (docs/sign-in.md); absent: headless.
+   */
+  uiPublicPath?: string;
+  uiPort?: number;
 }
 
 /** The temporal CLI: TEMPORAL_CLI if set, else the project's .venv, else whatever is on PATH. */
@@ -67,10 +75,23 @@ export async function startDevServer(options: DevServerOptions = {}): Promise<De
 async function startOnce(options: DevServerOptions): Promise<DevServer> {
   const port = options.port ?? (await freePort());
   const httpPort = await freePort();
+  const uiPort = options.uiPublicPath === undefined ? undefined : (options.uiPort ?? (await freePort()));
+  const ui =
+    uiPort === undefined
+      ? ['--headless']
+      : [
+          '--ui-port',
+          String(uiPort),
+          '--ui-ip',
+          '127.0.0.1',
+          '--ui-public-path',
+          options.uiPublicPath!,
+          '--ui-disable-news-fetch',
+        ];
   const args = [
     'server',
     'start-dev',
-    '--headless',
+    ...ui,
     '--ip',
     '127.0.0.1',
     '--port',
@@ -106,6 +127,7 @@ async function startOnce(options: DevServerOptions): Promise<DevServer> {
     address: `127.0.0.1:${port}`,
     port,
     httpAddress: `127.0.0.1:${httpPort}`,
+    ...(uiPort === undefined ? {} : { uiAddress: `127.0.0.1:${uiPort}` }),
     process: child,
     async stop() {
       if (child.exitCode !== null || child.signalCode !== null) return;

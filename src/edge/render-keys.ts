@@ -2,6 +2,9 @@
 //   <digest>.pem          one SPKI public key per kid (jwt_verify refuses certificates: -5)
 //   kid-rs256.map, kid-es256.map    kid → key file, one map per algorithm, so the algorithm is
 //                         pinned by which map the kid is in, never by the token's own header
+//   kid-session.map       kid → key file for Gatehouse's own session keys (ES256), apart from the
+//                         IdP's: a session cookie is verified only with session keys, a bearer
+//                         token only with the IdP's
 //   keys.cfg              a backend whose rules name every key file literally: HAProxy loads a
 //                         key only if some jwt_verify names it at parse time
 // Retired keys are kept until tokens signed with them can no longer be valid.
@@ -14,6 +17,8 @@ export type EdgeAlgorithm = (typeof edgeAlgorithms)[number];
 export interface EdgeKey {
   kid: string;
   alg: EdgeAlgorithm;
+  /** Whose key: the IdP's (bearer tokens) or Gatehouse's session keys (browser sessions). */
+  source?: 'session';
   pem: string;
   /** Unix seconds when the issuer last published it. */
   lastSeen: number;
@@ -35,6 +40,7 @@ function algorithmOf(jwk: JWK): EdgeAlgorithm | undefined {
 export async function edgeKeysFrom(
   jwks: { keys?: JWK[] },
   now: number,
+  source?: 'session',
 ): Promise<{ keys: EdgeKey[]; skipped: string[] }> {
   const keys: EdgeKey[] = [];
   const skipped: string[] = [];
@@ -45,10 +51,12 @@ export async function edgeKeysFrom(
       skipped.push(`key without a usable kid (${String(kid)})`);
     } else if (alg === undefined || (jwk.use !== undefined && jwk.use !== 'sig')) {
       skipped.push(`${kid}: not an RS256/ES256 signing key`);
+    } else if (source === 'session' && alg !== 'ES256') {
+      skipped.push(`${kid}: session keys are ES256 only`);
     } else {
       const publicJwk: JWK = { kty: jwk.kty, n: jwk.n, e: jwk.e, crv: jwk.crv, x: jwk.x, y: jwk.y } as JWK;
       const pem = await exportSPKI((await importJWK(publicJwk, alg, { extractable: true })) as CryptoKey);
-      keys.push({ kid, alg, pem, lastSeen: now });
+      keys.push({ kid, alg, pem, lastSeen: now, ...(source === undefined ? {} : { source }) });
     }
   }
   return { keys, skipped };
@@ -60,25 +68,29 @@ export async function edgeKeysFrom(
  * stay valid until they expire).
  */
 export function mergeKeys(current: EdgeKey[], previous: EdgeKey[], now: number, retainSeconds: number): EdgeKey[] {
-  const byKid = new Map(current.map((key) => [key.kid, key]));
+  const id = (key: EdgeKey) => `${key.source ?? 'idp'}:${key.kid}`;
+  const byKid = new Map(current.map((key) => [id(key), key]));
   for (const old of previous) {
-    if (!byKid.has(old.kid) && now - old.lastSeen <= retainSeconds) byKid.set(old.kid, old);
+    if (!byKid.has(id(old)) && now - old.lastSeen <= retainSeconds) byKid.set(id(old), old);
   }
-  return [...byKid.values()].sort((a, b) => a.kid.localeCompare(b.kid));
+  return [...byKid.values()].sort((a, b) => id(a).localeCompare(id(b)));
 }
 
-export function keyFileName(key: Pick<EdgeKey, 'kid' | 'alg'>): string {
-  return `${key.alg.toLowerCase()}-${createHash('sha256').update(key.kid).digest('hex').slice(0, 24)}.pem`;
+export function keyFileName(key: Pick<EdgeKey, 'kid' | 'alg' | 'source'>): string {
+  const prefix = key.source === 'session' ? 'session-' : '';
+  return `${prefix}${key.alg.toLowerCase()}-${createHash('sha256').update(key.kid).digest('hex').slice(0, 24)}.pem`;
 }
 
 /** The rendered files, by name, for a key directory at `dir`. */
 export function renderKeyFiles(keys: EdgeKey[], dir: string): Map<string, string> {
   const files = new Map<string, string>();
   for (const key of keys) files.set(keyFileName(key), key.pem);
+  const mapOf = (selected: EdgeKey[]) =>
+    selected.length === 0 ? '' : `${selected.map((k) => `${k.kid} ${dir}/${keyFileName(k)}`).join('\n')}\n`;
   for (const alg of edgeAlgorithms) {
-    const lines = keys.filter((k) => k.alg === alg).map((k) => `${k.kid} ${dir}/${keyFileName(k)}`);
-    files.set(`kid-${alg.toLowerCase()}.map`, lines.length === 0 ? '' : `${lines.join('\n')}\n`);
+    files.set(`kid-${alg.toLowerCase()}.map`, mapOf(keys.filter((k) => k.alg === alg && k.source === undefined)));
   }
+  files.set('kid-session.map', mapOf(keys.filter((k) => k.source === 'session')));
   const preload = keys.map(
     (k) => `    http-request set-var(txn.preload) str(x),jwt_verify("${k.alg}","${dir}/${keyFileName(k)}") if FALSE`,
   );
@@ -96,7 +108,13 @@ export function renderKeyFiles(keys: EdgeKey[], dir: string): Map<string, string
   files.set(
     'keys.json',
     `${JSON.stringify(
-      keys.map(({ kid, alg, lastSeen }) => ({ kid, alg, lastSeen, file: keyFileName({ kid, alg }) })),
+      keys.map(({ kid, alg, lastSeen, source }) => ({
+        kid,
+        alg,
+        lastSeen,
+        ...(source === undefined ? {} : { source }),
+        file: keyFileName({ kid, alg, ...(source === undefined ? {} : { source }) }),
+      })),
       null,
       2,
     )}\n`,
@@ -107,6 +125,6 @@ export function renderKeyFiles(keys: EdgeKey[], dir: string): Map<string, string
 /** A fingerprint of the installed key set: a reload is needed only when it changes. */
 export function keySetDigest(keys: EdgeKey[]): string {
   return createHash('sha256')
-    .update(keys.map((k) => `${k.kid}:${k.alg}:${k.pem}`).join('\n'))
+    .update(keys.map((k) => `${k.source ?? 'idp'}:${k.kid}:${k.alg}:${k.pem}`).join('\n'))
     .digest('hex');
 }

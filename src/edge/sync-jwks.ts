@@ -14,6 +14,8 @@ const run = promisify(execFile);
 
 export interface SyncOptions {
   jwksUrl: string;
+  /** Gatehouse's session keys (the bridge's /.well-known/gatehouse/jwks.json), where sign-in is on. */
+  sessionJwksUrl?: string;
   keysDir: string;
   /** Config files checked together with the generated keys.cfg (haproxy.cfg first). */
   configFiles: string[];
@@ -43,9 +45,12 @@ export class EdgeConfigError extends Error {
 
 export async function syncJwks(options: SyncOptions): Promise<SyncResult> {
   const now = Math.floor((options.now ?? Date.now)() / 1000);
-  const response = await fetch(options.jwksUrl, { signal: AbortSignal.timeout(10_000) });
-  if (!response.ok) throw new Error(`JWKS answered ${response.status}`);
-  const { keys: published, skipped } = await edgeKeysFrom((await response.json()) as { keys?: JWK[] }, now);
+  const { keys: published, skipped } = await edgeKeysFrom(await fetchJwks(options.jwksUrl), now);
+  if (options.sessionJwksUrl !== undefined) {
+    const session = await edgeKeysFrom(await fetchJwks(options.sessionJwksUrl), now, 'session');
+    published.push(...session.keys);
+    skipped.push(...session.skipped);
+  }
   mkdirSync(options.keysDir, { recursive: true });
   const previous = readInstalled(options.keysDir);
   const keys = mergeKeys(published, previous, now, options.retainSeconds);
@@ -80,6 +85,12 @@ export async function syncJwks(options: SyncOptions): Promise<SyncResult> {
     writeFileSync(pending, new Date().toISOString());
     return { changed, reloaded: false, reloadError: String(error), kids: keys.map((k) => k.kid), skipped };
   }
+}
+
+async function fetchJwks(url: string): Promise<{ keys?: JWK[] }> {
+  const response = await fetch(url, { signal: AbortSignal.timeout(10_000) });
+  if (!response.ok) throw new Error(`JWKS ${url} answered ${response.status}`);
+  return (await response.json()) as { keys?: JWK[] };
 }
 
 function readInstalled(dir: string): EdgeKey[] {

@@ -2,7 +2,7 @@
 // stack comes up from the shipped config, the printed flow starts a policy-check job, the job
 // completes with the Cedar decision, and `temporal workflow describe` shows the caller in the memo
 // and in GatehouseOwner; the job's trace reaches the dev stack's receiver as one trace, from the
-// bridge's request to the Cedar evaluation.
+// bridge's request to the Cedar evaluation; the printed sign-in URL leads to the issuer's page.
 import { spawn } from 'node:child_process';
 import { describe, expect, it } from 'vitest';
 
@@ -52,6 +52,16 @@ describe('quick start (npm run dev)', () => {
     expect(JSON.parse(Buffer.from(owner.data, 'base64').toString())).toMatch(
       /^jwt:http:\/\/127\.0\.0\.1:[0-9]+#dev-user$/,
     );
+    // The printed sign-in URL: the Temporal UI without a session goes to sign in, then to the
+    // development issuer's sign-in page.
+    expect(lines.get('signin')).toEqual({
+      page: 302,
+      login: '/auth/login?rd=%2Ftemporal%2F',
+      loginStatus: 302,
+      authorize: '/authorize',
+      authorizeStatus: 200,
+      signInForm: true,
+    });
     const trace = lines.get('trace') as { traceId: string; spans: string[] };
     expect(trace.traceId).toMatch(/^[0-9a-f]{32}$/);
     expect(trace.spans).toEqual(

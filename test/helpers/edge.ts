@@ -19,6 +19,9 @@ import { edgeConfigFiles } from '../../src/edge/edge-files.js';
 import { syncJwks } from '../../src/edge/sync-jwks.js';
 import { freePort } from '../../src/dev/temporal-dev-server.js';
 import { startWorkers, testConfig, uniqueName, type RunningWorkers, testLogger } from './harness.js';
+import { enableSignIn, freshSignInKeys } from './sign-in.js';
+import { sessionJwksPath } from '../../src/bridge/sign-in/sign-in-plugin.js';
+import type { SignInConfig } from '../../src/config/schema.js';
 import type { Tracing } from '../../src/telemetry/tracing.js';
 import type { WorkflowBundleOption } from '@temporalio/worker';
 
@@ -55,6 +58,11 @@ async function startBridge(config: GatehouseConfig, tracing?: Tracing): Promise<
 /** What a test may add: its own config changes, tracing (with a bundle that traces), the edge's log. */
 export interface EdgeHarnessOptions {
   configure?: (config: GatehouseConfig) => void;
+  /**
+   * Browser sign-in on: the dev issuer serves its sign-in, the bridges are its relying party at
+   * the edge's origin, and the edge syncs the bridges' session keys too.
+   */
+  signIn?: { overrides?: Partial<SignInConfig> };
   tracing?: Tracing;
   bundle?: WorkflowBundleOption;
   edgeLog?: (line: string) => void;
@@ -65,11 +73,16 @@ export async function startEdgeHarness(
   options: EdgeHarnessOptions = {},
 ): Promise<EdgeHarness> {
   const dir = mkdtempSync(join(tmpdir(), 'gatehouse-edge-'));
-  const issuer = await startDevIssuer();
+  const issuer = await startDevIssuer({ allowSignIn: options.signIn !== undefined });
   const config = testConfig(issuer, uniqueName('gatehouse-edge'));
   config.server.trustProxy = ['127.0.0.1'];
   // Rotation tests need the bridge, too, to pick up a new key within a second.
   config.auth.jwksCooldown = '1s';
+  // The edge's origin is known before the bridges start: it is the sign-in's redirect target.
+  const httpsBind = overrides.EDGE_HTTPS_BIND ?? `127.0.0.1:${await freePort()}`;
+  if (options.signIn !== undefined) {
+    enableSignIn(config, `https://${httpsBind}`, await freshSignInKeys(), options.signIn.overrides);
+  }
   options.configure?.(config);
   const bridges: [Bridge, Bridge] = [
     await startBridge(config, options.tracing),
@@ -88,12 +101,15 @@ export async function startEdgeHarness(
       EDGE_WEBHOOK_RATE: '1000',
       // Per subject and 10 s; the other edge tests stay well under it with their own subjects.
       EDGE_SUBJECT_RATE: '300',
+      EDGE_HTTPS_BIND: httpsBind,
+      EDGE_PUBLIC_ORIGIN: `https://${httpsBind}`,
       ...overrides,
     },
   });
   const sync = () =>
     syncJwks({
       jwksUrl: issuer.jwksUrl,
+      ...(config.signIn === undefined ? {} : { sessionJwksUrl: `http://${bridges[0].address}${sessionJwksPath}` }),
       keysDir: env.EDGE_KEYS_DIR,
       configFiles: edgeConfigFiles(env),
       retainSeconds: 3600,

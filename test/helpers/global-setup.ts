@@ -12,6 +12,8 @@ import { bundleWorkflows } from '../../src/worker/bundle-workflows.js';
 declare module 'vitest' {
   export interface ProvidedContext {
     temporalAddress: string;
+    /** The dev server's Web UI under /temporal, for the sign-in tests (the edge puts it behind a session). */
+    temporalUiAddress: string;
     workflowBundlePath: string;
   }
 }
@@ -24,7 +26,10 @@ export async function setup(project: TestProject): Promise<void> {
   mkdirSync(testLogDir, { recursive: true });
   writeFileSync(join(testLogDir, 'temporal-server.log'), '');
   const [dev, bundle] = await Promise.all([
-    startDevServer({ log: (line) => appendFileSync(join(testLogDir, 'temporal-server.log'), line) }),
+    startDevServer({
+      uiPublicPath: '/temporal',
+      log: (line) => appendFileSync(join(testLogDir, 'temporal-server.log'), line),
+    }),
     bundleWorkflows(),
   ]);
   server = dev;
@@ -32,6 +37,7 @@ export async function setup(project: TestProject): Promise<void> {
   const bundlePath = join(scratch, 'workflows.js');
   writeFileSync(bundlePath, bundle.code);
   project.provide('temporalAddress', server.address);
+  project.provide('temporalUiAddress', server.uiAddress!);
   project.provide('workflowBundlePath', bundlePath);
 }
 

@@ -122,6 +122,14 @@ describe('through the edge', () => {
     expect((await start(await e.issuer.mint({ sub: uniqueName('es') }, { alg: 'ES256' }))).status).toBe(202);
   });
 
+  it('accepts a token whose nbf has passed (most IdPs set one), and refuses one whose nbf is ahead', async () => {
+    // 2.6.12's sub() saturates when it takes a literal from a negative value: an nbf rule written
+    // as nbf - now - 30 refused every token with a past nbf.
+    expect((await start(await e.issuer.mint({ sub: uniqueName('nbf') }, { notBefore: -120 }))).status).toBe(202);
+    expect((await start(await e.issuer.mint({ sub: uniqueName('nbf') }, { notBefore: -2 }))).status).toBe(202);
+    expect((await start(await e.issuer.mint({ sub: uniqueName('nbf') }, { notBefore: 120 }))).status).toBe(401);
+  });
+
   it.each(['RS256', 'ES256'] as const)(
     'never costs another client its keep-alive connection after a refused %s token',
     async (alg) => {

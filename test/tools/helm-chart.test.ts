@@ -131,6 +131,7 @@ describe('the Helm chart', () => {
     expect(readFileSync(`${chart}/files/apparmor/gatehouse-ci-worker`, 'utf8')).toBe(
       readFileSync('deploy/apparmor/gatehouse-ci-worker', 'utf8'),
     );
+    expect(readFileSync(`${chart}/files/people.lua`, 'utf8')).toBe(readFileSync('haproxy/people.lua', 'utf8'));
     const policies = readdirSync('config/policies').sort();
     expect(readdirSync(`${chart}/files/policies`).sort()).toEqual(policies);
     const rendered = named(defaults.manifests, 'ConfigMap', 'gatehouse-policies').data as Record<string, string>;
@@ -691,6 +692,8 @@ describe('the Helm chart', () => {
       for (const [file, text] of renderKeyFiles(keys, edgeEnv.EDGE_KEYS_DIR!))
         writeFileSync(join(edgeEnv.EDGE_KEYS_DIR!, file), text);
       writeFileSync(join(root, 'haproxy.cfg'), cfg);
+      writeFileSync(join(root, 'people.lua'), named(manifests, 'ConfigMap', 'gatehouse-edge').data['people.lua']);
+      edgeEnv.EDGE_CONFIG_DIR = root;
       const check = run(
         '/usr/sbin/haproxy',
         ['-c', '-f', join(root, 'haproxy.cfg'), '-f', join(edgeEnv.EDGE_KEYS_DIR!, 'keys.cfg')],

@@ -2,6 +2,9 @@
 // route config says `auth: false`; a route with `access` also checks the caller may use it, before
 // the body is even read, so a caller without access learns nothing from validation errors.
 // Identity headers (X-Auth-*) set by the edge are never read here: the token is verified again.
+// Where browser sign-in is configured, a request without an Authorization header may instead carry
+// the session cookie (src/bridge/sign-in/): verified here too, and refused on an unsafe method
+// unless it comes from Gatehouse's own origin (src/bridge/auth/same-origin.ts).
 // Verified tokens are remembered by their SHA-256 until their `exp` (src/bridge/auth/token-cache.ts),
 // for as long as the issuer's key set stays the same.
 import type { FastifyInstance, FastifyRequest } from 'fastify';
@@ -12,6 +15,7 @@ import type { GatehouseConfig } from '../../config/load-config.js';
 import { durationMs } from '../../config/duration.js';
 import { GatehouseError } from '../errors.js';
 import { invalidToken, missingToken } from './auth-errors.js';
+import { requireSameOrigin } from './same-origin.js';
 import { mayCallRoute, type RouteAccess } from '../../core/access.js';
 import { createKeyStore, type KeyStore } from './key-store.js';
 import { createTokenVerifier, type TokenVerifier } from './verify-token.js';
@@ -98,7 +102,14 @@ async function authPlugin(app: FastifyInstance, opts: { config: GatehouseConfig 
     const config = request.routeOptions.config;
     // Unmatched requests (404) carry no route config: treat them as public so the 404 is plain.
     if (config.auth === false || request.routeOptions.url === undefined) return;
-    request.identity = await verifyToken(bearerToken(request));
+    const session = app.sessionAuth;
+    const cookie = session === undefined ? undefined : request.cookies[session.cookieName];
+    if (session !== undefined && cookie !== undefined && request.headers.authorization === undefined) {
+      requireSameOrigin(request, session.origin);
+      request.identity = await session.verify(cookie);
+    } else {
+      request.identity = await verifyToken(bearerToken(request));
+    }
     if (config.access !== undefined && !mayCallRoute(request.identity, config.access, rules)) {
       throw new GatehouseError('GATEHOUSE_FORBIDDEN', 'The caller may not use this route');
     }
@@ -117,4 +128,4 @@ function bearerToken(request: FastifyRequest): string {
   return token;
 }
 
-export default fp(authPlugin, { name: 'gatehouse-auth', dependencies: ['gatehouse-metrics'] });
+export default fp(authPlugin, { name: 'gatehouse-auth', dependencies: ['gatehouse-metrics', 'gatehouse-sign-in'] });
