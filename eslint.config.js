@@ -51,6 +51,8 @@ const noNodeBuiltins = (where) =>
 const entries = ['./src/server.ts', './src/worker.ts', './src/cli.ts'];
 const layers = {
   core: { path: './src/core', may: [] },
+  // The typed client: generated types and openapi-fetch, nothing of ours, so others can use it.
+  client: { path: './src/client', may: [] },
   providers: { path: './src/providers', may: ['core'] },
   config: { path: './src/config', may: ['core', 'providers'] },
   workflows: { path: './workflows', may: ['core', 'activities'] },
