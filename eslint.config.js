@@ -61,6 +61,8 @@ const layers = {
   deliveries: { path: './src/deliveries', may: ['core', 'config'] },
   telemetry: { path: './src/telemetry', may: ['core', 'config'] },
   bridge: { path: './src/bridge', may: ['core', 'providers', 'config', 'deliveries', 'telemetry'] },
+  // The `gatehouse` command: a client of the API like any other, through src/client only.
+  command: { path: './src/command', may: ['client'] },
   worker: { path: './src/worker', may: ['core', 'providers', 'config', 'activities', 'deliveries', 'telemetry'] },
 };
 const everything = [...Object.values(layers).map((l) => l.path), './src/dev', ...entries];
