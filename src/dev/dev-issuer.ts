@@ -2,7 +2,7 @@
 // tokens, and rotates keys. The dev stack and the tests use it; production points Gatehouse at a
 // real IdP. Tokens are minted in-process (tests) or by POST /token (dev stack, loopback only).
 import { once } from 'node:events';
-import { createServer, type IncomingMessage, type Server } from 'node:http';
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { exportJWK, generateKeyPair, SignJWT, type CryptoKey, type JWK, type JWTPayload } from 'jose';
 
@@ -54,6 +54,14 @@ export interface DevIssuerOptions {
   audience?: string;
   /** Serve POST /token, which mints a token for any subject: development only. */
   allowTokenEndpoint?: boolean;
+  /** More endpoints (dev-issuer-device.ts): asked first, and their metadata joins the discovery document. */
+  extensions?: DevIssuerExtension[];
+}
+
+export interface DevIssuerExtension {
+  metadata(issuerUrl: string): Record<string, unknown>;
+  /** Answers the request and says true, or says false to leave it to the issuer. */
+  handle(request: IncomingMessage, response: ServerResponse, issuer: DevIssuer): Promise<boolean>;
 }
 
 export async function startDevIssuer(options: DevIssuerOptions = {}): Promise<DevIssuer> {
@@ -69,7 +77,13 @@ export async function startDevIssuer(options: DevIssuerOptions = {}): Promise<De
   };
 
   let issuerUrl = '';
-  const server: Server = createServer((request, response) => {
+  const server: Server = createServer(async (request, response) => {
+    try {
+      for (const extension of options.extensions ?? []) if (await extension.handle(request, response, issuer)) return;
+    } catch {
+      response.writeHead(500).end();
+      return;
+    }
     void handle(request).then(
       ({ status, body }) => {
         response.writeHead(status, { 'content-type': 'application/json', 'cache-control': 'no-store' });
@@ -93,6 +107,7 @@ export async function startDevIssuer(options: DevIssuerOptions = {}): Promise<De
           id_token_signing_alg_values_supported: ['RS256', 'ES256'],
           response_types_supported: ['token'],
           subject_types_supported: ['public'],
+          ...Object.assign({}, ...(options.extensions ?? []).map((extension) => extension.metadata(issuerUrl))),
         },
       };
     }

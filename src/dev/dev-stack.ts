@@ -18,6 +18,7 @@ import { createServer } from 'node:net';
 import { join, resolve } from 'node:path';
 import { loadConfig } from '../config/load-config.js';
 import { startDevIssuer } from './dev-issuer.js';
+import { deviceGrant } from './dev-issuer-device.js';
 import { edgeConfigFiles } from '../edge/edge-files.js';
 import { loopbackEdgeEnv, startEdge } from './edge-process.js';
 import { syncJwks } from '../edge/sync-jwks.js';
@@ -98,7 +99,7 @@ async function main(): Promise<void> {
   const [issuerPort, temporalPort, edgePort] = [await portOr(9000), await portOr(7233), await portOr(8443)];
   const bridgePorts = [await portOr(8081), await portOr(8082)];
   const metricsPorts = [await portOr(9464), await portOr(9465)];
-  const issuer = await startDevIssuer({ port: issuerPort, allowTokenEndpoint: true });
+  const issuer = await startDevIssuer({ port: issuerPort, allowTokenEndpoint: true, extensions: [deviceGrant()] });
   stops.push(() => issuer.close());
 
   const dataDir = resolve('.data');
