@@ -3,10 +3,14 @@
 // body and header caps, key rotation without a restart, rate limits, the internal stats, and the
 // Argo frontend. One HAProxy serves the whole file (and the whole run).
 import { once } from 'node:events';
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { dirname, join } from 'node:path';
 import { createServer, type Server } from 'node:http';
 import { Agent } from 'node:https';
 import { base64url, SignJWT, UnsecuredJWT } from 'jose';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
+import { runCommand } from '../../src/command/program.js';
 import { splitHostPort } from '../../src/dev/edge-process.js';
 import { retries, startEdgeHarness, send, type EdgeHarness } from '../helpers/edge.js';
 import { uniqueName } from '../helpers/harness.js';
@@ -369,6 +373,44 @@ describe('Argo frontend', () => {
     // Connection failures are retried on the other server at once (retry-on conn-failure + redispatch).
     for (let i = 0; i < 5; i += 1) expect(await call('alice')).not.toBe(first);
   }, 30_000);
+});
+
+describe('the gatehouse command through the edge', () => {
+  /** Runs the command in-process against the edge over TLS, trusting `ca` (the profile's CA file). */
+  async function gatehouse(argv: string[], env: Record<string, string>) {
+    let stdout = '';
+    let stderr = '';
+    const code = await runCommand(argv, {
+      stdout: { write: (chunk: string) => ((stdout += chunk), true) } as unknown as NodeJS.WritableStream,
+      stderr: { write: (chunk: string) => ((stderr += chunk), true) } as unknown as NodeJS.WritableStream,
+      env: {
+        XDG_CONFIG_HOME: mkdtempSync(join(tmpdir(), 'gatehouse-xdg-')),
+        GATEHOUSE_URL: `https://${e.base.host}:${e.base.port}`,
+        ...env,
+      },
+    });
+    return { code, stdout, stderr };
+  }
+
+  it('runs a policy-check with --wait over TLS with the profile CA, and refuses an edge it cannot verify', async () => {
+    const sub = uniqueName('cli');
+    const token = await e.issuer.mint({ sub, groups: [] });
+    const ca = join(dirname(e.env.EDGE_CERT), 'edge.crt');
+    const input = join(mkdtempSync(join(tmpdir(), 'gatehouse-cli-')), 'input.json');
+    writeFileSync(input, body);
+    const ran = await gatehouse(['run', 'policy-check', '--input', input, '--wait', '--json'], {
+      GATEHOUSE_TOKEN: token,
+      GATEHOUSE_CA: ca,
+    });
+    expect(ran.code, ran.stderr).toBe(0);
+    expect(JSON.parse(ran.stdout)).toMatchObject({ status: 'COMPLETED', route: 'policy-check' });
+    const me = await gatehouse(['whoami', '--json'], { GATEHOUSE_TOKEN: token, GATEHOUSE_CA: ca });
+    expect(JSON.parse(me.stdout)).toMatchObject({ subject: sub, issuer: e.issuer.issuer });
+
+    const untrusted = await gatehouse(['whoami'], { GATEHOUSE_TOKEN: token });
+    expect(untrusted.code).toBe(5);
+    expect(untrusted.stderr).toContain('GATEHOUSE_CLI_UNREACHABLE');
+  });
 });
 
 // Last in the file: it kills a replica.
