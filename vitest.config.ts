@@ -1,6 +1,8 @@
 import { defineConfig } from 'vitest/config';
 
-// Two projects. `unit` starts nothing (npm run test:unit). `temporal` shares one Temporal dev
+// Three projects. `unit` starts nothing, no process either (npm run test:unit). `tools` runs the
+// command-line checkers over shipped files (helm, haproxy -c, kubernetes-validate, dclint, the
+// check-config CLI). `temporal` shares one Temporal dev
 // server per run (test/helpers/global-setup.ts) for the workflow, integration and e2e tests,
 // which isolate themselves by task queue and workflow id; its logs go to a file per test file.
 // The default `forks` pool is kept because tests run Temporal workers in-process.
@@ -13,7 +15,16 @@ export default defineConfig({
     poolOptions: { forks: { maxForks: 3, minForks: 1 } },
     projects: [
       {
-        test: { name: 'unit', include: ['test/unit/**/*.test.ts'], pool: 'forks', testTimeout: 30_000 },
+        test: {
+          name: 'unit',
+          include: ['test/unit/**/*.test.ts'],
+          setupFiles: ['test/helpers/no-child-processes.ts'],
+          pool: 'forks',
+          testTimeout: 30_000,
+        },
+      },
+      {
+        test: { name: 'tools', include: ['test/tools/**/*.test.ts'], pool: 'forks', testTimeout: 60_000 },
       },
       {
         test: {

@@ -32,8 +32,14 @@ export interface ReconcileReport {
   refused: number;
   abandoned: number;
   rateLimitWaits: number;
-  /** GitHub: the check ran out of pages before it read back far enough; the rest was not examined. */
+  /** The check ran out of its budget before it read back far enough; the rest was not examined. */
   truncated?: boolean;
+  /** Deliveries refused as listed: an implausible id or time, or an id out of order. */
+  refusedIds?: number;
+  /** Deliveries sent after the newest one examined with an id at or below it (`after` was reset). */
+  idsWentBack?: number;
+  /** Events dropped from the saved state to keep it bounded. */
+  forgotten?: number;
   alertStatus?: string;
 }
 
@@ -166,12 +172,18 @@ export function createReconcileActivities(deps: ReconcileDeps) {
       count('gatehouse_reconciler_failed', report.failed, 'Deliveries the provider reports as failed');
       count('gatehouse_reconciler_unseen', report.unseen, 'Deliveries the provider reports sent that never arrived');
       count('gatehouse_reconciler_abandoned', report.abandoned, 'Events given up after maxAttempts redeliveries');
+      count(
+        'gatehouse_reconciler_refused_ids',
+        (report.refusedIds ?? 0) + (report.idsWentBack ?? 0),
+        'Deliveries whose ids the reconciler refused (implausible, out of order) or that went backwards',
+      );
+      count('gatehouse_reconciler_forgotten', report.forgotten ?? 0, 'Open events dropped to keep the state bounded');
       if (report.truncated === true)
         meter()
           .createCounter(
             'gatehouse_reconciler_truncated',
             'checks',
-            'Checks that ran out of pages before reading back far enough',
+            'Checks that ran out of their budget (pages or deliveries) before reading back far enough',
           )
           .add(1, tags);
     },

@@ -1,5 +1,5 @@
 // The benchmark suite: what the bridge and the edge cost over Temporal itself, in CPU time and
-// memory as well as speed. It measures and reports against the targets in the README; it never
+// memory as well as speed. It measures and reports against the targets in bench/README.md; it never
 // fails anything. One run starts its own Temporal dev server, a dev issuer, one bridge *process*
 // (compiled JS, so its CPU time and resident memory are its own) and HAProxy in front of it, then
 // runs each scenario against its baseline, interleaved in rounds so drift hits all alike.
@@ -56,7 +56,7 @@ const idlePolls = Number(process.env.BENCH_IDLE_POLLS ?? 0) || n(idlePollTarget)
 const streamTarget = 1_000;
 /** BENCH_STREAMS: how many job event streams to hold open (1,000 whatever the scale: they are cheap to open). */
 const streamCount = Number(process.env.BENCH_STREAMS ?? 0) || streamTarget;
-/** The memory budget for `streamTarget` streams (64 KB a stream; README, Benchmarks). */
+/** The memory budget for `streamTarget` streams (64 KB a stream; bench/README.md, Targets). */
 const streamBudgetBytes = 64 * 1_048_576;
 const query = JSON.stringify({
   action: { type: 'Gatehouse::Action', id: 'read' },

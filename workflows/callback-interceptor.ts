@@ -48,9 +48,14 @@ async function startCallback(callback: CallbackMemo): Promise<void> {
   const info = workflowInfo();
   const memo = readMemo(info.memo);
   const source = info.typedSearchAttributes.get(sourceKey);
+  // The receiver and, when the caller named it, the caller's groups: the delivering worker asks
+  // callbacks.receivers again with them before each attempt. (Only the child's input changes with
+  // them, not the commands, so histories from before replay as they were.)
   const args: CallbackRequest = {
     jobId: info.workflowId,
     url: callback.url,
+    ...(callback.receiver === undefined ? {} : { receiver: callback.receiver }),
+    ...(callback.origin === 'header' ? { caller: { groups: memo?.identity.groups ?? [] } } : {}),
     job: {
       route: memo?.request.route ?? '',
       workflowType: info.workflowType,

@@ -6,22 +6,35 @@
 // Temporal, exactly as GET /v1/jobs/{jobId} shows it, and POSTs it, signed, with the retry policy
 // of callbacks.* (capped exponential backoff for callbacks.retryFor). It is never cancelled by
 // the job's own cancellation (the interceptor starts it outside the job's cancellation scope).
+// The POSTs run on the callbacks' own queue (callbackPostQueue), whose worker has slots of its
+// own: a receiver that holds every attempt until its timeout never holds the job queue's slots.
 import {
   ActivityFailure,
   CancellationScope,
   condition,
   continueAsNew,
   isCancellation,
+  patched,
   proxyActivities,
   sleep,
   workflowInfo,
 } from '@temporalio/workflow';
 import type { Activities } from '../activities/index.js';
-import { callbackWebhookId, type CallbackAnswer, type CallbackRequest, type JobClose } from '../src/core/callbacks.js';
+import {
+  callbackPostQueue,
+  callbackWebhookId,
+  type CallbackAnswer,
+  type CallbackDelivery,
+  type CallbackRequest,
+  type JobClose,
+} from '../src/core/callbacks.js';
 import { fail } from '../src/core/failures.js';
 import { activityPolicies, callbackPolicy } from '../src/core/retry-policies.js';
 
 const { readJobClose } = proxyActivities<Activities>(activityPolicies.jobRead);
+
+/** Marks histories whose POSTs run on the callbacks' own queue; older ones replay on the job's. */
+const postQueuePatch = 'gatehouse-callback-post-queue';
 
 /** The longest wait between two reads of a job that was found still running. */
 const maxRecheckMs = 5 * 60_000;
@@ -43,10 +56,20 @@ export async function deliverCallback(request: CallbackRequest): Promise<Callbac
         cause: error,
       });
     }
-    const { postCallback } = proxyActivities<Activities>(callbackPolicy(close.retry));
+    const policy = callbackPolicy(close.retry);
+    const { postCallback } = proxyActivities<Activities>(
+      patched(postQueuePatch) ? { ...policy, taskQueue: callbackPostQueue(workflowInfo().taskQueue) } : policy,
+    );
     const webhookId = callbackWebhookId(request.jobId);
+    const delivery: CallbackDelivery = {
+      url: request.url,
+      webhookId,
+      event: close.event,
+      ...(request.receiver === undefined ? {} : { receiver: request.receiver }),
+      ...(request.caller === undefined ? {} : { caller: request.caller }),
+    };
     try {
-      const answer = await postCallback({ url: request.url, webhookId, event: close.event });
+      const answer = await postCallback(delivery);
       return { ...answer, webhookId, type: close.event.type };
     } catch (error) {
       if (!(error instanceof ActivityFailure)) throw error;

@@ -7,7 +7,13 @@
 // Rate limits are waited out here, with durable timers, not by failing activities. The state
 // (the newest delivery examined and the asks per event) is saved in the schedule for the next
 // check, so each check reads only what is new.
-import { proxyActivities, sleep } from '@temporalio/workflow';
+//
+// Every payload stays far under Temporal's 2 MB: a check examines at most maxDeliveries (10,000;
+// the old budget of 100,000 would have put about 4 MB of guids into one question to the delivery
+// log), asks the log about them maxSeenKeys at a time, and the state it saves is bounded
+// (src/core/reconcile.ts). Ids the provider lists are screened first (src/core/reconcile.ts):
+// what is refused is counted in the report and logged here.
+import { log, proxyActivities, sleep } from '@temporalio/workflow';
 import type { Activities } from '../activities/index.js';
 import type { ReconcileReport } from '../activities/reconcile.js';
 import {
@@ -15,8 +21,12 @@ import {
   askRefused,
   emptyReconcileState,
   isGitLabSuccess,
+  isNewDelivery,
+  isPastDelivery,
   planRedeliveries,
   readBackTo,
+  screenListing,
+  type RefusedDelivery,
   type ObservedDelivery,
   type ReconcileInput,
   type ReconcileState,
@@ -30,10 +40,14 @@ const local = proxyActivities<Activities>(activityPolicies.quick);
 /** How long the reconciler remembers its asks per event: as long as providers keep deliveries. */
 const keepMs = 7 * 86_400_000;
 /**
- * A check reads at most this many pages (100 deliveries each: 100,000 deliveries since the last
- * check). Far more than a hook sends in one interval; a check that still runs out reports it.
+ * A check examines at most this many deliveries since the last one (100 pages of 100), and reads
+ * at most maxPages pages. Far more than a hook sends in one interval; a check that still runs out
+ * reports it (shorten the hook's interval). Each page answer is about 10 KB in history.
  */
-const maxPages = 1_000;
+const maxDeliveries = 10_000;
+const maxPages = 100;
+/** Keys per question to the delivery log: about 40 KB of guids. */
+const maxSeenKeys = 1_000;
 /** A check asks for at most this many redeliveries; the rest stay open for the next check. */
 const maxAsks = 200;
 /** The longest single wait for a rate limit (GitHub's window is an hour). */
@@ -88,6 +102,45 @@ async function askAgain(
   return { plan, refused };
 }
 
+/** Screens each page, and tells the log (and the report) what was refused. */
+function screener(input: ReconcileInput, provider: string) {
+  let lastId: number | undefined;
+  const refused: RefusedDelivery[] = [];
+  return {
+    refused,
+    page(page: ObservedDelivery[]): ObservedDelivery[] {
+      const screened = screenListing(page, Date.now(), lastId);
+      lastId = screened.lastId;
+      if (screened.refused.length > 0) {
+        refused.push(...screened.refused);
+        log.warn('the provider listed deliveries the reconciler refuses', {
+          provider,
+          hook: input.hook,
+          refused: screened.refused.slice(0, 5),
+          count: screened.refused.length,
+        });
+      }
+      return screened.accepted;
+    },
+  };
+}
+
+/** When the newest delivery examined was sent; for a state saved before that was kept, the lookback's start. */
+function sentAfter(input: ReconcileInput, previous: ReconcileState): number | undefined {
+  if (previous.afterAt !== undefined) return previous.afterAt;
+  return previous.after > 0 ? Date.now() - input.lookbackMs : undefined;
+}
+
+function noteWentBack(input: ReconcileInput, provider: string, previous: ReconcileState, wentBack: number) {
+  if (wentBack === 0) return;
+  log.warn('deliveries sent after the newest one examined have lower ids: the reconciler reads on from them', {
+    provider,
+    hook: input.hook,
+    after: previous.after,
+    count: wentBack,
+  });
+}
+
 /** Events none of whose sends seen in this check succeeded. */
 function stillFailing(observed: ObservedDelivery[]): number {
   const ok = new Set(observed.filter((d) => d.ok).map((d) => d.key));
@@ -98,10 +151,12 @@ export async function reconcileGitHubHook(input: ReconcileInput): Promise<Reconc
   const previous = input.state ?? emptyReconcileState;
   const oldest = previous.after === 0 ? Date.now() - input.lookbackMs : 0;
   const backTo = readBackTo(previous);
+  const afterAt = sentAfter(input, previous);
   const waits = { count: 0 };
   const budget = { pages: input.maxPages ?? maxPages };
+  const screen = screener(input, 'github');
 
-  /** Reads pages from `from` down to `downTo`; `next` is set when the budget ran out first. */
+  /** Reads pages from `from` down to `downTo`; `truncated` when the budget ran out first. */
   const scan = async (from: string | undefined, downTo: number) => {
     const found: ObservedDelivery[] = [];
     let cursor = from;
@@ -117,20 +172,25 @@ export async function reconcileGitHubHook(input: ReconcileInput): Promise<Reconc
           }),
         waits,
       );
-      const fresh = answer.deliveries.filter((d) => d.id > downTo && Date.parse(d.deliveredAt) >= oldest);
-      found.push(
-        ...fresh.map((d) => ({
+      const accepted = screen.page(
+        answer.deliveries.map((d) => ({
           id: d.id,
           key: d.guid,
           ok: d.statusCode >= 200 && d.statusCode < 300,
           at: Date.parse(d.deliveredAt),
         })),
       );
+      const fresh = accepted.filter((d) => isNewDelivery(d, downTo, afterAt) && d.at >= oldest);
+      const room = maxDeliveries - found.length;
+      found.push(...fresh.slice(0, room));
       await pauseIf(answer.pauseUntil, waits);
-      if (fresh.length < answer.deliveries.length || answer.next === undefined) return { found };
+      if (fresh.length > room) return { found, truncated: true };
+      const readBefore = accepted.some((d) => isPastDelivery(d, downTo, afterAt) || d.at < oldest);
+      if (readBefore || answer.next === undefined) return { found, truncated: false };
+      if (found.length === maxDeliveries) return { found, truncated: true };
       cursor = answer.next;
     }
-    return { found, next: cursor };
+    return { found, truncated: true };
   };
 
   // The newest first, down to where the last check got. A check that runs out of pages before
@@ -138,13 +198,17 @@ export async function reconcileGitHubHook(input: ReconcileInput): Promise<Reconc
   // is not examined, and `truncated` reports it.
   const top = await scan(undefined, backTo);
   const observed = top.found;
-  const truncated = top.next !== undefined;
+  const truncated = top.truncated;
   const succeeded = [...new Set(observed.filter((d) => d.ok).map((d) => d.key))];
-  const seen =
-    succeeded.length === 0
-      ? null
-      : await local.deliveriesSeen({ provider: 'github', hook: input.hook, keys: succeeded });
-  const unseen = new Set(seen === null ? [] : succeeded.filter((key) => !seen.includes(key)));
+  let seen: Set<string> | null = null;
+  for (let from = 0; from < succeeded.length; from += maxSeenKeys) {
+    const keys = succeeded.slice(from, from + maxSeenKeys);
+    const answer = await local.deliveriesSeen({ provider: 'github', hook: input.hook, keys });
+    if (answer === null) break;
+    seen ??= new Set();
+    for (const key of answer) seen.add(key);
+  }
+  const unseen = new Set(seen === null ? [] : succeeded.filter((key) => !seen.has(key)));
   const { plan, refused } = await askAgain(input, previous, observed, unseen, async (ask) => {
     const answer = await unlimited(
       () => api.redeliverGitHubDelivery({ hook: input.hook, deliveryId: ask.id, guid: ask.key, reason: ask.reason }),
@@ -164,7 +228,11 @@ export async function reconcileGitHubHook(input: ReconcileInput): Promise<Reconc
     abandoned: plan.abandoned.length,
     rateLimitWaits: waits.count,
     truncated,
+    refusedIds: screen.refused.length,
+    idsWentBack: plan.wentBack,
+    forgotten: plan.forgotten,
   };
+  noteWentBack(input, 'github', previous, plan.wentBack);
   await local.reportReconcile(report);
   return report;
 }
@@ -174,11 +242,18 @@ export async function watchGitLabHook(input: ReconcileInput): Promise<ReconcileR
   const waits = { count: 0 };
   const health = await api.readGitLabHook({ hook: input.hook });
   const observed: ObservedDelivery[] = [];
+  const screen = screener(input, 'gitlab');
+  let truncated = false;
   if (input.resend !== false) {
     const oldest = previous.after === 0 ? Date.now() - input.lookbackMs : 0;
     const backTo = readBackTo(previous);
+    const afterAt = sentAfter(input, previous);
     let page: number | undefined = 1;
-    for (let read = 0; page !== undefined && read < (input.maxPages ?? maxPages); read += 1) {
+    for (let read = 0; page !== undefined; read += 1) {
+      if (read >= (input.maxPages ?? maxPages) || observed.length >= maxDeliveries) {
+        truncated = true;
+        break;
+      }
       const current: number = page;
       const answer = await unlimited(
         () =>
@@ -189,16 +264,23 @@ export async function watchGitLabHook(input: ReconcileInput): Promise<ReconcileR
           }),
         waits,
       );
-      const fresh = answer.events.filter((e) => e.id > backTo && Date.parse(e.createdAt) >= oldest);
-      observed.push(
-        ...fresh.map((e) => ({
+      const accepted = screen.page(
+        answer.events.map((e) => ({
           id: e.id,
           key: e.eventKey ?? `event-${e.id}`,
           ok: isGitLabSuccess(e.responseStatus),
           at: Date.parse(e.createdAt),
         })),
       );
-      page = fresh.length < answer.events.length ? undefined : answer.nextPage;
+      const fresh = accepted.filter((e) => isNewDelivery(e, backTo, afterAt) && e.at >= oldest);
+      const room = maxDeliveries - observed.length;
+      observed.push(...fresh.slice(0, room));
+      if (fresh.length > room) {
+        truncated = true;
+        break;
+      }
+      const readBefore = accepted.some((e) => isPastDelivery(e, backTo, afterAt) || e.at < oldest);
+      page = readBefore ? undefined : answer.nextPage;
     }
   }
   const { plan, refused } = await askAgain(input, previous, observed, new Set(), async (ask) => {
@@ -219,7 +301,12 @@ export async function watchGitLabHook(input: ReconcileInput): Promise<ReconcileR
     abandoned: plan.abandoned.length,
     rateLimitWaits: waits.count,
     alertStatus: health.alertStatus,
+    truncated,
+    refusedIds: screen.refused.length,
+    idsWentBack: plan.wentBack,
+    forgotten: plan.forgotten,
   };
+  noteWentBack(input, 'gitlab', previous, plan.wentBack);
   await local.reportReconcile(report);
   return report;
 }

@@ -716,7 +716,7 @@ export interface operations {
     parameters: {
       query?: never;
       header?: {
-        /** @description a completion callback: when the job closes, however it closes, its final state is POSTed here, signed with Standard Webhooks. It must be allowed by the deployment's callbacks.allow (https; 400 GATEHOUSE_CALLBACK_URL_INVALID, 422 GATEHOUSE_CALLBACK_NOT_ALLOWED, and nothing starts); absent, the route's default callback if it has one */
+        /** @description a completion callback: when the job closes, however it closes, its final state is POSTed here, signed with Standard Webhooks with the key of the receiver it goes to. A receiver of the deployment's callbacks.receivers must allow the URL (https; no ;, no query unless the receiver takes it) for this route and this caller: 400 GATEHOUSE_CALLBACK_URL_INVALID, 403 GATEHOUSE_CALLBACK_FORBIDDEN (a receiver for other routes or groups), 422 GATEHOUSE_CALLBACK_NOT_ALLOWED, and in each case nothing starts; absent, the route's default callback if it has one */
         'gatehouse-callback-url'?: string;
       };
       path?: never;
@@ -801,7 +801,7 @@ export interface operations {
     parameters: {
       query?: never;
       header?: {
-        /** @description a completion callback: when the job closes, however it closes, its final state is POSTed here, signed with Standard Webhooks. It must be allowed by the deployment's callbacks.allow (https; 400 GATEHOUSE_CALLBACK_URL_INVALID, 422 GATEHOUSE_CALLBACK_NOT_ALLOWED, and nothing starts); absent, the route's default callback if it has one */
+        /** @description a completion callback: when the job closes, however it closes, its final state is POSTed here, signed with Standard Webhooks with the key of the receiver it goes to. A receiver of the deployment's callbacks.receivers must allow the URL (https; no ;, no query unless the receiver takes it) for this route and this caller: 400 GATEHOUSE_CALLBACK_URL_INVALID, 403 GATEHOUSE_CALLBACK_FORBIDDEN (a receiver for other routes or groups), 422 GATEHOUSE_CALLBACK_NOT_ALLOWED, and in each case nothing starts; absent, the route's default callback if it has one */
         'gatehouse-callback-url'?: string;
       };
       path?: never;
@@ -891,7 +891,7 @@ export interface operations {
     parameters: {
       query?: never;
       header?: {
-        /** @description a completion callback: when the job closes, however it closes, its final state is POSTed here, signed with Standard Webhooks. It must be allowed by the deployment's callbacks.allow (https; 400 GATEHOUSE_CALLBACK_URL_INVALID, 422 GATEHOUSE_CALLBACK_NOT_ALLOWED, and nothing starts); absent, the route's default callback if it has one */
+        /** @description a completion callback: when the job closes, however it closes, its final state is POSTed here, signed with Standard Webhooks with the key of the receiver it goes to. A receiver of the deployment's callbacks.receivers must allow the URL (https; no ;, no query unless the receiver takes it) for this route and this caller: 400 GATEHOUSE_CALLBACK_URL_INVALID, 403 GATEHOUSE_CALLBACK_FORBIDDEN (a receiver for other routes or groups), 422 GATEHOUSE_CALLBACK_NOT_ALLOWED, and in each case nothing starts; absent, the route's default callback if it has one */
         'gatehouse-callback-url'?: string;
       };
       path?: never;
@@ -981,7 +981,7 @@ export interface operations {
     parameters: {
       query?: never;
       header?: {
-        /** @description a completion callback: when the job closes, however it closes, its final state is POSTed here, signed with Standard Webhooks. It must be allowed by the deployment's callbacks.allow (https; 400 GATEHOUSE_CALLBACK_URL_INVALID, 422 GATEHOUSE_CALLBACK_NOT_ALLOWED, and nothing starts); absent, the route's default callback if it has one */
+        /** @description a completion callback: when the job closes, however it closes, its final state is POSTed here, signed with Standard Webhooks with the key of the receiver it goes to. A receiver of the deployment's callbacks.receivers must allow the URL (https; no ;, no query unless the receiver takes it) for this route and this caller: 400 GATEHOUSE_CALLBACK_URL_INVALID, 403 GATEHOUSE_CALLBACK_FORBIDDEN (a receiver for other routes or groups), 422 GATEHOUSE_CALLBACK_NOT_ALLOWED, and in each case nothing starts; absent, the route's default callback if it has one */
         'gatehouse-callback-url'?: string;
       };
       path?: never;

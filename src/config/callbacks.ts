@@ -1,136 +1,135 @@
-// Completion callback URLs (src/core/callbacks.ts): which ones a job may name. One check, used by
-// the config loader (routes' defaults), the bridge (a caller's Gatehouse-Callback-URL, before
-// anything starts) and the delivering worker (again before each POST, since the list may have
-// shrunk since the job started).
+// Completion callback receivers (src/core/callbacks.ts): which URL a job may name, and which
+// receiver, with which key, it then goes to. One check, used by the config loader (routes'
+// defaults), the bridge (a caller's Gatehouse-Callback-URL, before anything starts) and the
+// delivering worker (again before each POST, since the config may have changed since the job
+// started).
 //
-// The allow-list is the SSRF guard: a callback is a request from inside the deployment to a URL
-// somebody else chose, so it may only go where the operator said. An entry is
-// `scheme://host[:port]/path-glob`:
-// - the scheme is https; http is accepted only for a loopback host (tests, a local sidecar);
-// - the host is exact, or `*.example.com`, where `*` is exactly one label (never a dot, never
-//   empty); hosts are compared as the WHATWG URL parser normalizes them (case, punycode, IPv4);
-// - the port is exact (absent: the scheme's default);
-// - the path is a glob over the URL's path (`*` one segment, `**` any); it must be written, `/**`
-//   for any path. The query string is not matched (it may carry the receiver's own token).
-// A URL is refused outright (before the list is asked) when it is not plainly an absolute URL:
-// longer than 2048, anything but printable ASCII, credentials, a fragment, or an encoded `/` or
-// `\` in its path (which a glob could not see as a separator).
-import picomatch from 'picomatch';
-import type { CallbackRetry } from '../core/callbacks.js';
+// Each receiver (callbacks.receivers.<name>) has its own URL pattern (src/config/callback-url.ts),
+// its own Standard Webhooks key, and says who may name it:
+// - `routes`: only jobs of these routes; a route's default callback must be listed here;
+// - `groups`: only callers in one of these groups (in Gatehouse-Callback-URL);
+// - both: both must hold. One of them must be written: a receiver open to any caller of any route
+//   is what let a non-admin aim its signed callback at another team's receiver.
+// `query` names the query parameters the URL may carry; without it, none.
+//
+// A URL goes to the first receiver, in file order, that allows it for the caller. Keys are per
+// receiver because Standard Webhooks `v1` is a symmetric HMAC: a receiver holding a shared key
+// could sign a callback every other receiver accepts.
+import { callbackQueueSuffix, type CallbackAddressee, type CallbackRetry } from '../core/callbacks.js';
+import {
+  describeCallbackUrl,
+  matchesPattern,
+  parseCallbackUrl,
+  parseUrlPattern,
+  queryProblem,
+} from './callback-url.js';
 import { durationMs } from './duration.js';
-import type { CallbacksConfig, GatehouseConfigFile } from './schema.js';
+import type { CallbackReceiverConfig, CallbacksConfig, GatehouseConfigFile } from './schema.js';
 
-export const maxCallbackUrlLength = 2048;
+/**
+ * Who names a callback: the job's route, and the caller's groups. Without `groups` it is the
+ * route's own default, which the operator named, so only the receiver's `routes` are asked.
+ */
+export interface CallbackNamer {
+  route: string;
+  groups?: readonly string[];
+}
 
 export type CallbackCheck =
-  { ok: true; url: string } | { ok: false; reason: 'invalid' | 'not-allowed'; detail: string };
+  | { ok: true; url: string; receiver: string }
+  | { ok: false; reason: 'invalid' | 'not-allowed' | 'forbidden'; detail: string };
 
-export interface CallbackAllowList {
-  /** Callbacks are on: the list has entries. */
+export interface CallbackReceivers {
+  /** Callbacks are on: there are receivers. */
   readonly enabled: boolean;
-  check(raw: string): CallbackCheck;
+  /** The first receiver, in file order, that allows `raw` for `namer`. */
+  check(raw: string, namer: CallbackNamer): CallbackCheck;
+  /** Whether the receiver `name` allows `raw` for `namer` now. */
+  recheck(name: string, raw: string, namer: CallbackNamer): CallbackCheck;
+  /** Whether a delivery for a job of `route` may go out now, and to which receiver (the worker, each attempt). */
+  deliverable(addressee: CallbackAddressee, route: string): CallbackCheck;
 }
 
-interface Pattern {
-  scheme: 'http:' | 'https:';
-  /** The exact host, or the suffix after `*.`. */
-  host: string;
-  wildcard: boolean;
-  port: string;
-  path: (pathname: string) => boolean;
+interface Receiver {
+  name: string;
+  config: CallbackReceiverConfig;
+  matches(url: URL): boolean;
 }
 
-const defaultPorts: Record<string, string> = { 'http:': '80', 'https:': '443' };
-const patternShape = /^(https?):\/\/(\*\.)?(\[[0-9a-fA-F:.]+\]|[^/:*?#@\s[\]]+)(?::([0-9]{1,5}))?(\/[^#\s]*)$/;
-
-function isLoopback(hostname: string): boolean {
-  return hostname === 'localhost' || hostname === '[::1]' || /^127(\.[0-9]{1,3}){3}$/.test(hostname);
+/** Whether `namer` may name the receiver (its URL aside). */
+function mayName(receiver: CallbackReceiverConfig, namer: CallbackNamer): boolean {
+  const { routes, groups } = receiver;
+  if (namer.groups === undefined) return routes?.includes(namer.route) ?? false;
+  if (routes !== undefined && !routes.includes(namer.route)) return false;
+  return groups === undefined || groups.some((group) => namer.groups!.includes(group));
 }
 
-/** A well-formed callback URL, or why it is not one. */
-export function parseCallbackUrl(raw: string): URL | string {
-  if (raw.length > maxCallbackUrlLength) return `longer than ${maxCallbackUrlLength} characters`;
-  if (!/^[\x21-\x7e]+$/.test(raw)) return 'only printable ASCII without spaces (percent-encode the rest)';
-  if (raw.includes('#')) return 'no fragment (#)';
-  let url: URL;
-  try {
-    url = new URL(raw);
-  } catch {
-    return 'not an absolute URL';
-  }
-  if (url.protocol !== 'https:' && url.protocol !== 'http:') return 'https only';
-  if (url.protocol === 'http:' && !isLoopback(url.hostname)) return 'https only (http only for a loopback host)';
-  if (url.username !== '' || url.password !== '') return 'no credentials in the URL';
-  if (/%(2f|5c)/i.test(url.pathname)) return 'no encoded / or \\ in the path';
-  return url;
-}
+const notYours = (namer: CallbackNamer): CallbackCheck => ({
+  ok: false,
+  reason: 'forbidden',
+  detail:
+    namer.groups === undefined
+      ? `no callback receiver that allows this URL lists the route ${namer.route} in its routes`
+      : `the callback receivers that allow this URL are not for jobs of ${namer.route} started by this caller (their routes or groups)`,
+});
 
-/** One allow-list entry, or why it is not one. */
-function parsePattern(text: string): Pattern | string {
-  const match = patternShape.exec(text);
-  if (match === null) return 'expected scheme://host[:port]/path-glob (write /** for any path)';
-  const [, scheme, wildcard, rawHost, port, path] = match as unknown as [
-    string,
-    'http' | 'https',
-    string | undefined,
-    string,
-    string | undefined,
-    string,
-  ];
-  let host: string;
-  try {
-    host = new URL(`${scheme}://${rawHost}/`).hostname;
-  } catch {
-    return `"${rawHost}" is not a host name`;
-  }
-  if (scheme === 'http' && (wildcard !== undefined || !isLoopback(host)))
-    return 'http only for a loopback host (127.0.0.1, [::1], localhost); use https';
-  if (port !== undefined && (Number(port) < 1 || Number(port) > 65_535)) return `port ${port} is out of range`;
-  return {
-    scheme: `${scheme}:` as Pattern['scheme'],
-    host,
-    wildcard: wildcard !== undefined,
-    port: port ?? defaultPorts[`${scheme}:`]!,
-    path: picomatch(path, { dot: true }),
-  };
-}
-
-function matches(pattern: Pattern, url: URL): boolean {
-  if (url.protocol !== pattern.scheme || (url.port || defaultPorts[url.protocol]) !== pattern.port) return false;
-  if (pattern.wildcard) {
-    const label = url.hostname.slice(0, -(pattern.host.length + 1));
-    if (!url.hostname.endsWith(`.${pattern.host}`) || label === '' || label.includes('.')) return false;
-  } else if (url.hostname !== pattern.host) return false;
-  return pattern.path(url.pathname);
-}
-
-/** The allow-list of `patterns`, with what is wrong with any of them (by index). */
-export function compileAllowList(patterns: readonly string[]): {
-  allowList: CallbackAllowList;
-  problems: Array<{ index: number; problem: string }>;
+/** The receivers, with what is wrong with any of them (by name). */
+export function compileReceivers(receivers: Readonly<Record<string, CallbackReceiverConfig>>): {
+  receivers: CallbackReceivers;
+  problems: Array<{ name: string; problem: string }>;
 } {
-  const compiled: Pattern[] = [];
-  const problems: Array<{ index: number; problem: string }> = [];
-  patterns.forEach((text, index) => {
-    const pattern = parsePattern(text);
-    if (typeof pattern === 'string') problems.push({ index, problem: pattern });
-    else compiled.push(pattern);
-  });
-  const allowList: CallbackAllowList = {
-    enabled: patterns.length > 0,
-    check(raw) {
-      const url = parseCallbackUrl(raw);
-      if (typeof url === 'string') return { ok: false, reason: 'invalid', detail: url };
-      if (!compiled.some((pattern) => matches(pattern, url)))
-        return {
-          ok: false,
-          reason: 'not-allowed',
-          detail: `callbacks.allow does not allow ${`${url.origin}${url.pathname}`.slice(0, 200)}`,
-        };
-      return { ok: true, url: url.href };
-    },
+  const compiled: Receiver[] = [];
+  const problems: Array<{ name: string; problem: string }> = [];
+  for (const [name, config] of Object.entries(receivers)) {
+    const pattern = parseUrlPattern(config.url);
+    if (typeof pattern === 'string') problems.push({ name, problem: `url: ${pattern}` });
+    else compiled.push({ name, config, matches: (url) => matchesPattern(pattern, url) });
+    if (config.routes === undefined && config.groups === undefined)
+      problems.push({ name, problem: 'say who may name this receiver: routes, groups, or both' });
+  }
+
+  const decide = (candidates: Receiver[], raw: string, namer: CallbackNamer): CallbackCheck => {
+    const url = parseCallbackUrl(raw);
+    if (typeof url === 'string') return { ok: false, reason: 'invalid', detail: url };
+    const matching = candidates.filter((receiver) => receiver.matches(url));
+    if (matching.length === 0)
+      return {
+        ok: false,
+        reason: 'not-allowed',
+        detail: `no callback receiver allows ${describeCallbackUrl(url)}`,
+      };
+    const usable = matching.filter((receiver) => mayName(receiver.config, namer));
+    if (usable.length === 0) return notYours(namer);
+    const chosen = usable.find((receiver) => queryProblem(url, receiver.config.query) === undefined);
+    if (chosen === undefined)
+      return {
+        ok: false,
+        reason: 'not-allowed',
+        detail: `the callback receiver ${usable[0]!.name} ${queryProblem(url, usable[0]!.config.query)}`,
+      };
+    return { ok: true, url: url.href, receiver: chosen.name };
   };
-  return { allowList, problems };
+
+  const recheck = (name: string, raw: string, namer: CallbackNamer): CallbackCheck => {
+    const receiver = compiled.find((candidate) => candidate.name === name);
+    if (receiver === undefined)
+      return { ok: false, reason: 'not-allowed', detail: `there is no callback receiver ${name} any more` };
+    return decide([receiver], raw, namer);
+  };
+  return {
+    receivers: {
+      enabled: Object.keys(receivers).length > 0,
+      check: (raw, namer) => decide(compiled, raw, namer),
+      recheck,
+      deliverable({ url, receiver, caller }, route) {
+        // A callback started before receivers existed names none: it is checked as if a caller in
+        // no group had named it, so it goes only to a receiver bound to its route alone.
+        if (receiver === undefined) return decide(compiled, url, { route, groups: [] });
+        return recheck(receiver, url, caller === undefined ? { route } : { route, groups: caller.groups });
+      },
+    },
+    problems,
+  };
 }
 
 /**
@@ -138,7 +137,7 @@ export function compileAllowList(patterns: readonly string[]): {
  * when it is not set, those of every queue a route runs on (each job's callback on its own queue).
  */
 export function deliversCallbacks(config: GatehouseConfigFile, taskQueue: string): boolean {
-  if (config.callbacks.allow.length === 0) return false;
+  if (Object.keys(config.callbacks.receivers).length === 0) return false;
   const queue = config.callbacks.taskQueue;
   if (queue !== undefined) return queue === taskQueue;
   return Object.values(config.routes).some((route) => route.taskQueue === taskQueue);
@@ -166,14 +165,32 @@ export function signingSecretProblem(value: string): string | undefined {
 /** The callbacks section and every route's default callback, checked against each other. */
 export function checkCallbacks(config: GatehouseConfigFile): string[] {
   const { callbacks } = config;
-  const { allowList, problems: patternProblems } = compileAllowList(callbacks.allow);
-  const problems = patternProblems.map(({ index, problem }) => `/callbacks/allow/${index}: ${problem}`);
-  if (allowList.enabled && callbacks.secret === undefined)
-    problems.push('/callbacks/secret: callbacks.allow is set, so callbacks need a signing secret');
+  const problems: string[] = [];
+  // The keys of the single shared secret, refused with what to write instead: keeping it would
+  // let any receiver forge callbacks for every other one.
+  if (callbacks.secret !== undefined)
+    problems.push(
+      '/callbacks/secret: one key for every receiver is no longer accepted (any receiver could sign callbacks the others accept). Give each receiver its own key under callbacks.receivers.<name>.secret (a new whsec_ key each, from { env } or { file }) and delete callbacks.secret',
+    );
+  if (callbacks.allow !== undefined)
+    problems.push(
+      '/callbacks/allow: replaced by callbacks.receivers: write each entry as callbacks.receivers.<name> with url (the pattern), secret (its own key), routes and/or groups (who may name it) and query (the parameters it takes), then delete callbacks.allow',
+    );
+  const { receivers, problems: receiverProblems } = compileReceivers(callbacks.receivers);
+  problems.push(...receiverProblems.map(({ name, problem }) => `/callbacks/receivers/${name}: ${problem}`));
+  for (const [name, receiver] of Object.entries(callbacks.receivers)) {
+    for (const route of receiver.routes ?? [])
+      if (!Object.hasOwn(config.routes, route))
+        problems.push(`/callbacks/receivers/${name}/routes: no route named "${route}"`);
+  }
   if (callbacks.taskQueue !== undefined && !config.taskQueues.includes(callbacks.taskQueue))
     problems.push(
       `/callbacks/taskQueue: "${callbacks.taskQueue}" is not one of /taskQueues (${config.taskQueues.join(', ')})`,
     );
+  config.taskQueues.forEach((queue, index) => {
+    if (queue.endsWith(callbackQueueSuffix))
+      problems.push(`/taskQueues/${index}: names ending in ${callbackQueueSuffix} are the callbacks' own queues`);
+  });
   const retry = callbackRetry(callbacks);
   if (retry.initialIntervalMs < 1) problems.push('/callbacks/initialInterval: must be more than 0');
   if (retry.maximumIntervalMs < retry.initialIntervalMs)
@@ -182,9 +199,10 @@ export function checkCallbacks(config: GatehouseConfigFile): string[] {
     problems.push('/callbacks/timeout: from 100ms to 5m');
   if (retry.retryForMs < retry.attemptTimeoutMs)
     problems.push('/callbacks/retryFor: must be at least callbacks.timeout');
+  if (durationMs(callbacks.breaker.coolDown) < 1) problems.push('/callbacks/breaker/coolDown: must be more than 0');
   for (const [name, route] of Object.entries(config.routes)) {
     if (route.callback === undefined) continue;
-    const check = allowList.check(route.callback);
+    const check = receivers.check(route.callback, { route: name });
     if (!check.ok)
       problems.push(
         `/routes/${name}/callback: ${check.reason === 'invalid' ? `not a usable callback URL: ${check.detail}` : check.detail}`,

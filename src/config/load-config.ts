@@ -63,12 +63,14 @@ export const envOverrides = [
   ['GATEHOUSE_TRUST_PROXY', ['server', 'trustProxy']],
 ] as const;
 
-/** Overrides whose value is a list. */
-const listOverrides = new Set<string>(['GATEHOUSE_TRUST_PROXY']);
+/** Overrides that turn a section on (true) or off (false), whatever the file says. */
+export const switchOverrides: ReadonlySet<string> = new Set(['TEMPORAL_TLS']);
+/** Overrides whose value is a comma-separated list. */
+export const listOverrides: ReadonlySet<string> = new Set(['GATEHOUSE_TRUST_PROXY']);
 /** Overrides whose value is a file path: relative to the working directory, as the Temporal CLI reads them. */
-const pathOverrides = new Set<string>(['TEMPORAL_TLS_CA', 'TEMPORAL_TLS_CERT', 'TEMPORAL_TLS_KEY']);
+export const pathOverrides: ReadonlySet<string> = new Set(['TEMPORAL_TLS_CA', 'TEMPORAL_TLS_CERT', 'TEMPORAL_TLS_KEY']);
 /** Overrides whose value is a secret: the config names the variable, never holds the value. */
-const secretOverrides = new Set<string>(['TEMPORAL_API_KEY']);
+export const secretOverrides: ReadonlySet<string> = new Set(['TEMPORAL_API_KEY']);
 
 const checkShape = Compile(ConfigSchema);
 
@@ -124,7 +126,7 @@ function applyEnvOverrides(raw: Record<string, unknown>, env: NodeJS.ProcessEnv)
       .slice(0, -1)
       .reduce<Record<string, unknown>>((node, key) => (node[key] ??= {}) as Record<string, unknown>, raw);
     const key = path.at(-1)!;
-    if (name === 'TEMPORAL_TLS') {
+    if (switchOverrides.has(name)) {
       if (value === 'true') parent[key] ??= {};
       else if (value === 'false') delete parent[key];
       else problems.push(`${name}: expected true or false, not "${value}"`);

@@ -4,10 +4,13 @@
 import Type, { type Static, type TOptional, type TSchema } from 'typebox';
 import { providerNames, providers, type ProviderName } from '../providers/registry.js';
 
-const Name = Type.String({ pattern: '^[a-z][a-z0-9-]{0,62}$', description: 'lower-case, digits and dashes' });
-const Duration = Type.String({ pattern: '^[0-9]+(ms|s|m|h|d)$', description: 'a duration such as 30s, 10m, 1h' });
-const durationDefault = (value: string, description?: string) =>
-  Type.String({ ...Duration, default: value, ...(description === undefined ? {} : { description }) });
+// A name and a duration are kinds of value; what each key holding one means is said by the key.
+const namePattern = '^[a-z][a-z0-9-]{0,62}$';
+const Name = Type.String({ pattern: namePattern });
+const durationPattern = '^[0-9]+(ms|s|m|h|d)$';
+const duration = (description: string) => Type.String({ pattern: durationPattern, description });
+const durationDefault = (value: string, description: string) =>
+  Type.String({ pattern: durationPattern, default: value, description });
 
 /** One optional entry per registered provider. */
 function perProvider<T extends TSchema>(schema: T): { [K in ProviderName]: TOptional<T> } {
@@ -32,22 +35,38 @@ export const JwtAlgorithm = Type.Union([
 
 const Access = Type.Object(
   {
-    groups: Type.Array(Type.String({ minLength: 1 }), { default: [] }),
+    groups: Type.Array(Type.String({ minLength: 1 }), {
+      default: [],
+      description: 'values of the groups claim that may call the route',
+    }),
     roles: Type.Array(Type.String({ minLength: 1 }), {
       default: [],
       description: 'values of the roles claim that may call the route',
     }),
-    scopes: Type.Array(Type.String({ minLength: 1 }), { default: [] }),
+    scopes: Type.Array(Type.String({ minLength: 1 }), {
+      default: [],
+      description: 'token scopes (the scope claim) that may call the route',
+    }),
     anyAuthenticated: Type.Boolean({ default: false, description: 'any verified caller may use the route' }),
   },
-  { additionalProperties: false },
+  {
+    additionalProperties: false,
+    description:
+      'who may call the route besides admins: any one of these lets a caller in; a route nobody could call is refused',
+  },
 );
 
 export const RouteSchema = Type.Object(
   {
-    workflowType: Type.String({ minLength: 1 }),
-    taskQueue: Type.String({ minLength: 1 }),
-    description: Type.Optional(Type.String()),
+    workflowType: Type.String({
+      minLength: 1,
+      description: 'the workflow a start runs, from the workflow catalog (src/core/workflow-catalog.ts)',
+    }),
+    taskQueue: Type.String({
+      minLength: 1,
+      description: "the task queue the route's workflows run on, one of taskQueues",
+    }),
+    description: Type.Optional(Type.String({ description: "the route's summary in the OpenAPI document" })),
     access: Access,
     input: Type.Record(Type.String(), Type.Unknown(), { description: 'JSON Schema of the request body' }),
     idempotency: Type.Object(
@@ -58,8 +77,10 @@ export const RouteSchema = Type.Object(
     ),
     timeouts: Type.Object(
       {
-        execution: Type.Optional(Duration),
-        run: Type.Optional(Duration),
+        execution: Type.Optional(
+          duration("the job's whole life, retries and continue-as-new included (Temporal's execution timeout)"),
+        ),
+        run: Type.Optional(duration("one run of the job's workflow (Temporal's run timeout)")),
       },
       { additionalProperties: false, default: {} },
     ),
@@ -68,20 +89,18 @@ export const RouteSchema = Type.Object(
         minLength: 1,
         maxLength: 2048,
         description:
-          "the completion callback of this route's jobs when the caller names none (Gatehouse-Callback-URL); callbacks.allow must allow it",
+          "the completion callback of this route's jobs when the caller names none (Gatehouse-Callback-URL); a receiver of callbacks.receivers that lists this route must allow it",
       }),
     ),
   },
   { additionalProperties: false },
 );
 
-const SecretRef = Type.Union(
-  [
-    Type.Object({ env: Type.String({ minLength: 1 }) }, { additionalProperties: false }),
-    Type.Object({ file: Type.String({ minLength: 1 }) }, { additionalProperties: false }),
-  ],
-  { description: 'where a secret comes from: an environment variable or a file, never the config itself' },
-);
+/** Where a secret comes from: an environment variable or a file, never the config itself. */
+const SecretRef = Type.Union([
+  Type.Object({ env: Type.String({ minLength: 1 }) }, { additionalProperties: false }),
+  Type.Object({ file: Type.String({ minLength: 1 }) }, { additionalProperties: false }),
+]);
 
 /** A secret reference with its own description. */
 const describedSecret = (description: string) => Type.Union(SecretRef.anyOf, { description });
@@ -103,13 +122,51 @@ const TemporalTls = Type.Object(
     ),
     clientKeyFile: Type.Optional(Type.String({ minLength: 1, description: 'PEM private key of clientCertFile' })),
   },
+  {
+    additionalProperties: false,
+    description: 'TLS to the Temporal frontend, on when present (an empty section: TLS with the system roots)',
+  },
+);
+
+/** One completion-callback receiver: where it listens, its own signing key, and who may name it. */
+const CallbackReceiver = Type.Object(
+  {
+    url: Type.String({
+      minLength: 1,
+      maxLength: 2048,
+      description:
+        'scheme://host[:port]/path-glob (https; http only on loopback); the host may start with *. (one label); write /** for any path',
+    }),
+    secret: describedSecret(
+      "this receiver's own Standard Webhooks key, whsec_<base64 of 24 to 64 bytes>; resolved only by the workers that deliver callbacks",
+    ),
+    routes: Type.Optional(
+      Type.Array(Name, {
+        minItems: 1,
+        uniqueItems: true,
+        description: 'only jobs of these routes may name it (and a route default must be listed here)',
+      }),
+    ),
+    groups: Type.Optional(
+      Type.Array(Type.String({ minLength: 1 }), {
+        minItems: 1,
+        uniqueItems: true,
+        description: 'only callers in one of these groups may name it in Gatehouse-Callback-URL',
+      }),
+    ),
+    query: Type.Array(Type.String({ pattern: '^[A-Za-z0-9_.~-]{1,64}$' }), {
+      default: [],
+      uniqueItems: true,
+      description: 'the query parameters a callback URL may carry, each at most once; empty: no query string at all',
+    }),
+  },
   { additionalProperties: false },
 );
 
 /** Which deliveries start which route. Absent lists match anything; patterns are globs. */
 const WebhookRule = Type.Object(
   {
-    route: Name,
+    route: Type.String({ pattern: namePattern, description: 'the route a matching delivery starts' }),
     kinds: Type.Optional(
       Type.Array(
         Type.Union([
@@ -119,13 +176,31 @@ const WebhookRule = Type.Object(
           Type.Literal('comment'),
           Type.Literal('other'),
         ]),
-        { minItems: 1 },
+        { minItems: 1, description: 'the event kinds that match; absent: any' },
       ),
     ),
-    actions: Type.Optional(Type.Array(Type.String({ minLength: 1 }), { minItems: 1 })),
-    branches: Type.Optional(Type.Array(Type.String({ minLength: 1 }), { minItems: 1 })),
-    tags: Type.Optional(Type.Array(Type.String({ minLength: 1 }), { minItems: 1 })),
-    repositories: Type.Optional(Type.Array(Type.String({ minLength: 1 }), { minItems: 1 })),
+    actions: Type.Optional(
+      Type.Array(Type.String({ minLength: 1 }), {
+        minItems: 1,
+        description: 'the neutral actions that match (opened, synchronize, closed, merged, reopened, …); absent: any',
+      }),
+    ),
+    branches: Type.Optional(
+      Type.Array(Type.String({ minLength: 1 }), {
+        minItems: 1,
+        description:
+          'globs a branch must match; once branches or tags is set, a branch must match branches and a tag tags, so branches alone matches no tag',
+      }),
+    ),
+    tags: Type.Optional(
+      Type.Array(Type.String({ minLength: 1 }), { minItems: 1, description: 'globs a tag must match (see branches)' }),
+    ),
+    repositories: Type.Optional(
+      Type.Array(Type.String({ minLength: 1 }), {
+        minItems: 1,
+        description: 'globs the repository (owner/name) must match; absent: any',
+      }),
+    ),
   },
   { additionalProperties: false },
 );
@@ -136,25 +211,32 @@ const StatusApi = Type.Object(
       description:
         'e.g. https://api.github.com, https://gitlab.example/api/v4, https://gitea.example/api/v1, https://api.bitbucket.org/2.0',
     }),
-    token: SecretRef,
+    token: describedSecret('a token that may post commit statuses on the repositories built'),
   },
-  { additionalProperties: false },
+  { additionalProperties: false, description: "the provider's REST API for commit statuses" },
 );
 
 const Step = Type.Object(
   {
-    name: Type.String({ minLength: 1 }),
+    name: Type.String({ minLength: 1, description: "the step's name in the job's events and result" }),
     run: Type.String({ minLength: 1, description: 'a shell command, run in the checkout' }),
-    timeout: durationDefault('10m'),
+    timeout: durationDefault('10m', "the step's limit; past it, its whole process group is killed and the step fails"),
   },
   { additionalProperties: false },
 );
 
 export const PipelineSchema = Type.Object(
   {
-    repositories: Type.Array(Type.String({ minLength: 1 }), { minItems: 1 }),
-    runner: Type.Union([Type.Literal('steps'), Type.Literal('argo')]),
-    steps: Type.Optional(Type.Array(Step, { minItems: 1 })),
+    repositories: Type.Array(Type.String({ minLength: 1 }), {
+      minItems: 1,
+      description: 'globs of the repositories (owner/name) this pipeline builds',
+    }),
+    runner: Type.Union([Type.Literal('steps'), Type.Literal('argo')], {
+      description: 'steps: the worker runs the steps in its sandbox; argo: an Argo Workflow runs the build',
+    }),
+    steps: Type.Optional(
+      Type.Array(Step, { minItems: 1, description: 'the steps (runner steps), run in order in the checkout' }),
+    ),
     network: Type.Boolean({
       default: false,
       description: 'whether steps may reach the network; the clone always may, steps by default may not',
@@ -166,14 +248,21 @@ export const PipelineSchema = Type.Object(
     argo: Type.Optional(
       Type.Object(
         {
-          namespace: Type.String({ minLength: 1 }),
-          workflowTemplate: Type.Optional(Type.String({ minLength: 1 })),
-          entrypoint: Type.Optional(Type.String({ minLength: 1 })),
+          namespace: Type.String({ minLength: 1, description: 'the Argo namespace the workflow runs in' }),
+          workflowTemplate: Type.Optional(
+            Type.String({ minLength: 1, description: 'submit from this WorkflowTemplate (or give a manifest)' }),
+          ),
+          entrypoint: Type.Optional(
+            Type.String({ minLength: 1, description: "the template to start; absent: the workflow's own" }),
+          ),
           manifest: Type.Optional(
             Type.Record(Type.String(), Type.Unknown(), { description: 'an inline Workflow manifest' }),
           ),
         },
-        { additionalProperties: false },
+        {
+          additionalProperties: false,
+          description: 'the Argo Workflow a build submits (runner argo): a WorkflowTemplate or an inline manifest',
+        },
       ),
     ),
   },
@@ -190,8 +279,8 @@ const GitHubReconcile = Type.Object(
     app: Type.Optional(
       Type.Object(
         {
-          appId: Type.String({ pattern: '^[0-9]+$' }),
-          privateKey: SecretRef,
+          appId: Type.String({ pattern: '^[0-9]+$', description: "the App's id" }),
+          privateKey: describedSecret("the App's private key (PEM)"),
         },
         { additionalProperties: false, description: "the GitHub App's own hook (its JWT lists the deliveries)" },
       ),
@@ -214,24 +303,32 @@ const GitHubReconcile = Type.Object(
       description: 'redeliveries asked for one delivery before it is given up and reported',
     }),
   },
-  { additionalProperties: false },
+  { additionalProperties: false, title: 'GitHub' },
 );
 
 /** The GitLab watcher's view of one project hook. */
 const GitLabReconcile = Type.Object(
   {
     project: Type.String({ minLength: 1, description: 'the project id, or its full path (group/name)' }),
-    hookId: Type.Integer({ minimum: 1 }),
-    token: SecretRef,
-    apiUrl: Type.String({ default: 'https://gitlab.com/api/v4' }),
+    hookId: Type.Integer({ minimum: 1, description: "the project hook's id" }),
+    token: describedSecret('a project, group or personal access token with the api scope and the Maintainer role'),
+    apiUrl: Type.String({
+      default: 'https://gitlab.com/api/v4',
+      description: 'self-managed GitLab: https://<host>/api/v4',
+    }),
     every: durationDefault('5m', 'how often the hook is checked'),
     resend: Type.Boolean({
       default: true,
       description: 'resend failed events through the hook events API (GitLab 17.4 and later)',
     }),
-    maxAttempts: Type.Integer({ minimum: 1, maximum: 20, default: 5 }),
+    maxAttempts: Type.Integer({
+      minimum: 1,
+      maximum: 20,
+      default: 5,
+      description: 'resends asked for one event before it is given up and reported',
+    }),
   },
-  { additionalProperties: false },
+  { additionalProperties: false, title: 'GitLab' },
 );
 
 const WebhookHook = Type.Object(
@@ -270,13 +367,20 @@ const WebhookHook = Type.Object(
   { additionalProperties: false },
 );
 
-const HooksByName = Type.Record(Name, WebhookHook);
+const HooksByName = Type.Record(Name, WebhookHook, {
+  description:
+    "the provider's hooks by name: default is served at /v1/webhooks/<provider>, any other at /v1/webhooks/<provider>/<hook>",
+});
 
 export const ConfigSchema = Type.Object(
   {
     server: Type.Object(
       {
-        listen: Type.String({ default: '127.0.0.1:8080', pattern: '^[^\\s]+:[0-9]{1,5}$' }),
+        listen: Type.String({
+          default: '127.0.0.1:8080',
+          pattern: '^[^\\s]+:[0-9]{1,5}$',
+          description: 'host:port the bridge serves the API on',
+        }),
         requestTimeout: durationDefault('60s', 'the longest a whole request (headers and body) may take to arrive'),
         drainDelay: durationDefault(
           '0s',
@@ -296,8 +400,8 @@ export const ConfigSchema = Type.Object(
     ),
     temporal: Type.Object(
       {
-        address: Type.String({ default: '127.0.0.1:7233' }),
-        namespace: Type.String({ default: 'default' }),
+        address: Type.String({ default: '127.0.0.1:7233', description: 'host:port of the Temporal frontend' }),
+        namespace: Type.String({ default: 'default', description: 'the Temporal namespace every job lives in' }),
         requestTimeout: durationDefault('5s', 'deadline of every Temporal call on a request path; past it, 503'),
         tls: Type.Optional(TemporalTls),
         apiKey: Type.Optional(
@@ -316,10 +420,16 @@ export const ConfigSchema = Type.Object(
           pattern: '^[^#\\s]+$',
           description: 'expected iss (no # or spaces: principals are jwt:<issuer>#<sub>)',
         }),
-        audience: Type.String({ minLength: 1 }),
-        jwksUrl: Type.Optional(Type.String({ minLength: 1 })),
-        algorithms: Type.Array(JwtAlgorithm, { minItems: 1, default: ['RS256', 'ES256'] }),
-        clockTolerance: durationDefault('30s'),
+        audience: Type.String({ minLength: 1, description: 'expected aud (the token may list several)' }),
+        jwksUrl: Type.Optional(
+          Type.String({ minLength: 1, description: "the issuer's JWKS, instead of the one its OIDC discovery names" }),
+        ),
+        algorithms: Type.Array(JwtAlgorithm, {
+          minItems: 1,
+          default: ['RS256', 'ES256'],
+          description: 'the JWT algorithms accepted; HMAC and none cannot be configured',
+        }),
+        clockTolerance: durationDefault('30s', 'leeway for exp and nbf'),
         jwksCooldown: durationDefault('30s', 'an unknown kid refetches the JWKS at most once per cool-down'),
         jwksRefresh: durationDefault(
           '5m',
@@ -339,8 +449,14 @@ export const ConfigSchema = Type.Object(
         }),
         claims: Type.Object(
           {
-            groups: Type.String({ default: 'groups' }),
-            roles: Type.String({ default: 'roles' }),
+            groups: Type.String({
+              default: 'groups',
+              description: "the claim whose values are the caller's groups (route access, admins, Cedar membership)",
+            }),
+            roles: Type.String({
+              default: 'roles',
+              description: "the claim whose values are the caller's roles (route access through access.roles only)",
+            }),
           },
           { additionalProperties: false, default: {} },
         ),
@@ -349,15 +465,34 @@ export const ConfigSchema = Type.Object(
     ),
     admins: Type.Object(
       {
-        groups: Type.Array(Type.String({ minLength: 1 }), { default: [] }),
+        groups: Type.Array(Type.String({ minLength: 1 }), {
+          default: [],
+          description:
+            "groups whose members may read, list and cancel every job, read anyone's usage and use the delivery log (admins are named by group only)",
+        }),
       },
       { additionalProperties: false, default: {} },
     ),
     limits: Type.Object(
       {
-        maxBodyBytes: Type.Integer({ minimum: 1024, maximum: 1_572_864, default: 262_144 }),
-        maxWaitSeconds: Type.Integer({ minimum: 0, maximum: 300, default: 30 }),
-        listPageSize: Type.Integer({ minimum: 1, maximum: 100, default: 20 }),
+        maxBodyBytes: Type.Integer({
+          minimum: 1024,
+          maximum: 1_572_864,
+          default: 262_144,
+          description: "the largest job input, in bytes (Temporal's payload cap is 2 MiB)",
+        }),
+        maxWaitSeconds: Type.Integer({
+          minimum: 0,
+          maximum: 300,
+          default: 30,
+          description: 'the cap for ?wait=N on a job read',
+        }),
+        listPageSize: Type.Integer({
+          minimum: 1,
+          maximum: 100,
+          default: 20,
+          description: 'the page size of GET /v1/jobs when the client names none (it may ask for up to 100)',
+        }),
         streamHeartbeat: durationDefault(
           '15s',
           'a comment on every open event stream this often; keep it well under every hop idle timeout (the edge: 65s)',
@@ -391,15 +526,18 @@ export const ConfigSchema = Type.Object(
       },
       { additionalProperties: false, default: {} },
     ),
-    taskQueues: Type.Array(Type.String({ minLength: 1 }), { minItems: 1, description: 'the queues the workers poll' }),
-    routes: Type.Record(Name, RouteSchema),
+    taskQueues: Type.Array(Type.String({ minLength: 1 }), {
+      minItems: 1,
+      description: "the queues the workers poll; a worker started with --queues <q> registers only that queue's work",
+    }),
+    routes: Type.Record(Name, RouteSchema, { description: 'the job routes by name: each is POST /v1/jobs/<name>' }),
     webhooks: Type.Object(
       {
         maxBodyBytes: Type.Integer({
           minimum: 1024,
           maximum: 104_857_600,
           default: 26_214_400,
-          description: 'GitHub and GitLab send up to 25 MB',
+          description: 'the largest webhook delivery, in bytes (GitHub and GitLab send up to 25 MB)',
         }),
         deliveryLog: Type.Object(
           {
@@ -444,7 +582,10 @@ export const ConfigSchema = Type.Object(
           default: '../.data/ci',
           description: 'checkouts go here, one directory per attempt, always removed',
         }),
-        statusContext: Type.String({ default: 'gatehouse/ci' }),
+        statusContext: Type.String({
+          default: 'gatehouse/ci',
+          description: 'the context (check name) of the commit statuses a build posts',
+        }),
         publicUrl: Type.String({
           default: 'https://127.0.0.1:8443',
           description: 'base of the job links in commit statuses',
@@ -465,7 +606,11 @@ export const ConfigSchema = Type.Object(
           Object.fromEntries(
             providerNames.map((name) => [
               name,
-              Type.String({ pattern: '^(https?|ssh)://[^\\s]+$', default: providers[name].defaultWebUrl }),
+              Type.String({
+                pattern: '^(https?|ssh)://[^\\s]+$',
+                default: providers[name].defaultWebUrl,
+                description: `the web address of the ${name} server`,
+              }),
             ]),
           ) as { [K in ProviderName]: ReturnType<typeof Type.String> },
           {
@@ -487,7 +632,11 @@ export const ConfigSchema = Type.Object(
               default: 65534,
               description: 'the user steps run as when the worker is root',
             }),
-            gid: Type.Integer({ minimum: 1, default: 65534 }),
+            gid: Type.Integer({
+              minimum: 1,
+              default: 65534,
+              description: 'the group steps run as when the worker is root',
+            }),
           },
           { additionalProperties: false, default: {} },
         ),
@@ -502,7 +651,7 @@ export const ConfigSchema = Type.Object(
               default: 'http://127.0.0.1:2745',
               description: "the Argo Server API, normally the edge's Argo frontend",
             }),
-            token: Type.Optional(SecretRef),
+            token: Type.Optional(describedSecret('a bearer token for the Argo Server')),
             pollInterval: durationDefault('10s', 'the longest wait between two status reads'),
           },
           { additionalProperties: false, default: {} },
@@ -517,7 +666,9 @@ export const ConfigSchema = Type.Object(
           default: '../.data/ledger',
           description: 'embedded PGlite files, relative to the config file; "memory" keeps none',
         }),
-        url: Type.Optional(SecretRef),
+        url: Type.Optional(
+          describedSecret('a PostgreSQL connection string: a ledger every worker shares; absent: PGlite in dataDir'),
+        ),
       },
       {
         additionalProperties: false,
@@ -527,15 +678,18 @@ export const ConfigSchema = Type.Object(
     ),
     callbacks: Type.Object(
       {
-        allow: Type.Array(Type.String({ minLength: 1, maxLength: 2048 }), {
-          default: [],
+        receivers: Type.Record(Name, CallbackReceiver, {
+          default: {},
           description:
-            'the URLs a completion callback may name: scheme://host[:port]/path-glob (https; http only on loopback); a host may start with *. (one label); the query is not matched; empty: no callbacks',
+            'the receivers a completion callback may go to, by name (src/config/callbacks.ts); empty: no callbacks',
         }),
+        allow: Type.Optional(
+          Type.Unknown({ description: 'removed: list receivers under callbacks.receivers (check-config says how)' }),
+        ),
         secret: Type.Optional(
-          describedSecret(
-            'the Standard Webhooks signing secret, whsec_<base64 of 24 to 64 bytes>; resolved only by the workers that deliver callbacks',
-          ),
+          Type.Unknown({
+            description: 'removed: each receiver has its own secret, callbacks.receivers.<name>.secret',
+          }),
         ),
         taskQueue: Type.Optional(
           Type.String({
@@ -547,12 +701,38 @@ export const ConfigSchema = Type.Object(
         initialInterval: durationDefault('5s', 'the wait after the first failed attempt; it doubles each time'),
         maxInterval: durationDefault('10m', 'the longest wait between two attempts'),
         timeout: durationDefault('10s', 'one attempt: connect, send the event, receive the answer'),
+        maxConcurrent: Type.Integer({
+          minimum: 1,
+          maximum: 1000,
+          default: 50,
+          description:
+            "attempts in flight at once per delivering worker, on the callbacks' own activity slots (never the job queue's)",
+        }),
+        breaker: Type.Object(
+          {
+            failures: Type.Integer({
+              minimum: 1,
+              maximum: 1000,
+              default: 5,
+              description:
+                'consecutive failed attempts to one host (timeouts, network errors, 5xx, 429) that open its circuit',
+            }),
+            coolDown: durationDefault(
+              '30s',
+              'how long an open circuit fails attempts at once (Temporal retries them after it) before one attempt tries the host again',
+            ),
+          },
+          { additionalProperties: false, default: {} },
+        ),
       },
       { additionalProperties: false, default: {} },
     ),
     policy: Type.Object(
       {
-        policies: Type.String({ default: 'policies/gatehouse.cedar', description: 'relative to the config file' }),
+        policies: Type.String({
+          default: 'policies/gatehouse.cedar',
+          description: 'the Cedar policies (each named by @id), relative to the config file',
+        }),
         entities: Type.Optional(
           Type.String({ description: 'a Cedar entities JSON file, relative to the config file' }),
         ),
@@ -577,3 +757,4 @@ export type SecretRefConfig = Static<typeof SecretRef>;
 export type GitHubReconcileConfig = Static<typeof GitHubReconcile>;
 export type GitLabReconcileConfig = Static<typeof GitLabReconcile>;
 export type CallbacksConfig = GatehouseConfigFile['callbacks'];
+export type CallbackReceiverConfig = Static<typeof CallbackReceiver>;

@@ -1,5 +1,5 @@
 // The secrets only workers hold: status-API tokens, the Argo token, the reconciler's credentials
-// and the callbacks' signing secret. Resolved by the worker at
+// and each callback receiver's signing key. Resolved by the worker at
 // start-up (and by `check-config`), never by the bridge; a missing one is a ConfigError naming
 // its path, found before anything is opened.
 import { dirname, resolve } from 'node:path';
@@ -14,8 +14,8 @@ export interface WorkerSecrets {
   argoToken?: Secret;
   /** The reconciler's credentials by `provider/hook`: an API token, or a GitHub App's private key. */
   reconcile: Map<string, { token?: Secret; appPrivateKey?: Secret }>;
-  /** The Standard Webhooks secret completion callbacks are signed with (callbacks.secret). */
-  callbackSecret?: Secret;
+  /** Each callback receiver's Standard Webhooks key, by receiver name (callbacks.receivers.<name>.secret). */
+  callbackKeys: Map<string, Secret>;
 }
 
 /** Every environment variable the config names as a secret: none may stay in a worker's environment. */
@@ -40,7 +40,7 @@ export function secretEnvNames(config: GatehouseConfig): string[] {
     ...(config.ledger.url === undefined ? [] : [config.ledger.url]),
     ...(config.webhooks.deliveryLog.url === undefined ? [] : [config.webhooks.deliveryLog.url]),
     ...(config.temporal.apiKey === undefined ? [] : [config.temporal.apiKey]),
-    ...(config.callbacks.secret === undefined ? [] : [config.callbacks.secret]),
+    ...Object.values(config.callbacks.receivers).map((receiver) => receiver.secret),
   ];
   return [...new Set(refs.flatMap((ref) => ('env' in ref ? [ref.env] : [])))];
 }
@@ -84,15 +84,29 @@ export function resolveWorkerSecrets(
       }
     }
   }
-  const callbackRef = need.callback ? config.callbacks.secret : undefined;
-  const callbackSecret = callbackRef === undefined ? undefined : secrets.resolve(callbackRef, '/callbacks/secret');
-  const callbackProblem = callbackSecret === undefined ? undefined : signingSecretProblem(callbackSecret.reveal());
-  if (callbackProblem !== undefined) secrets.problems.push(`/callbacks/secret: ${callbackProblem}`);
+  const callbackKeys = new Map<string, Secret>();
+  for (const [name, receiver] of need.callback ? Object.entries(config.callbacks.receivers) : []) {
+    const at = `/callbacks/receivers/${name}/secret`;
+    const key = secrets.resolve(receiver.secret, at);
+    const problem = key === undefined ? undefined : signingSecretProblem(key.reveal());
+    if (problem !== undefined) secrets.problems.push(`${at}: ${problem}`);
+    else if (key !== undefined) callbackKeys.set(name, key);
+  }
+  // Two receivers with one key could sign for each other, which is what keys of their own prevent.
+  const byValue = new Map<string, string>();
+  for (const [name, key] of callbackKeys) {
+    const other = byValue.get(key.reveal());
+    if (other !== undefined)
+      secrets.problems.push(
+        `/callbacks/receivers/${name}/secret: the same key as receiver ${other}; each receiver needs its own`,
+      );
+    byValue.set(key.reveal(), name);
+  }
   if (secrets.problems.length > 0) throw new ConfigError(config.source, secrets.problems);
   return {
     statusApis,
     reconcile,
+    callbackKeys,
     ...(argoToken === undefined ? {} : { argoToken }),
-    ...(callbackSecret === undefined ? {} : { callbackSecret }),
   };
 }

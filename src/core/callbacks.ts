@@ -4,24 +4,30 @@
 //
 // How a callback travels:
 //  1. The bridge checks the URL (the caller's Gatehouse-Callback-URL header, else the route's
-//     default) against callbacks.allow and writes it into the memo of the job's own start, so a
-//     2xx still means exactly one thing: Temporal holds the workflow, and with it the callback.
-//     A URL that is refused starts nothing.
+//     default) against callbacks.receivers, which picks the receiver (and so the key) and checks
+//     that this caller and route may name it, and writes both into the memo of the job's own
+//     start, so a 2xx still means exactly one thing: Temporal holds the workflow, and with it the
+//     callback. A URL that is refused starts nothing.
 //  2. A workflow interceptor (workflows/callback-interceptor.ts), before the job's own code runs,
 //     starts the child workflow deliverCallback (id `<jobId>.callback`) with parent close policy
 //     REQUEST_CANCEL. The job runs on while it waits.
 //  3. However the job closes (completed, failed, cancelled, terminated, timed out), Temporal
 //     asks the child to cancel: that is its signal. It reads the job's final state from Temporal
-//     and POSTs it, signed with Standard Webhooks, retrying with backoff for callbacks.retryFor.
+//     and POSTs it, signed with Standard Webhooks with its receiver's own key, retrying with
+//     backoff for callbacks.retryFor. The POSTs run on the delivering queue's callbacks queue
+//     (callbackPostQueue), whose worker has slots of its own, so a receiver that never answers
+//     holds no slot of the job queue's.
 import type { JobFailure } from './job-failure.js';
 import type { WorkflowType } from './workflow-catalog.js';
 
 /** The memo entry `callback` of a job that names one. */
 export interface CallbackMemo {
-  /** The URL, as the allow-list checked it (normalized). */
+  /** The URL, as callbacks.receivers checked it (normalized). */
   url: string;
   /** Who named it: the caller (Gatehouse-Callback-URL) or the route's default. */
   origin: 'header' | 'route';
+  /** The receiver (callbacks.receivers.<name>) it goes to; absent in memos from before receivers. */
+  receiver?: string;
   /** The task queue deliveries run on (callbacks.taskQueue); absent: the job's own. */
   taskQueue?: string;
 }
@@ -33,11 +39,23 @@ export function readCallbackMemo(memo: Record<string, unknown> | undefined): Cal
   return {
     url: value.url,
     origin: value.origin,
+    ...(typeof value.receiver === 'string' ? { receiver: value.receiver } : {}),
     ...(typeof value.taskQueue === 'string' ? { taskQueue: value.taskQueue } : {}),
   };
 }
 
 export const callbackWorkflowType = 'deliverCallback' satisfies WorkflowType;
+
+/** Task queues with this suffix are the callbacks' own (check-config keeps it out of taskQueues). */
+export const callbackQueueSuffix = '.callbacks';
+
+/**
+ * The activity queue a delivering queue's callback attempts run on: the same process polls it with
+ * a worker of its own (callbacks.maxConcurrent slots), so attempts never hold the job queue's slots.
+ */
+export function callbackPostQueue(taskQueue: string): string {
+  return `${taskQueue}${callbackQueueSuffix}`;
+}
 
 /** The delivering workflow's id: one per job, so a second start for the same job is refused. */
 export function callbackWorkflowId(jobId: string): string {
@@ -60,10 +78,21 @@ export interface CallbackJob {
   owner: string;
 }
 
-/** The delivering workflow's input. */
-export interface CallbackRequest {
-  jobId: string;
+/**
+ * Who a callback is for, as the delivering worker checks it again before each attempt: the
+ * receiver the bridge chose, and the groups of the caller who named it.
+ */
+export interface CallbackAddressee {
   url: string;
+  /** callbacks.receivers.<name>; absent for callbacks started before receivers existed. */
+  receiver?: string;
+  /** The caller who named it in Gatehouse-Callback-URL; absent for the route's default. */
+  caller?: { groups: string[] };
+}
+
+/** The delivering workflow's input. */
+export interface CallbackRequest extends CallbackAddressee {
+  jobId: string;
   job: CallbackJob;
   /** Set when this workflow continued as new after it was woken: nothing more to wait for. */
   woken?: boolean;
@@ -114,8 +143,7 @@ export interface CallbackRetry {
 export type JobClose = { status: 'RUNNING' } | { status: 'CLOSED'; event: CallbackEvent; retry: CallbackRetry };
 
 /** One signed POST. */
-export interface CallbackDelivery {
-  url: string;
+export interface CallbackDelivery extends CallbackAddressee {
   webhookId: string;
   event: CallbackEvent;
 }

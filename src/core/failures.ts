@@ -37,9 +37,13 @@ export const failureTypes = {
     retryable: true,
     doc: 'the callback receiver answered other than 2xx (a redirect too), timed out or could not be reached',
   },
+  CallbackCircuitOpen: {
+    retryable: true,
+    doc: "no attempt was made: the receiver host's circuit is open after consecutive failures (callbacks.breaker); tried again after its cool-down",
+  },
   CallbackRejected: {
     retryable: false,
-    doc: 'the receiver answered 410 Gone, or callbacks.allow no longer allows the URL, or no signing secret is configured',
+    doc: 'the receiver answered 410 Gone, or callbacks.receivers no longer allows the URL for this job, or the receiver has no key',
   },
   CallbackUndelivered: {
     retryable: false,
@@ -61,6 +65,8 @@ export const finalFailureTypes: string[] = Object.entries(failureTypes)
 export interface FailOptions {
   cause?: Error;
   details?: unknown[];
+  /** For a retryable failure: the wait before the next attempt, instead of the policy's backoff. */
+  nextRetryDelayMs?: number;
 }
 
 /** The failure of `type`, retryable or not as the table says. */
@@ -71,5 +77,6 @@ export function fail(type: FailureType, message: string, options: FailOptions = 
     nonRetryable: !failureTypes[type].retryable,
     ...(options.cause === undefined ? {} : { cause: options.cause }),
     ...(options.details === undefined ? {} : { details: options.details }),
+    ...(options.nextRetryDelayMs === undefined ? {} : { nextRetryDelay: options.nextRetryDelayMs }),
   });
 }

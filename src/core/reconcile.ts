@@ -13,6 +13,18 @@
 //   success seen yet), so a check reads what is new plus back to the oldest open event's send: an
 //   ask the provider accepted but has not carried out yet, or refused for now, is looked at again.
 //   An event is closed when a send of it succeeds (and the log has seen it).
+// - The provider's ids are not trusted blindly. A delivery whose id is not a positive safe integer,
+//   or whose time is in the future, is implausible; one listed out of order (the listing is newest
+//   first, so each id is below the one before it, and nothing listed below it was sent more than
+//   a minute after it) goes backwards: both are refused (screenListing), counted and logged by the
+//   workflow. One implausibly high id that passed anyway (while it is the newest, it looks like
+//   any other) cannot blind the reconciler: a delivery sent after the newest one examined
+//   (`afterAt`) is read whatever its id, and when such a delivery has an id at or below `after`,
+//   the ids went backwards: `after` is taken from this check's deliveries instead of kept; from
+//   then on the high id is listed above later sends, so it is refused.
+// - What the state keeps is bounded (maxOpenEvents): it is saved in the schedule, and Temporal's
+//   payloads are capped at 2 MB. Beyond the bound the oldest entries are forgotten, given-up ones
+//   first, and counted.
 
 /** What a reconciler check is started with (its schedule's action carries it). */
 export interface ReconcileInput {
@@ -24,7 +36,7 @@ export interface ReconcileInput {
   /** GitLab: resend failed events (otherwise only watch the hook's health). */
   resend?: boolean;
   state?: ReconcileState;
-  /** Page size and page budget of one check (defaults: 100 and 1,000); smaller only in tests. */
+  /** Page size and page budget of one check (defaults: 100 and 100); smaller only in tests. */
   perPage?: number;
   maxPages?: number;
 }
@@ -42,6 +54,11 @@ export interface ObservedDelivery {
 export interface ReconcileState {
   /** The newest delivery id examined. */
   after: number;
+  /**
+   * When the newest delivery examined was sent (epoch ms): a delivery sent later is read whatever
+   * its id. Absent in a state saved before it existed.
+   */
+  afterAt?: number;
   /** Open events: how often each was asked for, the send last asked for, when (epoch ms). */
   attempts: Record<string, { count: number; lastId: number; at: number }>;
 }
@@ -54,6 +71,10 @@ export interface Redelivery {
 
 export interface ReconcilePlan {
   redeliver: Redelivery[];
+  /** Deliveries sent after the newest one examined but with an id at or below it: `after` was reset. */
+  wentBack: number;
+  /** Open or given-up events dropped from the state to keep it within maxOpenEvents. */
+  forgotten: number;
   /** Events given up in this check (asked for maxAttempts times, still failing). */
   abandoned: string[];
   /** Events that failed and already have an ask in flight for their newest send. */
@@ -65,6 +86,78 @@ export const emptyReconcileState: ReconcileState = { after: 0, attempts: {} };
 
 /** Given up: never asked for again while it is remembered. */
 const abandonedMark = Number.MAX_SAFE_INTEGER;
+/** The most events the state remembers: about 100 bytes each, far under Temporal's 2 MB payload. */
+export const maxOpenEvents = 2_000;
+/** How far ahead of our clock a provider's delivery time may be before it is implausible. */
+const maxClockSkewMs = 5 * 60_000;
+/**
+ * How much later than a delivery one listed below it (a lower id) may have been sent: sends that
+ * overlap can finish out of id order, by seconds, but not by this much.
+ */
+export const maxOrderSkewMs = 60_000;
+
+export interface RefusedDelivery {
+  id: number;
+  reason: 'implausible' | 'out of order';
+}
+
+/**
+ * Screens one page of a provider's listing (newest first): implausible deliveries (an id that is
+ * not a positive safe integer, a time that is not one or is in the future) and those out of order
+ * (an id not below the one listed before it, `lastId` carrying the last accepted id across pages;
+ * or listed above a delivery on the page sent more than maxOrderSkewMs after it) are refused.
+ * What is accepted keeps its order.
+ */
+export function screenListing(
+  page: readonly ObservedDelivery[],
+  now: number,
+  lastId: number | undefined,
+): { accepted: ObservedDelivery[]; refused: RefusedDelivery[]; lastId: number | undefined } {
+  const accepted: ObservedDelivery[] = [];
+  const refused: RefusedDelivery[] = [];
+  const plausible = (delivery: ObservedDelivery) =>
+    Number.isSafeInteger(delivery.id) &&
+    delivery.id > 0 &&
+    Number.isFinite(delivery.at) &&
+    delivery.at <= now + maxClockSkewMs;
+  // The latest send listed below each delivery on the page.
+  const sentLaterBelow: number[] = [];
+  let latest = Number.NEGATIVE_INFINITY;
+  for (let i = page.length - 1; i >= 0; i -= 1) {
+    sentLaterBelow[i] = latest;
+    if (plausible(page[i]!)) latest = Math.max(latest, page[i]!.at);
+  }
+  let last = lastId;
+  for (const [i, delivery] of page.entries()) {
+    if (!plausible(delivery)) {
+      refused.push({ id: delivery.id, reason: 'implausible' });
+    } else if ((last !== undefined && delivery.id >= last) || sentLaterBelow[i]! > delivery.at + maxOrderSkewMs) {
+      refused.push({ id: delivery.id, reason: 'out of order' });
+    } else {
+      accepted.push(delivery);
+      last = delivery.id;
+    }
+  }
+  return { accepted, refused, lastId: last };
+}
+
+/**
+ * Whether a check reads this delivery as new: an id beyond where it reads back to, or a send
+ * after the newest one examined. `afterAt` is the state's, or, for a state saved before it was
+ * kept, the start of the lookback (read once more, so an `after` poisoned then cannot blind).
+ */
+export function isNewDelivery(delivery: ObservedDelivery, backTo: number, afterAt: number | undefined): boolean {
+  return delivery.id > backTo || (afterAt !== undefined && delivery.at > afterAt);
+}
+
+/**
+ * Whether a delivery lies where a check has read before: listed (by id) at or below where it reads
+ * back to, and sent before the newest one examined. Reading stops there. The newest examined
+ * itself is not past: a high id that passed is listed on top, above the sends after it.
+ */
+export function isPastDelivery(delivery: ObservedDelivery, backTo: number, afterAt: number | undefined): boolean {
+  return delivery.id <= backTo && (afterAt === undefined || delivery.at < afterAt);
+}
 
 /**
  * Where a check reads back to: deliveries with a greater id. The newest examined, or just before
@@ -147,8 +240,39 @@ export function planRedeliveries(
     redeliver.push({ id: newest.id, key, reason });
     attempts[key] = { count: (tried?.count ?? 0) + 1, lastId: newest.id, at: options.now };
   }
-  const after = observed.reduce((max, delivery) => Math.max(max, delivery.id), previous.after);
-  return { redeliver, abandoned, waiting, state: { after, attempts } };
+  // Sent after the newest delivery examined, yet not above its id: the ids went backwards, so the
+  // old `after` (implausibly high, or the provider's ids were reset) is not kept.
+  const wentBack = observed.filter(
+    (d) => previous.afterAt !== undefined && d.at > previous.afterAt && d.id <= previous.after,
+  ).length;
+  const after = observed.reduce((max, delivery) => Math.max(max, delivery.id), wentBack > 0 ? 0 : previous.after);
+  const afterAt = observed.reduce<number | undefined>(
+    (max, delivery) => Math.max(max ?? delivery.at, delivery.at),
+    previous.afterAt,
+  );
+  const forgotten = forgetBeyond(attempts, maxOpenEvents);
+  return {
+    redeliver,
+    abandoned,
+    waiting,
+    wentBack,
+    forgotten,
+    state: { after, ...(afterAt === undefined ? {} : { afterAt }), attempts },
+  };
+}
+
+/** Drops the oldest entries beyond `max`, given-up ones first; answers how many went. */
+function forgetBeyond(attempts: ReconcileState['attempts'], max: number): number {
+  const keys = Object.keys(attempts);
+  if (keys.length <= max) return 0;
+  const order = (key: string) => [attempts[key]!.lastId === abandonedMark ? 0 : 1, attempts[key]!.at] as const;
+  keys.sort((a, b) => {
+    const [x, y] = [order(a), order(b)];
+    return x[0] - y[0] || x[1] - y[1];
+  });
+  const drop = keys.slice(0, keys.length - max);
+  for (const key of drop) delete attempts[key];
+  return drop.length;
 }
 
 /** GitLab's response_status is text: only a 2xx code is a delivery that arrived. */

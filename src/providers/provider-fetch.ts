@@ -18,7 +18,10 @@ export function providerFetch(provider: string, maxBytes: number): typeof fetch 
     const response = await fetch(input, { ...init, redirect: 'manual' });
     if (response.status >= 300 && response.status < 400) {
       await response.body?.cancel();
-      throw fail('ReconcilerRejected', `${provider} answered a redirect (${response.status}); the reconciler follows none`);
+      throw fail(
+        'ReconcilerRejected',
+        `${provider} answered a redirect (${response.status}); the reconciler follows none`,
+      );
     }
     const tooLarge = () =>
       fail('ReconcilerRejected', `${provider} answered more than ${maxBytes} bytes; the reconciler reads no more`);

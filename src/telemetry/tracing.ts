@@ -25,7 +25,7 @@ import type { SpanProcessor } from '@opentelemetry/sdk-trace-base';
 import type { Resource } from '@opentelemetry/resources';
 import { ConfigError } from '../config/load-config.js';
 
-/** Every variable this module or the SDK under it reads (documented in the README). */
+/** Every variable this module or the SDK under it reads (documented in docs/observability.md). */
 export const tracingVariables = [
   'OTEL_EXPORTER_OTLP_ENDPOINT',
   'OTEL_EXPORTER_OTLP_TRACES_ENDPOINT',

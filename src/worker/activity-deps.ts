@@ -8,7 +8,7 @@ import type { AccessRules } from '../core/access.js';
 import { ciStepSignalName } from '../core/ci-status.js';
 import type { Secret } from '../core/secret.js';
 import type { ActivityGroup } from '../core/workflow-catalog.js';
-import { callbackRetry, compileAllowList } from '../config/callbacks.js';
+import { callbackRetry, compileReceivers } from '../config/callbacks.js';
 import { cloneUrlFor } from '../config/clone-url.js';
 import { durationMs } from '../config/duration.js';
 import { ConfigError, configPath, type GatehouseConfig } from '../config/load-config.js';
@@ -18,6 +18,7 @@ import { openDeliveryLog } from '../deliveries/open-delivery-log.js';
 import { createHookDeliveriesClient, type GitHubHookTarget } from '../providers/github/hook-deliveries.js';
 import { createGitLabHookClient } from '../providers/gitlab/hook-events.js';
 import type { ReconcileDeps } from '../../activities/reconcile.js';
+import { HostBreaker } from '../../activities/host-breaker.js';
 import { cancelSupersededRuns } from './cancel-superseded.js';
 import { readJobRun } from './read-job-run.js';
 import { saveReconcileState } from './reconcile-schedules.js';
@@ -101,15 +102,16 @@ export async function buildActivityDeps(
     deps.reconcile = reconcile;
   }
   if (groups.has('callback')) {
-    // The queue plan adds this group only when callbacks.allow is set, which requires the secret.
-    const secret = secrets.callbackSecret;
-    if (secret === undefined) throw new ConfigError(config.source, ['/callbacks/secret: not set']);
-    const { allowList } = compileAllowList(config.callbacks.allow);
+    const { receivers } = compileReceivers(config.callbacks.receivers);
     deps.callback = {
       readJob: (jobId) => readJobRun(temporal(), jobId),
-      secret,
-      allowed: (url) => allowList.check(url).ok,
+      keys: secrets.callbackKeys,
+      check: (addressee, route) => receivers.deliverable(addressee, route),
       retry: callbackRetry(config.callbacks),
+      breaker: new HostBreaker({
+        failures: config.callbacks.breaker.failures,
+        coolDownMs: durationMs(config.callbacks.breaker.coolDown),
+      }),
     };
   }
   if (groups.has('ci')) {
@@ -132,7 +134,7 @@ export async function buildActivityDeps(
         ...(config.ledgerUrl === undefined ? [] : [config.ledgerUrl]),
         ...(config.deliveryLogUrl === undefined ? [] : [config.deliveryLogUrl]),
         ...[...secrets.reconcile.values()].flatMap((c) => [c.token, c.appPrivateKey].filter((x) => x !== undefined)),
-        ...(secrets.callbackSecret === undefined ? [] : [secrets.callbackSecret]),
+        ...secrets.callbackKeys.values(),
       ]),
       scratchDir: configPath(config, ci.scratchDir),
       outputLimitBytes: ci.outputLimitBytes,

@@ -1,10 +1,14 @@
 // Builds the workers of one process from a loaded config: one connection, one Worker per task
 // queue it is told to poll, each registering only the workflows of the routes on that queue and
-// only the activity groups those workflows call (src/core/workflow-catalog.ts). With tracing on,
-// workflows and activities get Temporal's OpenTelemetry interceptors (worker-tracing.ts).
+// only the activity groups those workflows call (src/core/workflow-catalog.ts). A queue that
+// delivers completion callbacks gets a second, activity-only Worker on its callbacks queue
+// (callbackPostQueue), with callbacks.maxConcurrent slots of its own: a receiver that never
+// answers holds those, never the slots policy and CI activities need. With tracing on, workflows
+// and activities get Temporal's OpenTelemetry interceptors (worker-tracing.ts).
 import { Client, Connection } from '@temporalio/client';
 import { NativeConnection, Worker, type WorkflowBundleOption } from '@temporalio/worker';
 import { createActivities } from '../../activities/index.js';
+import { callbackPostQueue } from '../core/callbacks.js';
 import { workflowCatalog, type ActivityGroup, type WorkflowType } from '../core/workflow-catalog.js';
 import { deliversCallbacks } from '../config/callbacks.js';
 import { ConfigError, type GatehouseConfig } from '../config/load-config.js';
@@ -32,6 +36,8 @@ export interface WorkerOptions {
   tracing?: Tracing;
   handleSignals?: boolean;
   env?: NodeJS.ProcessEnv;
+  /** Activity slots of each job queue's worker; default the SDK's. */
+  maxConcurrentActivities?: number;
 }
 
 /** What one task queue needs: the workflow types of its routes and their activity groups. */
@@ -87,28 +93,46 @@ export async function createWorkers(config: GatehouseConfig, options: WorkerOpti
     if (!bundles.has(key)) bundles.set(key, bundleWorkflows(types, { tracing: tracing !== undefined }));
     return bundles.get(key)!;
   };
-  const workers = await Promise.all(
-    [...plans].map(async ([taskQueue, plan]) => {
-      const groupDeps = Object.fromEntries([...plan.groups].map((group) => [group, built.deps[group]]));
-      return Worker.create({
-        connection,
-        namespace: config.temporal.namespace,
-        taskQueue,
-        workflowBundle: await bundleFor(plan.workflowTypes),
-        activities: createActivities(groupDeps),
-        ...(tracing === undefined ? {} : { interceptors: { activity: tracing.activity }, sinks: tracing.sinks }),
-        // CI steps heartbeat the steps they completed, and a retry after a crash resumes after
-        // them: a heartbeat must reach Temporal within a second, not the SDK's default of
-        // 0.8 × the heartbeat timeout, or a step finished just before a crash runs again.
-        ...(plan.groups.has('ci') ? { maxHeartbeatThrottleInterval: '1 second' } : {}),
-        // On SIGTERM (a rolling update) activities in flight get this long to finish before they
-        // are cancelled; a cancelled one is retried on another worker (CI steps resume after their
-        // last heartbeat). Deployments give workers a longer termination grace period than this.
-        shutdownGraceTime: workerShutdownGrace,
-        ...(options.handleSignals === false ? { shutdownSignals: [] } : {}),
-      });
-    }),
-  );
+  const common = {
+    connection,
+    namespace: config.temporal.namespace,
+    ...(tracing === undefined ? {} : { interceptors: { activity: tracing.activity }, sinks: tracing.sinks }),
+    // On SIGTERM (a rolling update) activities in flight get this long to finish before they are
+    // cancelled; a cancelled one is retried on another worker (CI steps resume after their last
+    // heartbeat). Deployments give workers a longer termination grace period than this.
+    shutdownGraceTime: workerShutdownGrace,
+    ...(options.handleSignals === false ? { shutdownSignals: [] } : {}),
+  };
+  const jobWorkers = [...plans].map(async ([taskQueue, plan]) => {
+    const groupDeps = Object.fromEntries([...plan.groups].map((group) => [group, built.deps[group]]));
+    return Worker.create({
+      ...common,
+      taskQueue,
+      workflowBundle: await bundleFor(plan.workflowTypes),
+      // The callback group stays here too: readJobClose, and the attempts of callbacks that started
+      // before their own queue existed (their histories schedule them on this queue).
+      activities: createActivities(groupDeps),
+      ...(options.maxConcurrentActivities === undefined
+        ? {}
+        : { maxConcurrentActivityTaskExecutions: options.maxConcurrentActivities }),
+      // CI steps heartbeat the steps they completed, and a retry after a crash resumes after them:
+      // a heartbeat must reach Temporal within a second, not the SDK's default of 0.8 × the
+      // heartbeat timeout, or a step finished just before a crash runs again.
+      ...(plan.groups.has('ci') ? { maxHeartbeatThrottleInterval: '1 second' } : {}),
+    });
+  });
+  // The same callback activities (one circuit breaker per process), on slots of their own.
+  const callbackWorkers = [...plans]
+    .filter(([, plan]) => plan.groups.has('callback'))
+    .map(([taskQueue]) =>
+      Worker.create({
+        ...common,
+        taskQueue: callbackPostQueue(taskQueue),
+        activities: createActivities({ callback: built.deps.callback! }),
+        maxConcurrentActivityTaskExecutions: config.callbacks.maxConcurrent,
+      }),
+    );
+  const workers = await Promise.all([...jobWorkers, ...callbackWorkers]);
   if (plans.get(config.webhooks.reconciler.taskQueue)?.groups.has('reconcile')) {
     await withClient(config, (client) => upsertReconcileSchedules(client, config)).catch(async (error: unknown) => {
       await connection.close();

@@ -19,7 +19,7 @@
 // Hostile behaviours, for the reconciler's defences (GitHub would never do these): redirectApi()
 // answers every API call with a redirect elsewhere, answerNextRaw() answers the next call with a
 // body as given (unchecked), and setNextDeliveryId() makes the next delivery's id whatever it says,
-// a jump forward or backward.
+// a jump forward or backward, and can date it in the past.
 //
 // What a delivery records, where GitHub leaves it open: a receiver that cannot be reached is
 // status_code 502, "failed to connect to host" (the description's own example is 502, "failed to
@@ -118,8 +118,8 @@ export interface FakeGitHub {
   redirectApi(base: string | undefined): void;
   /** Hostile: the next API call is answered 200 with this body, unchecked. */
   answerNextRaw(body: string | Buffer): void;
-  /** Hostile: the next delivery gets this id, and later ones count on from it. */
-  setNextDeliveryId(id: number): void;
+  /** Hostile: the next delivery gets this id (sent `sentAgoMs` before now), and later ones count on from it. */
+  setNextDeliveryId(id: number, sentAgoMs?: number): void;
   close(): Promise<void>;
 }
 
@@ -283,6 +283,7 @@ export async function startFakeGitHub(options: {
   let corrupt: ((body: unknown) => unknown) | undefined;
   let redirectBase: string | undefined;
   let rawNext: string | Buffer | undefined;
+  let backdateNextMs = 0;
   const rate = { remaining: hourlyLimit, resetAt: Math.ceil(Date.now() / 1000) + 3600 };
 
   const hookOf = (ref: GitHubHookRef) => {
@@ -305,7 +306,8 @@ export async function startFakeGitHub(options: {
     redelivery: boolean,
   ): Promise<GitHubDelivery> {
     const id = nextId++;
-    const deliveredAt = new Date();
+    const deliveredAt = new Date(Date.now() - backdateNextMs);
+    backdateNextMs = 0;
     const started = performance.now();
     const outcome = await postWebhook(hook.url, headers, raw, timeoutMs, aborter.signal);
     const [status, statusCode] =
@@ -600,8 +602,9 @@ export async function startFakeGitHub(options: {
     answerNextRaw(body) {
       rawNext = body;
     },
-    setNextDeliveryId(id) {
+    setNextDeliveryId(id, sentAgoMs = 0) {
       nextId = id;
+      backdateNextMs = sentAgoMs;
     },
     corruptNextResponse(change) {
       corrupt = change;

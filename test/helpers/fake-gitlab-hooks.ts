@@ -5,7 +5,9 @@
 // as PRIVATE-TOKEN or `Authorization: Bearer`.
 //
 // Hostile behaviours, for the reconciler's defences (GitLab would never do these): redirectApi()
-// answers every API call with a redirect elsewhere, answerNextRaw() the next one with a body as given.
+// answers every API call with a redirect elsewhere, answerNextRaw() the next one with a body as given,
+// and setNextEventId() makes the next event's id whatever it says (a jump forward or backward) and can
+// date it in the past.
 //
 // Where GitLab's source, rather than its API page, decides the behaviour, the fake follows the
 // source:
@@ -87,6 +89,8 @@ export interface FakeGitLabHooks {
   redirectApi(base: string | undefined): void;
   /** Hostile: the next API call is answered 200 with this body as given. */
   answerNextRaw(body: string | Buffer): void;
+  /** Hostile: the next event gets this id (created `sentAgoMs` before now), and later ones count on from it. */
+  setNextEventId(id: number, sentAgoMs?: number): void;
   close(): Promise<void>;
 }
 
@@ -150,6 +154,7 @@ export async function startFakeGitLabHooks(options: {
   const calls: ApiCall[] = [];
   const aborter = new AbortController();
   let nextEventId = 1;
+  let backdateNextMs = 0;
 
   const hookOf = (ref: GitLabHookRef) => {
     const hook = hooks.get(keyOf(ref));
@@ -219,9 +224,12 @@ export async function startFakeGitLabHooks(options: {
       'X-Gitlab-Event-UUID': randomUUID(),
     };
     const started = performance.now();
+    const id = nextEventId++;
+    const createdAt = new Date(Date.now() - backdateNextMs);
+    backdateNextMs = 0;
     const outcome = await postWebhook(hook.url, headers, Buffer.from(JSON.stringify(data)), timeoutMs, aborter.signal);
     const event: GitLabHookEvent = {
-      id: nextEventId++,
+      id,
       url: hook.url,
       // GitLab names the trigger `push_hooks` and sends `Push Hook`: one is the other, titleized.
       trigger: `${eventName.toLowerCase().replaceAll(' ', '_')}s`,
@@ -231,7 +239,7 @@ export async function startFakeGitLabHooks(options: {
       response_body: outcome.kind === 'response' ? outcome.body : '',
       execution_duration: (performance.now() - started) / 1000,
       response_status: outcome.kind === 'response' ? String(outcome.status) : 'internal error',
-      created_at: new Date().toISOString(),
+      created_at: createdAt.toISOString(),
     };
     logs.push({ hook: hook.key, event });
     if (outcome.kind === 'response' && outcome.status < 400) {
@@ -416,6 +424,10 @@ export async function startFakeGitLabHooks(options: {
     },
     answerNextRaw(body) {
       rawNext = body;
+    },
+    setNextEventId(id, sentAgoMs = 0) {
+      nextEventId = id;
+      backdateNextMs = sentAgoMs;
     },
     async close() {
       aborter.abort();

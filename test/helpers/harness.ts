@@ -17,7 +17,7 @@ import type { WorkflowBundleOption } from '@temporalio/worker';
 
 export const testConfigFile = fileURLToPath(new URL('../fixtures/gatehouse.test.yaml', import.meta.url));
 
-/** The secrets the test configs name (webhook secrets, status-API and Argo tokens, the callback key), as environment. */
+/** The secrets the test configs name (webhook secrets, status-API and Argo tokens, callback receivers' keys), as environment. */
 export const testSecrets = {
   TEST_GITHUB_SECRET: 'gh-secret-current',
   TEST_GITHUB_SECRET_NEXT: 'gh-secret-next',
@@ -29,6 +29,8 @@ export const testSecrets = {
   TEST_STATUS_TOKEN: 'status-api-token',
   TEST_ARGO_TOKEN: 'argo-token',
   TEST_CALLBACK_SECRET: `whsec_${Buffer.from('gatehouse-callback-key-0123456789').toString('base64')}`,
+  TEST_CALLBACK_KEY_A: `whsec_${Buffer.from('callback-key-of-team-a-0123456789').toString('base64')}`,
+  TEST_CALLBACK_KEY_B: `whsec_${Buffer.from('callback-key-of-team-b-0123456789').toString('base64')}`,
 } as const;
 
 export interface Harness {
@@ -84,16 +86,22 @@ export interface RunningWorkers {
   stop(): Promise<void>;
 }
 
-/** `bundle` and `tracing`: a traced worker needs a bundle with the tracing interceptors. */
+/**
+ * `bundle` and `tracing`: a traced worker needs a bundle with the tracing interceptors;
+ * `maxConcurrentActivities`: the job queues' activity slots.
+ */
 export async function startWorkers(
   config: GatehouseConfig,
-  options: { bundle?: WorkflowBundleOption; tracing?: Tracing } = {},
+  options: { bundle?: WorkflowBundleOption; tracing?: Tracing; maxConcurrentActivities?: number } = {},
 ): Promise<RunningWorkers> {
   const set = await createWorkers(config, {
     bundle: options.bundle ?? { codePath: inject('workflowBundlePath') },
     handleSignals: false,
     env: { ...testSecrets },
     ...(options.tracing === undefined ? {} : { tracing: options.tracing }),
+    ...(options.maxConcurrentActivities === undefined
+      ? {}
+      : { maxConcurrentActivities: options.maxConcurrentActivities }),
   });
   const running = set.run();
   return {

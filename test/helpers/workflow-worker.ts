@@ -1,13 +1,15 @@
 // Workflow tests: a real worker on the run's one Temporal dev server, on a task queue of its own,
 // with the prebuilt workflow bundle and *mocked* activities, so a workflow's every branch runs in
 // about a second, with no HTTP, git or fake servers. Each test names only the activities its path
-// should call; any other activity fails loudly.
+// should call; any other activity fails loudly. As in production, a second worker polls the
+// queue's callbacks queue (callbackPostQueue) with the same activities.
 import { randomUUID } from 'node:crypto';
 import { ApplicationFailure } from '@temporalio/common';
 import { Client, Connection } from '@temporalio/client';
 import { NativeConnection, Worker } from '@temporalio/worker';
 import { afterAll, beforeAll, inject } from 'vitest';
 import type { Activities } from '../../activities/index.js';
+import { callbackPostQueue } from '../../src/core/callbacks.js';
 import type { Identity, JobRequest } from '../../src/core/identity.js';
 
 export interface WorkflowHarness {
@@ -33,7 +35,12 @@ export function useWorkflowHarness(): WorkflowHarness {
         workflowBundle: { codePath: inject('workflowBundlePath') },
         activities: guarded(activities),
       });
-      return worker.runUntil(body(taskQueue));
+      const posts = await Worker.create({
+        connection: workerConnection,
+        taskQueue: callbackPostQueue(taskQueue),
+        activities: guarded(activities),
+      });
+      return worker.runUntil(posts.runUntil(body(taskQueue)));
     };
   });
   afterAll(async () => {
@@ -58,6 +65,11 @@ const activityNames: Array<keyof Activities> = [
   'stopArgoWorkflow',
   'readJobClose',
   'postCallback',
+  'listGitHubDeliveries',
+  'redeliverGitHubDelivery',
+  'deliveriesSeen',
+  'saveReconcileState',
+  'reportReconcile',
 ];
 function guarded(activities: Partial<Activities>): Record<string, unknown> {
   return Object.fromEntries(

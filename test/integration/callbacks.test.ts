@@ -1,11 +1,13 @@
 // Completion callbacks end to end: the bridge, a real worker and the shared Temporal dev server,
-// and a local receiver (node:http on 127.0.0.1) that verifies every request with standardwebhooks'
-// Webhook.verify and dedupes by webhook-id, as Standard Webhooks receivers do. The receiver is
-// down, then answers 503, then takes a request but answers too late, then answers 200: the job's
-// final state arrives exactly once as far as its dedup is concerned (the same webhook-id and body
-// on every attempt), equal to what GET /v1/jobs/{jobId} answers. A refused callback URL starts
-// nothing; a route's default callback follows webhook jobs; a key reused with another callback
-// is a 422.
+// and local receivers (node:http on 127.0.0.1, one path each) that verify every request with
+// standardwebhooks' Webhook.verify and their own key, and dedupe by webhook-id, as Standard
+// Webhooks receivers do. The receiver is down, then answers 503, then takes a request but answers
+// too late, then answers 200: the job's final state arrives exactly once as far as its dedup is
+// concerned (the same webhook-id and body on every attempt), equal to what GET /v1/jobs/{jobId}
+// answers. Each receiver's callbacks are signed with its own key: team A's key does not verify
+// team B's. A refused callback URL starts nothing: not usable (`;` in the path too), no receiver
+// for it, a query the receiver does not take, or a receiver bound to other groups or routes. A
+// route's default callback follows webhook jobs; a key reused with another callback is a 422.
 import { once } from 'node:events';
 import { createServer, type IncomingHttpHeaders, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -40,9 +42,17 @@ interface Attempt {
   verified: boolean;
 }
 
+/** Each receiver's key, by the first segment of its path (callbacks.receivers below). */
+const keys: Record<string, string> = {
+  hooks: testSecrets.TEST_CALLBACK_SECRET,
+  'team-a': testSecrets.TEST_CALLBACK_KEY_A,
+  'team-b': testSecrets.TEST_CALLBACK_KEY_B,
+};
+
 /**
- * A Standard Webhooks receiver: verifies the signature, dedupes by webhook-id (a message it has
- * processed is answered 200 and not processed again) and can be down or misbehave on purpose.
+ * Standard Webhooks receivers, one per path prefix: each verifies the signature with its own key,
+ * dedupes by webhook-id (a message it has processed is answered 200 and not processed again) and
+ * can be down or misbehave on purpose.
  */
 class Receiver {
   readonly attempts: Attempt[] = [];
@@ -50,7 +60,6 @@ class Receiver {
   readonly processed = new Map<string, CallbackEvent[]>();
   /** What the next requests meet; when empty, `ok`. */
   readonly script: Mode[] = [];
-  private readonly webhook = new Webhook(testSecrets.TEST_CALLBACK_SECRET);
   private readonly server: Server;
   port = 0;
 
@@ -62,7 +71,8 @@ class Receiver {
         const body = Buffer.concat(chunks).toString('utf8');
         let event: CallbackEvent | undefined;
         try {
-          event = this.webhook.verify(body, req.headers as Record<string, string>) as CallbackEvent;
+          const key = keys[(req.url ?? '').split('/')[1] ?? ''] ?? '';
+          event = new Webhook(key).verify(body, req.headers as Record<string, string>) as CallbackEvent;
         } catch {
           event = undefined;
         }
@@ -116,12 +126,32 @@ beforeAll(async () => {
   // As a config file would say it; the receiver's port is only known now.
   config.callbacks = {
     ...config.callbacks,
-    allow: [`${receiver.base}/hooks/**`],
-    secret: { env: 'TEST_CALLBACK_SECRET' },
+    receivers: {
+      hooks: {
+        url: `${receiver.base}/hooks/**`,
+        secret: { env: 'TEST_CALLBACK_SECRET' },
+        routes: ['policy-check', 'git-event'],
+        query: ['token'],
+      },
+      'team-a': {
+        url: `${receiver.base}/team-a/**`,
+        secret: { env: 'TEST_CALLBACK_KEY_A' },
+        groups: ['team-a'],
+        query: [],
+      },
+      'team-b': {
+        url: `${receiver.base}/team-b/**`,
+        secret: { env: 'TEST_CALLBACK_KEY_B' },
+        groups: ['team-b'],
+        query: [],
+      },
+    },
     retryFor: '2m',
     initialInterval: '200ms',
     maxInterval: '1s',
     timeout: '1s',
+    // The receivers share one host: its circuit opens while it is down, and is tried again soon.
+    breaker: { failures: 5, coolDown: '1s' },
   };
   config.routes['git-event']!.callback = `${receiver.base}/hooks/git-events`;
   app = await buildApp(config, { logger: testLogger() });
@@ -136,12 +166,12 @@ afterAll(async () => {
   await receiver.down().catch(() => undefined);
 });
 
-async function caller() {
+async function caller(groups: string[] = []) {
   const subject = uniqueName('user');
   // A maintainer: Cedar allows the deploy query (config/policies/).
   return {
     principal: jwtPrincipal(issuer.issuer, subject),
-    token: await issuer.mint({ sub: subject, groups: ['maintainers'] }),
+    token: await issuer.mint({ sub: subject, groups: ['maintainers', ...groups] }),
   };
 }
 
@@ -207,17 +237,42 @@ describe('completion callbacks', () => {
     expect(event!.data.result).toMatchObject({ decision: 'allow' });
   });
 
-  it('refuses a callback URL that is not usable or not allowed, and starts nothing', async () => {
-    const { token, principal } = await caller();
+  it("signs each receiver's callbacks with its own key: team A's key does not verify team B's", async () => {
+    const teamB = await caller(['team-b']);
+    const started = await start(teamB.token, { 'gatehouse-callback-url': `${receiver.base}/team-b/jobs` });
+    expect(started.statusCode).toBe(202);
+    const { jobId } = started.json();
+    expect(await delivered(jobId)).toMatchObject({ status: 200, webhookId: jobId });
+    const [attempt] = receiver.attemptsFor(jobId);
+    expect(attempt).toMatchObject({ path: '/team-b/jobs', verified: true });
+    const headers = attempt!.headers as Record<string, string>;
+    expect(new Webhook(testSecrets.TEST_CALLBACK_KEY_B).verify(attempt!.body, headers)).toMatchObject({
+      type: 'job.completed',
+      data: { jobId, route: 'policy-check', owner: teamB.principal },
+    });
+    // Team A (or the old shared secret) holds no key that accepts it, so neither can forge one.
+    for (const other of [testSecrets.TEST_CALLBACK_KEY_A, testSecrets.TEST_CALLBACK_SECRET])
+      expect(() => new Webhook(other).verify(attempt!.body, headers)).toThrow(/No matching signature/);
+  });
+
+  it('refuses a callback URL that is not usable, not allowed, or not for this caller, and starts nothing', async () => {
+    const { token, principal } = await caller(['team-a']);
     const cases = [
       ['http://hooks.example.com/hooks/x', 400, 'GATEHOUSE_CALLBACK_URL_INVALID'],
       ['ftp://127.0.0.1/hooks/x', 400, 'GATEHOUSE_CALLBACK_URL_INVALID'],
       [`http://user:pw@127.0.0.1:${receiver.port}/hooks/x`, 400, 'GATEHOUSE_CALLBACK_URL_INVALID'],
       [`${receiver.base}/hooks/x#fragment`, 400, 'GATEHOUSE_CALLBACK_URL_INVALID'],
       ['not a url', 400, 'GATEHOUSE_CALLBACK_URL_INVALID'],
+      // Read as /team-a/../admin/purge by servers that strip path parameters.
+      [`${receiver.base}/team-a/..;/admin/purge`, 400, 'GATEHOUSE_CALLBACK_URL_INVALID'],
       [`${receiver.base}/admin`, 422, 'GATEHOUSE_CALLBACK_NOT_ALLOWED'],
       [`http://127.0.0.1:${receiver.port + 1}/hooks/x`, 422, 'GATEHOUSE_CALLBACK_NOT_ALLOWED'],
       ['https://evil.example/hooks/x', 422, 'GATEHOUSE_CALLBACK_NOT_ALLOWED'],
+      // Team A's receiver takes no query; hooks takes only token.
+      [`${receiver.base}/team-a/x?env=prod&approved=true`, 422, 'GATEHOUSE_CALLBACK_NOT_ALLOWED'],
+      [`${receiver.base}/hooks/x?token=t&approved=true`, 422, 'GATEHOUSE_CALLBACK_NOT_ALLOWED'],
+      // Team B's receiver, named by a caller of team A.
+      [`${receiver.base}/team-b/x`, 403, 'GATEHOUSE_CALLBACK_FORBIDDEN'],
     ] as const;
     for (const [index, [url, status, code]] of cases.entries()) {
       const key = `refused-${index}`;
@@ -233,6 +288,23 @@ describe('completion callbacks', () => {
     }
     const listed = await app.inject({ url: '/v1/jobs', headers: { authorization: `Bearer ${token}` } });
     expect(listed.json()).toEqual({ jobs: [], nextPageToken: null });
+
+    // The hooks receiver is bound to routes: a job of another route may not name it.
+    const deployer = await caller(['deployers']);
+    const other = await start(
+      deployer.token,
+      { 'gatehouse-callback-url': `${receiver.base}/hooks/x`, 'idempotency-key': 'other-route' },
+      'deploy-check',
+    );
+    expect(other.statusCode).toBe(403);
+    expect(other.json()).toMatchObject({
+      code: 'GATEHOUSE_CALLBACK_FORBIDDEN',
+      detail: expect.stringMatching(/not for jobs of deploy-check started by this caller/),
+    });
+    const otherId = deriveJobId('deploy-check', deployer.principal, { kind: 'idempotency-key', value: 'other-route' });
+    await expect(app.temporal.client.workflow.getHandle(otherId).describe()).rejects.toBeInstanceOf(
+      WorkflowNotFoundError,
+    );
   });
 
   it("gives webhook jobs their route's default callback, and a redelivery neither a 422 nor a second message", async () => {
@@ -278,7 +350,7 @@ describe('completion callbacks', () => {
     expect(await delivered(first.json().jobId)).toMatchObject({ status: 200 });
   });
 
-  it('is described by the OpenAPI document, and the bridge never holds the signing secret', async () => {
+  it('is described by the OpenAPI document, and the bridge never holds a signing key', async () => {
     const { token } = await caller();
     const doc = (await app.inject({ url: '/openapi.json', headers: { authorization: `Bearer ${token}` } })).json();
     const operation = doc.paths['/v1/jobs/policy-check'].post;
@@ -287,6 +359,6 @@ describe('completion callbacks', () => {
     );
     const callback = operation.callbacks.jobClosed['{$request.header.Gatehouse-Callback-URL}'].post;
     expect(callback.requestBody.content['application/json'].schema.properties).toHaveProperty('data');
-    expect(JSON.stringify(config)).not.toContain(testSecrets.TEST_CALLBACK_SECRET);
+    for (const key of Object.values(keys)) expect(JSON.stringify(config)).not.toContain(key);
   });
 });

@@ -6,7 +6,9 @@
 // - a delivery GitHub reports as delivered that the log never saw is asked for again;
 // - rate limits are waited out, not failed;
 // - a GitLab hook disabled after failures is reported, and its failed events are resent once it
-//   takes them again.
+//   takes them again;
+// - a provider that lists a delivery id of 9007199254740986 (above the deliveries sent after it)
+//   gets it refused, and the failures sent after it are still asked for, check after check.
 import { randomBytes } from 'node:crypto';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -92,8 +94,8 @@ beforeAll(async () => {
         token: testSecrets.TEST_GITLAB_TOKEN,
       },
     ],
-    // GitLab allows 5 resends a minute; the refused ones count too, and this test makes 8.
-    resendLimit: { max: 10, windowMs: 60_000 },
+    // GitLab allows 5 resends a minute; the refused ones count too, and these tests make 10.
+    resendLimit: { max: 12, windowMs: 60_000 },
   });
 
   const queue = uniqueName('reconcile');
@@ -318,6 +320,47 @@ describe('the GitHub reconciler', () => {
     );
     expect(await jobsOf(failed[0]!.guid)).toBe(0);
   });
+
+  it('refuses an implausible delivery id and still asks for the failures sent after it, check after check', async () => {
+    const savedAfter = async () => {
+      const described = await client.schedule.getHandle(scheduleId('github')).describe();
+      return (described.action as { args: Array<{ state?: { after: number } }> }).args[0]!.state?.after;
+    };
+    const failOne = async () => {
+      github.setHookUrl(githubHook, closedUrl);
+      const sent = await github.send(githubHook, 'push', pushPayload());
+      github.setHookUrl(githubHook, `${bridgeUrl}/v1/webhooks/github`);
+      return sent;
+    };
+    // One delivery the provider lists with an id near 2^53 (dated before the ones listed below it),
+    // then the provider's real ids again.
+    const realNext = Math.max(...github.deliveries(githubHook).map((d) => d.id)) + 1;
+    github.setNextDeliveryId(9_007_199_254_740_986, 10 * 60_000);
+    expect((await github.send(githubHook, 'push', pushPayload())).status_code).toBe(202);
+    github.setNextDeliveryId(realNext);
+
+    await app.deliveries.recorder.flush();
+    // A check with nothing left open: before, `after` jumped to 9007199254740986 here, and no later
+    // delivery was ever examined again.
+    const quiet = await check('github');
+    expect(await savedAfter()).toBeLessThan(realNext + 10);
+    const first = await failOne();
+    const report = await check('github');
+    expect(report.requested).toBe(1);
+    await github.settled();
+    const settled = await check('github');
+    const second = await failOne();
+    const next = await check('github');
+    expect(next.requested).toBe(1);
+    expect([quiet, report, settled, next].map((r) => r.refusedIds)).toEqual([1, 1, 1, 1]);
+    await github.settled();
+    await vi.waitFor(
+      async () => {
+        for (const delivery of [first, second]) expect(await jobsOf(delivery.guid)).toBe(1);
+      },
+      { timeout: 20_000, interval: 250 },
+    );
+  });
 });
 
 describe('the GitLab watcher', () => {
@@ -360,4 +403,35 @@ describe('the GitLab watcher', () => {
       expect(third).toMatchObject({ alertStatus: 'executable', requested: 0 });
     },
   );
+
+  it('refuses an implausible event id and still resends the failures sent after it, check after check', async () => {
+    const failOne = async () => {
+      gateOpen = false;
+      const sent = await gitlab.send(gitlabHook, 'Push Hook', gitlabPush());
+      gateOpen = true;
+      return sent;
+    };
+    gateOpen = true;
+    const realNext = Math.max(...gitlab.events(gitlabHook).map((e) => e.id)) + 1;
+    gitlab.setNextEventId(9_007_199_254_740_986, 10 * 60_000);
+    await gitlab.send(gitlabHook, 'Push Hook', gitlabPush());
+    gitlab.setNextEventId(realNext);
+
+    // A check with nothing left open: before, `after` jumped to 9007199254740986 here.
+    const quiet = await check('gitlab');
+    await failOne();
+    const report = await check('gitlab');
+    expect(report.requested).toBe(1);
+    // GitLab answers a resend once it is delivered: the newest event is the resend, and it arrived.
+    expect(gitlab.events(gitlabHook).reduce((a, b) => (b.id > a.id ? b : a)).response_status).toBe('202');
+    const settled = await check('gitlab');
+    await failOne();
+    const next = await check('gitlab');
+    expect(next.requested).toBe(1);
+    expect([quiet, report, settled, next].map((r) => r.refusedIds)).toEqual([1, 1, 1, 1]);
+    await vi.waitFor(
+      async () => expect((await log('provider=gitlab&hook=default&outcome=accepted')).length).toBe(4 + 1 + 2),
+      { timeout: 20_000, interval: 250 },
+    );
+  });
 });

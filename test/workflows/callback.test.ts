@@ -3,13 +3,20 @@
 // real reader: a job whose memo names a callback gets its `<jobId>.callback` child before its own
 // code runs, and that child delivers once, however the job closes (completed, failed, cancelled,
 // terminated, timed out), with the job's state as GET /v1/jobs/{jobId} would show it; failed
-// attempts are retried by the callback policy; a job without a callback starts nothing.
+// attempts are retried by the callback policy, on the callbacks' own queue; the receiver and the
+// caller's groups travel to each attempt; a job without a callback starts nothing; histories
+// recorded before receivers and the callbacks queue existed replay.
+import { readFileSync } from 'node:fs';
 import { Context } from '@temporalio/activity';
 import { WorkflowFailedError, WorkflowNotFoundError, type WorkflowHandle } from '@temporalio/client';
-import { describe, expect, it } from 'vitest';
+import { temporal } from '@temporalio/proto';
+import { Worker } from '@temporalio/worker';
+import { describe, expect, inject, it } from 'vitest';
 import { createCallbackActivities } from '../../activities/callback.js';
+import { HostBreaker } from '../../activities/host-breaker.js';
 import type { PolicyDecision, PolicyQuery } from '../../activities/policy.js';
 import {
+  callbackPostQueue,
   callbackWorkflowId,
   type CallbackDelivery,
   type CallbackMemo,
@@ -17,14 +24,12 @@ import {
 } from '../../src/core/callbacks.js';
 import { fail } from '../../src/core/failures.js';
 import type { Identity } from '../../src/core/identity.js';
-import { Secret } from '../../src/core/secret.js';
 import { sourceKey } from '../../src/core/search-attributes.js';
 import { readJobRun } from '../../src/worker/read-job-run.js';
 import type { CallbackOutcome } from '../../workflows/deliver-callback.js';
 import { apiCaller, calls, jobRequest, useWorkflowHarness } from '../helpers/workflow-worker.js';
 
 const h = useWorkflowHarness();
-const secret = new Secret(`whsec_${Buffer.from('workflow-test-key-0123456789abcd').toString('base64')}`);
 const retry: CallbackRetry = {
   initialIntervalMs: 50,
   maximumIntervalMs: 200,
@@ -44,6 +49,9 @@ const allow: PolicyDecision = {
   evaluatedAt: '2026-01-01T00:00:00.000Z',
 };
 
+/** The queue each mocked POST ran on. */
+const postQueues: string[] = [];
+
 /**
  * A gate the mocked job activity waits on, so a test can act while the job is running: `policy`
  * is an evaluatePolicy that waits until `open()`, then allows; `reached` resolves once it runs.
@@ -62,16 +70,18 @@ function gate() {
 }
 
 function activities(over: Record<string, unknown> = {}) {
+  // Only readJobClose is real here; the POST is mocked.
   const real = createCallbackActivities({
     readJob: (jobId) => readJobRun(h.client, jobId),
-    secret,
-    allowed: () => true,
+    keys: new Map(),
+    check: () => ({ ok: false, detail: 'not used' }),
     retry,
+    breaker: new HostBreaker({ failures: 5, coolDownMs: 1_000 }),
   });
-  const postCallback = calls(async (_delivery: CallbackDelivery) => ({
-    status: 204,
-    attempt: Context.current().info.attempt,
-  }));
+  const postCallback = calls(async (_delivery: CallbackDelivery) => {
+    postQueues.push(Context.current().info.taskQueue);
+    return { status: 204, attempt: Context.current().info.attempt };
+  });
   return { readJobClose: real.readJobClose, postCallback, ...over };
 }
 
@@ -265,6 +275,51 @@ describe('the callback interceptor and deliverCallback', () => {
       expect(mocks.postCallback.seen).toHaveLength(0);
       await started.callback.terminate('test over');
     });
+  });
+
+  it("posts on the callbacks' own queue, never the job's, with the receiver and the caller's groups from the memo", async () => {
+    const mocks = activities({ evaluatePolicy: async () => allow });
+    await h.withWorker(mocks, async (taskQueue) => {
+      postQueues.length = 0;
+      const named = await startJob(taskQueue, { callback: { url, origin: 'header', receiver: 'hooks' } });
+      await named.job.result();
+      const delivery = await deliveredOnce(named, mocks.postCallback, 'job.completed');
+      expect(delivery).toMatchObject({ receiver: 'hooks', caller: { groups: apiCaller.groups } });
+      expect(postQueues).toEqual([callbackPostQueue(taskQueue)]);
+      const scheduled = ((await named.callback.fetchHistory()).events ?? []).flatMap((event) => {
+        const attributes = event.activityTaskScheduledEventAttributes;
+        return attributes?.activityType?.name === 'postCallback' ? [attributes.taskQueue?.name] : [];
+      });
+      expect(scheduled).toEqual([callbackPostQueue(taskQueue)]);
+
+      // A route's default: no caller named it, so none travels.
+      mocks.postCallback.seen.length = 0;
+      const byRoute = await startJob(taskQueue, { callback: { url, origin: 'route', receiver: 'hooks' } });
+      await byRoute.job.result();
+      const routeDelivery = await deliveredOnce(byRoute, mocks.postCallback, 'job.completed');
+      expect(routeDelivery.receiver).toBe('hooks');
+      expect(routeDelivery).not.toHaveProperty('caller');
+    });
+  });
+
+  it('replays histories recorded before receivers and the callbacks queue (a job and its callback)', async () => {
+    // Recorded from the code before this change: the callback child started from the memo's URL
+    // alone, and its POST scheduled on the job's own queue.
+    for (const name of ['policy-check-with-callback', 'deliver-callback']) {
+      const recorded = JSON.parse(readFileSync(`test/fixtures/histories/${name}.json`, 'utf8')) as {
+        workflowId: string;
+        history: Record<string, unknown>;
+      };
+      const history = temporal.api.history.v1.History.fromObject(recorded.history);
+      await expect(
+        Worker.runReplayHistory(
+          { workflowBundle: { codePath: inject('workflowBundlePath') } },
+          history,
+          recorded.workflowId,
+        ),
+        name,
+      ).resolves.toBeUndefined();
+    }
   });
 
   it('starts nothing for a job without a callback', async () => {

@@ -50,7 +50,7 @@ export const StartJobHeaders = Type.Object({
   'gatehouse-callback-url': Type.Optional(
     Type.String({
       description:
-        "a completion callback: when the job closes, however it closes, its final state is POSTed here, signed with Standard Webhooks. It must be allowed by the deployment's callbacks.allow (https; 400 GATEHOUSE_CALLBACK_URL_INVALID, 422 GATEHOUSE_CALLBACK_NOT_ALLOWED, and nothing starts); absent, the route's default callback if it has one",
+        "a completion callback: when the job closes, however it closes, its final state is POSTed here, signed with Standard Webhooks with the key of the receiver it goes to. A receiver of the deployment's callbacks.receivers must allow the URL (https; no ;, no query unless the receiver takes it) for this route and this caller: 400 GATEHOUSE_CALLBACK_URL_INVALID, 403 GATEHOUSE_CALLBACK_FORBIDDEN (a receiver for other routes or groups), 422 GATEHOUSE_CALLBACK_NOT_ALLOWED, and in each case nothing starts; absent, the route's default callback if it has one",
     }),
   ),
 });
@@ -74,7 +74,7 @@ export const startCallbacks = {
       post: {
         requestBody: {
           description:
-            'Sent once the job has closed, to the URL of Gatehouse-Callback-URL (or the route default), with the Standard Webhooks headers: webhook-id (the job id; the same on every attempt, so dedupe by it), webhook-timestamp (this attempt, Unix seconds) and webhook-signature (v1,<base64 HMAC-SHA256 of "<id>.<timestamp>.<body>"> with the deployment\'s whsec_ secret). Retried with backoff (callbacks.retryFor, 24h by default) until a 2xx; 410 Gone stops it. Redirects are not followed.',
+            'Sent once the job has closed, to the URL of Gatehouse-Callback-URL (or the route default), with the Standard Webhooks headers: webhook-id (the job id; the same on every attempt, so dedupe by it), webhook-timestamp (this attempt, Unix seconds) and webhook-signature (v1,<base64 HMAC-SHA256 of "<id>.<timestamp>.<body>"> with the receiver\'s own whsec_ key). A receiver also checks data.route, data.owner and data.jobId against what it expects (docs/callbacks.md). Retried with backoff (callbacks.retryFor, 24h by default) until a 2xx; 410 Gone stops it. Redirects are not followed.',
           required: true,
           content: { 'application/json': { schema: CallbackEventBody } },
         },

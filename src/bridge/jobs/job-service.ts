@@ -99,7 +99,7 @@ async function jobServicePlugin(app: FastifyInstance, opts: { config: GatehouseC
       const routeConfig = routes[job.route];
       if (routeConfig === undefined)
         throw new GatehouseError('GATEHOUSE_UNKNOWN_ROUTE', `There is no job route named "${job.route}"`);
-      const callback = callbacks.resolve(job.route, job.callbackUrl);
+      const callback = callbacks.resolve(job.route, job.identity, job.callbackUrl);
       try {
         const started = await startJob(app.temporal, http, {
           ...job,

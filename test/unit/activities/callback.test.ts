@@ -1,20 +1,28 @@
-// One callback attempt (activities/callback.ts sendCallback) against a local receiver: signed as
-// Standard Webhooks receivers verify it (standardwebhooks' own Webhook.verify), the same
-// webhook-id and body on every attempt with a timestamp of its own; 2xx is delivered, 410 ends it,
-// anything else (a redirect too, which is never followed), a timeout or a refused connection is
-// worth another attempt; only a little of an answer is read; a URL the allow-list no longer
-// allows is not called.
+// One callback attempt (activities/callback.ts) against local receivers: signed as Standard
+// Webhooks receivers verify it (standardwebhooks' own Webhook.verify) with the key of the receiver
+// it goes to, and no other receiver's key verifies it; the same webhook-id and body on every
+// attempt with a timestamp of its own; 2xx is delivered, 410 ends it, anything else (a redirect
+// too, which is never followed), a timeout or a refused connection is worth another attempt; only
+// a little of an answer is read; a delivery callbacks.receivers no longer allows is not sent; and
+// a host that keeps failing has its circuit opened, fails at once while open, and is tried again
+// once (half-open) after the cool-down.
 import { once } from 'node:events';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { ApplicationFailure } from '@temporalio/common';
 import { Webhook } from 'standardwebhooks';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { sendCallback } from '../../../activities/callback.js';
+import { callbackSender, sendCallback } from '../../../activities/callback.js';
+import { HostBreaker } from '../../../activities/host-breaker.js';
+import { compileReceivers } from '../../../src/config/callbacks.js';
+import type { CallbackReceiverConfig } from '../../../src/config/schema.js';
 import { callbackEvent, type CallbackDelivery } from '../../../src/core/callbacks.js';
+import { Secret } from '../../../src/core/secret.js';
 
 const secret = `whsec_${Buffer.from('callback-signing-key-0123456789ab').toString('base64')}`;
 const webhook = new Webhook(secret);
+/** A breaker that never opens, for the tests that are not about it. */
+const calm = () => new HostBreaker({ failures: 1_000, coolDownMs: 1_000 });
 
 interface Seen {
   path: string;
@@ -63,8 +71,8 @@ const delivery = (path = '/hook'): CallbackDelivery => ({
   }),
 });
 
-const send = (d: CallbackDelivery, over: { timeoutMs?: number; allowed?: (url: string) => boolean } = {}) =>
-  sendCallback(d, { webhook, allowed: over.allowed ?? (() => true), timeoutMs: over.timeoutMs ?? 2_000 });
+const send = (d: CallbackDelivery, over: { timeoutMs?: number; breaker?: HostBreaker } = {}) =>
+  sendCallback(d, { webhook, breaker: over.breaker ?? calm(), timeoutMs: over.timeoutMs ?? 2_000 });
 
 /** The failure an attempt threw: its type and whether Temporal would try again. */
 async function failureOf(attempt: Promise<unknown>): Promise<{ type: string; retryable: boolean; message: string }> {
@@ -154,12 +162,129 @@ describe('sendCallback', () => {
     expect(refused).toMatchObject({ type: 'CallbackUnavailable', retryable: true });
     expect(refused.message).toMatch(/could not be reached: ECONNREFUSED/);
   });
+});
 
-  it('does not call a URL the allow-list no longer allows, and never names its query', async () => {
+describe('a delivery to one of several receivers', () => {
+  const keys = { 'team-a': 'team-a-signing-key-0123456789abcd', 'team-b': 'team-b-signing-key-0123456789abcd' };
+  const whsec = (raw: string) => `whsec_${Buffer.from(raw).toString('base64')}`;
+  const sender = () => {
+    const config: Record<string, CallbackReceiverConfig> = {
+      'team-a': { url: `${base}/team-a/**`, secret: { env: 'A' }, groups: ['team-a'], query: [] },
+      'team-b': { url: `${base}/team-b/**`, secret: { env: 'B' }, groups: ['team-b'], query: ['token'] },
+    };
+    const { receivers } = compileReceivers(config);
+    return callbackSender({
+      keys: new Map(Object.entries(keys).map(([name, raw]) => [name, new Secret(whsec(raw))])),
+      check: (addressee, route) => receivers.deliverable(addressee, route),
+      retry: { initialIntervalMs: 1, maximumIntervalMs: 1, retryForMs: 1_000, attemptTimeoutMs: 2_000 },
+      breaker: calm(),
+    });
+  };
+
+  it("is signed with its receiver's own key: the other receiver's key does not verify it", async () => {
     seen.length = 0;
-    const refused = await failureOf(send(delivery('/hook?token=s3cr3t'), { allowed: () => false }));
-    expect(refused).toMatchObject({ type: 'CallbackRejected', retryable: false });
-    expect(refused.message).not.toContain('s3cr3t');
+    answer = (res) => res.writeHead(204).end();
+    const send = sender();
+    await send({ ...delivery('/team-b/jobs?token=t'), receiver: 'team-b', caller: { groups: ['team-b'] } });
+    await send({ ...delivery('/team-a/jobs'), receiver: 'team-a', caller: { groups: ['team-a'] } });
+    const [toB, toA] = seen as [Seen, Seen];
+    const verify = (raw: string, request: Seen) =>
+      new Webhook(whsec(raw)).verify(request.body, request.headers as Record<string, string>);
+    expect(verify(keys['team-b'], toB)).toMatchObject({ type: 'job.completed' });
+    expect(verify(keys['team-a'], toA)).toMatchObject({ type: 'job.completed' });
+    // Team A's key cannot be used to accept (or forge) what goes to team B, nor the reverse.
+    expect(() => verify(keys['team-a'], toB)).toThrow(/No matching signature/);
+    expect(() => verify(keys['team-b'], toA)).toThrow(/No matching signature/);
+  });
+
+  it('is not sent when its receiver is gone or no longer allows the URL or the caller, and never names its query', async () => {
+    seen.length = 0;
+    const send = sender();
+    for (const refused of [
+      { ...delivery('/team-a/x?token=s3cr3t'), receiver: 'team-a', caller: { groups: ['team-a'] } },
+      { ...delivery('/team-a/x'), receiver: 'team-a', caller: { groups: ['team-b'] } },
+      { ...delivery('/team-a/x'), receiver: 'team-c', caller: { groups: ['team-a'] } },
+      // From before receivers: checked as if named by a caller in no group, so no group-bound receiver takes it.
+      delivery('/team-a/x'),
+    ]) {
+      const failure = await failureOf(send(refused));
+      expect(failure, refused.url).toMatchObject({ type: 'CallbackRejected', retryable: false });
+      expect(failure.message).not.toContain('s3cr3t');
+    }
     expect(seen).toHaveLength(0);
+  });
+});
+
+describe("a host's circuit", () => {
+  it('opens after consecutive failures, fails at once while open, tries once half-open, and closes on success', async () => {
+    let now = 0;
+    const breaker = new HostBreaker({ failures: 3, coolDownMs: 30_000 }, () => now);
+    seen.length = 0;
+    answer = (res) => res.writeHead(503).end();
+    for (let i = 0; i < 3; i++)
+      expect(await failureOf(send(delivery(), { breaker }))).toMatchObject({ type: 'CallbackUnavailable' });
+    expect(seen).toHaveLength(3);
+    expect(breaker.openHosts()).toEqual([new URL(base).host]);
+
+    // Open: no connection is made, and Temporal is told to come back when the cool-down ends.
+    now = 10_000;
+    const open = await send(delivery(), { breaker }).catch((e: unknown) => e as ApplicationFailure);
+    expect(open).toMatchObject({ type: 'CallbackCircuitOpen', nonRetryable: false });
+    expect((open as ApplicationFailure).nextRetryDelay).toBe(20_000);
+    expect(seen).toHaveLength(3);
+
+    // Half-open: one trial attempt; it fails, and the circuit opens for another cool-down.
+    now = 30_000;
+    expect(await failureOf(send(delivery(), { breaker }))).toMatchObject({ type: 'CallbackUnavailable' });
+    expect(seen).toHaveLength(4);
+    now = 59_999;
+    expect(await failureOf(send(delivery(), { breaker }))).toMatchObject({ type: 'CallbackCircuitOpen' });
+    expect(seen).toHaveLength(4);
+
+    // The next trial succeeds: closed again, and attempts go through.
+    now = 60_000;
+    answer = (res) => res.writeHead(204).end();
+    expect(await send(delivery(), { breaker })).toBe(204);
+    expect(breaker.openHosts()).toEqual([]);
+    expect(await send(delivery(), { breaker })).toBe(204);
+    expect(seen).toHaveLength(6);
+  });
+
+  it('lets only one trial through while half-open, and counts a refusal (4xx, 410) as the host being up', async () => {
+    let now = 0;
+    const breaker = new HostBreaker({ failures: 1, coolDownMs: 1_000 }, () => now);
+    const trial = breaker.enter('h:443');
+    if (!trial.go) throw new Error('closed circuits let attempts through');
+    trial.failed();
+    now = 1_000;
+    const first = breaker.enter('h:443');
+    expect(first.go).toBe(true);
+    expect(breaker.enter('h:443')).toMatchObject({ go: false, state: 'half-open' });
+    if (first.go) first.succeeded();
+    expect(breaker.enter('h:443').go).toBe(true);
+
+    seen.length = 0;
+    answer = (res) => res.writeHead(404).end();
+    const another = new HostBreaker({ failures: 1, coolDownMs: 1_000 }, () => now);
+    await failureOf(send(delivery(), { breaker: another }));
+    await failureOf(send(delivery(), { breaker: another }));
+    expect(seen).toHaveLength(2);
+    expect(another.openHosts()).toEqual([]);
+  });
+
+  it('opens for a host that never answers, so its attempts stop holding slots for the whole timeout', async () => {
+    const breaker = new HostBreaker({ failures: 2, coolDownMs: 60_000 });
+    seen.length = 0;
+    answer = () => undefined; // takes the request, never answers
+    for (let i = 0; i < 2; i++)
+      expect(await failureOf(send(delivery(), { breaker, timeoutMs: 200 }))).toMatchObject({
+        type: 'CallbackUnavailable',
+        message: expect.stringMatching(/no answer within 200 ms/),
+      });
+    expect(await failureOf(send(delivery(), { breaker, timeoutMs: 200 }))).toMatchObject({
+      type: 'CallbackCircuitOpen',
+      retryable: true,
+    });
+    expect(seen).toHaveLength(2);
   });
 });

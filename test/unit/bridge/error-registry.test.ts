@@ -1,6 +1,7 @@
-// The error registry is the one source of problem codes: the README's table lists exactly its
-// codes with their statuses, and every problem body HAProxy answers on its own (haproxy.cfg holds
-// them as literal JSON) is a registered problem with the registry's status, title and type.
+// The error registry is the one source of problem codes: the error table in docs/api.md (generated
+// from it by `npm run docs`) lists exactly its codes with their statuses, and every problem body
+// HAProxy answers on its own (haproxy.cfg holds them as literal JSON) is a registered problem with
+// the registry's status, title and type.
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { errorDefinitions, problemType, type ErrorCode } from '../../../src/bridge/errors.js';
@@ -8,9 +9,9 @@ import { errorDefinitions, problemType, type ErrorCode } from '../../../src/brid
 const registry = errorDefinitions as Record<string, { status: number; title: string }>;
 
 describe('the error registry', () => {
-  it('is what the README documents, code by code and status by status', () => {
-    const readme = readFileSync('README.md', 'utf8');
-    const rows = [...readme.matchAll(/^\| `(GATEHOUSE_[A-Z_]+)` \| (\d{3}) \|/gm)].map(([, code, status]) => [
+  it('is what docs/api.md documents, code by code and status by status', () => {
+    const page = readFileSync('docs/api.md', 'utf8');
+    const rows = [...page.matchAll(/^\| `(GATEHOUSE_[A-Z_]+)` \| (\d{3}) \|/gm)].map(([, code, status]) => [
       code,
       Number(status),
     ]);

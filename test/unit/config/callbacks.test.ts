@@ -1,24 +1,28 @@
-// Completion callback URLs: what is a usable URL at all, what the allow-list lets through (scheme,
-// host and one-label wildcards, port, path globs; never the query), the config checks of the
-// callbacks section and of routes' defaults, which queues deliver, and the signing secret's shape.
+// Completion callback receivers (src/config/callbacks.ts): which receiver a URL goes to and who
+// may name it (routes, groups, both; a route default only through routes), each receiver's query
+// rule, the config checks (the removed shared secret and allow-list named with what to write
+// instead, receivers that say nobody may name them, route defaults), which queues deliver, and
+// each receiver's own signing key as the worker resolves it.
 import { describe, expect, it } from 'vitest';
-import {
-  compileAllowList,
-  deliversCallbacks,
-  parseCallbackUrl,
-  signingSecretProblem,
-} from '../../../src/config/callbacks.js';
+import { compileReceivers, deliversCallbacks, signingSecretProblem } from '../../../src/config/callbacks.js';
 import { ConfigError } from '../../../src/config/load-config.js';
+import type { CallbackReceiverConfig } from '../../../src/config/schema.js';
 import { resolveWorkerSecrets } from '../../../src/config/worker-secrets.js';
 import { configScratch, minimalConfig } from '../../helpers/config-files.js';
 
 const { load } = configScratch('gatehouse-callbacks-');
-const secret = `whsec_${Buffer.from('0123456789abcdef0123456789abcdef').toString('base64')}`;
+const key = (seed: string) => `whsec_${Buffer.from(seed.padEnd(32, '.')).toString('base64')}`;
 
-function allow(...patterns: string[]) {
-  const { allowList, problems } = compileAllowList(patterns);
-  expect(problems).toEqual([]);
-  return (url: string) => allowList.check(url);
+function receivers(entries: Record<string, Partial<CallbackReceiverConfig> & { url: string }>) {
+  const full = Object.fromEntries(
+    Object.entries(entries).map(([name, entry]) => [
+      name,
+      { secret: { env: `CB_${name.toUpperCase()}` }, query: [], ...entry },
+    ]),
+  ) as Record<string, CallbackReceiverConfig>;
+  const compiled = compileReceivers(full);
+  expect(compiled.problems).toEqual([]);
+  return compiled.receivers;
 }
 
 function problemsOf(text: string): string[] {
@@ -31,83 +35,105 @@ function problemsOf(text: string): string[] {
   throw new Error('expected a ConfigError');
 }
 
-describe('parseCallbackUrl', () => {
-  it('takes an absolute https URL, and http only for a loopback host', () => {
-    expect(parseCallbackUrl('https://hooks.example.com/a?b=c')).toBeInstanceOf(URL);
-    for (const loopback of ['http://127.0.0.1:8080/x', 'http://[::1]/x', 'http://localhost/x'])
-      expect(parseCallbackUrl(loopback), loopback).toBeInstanceOf(URL);
-    expect(parseCallbackUrl('http://hooks.example.com/x')).toMatch(/https only/);
-    expect(parseCallbackUrl('ftp://hooks.example.com/x')).toBe('https only');
-    expect(parseCallbackUrl('/relative')).toBe('not an absolute URL');
+describe('callback receivers', () => {
+  const teams = receivers({
+    'team-a': { url: 'https://hooks.example.com/team-a/**', groups: ['team-a'] },
+    'team-b': { url: 'https://hooks.example.com/team-b/**', groups: ['team-b'], routes: ['deploy'] },
+    ci: { url: 'https://ci.example.com/gatehouse/*', routes: ['ci'], query: ['token'] },
   });
 
-  it('refuses credentials, fragments, encoded separators, spaces, non-ASCII and over-long URLs', () => {
-    expect(parseCallbackUrl('https://user:pw@hooks.example.com/x')).toBe('no credentials in the URL');
-    expect(parseCallbackUrl('https://hooks.example.com/x#frag')).toBe('no fragment (#)');
-    expect(parseCallbackUrl('https://hooks.example.com/a%2F..%2Fadmin')).toMatch(/encoded/);
-    expect(parseCallbackUrl('https://hooks.example.com/a%5cb')).toMatch(/encoded/);
-    expect(parseCallbackUrl('https://hooks.example.com/a b')).toMatch(/printable ASCII/);
-    expect(parseCallbackUrl('https://hööks.example.com/')).toMatch(/printable ASCII/);
-    expect(parseCallbackUrl(`https://hooks.example.com/${'a'.repeat(2048)}`)).toMatch(/longer than 2048/);
-  });
-});
-
-describe('the allow-list', () => {
-  it('matches scheme, exact host, port and path glob, and answers the normalized URL', () => {
-    const check = allow('https://hooks.example.com/gatehouse/**');
-    expect(check('https://HOOKS.example.com:443/gatehouse/jobs/1?token=x')).toEqual({
+  it('picks the receiver that allows the URL for this route and caller, and answers the normalized URL', () => {
+    expect(teams.check('https://HOOKS.example.com:443/team-a/jobs/1', { route: 'ci', groups: ['team-a'] })).toEqual({
       ok: true,
-      url: 'https://hooks.example.com/gatehouse/jobs/1?token=x',
+      url: 'https://hooks.example.com/team-a/jobs/1',
+      receiver: 'team-a',
     });
-    for (const refused of [
-      'https://hooks.example.com/other',
-      'https://hooks.example.com:8443/gatehouse/x',
-      'https://evil.example/gatehouse/x',
-      'https://hooks.example.com.evil.example/gatehouse/x',
-      'https://evilhooks.example.com/gatehouse/x',
-      // The parser resolves dot segments before the glob sees the path.
-      'https://hooks.example.com/gatehouse/../admin',
-    ])
-      expect(check(refused), refused).toMatchObject({ ok: false, reason: 'not-allowed' });
-    expect(check('https://hooks.example.com/gatehouse/x#y')).toMatchObject({ ok: false, reason: 'invalid' });
+    expect(teams.check('https://ci.example.com/gatehouse/x?token=t', { route: 'ci', groups: [] })).toMatchObject({
+      ok: true,
+      receiver: 'ci',
+    });
   });
 
-  it('lets *. stand for exactly one label', () => {
-    const check = allow('https://*.ci.example.com/hook');
-    expect(check('https://a.ci.example.com/hook').ok).toBe(true);
-    expect(check('https://a.b.ci.example.com/hook').ok).toBe(false);
-    expect(check('https://ci.example.com/hook').ok).toBe(false);
-    expect(check('https://a.ci.example.com/hook/more').ok).toBe(false);
+  it("refuses a caller outside the receiver's groups, or a job of a route it is not bound to", () => {
+    for (const [raw, namer] of [
+      ['https://hooks.example.com/team-a/x', { route: 'ci', groups: ['team-b'] }],
+      ['https://hooks.example.com/team-a/x', { route: 'ci', groups: [] }],
+      ['https://hooks.example.com/team-b/x', { route: 'ci', groups: ['team-b'] }],
+      ['https://hooks.example.com/team-b/x', { route: 'deploy', groups: ['team-a'] }],
+      ['https://ci.example.com/gatehouse/x', { route: 'deploy', groups: ['team-a'] }],
+    ] as const)
+      expect(teams.check(raw, namer), `${raw} ${JSON.stringify(namer)}`).toMatchObject({
+        ok: false,
+        reason: 'forbidden',
+      });
+    expect(teams.check('https://hooks.example.com/team-b/x', { route: 'deploy', groups: ['team-b'] }).ok).toBe(true);
   });
 
-  it('compares IP hosts as the URL parser normalizes them, with the port exact', () => {
-    const check = allow('http://127.0.0.1:4000/cb/*');
-    expect(check('http://127.1:4000/cb/x')).toEqual({ ok: true, url: 'http://127.0.0.1:4000/cb/x' });
-    expect(check('http://127.0.0.1:4001/cb/x').ok).toBe(false);
-    expect(check('http://127.0.0.1:4000/cb/x/y').ok).toBe(false);
-    expect(allow('http://[::1]:4000/**')('http://[::1]:4000/a').ok).toBe(true);
+  it('takes a query only where the receiver names its parameters: ?env=prod&approved=true reaches nobody', () => {
+    expect(
+      teams.check('https://hooks.example.com/team-a/x?env=prod&approved=true', { route: 'ci', groups: ['team-a'] }),
+    ).toEqual({ ok: false, reason: 'not-allowed', detail: 'the callback receiver team-a takes no query string' });
+    expect(
+      teams.check('https://ci.example.com/gatehouse/x?token=t&approved=true', { route: 'ci', groups: [] }),
+    ).toMatchObject({ ok: false, reason: 'not-allowed' });
   });
 
-  it('refuses everything when empty', () => {
-    expect(compileAllowList([]).allowList.enabled).toBe(false);
-    expect(compileAllowList([]).allowList.check('https://hooks.example.com/')).toMatchObject({
+  it('refuses `;` in the path before any receiver is asked, so /team-a/..;/admin never passes /team-a/**', () => {
+    expect(
+      teams.check('https://hooks.example.com/team-a/..;/admin/purge', { route: 'ci', groups: ['team-a'] }),
+    ).toEqual({ ok: false, reason: 'invalid', detail: 'no ; in the path (path parameters)' });
+  });
+
+  it('lets a route default (no caller) use only a receiver that lists the route', () => {
+    expect(teams.check('https://ci.example.com/gatehouse/x', { route: 'ci' })).toMatchObject({
+      ok: true,
+      receiver: 'ci',
+    });
+    // Bound to groups only: a route's default, which every caller of the route gets, cannot use it.
+    expect(teams.check('https://hooks.example.com/team-a/x', { route: 'ci' })).toMatchObject({
+      ok: false,
+      reason: 'forbidden',
+    });
+  });
+
+  it('takes the first receiver in file order that allows the URL for the caller', () => {
+    const overlapping = receivers({
+      admins: { url: 'https://hooks.example.com/**', groups: ['admins'] },
+      everyone: { url: 'https://hooks.example.com/shared/*', routes: ['ci'] },
+    });
+    expect(overlapping.check('https://hooks.example.com/shared/x', { route: 'ci', groups: ['admins'] })).toMatchObject({
+      receiver: 'admins',
+    });
+    expect(overlapping.check('https://hooks.example.com/shared/x', { route: 'ci', groups: [] })).toMatchObject({
+      receiver: 'everyone',
+    });
+  });
+
+  it('rechecks one named receiver: gone, or no longer allowing the URL or the caller, it refuses', () => {
+    expect(teams.recheck('team-a', 'https://hooks.example.com/team-a/x', { route: 'ci', groups: ['team-a'] }).ok).toBe(
+      true,
+    );
+    expect(
+      teams.recheck('team-b', 'https://hooks.example.com/team-a/x', { route: 'ci', groups: ['team-a'] }),
+    ).toMatchObject({ ok: false, reason: 'not-allowed' });
+    expect(teams.recheck('team-a', 'https://hooks.example.com/team-a/x', { route: 'ci', groups: [] })).toMatchObject({
+      ok: false,
+      reason: 'forbidden',
+    });
+    expect(teams.recheck('gone', 'https://hooks.example.com/team-a/x', { route: 'ci' })).toEqual({
+      ok: false,
+      reason: 'not-allowed',
+      detail: 'there is no callback receiver gone any more',
+    });
+  });
+
+  it('refuses everything when there are none', () => {
+    const none = compileReceivers({}).receivers;
+    expect(none.enabled).toBe(false);
+    expect(none.check('https://hooks.example.com/', { route: 'ci', groups: [] })).toMatchObject({
       ok: false,
       reason: 'not-allowed',
     });
-  });
-
-  it('names each malformed entry', () => {
-    const { problems } = compileAllowList([
-      'https://hooks.example.com',
-      'http://hooks.example.com/**',
-      'http://*.localhost/**',
-      'https://hooks.example.com:70000/**',
-      'hooks.example.com/**',
-      'https://hooks.example.com/**',
-    ]);
-    expect(problems.map((p) => p.index)).toEqual([0, 1, 2, 3, 4]);
-    expect(problems[0]?.problem).toMatch(/write \/\*\* for any path/);
-    expect(problems[1]?.problem).toMatch(/http only for a loopback host/);
   });
 });
 
@@ -115,83 +141,113 @@ describe('the callbacks config', () => {
   const withCallbacks = (callbacks: string, route = '') =>
     minimalConfig().replace('    input: { type: object }\n', `    input: { type: object }\n${route}`) +
     `callbacks:\n${callbacks}`;
+  const receiver = `  receivers:\n    hooks:\n      url: https://hooks.example.com/**\n      secret: { env: CB_HOOKS }\n      routes: [policy-check]\n`;
 
-  it('loads an allow-list with its defaults, and a route default the list allows', () => {
-    const config = load(
-      withCallbacks(
-        `  allow: ['https://hooks.example.com/**']\n  secret: { env: CB_SECRET }\n`,
-        '    callback: https://hooks.example.com/policy\n',
-      ),
-    );
+  it('loads receivers with their defaults, and a route default a receiver bound to the route allows', () => {
+    const config = load(withCallbacks(receiver, '    callback: https://hooks.example.com/policy\n'));
     expect(config.callbacks).toMatchObject({
-      allow: ['https://hooks.example.com/**'],
+      receivers: { hooks: { url: 'https://hooks.example.com/**', routes: ['policy-check'], query: [] } },
       retryFor: '24h',
       initialInterval: '5s',
       maxInterval: '10m',
       timeout: '10s',
+      maxConcurrent: 50,
+      breaker: { failures: 5, coolDown: '30s' },
     });
     expect(config.routes['policy-check']?.callback).toBe('https://hooks.example.com/policy');
-    // The bridge never resolves the signing secret: it is not set here, and loading succeeds.
+    // The bridge never resolves signing keys: none is set here, and loading succeeds.
     expect(JSON.stringify(config)).not.toContain('whsec_');
   });
 
-  it('refuses a route default the list does not allow, an allow-list without a secret, and bad settings', () => {
+  it('refuses the shared secret and the old allow-list, saying what to write instead', () => {
+    const problems = problemsOf(
+      withCallbacks(`  allow: ['https://hooks.example.com/**']\n  secret: { env: GATEHOUSE_CALLBACK_SECRET }\n`),
+    );
+    expect(problems).toHaveLength(2);
+    expect(problems[0]).toMatch(
+      /^\/callbacks\/secret: one key for every receiver is no longer accepted .*callbacks\.receivers\.<name>\.secret.*delete callbacks\.secret$/,
+    );
+    expect(problems[1]).toMatch(/^\/callbacks\/allow: replaced by callbacks\.receivers: .*routes and\/or groups/);
+    // The error names the file it comes from.
+    expect(() => load(withCallbacks(`  secret: { env: X }\n`))).toThrow(
+      /^invalid configuration in \/.*\.yaml:\n {2}- \/callbacks\/secret: one key for every receiver/,
+    );
+  });
+
+  it('refuses receivers nobody may name, unknown routes, route defaults no bound receiver allows, and bad settings', () => {
     expect(
       problemsOf(
         withCallbacks(
-          `  allow: ['https://hooks.example.com/**', 'https://x']\n  taskQueue: nope\n  initialInterval: 1m\n  maxInterval: 10s\n`,
-          '    callback: https://other.example.com/policy\n',
+          `  receivers:\n    open:\n      url: https://hooks.example.com/**\n      secret: { env: A }\n` +
+            `    typo:\n      url: https://x\n      secret: { env: B }\n      routes: [nope]\n` +
+            `    grouped:\n      url: https://g.example.com/**\n      secret: { env: C }\n      groups: [team-a]\n` +
+            `  taskQueue: nope\n  initialInterval: 1m\n  maxInterval: 10s\n`,
+          '    callback: https://g.example.com/policy\n',
         ),
       ),
     ).toEqual([
-      '/callbacks/allow/1: expected scheme://host[:port]/path-glob (write /** for any path)',
-      '/callbacks/secret: callbacks.allow is set, so callbacks need a signing secret',
+      '/callbacks/receivers/open: say who may name this receiver: routes, groups, or both',
+      '/callbacks/receivers/typo: url: expected scheme://host[:port]/path-glob without ;, ? or # (write /** for any path)',
+      '/callbacks/receivers/typo/routes: no route named "nope"',
       '/callbacks/taskQueue: "nope" is not one of /taskQueues (q1)',
       '/callbacks/maxInterval: must be at least callbacks.initialInterval',
-      '/routes/policy-check/callback: callbacks.allow does not allow https://other.example.com/policy',
+      '/routes/policy-check/callback: no callback receiver that allows this URL lists the route policy-check in its routes',
     ]);
-    expect(problemsOf(withCallbacks('  allow: []\n', '    callback: http://hooks.example.com/x\n'))).toEqual([
+    expect(problemsOf(withCallbacks(receiver, '    callback: http://hooks.example.com/x\n'))).toEqual([
       '/routes/policy-check/callback: not a usable callback URL: https only (http only for a loopback host)',
+    ]);
+    expect(problemsOf(withCallbacks(receiver).replace('taskQueues: [q1]', 'taskQueues: [q1, q1.callbacks]'))).toEqual([
+      "/taskQueues/1: names ending in .callbacks are the callbacks' own queues",
     ]);
   });
 
-  it("delivers on callbacks.taskQueue, else on every route's queue, and nowhere while the list is empty", () => {
-    const config = load(withCallbacks(`  allow: ['https://h.example.com/**']\n  secret: { env: CB_SECRET }\n`));
+  it("delivers on callbacks.taskQueue, else on every route's queue, and nowhere without receivers", () => {
+    const config = load(withCallbacks(receiver));
     config.taskQueues.push('q2', 'q3');
     expect(deliversCallbacks(config, 'q1')).toBe(true);
     expect(deliversCallbacks(config, 'q2')).toBe(false);
     config.callbacks.taskQueue = 'q3';
     expect(deliversCallbacks(config, 'q1')).toBe(false);
     expect(deliversCallbacks(config, 'q3')).toBe(true);
-    config.callbacks.allow = [];
+    config.callbacks.receivers = {};
     expect(deliversCallbacks(config, 'q3')).toBe(false);
   });
 
-  it('resolves the signing secret for workers that deliver, and refuses one of the wrong shape', () => {
-    const config = load(withCallbacks(`  allow: ['https://h.example.com/**']\n  secret: { env: CB_SECRET }\n`));
+  it('resolves each receiver’s own key for workers that deliver, and refuses a missing, malformed or shared one', () => {
+    const two =
+      receiver +
+      `    other:\n      url: https://other.example.com/**\n      secret: { env: CB_OTHER }\n      routes: [policy-check]\n`;
+    const config = load(withCallbacks(two));
     const need = { statusApis: false, argo: false, reconcile: false, callback: true };
-    expect(resolveWorkerSecrets(config, { CB_SECRET: secret }, need).callbackSecret?.reveal()).toBe(secret);
-    expect(resolveWorkerSecrets(config, {}, { ...need, callback: false }).callbackSecret).toBeUndefined();
-    const refused = (value: string | undefined) => {
+    const keys = resolveWorkerSecrets(config, { CB_HOOKS: key('hooks'), CB_OTHER: key('other') }, need).callbackKeys;
+    expect(Object.fromEntries([...keys].map(([name, secret]) => [name, secret.reveal()]))).toEqual({
+      hooks: key('hooks'),
+      other: key('other'),
+    });
+    expect(resolveWorkerSecrets(config, {}, { ...need, callback: false }).callbackKeys.size).toBe(0);
+    const refused = (env: Record<string, string>) => {
       try {
-        resolveWorkerSecrets(config, value === undefined ? {} : { CB_SECRET: value }, need);
+        resolveWorkerSecrets(config, env, need);
       } catch (error) {
         return (error as ConfigError).problems;
       }
       return [];
     };
-    expect(refused(undefined)).toEqual(['/callbacks/secret: environment variable CB_SECRET is not set']);
-    expect(refused('plain-text')).toEqual([
-      '/callbacks/secret: not a Standard Webhooks secret: whsec_ followed by base64',
+    expect(refused({ CB_HOOKS: key('hooks') })).toEqual([
+      '/callbacks/receivers/other/secret: environment variable CB_OTHER is not set',
     ]);
-    // The message never contains the value.
-    expect(refused('whsec_c2hvcnQ=')).toEqual([
-      '/callbacks/secret: the key is 5 bytes; Standard Webhooks keys are 24 to 64 bytes',
+    // The messages never contain the value.
+    expect(refused({ CB_HOOKS: 'plain-text', CB_OTHER: 'whsec_c2hvcnQ=' })).toEqual([
+      '/callbacks/receivers/hooks/secret: not a Standard Webhooks secret: whsec_ followed by base64',
+      '/callbacks/receivers/other/secret: the key is 5 bytes; Standard Webhooks keys are 24 to 64 bytes',
+    ]);
+    expect(refused({ CB_HOOKS: key('same'), CB_OTHER: key('same') })).toEqual([
+      '/callbacks/receivers/other/secret: the same key as receiver hooks; each receiver needs its own',
     ]);
   });
 
   it('knows a Standard Webhooks secret', () => {
-    expect(signingSecretProblem(secret)).toBeUndefined();
-    expect(signingSecretProblem(secret.slice('whsec_'.length))).toMatch(/whsec_/);
+    expect(signingSecretProblem(key('k'))).toBeUndefined();
+    expect(signingSecretProblem(key('k').slice('whsec_'.length))).toMatch(/whsec_/);
   });
 });

@@ -1,14 +1,20 @@
 // What the reconciler asks for again, decided without any API: failed events (their newest send),
 // succeeded events the delivery log never saw, never the same send twice, at most maxAttempts asks
 // per event (then given up, reported once), and the state that lets the next check read only
-// what is new.
+// what is new; ids a provider lists screened (implausible, out of order), a check that cannot be
+// blinded by one high id, and a state that stays bounded.
 import { describe, expect, it } from 'vitest';
 import {
   askGone,
   askRefused,
   emptyReconcileState,
+  isNewDelivery,
+  isPastDelivery,
+  maxOpenEvents,
+  maxOrderSkewMs,
   planRedeliveries,
   readBackTo,
+  screenListing,
   type ObservedDelivery,
 } from '../../../src/core/reconcile.js';
 
@@ -95,5 +101,88 @@ describe('planRedeliveries', () => {
     const gone = askGone(again.state, 'g');
     expect(gone.attempts.g).toBeUndefined();
     expect(readBackTo(gone)).toBe(gone.after);
+  });
+});
+
+describe('ids the provider lists', () => {
+  const at = (id: number, minutesAgo: number, key = `k${id}`): ObservedDelivery => ({
+    id,
+    key,
+    ok: false,
+    at: now - minutesAgo * 60_000,
+  });
+
+  it('refuses implausible ids and times, and ids out of newest-first order, across pages', () => {
+    const first = screenListing(
+      [at(50, 1), at(Number.MAX_SAFE_INTEGER + 2, 1), at(-3, 1), at(49.5, 1), { ...at(48, 0), at: now + 3_600_000 }],
+      now,
+      undefined,
+    );
+    expect(first.accepted.map((d) => d.id)).toEqual([50]);
+    expect(first.refused.map((r) => r.reason)).toEqual(['implausible', 'implausible', 'implausible', 'implausible']);
+    const second = screenListing([at(51, 2), at(47, 2), at(47, 2), at(46, 3)], now, first.lastId);
+    expect(second.accepted.map((d) => d.id)).toEqual([47, 46]);
+    expect(second.refused).toEqual([
+      { id: 51, reason: 'out of order' },
+      { id: 47, reason: 'out of order' },
+    ]);
+  });
+
+  it('refuses an id listed above deliveries sent well after it: 9007199254740986 on top of later sends', () => {
+    const poisoned = at(9_007_199_254_740_986, 30);
+    const page = [poisoned, at(125, 2), at(124, 3), at(123, 29)];
+    const screened = screenListing(page, now, undefined);
+    expect(screened.refused).toEqual([{ id: 9_007_199_254_740_986, reason: 'out of order' }]);
+    expect(screened.accepted.map((d) => d.id)).toEqual([125, 124, 123]);
+    // Sends that overlap may finish out of id order by seconds: not refused.
+    const overlapping = [at(130, 2), { ...at(129, 2), at: now - 2 * 60_000 + maxOrderSkewMs - 1_000 }];
+    expect(screenListing(overlapping, now, undefined).refused).toEqual([]);
+  });
+
+  it('stops reading where it read before, but not at a high id examined last time', () => {
+    const state = planRedeliveries([at(9_007_199_254_740_986, 10)], emptyReconcileState, options).state;
+    const backTo = readBackTo(state);
+    expect(isPastDelivery(at(9_007_199_254_740_986, 10), backTo, state.afterAt)).toBe(false);
+    expect(isPastDelivery(at(125, 2), backTo, state.afterAt)).toBe(false);
+    expect(isPastDelivery(at(100, 30), backTo, state.afterAt)).toBe(true);
+  });
+
+  it('is not blinded by one id of 9007199254740986: later sends are read, and after is reset from them', () => {
+    const poisoned = planRedeliveries([at(9_007_199_254_740_986, 10), at(120, 20)], emptyReconcileState, options);
+    expect(poisoned.state.after).toBe(9_007_199_254_740_986);
+    // The next check: real deliveries sent since, with the provider's real (lower) ids.
+    const later = [at(125, 2), at(124, 3)];
+    const backTo = readBackTo(poisoned.state);
+    expect(later.every((d) => isNewDelivery(d, backTo, poisoned.state.afterAt))).toBe(true);
+    const next = planRedeliveries(later, poisoned.state, { ...options, now: now + 1 });
+    expect(next.redeliver.map((r) => r.id)).toEqual([125, 124]);
+    expect(next.wentBack).toBe(2);
+    expect(next.state.after).toBe(125);
+    // Older than what was examined, and below every open event: not new.
+    expect(isNewDelivery(at(100, 30), readBackTo(next.state), next.state.afterAt)).toBe(false);
+  });
+
+  it('reads a state saved before afterAt existed back to the lookback once', () => {
+    const old = { after: 9_007_199_254_740_986, attempts: {} };
+    const lookbackStart = now - 3 * 86_400_000;
+    expect(isNewDelivery(at(130, 5), readBackTo(old), lookbackStart)).toBe(true);
+    expect(isNewDelivery(at(130, 5), readBackTo(old), undefined)).toBe(false);
+  });
+
+  it(`keeps at most ${maxOpenEvents} events in the state, forgetting given-up ones first, then the oldest`, () => {
+    const attempts: Record<string, { count: number; lastId: number; at: number }> = {};
+    for (let i = 0; i < maxOpenEvents; i += 1) attempts[`open${i}`] = { count: 1, lastId: 1_000 + i, at: now - i };
+    attempts.given = { count: 2, lastId: Number.MAX_SAFE_INTEGER, at: now };
+    const plan = planRedeliveries(
+      [at(5_000, 1, 'fresh')],
+      { after: 4_000, afterAt: now - 3_600_000, attempts },
+      options,
+    );
+    expect(plan.forgotten).toBe(2);
+    expect(Object.keys(plan.state.attempts)).toHaveLength(maxOpenEvents);
+    expect(plan.state.attempts).not.toHaveProperty('given');
+    expect(plan.state.attempts).not.toHaveProperty(`open${maxOpenEvents - 1}`);
+    expect(plan.state.attempts).toHaveProperty('fresh');
+    expect(JSON.stringify(plan.state).length).toBeLessThan(512 * 1024);
   });
 });

@@ -47,8 +47,9 @@ describe('queuePlan', () => {
     config.taskQueues = ['q-policy', 'q-ci', 'q-callbacks'];
     for (const route of Object.values(config.routes)) route.taskQueue = 'q-policy';
     config.routes.ci!.taskQueue = 'q-ci';
-    config.callbacks.allow = ['https://hooks.example.com/**'];
-    config.callbacks.secret = { env: 'CB_SECRET' };
+    config.callbacks.receivers = {
+      hooks: { url: 'https://hooks.example.com/**', secret: { env: 'CB_HOOKS' }, routes: ['ci'], query: [] },
+    };
     // Each job's own queue: every queue with routes, and no other.
     for (const queue of ['q-policy', 'q-ci']) {
       expect(queuePlan(config, queue).workflowTypes, queue).toContain('deliverCallback');
@@ -66,25 +67,38 @@ describe('queuePlan', () => {
 });
 
 describe('buildActivityDeps for callbacks', () => {
-  it('resolves the signing secret only for the callback group, and refuses one that is not whsec_', async () => {
+  it("resolves each receiver's key only for the callback group, and refuses one that is not whsec_", async () => {
     const config = load();
-    config.callbacks.allow = ['https://hooks.example.com/**'];
-    config.callbacks.secret = { env: 'CB_SECRET' };
-    const error = await buildActivityDeps(config, new Set(['callback']), { CB_SECRET: 'hunter2' }).catch(
+    config.callbacks.receivers = {
+      hooks: {
+        url: 'https://hooks.example.com/gatehouse/**',
+        secret: { env: 'CB_HOOKS' },
+        routes: ['ci'],
+        groups: ['maintainers'],
+        query: [],
+      },
+    };
+    const error = await buildActivityDeps(config, new Set(['callback']), { CB_HOOKS: 'hunter2' }).catch(
       (e: unknown) => e,
     );
     expect((error as ConfigError).problems).toEqual([
-      '/callbacks/secret: not a Standard Webhooks secret: whsec_ followed by base64',
+      '/callbacks/receivers/hooks/secret: not a Standard Webhooks secret: whsec_ followed by base64',
     ]);
     const policyOnly = await buildActivityDeps(config, new Set(['policy']), {});
     expect(Object.keys(policyOnly.deps)).toEqual(['policy']);
     await policyOnly.close();
     const secret = `whsec_${Buffer.from('0123456789abcdef0123456789abcdef').toString('base64')}`;
-    const built = await buildActivityDeps(config, new Set(['callback']), { CB_SECRET: secret });
-    expect(built.deps.callback?.secret.reveal()).toBe(secret);
-    expect(built.deps.callback?.allowed('https://hooks.example.com/x')).toBe(true);
-    expect(built.deps.callback?.allowed('https://other.example.com/x')).toBe(false);
-    expect(built.deps.callback?.retry).toEqual({
+    const built = await buildActivityDeps(config, new Set(['callback']), { CB_HOOKS: secret });
+    const deps = built.deps.callback!;
+    expect(deps.keys.get('hooks')?.reveal()).toBe(secret);
+    const url = 'https://hooks.example.com/gatehouse/x';
+    expect(deps.check({ url, receiver: 'hooks', caller: { groups: ['maintainers'] } }, 'ci')).toMatchObject({
+      ok: true,
+      receiver: 'hooks',
+    });
+    expect(deps.check({ url, receiver: 'hooks', caller: { groups: [] } }, 'ci').ok).toBe(false);
+    expect(deps.check({ url: 'https://other.example.com/x', receiver: 'hooks' }, 'ci').ok).toBe(false);
+    expect(deps.retry).toEqual({
       initialIntervalMs: 5_000,
       maximumIntervalMs: 600_000,
       retryForMs: 86_400_000,

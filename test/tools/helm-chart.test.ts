@@ -298,6 +298,55 @@ describe('the Helm chart', () => {
     expect(overlap.stderr).toContain("is the IdP's range");
   });
 
+  it('gives the workers that deliver callbacks, and only them, egress to the receivers', () => {
+    const receiver = '198.51.100.7';
+    const withCallbacks = ['-f', fixture, '-f', 'test/fixtures/helm/values-callbacks.yaml'];
+    const labelsOf = (manifests: Manifest[], queue: string) =>
+      podLabels(named(manifests, 'Deployment', `gatehouse-worker-${queue}`));
+    const queues = ['gatehouse-policy', 'gatehouse-ci', 'gatehouse-billing', 'gatehouse-callbacks'];
+    const reach = (manifests: Manifest[]) =>
+      Object.fromEntries(queues.map((q) => [q, egressAllowed(manifests, labelsOf(manifests, q), receiver, 8443)]));
+
+    // callbacks.taskQueue set: its worker alone.
+    const own = render(withCallbacks);
+    expect(reach(own.manifests)).toEqual({
+      'gatehouse-policy': false,
+      'gatehouse-ci': false,
+      'gatehouse-billing': false,
+      'gatehouse-callbacks': true,
+    });
+    expect(egressAllowed(own.manifests, labelsOf(own.manifests, 'gatehouse-callbacks'), receiver, 443)).toBe(false);
+    expect(configOf(own.manifests).callbacks.receivers).toHaveProperty('team-a');
+
+    // Without it, each job's callback is delivered on the job's own queue: every queue with routes.
+    const onJobQueues = render([...withCallbacks, '--set', 'config.callbacks.taskQueue=null']);
+    expect(reach(onJobQueues.manifests)).toEqual({
+      'gatehouse-policy': true,
+      'gatehouse-ci': true,
+      'gatehouse-billing': true,
+      'gatehouse-callbacks': false,
+    });
+
+    // Receivers anywhere: the IdP is still cut out, as for every worker destination.
+    const anywhere = render([
+      ...withCallbacks,
+      '--set',
+      'networkPolicy.destinations.callbackReceivers.to[0].ipBlock.cidr=0.0.0.0/0',
+    ]);
+    const callbacksWorker = labelsOf(anywhere.manifests, 'gatehouse-callbacks');
+    expect(egressAllowed(anywhere.manifests, callbacksWorker, '192.0.2.44', 8443)).toBe(true);
+    expect(egressAllowed(anywhere.manifests, callbacksWorker, '203.0.113.10', 8443)).toBe(false);
+
+    // No receivers (the defaults): no worker gets the rule.
+    for (const worker of workers(tls.manifests))
+      expect(egressAllowed(tls.manifests, podLabels(worker), receiver, 8443), worker.metadata.name).toBe(false);
+
+    // Receivers with nowhere to reach them: callbacks could never be delivered, so no render.
+    const nowhere = template([...withCallbacks, '--set-json', 'networkPolicy.destinations.callbackReceivers.to=[]']);
+    expect(nowhere.status).not.toBe(0);
+    expect(nowhere.stderr).toContain('networkPolicy.destinations.callbackReceivers.to is empty');
+  });
+
   it('turns Temporal TLS values into mounted Secret files and the loader environment, in the bridge and every worker', () => {
     const { manifests } = tls;
     const gatehousePods = deployments(manifests).filter((d) => d.metadata.name !== 'gatehouse-edge');

@@ -1,0 +1,140 @@
+// Callback attempts run on slots of their own: a receiver that takes the request and never answers
+// (a black hole) holds the attempts in flight for callbacks.timeout, and the job queue's worker,
+// given only two activity slots here, still runs a policy job to completion meanwhile. Real bridge,
+// real worker, the shared Temporal dev server; the black hole is a node:net server on 127.0.0.1
+// that reads requests and never writes. The assertion is an order of events, not a time bound:
+// the policy job completes while both callback attempts are still being held.
+import { once } from 'node:events';
+import { createServer, type Server, type Socket } from 'node:net';
+import type { AddressInfo } from 'node:net';
+import type { FastifyInstance } from 'fastify';
+import { afterAll, beforeAll, expect, it } from 'vitest';
+import { buildApp } from '../../src/bridge/app.js';
+import type { GatehouseConfig } from '../../src/config/load-config.js';
+import { callbackWorkflowId } from '../../src/core/callbacks.js';
+import { startDevIssuer, type DevIssuer } from '../../src/dev/dev-issuer.js';
+import { startWorkers, testConfig, testLogger, uniqueName, type RunningWorkers } from '../helpers/harness.js';
+import { deployApi } from '../helpers/queries.js';
+
+/** Takes connections and requests, answers nothing; says when a held request's connection ends. */
+class BlackHole {
+  readonly sockets = new Set<Socket>();
+  /** Connections that carried a POST (a callback attempt in flight). */
+  held = 0;
+  private readonly server: Server;
+  private dropped: (() => void) | undefined;
+  /** Resolves when a held connection ends before the test let it go. */
+  readonly lost = new Promise<string>((resolve) => (this.dropped = () => resolve('a held attempt ended')));
+  private releasing = false;
+
+  constructor() {
+    this.server = createServer((socket) => {
+      this.sockets.add(socket);
+      let posted = false;
+      socket.on('data', (chunk: Buffer) => {
+        if (!posted && chunk.toString('latin1').startsWith('POST ')) {
+          posted = true;
+          this.held += 1;
+        }
+      });
+      socket.on('close', () => {
+        this.sockets.delete(socket);
+        if (posted && !this.releasing) this.dropped?.();
+      });
+    });
+  }
+
+  async listen(): Promise<number> {
+    this.server.listen(0, '127.0.0.1');
+    await once(this.server, 'listening');
+    return (this.server.address() as AddressInfo).port;
+  }
+
+  async close(): Promise<void> {
+    this.releasing = true;
+    for (const socket of this.sockets) socket.destroy();
+    this.server.close();
+    await once(this.server, 'close');
+  }
+}
+
+const hole = new BlackHole();
+let issuer: DevIssuer;
+let config: GatehouseConfig;
+let app: FastifyInstance;
+let workers: RunningWorkers;
+
+beforeAll(async () => {
+  const port = await hole.listen();
+  issuer = await startDevIssuer();
+  config = testConfig(issuer, uniqueName('gatehouse-callback-slots'));
+  config.callbacks = {
+    ...config.callbacks,
+    receivers: {
+      hole: {
+        url: `http://127.0.0.1:${port}/**`,
+        secret: { env: 'TEST_CALLBACK_SECRET' },
+        routes: ['policy-check'],
+        query: [],
+      },
+    },
+    // An attempt is held for as long as an attempt may last: far longer than this test.
+    timeout: '5m',
+    retryFor: '10m',
+  };
+  app = await buildApp(config, { logger: testLogger() });
+  await app.ready();
+  // The job queue's worker has two activity slots: two held attempts would take them all.
+  workers = await startWorkers(config, { maxConcurrentActivities: 2 });
+});
+
+afterAll(async () => {
+  // Let the held attempts go first, so the worker's shutdown does not wait on them.
+  await hole.close().catch(() => undefined);
+  for (const jobId of started) {
+    await app?.temporal.client.workflow
+      .getHandle(callbackWorkflowId(jobId))
+      .terminate('test over')
+      .catch(() => undefined);
+  }
+  await workers?.stop();
+  await app?.close();
+  await issuer?.close();
+});
+
+const started: string[] = [];
+
+async function startPolicyJob(token: string, callback?: string): Promise<string> {
+  const answer = await app.inject({
+    method: 'POST',
+    url: '/v1/jobs/policy-check',
+    payload: deployApi,
+    headers: {
+      authorization: `Bearer ${token}`,
+      ...(callback === undefined ? {} : { 'gatehouse-callback-url': callback }),
+    },
+  });
+  expect(answer.statusCode).toBe(202);
+  const { jobId } = answer.json() as { jobId: string };
+  started.push(jobId);
+  return jobId;
+}
+
+it("runs a policy job to completion while a black-holed receiver holds two callback attempts, which never take the job queue's slots", async () => {
+  const token = await issuer.mint({ sub: uniqueName('user'), groups: ['maintainers'] });
+  const port = new URL(config.callbacks.receivers.hole!.url.replace('/**', '/')).port;
+  for (let i = 0; i < 2; i++) await startPolicyJob(token, `http://127.0.0.1:${port}/jobs/${i}`);
+  // Both jobs closed and both attempts are in flight, held by the black hole.
+  await expect.poll(() => hole.held, { timeout: 20_000 }).toBe(2);
+
+  const jobId = await startPolicyJob(token);
+  const completed = app.temporal.client.workflow
+    .getHandle(jobId)
+    .result()
+    .then(() => 'the policy job completed');
+  // Whichever comes first: the job's completion, or a held attempt ending (its timeout freeing a
+  // slot, which is how the job would get one if attempts shared the job queue's slots).
+  expect(await Promise.race([completed, hole.lost])).toBe('the policy job completed');
+  expect(hole.held).toBe(2);
+  expect(hole.sockets.size).toBeGreaterThanOrEqual(2);
+});
