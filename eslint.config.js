@@ -51,6 +51,8 @@ const noNodeBuiltins = (where) =>
 const entries = ['./src/server.ts', './src/worker.ts', './src/cli.ts'];
 const layers = {
   core: { path: './src/core', may: [] },
+  // The typed client: generated types and openapi-fetch, nothing of ours, so others can use it.
+  client: { path: './src/client', may: [] },
   providers: { path: './src/providers', may: ['core'] },
   config: { path: './src/config', may: ['core', 'providers'] },
   workflows: { path: './workflows', may: ['core', 'activities'] },
@@ -59,6 +61,8 @@ const layers = {
   deliveries: { path: './src/deliveries', may: ['core', 'config'] },
   telemetry: { path: './src/telemetry', may: ['core', 'config'] },
   bridge: { path: './src/bridge', may: ['core', 'providers', 'config', 'deliveries', 'telemetry'] },
+  // The `gatehouse` command: a client of the API like any other, through src/client only.
+  command: { path: './src/command', may: ['client'] },
   worker: { path: './src/worker', may: ['core', 'providers', 'config', 'activities', 'deliveries', 'telemetry'] },
 };
 const everything = [...Object.values(layers).map((l) => l.path), './src/dev', ...entries];

@@ -5,8 +5,9 @@
 // authorization endpoint with a sign-in page, the code grant with PKCE, refresh, revocation and
 // end-session.
 import { once } from 'node:events';
-import { createServer, type IncomingMessage, type Server } from 'node:http';
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { Readable } from 'node:stream';
 import { exportJWK, generateKeyPair, SignJWT, type CryptoKey, type JWK, type JWTPayload } from 'jose';
 import { createDevSignIn, type DevAnswer, type DevSignIn } from './dev-issuer-sign-in.js';
 
@@ -64,6 +65,14 @@ export interface DevIssuerOptions {
   allowSignIn?: boolean;
   /** Lifetime of the ID and access tokens the sign-in issues (default 3600 s). */
   signInTokenSeconds?: number;
+  /** More endpoints (dev-issuer-device.ts): asked first, and their metadata joins the discovery document. */
+  extensions?: DevIssuerExtension[];
+}
+
+export interface DevIssuerExtension {
+  metadata(issuerUrl: string): Record<string, unknown>;
+  /** Answers the request and says true, or says false to leave it to the issuer. */
+  handle(request: IncomingMessage, response: ServerResponse, issuer: DevIssuer): Promise<boolean>;
 }
 
 export async function startDevIssuer(options: DevIssuerOptions = {}): Promise<DevIssuer> {
@@ -79,7 +88,27 @@ export async function startDevIssuer(options: DevIssuerOptions = {}): Promise<De
   };
 
   let issuerUrl = '';
-  const server: Server = createServer((request, response) => {
+  const server: Server = createServer(async (incoming, response) => {
+    // A POST's body is read once and replayed to each reader, so an extension that reads a
+    // request and finds it is not its own (another grant, another token) leaves it whole.
+    let request = incoming;
+    try {
+      const body = incoming.method === 'POST' ? Buffer.from(await readBody(incoming)) : undefined;
+      const replay = (): IncomingMessage =>
+        body === undefined
+          ? incoming
+          : (Object.assign(Readable.from([body]), {
+              method: incoming.method,
+              url: incoming.url,
+              headers: incoming.headers,
+              socket: incoming.socket,
+            }) as unknown as IncomingMessage);
+      for (const extension of options.extensions ?? []) if (await extension.handle(replay(), response, issuer)) return;
+      request = replay();
+    } catch {
+      response.writeHead(500).end();
+      return;
+    }
     void handle(request).then(
       ({ status, headers, body }) => {
         response.writeHead(status, { 'content-type': 'application/json', 'cache-control': 'no-store', ...headers });
@@ -144,6 +173,7 @@ export async function startDevIssuer(options: DevIssuerOptions = {}): Promise<De
           id_token_signing_alg_values_supported: ['RS256', 'ES256'],
           response_types_supported: signIn === undefined ? ['token'] : ['code'],
           subject_types_supported: ['public'],
+          ...Object.assign({}, ...(options.extensions ?? []).map((extension) => extension.metadata(issuerUrl))),
         },
       };
     }
@@ -151,9 +181,16 @@ export async function startDevIssuer(options: DevIssuerOptions = {}): Promise<De
       jwksFetches += 1;
       return { status: 200, body: { keys: keys.map((k) => k.publicJwk) } };
     }
-    if (request.method === 'POST' && path === '/token' && options.allowTokenEndpoint === true) {
-      return mintFromJson(await readBody(request));
+    if (request.method === 'POST' && path === '/token') {
+      const text = await readBody(request);
+      if (text.trimStart().startsWith('{')) return mintFromJson(text);
+      // An OAuth form no extension took: a refresh token nobody issued, or a grant nobody serves.
+      const grant = new URLSearchParams(text).get('grant_type');
+      return { status: 400, body: { error: grant === 'refresh_token' ? 'invalid_grant' : 'unsupported_grant_type' } };
     }
+    // RFC 7009: revoking a token the server does not know is answered 200.
+    if (request.method === 'POST' && path === '/revoke' && (options.extensions ?? []).length > 0)
+      return { status: 200, body: {} };
     return { status: 404, body: { error: 'not found' } };
   };
   const mintFromJson = async (text: string): Promise<DevAnswer> => {

@@ -29,6 +29,7 @@ import { loadConfig } from '../config/load-config.js';
 import { workerCommand } from '../config/worker-process.js';
 import { ensureBuild } from './build.js';
 import { startDevIssuer } from './dev-issuer.js';
+import { deviceGrant } from './dev-issuer-device.js';
 import { edgeConfigFiles } from '../edge/edge-files.js';
 import { loopbackEdgeEnv, startEdge } from './edge-process.js';
 import { syncJwks } from '../edge/sync-jwks.js';
@@ -111,7 +112,12 @@ async function main(): Promise<void> {
   const [issuerPort, temporalPort, edgePort] = [await portOr(9000), await portOr(7233), await portOr(8443)];
   const bridgePorts = [await portOr(8081), await portOr(8082)];
   const metricsPorts = [await portOr(9464), await portOr(9465)];
-  const issuer = await startDevIssuer({ port: issuerPort, allowTokenEndpoint: true, allowSignIn: true });
+  const issuer = await startDevIssuer({
+    port: issuerPort,
+    allowTokenEndpoint: true,
+    allowSignIn: true,
+    extensions: [deviceGrant()],
+  });
   stops.push(() => issuer.close());
 
   const dataDir = resolve('.data');

@@ -10,7 +10,7 @@ import { afterAll, beforeAll, inject } from 'vitest';
 import { buildApp } from '../../src/bridge/app.js';
 import { loadConfig, type GatehouseConfig } from '../../src/config/load-config.js';
 import { jwtPrincipal } from '../../src/core/principal.js';
-import { startDevIssuer, type DevIssuer } from '../../src/dev/dev-issuer.js';
+import { startDevIssuer, type DevIssuer, type DevIssuerOptions } from '../../src/dev/dev-issuer.js';
 import type { Tracing } from '../../src/telemetry/tracing.js';
 import { createWorkers, type WorkerSet } from '../../src/worker/worker-runtime.js';
 import type { WorkflowBundleOption } from '@temporalio/worker';
@@ -113,9 +113,9 @@ export async function startWorkers(
 }
 
 export async function startHarness(
-  options: { worker?: boolean; temporalAddress?: string; env?: Record<string, string> } = {},
+  options: { worker?: boolean; temporalAddress?: string; env?: Record<string, string>; issuer?: DevIssuerOptions } = {},
 ): Promise<Harness> {
-  const issuer = await startDevIssuer();
+  const issuer = await startDevIssuer(options.issuer);
   const taskQueue = uniqueName('gatehouse-test');
   const config = testConfig(issuer, taskQueue, options.temporalAddress, options.env);
   const app = await buildApp(config, { logger: testLogger() });

@@ -3,9 +3,13 @@
 // body and header caps, key rotation without a restart, rate limits and the internal stats. One
 // HAProxy serves the whole file (and the whole run). The Argo frontend is tested with real Argo
 // servers: test/argo/edge.test.ts.
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { dirname, join } from 'node:path';
 import { Agent } from 'node:https';
 import { base64url, SignJWT, UnsecuredJWT } from 'jose';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
+import { runCommand } from '../../src/command/program.js';
 import { retries, startEdgeHarness, send, type EdgeHarness } from '../helpers/edge.js';
 import { uniqueName } from '../helpers/harness.js';
 import { readWebsite } from '../helpers/queries.js';
@@ -324,6 +328,44 @@ describe('internal stats', () => {
     const metrics = await fetch(`http://${e.env.EDGE_STATS_BIND}/metrics`);
     expect(metrics.status).toBe(200);
     expect(await metrics.text()).toMatch(/haproxy_backend_active_servers\{proxy="bridges"\} 2/);
+  });
+});
+
+describe('the gatehouse command through the edge', () => {
+  /** Runs the command in-process against the edge over TLS, trusting `ca` (the profile's CA file). */
+  async function gatehouse(argv: string[], env: Record<string, string>) {
+    let stdout = '';
+    let stderr = '';
+    const code = await runCommand(argv, {
+      stdout: { write: (chunk: string) => ((stdout += chunk), true) } as unknown as NodeJS.WritableStream,
+      stderr: { write: (chunk: string) => ((stderr += chunk), true) } as unknown as NodeJS.WritableStream,
+      env: {
+        XDG_CONFIG_HOME: mkdtempSync(join(tmpdir(), 'gatehouse-xdg-')),
+        GATEHOUSE_URL: `https://${e.base.host}:${e.base.port}`,
+        ...env,
+      },
+    });
+    return { code, stdout, stderr };
+  }
+
+  it('runs a policy-check with --wait over TLS with the profile CA, and refuses an edge it cannot verify', async () => {
+    const sub = uniqueName('cli');
+    const token = await e.issuer.mint({ sub, groups: [] });
+    const ca = join(dirname(e.env.EDGE_CERT), 'edge.crt');
+    const input = join(mkdtempSync(join(tmpdir(), 'gatehouse-cli-')), 'input.json');
+    writeFileSync(input, body);
+    const ran = await gatehouse(['run', 'policy-check', '--input', input, '--wait', '--json'], {
+      GATEHOUSE_TOKEN: token,
+      GATEHOUSE_CA: ca,
+    });
+    expect(ran.code, ran.stderr).toBe(0);
+    expect(JSON.parse(ran.stdout)).toMatchObject({ status: 'COMPLETED', route: 'policy-check' });
+    const me = await gatehouse(['whoami', '--json'], { GATEHOUSE_TOKEN: token, GATEHOUSE_CA: ca });
+    expect(JSON.parse(me.stdout)).toMatchObject({ subject: sub, issuer: e.issuer.issuer });
+
+    const untrusted = await gatehouse(['whoami'], { GATEHOUSE_TOKEN: token });
+    expect(untrusted.code).toBe(5);
+    expect(untrusted.stderr).toContain('GATEHOUSE_CLI_UNREACHABLE');
   });
 });
 
