@@ -239,6 +239,12 @@ maintainers may read its default namespace; others are refused it.
   Temporal UI    ${base}/temporal/
   your jobs      ${base}/v1/jobs   (the API answers a signed-in browser as the same person as their token)
   sign out       ${base}/auth/logout
+
+From a terminal, the gatehouse command (docs/cli.md), signed in with the device grant:
+  npx gatehouse profile set dev --url ${base} --ca ${ca} --issuer ${issuer.issuer}
+  npx gatehouse login && npx gatehouse run policy-check --input - --wait <<< '${body}'
+
+Where it runs:
   edge       ${base}   (HAProxy, TLS with a self-signed certificate: ${ca})
   bridges    ${bridgePorts.map((p) => `http://127.0.0.1:${p}`).join(', ')}   (OpenAPI: ${base}/openapi.json, docs: ${base}/docs)
   edge stats http://${edgeEnv.EDGE_STATS_BIND}/stats and /metrics
