@@ -4,7 +4,8 @@
 // Deployments into pods and kwok running them; then one `helm upgrade` that rolls the pods. The
 // bed has no cloud: the test gives the edge's LoadBalancer Service its address, as a cloud's
 // load-balancer controller would, since `helm --wait` waits for one.
-// test/unit/helm-chart.test.ts checks the rendered objects without a cluster.
+// The namespace enforces Pod Security baseline. test/tools/helm-chart.test.ts checks the rendered
+// objects without a cluster.
 import { execFile, execFileSync } from 'node:child_process';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -18,17 +19,15 @@ const chart = 'deploy/helm/gatehouse';
 const namespace = 'gatehouse';
 
 // ── Pod Security for the chart's namespace ─────────────────────────────────────────────────────
-// The chart's CI worker pods are not yet admissible under Pod Security `baseline` (an unconfined
-// sandbox), so the namespace enforces nothing for now. Once they are, enforce it here (or run with
-// GATEHOUSE_TEST_POD_SECURITY=baseline to try): the labels go on the namespace before the install.
-const podSecurityLevel = process.env.GATEHOUSE_TEST_POD_SECURITY ?? '';
-const namespaceLabels: Record<string, string> =
-  podSecurityLevel === ''
-    ? {}
-    : {
-        'pod-security.kubernetes.io/enforce': podSecurityLevel,
-        'pod-security.kubernetes.io/enforce-version': 'v1.34',
-      };
+// The namespace enforces Pod Security `baseline`, as many production clusters do: every pod of the
+// chart, the CI worker's included (Localhost seccomp and AppArmor profiles, the default /proc
+// mount), must be admitted by the API server's own PodSecurity admission. GATEHOUSE_TEST_POD_SECURITY
+// tries another level (`restricted`: the CI worker, root with four capabilities, is refused).
+const podSecurityLevel = process.env.GATEHOUSE_TEST_POD_SECURITY ?? 'baseline';
+const namespaceLabels: Record<string, string> = {
+  'pod-security.kubernetes.io/enforce': podSecurityLevel,
+  'pod-security.kubernetes.io/enforce-version': 'v1.34',
+};
 // ───────────────────────────────────────────────────────────────────────────────────────────────
 
 let bed: ArgoBed;
@@ -152,7 +151,7 @@ describe('the Helm chart on a real Kubernetes API server', () => {
 
     const deployments = await items<Deployment>('deployments');
     expect(deployments.map((d) => d.metadata.name).sort()).toEqual(
-      expect.arrayContaining(['gatehouse-bridge', 'gatehouse-edge']),
+      expect.arrayContaining(['gatehouse-bridge', 'gatehouse-edge', 'gatehouse-worker-gatehouse-ci']),
     );
     for (const d of deployments) expect(d.status.availableReplicas, d.metadata.name).toBe(d.spec.replicas);
     const pods = await items<Pod>('pods');
@@ -161,6 +160,22 @@ describe('the Helm chart on a real Kubernetes API server', () => {
       expect(pod.status.phase, pod.metadata.name).toBe('Running');
       expect(pod.spec.nodeName).toBe('kwok-node-0');
     }
+  });
+
+  it("enforces Pod Security in the chart's namespace: a pod the level forbids is refused", async () => {
+    const privileged = {
+      apiVersion: 'v1',
+      kind: 'Pod',
+      metadata: { name: 'privileged-probe' },
+      spec: { containers: [{ name: 'c', image: 'busybox', securityContext: { privileged: true } }] },
+    };
+    const refused = await bed
+      .kubectl(['-n', namespace, 'apply', '--dry-run=server', '-f', '-'], { input: JSON.stringify(privileged) })
+      .then(
+        () => '',
+        (error: unknown) => String(error),
+      );
+    expect(refused).toContain(`violates PodSecurity "${podSecurityLevel}:v1.34"`);
   });
 
   it('upgrades: a changed value rolls the pods to a new revision', async () => {

@@ -103,6 +103,9 @@ export async function startFakeArgo(options: {
         response.writeHead(status, { 'content-type': 'application/json' }).end(JSON.stringify(body));
       const path = new URL(request.url ?? '/', 'http://x').pathname;
       if (path === '/api/v1/version') return send(200, { version: 'v3.5.8' });
+      // HAProxy's health checks (GET / with Host: argo) are nobody's request: answered, not recorded.
+      if (path === '/' && request.headers.host === 'argo')
+        return response.writeHead(200, { 'content-type': 'text/html' }).end('<!doctype html><title>Argo</title>');
       const traceparent = request.headers.traceparent;
       const identity = Object.fromEntries(
         Object.entries(request.headers).filter(([name]) =>

@@ -2,7 +2,7 @@
 // activity is retried on another worker, resuming after the completed step; the job finishes
 // once and its usage is counted once.
 import { spawn } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { chmodSync, existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { defaultPayloadConverter } from '@temporalio/common';
@@ -34,7 +34,14 @@ describe('worker crash during a step', () => {
     cleanups.push(() => issuer.close());
     const git = await startGitServer({ README: 'x' });
     cleanups.push(() => git.close());
-    const marker = join(tmpdir(), `gatehouse-marker-${Date.now()}`);
+    // The steps of each attempt run under a uid of their own (the worker's sandbox ids), so the
+    // retried step is another user than the one that wrote the file first: any of them may append.
+    const markerDir = mkdtempSync(join(tmpdir(), 'gatehouse-marker-'));
+    chmodSync(markerDir, 0o777);
+    cleanups.push(() => rmSync(markerDir, { recursive: true, force: true }));
+    const marker = join(markerDir, 'marks');
+    writeFileSync(marker, '', { mode: 0o666 });
+    chmodSync(marker, 0o666);
     const config = testConfig(issuer, uniqueName('gatehouse-crash'));
     config.ci.statusApis = {};
     // The killed worker cannot remove its checkout: keep it out of the shared scratch directory.
@@ -109,7 +116,7 @@ describe('worker crash during a step', () => {
           const job = (
             await app.inject({ url: `/v1/jobs/${jobId}`, headers: { authorization: `Bearer ${token}` } })
           ).json();
-          expect(job.status).toBe('COMPLETED');
+          expect(job.status, JSON.stringify(job.failure)).toBe('COMPLETED');
         },
         { timeout: 45_000, interval: 500 },
       );

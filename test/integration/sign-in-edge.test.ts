@@ -219,11 +219,14 @@ describe('what a signed-in person may do', () => {
       body: JSON.stringify({ workflow: manifest }),
     });
     expect(submitted.status).toBe(200);
-    expect(lastArgoRequest('/api/v1/workflows/team-a')).toMatchObject({
-      method: 'POST',
-      headers: { authorization: 'Bearer sa-team-a-edit' },
-    });
-    const line = await waitFor(() => audits().find((a) => a.trace_id === 'ab'.repeat(16)));
+    const received = lastArgoRequest('/api/v1/workflows/team-a');
+    expect(received).toMatchObject({ method: 'POST', headers: { authorization: 'Bearer sa-team-a-edit' } });
+    // The edge starts a trace of its own (a caller's traceparent is only a link): the audit line
+    // carries the trace id Argo was sent, not the one the caller chose.
+    const traceId = received?.traceparent?.split('-')[1];
+    expect(traceId).toMatch(/^[0-9a-f]{32}$/);
+    expect(traceId).not.toBe('ab'.repeat(16));
+    const line = await waitFor(() => audits().find((a) => a.trace_id === traceId));
     expect(line).toMatchObject({
       principal: `jwt:${e.issuer.issuer}#${username}`,
       decision: 'allow',
