@@ -170,15 +170,27 @@ describe('a person in Chromium', () => {
       return { status: answer.status, body: (await answer.json()) as { jobId: string; runId: string } };
     });
     expect(started.status).toBe(202);
-    await page.goto(`${base}/temporal/namespaces/default/workflows`);
-    await expect.poll(() => page.title(), { timeout: 15_000 }).toBe('Workflows | default');
-    await page.screenshot({ path: join(shots, 'temporal-admin-workflows.png') });
-    // The admin opens that workflow from the list, as a person would.
+    // The admin finds that workflow in the list and opens it, as a person would. Temporal's list
+    // is eventually consistent and the run's namespace holds every test's workflows: the page is
+    // filtered to this job, as a person would search for it, and reloaded until Temporal lists it.
     const { jobId, runId } = started.body;
-    await page
-      .getByRole('link', { name: new RegExp(jobId.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')) })
-      .first()
-      .click();
+    const link = page.getByRole('link', { name: new RegExp(jobId.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')) }).first();
+    const search = `${base}/temporal/namespaces/default/workflows?query=${encodeURIComponent(`WorkflowId="${jobId}"`)}`;
+    await expect
+      .poll(
+        async () => {
+          await page.goto(search);
+          return link.waitFor({ state: 'visible', timeout: 5_000 }).then(
+            () => true,
+            () => false,
+          );
+        },
+        { timeout: 45_000, interval: 1_000 },
+      )
+      .toBe(true);
+    expect(await page.title()).toBe('Workflows | default');
+    await page.screenshot({ path: join(shots, 'temporal-admin-workflows.png') });
+    await link.click();
     await page.waitForURL((url) => url.pathname.includes(`/${runId}`), { timeout: 15_000 });
     await expect.poll(() => page.innerText('body'), { timeout: 15_000 }).toMatch(/completed/i);
     await page.screenshot({ path: join(shots, 'temporal-admin-workflow.png') });
