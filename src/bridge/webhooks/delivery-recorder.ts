@@ -37,7 +37,11 @@ export interface DeliveryRecorder {
    * Whether this hook has recorded this signed body before (as far as this process remembers);
    * remembers it from now on.
    */
-  repeatedBody(provider: string, hook: string, bodySha256: string): boolean;
+  /**
+   * Whether this hook recorded the body before; `remember: false` asks without recording it (an
+   * answer of unavailable, whose retry must be kept in full).
+   */
+  repeatedBody(provider: string, hook: string, bodySha256: string, remember?: boolean): boolean;
   /** Counts records lost elsewhere (rows the log refused one by one). */
   lost(reason: string, count: number): void;
   /** Writes what is queued (tests and shutdown). */
@@ -136,9 +140,10 @@ export function createDeliveryRecorder(
       window.count += 1;
       return window.count <= options.samplesPerMinute;
     },
-    repeatedBody(provider, hook, bodySha256) {
+    repeatedBody(provider, hook, bodySha256, remember = true) {
       const key = `${provider}\u0000${hook}\u0000${bodySha256}`;
       if (bodies.has(key)) return true;
+      if (!remember) return false;
       bodies.set(key, true);
       if (bodies.size > rememberedBodies) bodies.delete(bodies.keys().next().value!);
       return false;

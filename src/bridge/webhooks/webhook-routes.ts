@@ -144,7 +144,9 @@ function reasonOf(error: unknown, status: number): string {
  * What can be sent at will is kept as a sample only: an unauthenticated request (anybody), and a
  * signed body this hook has recorded before (anybody holding a captured copy, under any event name
  * or delivery id, whatever the answer: ignored, malformed, duplicate). A start that made a new job
- * is never a repeat: Temporal had no job of that body, so it is kept in full.
+ * is never a repeat: Temporal had no job of that body, so it is kept in full. An answer of
+ * unavailable does not make the body recorded: the provider's retry is kept in full, and when the
+ * unanswered start had reached Temporal that retry is the duplicate that names the job.
  */
 function sampleKind(
   app: FastifyInstance,
@@ -154,9 +156,10 @@ function sampleKind(
   outcome: Outcome,
 ): SampleKind | undefined {
   if (!trace.verified) return 'unauthenticated';
-  const repeated = app.deliveries.recorder.repeatedBody(hook.provider.name, hook.name, request.bodySha256);
+  const remember = outcome.outcome !== 'unavailable';
+  const repeated = app.deliveries.recorder.repeatedBody(hook.provider.name, hook.name, request.bodySha256, remember);
   if (outcome.outcome === 'accepted') return undefined;
-  return repeated || outcome.outcome === 'duplicate' ? 'repeat' : undefined;
+  return repeated ? 'repeat' : undefined;
 }
 
 function deliveryRecord(

@@ -101,8 +101,10 @@ describe('the delivery recorder', () => {
     const { log } = scriptedLog();
     const { recorder } = recorderFor(log);
     const body = (n: number) => n.toString(16).padStart(64, '0');
+    expect(recorder.repeatedBody('github', 'a', body(1), false)).toBe(false);
     expect(recorder.repeatedBody('github', 'a', body(1))).toBe(false);
     expect(recorder.repeatedBody('github', 'a', body(1))).toBe(true);
+    expect(recorder.repeatedBody('github', 'a', body(1), false)).toBe(true);
     expect(recorder.repeatedBody('github', 'b', body(1))).toBe(false);
     expect(recorder.repeatedBody('gitea', 'a', body(1))).toBe(false);
     for (let n = 2; n <= rememberedBodies; n += 1) recorder.repeatedBody('github', 'a', body(n));
