@@ -9,13 +9,12 @@
 // mid-session, and the same in Chromium. What exact headers reached Argo is checked against a
 // recording stand-in in test/integration/sign-in-edge.test.ts.
 import { appendFileSync, mkdirSync, writeFileSync } from 'node:fs';
-import { createConnection } from 'node:net';
 import { join } from 'node:path';
 import { chromium, type Browser as Chromium, type Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import type { ArgoBed } from '../../src/dev/argo-bed/argo-bed.js';
 import { getWorkflow, listWorkflows, startTestArgoBed } from '../helpers/argo-bed.js';
-import { startEdgeHarness, type EdgeHarness } from '../helpers/edge.js';
+import { edgeServerStats, startEdgeHarness, type EdgeHarness } from '../helpers/edge.js';
 import { uniqueName } from '../helpers/harness.js';
 import { testLogDir } from '../helpers/log-files.js';
 import { Browser } from '../helpers/sign-in.js';
@@ -134,24 +133,10 @@ function manifest(name = uniqueName('people')) {
 }
 
 /** Requests HAProxy passed to each people's Argo server (health checks not counted). */
-async function argoPeopleSessions(): Promise<Record<'argo1' | 'argo2', { status: string; sessions: number }>> {
-  const csv = await new Promise<string>((resolve, reject) => {
-    const socket = createConnection(e.edge.adminSocket);
-    let out = '';
-    socket.on('data', (d: Buffer) => (out += d.toString()));
-    socket.on('end', () => resolve(out));
-    socket.on('error', reject);
-    socket.end('show stat\n');
-  });
-  const stat = (name: string) => {
-    const fields =
-      csv
-        .split('\n')
-        .find((l) => l.startsWith(`argo_people,${name},`))
-        ?.split(',') ?? [];
-    return { status: fields[17] ?? 'unknown', sessions: Number(fields[7] ?? NaN) };
-  };
-  return { argo1: stat('argo1'), argo2: stat('argo2') };
+async function argoPeopleSessions() {
+  const stats = await edgeServerStats(e.edge.adminSocket, 'argo_people');
+  const of = (name: string) => stats[name] ?? { status: 'unknown', sessions: NaN };
+  return { argo1: of('argo1'), argo2: of('argo2') };
 }
 const totalSessions = async () => {
   const s = await argoPeopleSessions();
