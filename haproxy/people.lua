@@ -8,6 +8,9 @@
 --   gh_cookies   removes every __Host-gh_* cookie before a request leaves for Argo or Temporal
 --   gh_audit     one JSON line per unsafe request a person sends to Argo or Temporal (and per
 --                refusal of one): principal, decision, upstream, method, path, status, trace id
+--   gh_forbidden_page  the small HTML 403 a person's browser gets when a page navigation is
+--                refused: what happened, who they are signed in as, a sign-out link (API and
+--                XHR callers get the problem+json instead)
 -- Nothing here reads a token's claims without HAProxy having verified its signature first, except
 -- gh_refresh, which only decides whether to ask for a new session.
 
@@ -201,3 +204,53 @@ end
 
 core.register_action("gh_audit_request", { "http-req" }, function(txn) audit(txn, nil) end, 0)
 core.register_action("gh_audit", { "http-res" }, function(txn) audit(txn, txn.f:status()) end, 0)
+
+-- The refusal page: every value from the request or the session is HTML-escaped (a name at the
+-- IdP may hold markup), and the page loads nothing, so its CSP allows nothing but its own style.
+local function html(value)
+  return (tostring(value or ""):gsub("[&<>\"']", {
+    ["&"] = "&amp;", ["<"] = "&lt;", [">"] = "&gt;", ['"'] = "&quot;", ["'"] = "&#39;",
+  }))
+end
+
+local reasons = {
+  ["no argo namespace granted"] = "Your sign-in grants you no Argo namespace.",
+  ["namespace not granted"] = "Your sign-in does not grant you this namespace.",
+  ["read-only role"] = "Your sign-in lets you read this namespace, not change it.",
+  ["read-only access"] = "Your sign-in lets you read this namespace, not change it.",
+  ["not a namespaced argo path"] = "This Argo path is not one the edge lets people use.",
+  ["no temporal namespace granted"] = "Your sign-in grants you no Temporal namespace.",
+  ["only admins change global settings"] = "Only admins change Temporal's global settings.",
+}
+
+core.register_service("gh_forbidden_page", "http", function(applet)
+  local upstream = applet:get_var("txn.people_upstream") == "temporal" and "the Temporal UI" or "Argo"
+  local reason = reasons[applet:get_var("txn.people_reason") or ""] or "Your sign-in does not allow this."
+  local name = applet:get_var("txn.s_name") or applet:get_var("txn.s_email")
+  local principal = applet:get_var("txn.principal")
+  local who = name ~= nil and (html(name) .. " (<code>" .. html(principal) .. "</code>)")
+    or ("<code>" .. html(principal) .. "</code>")
+  local body = table.concat({
+    '<!doctype html><html lang="en"><head><meta charset="utf-8">',
+    '<meta name="viewport" content="width=device-width, initial-scale=1">',
+    "<title>Not allowed · Gatehouse</title>",
+    "<style>body{font-family:system-ui,sans-serif;max-width:40rem;margin:3rem auto;padding:0 1rem;line-height:1.5}",
+    "code{word-break:break-all}</style></head><body><main>",
+    "<h1>Not allowed</h1>",
+    "<p>You may not open <code>", html(applet:get_var("txn.people_path")), "</code> in ", upstream, ". ",
+    reason, "</p>",
+    "<p>You are signed in as ", who, ".</p>",
+    "<p>If you need this, ask your Gatehouse administrator for a grant, quoting request <code>",
+    html(applet:get_var("txn.request_id")), "</code> (GATEHOUSE_FORBIDDEN).</p>",
+    '<p><a href="/auth/logout">Sign out</a> to sign in as someone else.</p>',
+    "</main></body></html>\n",
+  })
+  applet:set_status(403, "Forbidden")
+  applet:add_header("content-type", "text/html; charset=utf-8")
+  applet:add_header("content-length", tostring(#body))
+  applet:add_header("cache-control", "no-store")
+  applet:add_header("content-security-policy", "default-src 'none'; style-src 'unsafe-inline'; frame-ancestors 'none'")
+  applet:add_header("x-content-type-options", "nosniff")
+  applet:start_response()
+  applet:send(body)
+end)

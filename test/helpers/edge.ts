@@ -2,6 +2,7 @@
 // replicas (listening on loopback), keys synced from the dev issuer, and a worker.
 import { mkdtempSync, rmSync } from 'node:fs';
 import { request as httpsRequest, Agent } from 'node:https';
+import { createConnection } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { FastifyInstance } from 'fastify';
@@ -40,17 +41,24 @@ export interface EdgeHarness {
   bridges: [Bridge, Bridge];
   workers: RunningWorkers;
   base: { host: string; port: number };
-  sync(): ReturnType<typeof syncJwks>;
+  /** One run of the edge's key sync; `retainSeconds` as EDGE_KEY_RETAIN_SECONDS (the harness keeps keys an hour). */
+  sync(options?: { retainSeconds?: number }): ReturnType<typeof syncJwks>;
+  /**
+   * Replaces one bridge replica as a rolling deploy does: it drains (/readyz 503) until the edge
+   * has taken it out, stops, and a replica built from `config` starts on the same address; resolves
+   * once the edge has it back.
+   */
+  replaceBridge(index: 0 | 1, config: GatehouseConfig): Promise<void>;
   close(): Promise<void>;
 }
 
-async function startBridge(config: GatehouseConfig, tracing?: Tracing): Promise<Bridge> {
+async function startBridge(config: GatehouseConfig, tracing?: Tracing, listenPort?: number): Promise<Bridge> {
   const app = await buildApp(config, { logger: testLogger(), ...(tracing === undefined ? {} : { tracing }) });
   const seen: Bridge['seen'] = [];
   app.addHook('onRequest', async (request) => {
     seen.push({ ...request.headers });
   });
-  const port = await freePort();
+  const port = listenPort ?? (await freePort());
   await app.listen({ host: '127.0.0.1', port });
   return { app, address: `127.0.0.1:${port}`, seen };
 }
@@ -106,13 +114,13 @@ export async function startEdgeHarness(
       ...overrides,
     },
   });
-  const sync = () =>
+  const sync = (syncOptions: { retainSeconds?: number } = {}) =>
     syncJwks({
       jwksUrl: issuer.jwksUrl,
       ...(config.signIn === undefined ? {} : { sessionJwksUrl: `http://${bridges[0].address}${sessionJwksPath}` }),
       keysDir: env.EDGE_KEYS_DIR,
       configFiles: edgeConfigFiles(env),
-      retainSeconds: 3600,
+      retainSeconds: syncOptions.retainSeconds ?? 3600,
       env: { ...process.env, ...env },
       ...(edgeRef.current === undefined ? {} : { masterSocket: edgeRef.current.masterSocket }),
     });
@@ -131,6 +139,16 @@ export async function startEdgeHarness(
     workers,
     base: { host: '127.0.0.1', port: splitHostPort(env.EDGE_HTTPS_BIND)[1] },
     sync,
+    async replaceBridge(index, next) {
+      const name = `bridge${index + 1}`;
+      const old = bridges[index];
+      old.app.lifecycle.draining = true;
+      await waitForServer(edge.adminSocket, 'bridges', name, /^DOWN/);
+      await old.app.close();
+      const port = splitHostPort(old.address)[1];
+      bridges[index] = await startBridge(next, options.tracing, port);
+      await waitForServer(edge.adminSocket, 'bridges', name, /^UP$/);
+    },
     async close() {
       await edge.stop();
       await workers.stop();
@@ -205,4 +223,36 @@ function sendOnce(
     request.on('error', (error) => reject(Object.assign(error, { reusedSocket: request.reusedSocket })));
     request.end(options.body);
   });
+}
+
+/** Each server's status and request count (health checks not counted) in one of the edge's backends. */
+export async function edgeServerStats(
+  adminSocket: string,
+  backend: string,
+): Promise<Record<string, { status: string; sessions: number }>> {
+  const csv = await new Promise<string>((resolve, reject) => {
+    const socket = createConnection(adminSocket);
+    let out = '';
+    socket.on('data', (d: Buffer) => (out += d.toString()));
+    socket.on('end', () => resolve(out));
+    socket.on('error', reject);
+    socket.end('show stat\n');
+  });
+  const stats: Record<string, { status: string; sessions: number }> = {};
+  for (const line of csv.split('\n')) {
+    const fields = line.split(',');
+    if (fields[0] !== backend || fields[1] === undefined || ['FRONTEND', 'BACKEND'].includes(fields[1])) continue;
+    stats[fields[1]] = { status: fields[17] ?? 'unknown', sessions: Number(fields[7] ?? NaN) };
+  }
+  return stats;
+}
+
+async function waitForServer(adminSocket: string, backend: string, server: string, status: RegExp): Promise<void> {
+  const deadline = Date.now() + 30_000;
+  for (;;) {
+    const now = (await edgeServerStats(adminSocket, backend))[server]?.status ?? 'unknown';
+    if (status.test(now)) return;
+    if (Date.now() > deadline) throw new Error(`${backend}/${server} is ${now}, not ${status}`);
+    await new Promise((r) => setTimeout(r, 100));
+  }
 }

@@ -1,9 +1,12 @@
 // Browser sign-in through the real HAProxy (Debian's 2.6.12) in front of two real bridges, with
 // the development issuer as the IdP: the sign-in with PKCE and the return path, the session
 // cookie verified at the edge, the Lua refresh, logout at the IdP too, the attacks the edge must
-// refuse, and what reaches Argo (two recording Argo servers: test/helpers/fake-argo.ts, a seam for
-// the real Argo test bed) and the Temporal dev server's Web UI. A cookie-keeping HTTP client walks
-// the flows here; test/integration/sign-in-browser.test.ts does it in Chromium.
+// refuse, the refusal page a person's browser gets, and the Temporal dev server's Web UI. Argo here
+// is two recording stand-ins (test/helpers/fake-argo.ts), kept only for what a real Argo cannot
+// show: the exact headers and cookies each request carried to it. What a person can and cannot do
+// in a real Argo, as which ServiceAccount, is tested on the Argo bed (test/argo/people.test.ts). A
+// cookie-keeping HTTP client walks the flows here; test/integration/sign-in-browser.test.ts does
+// it in Chromium.
 import { appendFileSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -192,14 +195,18 @@ async function forgeSession(
     .sign(key);
 }
 
-async function withCookie(session: string, path = '/argo/api/v1/workflows/team-a') {
+async function withCookie(
+  session: string,
+  path = '/argo/api/v1/workflows/team-a',
+  headers: Record<string, string> = { accept: 'application/json' },
+) {
   const browser = new Browser();
   browser.cookies(base).set('__Host-gh_session', session);
-  return browser.request(`${base}${path}`, { headers: { accept: 'application/json' } });
+  return browser.request(`${base}${path}`, { headers });
 }
 
 describe('what a signed-in person may do', () => {
-  it('lists and submits in a granted namespace as the mapped ServiceAccount, and every change is audited', async () => {
+  it("sends Argo the mapped ServiceAccount's token and the edge's own trace, which the audit line names", async () => {
     const { browser, username } = await signedIn(['maintainers']);
     const list = await browser.request(`${base}/argo/api/v1/workflows/team-a`, {
       headers: { accept: 'application/json' },
@@ -237,62 +244,6 @@ describe('what a signed-in person may do', () => {
       path: '/argo/api/v1/workflows/team-a',
       status: 200,
     });
-  });
-
-  it("refuses another team's namespace and a viewer's change at the edge, with an audit line, before Argo", async () => {
-    const { browser: maintainer, username } = await signedIn(['maintainers']);
-    const before = argoRequests().length;
-    const other = await maintainer.request(`${base}/argo/api/v1/workflows/team-b`, {
-      headers: { accept: 'application/json' },
-    });
-    expect(other.status).toBe(403);
-    expect(JSON.parse(other.body)).toMatchObject({ code: 'GATEHOUSE_FORBIDDEN' });
-    const { browser: viewer } = await signedIn(['viewers']);
-    expect((await viewer.request(`${base}/argo/api/v1/workflows/team-a`)).status).toBe(200);
-    const change = await viewer.request(`${base}/argo/api/v1/workflows/team-a/some-wf/stop`, {
-      method: 'PUT',
-      headers: { 'sec-fetch-site': 'same-origin', 'content-type': 'application/json' },
-      body: '{}',
-    });
-    expect(change.status).toBe(403);
-    // Only the viewer's landing page and its list reached Argo: neither refusal did.
-    expect(
-      argoRequests()
-        .slice(before)
-        .map((r) => `${r.method} ${r.path}`),
-    ).toEqual(['GET /', 'GET /api/v1/workflows/team-a']);
-    const denied = await waitFor(() =>
-      audits().find((a) => a.principal === `jwt:${e.issuer.issuer}#${username}` && a.decision === 'deny'),
-    );
-    expect(denied).toMatchObject({ upstream: 'argo', namespace: 'team-b', reason: 'namespace not granted' });
-  });
-
-  it('refuses cross-site unsafe requests riding on the session cookie', async () => {
-    const { browser } = await signedIn(['maintainers']);
-    const body = JSON.stringify({ workflow: {} });
-    const variants: Array<Record<string, string>> = [
-      { 'sec-fetch-site': 'cross-site' },
-      { 'sec-fetch-site': 'same-site' },
-      { origin: 'https://evil.example' },
-      {},
-    ];
-    for (const headers of variants) {
-      const answer = await browser.request(`${base}/argo/api/v1/workflows/team-a`, {
-        method: 'POST',
-        headers: { 'content-type': 'application/json', ...headers },
-        body,
-      });
-      expect(answer.status, `${JSON.stringify(headers)} ${answer.body}`).toBe(403);
-      expect(JSON.parse(answer.body).code).toBe('GATEHOUSE_CROSS_SITE_REQUEST');
-    }
-    const ours = await browser.request(`${base}/argo/api/v1/workflows/team-a`, {
-      method: 'POST',
-      headers: { 'content-type': 'application/json', origin: base },
-      body: JSON.stringify({
-        workflow: { metadata: { name: uniqueName('wf') }, spec: { entrypoint: 'a', templates: [{ name: 'a' }] } },
-      }),
-    });
-    expect(ours.status).toBe(200);
   });
 
   it("replaces forged Authorization, X-Auth-* and X-Forwarded-* headers, and strips Gatehouse's cookies but not Argo's own", async () => {
@@ -340,6 +291,64 @@ describe('what a signed-in person may do', () => {
       body: '{}',
     });
     expect(crossSite.status).toBe(403);
+  });
+});
+
+describe('a page refused to a person', () => {
+  const navigate = { 'sec-fetch-mode': 'navigate', accept: 'text/html,application/xhtml+xml,*/*;q=0.8' };
+
+  it('is a small HTML page naming the person, with a sign-out link; API and XHR calls keep problem+json', async () => {
+    // viewers: Argo's team-a to read, no Temporal namespace.
+    const { browser, username } = await signedIn(['viewers']);
+    const page = await browser.request(`${base}/temporal/`, { headers: navigate });
+    expect(page.status).toBe(403);
+    expect(page.headers['content-type']).toBe('text/html; charset=utf-8');
+    expect(page.headers['cache-control']).toBe('no-store');
+    expect(page.headers['content-security-policy']).toContain("default-src 'none'");
+    expect(page.body).toContain('<h1>Not allowed</h1>');
+    expect(page.body).toContain('Your sign-in grants you no Temporal namespace.');
+    expect(page.body).toContain(`You are signed in as ${username} (<code>jwt:${e.issuer.issuer}#${username}</code>)`);
+    expect(page.body).toContain('<a href="/auth/logout">Sign out</a>');
+    expect(page.body).toContain(`<code>${String(page.headers['x-request-id'])}</code>`);
+    const denied = await waitFor(() =>
+      audits().find((a) => a.principal === `jwt:${e.issuer.issuer}#${username}` && a.upstream === 'temporal'),
+    );
+    expect(denied).toMatchObject({ decision: 'deny', reason: 'no temporal namespace granted', path: '/temporal/' });
+    // A browser without Fetch Metadata navigates with Accept: text/html.
+    const legacy = await browser.request(`${base}/argo/api/v1/workflows/team-b`, { headers: { accept: 'text/html' } });
+    expect(legacy.status).toBe(403);
+    expect(legacy.headers['content-type']).toBe('text/html; charset=utf-8');
+    expect(legacy.body).toContain('Your sign-in does not grant you this namespace.');
+    // Anything that is not a page navigation, or asks for JSON, gets the problem.
+    const calls: Array<Record<string, string>> = [
+      { accept: 'application/json' },
+      { 'sec-fetch-mode': 'cors', accept: '*/*' },
+      { 'sec-fetch-mode': 'navigate', accept: 'application/json' },
+      {},
+    ];
+    for (const headers of calls) {
+      const api = await browser.request(`${base}/temporal/`, { headers });
+      expect(api.status, JSON.stringify(headers)).toBe(403);
+      expect(api.headers['content-type'], JSON.stringify(headers)).toBe('application/problem+json');
+      expect(JSON.parse(api.body)).toMatchObject({ code: 'GATEHOUSE_FORBIDDEN' });
+    }
+    // A refused change is never a page, even from a form.
+    const change = await browser.request(`${base}/argo/api/v1/workflows/team-a`, {
+      method: 'POST',
+      headers: { ...navigate, 'sec-fetch-site': 'same-origin', 'content-type': 'application/json' },
+      body: '{}',
+    });
+    expect(change.status).toBe(403);
+    expect(change.headers['content-type']).toBe('application/problem+json');
+  });
+
+  it('escapes what the session says about the person', async () => {
+    const session = await forgeSession({ name: '<script>alert(1)</script>', gh_argo: '', gh_temporal: '' });
+    const page = await withCookie(session, '/argo/', navigate);
+    expect(page.status).toBe(403);
+    expect(page.body).toContain('Your sign-in grants you no Argo namespace.');
+    expect(page.body).toContain('&lt;script&gt;alert(1)&lt;/script&gt;');
+    expect(page.body).not.toContain('<script>');
   });
 });
 
@@ -468,56 +477,6 @@ describe('the Temporal UI behind the gate', () => {
     expect(change.status).toBe(403);
     const { browser: nobody } = await signedIn(['viewers']);
     expect((await nobody.request(`${base}/temporal/`)).status).toBe(403);
-  });
-});
-
-describe('Argo through the edge', () => {
-  it('takes a 1 MB workflow upload and a session cookie of many groups', async () => {
-    const groups = ['maintainers', ...Array.from({ length: 40 }, (_, i) => `team-with-a-long-group-name-${i}`)];
-    const { browser } = await signedIn(groups);
-    expect(browser.cookies(base).get('__Host-gh_session')!.length).toBeGreaterThan(1500);
-    const big = 'x'.repeat(1_048_576);
-    const answer = await browser.request(`${base}/argo/api/v1/workflows/team-a`, {
-      method: 'POST',
-      headers: { 'content-type': 'application/json', 'sec-fetch-site': 'same-origin' },
-      body: JSON.stringify({
-        workflow: {
-          metadata: { name: uniqueName('big'), annotations: { big } },
-          spec: { entrypoint: 'a', templates: [{ name: 'a' }] },
-        },
-      }),
-    });
-    expect(answer.status, answer.body).toBe(200);
-    expect(lastArgoRequest('/api/v1/workflows/team-a')!.bodyBytes).toBeGreaterThan(1_048_576);
-  });
-
-  it('keeps a person on one Argo server, and fails over when it goes away', async () => {
-    const { browser } = await signedIn(['maintainers']);
-    const counts = () =>
-      argo.map((server) => server.requests.filter((r) => r.path === '/api/v1/workflows/team-a').length);
-    const start = counts();
-    for (let i = 0; i < 4; i += 1) await browser.request(`${base}/argo/api/v1/workflows/team-a`);
-    const after = counts();
-    const used = after.map((n, i) => n - start[i]!);
-    expect(used.filter((n) => n > 0)).toEqual([4]);
-    const busy = used.findIndex((n) => n > 0);
-    await argo[busy]!.close();
-    try {
-      const answer = await browser.request(`${base}/argo/api/v1/workflows/team-a`);
-      expect(answer.status).toBe(200);
-    } finally {
-      const { host, port } = {
-        host: '127.0.0.1',
-        port: Number(e.env[busy === 0 ? 'EDGE_ARGO_1' : 'EDGE_ARGO_2'].split(':')[1]),
-      };
-      argo[busy] = await startFakeArgo({
-        token: 'unused',
-        accept,
-        runMs: 60_000,
-        templates: {},
-        listen: { host, port },
-      });
-    }
   });
 });
 
