@@ -7,7 +7,7 @@
 // lines carry the provider, the hook and the delivery id.
 import { createHash } from 'node:crypto';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
-import type { DeliveryRecord } from '../../core/deliveries.js';
+import { deliveryRecord, type DeliveryRecord } from '../../core/deliveries.js';
 import type { GatehouseConfig } from '../../config/load-config.js';
 import { boundedDelivery } from '../../providers/provider.js';
 import { GatehouseError } from '../errors.js';
@@ -18,23 +18,8 @@ import type { SampleKind } from './delivery-recorder.js';
 import { checkDeliveryHeaders, takeDelivery, type DeliveryTrace, type Hook } from './intake.js';
 import { WebhookAccepted, WebhookIgnored } from './webhook-schemas.js';
 
-/** Headers kept in a sample: what identifies a sender, never a signature. */
-const sampledHeaders = [
-  'user-agent',
-  'content-type',
-  'content-length',
-  'x-github-event',
-  'x-github-delivery',
-  'x-github-hook-id',
-  'x-gitlab-event',
-  'x-gitlab-event-uuid',
-  'x-gitlab-instance',
-  'x-gitea-event',
-  'x-gitea-delivery',
-  'x-event-key',
-  'x-request-uuid',
-  'x-hook-uuid',
-];
+/** Headers kept in every sample, beside the provider's own (WebhookAdapter.sampledHeaders). */
+const commonSampledHeaders = ['user-agent', 'content-type', 'content-length'];
 
 export async function webhookRoutes(app: FastifyInstance, opts: { config: GatehouseConfig }) {
   const { config } = opts;
@@ -53,6 +38,7 @@ export async function webhookRoutes(app: FastifyInstance, opts: { config: Gateho
 
   for (const target of configuredHooks(config).values()) {
     const name = target.provider.name;
+    const sampledHeaders = [...commonSampledHeaders, ...(target.provider.webhook.sampledHeaders ?? [])];
     const traces = new WeakMap<FastifyRequest, { trace: DeliveryTrace; error?: unknown }>();
     const traceOf = (request: FastifyRequest) => {
       let entry = traces.get(request);
@@ -78,11 +64,10 @@ export async function webhookRoutes(app: FastifyInstance, opts: { config: Gateho
           const entry = traceOf(request);
           const outcome = outcomeOf(entry.trace, reply.statusCode, entry.error);
           app.metrics.webhookDeliveries.inc({ provider: name, outcome: outcome.metric });
-          const sampled = sampleKind(app, request, target, entry.trace, outcome);
-          if (sampled !== undefined && !app.deliveries.recorder.sample(sampled, name, target.name)) return;
-          app.deliveries.recorder.record(
-            deliveryRecord(app, request, reply, target, entry.trace, outcome, sampled !== undefined),
-          );
+          const kind = sampleKind(app, request, target, entry.trace, outcome);
+          if (kind !== undefined && !app.deliveries.recorder.sample(kind, name, target.name)) return;
+          const sample = kind !== undefined && pickHeaders(request, sampledHeaders);
+          app.deliveries.recorder.record(recordOf(app, request, reply, target, entry.trace, outcome, sample));
         },
         schema: {
           tags: ['webhooks'],
@@ -162,45 +147,42 @@ function sampleKind(
   return repeated ? 'repeat' : undefined;
 }
 
-function deliveryRecord(
+/** The delivery's record; `sample` holds the kept headers when it is kept as a sample. */
+function recordOf(
   app: FastifyInstance,
   request: FastifyRequest,
   reply: FastifyReply,
   hook: Hook,
   trace: DeliveryTrace,
   outcome: Outcome,
-  sampled: boolean,
+  sample: Record<string, string> | false,
 ): DeliveryRecord {
   const { delivery, event } = trace;
   const answer = trace.answer !== undefined && !('ignored' in trace.answer) ? trace.answer : undefined;
   const length = Number(request.headers['content-length']);
-  return {
+  const refused = outcome.outcome === 'rejected' || outcome.outcome === 'unavailable';
+  return deliveryRecord({
     id: app.deliveries.recorder.newId(),
     receivedAt: new Date(Date.now() - reply.elapsedTime).toISOString(),
     provider: hook.provider.name,
     hook: hook.name,
-    deliveryId: event?.deliveryId ?? delivery?.deliveryId ?? null,
-    event: event?.event ?? delivery?.event ?? null,
+    deliveryId: event?.deliveryId ?? delivery?.deliveryId,
+    event: event?.event ?? delivery?.event,
     repository: event === undefined || event.repository.fullName === '' ? null : event.repository.fullName,
     outcome: outcome.outcome,
     reason: outcome.reason,
-    detail:
-      outcome.outcome === 'rejected' || outcome.outcome === 'unavailable'
-        ? (errorDetail(trace, outcome) ?? null)
-        : null,
+    detail: refused ? errorDetail(trace, outcome) : null,
     status: reply.statusCode,
-    jobId: answer?.jobId ?? null,
-    runId: answer?.runId ?? null,
-    route: answer?.route ?? null,
+    jobId: answer?.jobId,
+    runId: answer?.runId,
+    route: answer?.route,
     bodySha256: trace.verified ? request.bodySha256 : null,
     bodyBytes: Number.isSafeInteger(length) ? length : null,
     origin: 'provider',
-    replayOf: null,
-    requestedBy: null,
-    sample: sampled ? { headers: pickHeaders(request), clientAddress: request.ip } : null,
+    sample: sample === false ? null : { headers: sample, clientAddress: request.ip },
     // A sample keeps no event: the body's first record has it, and is the one to replay.
-    gitEvent: sampled ? null : (event ?? null),
-  };
+    gitEvent: sample === false ? event : null,
+  });
 }
 
 function errorDetail(trace: DeliveryTrace, outcome: Outcome): string | undefined {
@@ -208,9 +190,9 @@ function errorDetail(trace: DeliveryTrace, outcome: Outcome): string | undefined
   return trace.verified ? 'the signature verified, but the payload was refused' : undefined;
 }
 
-function pickHeaders(request: FastifyRequest): Record<string, string> {
+function pickHeaders(request: FastifyRequest, names: readonly string[]): Record<string, string> {
   const kept: Record<string, string> = {};
-  for (const name of sampledHeaders) {
+  for (const name of names) {
     const value = request.headers[name];
     if (typeof value === 'string') kept[name] = value.slice(0, 200);
   }
