@@ -70,7 +70,7 @@ export type DeliveryRecordFields = Pick<
 > &
   Partial<Omit<DeliveryRecord, 'id' | 'receivedAt' | 'provider' | 'hook' | 'outcome' | 'origin'>>;
 
-/** The one constructor of a delivery record: the intake's, a replay's and the reconciler's. */
+/** The one constructor of a new delivery record (the intake's, the reconciler's); a replay's copies the record it replays. */
 export function deliveryRecord(fields: DeliveryRecordFields): DeliveryRecord {
   return {
     id: fields.id,

@@ -84,7 +84,10 @@ export async function buildActivityDeps(
     };
     // Only a shared (PostgreSQL) log can answer for the bridges; each bridge's memory cannot.
     if (config.deliveryLogUrl !== undefined) {
+      const { maxEntries, maxSamples } = config.webhooks.deliveryLog;
       const log = await openDeliveryLog({
+        maxEntries,
+        maxSamples,
         url: config.deliveryLogUrl,
         onConnectionLost: reportConnectionLoss('delivery_log'),
       });
