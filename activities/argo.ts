@@ -34,7 +34,7 @@ export interface ArgoOutcome {
 export interface ArgoDeps {
   url: string;
   token?: { reveal(): string };
-  fetchTimeoutMs?: number;
+  fetchTimeoutMs: number;
 }
 
 /** DNS-1123, at most 63 characters, the same for every attempt of the same job. */
@@ -62,7 +62,7 @@ export function createArgoActivities(deps: ArgoDeps) {
     try {
       response = await fetch(`${deps.url.replace(/\/+$/, '')}${path}`, {
         method,
-        signal: AbortSignal.timeout(deps.fetchTimeoutMs ?? 30_000),
+        signal: AbortSignal.timeout(deps.fetchTimeoutMs),
         headers: {
           ...traceContextHeaders(),
           'content-type': 'application/json',

@@ -9,7 +9,7 @@ import type { ArgoDeps } from './argo.js';
 import type { SqlClient } from './billing.js';
 import type { CallbackDeps } from './callback.js';
 import type { CiDeps } from './ci.js';
-import type { StatusApis } from './git-status.js';
+import type { StatusApis } from './commit-status.js';
 import type { PolicyEngine } from './policy.js';
 import type { ReconcileDeps } from './reconcile.js';
 
@@ -17,7 +17,7 @@ export interface ActivityDeps {
   policy: { engine: PolicyEngine; rules: AccessRules };
   billing: { ledger: SqlClient; rules: AccessRules };
   ci: CiDeps;
-  commitStatus: StatusApis;
+  commitStatus: { apis: StatusApis; timeoutMs: number };
   argo: ArgoDeps;
   reconcile: ReconcileDeps;
   callback: CallbackDeps;
@@ -30,7 +30,7 @@ const factories = {
     (await import('./billing.js')).createBillingActivities(deps.ledger, deps.rules),
   ci: async (deps: ActivityDeps['ci']) => (await import('./ci.js')).createCiActivities(deps),
   commitStatus: async (deps: ActivityDeps['commitStatus']) =>
-    (await import('./git-status.js')).createGitStatusActivities(deps),
+    (await import('./commit-status.js')).createCommitStatusActivities(deps.apis, deps.timeoutMs),
   argo: async (deps: ActivityDeps['argo']) => (await import('./argo.js')).createArgoActivities(deps),
   reconcile: async (deps: ActivityDeps['reconcile']) =>
     (await import('./reconcile.js')).createReconcileActivities(deps),

@@ -1,27 +1,38 @@
 // The reconciler's activities: each is one provider API call (or one delivery-log question), so a
-// workflow decides and waits (rate limits included) durably between them. What the reconciler
-// does is counted in worker metrics (the SDK's meter: Prometheus when the worker exports it) and,
-// when the delivery log is shared (PostgreSQL), written there as `redelivery_requested` records.
+// workflow decides and waits (rate limits included) durably between them. Each hook's API client
+// comes from its provider's reconciler (src/providers/reconciler.ts). What the reconciler does is
+// counted in worker metrics (the SDK's meter: Prometheus when the worker exports it) and, when the
+// delivery log is shared (PostgreSQL), written there as `redelivery_requested` records.
 import { randomBytes } from 'node:crypto';
 import { Context } from '@temporalio/activity';
-import { newDeliveryRecordId, type DeliveryLog, type DeliveryRecord } from '../src/core/deliveries.js';
+import { deliveryRecord, newDeliveryRecordId, type DeliveryLog } from '../src/core/deliveries.js';
 import { fail } from '../src/core/failures.js';
 import type { ReconcileState } from '../src/core/reconcile.js';
-import type { DeliveryPage, HookDeliveriesClient, RateLimited } from '../src/providers/github/hook-deliveries.js';
-import type { GitLabHookClient, GitLabHookEvent, GitLabHookHealth } from '../src/providers/gitlab/hook-events.js';
+import type {
+  DeliveryListing,
+  HookApiClient,
+  HookHealth,
+  RateLimited,
+  RedeliveryAnswer,
+} from '../src/providers/reconciler.js';
 
 export interface ReconcileDeps {
-  /** By hook name. */
-  github: Record<string, HookDeliveriesClient>;
-  gitlab: Record<string, GitLabHookClient>;
+  /** By `provider/hook`. */
+  clients: ReadonlyMap<string, HookApiClient>;
   /** The shared delivery log; absent when the log is each bridge's own memory. */
   log?: DeliveryLog;
   /** Keeps the reconciler's state in its schedule's action, for the next check. */
   saveState(scheduleId: string, state: ReconcileState): Promise<void>;
 }
 
+/** One hook of one provider: what every activity is asked about. */
+interface HookRef {
+  provider: string;
+  hook: string;
+}
+
 export interface ReconcileReport {
-  provider: 'github' | 'gitlab';
+  provider: string;
   hook: string;
   examined: number;
   failed: number;
@@ -40,86 +51,46 @@ export interface ReconcileReport {
   idsWentBack?: number;
   /** Events dropped from the saved state to keep it bounded. */
   forgotten?: number;
+  /** The hook's health, where the provider disables failing hooks. */
   alertStatus?: string;
 }
 
-const alertLevels: Record<string, number> = { executable: 0, temporarily_disabled: 1, disabled: 2 };
-
 export function createReconcileActivities(deps: ReconcileDeps) {
-  const github = (hook: string) => clientOf(deps.github, hook, 'GitHub');
-  const gitlab = (hook: string) => clientOf(deps.gitlab, hook, 'GitLab');
+  const clientOf = ({ provider, hook }: HookRef): HookApiClient => {
+    const client = deps.clients.get(`${provider}/${hook}`);
+    if (client === undefined)
+      throw fail('ReconcilerRejected', `no ${provider} reconciler is configured for hook "${hook}"`);
+    return client;
+  };
   // Best effort: the ask was made; a log that is down must not make the activity retry (and ask again).
-  const recordAsk = async (provider: string, hook: string, deliveryId: string, detail: string) => {
+  const recordAsk = async ({ provider, hook }: HookRef, deliveryId: string, detail: string) => {
     if (deps.log === undefined) return;
+    const record = deliveryRecord({
+      id: newDeliveryRecordId(new Date(), randomBytes(6).toString('hex')),
+      receivedAt: new Date().toISOString(),
+      provider,
+      hook,
+      deliveryId,
+      outcome: 'redelivery_requested',
+      detail,
+      origin: 'reconciler',
+    });
     try {
-      await deps.log.append([askRecord(provider, hook, deliveryId, detail)]);
+      await deps.log.append([record]);
     } catch (error) {
       Context.current().log.warn("the delivery log did not take the reconciler's record", {
         error: (error as Error).message,
       });
     }
   };
-  const askRecord = (provider: string, hook: string, deliveryId: string, detail: string): DeliveryRecord => {
-    const record: DeliveryRecord = {
-      id: newDeliveryRecordId(new Date(), randomBytes(6).toString('hex')),
-      receivedAt: new Date().toISOString(),
-      provider,
-      hook,
-      deliveryId,
-      event: null,
-      repository: null,
-      outcome: 'redelivery_requested',
-      reason: null,
-      detail,
-      status: null,
-      jobId: null,
-      runId: null,
-      route: null,
-      bodySha256: null,
-      bodyBytes: null,
-      origin: 'reconciler',
-      replayOf: null,
-      requestedBy: null,
-      sample: null,
-      gitEvent: null,
-    };
-    return record;
-  };
   const meter = () => Context.current().metricMeter;
 
   return {
-    async listGitHubDeliveries(input: {
-      hook: string;
-      cursor?: string;
-      perPage?: number;
-    }): Promise<DeliveryPage | RateLimited> {
-      return github(input.hook).listPage(input.cursor, input.perPage);
-    },
-
-    async redeliverGitHubDelivery(input: {
-      hook: string;
-      deliveryId: number;
-      guid: string;
-      reason: string;
-    }): Promise<{ accepted: boolean; refused?: true; gone?: true; pauseUntil?: number } | RateLimited> {
-      const answer = await github(input.hook).redeliver(input.deliveryId);
-      if ('accepted' in answer && answer.accepted) {
-        meter()
-          .createCounter('gatehouse_reconciler_redeliveries', 'requests', 'Redeliveries the reconciler asked for')
-          .add(1, { provider: 'github', hook: input.hook, reason: input.reason });
-        await recordAsk('github', input.hook, input.guid, `GitHub delivery ${input.deliveryId} (${input.reason})`);
-      }
-      return answer;
-    },
-
-    /** Of these events, the ones the shared delivery log has seen; null when there is no shared log. */
-    async deliveriesSeen(input: { provider: string; hook: string; keys: string[] }): Promise<string[] | null> {
-      if (deps.log === undefined) return null;
-      return [...(await deps.log.seen(input.provider, input.hook, input.keys))];
-    },
-
-    async readGitLabHook(input: { hook: string }): Promise<GitLabHookHealth> {
-      const health = await gitlab(input.hook).readHook();
+    async readHookHealth(input: HookRef): Promise<HookHealth> {
+      const client = clientOf(input);
+      if (client.readHealth === undefined)
+        throw fail('ReconcilerRejected', `the ${input.provider} reconciler does not read a hook's health`);
+      const health = await client.readHealth();
       meter()
         .createGauge(
           'gatehouse_webhook_hook_alert',
@@ -127,37 +98,33 @@ export function createReconcileActivities(deps: ReconcileDeps) {
           'state',
           "A provider hook's health: 0 executable, 1 temporarily disabled, 2 disabled",
         )
-        .set(alertLevels[health.alertStatus] ?? 2, { provider: 'gitlab', hook: input.hook });
+        .set(health.alertLevel, { provider: input.provider, hook: input.hook });
       return health;
     },
 
-    async listGitLabEvents(input: {
-      hook: string;
-      page: number;
-      perPage?: number;
-    }): Promise<{ events: GitLabHookEvent[]; nextPage?: number } | RateLimited> {
-      return gitlab(input.hook).listEvents(input.page, input.perPage);
+    async listHookDeliveries(
+      input: HookRef & { cursor?: string; perPage?: number },
+    ): Promise<DeliveryListing | RateLimited> {
+      return clientOf(input).list(input.cursor, input.perPage);
     },
 
-    async resendGitLabEvent(input: {
-      hook: string;
-      eventId: number;
-      key: string;
-      reason: string;
-    }): Promise<{ responseStatus: string; refused?: true } | RateLimited> {
-      const answer = await gitlab(input.hook).resend(input.eventId);
-      if ('responseStatus' in answer && answer.refused !== true) {
+    async redeliverHookDelivery(
+      input: HookRef & { id: number; key: string; reason: string },
+    ): Promise<RedeliveryAnswer | RateLimited> {
+      const answer = await clientOf(input).redeliver({ id: input.id, key: input.key });
+      if ('answer' in answer && answer.answer === 'asked') {
         meter()
           .createCounter('gatehouse_reconciler_redeliveries', 'requests', 'Redeliveries the reconciler asked for')
-          .add(1, { provider: 'gitlab', hook: input.hook, reason: input.reason });
-        await recordAsk(
-          'gitlab',
-          input.hook,
-          input.key,
-          `GitLab event ${input.eventId} (${input.reason}), answered ${answer.responseStatus}`,
-        );
+          .add(1, { provider: input.provider, hook: input.hook, reason: input.reason });
+        await recordAsk(input, input.key, `${answer.asked} (${input.reason})`);
       }
       return answer;
+    },
+
+    /** Of these events, the ones the shared delivery log has seen; null when there is no shared log. */
+    async deliveriesSeen(input: HookRef & { keys: string[] }): Promise<string[] | null> {
+      if (deps.log === undefined) return null;
+      return [...(await deps.log.seen(input.provider, input.hook, input.keys))];
     },
 
     async saveReconcileState(input: { scheduleId: string; state: ReconcileState }): Promise<void> {
@@ -188,11 +155,4 @@ export function createReconcileActivities(deps: ReconcileDeps) {
           .add(1, tags);
     },
   };
-}
-
-function clientOf<T>(clients: Record<string, T>, hook: string, provider: string): T {
-  const client = Object.hasOwn(clients, hook) ? clients[hook] : undefined;
-  if (client === undefined)
-    throw fail('ReconcilerRejected', `no ${provider} reconciler is configured for hook "${hook}"`);
-  return client;
 }

@@ -80,7 +80,7 @@ async function cpuPerRecord(log: DeliveryLog, records: number): Promise<{ cpuUs:
 }
 
 export async function measureDeliveryLog(records: number): Promise<DeliveryLogCost> {
-  const memory = await cpuPerRecord(createMemoryDeliveryLog(), records);
+  const memory = await cpuPerRecord(createMemoryDeliveryLog({ maxEntries: 100_000, maxSamples: 10_000 }), records);
   const cost: DeliveryLogCost = { records, memoryCpuUs: memory.cpuUs };
   let postgres;
   try {

@@ -5,4 +5,4 @@ export { ciPipeline } from './ci-pipeline.js';
 export { deliverCallback } from './deliver-callback.js';
 export { gitEventPolicy } from './git-event-policy.js';
 export { policyCheck } from './policy-check.js';
-export { reconcileGitHubHook, watchGitLabHook } from './reconcile-hooks.js';
+export { reconcileHook } from './reconcile-hook.js';

@@ -9,7 +9,7 @@ import {
   workflowCatalog,
   type WorkflowType,
 } from '../core/workflow-catalog.js';
-import { providerNames } from '../providers/registry.js';
+import { providerNames, reconcilerOf } from '../providers/registry.js';
 import { createBodyValidator } from './body-validator.js';
 import { checkCallbacks } from './callbacks.js';
 import { durationMs } from './duration.js';
@@ -106,39 +106,29 @@ function checkEmbeddedLedger(config: GatehouseConfigFile): string[] {
 }
 
 /**
- * A reconcile block must fit its provider: GitHub names exactly one of a repository hook, an
- * organization hook or the App's hook (with what it needs to list it); GitLab names a project
- * hook; the others have no API to reconcile with. The reconciler needs a worker on its queue.
+ * A reconcile block must fit its provider's reconciler (src/providers/<name>/reconciler.ts); a
+ * provider without one has no API to reconcile with. The reconciler needs a worker on its queue.
  */
 function checkReconcilers(config: GatehouseConfigFile): string[] {
   const problems: string[] = [];
   let any = false;
   for (const provider of providerNames) {
+    const reconciler = reconcilerOf(provider);
     for (const [hook, hookConfig] of Object.entries(config.webhooks[provider] ?? {})) {
-      const reconcile = hookConfig.reconcile;
-      if (reconcile === undefined) continue;
+      const block = hookConfig.reconcile;
+      if (block === undefined) continue;
       any = true;
       const at = `/webhooks/${provider}/${hook}/reconcile`;
-      if (provider === 'github') {
-        if ('project' in reconcile) {
-          problems.push(`${at}: a GitHub hook names repository, organization or app, not project`);
-          continue;
-        }
-        const targets = [reconcile.repository, reconcile.organization, reconcile.app].filter((t) => t !== undefined);
-        if (targets.length !== 1)
-          problems.push(`${at}: name exactly one of repository, organization or app (found ${targets.length})`);
-        if (reconcile.app === undefined && (reconcile.hookId === undefined || reconcile.token === undefined))
-          problems.push(`${at}: a repository or organization hook needs hookId and token`);
-        if (reconcile.app !== undefined && (reconcile.hookId !== undefined || reconcile.token !== undefined))
-          problems.push(`${at}: the App's hook is found by its JWT; hookId and token do not apply`);
-        if (durationMs(reconcile.lookback) > 3 * 86_400_000)
-          problems.push(`${at}/lookback: GitHub keeps deliveries for 3 days; at most 3d`);
-      } else if (provider === 'gitlab') {
-        if (!('project' in reconcile)) problems.push(`${at}: a GitLab hook names project, hookId and token`);
-      } else {
+      if (reconciler === undefined) {
         problems.push(`${at}: ${provider} has no API to find missed deliveries with`);
+        continue;
       }
-      if (durationMs(reconcile.every) < 60_000) problems.push(`${at}/every: at least 1m`);
+      const misfit = reconciler.check(block, at);
+      problems.push(...misfit);
+      if (misfit.length > 0) continue;
+      if (durationMs(block.lookback) > durationMs(reconciler.keeps))
+        problems.push(`${at}/lookback: at most ${reconciler.keeps} (${provider} keeps deliveries that long)`);
+      if (durationMs(block.every) < 60_000) problems.push(`${at}/every: at least 1m`);
     }
   }
   const queue = config.webhooks.reconciler.taskQueue;

@@ -2,7 +2,7 @@
 // hook's own `webUrl` for a webhook job, else `ci.webUrls.<provider>`) and its name, never from a
 // URL a caller or a payload supplied.
 import { isRepositoryName } from '../core/git-names.js';
-import { isProviderName, providers } from '../providers/registry.js';
+import { isProviderName, providers, type ProviderName } from '../providers/registry.js';
 import type { GatehouseConfigFile } from './schema.js';
 
 export type CloneSource = Pick<GatehouseConfigFile, 'ci' | 'webhooks'>;
@@ -20,9 +20,17 @@ export function cloneUrlFor(
   fullName: string,
   hook?: string,
 ): string | undefined {
-  const webUrl = webUrlFor(config, provider, hook);
-  if (webUrl === undefined || !isProviderName(provider) || !isRepositoryName(fullName)) return undefined;
-  return providers[provider].cloneUrl(webUrl, fullName);
+  if (!isProviderName(provider)) return undefined;
+  return cloneRule(provider, webUrlFor(config, provider, hook))(fullName);
+}
+
+/** The rule bound to one server: what a compiled hook keeps, so a delivery need not look it up. */
+export function cloneRule(
+  provider: ProviderName,
+  webUrl: string | undefined,
+): (fullName: string) => string | undefined {
+  return (fullName) =>
+    webUrl === undefined || !isRepositoryName(fullName) ? undefined : providers[provider].cloneUrl(webUrl, fullName);
 }
 
 /** Whether a payload's clone URL is on the configured server (same scheme, host and port). */

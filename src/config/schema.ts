@@ -2,15 +2,12 @@
 // and the only place defaults live, so a file only has to say what differs. The provider keys
 // (webhooks.<provider>, ci.statusApis.<provider>) come from the provider registry.
 import Type, { type Static, type TOptional, type TSchema } from 'typebox';
-import { providerNames, providers, type ProviderName } from '../providers/registry.js';
+import { describedSecret, duration, durationDefault, SecretRef } from '../core/config-values.js';
+import { providerNames, providers, reconcilerOf, type ProviderName } from '../providers/registry.js';
 
 // A name and a duration are kinds of value; what each key holding one means is said by the key.
 const namePattern = '^[a-z][a-z0-9-]{0,62}$';
 const Name = Type.String({ pattern: namePattern });
-const durationPattern = '^[0-9]+(ms|s|m|h|d)$';
-const duration = (description: string) => Type.String({ pattern: durationPattern, description });
-const durationDefault = (value: string, description: string) =>
-  Type.String({ pattern: durationPattern, default: value, description });
 
 /** One optional entry per registered provider. */
 function perProvider<T extends TSchema>(schema: T): { [K in ProviderName]: TOptional<T> } {
@@ -95,15 +92,6 @@ export const RouteSchema = Type.Object(
   },
   { additionalProperties: false },
 );
-
-/** Where a secret comes from: an environment variable or a file, never the config itself. */
-const SecretRef = Type.Union([
-  Type.Object({ env: Type.String({ minLength: 1 }) }, { additionalProperties: false }),
-  Type.Object({ file: Type.String({ minLength: 1 }) }, { additionalProperties: false }),
-]);
-
-/** A secret reference with its own description. */
-const describedSecret = (description: string) => Type.Union(SecretRef.anyOf, { description });
 
 /** TLS to the Temporal frontend: present means on. Paths are relative to the config file. */
 const TemporalTls = Type.Object(
@@ -270,67 +258,15 @@ export const PipelineSchema = Type.Object(
   { additionalProperties: false },
 );
 
-/** The GitHub reconciler's view of one hook: where GitHub keeps its deliveries and how to ask. */
-const GitHubReconcile = Type.Object(
-  {
-    repository: Type.Optional(
-      Type.String({ pattern: '^[A-Za-z0-9_.-]+/[A-Za-z0-9_.-]+$', description: 'owner/name of a repository hook' }),
-    ),
-    organization: Type.Optional(Type.String({ pattern: '^[A-Za-z0-9_.-]+$', description: 'an organization hook' })),
-    app: Type.Optional(
-      Type.Object(
-        {
-          appId: Type.String({ pattern: '^[0-9]+$', description: "the App's id" }),
-          privateKey: describedSecret("the App's private key (PEM)"),
-        },
-        { additionalProperties: false, description: "the GitHub App's own hook (its JWT lists the deliveries)" },
-      ),
-    ),
-    hookId: Type.Optional(
-      Type.Integer({ minimum: 1, description: 'the hook id (X-GitHub-Hook-ID); repository and organization hooks' }),
-    ),
-    token: Type.Optional(
-      describedSecret(
-        'a token that may read the hook: admin:repo_hook or admin:org_hook, or the fine-grained "Webhooks: read and write"',
-      ),
-    ),
-    apiUrl: Type.String({ default: 'https://api.github.com', description: 'GitHub Enterprise: https://<host>/api/v3' }),
-    every: durationDefault('5m', 'how often the hook is checked'),
-    lookback: durationDefault('6h', 'how far back the first check looks (GitHub keeps deliveries for 3 days)'),
-    maxAttempts: Type.Integer({
-      minimum: 1,
-      maximum: 20,
-      default: 5,
-      description: 'redeliveries asked for one delivery before it is given up and reported',
-    }),
-  },
-  { additionalProperties: false, title: 'GitHub' },
-);
+/** Each registered provider's form of a hook's reconcile block (src/providers/<name>/reconciler.ts). */
+type ReconcileForm = {
+  [K in ProviderName]: (typeof providers)[K] extends { reconciler: { settings: infer S extends TSchema } } ? S : never;
+}[ProviderName];
 
-/** The GitLab watcher's view of one project hook. */
-const GitLabReconcile = Type.Object(
-  {
-    project: Type.String({ minLength: 1, description: 'the project id, or its full path (group/name)' }),
-    hookId: Type.Integer({ minimum: 1, description: "the project hook's id" }),
-    token: describedSecret('a project, group or personal access token with the api scope and the Maintainer role'),
-    apiUrl: Type.String({
-      default: 'https://gitlab.com/api/v4',
-      description: 'self-managed GitLab: https://<host>/api/v4',
-    }),
-    every: durationDefault('5m', 'how often the hook is checked'),
-    resend: Type.Boolean({
-      default: true,
-      description: 'resend failed events through the hook events API (GitLab 17.4 and later)',
-    }),
-    maxAttempts: Type.Integer({
-      minimum: 1,
-      maximum: 20,
-      default: 5,
-      description: 'resends asked for one event before it is given up and reported',
-    }),
-  },
-  { additionalProperties: false, title: 'GitLab' },
-);
+const reconcileForms = providerNames.flatMap((name) => {
+  const reconciler = reconcilerOf(name);
+  return reconciler === undefined ? [] : [reconciler.settings];
+}) as [ReconcileForm];
 
 const WebhookHook = Type.Object(
   {
@@ -359,9 +295,9 @@ const WebhookHook = Type.Object(
     ),
     rules: Type.Array(WebhookRule, { description: 'first match wins; no match answers 200 {ignored}' }),
     reconcile: Type.Optional(
-      Type.Union([GitHubReconcile, GitLabReconcile], {
+      Type.Union(reconcileForms, {
         description:
-          "GitHub: find deliveries that failed or never arrived and ask for them again; GitLab: watch the hook's health and resend failed events",
+          "find the deliveries the provider reports failed (or, where the delivery log can tell, never arrived) and ask for them again; the form is the hook's provider's, and a provider without one has no reconciler",
       }),
     ),
   },
@@ -511,6 +447,7 @@ export const ConfigSchema = Type.Object(
         }),
         clockTolerance: durationDefault('30s', 'leeway for exp and nbf'),
         jwksCooldown: durationDefault('30s', 'an unknown kid refetches the JWKS at most once per cool-down'),
+        jwksTimeout: durationDefault('5s', "one fetch of the issuer's discovery document or JWKS"),
         jwksRefresh: durationDefault(
           '5m',
           'how often the JWKS is refreshed in the background; the last good set is kept while the IdP is down',
@@ -659,6 +596,10 @@ export const ConfigSchema = Type.Object(
               default: 'gatehouse-reconcile',
               description: 'schedules are <prefix>-<provider>-<hook>',
             }),
+            requestTimeout: durationDefault(
+              '30s',
+              "one call to a provider's hook API (a page of deliveries, a redelivery, the hook's health), its answer read in full",
+            ),
           },
           { additionalProperties: false, default: {} },
         ),
@@ -692,6 +633,10 @@ export const ConfigSchema = Type.Object(
         }),
         heartbeatTimeout: durationDefault('10s', 'a steps worker that stops heartbeating this long is presumed dead'),
         statusApis: Type.Object(perProvider(StatusApi), { additionalProperties: false, default: {} }),
+        statusTimeout: durationDefault(
+          '10s',
+          'one commit-status call to a status API; past it, the call fails and is retried',
+        ),
         webUrls: Type.Object(
           Object.fromEntries(
             providerNames.map((name) => [
@@ -785,6 +730,10 @@ export const ConfigSchema = Type.Object(
             }),
             token: Type.Optional(describedSecret('a bearer token for the Argo Server')),
             pollInterval: durationDefault('10s', 'the longest wait between two status reads'),
+            requestTimeout: durationDefault(
+              '30s',
+              'one call to the Argo Server; past it, the call fails and is retried',
+            ),
           },
           { additionalProperties: false, default: {} },
         ),
@@ -887,8 +836,6 @@ export type PipelineConfig = Static<typeof PipelineSchema>;
 export type StepConfig = Static<typeof Step>;
 export type WebhookRuleConfig = Static<typeof WebhookRule>;
 export type SecretRefConfig = Static<typeof SecretRef>;
-export type GitHubReconcileConfig = Static<typeof GitHubReconcile>;
-export type GitLabReconcileConfig = Static<typeof GitLabReconcile>;
 export type CallbacksConfig = GatehouseConfigFile['callbacks'];
 export type SignInConfig = Static<typeof SignInSchema>;
 export type CallbackReceiverConfig = Static<typeof CallbackReceiver>;

@@ -3,8 +3,10 @@
 // start-up (and by `check-config`), never by the bridge; a missing one is a ConfigError naming
 // its path, found before anything is opened.
 import { dirname, resolve } from 'node:path';
+import type { SecretReference } from '../core/config-values.js';
 import type { Secret } from '../core/secret.js';
-import { providerNames, type ProviderName } from '../providers/registry.js';
+import type { ReconcileBlock } from '../providers/reconciler.js';
+import { providerNames, reconcilerOf, type ProviderName } from '../providers/registry.js';
 import { signingSecretProblem } from './callbacks.js';
 import { ConfigError, type GatehouseConfig } from './load-config.js';
 import { SecretResolver } from './secrets.js';
@@ -12,8 +14,11 @@ import { SecretResolver } from './secrets.js';
 export interface WorkerSecrets {
   statusApis: Partial<Record<ProviderName, { apiUrl: string; token: Secret }>>;
   argoToken?: Secret;
-  /** The reconciler's credentials by `provider/hook`: an API token, or a GitHub App's private key. */
-  reconcile: Map<string, { token?: Secret; appPrivateKey?: Secret }>;
+  /**
+   * The reconciler's credentials by `provider/hook`, each by its path in the hook's reconcile block
+   * (an API token, a GitHub App's private key: src/providers/<name>/reconciler.ts).
+   */
+  reconcile: Map<string, Map<string, Secret>>;
   /** Each callback receiver's Standard Webhooks key, by receiver name (callbacks.receivers.<name>.secret). */
   callbackKeys: Map<string, Secret>;
   /** The ledger's PostgreSQL connection string (ledger.url), for the billing activities. */
@@ -31,10 +36,7 @@ export function secretEnvNames(config: GatehouseConfig): string[] {
         ...hooks.flatMap((hook) => [
           ...hook.secrets,
           ...(hook.signingSecrets ?? []),
-          ...(hook.reconcile?.token === undefined ? [] : [hook.reconcile.token]),
-          ...(hook.reconcile !== undefined && 'app' in hook.reconcile && hook.reconcile.app !== undefined
-            ? [hook.reconcile.app.privateKey]
-            : []),
+          ...Object.values(reconcileSecrets(provider, hook.reconcile)),
         ]),
       ];
     }),
@@ -45,6 +47,12 @@ export function secretEnvNames(config: GatehouseConfig): string[] {
     ...Object.values(config.callbacks.receivers).map((receiver) => receiver.secret),
   ];
   return [...new Set(refs.flatMap((ref) => ('env' in ref ? [ref.env] : [])))];
+}
+
+/** The secrets a hook's reconcile block names, by their path inside it (none without a reconciler). */
+function reconcileSecrets(provider: ProviderName, block: ReconcileBlock | undefined): Record<string, SecretReference> {
+  const reconciler = reconcilerOf(provider);
+  return block === undefined || reconciler === undefined ? {} : reconciler.secrets(block);
 }
 
 /** `statusApis`/`argo`/`reconcile`/`callback`/`ledger` false: that worker needs no such secret and is not handed it. */
@@ -74,16 +82,12 @@ export function resolveWorkerSecrets(
   if (need.reconcile) {
     for (const provider of providerNames) {
       for (const [hook, hookConfig] of Object.entries(config.webhooks[provider] ?? {})) {
-        const settings = hookConfig.reconcile;
-        if (settings === undefined) continue;
-        const at = `/webhooks/${provider}/${hook}/reconcile`;
-        const app = 'app' in settings ? settings.app : undefined;
-        const token = settings.token === undefined ? undefined : secrets.resolve(settings.token, `${at}/token`);
-        const appPrivateKey = app === undefined ? undefined : secrets.resolve(app.privateKey, `${at}/app/privateKey`);
-        reconcile.set(`${provider}/${hook}`, {
-          ...(token === undefined ? {} : { token }),
-          ...(appPrivateKey === undefined ? {} : { appPrivateKey }),
-        });
+        const resolved = new Map<string, Secret>();
+        for (const [path, ref] of Object.entries(reconcileSecrets(provider, hookConfig.reconcile))) {
+          const secret = secrets.resolve(ref, `/webhooks/${provider}/${hook}/reconcile/${path}`);
+          if (secret !== undefined) resolved.set(path, secret);
+        }
+        if (hookConfig.reconcile !== undefined) reconcile.set(`${provider}/${hook}`, resolved);
       }
     }
   }

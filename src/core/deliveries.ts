@@ -63,6 +63,40 @@ export interface DeliveryRecord {
   gitEvent: GitEvent | null;
 }
 
+/** What a new record says: who sent what, and what became of it; every field left out is null. */
+export type DeliveryRecordFields = Pick<
+  DeliveryRecord,
+  'id' | 'receivedAt' | 'provider' | 'hook' | 'outcome' | 'origin'
+> &
+  Partial<Omit<DeliveryRecord, 'id' | 'receivedAt' | 'provider' | 'hook' | 'outcome' | 'origin'>>;
+
+/** The one constructor of a new delivery record (the intake's, the reconciler's); a replay's copies the record it replays. */
+export function deliveryRecord(fields: DeliveryRecordFields): DeliveryRecord {
+  return {
+    id: fields.id,
+    receivedAt: fields.receivedAt,
+    provider: fields.provider,
+    hook: fields.hook,
+    deliveryId: fields.deliveryId ?? null,
+    event: fields.event ?? null,
+    repository: fields.repository ?? null,
+    outcome: fields.outcome,
+    reason: fields.reason ?? null,
+    detail: fields.detail ?? null,
+    status: fields.status ?? null,
+    jobId: fields.jobId ?? null,
+    runId: fields.runId ?? null,
+    route: fields.route ?? null,
+    bodySha256: fields.bodySha256 ?? null,
+    bodyBytes: fields.bodyBytes ?? null,
+    origin: fields.origin,
+    replayOf: fields.replayOf ?? null,
+    requestedBy: fields.requestedBy ?? null,
+    sample: fields.sample ?? null,
+    gitEvent: fields.gitEvent ?? null,
+  };
+}
+
 export interface DeliveryQuery {
   provider?: string;
   hook?: string;

@@ -2,8 +2,8 @@
 // hook since the last check, which to ask for again. Pure, so the workflows can call it and unit
 // tests can try every case.
 //
-// - Deliveries are grouped by the event they carry (GitHub's guid, GitLab's event UUID): every
-//   send of one event shares it, redeliveries included.
+// - Deliveries are grouped by the event they carry (GitHub's guid, GitLab's Idempotency-Key):
+//   every send of one event shares it, redeliveries included.
 // - An event none of whose sends succeeded is asked for again (its newest send), once per send:
 //   a send already asked for is not asked for twice, and after `maxAttempts` asks the event is
 //   given up and reported, so a receiver that refuses it for good is not hammered.
@@ -28,12 +28,17 @@
 
 /** What a reconciler check is started with (its schedule's action carries it). */
 export interface ReconcileInput {
+  provider: string;
   hook: string;
   scheduleId: string;
   /** How far back the first check looks (GitHub keeps 3 days, GitLab 7). */
   lookbackMs: number;
   maxAttempts: number;
-  /** GitLab: resend failed events (otherwise only watch the hook's health). */
+  /** The provider's capability (src/providers/reconciler.ts): ask the delivery log about successes. */
+  comparesWithLog: boolean;
+  /** The provider's capability: read (and report) the hook's health first. */
+  watchesHealth: boolean;
+  /** Ask for failed deliveries again (false: only watch the hook's health). */
   resend?: boolean;
   state?: ReconcileState;
   /** Page size and page budget of one check (defaults: 100 and 100); smaller only in tests. */
@@ -273,9 +278,4 @@ function forgetBeyond(attempts: ReconcileState['attempts'], max: number): number
   const drop = keys.slice(0, keys.length - max);
   for (const key of drop) delete attempts[key];
   return drop.length;
-}
-
-/** GitLab's response_status is text: only a 2xx code is a delivery that arrived. */
-export function isGitLabSuccess(responseStatus: string): boolean {
-  return /^2[0-9]{2}$/.test(responseStatus);
 }

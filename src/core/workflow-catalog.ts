@@ -11,8 +11,7 @@ export const workflowCatalog = {
   gitEventPolicy: ['policy'],
   billingUsage: ['billing'],
   ciPipeline: ['ci', 'policy', 'commitStatus', 'argo', 'billing'],
-  reconcileGitHubHook: ['reconcile'],
-  watchGitLabHook: ['reconcile'],
+  reconcileHook: ['reconcile'],
   deliverCallback: ['callback'],
 } as const satisfies Record<string, readonly ActivityGroup[]>;
 
@@ -21,14 +20,10 @@ export type WorkflowType = keyof typeof workflowCatalog;
 export const workflowTypes = Object.keys(workflowCatalog) as WorkflowType[];
 
 /**
- * Gatehouse's own workflows, never a route's: its schedules start the reconcilers
+ * Gatehouse's own workflows, never a route's: its schedules start the reconciler
  * (webhooks.reconciler), and a job with a callback starts deliverCallback (src/core/callbacks.ts).
  */
-export const systemWorkflowTypes = [
-  'reconcileGitHubHook',
-  'watchGitLabHook',
-  'deliverCallback',
-] as const satisfies WorkflowType[];
+export const systemWorkflowTypes = ['reconcileHook', 'deliverCallback'] as const satisfies WorkflowType[];
 
 /** The workflow types a route may name. */
 export const routeWorkflowTypes = workflowTypes.filter(

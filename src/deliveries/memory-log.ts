@@ -42,19 +42,17 @@ interface Entry {
   receivedMs: number;
 }
 
+/** webhooks.deliveryLog.maxEntries and maxSamples (their defaults are the config schema's). */
 export interface MemoryDeliveryLogOptions {
-  /** The most records held; an append beyond it drops the oldest (default 100,000). */
-  maxEntries?: number;
-  /** The most samples held, apart from the records; an append beyond it drops the oldest (default 10,000). */
-  maxSamples?: number;
+  /** The most records held; an append beyond it drops the oldest. */
+  maxEntries: number;
+  /** The most samples held, apart from the records; an append beyond it drops the oldest. */
+  maxSamples: number;
 }
 
-export const defaultMaxEntries = 100_000;
-export const defaultMaxSamples = 10_000;
-
-export function createMemoryDeliveryLog(options: MemoryDeliveryLogOptions = {}): DeliveryLog {
-  const maxEntries = checkMaximum(options.maxEntries ?? defaultMaxEntries, 'maxEntries');
-  const maxSamples = checkMaximum(options.maxSamples ?? defaultMaxSamples, 'maxSamples');
+export function createMemoryDeliveryLog(options: MemoryDeliveryLogOptions): DeliveryLog {
+  const maxEntries = checkMaximum(options.maxEntries, 'maxEntries');
+  const maxSamples = checkMaximum(options.maxSamples, 'maxSamples');
   /** Each sorted by id, oldest first. */
   const held = { records: [] as Entry[], samples: [] as Entry[] };
   const byId = new Map<string, Entry>();

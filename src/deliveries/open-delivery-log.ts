@@ -14,10 +14,10 @@ import { createMemoryDeliveryLog } from './memory-log.js';
 export interface DeliveryLogSettings {
   /** The PostgreSQL connection string; without it, the in-memory log. */
   url?: Secret;
-  /** In-memory log only: the most records held; an append beyond it drops the oldest (default 100,000). */
-  maxEntries?: number;
-  /** In-memory log only: the most samples held, apart from the records (default 10,000). */
-  maxSamples?: number;
+  /** In-memory log only: the most records held; an append beyond it drops the oldest. */
+  maxEntries: number;
+  /** In-memory log only: the most samples held, apart from the records. */
+  maxSamples: number;
   /** PostgreSQL only: failed background connection attempts (short messages, no URL). */
   onError?: (error: Error) => void;
   /** PostgreSQL only: a connection that broke; the pool opens another on next use (short messages, no URL). */

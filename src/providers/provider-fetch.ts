@@ -11,11 +11,13 @@ const bodiless = new Set([101, 204, 205, 304]);
 /**
  * A fetch for a provider's API: a redirect answer is a failure whatever the caller asked (the
  * request is sent with `redirect: 'manual'`, so nothing is sent to where it points), and the whole
- * body is read here, at most `maxBytes` of it, before the caller sees the response.
+ * body is read here, at most `maxBytes` of it, within `timeoutMs`, before the caller sees the
+ * response.
  */
-export function providerFetch(provider: string, maxBytes: number): typeof fetch {
+export function providerFetch(provider: string, maxBytes: number, timeoutMs: number): typeof fetch {
   return async (input, init) => {
-    const response = await fetch(input, { ...init, redirect: 'manual' });
+    const signal = init?.signal ?? AbortSignal.timeout(timeoutMs);
+    const response = await fetch(input, { ...init, redirect: 'manual', signal });
     if (response.status >= 300 && response.status < 400) {
       await response.body?.cancel();
       throw fail(

@@ -1,11 +1,12 @@
 // What each Git provider supplies, in one folder per provider (src/providers/<name>/) registered in
 // src/providers/registry.ts: its webhook adapter (delivery headers, the signature check over the
-// raw body, the payload normalizer), its commit-status API shape and its clone-URL rule. The
-// signature check is chosen by the route (the provider in the URL), never by which headers a
-// delivery happens to carry.
+// raw body, the payload normalizer), its commit-status API shape, its clone-URL rule and, when its
+// API can find missed deliveries, its reconciler. The signature check is chosen by the route (the
+// provider in the URL), never by which headers a delivery happens to carry.
 import type { StatusReport } from '../core/commit-status.js';
 import type { GitEvent } from '../core/git-event.js';
 import type { Secret } from '../core/secret.js';
+import type { ReconcilerCapability } from './reconciler.js';
 
 /** A hook's resolved secrets: every one is accepted, so a secret can be rotated. */
 export interface HookSecrets {
@@ -45,6 +46,11 @@ export interface WebhookAdapter {
   parse(raw: Buffer, contentType: string): unknown;
   /** 'ping' for deliveries that only test the hook. */
   normalize(event: string, payload: Record<string, unknown>): NormalizedPayload | 'ping';
+  /**
+   * The provider's headers kept in a delivery-log sample (lower case): those that say who sent it
+   * and what, never a signature or a token.
+   */
+  readonly sampledHeaders?: readonly string[];
 }
 
 export function header(headers: Headers, name: string): string | undefined {
@@ -73,6 +79,8 @@ export interface Provider {
   readonly defaultWebUrl: string;
   /** The https clone URL of `fullName` on the instance whose web address is `webUrl`. */
   cloneUrl(webUrl: string, fullName: string): string;
+  /** Finding deliveries that failed or never arrived, where the provider's API can. */
+  readonly reconciler?: ReconcilerCapability;
 }
 
 /** `https://host/owner/repo.git`: the rule every supported provider follows. */

@@ -14,9 +14,10 @@ import { cloneUrlFor } from '../config/clone-url.js';
 import { durationMs } from '../config/duration.js';
 import { configPath, type GatehouseConfig } from '../config/load-config.js';
 import { temporalConnectionOptions } from '../config/temporal-connection.js';
-import { resolveWorkerSecrets } from '../config/worker-secrets.js';
+import { resolveWorkerSecrets, type WorkerSecrets } from '../config/worker-secrets.js';
 import { openDeliveryLog } from '../deliveries/open-delivery-log.js';
-import type { GitHubHookTarget } from '../providers/github/hook-deliveries.js';
+import type { HookApiClient } from '../providers/reconciler.js';
+import { providerNames, reconcilerOf } from '../providers/registry.js';
 import type { ReconcileDeps } from '../../activities/reconcile.js';
 import { HostBreaker } from '../../activities/host-breaker.js';
 import { cancelSupersededRuns } from './cancel-superseded.js';
@@ -49,9 +50,14 @@ export async function buildActivityDeps(
     const { loadPolicyEngine } = await import('./policy-engine.js');
     deps.policy = { engine: loadPolicyEngine(config), rules };
   }
-  if (groups.has('commitStatus')) deps.commitStatus = secrets.statusApis;
+  if (groups.has('commitStatus'))
+    deps.commitStatus = { apis: secrets.statusApis, timeoutMs: durationMs(config.ci.statusTimeout) };
   if (groups.has('argo'))
-    deps.argo = { url: config.ci.argo.url, ...(secrets.argoToken === undefined ? {} : { token: secrets.argoToken }) };
+    deps.argo = {
+      url: config.ci.argo.url,
+      fetchTimeoutMs: durationMs(config.ci.argo.requestTimeout),
+      ...(secrets.argoToken === undefined ? {} : { token: secrets.argoToken }),
+    };
   if (groups.has('billing')) {
     const { openLedger } = await import('./open-ledger.js');
     const ledger = await openLedger(
@@ -72,40 +78,16 @@ export async function buildActivityDeps(
     return client;
   };
   if (groups.has('reconcile')) {
-    const { createHookDeliveriesClient } = await import('../providers/github/hook-deliveries.js');
-    const { createGitLabHookClient } = await import('../providers/gitlab/hook-events.js');
     const reconcile: ReconcileDeps = {
-      github: {},
-      gitlab: {},
+      clients: await connectReconcilers(config, secrets.reconcile),
       saveState: (scheduleId, state) => saveReconcileState(temporal(), scheduleId, state),
     };
-    for (const [hook, hookConfig] of Object.entries(config.webhooks.github ?? {})) {
-      const settings = hookConfig.reconcile;
-      if (settings === undefined || 'project' in settings) continue;
-      const credentials = secrets.reconcile.get(`github/${hook}`);
-      reconcile.github[hook] = createHookDeliveriesClient({
-        apiUrl: settings.apiUrl,
-        target: githubTarget(settings),
-        ...(credentials?.token === undefined ? {} : { token: credentials.token.reveal() }),
-        ...(settings.app === undefined || credentials?.appPrivateKey === undefined
-          ? {}
-          : { app: { appId: settings.app.appId, privateKey: credentials.appPrivateKey.reveal() } }),
-      });
-    }
-    for (const [hook, hookConfig] of Object.entries(config.webhooks.gitlab ?? {})) {
-      const settings = hookConfig.reconcile;
-      const token = secrets.reconcile.get(`gitlab/${hook}`)?.token;
-      if (settings === undefined || !('project' in settings) || token === undefined) continue;
-      reconcile.gitlab[hook] = createGitLabHookClient({
-        apiUrl: settings.apiUrl,
-        project: settings.project,
-        hookId: settings.hookId,
-        token: token.reveal(),
-      });
-    }
     // Only a shared (PostgreSQL) log can answer for the bridges; each bridge's memory cannot.
     if (config.deliveryLogUrl !== undefined) {
+      const { maxEntries, maxSamples } = config.webhooks.deliveryLog;
       const log = await openDeliveryLog({
+        maxEntries,
+        maxSamples,
         url: config.deliveryLogUrl,
         onConnectionLost: reportConnectionLoss('delivery_log'),
       });
@@ -146,7 +128,7 @@ export async function buildActivityDeps(
         ...(secrets.argoToken === undefined ? [] : [secrets.argoToken]),
         ...(secrets.ledgerUrl === undefined ? [] : [secrets.ledgerUrl]),
         ...(config.deliveryLogUrl === undefined ? [] : [config.deliveryLogUrl]),
-        ...[...secrets.reconcile.values()].flatMap((c) => [c.token, c.appPrivateKey].filter((x) => x !== undefined)),
+        ...[...secrets.reconcile.values()].flatMap((hook) => [...hook.values()]),
         ...secrets.callbackKeys.values(),
       ]),
       scratchDir: configPath(config, ci.scratchDir),
@@ -184,14 +166,23 @@ export async function buildActivityDeps(
   };
 }
 
-function githubTarget(settings: { repository?: string; organization?: string; hookId?: number }): GitHubHookTarget {
-  if (settings.repository !== undefined) {
-    const [owner, repo] = settings.repository.split('/') as [string, string];
-    return { kind: 'repository', owner, repo, hookId: settings.hookId ?? 0 };
+/** Each reconciled hook's API client, by `provider/hook`, from its provider's reconciler. */
+async function connectReconcilers(
+  config: GatehouseConfig,
+  credentials: WorkerSecrets['reconcile'],
+): Promise<Map<string, HookApiClient>> {
+  const clients = new Map<string, HookApiClient>();
+  const timeoutMs = durationMs(config.webhooks.reconciler.requestTimeout);
+  for (const provider of providerNames) {
+    const reconciler = reconcilerOf(provider);
+    for (const [hook, hookConfig] of Object.entries(config.webhooks[provider] ?? {})) {
+      const block = hookConfig.reconcile;
+      if (reconciler === undefined || block === undefined) continue;
+      const secrets = credentials.get(`${provider}/${hook}`) ?? new Map();
+      clients.set(`${provider}/${hook}`, await reconciler.connect(block, secrets, timeoutMs));
+    }
   }
-  if (settings.organization !== undefined)
-    return { kind: 'organization', org: settings.organization, hookId: settings.hookId ?? 0 };
-  return { kind: 'app' };
+  return clients;
 }
 
 /** Every secret value, replaced in text by [redacted] (longest first, so no part of one survives). */

@@ -5,34 +5,39 @@
 // `temporal schedule describe`. An update from a new config keeps the saved state.
 import { ScheduleAlreadyRunning, ScheduleOverlapPolicy, type Client } from '@temporalio/client';
 import type { ReconcileInput, ReconcileState } from '../core/reconcile.js';
+import type { WorkflowType } from '../core/workflow-catalog.js';
 import { durationMs } from '../config/duration.js';
 import type { GatehouseConfig } from '../config/load-config.js';
-import { providerNames } from '../providers/registry.js';
+import { providerNames, reconcilerOf } from '../providers/registry.js';
 
 export interface ReconcileSchedule {
   scheduleId: string;
-  workflowType: 'reconcileGitHubHook' | 'watchGitLabHook';
   everyMs: number;
   input: Omit<ReconcileInput, 'state'>;
 }
 
+/** The workflow every schedule starts: one check of one hook, for any provider (workflows/reconcile-hook.ts). */
+export const reconcileWorkflowType: WorkflowType = 'reconcileHook';
+
 export function reconcileSchedules(config: GatehouseConfig): ReconcileSchedule[] {
   const schedules: ReconcileSchedule[] = [];
   for (const provider of providerNames) {
+    const reconciler = reconcilerOf(provider);
     for (const [hook, hookConfig] of Object.entries(config.webhooks[provider] ?? {})) {
       const settings = hookConfig.reconcile;
-      if (settings === undefined || (provider !== 'github' && provider !== 'gitlab')) continue;
+      if (settings === undefined || reconciler === undefined) continue;
       const scheduleId = `${config.webhooks.reconciler.scheduleIdPrefix}-${provider}-${hook}`;
       schedules.push({
         scheduleId,
-        workflowType: provider === 'github' ? 'reconcileGitHubHook' : 'watchGitLabHook',
         everyMs: durationMs(settings.every),
         input: {
+          provider,
           hook,
           scheduleId,
-          // GitHub keeps deliveries for 3 days, GitLab's events API shows 7.
-          lookbackMs: 'lookback' in settings ? durationMs(settings.lookback) : 7 * 86_400_000,
+          lookbackMs: durationMs(settings.lookback),
           maxAttempts: settings.maxAttempts,
+          comparesWithLog: reconciler.comparesWithLog,
+          watchesHealth: reconciler.watchesHealth,
           ...('resend' in settings ? { resend: settings.resend } : {}),
         },
       });
@@ -48,7 +53,7 @@ export async function upsertReconcileSchedules(client: Client, config: Gatehouse
   for (const schedule of reconcileSchedules(config)) {
     const action = {
       type: 'startWorkflow' as const,
-      workflowType: schedule.workflowType,
+      workflowType: reconcileWorkflowType,
       workflowId: schedule.scheduleId,
       taskQueue,
       // A check may wait out a rate-limit window (an hour at GitHub); one that runs far longer is

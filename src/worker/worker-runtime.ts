@@ -16,7 +16,7 @@ import { ConfigError, type GatehouseConfig } from '../config/load-config.js';
 import { temporalConnectionOptions } from '../config/temporal-connection.js';
 import { buildActivityDeps } from './activity-deps.js';
 import { bundleWorkflows } from './bundle-workflows.js';
-import { upsertReconcileSchedules } from './reconcile-schedules.js';
+import { reconcileSchedules, reconcileWorkflowType, upsertReconcileSchedules } from './reconcile-schedules.js';
 import type { Tracing } from '../telemetry/tracing.js';
 import { workerTracing } from './worker-tracing.js';
 
@@ -55,22 +55,14 @@ export function queuePlan(
       ...Object.values(config.routes)
         .filter((route) => route.taskQueue === taskQueue)
         .map((route) => route.workflowType as WorkflowType),
-      ...(taskQueue === config.webhooks.reconciler.taskQueue ? reconcilerWorkflows(config) : []),
+      ...(taskQueue === config.webhooks.reconciler.taskQueue && reconcileSchedules(config).length > 0
+        ? [reconcileWorkflowType]
+        : []),
       ...(deliversCallbacks(config, taskQueue) ? (['deliverCallback'] as const) : []),
     ]),
   ];
   const groups = new Set<ActivityGroup>(workflowTypes.flatMap((type) => workflowCatalog[type]));
   return { workflowTypes, groups };
-}
-
-/** The reconciler workflows the configured hooks need (GitHub's, GitLab's, or both). */
-function reconcilerWorkflows(config: GatehouseConfig): WorkflowType[] {
-  const has = (provider: 'github' | 'gitlab') =>
-    Object.values(config.webhooks[provider] ?? {}).some((hook) => hook.reconcile !== undefined);
-  return [
-    ...(has('github') ? (['reconcileGitHubHook'] as const) : []),
-    ...(has('gitlab') ? (['watchGitLabHook'] as const) : []),
-  ];
 }
 
 /** How long activities in flight may run on after a worker is told to stop. */

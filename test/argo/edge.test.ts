@@ -72,7 +72,8 @@ const bothUp = () =>
     { timeout: 30_000, interval: 250 },
   );
 
-const activities = () => createArgoActivities({ url: frontendUrl, token: { reveal: () => token } });
+const activities = () =>
+  createArgoActivities({ url: frontendUrl, fetchTimeoutMs: 30_000, token: { reveal: () => token } });
 
 function submission(owner: string, manifest?: Record<string, unknown>): ArgoSubmit {
   return {

@@ -46,7 +46,7 @@ beforeAll(async () => {
         // Argo builds the commit itself; Gatehouse still checks it exists before reporting on it.
         useGitServer(config, git);
         config.ci.statusApis.github = { apiUrl: `${hosts.url}/github`, token: { env: 'TEST_STATUS_TOKEN' } };
-        config.ci.argo = { url: frontend.url, token: { file: tokenFile }, pollInterval: '1s' };
+        config.ci.argo = { url: frontend.url, token: { file: tokenFile }, pollInterval: '1s', requestTimeout: '30s' };
         const argo = (repository: string, settings: Record<string, unknown>) => ({
           repositories: [repository],
           runner: 'argo',
@@ -238,7 +238,11 @@ describe('the Argo runner against a real Argo', () => {
   });
 
   it('never creates a second Workflow when a submit is retried, from a template or a manifest', async () => {
-    const activities = createArgoActivities({ url: frontendUrl, token: { reveal: () => workerToken } });
+    const activities = createArgoActivities({
+      url: frontendUrl,
+      fetchTimeoutMs: 30_000,
+      token: { reveal: () => workerToken },
+    });
     for (const source of [
       { workflowTemplate: 'build' },
       {
@@ -268,13 +272,21 @@ describe('the Argo runner against a real Argo', () => {
   });
 
   it('refuses, without retrying, a token Argo does not accept', async () => {
-    const activities = createArgoActivities({ url: frontendUrl, token: { reveal: () => 'not-a-kubernetes-token' } });
+    const activities = createArgoActivities({
+      url: frontendUrl,
+      fetchTimeoutMs: 30_000,
+      token: { reveal: () => 'not-a-kubernetes-token' },
+    });
     await expect(
       activities.getArgoWorkflow({ namespace, name: 'gatehouse-anything', owner: 'o' }),
     ).rejects.toMatchObject({ type: 'ArgoRejected', message: expect.stringMatching(/Argo answered 401/) });
     // A real ServiceAccount without rights in the namespace: Kubernetes says no, Argo answers 403.
     const stranger = await bed.createToken(namespace, 'default');
-    const refused = createArgoActivities({ url: frontendUrl, token: { reveal: () => stranger } });
+    const refused = createArgoActivities({
+      url: frontendUrl,
+      fetchTimeoutMs: 30_000,
+      token: { reveal: () => stranger },
+    });
     await expect(
       refused.submitArgoWorkflow({
         namespace,

@@ -49,7 +49,7 @@ beforeAll(async () => {
         useGitServer(config, git);
         config.ci.statusApis.github = { apiUrl: `${hosts.url}/github`, token: { env: 'TEST_STATUS_TOKEN' } };
         // Server auth mode: Argo acts as its own ServiceAccount and needs no token from the workers.
-        config.ci.argo = { url: frontend.url, pollInterval: '1s' };
+        config.ci.argo = { url: frontend.url, pollInterval: '1s', requestTimeout: '30s' };
         config.ci.pipelines = pipelines({
           repositories: ['argo/*'],
           runner: 'argo',

@@ -3,6 +3,7 @@
 // return an empty log, ready for use, each time; the suite closes every log it opened.
 import { afterEach, describe, expect, it } from 'vitest';
 import {
+  deliveryRecord as newRecord,
   newDeliveryRecordId,
   type DeliveryLog,
   type DeliveryLogCaps,
@@ -26,7 +27,7 @@ export const bodyHash = (n: number) => n.toString(16).padStart(64, 'b');
 export function deliveryRecord(second: number, fields: Partial<DeliveryRecord> = {}): DeliveryRecord {
   const at = new Date(t0 + second * 1000);
   const random = (second * 7919 + 12345).toString(16).padStart(12, '0').slice(-12);
-  return {
+  return newRecord({
     id: newDeliveryRecordId(at, random),
     receivedAt: at.toISOString(),
     provider: 'github',
@@ -35,21 +36,13 @@ export function deliveryRecord(second: number, fields: Partial<DeliveryRecord> =
     event: 'push',
     repository: 'acme/api',
     outcome: 'accepted',
-    reason: null,
-    detail: null,
     status: 202,
     jobId: `ci.${second}`,
-    runId: null,
     route: 'ci',
     bodySha256: bodyHash(second),
-    bodyBytes: null,
     origin: 'provider',
-    replayOf: null,
-    requestedBy: null,
-    sample: null,
-    gitEvent: null,
     ...fields,
-  };
+  });
 }
 
 const gitEvent: GitEvent = {

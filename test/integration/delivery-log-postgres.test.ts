@@ -18,6 +18,8 @@ import { caps, deliveryLogContract, deliveryRecord, fullDeliveryRecord } from '.
 
 let postgres: Postgres;
 let databases = 0;
+/** The in-memory log's caps, which a PostgreSQL log ignores. */
+const memoryCaps = { maxEntries: 100_000, maxSamples: 10_000 };
 const newDatabase = () => postgres.createDatabase(`delivery_log_${++databases}`);
 
 beforeAll(async () => {
@@ -47,7 +49,7 @@ const failure = (call: Promise<unknown>) =>
 
 describe('postgres delivery log', () => {
   it('is what openDeliveryLog gives for a url, ready once it has connected', async () => {
-    const log = await openDeliveryLog({ url: new Secret(newDatabase()) });
+    const log = await openDeliveryLog({ ...memoryCaps, url: new Secret(newDatabase()) });
     try {
       expect(log.kind).toBe('postgres');
       const record = deliveryRecord(1);
@@ -114,7 +116,11 @@ describe('postgres delivery log', () => {
     };
     await stop();
     const reported: Error[] = [];
-    const log = await openDeliveryLog({ url: new Secret(url), onError: (error) => reported.push(error) });
+    const log = await openDeliveryLog({
+      ...memoryCaps,
+      url: new Secret(url),
+      onError: (error) => reported.push(error),
+    });
     try {
       expect(log.kind).toBe('postgres');
       const first = deliveryRecord(1);

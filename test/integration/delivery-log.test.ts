@@ -85,13 +85,16 @@ describe('the delivery log', () => {
     });
 
     const forged = githubDelivery(push(), { secret: 'not-the-secret', event: 'push' });
+    forged.headers['x-gitlab-event'] = 'Push Hook';
     expect((await deliver(h.app, forged)).statusCode).toBe(401);
     const rejected = await recordOf(forged.headers['x-github-delivery']!);
     expect(rejected).toMatchObject({ outcome: 'rejected', reason: 'bad_signature', status: 401, replayable: false });
-    // A sample of who sent it: headers that identify a sender, never the signature.
+    // A sample of who sent it: headers that identify a sender, never the signature; of the
+    // provider headers, only the route's provider's own (its adapter's sampledHeaders).
     expect(rejected.sample).toMatchObject({
       headers: { 'x-github-event': 'push', 'user-agent': 'GitHub-Hookshot/abc123' },
     });
+    expect(Object.keys((rejected.sample as { headers: object }).headers)).not.toContain('x-gitlab-event');
     expect(JSON.stringify(rejected.sample)).not.toContain('sha256=');
     expect(rejected.bodySha256).toBeNull();
 

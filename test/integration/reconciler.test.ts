@@ -115,10 +115,11 @@ beforeAll(async () => {
     token: { env: 'TEST_GITLAB_API_TOKEN' },
     apiUrl: `${gitlab.url}/api/v4`,
     every: '1h',
+    lookback: '7d',
     resend: true,
     maxAttempts: 3,
   };
-  config.webhooks.reconciler = { taskQueue: queue, scheduleIdPrefix: uniqueName('reconcile') };
+  config.webhooks.reconciler = { taskQueue: queue, scheduleIdPrefix: uniqueName('reconcile'), requestTimeout: '30s' };
   Object.assign(config, { deliveryLogUrl: new Secret(postgres.url) });
 
   workers = await createWorkers(config, {
@@ -187,7 +188,7 @@ describe('the GitHub reconciler', () => {
   it('keeps its schedule in step with the config', async () => {
     const described = await client.schedule.getHandle(scheduleId('github')).describe();
     expect(described.action).toMatchObject({
-      workflowType: 'reconcileGitHubHook',
+      workflowType: 'reconcileHook',
       taskQueue: config.webhooks.reconciler.taskQueue,
     });
     expect((described.spec.intervals ?? []).map((interval) => interval.every)).toEqual([3_600_000]);
@@ -309,7 +310,7 @@ describe('the GitHub reconciler', () => {
     // Two pages of two: the check reads the newest 4 of the 5, asks for them, and says it stopped.
     const described = await client.schedule.getHandle(scheduleId('github')).describe();
     const input = (described.action as { args: ReadonlyArray<Record<string, unknown>> }).args[0];
-    const report = (await client.workflow.execute('reconcileGitHubHook', {
+    const report = (await client.workflow.execute('reconcileHook', {
       taskQueue: config.webhooks.reconciler.taskQueue,
       workflowId: uniqueName('reconcile-pages'),
       args: [{ ...input, perPage: 2, maxPages: 2 }],

@@ -1,4 +1,4 @@
-// The GitHub reconciler's budget against Temporal's 2 MB payloads, on the run's Temporal dev server
+// The reconciler's budget against Temporal's 2 MB payloads, on the run's Temporal dev server
 // with the provider and the delivery log mocked: a provider that lists far more deliveries since
 // the last check than the budget holds (15,000, in pages of 1,000, which GitHub never sends but a
 // hostile API may) gets 10,000 examined and the check reported truncated; the delivery log is asked
@@ -9,7 +9,7 @@ import { randomUUID } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
 import type { ReconcileReport } from '../../activities/reconcile.js';
 import type { ReconcileInput, ReconcileState } from '../../src/core/reconcile.js';
-import type { DeliveryPage } from '../../src/providers/github/hook-deliveries.js';
+import type { DeliveryListing } from '../../src/providers/reconciler.js';
 import { calls, useWorkflowHarness } from '../helpers/workflow-worker.js';
 
 const h = useWorkflowHarness();
@@ -17,26 +17,17 @@ const h = useWorkflowHarness();
 /** `pages` pages of `perPage` deliveries that all arrived, newest first, sent in the last minutes. */
 function provider(pages: number, perPage: number) {
   const now = Date.now();
-  return calls(async (input: { hook: string; cursor?: string }): Promise<DeliveryPage> => {
+  return calls(async (input: { hook: string; cursor?: string }): Promise<DeliveryListing> => {
     const page = input.cursor === undefined ? 0 : Number(input.cursor);
     const deliveries = Array.from({ length: perPage }, (_, i) => {
       const n = page * perPage + i;
-      return {
-        id: 5_000_000 - n,
-        guid: randomUUID(),
-        deliveredAt: new Date(now - n * 10).toISOString(),
-        redelivery: false,
-        status: 'OK',
-        statusCode: 202,
-        event: 'push',
-        action: null,
-      };
+      return { id: 5_000_000 - n, key: randomUUID(), ok: true, at: now - n * 10 };
     });
     return { deliveries, ...(page + 1 < pages ? { next: String(page + 1) } : {}) };
   });
 }
 
-describe('the GitHub reconciler budget', () => {
+describe('the reconciler budget', () => {
   it('examines at most 10,000 deliveries a check, asks the log 1,000 at a time, and says it stopped', async () => {
     const list = provider(15, 1_000);
     const deliveriesSeen = calls(async (input: { keys: string[] }) => input.keys);
@@ -44,15 +35,18 @@ describe('the GitHub reconciler budget', () => {
     const saveReconcileState = calls(async (input: { state: ReconcileState }) => void saved.push(input.state));
     const reportReconcile = calls(async (_report: ReconcileReport) => undefined);
     const input: ReconcileInput = {
+      provider: 'github',
       hook: 'default',
+      comparesWithLog: true,
+      watchesHealth: false,
       scheduleId: 'reconcile-budget',
       lookbackMs: 3_600_000,
       maxAttempts: 3,
     };
     const report = await h.withWorker(
-      { listGitHubDeliveries: list, deliveriesSeen, saveReconcileState, reportReconcile },
+      { listHookDeliveries: list, deliveriesSeen, saveReconcileState, reportReconcile },
       (taskQueue) =>
-        h.client.workflow.execute('reconcileGitHubHook', {
+        h.client.workflow.execute('reconcileHook', {
           taskQueue,
           workflowId: `reconcile-budget-${randomUUID()}`,
           args: [input],

@@ -47,7 +47,7 @@ async function authPlugin(app: FastifyInstance, opts: { config: GatehouseConfig 
     ...(auth.jwksUrl === undefined ? {} : { jwksUrl: auth.jwksUrl }),
     refreshMs: durationMs(auth.jwksRefresh),
     cooldownMs: durationMs(auth.jwksCooldown),
-    fetchTimeoutMs: 5_000,
+    fetchTimeoutMs: durationMs(auth.jwksTimeout),
   });
   const cacheLookups = new Counter({
     name: 'gatehouse_token_cache_lookups_total',

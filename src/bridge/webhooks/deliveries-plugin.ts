@@ -37,7 +37,7 @@ import {
   ReplayRequest,
 } from './delivery-schemas.js';
 import { checkedEvent, startForEvent } from './intake.js';
-import { configuredHooks } from './hooks.js';
+import { configuredHooks } from './configured-hooks.js';
 
 declare module 'fastify' {
   interface FastifyInstance {

@@ -6,7 +6,7 @@ import type { FastifyInstance, FastifyRequest } from 'fastify';
 import type { GitEvent } from '../../core/git-event.js';
 import type { Identity } from '../../core/identity.js';
 import { webhookPrincipal } from '../../core/principal.js';
-import { cloneUrlFor, isOnHost, webUrlFor, type CloneSource } from '../../config/clone-url.js';
+import { isOnHost } from '../../config/clone-url.js';
 import type { WebhookHookConfig } from '../../config/schema.js';
 import { isCommitSha, isFullRef, isRefName, isRepositoryName } from '../../core/git-names.js';
 import { PayloadError, type DeliveryHeaders, type HookSecrets, type Provider } from '../../providers/provider.js';
@@ -24,8 +24,10 @@ export interface Hook {
   /** The hook's rules with their globs compiled (once, at start-up). */
   rules: CompiledRule[];
   secrets: HookSecrets;
-  /** Where the provider's repositories live, for the clone-URL rule. */
-  hosts: CloneSource;
+  /** This hook's server: its webUrl, else ci.webUrls.<provider> (src/config/clone-url.ts). */
+  webUrl: string | undefined;
+  /** The clone-URL rule bound to that server: a repository's clone URL, never a payload's. */
+  cloneUrl(fullName: string): string | undefined;
 }
 
 export type IntakeAnswer =
@@ -35,7 +37,7 @@ export type IntakeAnswer =
 const malformed = (detail: string) => new GatehouseError('GATEHOUSE_WEBHOOK_MALFORMED', detail);
 
 /** What the intake learned of a delivery, for its delivery-log record, whatever the answer. */
-export interface DeliveryTrace {
+export interface DeliveryFindings {
   /** The delivery headers, read and bounded once, before the body (undefined: missing or refused). */
   delivery?: DeliveryHeaders;
   /** The signature matched one of the hook's secrets. */
@@ -49,11 +51,11 @@ export async function takeDelivery(
   app: FastifyInstance,
   request: FastifyRequest,
   hook: Hook,
-  trace: DeliveryTrace,
+  findings: DeliveryFindings,
 ): Promise<IntakeAnswer> {
-  const read = await readVerifiedEvent(request, hook, trace);
-  if ('ignored' in read) return (trace.answer = read);
-  trace.event = read.event;
+  const read = await readVerifiedEvent(request, hook, findings);
+  if ('ignored' in read) return (findings.answer = read);
+  findings.event = read.event;
   const answer = await startForEvent(app, request, hook, read.event, {
     // Keyed by the signed bytes, not by the unsigned delivery headers: a captured body sent
     // again under a new delivery id answers the job it already started.
@@ -63,7 +65,7 @@ export async function takeDelivery(
     bodySha256: request.bodySha256,
     deliveryId: read.event.deliveryId,
   });
-  return (trace.answer = answer);
+  return (findings.answer = answer);
 }
 
 /** The hook's rules pick the route; the job service starts it (or answers the job the key started). */
@@ -104,7 +106,7 @@ export async function startForEvent(
 async function readVerifiedEvent(
   request: FastifyRequest,
   hook: Hook,
-  trace: DeliveryTrace,
+  findings: DeliveryFindings,
 ): Promise<{ ignored: string } | { event: GitEvent }> {
   const { webhook } = hook.provider;
   const raw = Buffer.isBuffer(request.body) ? request.body : Buffer.alloc(0);
@@ -115,8 +117,8 @@ async function readVerifiedEvent(
       `The ${hook.provider.name} signature does not match any secret configured for this hook`,
     );
   }
-  trace.verified = true;
-  const { delivery } = trace;
+  findings.verified = true;
+  const { delivery } = findings;
   if (delivery === undefined)
     throw malformed('The delivery lacks its event or delivery id header, or one is not acceptable');
   let payload: unknown;
@@ -140,9 +142,8 @@ async function readVerifiedEvent(
     event: delivery.event,
     ...normalized,
   };
-  const webUrl = webUrlFor(hook.hosts, hook.provider.name, hook.name);
   const sent = event.repository.cloneUrl;
-  if (sent !== undefined && (webUrl === undefined || !isOnHost(sent, webUrl))) {
+  if (sent !== undefined && (hook.webUrl === undefined || !isOnHost(sent, hook.webUrl))) {
     throw malformed("The payload's repository is not on this hook's configured server");
   }
   return { event: checkedEvent(hook, event) };
@@ -156,10 +157,7 @@ async function readVerifiedEvent(
 export function checkedEvent(hook: Hook, event: GitEvent): GitEvent {
   checkNames(event);
   const { cloneUrl: _sent, ...repository } = event.repository;
-  const cloneUrl =
-    repository.fullName === ''
-      ? undefined
-      : cloneUrlFor(hook.hosts, hook.provider.name, repository.fullName, hook.name);
+  const cloneUrl = repository.fullName === '' ? undefined : hook.cloneUrl(repository.fullName);
   return { ...event, repository: { ...repository, ...(cloneUrl === undefined ? {} : { cloneUrl }) } };
 }
 

@@ -7,34 +7,19 @@
 // lines carry the provider, the hook and the delivery id.
 import { createHash } from 'node:crypto';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
-import type { DeliveryRecord } from '../../core/deliveries.js';
+import { deliveryRecord, type DeliveryRecord } from '../../core/deliveries.js';
 import type { GatehouseConfig } from '../../config/load-config.js';
 import { boundedDelivery } from '../../providers/provider.js';
 import { GatehouseError } from '../errors.js';
 import { noteRequest } from '../http/request-tracing.js';
 import { ProblemBody } from '../jobs/job-schemas.js';
-import { configuredHooks } from './hooks.js';
+import { configuredHooks } from './configured-hooks.js';
 import type { SampleKind } from './delivery-recorder.js';
-import { checkDeliveryHeaders, takeDelivery, type DeliveryTrace, type Hook } from './intake.js';
+import { checkDeliveryHeaders, takeDelivery, type DeliveryFindings, type Hook } from './intake.js';
 import { WebhookAccepted, WebhookIgnored } from './webhook-schemas.js';
 
-/** Headers kept in a sample: what identifies a sender, never a signature. */
-const sampledHeaders = [
-  'user-agent',
-  'content-type',
-  'content-length',
-  'x-github-event',
-  'x-github-delivery',
-  'x-github-hook-id',
-  'x-gitlab-event',
-  'x-gitlab-event-uuid',
-  'x-gitlab-instance',
-  'x-gitea-event',
-  'x-gitea-delivery',
-  'x-event-key',
-  'x-request-uuid',
-  'x-hook-uuid',
-];
+/** Headers kept in every sample, beside the provider's own (WebhookAdapter.sampledHeaders). */
+const commonSampledHeaders = ['user-agent', 'content-type', 'content-length'];
 
 export async function webhookRoutes(app: FastifyInstance, opts: { config: GatehouseConfig }) {
   const { config } = opts;
@@ -53,10 +38,11 @@ export async function webhookRoutes(app: FastifyInstance, opts: { config: Gateho
 
   for (const target of configuredHooks(config).values()) {
     const name = target.provider.name;
-    const traces = new WeakMap<FastifyRequest, { trace: DeliveryTrace; error?: unknown }>();
-    const traceOf = (request: FastifyRequest) => {
-      let entry = traces.get(request);
-      if (entry === undefined) traces.set(request, (entry = { trace: { verified: false } }));
+    const sampledHeaders = [...commonSampledHeaders, ...(target.provider.webhook.sampledHeaders ?? [])];
+    const findingsByRequest = new WeakMap<FastifyRequest, { findings: DeliveryFindings; error?: unknown }>();
+    const findingsOf = (request: FastifyRequest) => {
+      let entry = findingsByRequest.get(request);
+      if (entry === undefined) findingsByRequest.set(request, (entry = { findings: { verified: false } }));
       return entry;
     };
     app.post(
@@ -66,23 +52,22 @@ export async function webhookRoutes(app: FastifyInstance, opts: { config: Gateho
         config: { auth: false },
         // Before the body is read: headers present, bounded and plausibly signed.
         onRequest: async (request) => {
-          const { trace } = traceOf(request);
-          trace.delivery = boundedDelivery(target.provider.webhook.readDelivery(request.headers));
-          noteRequest(request, { provider: name, hook: target.name, deliveryId: trace.delivery?.deliveryId });
-          checkDeliveryHeaders(request, target, trace.delivery);
+          const { findings } = findingsOf(request);
+          findings.delivery = boundedDelivery(target.provider.webhook.readDelivery(request.headers));
+          noteRequest(request, { provider: name, hook: target.name, deliveryId: findings.delivery?.deliveryId });
+          checkDeliveryHeaders(request, target, findings.delivery);
         },
         onError: async (request, _reply, error) => {
-          traceOf(request).error = error;
+          findingsOf(request).error = error;
         },
         onResponse: async (request, reply) => {
-          const entry = traceOf(request);
-          const outcome = outcomeOf(entry.trace, reply.statusCode, entry.error);
+          const entry = findingsOf(request);
+          const outcome = outcomeOf(entry.findings, reply.statusCode, entry.error);
           app.metrics.webhookDeliveries.inc({ provider: name, outcome: outcome.metric });
-          const sampled = sampleKind(app, request, target, entry.trace, outcome);
-          if (sampled !== undefined && !app.deliveries.recorder.sample(sampled, name, target.name)) return;
-          app.deliveries.recorder.record(
-            deliveryRecord(app, request, reply, target, entry.trace, outcome, sampled !== undefined),
-          );
+          const kind = sampleKind(app, request, target, entry.findings, outcome);
+          if (kind !== undefined && !app.deliveries.recorder.sample(kind, name, target.name)) return;
+          const sample = kind !== undefined && pickHeaders(request, sampledHeaders);
+          app.deliveries.recorder.record(recordOf(app, request, reply, target, entry.findings, outcome, sample));
         },
         schema: {
           tags: ['webhooks'],
@@ -92,7 +77,7 @@ export async function webhookRoutes(app: FastifyInstance, opts: { config: Gateho
         },
       },
       async (request, reply) => {
-        const answer = await takeDelivery(app, request, target, traceOf(request).trace);
+        const answer = await takeDelivery(app, request, target, findingsOf(request).findings);
         return reply.code('ignored' in answer ? 200 : 202).send(answer);
       },
     );
@@ -107,8 +92,8 @@ interface Outcome {
 }
 
 /** Only a verified delivery can be one Temporal could not take; anything else is a rejection. */
-function outcomeOf(trace: DeliveryTrace, status: number, error: unknown): Outcome {
-  const answer = trace.answer;
+function outcomeOf(findings: DeliveryFindings, status: number, error: unknown): Outcome {
+  const answer = findings.answer;
   if (status < 300 && answer !== undefined) {
     if ('ignored' in answer) return { outcome: 'ignored', reason: answer.ignored, metric: 'ignored' };
     return answer.duplicate
@@ -116,7 +101,7 @@ function outcomeOf(trace: DeliveryTrace, status: number, error: unknown): Outcom
       : { outcome: 'accepted', reason: null, metric: 'accepted' };
   }
   const reason = reasonOf(error, status);
-  if (reason === 'unavailable' && trace.verified) return { outcome: 'unavailable', reason, metric: reason };
+  if (reason === 'unavailable' && findings.verified) return { outcome: 'unavailable', reason, metric: reason };
   return { outcome: 'rejected', reason, metric: reason };
 }
 
@@ -152,65 +137,62 @@ function sampleKind(
   app: FastifyInstance,
   request: FastifyRequest,
   hook: Hook,
-  trace: DeliveryTrace,
+  findings: DeliveryFindings,
   outcome: Outcome,
 ): SampleKind | undefined {
-  if (!trace.verified) return 'unauthenticated';
+  if (!findings.verified) return 'unauthenticated';
   const remember = outcome.outcome !== 'unavailable';
   const repeated = app.deliveries.recorder.repeatedBody(hook.provider.name, hook.name, request.bodySha256, remember);
   if (outcome.outcome === 'accepted') return undefined;
   return repeated ? 'repeat' : undefined;
 }
 
-function deliveryRecord(
+/** The delivery's record; `sample` holds the kept headers when it is kept as a sample. */
+function recordOf(
   app: FastifyInstance,
   request: FastifyRequest,
   reply: FastifyReply,
   hook: Hook,
-  trace: DeliveryTrace,
+  findings: DeliveryFindings,
   outcome: Outcome,
-  sampled: boolean,
+  sample: Record<string, string> | false,
 ): DeliveryRecord {
-  const { delivery, event } = trace;
-  const answer = trace.answer !== undefined && !('ignored' in trace.answer) ? trace.answer : undefined;
+  const { delivery, event } = findings;
+  const answer = findings.answer !== undefined && !('ignored' in findings.answer) ? findings.answer : undefined;
   const length = Number(request.headers['content-length']);
-  return {
+  const refused = outcome.outcome === 'rejected' || outcome.outcome === 'unavailable';
+  return deliveryRecord({
     id: app.deliveries.recorder.newId(),
     receivedAt: new Date(Date.now() - reply.elapsedTime).toISOString(),
     provider: hook.provider.name,
     hook: hook.name,
-    deliveryId: event?.deliveryId ?? delivery?.deliveryId ?? null,
-    event: event?.event ?? delivery?.event ?? null,
+    deliveryId: event?.deliveryId ?? delivery?.deliveryId,
+    event: event?.event ?? delivery?.event,
     repository: event === undefined || event.repository.fullName === '' ? null : event.repository.fullName,
     outcome: outcome.outcome,
     reason: outcome.reason,
-    detail:
-      outcome.outcome === 'rejected' || outcome.outcome === 'unavailable'
-        ? (errorDetail(trace, outcome) ?? null)
-        : null,
+    detail: refused ? errorDetail(findings, outcome) : null,
     status: reply.statusCode,
-    jobId: answer?.jobId ?? null,
-    runId: answer?.runId ?? null,
-    route: answer?.route ?? null,
-    bodySha256: trace.verified ? request.bodySha256 : null,
+    jobId: answer?.jobId,
+    runId: answer?.runId,
+    route: answer?.route,
+    bodySha256: findings.verified ? request.bodySha256 : null,
     bodyBytes: Number.isSafeInteger(length) ? length : null,
     origin: 'provider',
-    replayOf: null,
-    requestedBy: null,
-    sample: sampled ? { headers: pickHeaders(request), clientAddress: request.ip } : null,
+    sample: sample === false ? null : { headers: sample, clientAddress: request.ip },
     // A sample keeps no event: the body's first record has it, and is the one to replay.
-    gitEvent: sampled ? null : (event ?? null),
-  };
+    gitEvent: sample === false ? event : null,
+  });
 }
 
-function errorDetail(trace: DeliveryTrace, outcome: Outcome): string | undefined {
+function errorDetail(findings: DeliveryFindings, outcome: Outcome): string | undefined {
   if (outcome.reason === 'unavailable') return 'Temporal could not take the start; the provider should send it again';
-  return trace.verified ? 'the signature verified, but the payload was refused' : undefined;
+  return findings.verified ? 'the signature verified, but the payload was refused' : undefined;
 }
 
-function pickHeaders(request: FastifyRequest): Record<string, string> {
+function pickHeaders(request: FastifyRequest, names: readonly string[]): Record<string, string> {
   const kept: Record<string, string> = {};
-  for (const name of sampledHeaders) {
+  for (const name of names) {
     const value = request.headers[name];
     if (typeof value === 'string') kept[name] = value.slice(0, 200);
   }

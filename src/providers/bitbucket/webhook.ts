@@ -22,6 +22,7 @@ const pullRequestActions: Record<string, string> = {
 };
 
 export const bitbucketWebhook: WebhookAdapter = {
+  sampledHeaders: ['x-event-key', 'x-request-uuid', 'x-hook-uuid'],
   readDelivery(headers) {
     const event = header(headers, 'x-event-key');
     const deliveryId = header(headers, 'x-request-uuid');

@@ -3,10 +3,10 @@ import { gitHttpsUrl, type Provider } from '../provider.js';
 import { giteaStatusRequest } from './status-api.js';
 import { giteaWebhook } from './webhook.js';
 
-export const gitea: Provider = {
+export const gitea = {
   name: 'gitea',
   webhook: giteaWebhook,
   statusRequest: giteaStatusRequest,
   defaultWebUrl: 'https://codeberg.org',
   cloneUrl: gitHttpsUrl,
-};
+} satisfies Provider;

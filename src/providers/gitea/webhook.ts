@@ -13,6 +13,7 @@ import { verifySha256Signature } from '../verify-hmac.js';
 const pullRequestActions: Record<string, string> = { synchronized: 'synchronize' };
 
 export const giteaWebhook: WebhookAdapter = {
+  sampledHeaders: ['x-gitea-event', 'x-gitea-delivery', 'x-forgejo-event', 'x-forgejo-delivery'],
   readDelivery(headers) {
     const event = header(headers, 'x-forgejo-event') ?? header(headers, 'x-gitea-event');
     const deliveryId = header(headers, 'x-forgejo-delivery') ?? header(headers, 'x-gitea-delivery');

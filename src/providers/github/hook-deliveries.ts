@@ -14,6 +14,7 @@ import { createAppAuth } from '@octokit/auth-app';
 import { ApplicationFailure } from '@temporalio/common';
 import { fail } from '../../core/failures.js';
 import { providerFetch } from '../provider-fetch.js';
+import type { RateLimited } from '../reconciler.js';
 
 export type GitHubHookTarget =
   | { kind: 'repository'; owner: string; repo: string; hookId: number }
@@ -30,12 +31,6 @@ export interface HookDelivery {
   statusCode: number;
   event: string;
   action: string | null;
-}
-
-/** GitHub said to wait: the call was not made (or refused) and may be repeated at `until` (epoch ms). */
-export interface RateLimited {
-  rateLimited: true;
-  until: number;
 }
 
 export interface DeliveryPage {
@@ -64,6 +59,8 @@ export interface HookDeliveriesOptions {
   token?: string;
   /** The App's id and private key, for the App's hook. */
   app?: { appId: string; privateKey: string };
+  /** The longest one call may take. */
+  timeoutMs: number;
   /** Only for tests: the clock rate-limit headers are read against. */
   now?: () => number;
 }
@@ -78,7 +75,7 @@ export function createHookDeliveriesClient(options: HookDeliveriesOptions): Hook
   const api = request.defaults({
     baseUrl: options.apiUrl.replace(/\/+$/, ''),
     headers: { 'x-github-api-version': '2022-11-28', 'user-agent': 'gatehouse-reconciler' },
-    request: { fetch: providerFetch('GitHub', maxGitHubAnswerBytes), redirect: 'error' },
+    request: { fetch: providerFetch('GitHub', maxGitHubAnswerBytes, options.timeoutMs), redirect: 'error' },
   });
   const appAuth =
     options.app === undefined

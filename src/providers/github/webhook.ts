@@ -20,6 +20,7 @@ import {
 import { sha256SignaturePattern, verifySha256Signature } from '../verify-hmac.js';
 
 export const githubWebhook: WebhookAdapter = {
+  sampledHeaders: ['x-github-event', 'x-github-delivery', 'x-github-hook-id'],
   readDelivery(headers) {
     const event = header(headers, 'x-github-event');
     const deliveryId = header(headers, 'x-github-delivery');

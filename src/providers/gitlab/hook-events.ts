@@ -15,7 +15,7 @@
 import { createHash } from 'node:crypto';
 import { fail } from '../../core/failures.js';
 import { providerFetch } from '../provider-fetch.js';
-import type { RateLimited } from '../github/hook-deliveries.js';
+import type { RateLimited } from '../reconciler.js';
 
 export type GitLabAlertStatus = 'executable' | 'temporarily_disabled' | 'disabled';
 
@@ -54,16 +54,17 @@ export function createGitLabHookClient(options: {
   project: string;
   hookId: number;
   token: string;
+  /** The longest one call may take. */
+  timeoutMs: number;
   now?: () => number;
 }): GitLabHookClient {
   const now = options.now ?? Date.now;
   const base = `${options.apiUrl.replace(/\/+$/, '')}/projects/${encodeURIComponent(options.project)}/hooks/${options.hookId}`;
-  const fetchApi = providerFetch('GitLab', maxGitLabAnswerBytes);
+  const fetchApi = providerFetch('GitLab', maxGitLabAnswerBytes, options.timeoutMs);
   const call = async (method: 'GET' | 'POST', path: string, answers: number[] = []) => {
     const response = await fetchApi(`${base}${path}`, {
       method,
       headers: { 'private-token': options.token, accept: 'application/json', 'user-agent': 'gatehouse-reconciler' },
-      signal: AbortSignal.timeout(30_000),
       // The token header would follow a redirect to another host: never follow one.
       redirect: 'error',
     });

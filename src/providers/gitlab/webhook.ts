@@ -34,6 +34,7 @@ const mergeRequestActions: Record<string, string> = {
 };
 
 export const gitlabWebhook: WebhookAdapter = {
+  sampledHeaders: ['x-gitlab-event', 'x-gitlab-event-uuid', 'x-gitlab-instance'],
   readDelivery(headers) {
     const event = header(headers, 'x-gitlab-event');
     const deliveryId = header(headers, 'idempotency-key') ?? header(headers, 'x-gitlab-event-uuid');

@@ -137,7 +137,7 @@ describe('loadConfig', () => {
     ]);
     expect(
       problems(withQueue('github', `{ repository: acme/app, hookId: 7, token: { env: T }, lookback: 4d }`)),
-    ).toEqual(['/webhooks/github/default/reconcile/lookback: GitHub keeps deliveries for 3 days; at most 3d']);
+    ).toEqual(['/webhooks/github/default/reconcile/lookback: at most 3d (github keeps deliveries that long)']);
     expect(problems(withQueue('gitea', '{ project: acme/app, hookId: 7, token: { env: T } }'))).toEqual([
       '/webhooks/gitea/default/reconcile: gitea has no API to find missed deliveries with',
     ]);

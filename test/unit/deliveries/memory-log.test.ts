@@ -6,17 +6,20 @@ import { createMemoryDeliveryLog } from '../../../src/deliveries/memory-log.js';
 import { openDeliveryLog } from '../../../src/deliveries/open-delivery-log.js';
 import { caps, deliveryLogContract, deliveryRecord } from '../../helpers/delivery-log-contract.js';
 
-deliveryLogContract('memory', async () => createMemoryDeliveryLog());
+/** The config schema's defaults (webhooks.deliveryLog.maxEntries and maxSamples). */
+const configured = { maxEntries: 100_000, maxSamples: 10_000 };
+
+deliveryLogContract('memory', async () => createMemoryDeliveryLog(configured));
 
 describe('memory delivery log', () => {
   it('is what openDeliveryLog gives without a url', async () => {
-    const log = await openDeliveryLog({});
+    const log = await openDeliveryLog(configured);
     expect(log.kind).toBe('memory');
     await log.close();
   });
 
   it('holds at most maxEntries, dropping the oldest on append, and forgets what it dropped', async () => {
-    const log = createMemoryDeliveryLog({ maxEntries: 5 });
+    const log = createMemoryDeliveryLog({ ...configured, maxEntries: 5 });
     const records = Array.from({ length: 9 }, (_, i) => deliveryRecord(i, { deliveryId: `m${i}` }));
     const newest = (from: number, to: number) =>
       records
@@ -61,20 +64,20 @@ describe('memory delivery log', () => {
 
   it('refuses a maximum that is not a whole number of at least 1', () => {
     for (const most of [0, -1, 1.5, Number.NaN]) {
-      expect(() => createMemoryDeliveryLog({ maxEntries: most })).toThrow(RangeError);
-      expect(() => createMemoryDeliveryLog({ maxSamples: most })).toThrow(RangeError);
+      expect(() => createMemoryDeliveryLog({ ...configured, maxEntries: most })).toThrow(RangeError);
+      expect(() => createMemoryDeliveryLog({ ...configured, maxSamples: most })).toThrow(RangeError);
     }
   });
 
   it('takes maxEntries from openDeliveryLog', async () => {
-    const log = await openDeliveryLog({ maxEntries: 2 });
+    const log = await openDeliveryLog({ ...configured, maxEntries: 2 });
     await log.append([deliveryRecord(1), deliveryRecord(2), deliveryRecord(3)]);
     expect((await log.list({ limit: 10 })).map((r) => r.id)).toEqual([deliveryRecord(3).id, deliveryRecord(2).id]);
     await log.close();
   });
 
   it('pages, filters and answers seen over 100,000 records', async () => {
-    const log = createMemoryDeliveryLog();
+    const log = createMemoryDeliveryLog(configured);
     const total = 100_000;
     const records = Array.from({ length: total }, (_, i) =>
       deliveryRecord(i, { outcome: i % 1000 === 0 ? 'rejected' : 'accepted', deliveryId: `d${i}` }),

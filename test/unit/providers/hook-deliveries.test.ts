@@ -13,6 +13,8 @@ import { startCollector, type Collector } from '../../helpers/collector.js';
 import { startFakeGitHub, type FakeGitHub } from '../../helpers/fake-github.js';
 
 const token = 'hooks-token';
+/** Far longer than any answer of the local GitHub takes. */
+const timeoutMs = 30_000;
 let receiver: Server;
 let receiverUrl: string;
 let github: FakeGitHub;
@@ -51,7 +53,7 @@ afterAll(async () => {
 describe('the GitHub hook deliveries client', () => {
   it('pages a repository hook newest first by the cursor, and asks for a redelivery', async () => {
     for (let i = 0; i < 5; i += 1) await github.send(repository, 'push', { ref: `refs/heads/b${i}` });
-    const client = createHookDeliveriesClient({ apiUrl: github.url, target: repository, token });
+    const client = createHookDeliveriesClient({ apiUrl: github.url, target: repository, timeoutMs, token });
     const seen: number[] = [];
     let cursor: string | undefined;
     do {
@@ -70,14 +72,18 @@ describe('the GitHub hook deliveries client', () => {
   it('lists an organization hook and the App hook (with the App JWT)', async () => {
     await github.send(organization, 'push', { ref: 'refs/heads/main' });
     await github.send(app, 'installation', { action: 'created' });
-    const org = await createHookDeliveriesClient({ apiUrl: github.url, target: organization, token }).listPage(
-      undefined,
-    );
+    const org = await createHookDeliveriesClient({
+      apiUrl: github.url,
+      target: organization,
+      timeoutMs,
+      token,
+    }).listPage(undefined);
     expect('deliveries' in org && org.deliveries).toHaveLength(1);
     const own = createHookDeliveriesClient({
       apiUrl: github.url,
       target: { kind: 'app' },
       app: { appId: String(app.appId), privateKey: appKey },
+      timeoutMs,
     });
     const listed = await own.listPage(undefined);
     expect('deliveries' in listed && listed.deliveries.map((d) => d.event)).toEqual(['installation']);
@@ -85,7 +91,7 @@ describe('the GitHub hook deliveries client', () => {
 
   it('answers rate limits with when to go on, and a delivery GitHub no longer has as gone', async () => {
     const now = Date.now();
-    const client = createHookDeliveriesClient({ apiUrl: github.url, target: repository, token });
+    const client = createHookDeliveriesClient({ apiUrl: github.url, target: repository, timeoutMs, token });
     github.secondaryLimitNext(7);
     const limited = await client.listPage(undefined);
     expect(limited).toMatchObject({ rateLimited: true });
@@ -94,7 +100,7 @@ describe('the GitHub hook deliveries client', () => {
   });
 
   it('follows no redirect: the token never reaches where a redirected API points', async () => {
-    const client = createHookDeliveriesClient({ apiUrl: github.url, target: repository, token });
+    const client = createHookDeliveriesClient({ apiUrl: github.url, target: repository, timeoutMs, token });
     github.redirectApi(collector.url);
     try {
       await expect(client.listPage(undefined)).rejects.toMatchObject({
@@ -110,7 +116,7 @@ describe('the GitHub hook deliveries client', () => {
   });
 
   it('reads no more of an answer than its cap, and no more deliveries than a page holds', async () => {
-    const client = createHookDeliveriesClient({ apiUrl: github.url, target: repository, token });
+    const client = createHookDeliveriesClient({ apiUrl: github.url, target: repository, timeoutMs, token });
     const item = (id: number, guid: string) => ({
       id,
       guid,
@@ -142,7 +148,7 @@ describe('the GitHub hook deliveries client', () => {
   });
 
   it('fails for good on a bad token', async () => {
-    const client = createHookDeliveriesClient({ apiUrl: github.url, target: repository, token: 'wrong' });
+    const client = createHookDeliveriesClient({ apiUrl: github.url, target: repository, timeoutMs, token: 'wrong' });
     await expect(client.listPage(undefined)).rejects.toMatchObject({ type: 'ReconcilerRejected', nonRetryable: true });
   });
 });

@@ -24,7 +24,13 @@ afterAll(async () => {
 });
 
 const client = () =>
-  createGitLabHookClient({ apiUrl: `${gitlab.url}/api/v4`, project: 'acme/app', hookId: 8, token: privateToken });
+  createGitLabHookClient({
+    apiUrl: `${gitlab.url}/api/v4`,
+    project: 'acme/app',
+    hookId: 8,
+    token: privateToken,
+    timeoutMs: 30_000,
+  });
 
 describe('the GitLab hook client against a hostile API', () => {
   it('follows no redirect: the token never reaches where a redirected API points', async () => {

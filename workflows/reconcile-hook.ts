@@ -1,8 +1,9 @@
-// The reconcilers: one check of one provider hook, started by that hook's Temporal Schedule
-// (src/worker/reconcile-schedules.ts). Providers do not resend a delivery that failed (GitHub
-// never does; GitLab disables a hook that keeps failing), so a check reads what the provider
-// reports, decides what to ask for again (src/core/reconcile.ts) and asks; the deliveries come
-// back signed through the normal intake, whose dedup keeps each event to one job.
+// The reconciler: one check of one provider hook, started by that hook's Temporal Schedule
+// (src/worker/reconcile-schedules.ts), for any provider with a reconciler (src/providers/
+// reconciler.ts). Providers do not resend a delivery that failed (GitHub never does; GitLab
+// disables a hook that keeps failing), so a check reads what the provider reports, decides what
+// to ask for again (src/core/reconcile.ts) and asks; the deliveries come back signed through the
+// normal intake, whose dedup keeps each event to one job.
 //
 // Rate limits are waited out here, with durable timers, not by failing activities. The state
 // (the newest delivery examined and the asks per event) is saved in the schedule for the next
@@ -20,7 +21,6 @@ import {
   askGone,
   askRefused,
   emptyReconcileState,
-  isGitLabSuccess,
   isNewDelivery,
   isPastDelivery,
   planRedeliveries,
@@ -103,7 +103,7 @@ async function askAgain(
 }
 
 /** Screens each page, and tells the log (and the report) what was refused. */
-function screener(input: ReconcileInput, provider: string) {
+function screener(input: ReconcileInput) {
   let lastId: number | undefined;
   const refused: RefusedDelivery[] = [];
   return {
@@ -114,7 +114,7 @@ function screener(input: ReconcileInput, provider: string) {
       if (screened.refused.length > 0) {
         refused.push(...screened.refused);
         log.warn('the provider listed deliveries the reconciler refuses', {
-          provider,
+          provider: input.provider,
           hook: input.hook,
           refused: screened.refused.slice(0, 5),
           count: screened.refused.length,
@@ -131,10 +131,10 @@ function sentAfter(input: ReconcileInput, previous: ReconcileState): number | un
   return previous.after > 0 ? Date.now() - input.lookbackMs : undefined;
 }
 
-function noteWentBack(input: ReconcileInput, provider: string, previous: ReconcileState, wentBack: number) {
+function noteWentBack(input: ReconcileInput, previous: ReconcileState, wentBack: number) {
   if (wentBack === 0) return;
   log.warn('deliveries sent after the newest one examined have lower ids: the reconciler reads on from them', {
-    provider,
+    provider: input.provider,
     hook: input.hook,
     after: previous.after,
     count: wentBack,
@@ -147,45 +147,56 @@ function stillFailing(observed: ObservedDelivery[]): number {
   return new Set(observed.filter((d) => !ok.has(d.key)).map((d) => d.key)).size;
 }
 
-export async function reconcileGitHubHook(input: ReconcileInput): Promise<ReconcileReport> {
+/** Of the events that succeeded at the provider, those the shared delivery log never saw (none without one). */
+async function unseenOf(input: ReconcileInput, observed: ObservedDelivery[]): Promise<Set<string>> {
+  if (!input.comparesWithLog) return new Set();
+  const succeeded = [...new Set(observed.filter((d) => d.ok).map((d) => d.key))];
+  let seen: Set<string> | null = null;
+  for (let from = 0; from < succeeded.length; from += maxSeenKeys) {
+    const keys = succeeded.slice(from, from + maxSeenKeys);
+    const answer = await local.deliveriesSeen({ provider: input.provider, hook: input.hook, keys });
+    if (answer === null) break;
+    seen ??= new Set();
+    for (const key of answer) seen.add(key);
+  }
+  return new Set(seen === null ? [] : succeeded.filter((key) => !seen.has(key)));
+}
+
+export async function reconcileHook(input: ReconcileInput): Promise<ReconcileReport> {
+  const { provider, hook } = input;
   const previous = input.state ?? emptyReconcileState;
+  const health = input.watchesHealth ? await api.readHookHealth({ provider, hook }) : undefined;
   const oldest = previous.after === 0 ? Date.now() - input.lookbackMs : 0;
   const backTo = readBackTo(previous);
   const afterAt = sentAfter(input, previous);
   const waits = { count: 0 };
   const budget = { pages: input.maxPages ?? maxPages };
-  const screen = screener(input, 'github');
+  const screen = screener(input);
 
-  /** Reads pages from `from` down to `downTo`; `truncated` when the budget ran out first. */
-  const scan = async (from: string | undefined, downTo: number) => {
+  /** Reads pages, newest first, down to where the last check got; `truncated` when the budget ran out first. */
+  const scan = async () => {
     const found: ObservedDelivery[] = [];
-    let cursor = from;
+    let cursor: string | undefined;
     while (budget.pages > 0) {
       budget.pages -= 1;
       const at = cursor;
       const answer = await unlimited(
         () =>
-          api.listGitHubDeliveries({
-            hook: input.hook,
+          api.listHookDeliveries({
+            provider,
+            hook,
             ...(at === undefined ? {} : { cursor: at }),
             ...(input.perPage === undefined ? {} : { perPage: input.perPage }),
           }),
         waits,
       );
-      const accepted = screen.page(
-        answer.deliveries.map((d) => ({
-          id: d.id,
-          key: d.guid,
-          ok: d.statusCode >= 200 && d.statusCode < 300,
-          at: Date.parse(d.deliveredAt),
-        })),
-      );
-      const fresh = accepted.filter((d) => isNewDelivery(d, downTo, afterAt) && d.at >= oldest);
+      const accepted = screen.page(answer.deliveries);
+      const fresh = accepted.filter((d) => isNewDelivery(d, backTo, afterAt) && d.at >= oldest);
       const room = maxDeliveries - found.length;
       found.push(...fresh.slice(0, room));
       await pauseIf(answer.pauseUntil, waits);
       if (fresh.length > room) return { found, truncated: true };
-      const readBefore = accepted.some((d) => isPastDelivery(d, downTo, afterAt) || d.at < oldest);
+      const readBefore = accepted.some((d) => isPastDelivery(d, backTo, afterAt) || d.at < oldest);
       if (readBefore || answer.next === undefined) return { found, truncated: false };
       if (found.length === maxDeliveries) return { found, truncated: true };
       cursor = answer.next;
@@ -193,33 +204,21 @@ export async function reconcileGitHubHook(input: ReconcileInput): Promise<Reconc
     return { found, truncated: true };
   };
 
-  // The newest first, down to where the last check got. A check that runs out of pages before
-  // (more deliveries since the last check than its budget holds) says so: what it did not read
-  // is not examined, and `truncated` reports it.
-  const top = await scan(undefined, backTo);
-  const observed = top.found;
-  const truncated = top.truncated;
-  const succeeded = [...new Set(observed.filter((d) => d.ok).map((d) => d.key))];
-  let seen: Set<string> | null = null;
-  for (let from = 0; from < succeeded.length; from += maxSeenKeys) {
-    const keys = succeeded.slice(from, from + maxSeenKeys);
-    const answer = await local.deliveriesSeen({ provider: 'github', hook: input.hook, keys });
-    if (answer === null) break;
-    seen ??= new Set();
-    for (const key of answer) seen.add(key);
-  }
-  const unseen = new Set(seen === null ? [] : succeeded.filter((key) => !seen.has(key)));
+  // A check that runs out of pages before it reads back to where the last one got (more
+  // deliveries since than its budget holds) says so: what it did not read is not examined.
+  const { found: observed, truncated } = input.resend === false ? { found: [], truncated: false } : await scan();
+  const unseen = await unseenOf(input, observed);
   const { plan, refused } = await askAgain(input, previous, observed, unseen, async (ask) => {
     const answer = await unlimited(
-      () => api.redeliverGitHubDelivery({ hook: input.hook, deliveryId: ask.id, guid: ask.key, reason: ask.reason }),
+      () => api.redeliverHookDelivery({ provider, hook, id: ask.id, key: ask.key, reason: ask.reason }),
       waits,
     );
     await pauseIf(answer.pauseUntil, waits);
-    return answer.gone === true ? 'gone' : answer.refused === true ? 'refused' : 'asked';
+    return answer.answer;
   });
   const report: ReconcileReport = {
-    provider: 'github',
-    hook: input.hook,
+    provider,
+    hook,
     examined: observed.length,
     failed: stillFailing(observed),
     unseen: unseen.size,
@@ -227,86 +226,13 @@ export async function reconcileGitHubHook(input: ReconcileInput): Promise<Reconc
     refused,
     abandoned: plan.abandoned.length,
     rateLimitWaits: waits.count,
+    ...(health === undefined ? {} : { alertStatus: health.alertStatus }),
     truncated,
     refusedIds: screen.refused.length,
     idsWentBack: plan.wentBack,
     forgotten: plan.forgotten,
   };
-  noteWentBack(input, 'github', previous, plan.wentBack);
-  await local.reportReconcile(report);
-  return report;
-}
-
-export async function watchGitLabHook(input: ReconcileInput): Promise<ReconcileReport> {
-  const previous = input.state ?? emptyReconcileState;
-  const waits = { count: 0 };
-  const health = await api.readGitLabHook({ hook: input.hook });
-  const observed: ObservedDelivery[] = [];
-  const screen = screener(input, 'gitlab');
-  let truncated = false;
-  if (input.resend !== false) {
-    const oldest = previous.after === 0 ? Date.now() - input.lookbackMs : 0;
-    const backTo = readBackTo(previous);
-    const afterAt = sentAfter(input, previous);
-    let page: number | undefined = 1;
-    for (let read = 0; page !== undefined; read += 1) {
-      if (read >= (input.maxPages ?? maxPages) || observed.length >= maxDeliveries) {
-        truncated = true;
-        break;
-      }
-      const current: number = page;
-      const answer = await unlimited(
-        () =>
-          api.listGitLabEvents({
-            hook: input.hook,
-            page: current,
-            ...(input.perPage === undefined ? {} : { perPage: input.perPage }),
-          }),
-        waits,
-      );
-      const accepted = screen.page(
-        answer.events.map((e) => ({
-          id: e.id,
-          key: e.eventKey ?? `event-${e.id}`,
-          ok: isGitLabSuccess(e.responseStatus),
-          at: Date.parse(e.createdAt),
-        })),
-      );
-      const fresh = accepted.filter((e) => isNewDelivery(e, backTo, afterAt) && e.at >= oldest);
-      const room = maxDeliveries - observed.length;
-      observed.push(...fresh.slice(0, room));
-      if (fresh.length > room) {
-        truncated = true;
-        break;
-      }
-      const readBefore = accepted.some((e) => isPastDelivery(e, backTo, afterAt) || e.at < oldest);
-      page = readBefore ? undefined : answer.nextPage;
-    }
-  }
-  const { plan, refused } = await askAgain(input, previous, observed, new Set(), async (ask) => {
-    const answer = await unlimited(
-      () => api.resendGitLabEvent({ hook: input.hook, eventId: ask.id, key: ask.key, reason: ask.reason }),
-      waits,
-    );
-    return answer.refused === true ? 'refused' : 'asked';
-  });
-  const report: ReconcileReport = {
-    provider: 'gitlab',
-    hook: input.hook,
-    examined: observed.length,
-    failed: stillFailing(observed),
-    unseen: 0,
-    requested: plan.redeliver.length - refused,
-    refused,
-    abandoned: plan.abandoned.length,
-    rateLimitWaits: waits.count,
-    alertStatus: health.alertStatus,
-    truncated,
-    refusedIds: screen.refused.length,
-    idsWentBack: plan.wentBack,
-    forgotten: plan.forgotten,
-  };
-  noteWentBack(input, 'gitlab', previous, plan.wentBack);
+  noteWentBack(input, previous, plan.wentBack);
   await local.reportReconcile(report);
   return report;
 }

@@ -12,7 +12,7 @@ import { inSpan } from './tracing.js';
 
 export type StatusApis = Partial<Record<ProviderName, StatusApiAccess>>;
 
-export function createGitStatusActivities(apis: StatusApis, fetchTimeoutMs = 10_000) {
+export function createCommitStatusActivities(apis: StatusApis, fetchTimeoutMs: number) {
   return {
     async reportCommitStatus(report: StatusReport): Promise<{ provider: string; state: CommitState; status: number }> {
       const api = isProviderName(report.provider) ? apis[report.provider] : undefined;
