@@ -93,6 +93,7 @@ Examples:
       const session = context.sessionFor(command);
       await login(context.store, session.profileName, session.profile, {
         browser: options.browser === true,
+        timeoutSeconds: options.timeout,
         devicePrompt(prompt) {
           out.info(`To sign in, open ${prompt.verificationUriComplete ?? prompt.verificationUri}`);
           out.info(
@@ -101,7 +102,6 @@ Examples:
         },
         loopback: {
           openUrl: options.open ? context.openUrl : undefined,
-          timeoutSeconds: options.timeout,
           prompt({ url, opened }) {
             // Printed either way: the browser may have opened somewhere the person is not looking.
             out.info(

@@ -22,7 +22,7 @@ export async function deviceLogin(
   config: oidc.Configuration,
   profile: Profile,
   prompt: (what: DevicePrompt) => void,
-  signal?: AbortSignal,
+  signal: AbortSignal,
 ): Promise<oidc.TokenEndpointResponse & oidc.TokenEndpointResponseHelpers> {
   if (!offersDeviceGrant(config))
     throw new CliError(
@@ -40,5 +40,6 @@ export async function deviceLogin(
     userCode: started.user_code,
     expiresIn: started.expires_in,
   });
-  return oidc.pollDeviceAuthorizationGrant(config, started, undefined, signal === undefined ? {} : { signal });
+  // The signal is checked between polls: a timeout ends the sign-in within one interval.
+  return oidc.pollDeviceAuthorizationGrant(config, started, undefined, { signal });
 }

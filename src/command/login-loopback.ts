@@ -21,14 +21,13 @@ export interface LoopbackOptions {
   /** Opens a URL in the person's browser; undefined: do not try (--no-open). */
   openUrl: ((url: string) => Promise<void>) | undefined;
   prompt(what: BrowserPrompt): void;
-  /** How long to wait for the person to sign in. */
-  timeoutSeconds: number;
 }
 
 export async function loopbackLogin(
   config: oidc.Configuration,
   profile: Profile,
   options: LoopbackOptions,
+  signal: AbortSignal,
 ): Promise<oidc.TokenEndpointResponse & oidc.TokenEndpointResponseHelpers> {
   if (config.serverMetadata().authorization_endpoint === undefined)
     throw new CliError(
@@ -58,7 +57,6 @@ export async function loopbackLogin(
       );
     options.prompt({ url, opened });
 
-    const signal = AbortSignal.timeout(options.timeoutSeconds * 1000);
     const callback = await listener.next(signal);
     return await exchange(config, callback, { verifier, state, nonce });
   } finally {

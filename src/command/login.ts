@@ -17,6 +17,8 @@ const refreshMarginSeconds = 30;
 export interface LoginOptions {
   /** The loopback redirect even when the issuer offers the device grant. */
   browser: boolean;
+  /** How long to wait for the person to sign in, either way. */
+  timeoutSeconds: number;
   devicePrompt(what: DevicePrompt): void;
   loopback: LoopbackOptions;
 }
@@ -29,16 +31,16 @@ export async function login(
   options: LoginOptions,
 ): Promise<StoredTokens> {
   const config = await discoverIssuer(profile);
-  const { timeoutSeconds } = options.loopback;
+  const signal = AbortSignal.timeout(options.timeoutSeconds * 1000);
   let tokens: oidc.TokenEndpointResponse & oidc.TokenEndpointResponseHelpers;
   try {
     tokens =
       !options.browser && offersDeviceGrant(config)
-        ? await deviceLogin(config, profile, options.devicePrompt, AbortSignal.timeout(timeoutSeconds * 1000))
-        : await loopbackLogin(config, profile, options.loopback);
+        ? await deviceLogin(config, profile, options.devicePrompt, signal)
+        : await loopbackLogin(config, profile, options.loopback, signal);
   } catch (error) {
     if (error instanceof CliError) throw error;
-    if ((error as Error).name === 'TimeoutError') throw loginTimedOut(timeoutSeconds);
+    if (signal.aborted) throw loginTimedOut(options.timeoutSeconds);
     throw new CliError('GATEHOUSE_CLI_LOGIN_FAILED', 'Sign-in failed', describeOidcError(error), exitCodes.signedOut);
   }
   const stored = toStoredTokens(tokens, profile);

@@ -8,9 +8,10 @@
 import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { chromium, type Browser, type Page } from 'playwright-core';
+import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { freePort } from '../../src/dev/temporal-dev-server.js';
+import { launchChromium } from '../helpers/chromium.js';
 import { startEdgeHarness, type EdgeHarness } from '../helpers/edge.js';
 import { startFakeArgo, type FakeArgo } from '../helpers/fake-argo.js';
 import { uniqueName } from '../helpers/harness.js';
@@ -69,18 +70,7 @@ beforeAll(async () => {
     },
   );
   base = `https://${e.env.EDGE_HTTPS_BIND}`;
-  browser = await chromium.launch({
-    executablePath: '/usr/bin/chromium',
-    args: [
-      '--no-sandbox',
-      '--disable-gpu',
-      '--disable-quic',
-      '--no-first-run',
-      '--disable-background-networking',
-      '--disable-component-update',
-      '--disable-sync',
-    ],
-  });
+  browser = await launchChromium();
 }, 120_000);
 afterAll(async () => {
   await browser?.close();
