@@ -5,7 +5,7 @@
 // install has no tsx, so nothing is compiled at run time. `npx --no-install gatehouse` in the
 // checkout runs the same bin.
 import { execFile } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, readdirSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, readdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
@@ -37,6 +37,8 @@ beforeAll(async () => {
 
 afterAll(async () => {
   await h.app.close();
+  // The install holds the service's dependencies too (about 400 MB).
+  rmSync(dir, { recursive: true, force: true });
 });
 
 /** The environment a person's shell has: no vitest or tsx loaders, only what the command reads. */
