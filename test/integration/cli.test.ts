@@ -1,6 +1,8 @@
 // The `gatehouse` command against a real bridge (listening on loopback), a real worker and the
 // run's Temporal dev server. Most cases run the command in-process (runCommand, real HTTP, real
-// files); one spawns bin/gatehouse.js to check what a shell sees: the exit code of `run --wait`.
+// files); one spawns the command's process entry from the sources (src/command/main.ts, through
+// tsx) to check what a shell sees: the exit code of `run --wait`. The compiled bin, packed and
+// installed, is test/integration/cli-install.test.ts.
 import { execFile } from 'node:child_process';
 import { mkdtempSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -148,11 +150,10 @@ describe('the gatehouse command with GATEHOUSE_TOKEN', () => {
       GATEHOUSE_URL: url,
       GATEHOUSE_TOKEN: token,
     };
-    const done = await run('node', ['bin/gatehouse.js', 'run', 'policy-check', '--input', inputFile, '--wait'], {
-      env,
-    });
+    const gatehouse = ['--import', 'tsx', 'src/command/main.ts'];
+    const done = await run('node', [...gatehouse, 'run', 'policy-check', '--input', inputFile, '--wait'], { env });
     expect(done.stdout).toMatch(/^status\tCOMPLETED$/m);
-    const failed = await run('node', ['bin/gatehouse.js', 'jobs', 'get', 'policy-check.nosuchjob'], { env }).catch(
+    const failed = await run('node', [...gatehouse, 'jobs', 'get', 'policy-check.nosuchjob'], { env }).catch(
       (error: { code: number; stderr: string }) => error,
     );
     expect(failed).toMatchObject({ code: 4 });

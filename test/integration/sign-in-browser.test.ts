@@ -7,8 +7,9 @@
 // folder.
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
-import { chromium, type Browser, type Page } from 'playwright-core';
+import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import { launchChromium } from '../helpers/chromium.js';
 import { startEdgeHarness, type EdgeHarness } from '../helpers/edge.js';
 import { uniqueName } from '../helpers/harness.js';
 import { testLogDir } from '../helpers/log-files.js';
@@ -36,18 +37,7 @@ beforeAll(async () => {
     },
   );
   base = `https://${e.env.EDGE_HTTPS_BIND}`;
-  browser = await chromium.launch({
-    executablePath: '/usr/bin/chromium',
-    args: [
-      '--no-sandbox',
-      '--disable-gpu',
-      '--disable-quic',
-      '--no-first-run',
-      '--disable-background-networking',
-      '--disable-component-update',
-      '--disable-sync',
-    ],
-  });
+  browser = await launchChromium();
 }, 120_000);
 afterAll(async () => {
   await browser?.close();

@@ -1,0 +1,145 @@
+// `gatehouse run ci --follow` against a real CI job: a real bridge listening on loopback, a real
+// worker running the steps in the sandbox on a local Git repository, the run's Temporal dev
+// server. The command prints a line per phase and per step as they happen, then the job's final
+// state, and its exit code says how the job ended: 0 when every step passed, 1 when one failed.
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import type { FastifyInstance } from 'fastify';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { buildApp } from '../../src/bridge/app.js';
+import { runCommand } from '../../src/command/program.js';
+import type { GatehouseConfig } from '../../src/config/load-config.js';
+import { startDevIssuer, type DevIssuer } from '../../src/dev/dev-issuer.js';
+import { startFakeGitHosts, type FakeGitHosts } from '../helpers/fake-git-hosts.js';
+import { startGitServer, useGitServer, type GitServer } from '../helpers/git-server.js';
+import {
+  pipelines,
+  startWorkers,
+  testConfig,
+  testLogger,
+  testSecrets,
+  uniqueName,
+  type RunningWorkers,
+} from '../helpers/harness.js';
+
+let issuer: DevIssuer;
+let hosts: FakeGitHosts;
+let git: GitServer;
+let config: GatehouseConfig;
+let app: FastifyInstance;
+let workers: RunningWorkers;
+let url: string;
+const inputs = mkdtempSync(join(tmpdir(), 'gatehouse-cli-ci-'));
+
+beforeAll(async () => {
+  issuer = await startDevIssuer();
+  hosts = await startFakeGitHosts(testSecrets.TEST_STATUS_TOKEN);
+  git = await startGitServer({ 'check.sh': '#!/bin/sh\necho "checked $(git rev-parse HEAD)"\n' });
+  config = testConfig(issuer, uniqueName('gatehouse-cli-ci'));
+  useGitServer(config, git);
+  config.ci.scratchDir = mkdtempSync(join(tmpdir(), 'gatehouse-scratch-'));
+  for (const provider of ['github', 'gitlab', 'gitea', 'bitbucket'] as const) {
+    config.ci.statusApis[provider] = { apiUrl: `${hosts.url}/${provider}`, token: { env: 'TEST_STATUS_TOKEN' } };
+  }
+  config.ci.pipelines = pipelines(
+    {
+      repositories: ['acme-cli/*'],
+      runner: 'steps',
+      steps: [
+        { name: 'lint', run: 'sleep 0.5; ./check.sh', timeout: '1m' },
+        { name: 'build', run: 'sleep 0.5; echo built', timeout: '1m' },
+        { name: 'test', run: 'sleep 0.5; echo tested', timeout: '1m' },
+      ],
+    },
+    {
+      repositories: ['acme-cli-broken/*'],
+      runner: 'steps',
+      steps: [
+        { name: 'compile', run: 'echo compiled', timeout: '1m' },
+        { name: 'test', run: 'echo "1 failing" >&2; exit 3', timeout: '1m' },
+        { name: 'deploy', run: 'true', timeout: '1m' },
+      ],
+    },
+  );
+  app = await buildApp(config, { logger: testLogger() });
+  await app.listen({ host: '127.0.0.1', port: 0 });
+  url = `http://127.0.0.1:${(app.server.address() as { port: number }).port}`;
+  workers = await startWorkers(config);
+});
+
+afterAll(async () => {
+  await workers?.stop();
+  await app?.close();
+  await hosts?.close();
+  await git?.close();
+  await issuer?.close();
+});
+
+/** `gatehouse run ci --input <file> --follow` for this repository; stdout's lines with when each came. */
+async function followCi(repository: string) {
+  const input = join(inputs, `${repository.replace('/', '-')}.json`);
+  writeFileSync(input, JSON.stringify({ provider: 'github', repository: { fullName: repository }, after: git.sha }));
+  const token = await issuer.mint({ sub: uniqueName('dev'), groups: ['maintainers'] });
+  const lines: Array<{ text: string; at: number }> = [];
+  let pending = '';
+  let stderr = '';
+  const code = await runCommand(['run', 'ci', '--input', input, '--follow'], {
+    stdout: {
+      write: (chunk: string) => {
+        pending += chunk;
+        const parts = pending.split('\n');
+        pending = parts.pop()!;
+        for (const text of parts) lines.push({ text, at: performance.now() });
+        return true;
+      },
+    } as unknown as NodeJS.WritableStream,
+    stderr: { write: (chunk: string) => ((stderr += chunk), true) } as unknown as NodeJS.WritableStream,
+    env: { XDG_CONFIG_HOME: mkdtempSync(join(tmpdir(), 'gatehouse-xdg-')), GATEHOUSE_URL: url, GATEHOUSE_TOKEN: token },
+  });
+  return { code, stderr, lines, text: lines.map((line) => line.text) };
+}
+
+describe('gatehouse run ci --follow', () => {
+  it('prints each phase and step as it happens, then the final state, and exits 0 when the job passed', async () => {
+    const ran = await followCi('acme-cli/app');
+    expect(ran.code, ran.stderr).toBe(0);
+    const jobId = /^started (ci\.\S+) \(ci\)$/.exec(ran.text[0]!)?.[1];
+    expect(jobId, ran.text.join('\n')).toBeDefined();
+    const progress = ran.text.filter((line) => /^(phase|step) /.test(line));
+    expect(progress).toEqual([
+      'phase planning',
+      'phase checking out',
+      'phase running',
+      'step 1 lint: started',
+      'step 1 lint: passed',
+      'step 2 build: started',
+      'step 2 build: passed',
+      'step 3 test: started',
+      'step 3 test: passed',
+      'phase passed',
+    ]);
+    // The final state, as `jobs get` prints it (plain lines: stdout is not a terminal).
+    expect(ran.text).toEqual(expect.arrayContaining([`job\t${jobId}`, 'status\tCOMPLETED', 'route\tci']));
+    expect(ran.text.find((line) => line.startsWith('result\t'))).toContain('"outcome":"passed"');
+    // Live, not replayed at the end: the first step's line came well before the final state (the
+    // steps take 1.5 s).
+    const firstStep = ran.lines.find((line) => line.text.startsWith('step 1 '))!;
+    const final = ran.lines.find((line) => line.text === 'status\tCOMPLETED')!;
+    expect(final.at - firstStep.at).toBeGreaterThan(800);
+  }, 90_000);
+
+  it('exits 1 when a step fails, after printing the failed step and the failure', async () => {
+    const ran = await followCi('acme-cli-broken/app');
+    expect(ran.code, ran.stderr).toBe(1);
+    expect(ran.text.filter((line) => line.startsWith('step '))).toEqual([
+      'step 1 compile: started',
+      'step 1 compile: passed',
+      'step 2 test: started',
+      'step 2 test: failed (exit 3)',
+    ]);
+    expect(ran.text).toContain('status\tFAILED');
+    expect(ran.text.find((line) => line.startsWith('failure\t'))).toContain('(PipelineFailed)');
+    expect(ran.stderr).toBe('');
+  }, 90_000);
+});
