@@ -57,7 +57,7 @@ describe('a person in Chromium', () => {
   // Three sign-ins and three pages of a single-page app that loads some 80 assets each.
   it(
     'opens the Temporal UI as an admin; a person without a grant gets the refusal page and signs out from it',
-    { timeout: 90_000 },
+    { timeout: 150_000 },
     async () => {
       const admin = await browser.newContext({ ignoreHTTPSErrors: true });
       const page = await admin.newPage();
@@ -77,23 +77,25 @@ describe('a person in Chromium', () => {
       });
       expect(started.status).toBe(202);
       // The admin finds that workflow in the list and opens it, as a person would. Temporal's list
-      // is eventually consistent and the run's namespace holds every test's workflows: the page is
-      // filtered to this job, as a person would search for it, and reloaded until Temporal lists it.
+      // is eventually consistent and the run's namespace holds every test's workflows: first wait,
+      // through the UI's own API and the same session, until Temporal lists the job; then the page
+      // filtered to it, as a person would search, which may take a while to render on a busy machine.
       const { jobId, runId } = started.body;
-      const link = page.getByRole('link', { name: new RegExp(jobId.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')) }).first();
-      const search = `${base}/temporal/namespaces/default/workflows?query=${encodeURIComponent(`WorkflowId="${jobId}"`)}`;
+      const query = encodeURIComponent(`WorkflowId="${jobId}"`);
       await expect
         .poll(
-          async () => {
-            await page.goto(search);
-            return link.waitFor({ state: 'visible', timeout: 5_000 }).then(
-              () => true,
-              () => false,
-            );
-          },
-          { timeout: 45_000, interval: 1_000 },
+          () =>
+            page.evaluate(async (url) => {
+              const answer = await fetch(url);
+              const body = (await answer.json()) as { executions?: unknown[] };
+              return answer.status === 200 ? (body.executions?.length ?? 0) : -answer.status;
+            }, `/temporal/api/v1/namespaces/default/workflows?query=${query}`),
+          { timeout: 45_000, interval: 500 },
         )
-        .toBe(true);
+        .toBe(1);
+      const link = page.getByRole('link', { name: new RegExp(jobId.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')) }).first();
+      await page.goto(`${base}/temporal/namespaces/default/workflows?query=${query}`);
+      await link.waitFor({ state: 'visible', timeout: 30_000 });
       expect(await page.title()).toBe('Workflows | default');
       await page.screenshot({ path: join(shots, 'temporal-admin-workflows.png') });
       await link.click();
