@@ -60,10 +60,15 @@ const layers = {
   edge: { path: './src/edge', may: ['core', 'config'] },
   deliveries: { path: './src/deliveries', may: ['core', 'config'] },
   telemetry: { path: './src/telemetry', may: ['core', 'config'] },
-  bridge: { path: './src/bridge', may: ['core', 'providers', 'config', 'deliveries', 'telemetry'] },
+  // Talking to Temporal (describing a job, following a run, calls under a deadline), for the bridge and the worker.
+  temporal: { path: './src/temporal', may: ['core'] },
+  bridge: { path: './src/bridge', may: ['core', 'providers', 'config', 'deliveries', 'telemetry', 'temporal'] },
   // The `gatehouse` command: a client of the API like any other, through src/client only.
   command: { path: './src/command', may: ['client'] },
-  worker: { path: './src/worker', may: ['core', 'providers', 'config', 'activities', 'deliveries', 'telemetry'] },
+  worker: {
+    path: './src/worker',
+    may: ['core', 'providers', 'config', 'activities', 'deliveries', 'telemetry', 'temporal'],
+  },
 };
 const everything = [...Object.values(layers).map((l) => l.path), './src/dev', ...entries];
 const zones = [

@@ -24,8 +24,8 @@ import {
   type CallbackRequest,
   type CallbackRetry,
   type JobClose,
-  type JobRun,
 } from '../src/core/callbacks.js';
+import type { JobView } from '../src/core/job-view.js';
 import { fail } from '../src/core/failures.js';
 import type { Secret } from '../src/core/secret.js';
 import type { HostBreaker } from './host-breaker.js';
@@ -35,7 +35,7 @@ export type ReceiverCheck = { ok: true; receiver: string } | { ok: false; detail
 
 export interface CallbackDeps {
   /** The job's latest run as Temporal holds it; undefined when Temporal has no such job. */
-  readJob(jobId: string): Promise<JobRun | undefined>;
+  readJob(jobId: string): Promise<JobView | undefined>;
   /** Each receiver's Standard Webhooks key (whsec_<base64>) by name; checked when the worker starts. */
   keys: ReadonlyMap<string, Secret>;
   /** Asks callbacks.receivers whether this delivery, for a job of `route`, may go out now. */

@@ -22,7 +22,8 @@ import jobServicePlugin from './jobs/job-service.js';
 import { jobsRoutes } from './jobs/jobs-routes.js';
 import { whoamiRoute } from './jobs/whoami-route.js';
 import temporalPlugin from './temporal/temporal-plugin.js';
-import { deliveriesStore, deliveryRoutes } from './webhooks/deliveries-plugin.js';
+import { deliveryRoutes } from './webhooks/delivery-routes.js';
+import { deliveriesStore } from './webhooks/deliveries-store.js';
 import { webhookRoutes } from './webhooks/webhook-routes.js';
 import type { Tracing } from '../telemetry/tracing.js';
 

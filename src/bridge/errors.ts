@@ -1,7 +1,8 @@
 // The error registry: every failure the API can answer, with its stable code, HTTP status, title
 // and when it is answered (`doc`: the error table in docs/api.md is generated from it).
 // Route code throws `GatehouseError`; the error handler (src/bridge/http/error-handler.ts) alone turns
-// errors into RFC 9457 problem+json replies.
+// errors into RFC 9457 problem+json replies, whose schema (ProblemBody) every route declares.
+import Type from 'typebox';
 
 export const errorDefinitions = {
   GATEHOUSE_BAD_REQUEST: {
@@ -243,6 +244,17 @@ export interface Problem {
   requestId?: string;
   errors?: FieldError[];
 }
+
+/** The problem+json body's schema, for every route's 4xx and 5xx answers in the OpenAPI document. */
+export const ProblemBody = Type.Object({
+  type: Type.String(),
+  title: Type.String(),
+  status: Type.Integer(),
+  detail: Type.String(),
+  code: Type.String(),
+  requestId: Type.Optional(Type.String()),
+  errors: Type.Optional(Type.Array(Type.Object({ in: Type.String(), pointer: Type.String(), detail: Type.String() }))),
+});
 
 export function problemType(code: ErrorCode): string {
   return `urn:gatehouse:problem:${code

@@ -17,7 +17,7 @@
 //     backoff for callbacks.retryFor. The POSTs run on the delivering queue's callbacks queue
 //     (callbackPostQueue), whose worker has slots of its own, so a receiver that never answers
 //     holds no slot of the job queue's.
-import type { JobFailure } from './job-failure.js';
+import type { JobOrigin, JobView } from './job-view.js';
 import type { WorkflowType } from './workflow-catalog.js';
 
 /** The memo entry `callback` of a job that names one. */
@@ -70,14 +70,6 @@ export function callbackWebhookId(jobId: string): string {
   return jobId;
 }
 
-/** What the job knows of itself when it starts its callback: the fields no later read can change. */
-export interface CallbackJob {
-  route: string;
-  workflowType: string;
-  source: string;
-  owner: string;
-}
-
 /**
  * Who a callback is for, as the delivering worker checks it again before each attempt: the
  * receiver the bridge chose, and the groups of the caller who named it.
@@ -93,24 +85,11 @@ export interface CallbackAddressee {
 /** The delivering workflow's input. */
 export interface CallbackRequest extends CallbackAddressee {
   jobId: string;
-  job: CallbackJob;
+  /** What the job knows of itself when it starts its callback. */
+  job: JobOrigin;
   /** Set when this workflow continued as new after it was woken: nothing more to wait for. */
   woken?: boolean;
 }
-
-/** A job's state, in exactly the shape GET /v1/jobs/{jobId} answers. */
-export interface JobState extends CallbackJob {
-  jobId: string;
-  runId: string;
-  status: string;
-  startedAt: string;
-  closedAt?: string;
-  result?: unknown;
-  failure?: JobFailure;
-}
-
-/** What Temporal says of a job's latest run: the part of JobState the job cannot know itself. */
-export type JobRun = Pick<JobState, 'runId' | 'status' | 'startedAt' | 'closedAt' | 'result' | 'failure'>;
 
 /** The body of a callback, in the Standard Webhooks payload structure: type, timestamp, data. */
 export interface CallbackEvent {
@@ -118,10 +97,11 @@ export interface CallbackEvent {
   type: string;
   /** When the job closed. */
   timestamp: string;
-  data: JobState;
+  /** The job as GET /v1/jobs/{jobId} answers it. */
+  data: JobView;
 }
 
-export function callbackEvent(state: JobState): CallbackEvent {
+export function callbackEvent(state: JobView): CallbackEvent {
   return {
     type: `job.${state.status.toLowerCase()}`,
     timestamp: state.closedAt ?? state.startedAt,

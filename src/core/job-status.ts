@@ -1,4 +1,5 @@
-// Job statuses as the API spells them (Temporal's own enum names, without the prefix).
+// Job statuses as the API spells them (Temporal's own enum names, without the prefix). Reading them
+// from Temporal is src/temporal/job-status.ts.
 
 export const jobStatuses = [
   'RUNNING',
@@ -10,8 +11,3 @@ export const jobStatuses = [
   'CONTINUED_AS_NEW',
 ] as const;
 export type JobStatus = (typeof jobStatuses)[number];
-
-/** The SDK spells one status CANCELLED; the API (and Temporal's own enum) say CANCELED. */
-export function contractStatus(name: string): string {
-  return name === 'CANCELLED' ? 'CANCELED' : name;
-}

@@ -15,6 +15,8 @@ import { durationMs } from '../config/duration.js';
 import { configPath, type GatehouseConfig } from '../config/load-config.js';
 import { temporalConnectionOptions } from '../config/temporal-connection.js';
 import { resolveWorkerSecrets, type WorkerSecrets } from '../config/worker-secrets.js';
+import { createTemporalGateway, type TemporalGateway } from '../temporal/gateway.js';
+import { readJob } from '../temporal/read-job.js';
 import { openDeliveryLog } from '../deliveries/open-delivery-log.js';
 import type { HookApiClient } from '../providers/reconciler.js';
 import { providerNames, reconcilerOf } from '../providers/registry.js';
@@ -22,7 +24,6 @@ import type { ReconcileDeps } from '../../activities/reconcile.js';
 import { HostBreaker } from '../../activities/host-breaker.js';
 import { cancelSupersededRuns } from './cancel-superseded.js';
 import { prepareCiSandbox } from './ci-sandbox.js';
-import { readJobRun } from './read-job-run.js';
 import { saveReconcileState } from './reconcile-schedules.js';
 import { reportConnectionLoss } from './report-connection-loss.js';
 
@@ -68,15 +69,18 @@ export async function buildActivityDeps(
     deps.billing = { ledger: ledger.db, rules };
   }
   // Activities that act on other workflows or schedules use a client of their own.
-  let client: Client | undefined;
-  const temporal = () => {
-    if (client === undefined) {
+  let gateway: TemporalGateway | undefined;
+  const temporalGateway = () => {
+    if (gateway === undefined) {
       const connection = Connection.lazy(temporalConnectionOptions(config));
       closers.push(() => connection.close());
-      client = new Client({ connection, namespace: config.temporal.namespace });
+      const client = new Client({ connection, namespace: config.temporal.namespace });
+      const { namespace, requestTimeout } = config.temporal;
+      gateway = createTemporalGateway(client, { namespace, requestTimeoutMs: durationMs(requestTimeout) });
     }
-    return client;
+    return gateway;
   };
+  const temporal = () => temporalGateway().client;
   if (groups.has('reconcile')) {
     const reconcile: ReconcileDeps = {
       clients: await connectReconcilers(config, secrets.reconcile),
@@ -99,7 +103,7 @@ export async function buildActivityDeps(
   if (groups.has('callback')) {
     const { receivers } = compileReceivers(config.callbacks.receivers);
     deps.callback = {
-      readJob: (jobId) => readJobRun(temporal(), jobId),
+      readJob: (jobId) => readJob(temporalGateway(), jobId),
       keys: secrets.callbackKeys,
       check: (addressee, route) => receivers.deliverable(addressee, route),
       retry: callbackRetry(config.callbacks),
@@ -112,13 +116,15 @@ export async function buildActivityDeps(
   if (groups.has('ci')) {
     const sandbox = prepareCiSandbox(config);
     const temporalClient = temporal();
+    const reports = temporalGateway();
     const { ci } = config;
     deps.ci = {
       cancelSuperseded: (input) => cancelSupersededRuns(temporalClient, input),
       // Bounded: a report that cannot be delivered soon is of no use to anyone watching.
       reportStep: (workflow, report) =>
-        temporalClient.withDeadline(Date.now() + 5_000, () =>
-          temporalClient.workflow.getHandle(workflow.workflowId, workflow.runId).signal(ciStepSignalName, report),
+        reports.call(
+          (client) => client.workflow.getHandle(workflow.workflowId, workflow.runId).signal(ciStepSignalName, report),
+          { timeoutMs: 5_000 },
         ),
       cloneUrl: (provider, repository, hook) => cloneUrlFor(config, provider, repository, hook),
       cloneProtocols: ci.cloneProtocols,

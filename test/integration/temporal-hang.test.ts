@@ -11,7 +11,7 @@ import { afterAll, beforeAll, describe, expect, inject, it, vi } from 'vitest';
 import { startBlackHoleProxy, type BlackHoleProxy } from '../helpers/black-hole-proxy.js';
 import { startHarness, type Harness } from '../helpers/harness.js';
 import { readWebsite } from '../helpers/queries.js';
-import { waitingOn } from '../../src/bridge/jobs/read-job.js';
+import type { BridgeTemporal } from '../../src/bridge/temporal/temporal-plugin.js';
 
 setFlagsFromString('--expose-gc');
 const gc = runInNewContext('gc') as () => void;
@@ -169,3 +169,9 @@ describe('waiters on one job', () => {
     longPolls.mockRestore();
   }, 60_000);
 });
+
+/** Clients waiting on ?wait, and the close polls they share (src/temporal/run-follower.ts). */
+function waitingOn(temporal: BridgeTemporal): { waiters: number; polls: number } {
+  const { followers, polls } = temporal.runs.counts('close');
+  return { waiters: followers, polls };
+}

@@ -87,6 +87,21 @@ describe('layer lint', () => {
       "import { buildApp } from '../bridge/app.js';\nexport const x = buildApp;\n",
       'import-x/no-restricted-paths',
     ],
+    [
+      'src/temporal/bad.ts',
+      "import { GatehouseError } from '../bridge/errors.js';\nexport const x = GatehouseError;\n",
+      'import-x/no-restricted-paths',
+    ],
+    [
+      'src/temporal/bad.ts',
+      "import { loadConfig } from '../config/load-config.js';\nexport const x = loadConfig;\n",
+      'import-x/no-restricted-paths',
+    ],
+    [
+      'src/command/bad.ts',
+      "import { readJob } from '../temporal/read-job.js';\nexport const x = readJob;\n",
+      'import-x/no-restricted-paths',
+    ],
   ])('refuses in %s: %s', async (file, code, rule) => {
     expect(await lint(code, file)).toContain(rule);
   });
@@ -107,6 +122,14 @@ describe('layer lint', () => {
     expect(
       await lint("import { buildApp } from '../bridge/app.js';\nexport const x = buildApp;\n", 'src/dev/ok.ts'),
     ).toEqual([]);
+    // The Temporal layer serves the bridge and the worker.
+    for (const file of ['src/bridge/jobs/ok.ts', 'src/worker/ok.ts'])
+      expect(
+        await lint(
+          `import { readJob } from '${file.startsWith('src/bridge') ? '../..' : '..'}/temporal/read-job.js';\nexport const x = readJob;\n`,
+          file,
+        ),
+      ).toEqual([]);
   });
 
   it('refuses export * (names are exported explicitly)', async () => {

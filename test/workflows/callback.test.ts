@@ -25,7 +25,8 @@ import {
 import { fail } from '../../src/core/failures.js';
 import type { Identity } from '../../src/core/identity.js';
 import { sourceKey } from '../../src/core/search-attributes.js';
-import { readJobRun } from '../../src/worker/read-job-run.js';
+import { createTemporalGateway } from '../../src/temporal/gateway.js';
+import { readJob } from '../../src/temporal/read-job.js';
 import type { CallbackOutcome } from '../../workflows/deliver-callback.js';
 import { apiCaller, calls, jobRequest, useWorkflowHarness } from '../helpers/workflow-worker.js';
 
@@ -72,7 +73,8 @@ function gate() {
 function activities(over: Record<string, unknown> = {}) {
   // Only readJobClose is real here; the POST is mocked.
   const real = createCallbackActivities({
-    readJob: (jobId) => readJobRun(h.client, jobId),
+    readJob: (jobId) =>
+      readJob(createTemporalGateway(h.client, { namespace: 'default', requestTimeoutMs: 10_000 }), jobId),
     keys: new Map(),
     check: () => ({ ok: false, detail: 'not used' }),
     retry,

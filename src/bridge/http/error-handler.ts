@@ -2,7 +2,8 @@
 // errors, and anything unexpected (a 500 that reveals nothing) all leave as problem+json.
 import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { GatehouseError, toProblem, type FieldError } from '../errors.js';
-import { isTemporalUnavailable, temporalUnavailable } from '../temporal/unavailable.js';
+import { isTemporalUnavailable } from '../../temporal/unavailable.js';
+import { temporalUnavailable } from '../temporal/unavailable.js';
 
 const maxFieldErrors = 20;
 

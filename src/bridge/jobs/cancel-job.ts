@@ -3,7 +3,7 @@
 // retry safely; cancelling one that closed otherwise is a 409.
 import type { AccessRules, Caller } from '../../core/access.js';
 import { GatehouseError } from '../errors.js';
-import type { TemporalGateway } from '../temporal/temporal-plugin.js';
+import type { BridgeTemporal } from '../temporal/temporal-plugin.js';
 import { findJob } from './read-job.js';
 
 export interface CancelAnswer {
@@ -12,7 +12,7 @@ export interface CancelAnswer {
 }
 
 export async function cancelJob(
-  temporal: TemporalGateway,
+  temporal: BridgeTemporal,
   jobId: string,
   caller: Caller,
   rules: AccessRules,

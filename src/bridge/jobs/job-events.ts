@@ -14,7 +14,7 @@
 import { createHash } from 'node:crypto';
 import type { CiProgress } from '../../core/ci-status.js';
 import { GatehouseError } from '../errors.js';
-import type { JobView } from './read-job.js';
+import type { JobView } from '../../core/job-view.js';
 
 /** A position in a run's log: a number, or the final state. */
 export type EventPosition = number | 'end';

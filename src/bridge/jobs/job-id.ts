@@ -3,6 +3,8 @@
 // delivery to the same hook always gets the same id, so a retry by a client, a proxy or a
 // provider can never start a second workflow. The id's shape is src/core/job-id.ts.
 import { createHash, randomUUID } from 'node:crypto';
+import type { FastifyRequest } from 'fastify';
+import { GatehouseError } from '../errors.js';
 
 export type JobKey =
   | { kind: 'idempotency-key'; value: string }
@@ -37,4 +39,13 @@ export function digest(parts: string[]): string {
 }
 
 /** Header values we accept as keys: printable ASCII, bounded, no whitespace tricks. */
-export const keyHeaderPattern = /^[\x21-\x7e]{1,255}$/;
+const keyHeaderPattern = /^[\x21-\x7e]{1,255}$/;
+
+/** The request's Idempotency-Key, if it sent one; one that is not acceptable is a 400. */
+export function idempotencyKeyOf(request: Pick<FastifyRequest, 'headers'>): string | undefined {
+  const header = request.headers['idempotency-key'];
+  if (header === undefined) return undefined;
+  if (typeof header !== 'string' || !keyHeaderPattern.test(header))
+    throw new GatehouseError('GATEHOUSE_BAD_REQUEST', 'Idempotency-Key must be 1 to 255 printable ASCII characters');
+  return header;
+}

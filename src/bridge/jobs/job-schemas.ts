@@ -157,16 +157,6 @@ export const CancelBody = Type.Object({
   status: Type.Union([Type.Literal('CANCEL_REQUESTED'), Type.Literal('CANCELED')]),
 });
 
-export const ProblemBody = Type.Object({
-  type: Type.String(),
-  title: Type.String(),
-  status: Type.Integer(),
-  detail: Type.String(),
-  code: Type.String(),
-  requestId: Type.Optional(Type.String()),
-  errors: Type.Optional(Type.Array(Type.Object({ in: Type.String(), pointer: Type.String(), detail: Type.String() }))),
-});
-
 export function jobLinks(jobId: string) {
   const self = `/v1/jobs/${jobId}`;
   return { self, wait: `${self}?wait=30`, cancel: `${self}/cancel` };

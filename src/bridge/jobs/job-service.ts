@@ -12,12 +12,13 @@ import { GatehouseError } from '../errors.js';
 import { cancelJob, type CancelAnswer } from './cancel-job.js';
 import { jobCallbacks } from './job-callback.js';
 import { JobStreams } from './job-streams.js';
-import { listJobs, type JobSummary, type ListJobsQuery } from './list-jobs.js';
-import { jobNotFound, waitForJob, waitingOn, type JobView } from './read-job.js';
+import { listJobs, type ListJobsQuery } from './list-jobs.js';
+import { jobNotFound, waitForJob } from './read-job.js';
 import { startJob, type JobStart, type StartedJob } from './start-job.js';
 import { isJobId } from '../../core/job-id.js';
+import type { JobView } from '../../core/job-view.js';
 
-export type JobPage = { jobs: JobSummary[]; nextPageToken: string | null };
+export type JobPage = { jobs: JobView[]; nextPageToken: string | null };
 
 export interface JobService {
   readonly rules: AccessRules;
@@ -56,8 +57,9 @@ async function jobServicePlugin(app: FastifyInstance, opts: { config: GatehouseC
     labelNames: ['kind'],
     registers: [app.metrics.registry],
     collect() {
-      const { waiters, polls } = waitingOn(app.temporal);
-      this.set({ kind: 'clients' }, waiters);
+      // The close polls: ?wait clients, and the streams' watches of jobs without a progress log.
+      const { followers, polls } = app.temporal.runs.counts('close');
+      this.set({ kind: 'clients' }, followers);
       this.set({ kind: 'polls' }, polls);
     },
   });

@@ -5,10 +5,10 @@ import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { GatehouseConfig } from '../../config/load-config.js';
 import type { RouteConfig } from '../../config/schema.js';
-import { GatehouseError } from '../errors.js';
+import { GatehouseError, ProblemBody } from '../errors.js';
 import { callbackHeader } from './job-callback.js';
 import { noteRequest } from '../http/request-tracing.js';
-import { keyHeaderPattern, type JobKey } from './job-id.js';
+import { idempotencyKeyOf, type JobKey } from './job-id.js';
 import {
   CancelBody,
   JobEventsHeaders,
@@ -19,7 +19,6 @@ import {
   jobEventsDescription,
   ListJobsBody,
   ListJobsQueryString,
-  ProblemBody,
   ReadJobQuery,
   StartJobHeaders,
   StartedJobBody,
@@ -166,13 +165,8 @@ export async function jobsRoutes(parent: FastifyInstance, opts: { config: Gateho
 
 /** Idempotency-Key when sent; else the edge's X-Request-ID, so an edge retry cannot start twice. */
 function jobKey(request: FastifyRequest, routeConfig: RouteConfig): JobKey {
-  const idempotencyKey = request.headers['idempotency-key'];
-  if (typeof idempotencyKey === 'string') {
-    if (!keyHeaderPattern.test(idempotencyKey)) {
-      throw new GatehouseError('GATEHOUSE_BAD_REQUEST', 'Idempotency-Key must be 1 to 255 printable ASCII characters');
-    }
-    return { kind: 'idempotency-key', value: idempotencyKey };
-  }
+  const idempotencyKey = idempotencyKeyOf(request);
+  if (idempotencyKey !== undefined) return { kind: 'idempotency-key', value: idempotencyKey };
   if (routeConfig.idempotency.required) {
     throw new GatehouseError('GATEHOUSE_IDEMPOTENCY_KEY_REQUIRED', 'Send an Idempotency-Key header with this request');
   }

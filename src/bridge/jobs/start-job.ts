@@ -11,15 +11,15 @@ import { WorkflowExecutionAlreadyStartedError } from '@temporalio/client';
 import type { FastifyRequest } from 'fastify';
 import { readCallbackMemo, type CallbackMemo } from '../../core/callbacks.js';
 import type { Identity, JobRequest, RequestInfo } from '../../core/identity.js';
-import { contractStatus } from '../../core/job-status.js';
 import { deliveryKey, ownerKey, routeKey, sourceKey } from '../../core/search-attributes.js';
 import type { RouteConfig } from '../../config/schema.js';
 import type { JobSource } from '../../providers/registry.js';
 import { GatehouseError } from '../errors.js';
 import { noteRequest } from '../http/request-tracing.js';
-import type { TemporalGateway } from '../temporal/temporal-plugin.js';
+import { describeJob } from '../../temporal/describe-job.js';
+import type { TemporalGateway } from '../../temporal/gateway.js';
+import { TemporalUnavailable } from '../../temporal/unavailable.js';
 import { deriveJobId, type JobKey } from './job-id.js';
-import { readMemo } from '../../core/job-memo.js';
 
 export interface JobStart {
   route: string;
@@ -109,22 +109,23 @@ async function answerExisting(
   request: RequestInfo,
   callbackUrl: string | undefined,
 ): Promise<StartedJob> {
-  const description = await temporal.call((client) => client.workflow.getHandle(jobId).describe());
-  const memo = readMemo(description.memo);
+  const job = await describeJob(temporal, jobId);
+  // Taken a moment ago and gone now (retention, a deletion): nothing to answer from; the client retries.
+  if (job === undefined) throw new TemporalUnavailable(`the job ${jobId} vanished between its start and its read`);
   const key = request.idempotencyKey === undefined ? 'This X-Request-ID' : 'This key';
-  if (memo?.request.bodySha256 !== request.bodySha256) {
+  if (job.memo?.request.bodySha256 !== request.bodySha256) {
     throw new GatehouseError(
       'GATEHOUSE_IDEMPOTENCY_KEY_REUSED',
       `${key} was already used for a request with another body`,
     );
   }
-  if (callerCallback(readCallbackMemo(description.memo)) !== callbackUrl) {
+  if (callerCallback(readCallbackMemo(job.rawMemo)) !== callbackUrl) {
     throw new GatehouseError(
       'GATEHOUSE_IDEMPOTENCY_KEY_REUSED',
       `${key} was already used for a request with another Gatehouse-Callback-URL`,
     );
   }
-  return { jobId, runId: description.runId, route, replayed: true, status: contractStatus(description.status.name) };
+  return { jobId, runId: job.view.runId, route, replayed: true, status: job.view.status };
 }
 
 /** What the memo keeps of the HTTP request: the same fields for API calls and webhook deliveries. */

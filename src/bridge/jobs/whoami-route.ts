@@ -4,7 +4,7 @@
 import type { FastifyInstance } from 'fastify';
 import Type from 'typebox';
 import { isAdmin } from '../../core/access.js';
-import { ProblemBody } from './job-schemas.js';
+import { ProblemBody } from '../errors.js';
 
 const WhoamiBody = Type.Object({
   principal: Type.String(),

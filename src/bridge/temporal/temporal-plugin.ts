@@ -1,6 +1,7 @@
 // The Temporal client: one lazy connection per process, shared by every request, closed in onClose;
-// address, TLS and API key from the config (src/config/temporal-connection.ts).
-// `temporal.call(fn)` runs fn under the request deadline and turns an outage into a 503.
+// address, TLS and API key from the config (src/config/temporal-connection.ts). Calls go through
+// the gateway (src/temporal/gateway.ts): under a deadline, an outage thrown as TemporalUnavailable,
+// which the error handler answers as a 503; runs are followed by one RunFollower per process.
 // With tracing on, the client's OpenTelemetry interceptor makes a StartWorkflow span (a child of
 // the request's) and carries its context to the workflow in the start's headers.
 import { Client, Connection, type ClientInterceptors } from '@temporalio/client';
@@ -10,21 +11,19 @@ import type { GatehouseConfig } from '../../config/load-config.js';
 import { durationMs } from '../../config/duration.js';
 import { temporalConnectionOptions } from '../../config/temporal-connection.js';
 import type { Tracing } from '../../telemetry/tracing.js';
-import { isTemporalUnavailable, temporalUnavailable } from './unavailable.js';
+import { createTemporalGateway, type TemporalGateway } from '../../temporal/gateway.js';
+import { RunFollower } from '../../temporal/run-follower.js';
 
-export interface TemporalGateway {
-  readonly client: Client;
-  readonly namespace: string;
-  readonly requestTimeoutMs: number;
-  /** Runs Temporal calls under the request deadline; an outage becomes GATEHOUSE_TEMPORAL_UNAVAILABLE. */
-  call<T>(fn: (client: Client) => Promise<T>, timeoutMs?: number): Promise<T>;
+export interface BridgeTemporal extends TemporalGateway {
+  /** Every run followed on this bridge: ?wait long-polls and event streams share its polls. */
+  readonly runs: RunFollower;
   /** Whether the frontend answers a health check now; cached briefly so probes cannot flood it. */
   isReady(): Promise<boolean>;
 }
 
 declare module 'fastify' {
   interface FastifyInstance {
-    temporal: TemporalGateway;
+    temporal: BridgeTemporal;
   }
 }
 
@@ -47,23 +46,15 @@ async function temporalPlugin(app: FastifyInstance, opts: { config: GatehouseCon
   const client = new Client({ connection, namespace, interceptors: await clientInterceptors(opts.tracing) });
   let readiness: { at: number; ready: Promise<boolean> } | undefined;
 
-  const gateway: TemporalGateway = {
-    client,
-    namespace,
-    requestTimeoutMs,
-    async call(fn, timeoutMs = requestTimeoutMs) {
-      try {
-        return await client.withDeadline(Date.now() + timeoutMs, () => fn(client));
-      } catch (error) {
-        if (isTemporalUnavailable(error)) throw temporalUnavailable(error);
-        throw error;
-      }
-    },
+  const gateway = createTemporalGateway(client, { namespace, requestTimeoutMs });
+  const temporal: BridgeTemporal = {
+    ...gateway,
+    runs: new RunFollower(gateway),
     isReady() {
       const now = Date.now();
       if (readiness === undefined || now - readiness.at > readinessCacheMs) {
-        const ready = client
-          .withDeadline(now + Math.min(requestTimeoutMs, 2_000), () => connection.healthService.check({}))
+        const ready = gateway
+          .call(() => connection.healthService.check({}), { timeoutMs: Math.min(requestTimeoutMs, 2_000) })
           .then(
             (answer) => answer.status === 1 /* SERVING */,
             () => false,
@@ -74,7 +65,7 @@ async function temporalPlugin(app: FastifyInstance, opts: { config: GatehouseCon
     },
   };
 
-  app.decorate('temporal', gateway);
+  app.decorate('temporal', temporal);
   app.addHook('onClose', async () => {
     await connection.close();
   });

@@ -13,7 +13,7 @@ import {
   runTag,
   startedFrame,
 } from '../../../src/bridge/jobs/job-events.js';
-import type { JobView } from '../../../src/bridge/jobs/read-job.js';
+import type { JobView } from '../../../src/core/job-view.js';
 
 const view: JobView = {
   jobId: 'ci.abcdefabcdefabcdef',

@@ -1,33 +1,15 @@
-// The delivery log in the bridge: the store (PostgreSQL shared by every replica when
-// webhooks.deliveryLog.url is set, else this process's memory), the recorder the webhook routes
-// write through, retention, and the admins' API: list and read records, and replay one as a new
-// job linked to it.
-//
-// Replay starts the hook's route for the stored, verified event (the rules as configured now, so a
-// delivery ignored by a rule since fixed can be replayed). The safe mode refuses while a job of
-// that delivery is running or after one succeeded, unless `force` is given: replaying a success is
-// a second run, and the admin must say so.
+// The admins' API over the delivery log: list and read records, and replay one as a new job
+// linked to it. Replay starts the hook's route for the stored, verified event (the rules as
+// configured now, so a delivery ignored by a rule since fixed can be replayed); when it is safe to
+// is replay-rules.ts's.
 import type { FastifyInstance, FastifyRequest } from 'fastify';
-import fp from 'fastify-plugin';
-import { randomUUID } from 'node:crypto';
-import { Counter } from 'prom-client';
-import { WorkflowNotFoundError } from '@temporalio/client';
 import { mayLookUpDeliveries } from '../../core/access.js';
-import {
-  DeliveryLogUnavailable,
-  isDeliveryRecordId,
-  type DeliveryLog,
-  type DeliveryRecord,
-} from '../../core/deliveries.js';
-import { contractStatus } from '../../core/job-status.js';
-import { durationMs } from '../../config/duration.js';
+import { DeliveryLogUnavailable, isDeliveryRecordId, type DeliveryRecord } from '../../core/deliveries.js';
 import type { GatehouseConfig } from '../../config/load-config.js';
-import { openDeliveryLog } from '../../deliveries/open-delivery-log.js';
-import { GatehouseError } from '../errors.js';
-import { deriveJobId, keyHeaderPattern, type JobKey } from '../jobs/job-id.js';
-import { jobLinks, ProblemBody } from '../jobs/job-schemas.js';
+import { GatehouseError, ProblemBody } from '../errors.js';
+import { deriveJobId, type JobKey } from '../jobs/job-id.js';
+import { jobLinks } from '../jobs/job-schemas.js';
 import { openDeliveryPageToken, sealDeliveryPageToken } from './delivery-page-token.js';
-import { createDeliveryRecorder, type DeliveryRecorder } from './delivery-recorder.js';
 import {
   DeliveryBody,
   DeliveryIdParams,
@@ -36,77 +18,9 @@ import {
   ReplayAnswer,
   ReplayRequest,
 } from './delivery-schemas.js';
-import { checkedEvent, startForEvent } from './intake.js';
 import { configuredHooks } from './configured-hooks.js';
-
-declare module 'fastify' {
-  interface FastifyInstance {
-    deliveries: { log: DeliveryLog; recorder: DeliveryRecorder };
-  }
-}
-
-/** How often each replica prunes the log (pruning is idempotent, so replicas may overlap). */
-const pruneEveryMs = 10 * 60_000;
-const firstPruneMs = 60_000;
-
-async function deliveriesPlugin(app: FastifyInstance, opts: { config: GatehouseConfig }) {
-  const { config } = opts;
-  const settings = config.webhooks.deliveryLog;
-  // With PostgreSQL the log connects in the background: a bridge starts while the database is down.
-  // The log reports rows it refused; the recorder, made next, counts them.
-  const late: { recorder?: DeliveryRecorder } = {};
-  const connectionErrors = new Counter({
-    name: 'gatehouse_postgres_connection_errors_total',
-    help: 'PostgreSQL connections that broke (server restart, dropped connection); each is replaced on next use',
-    labelNames: ['store'],
-    registers: [app.metrics.registry],
-  });
-  const log = await openDeliveryLog({
-    maxEntries: settings.maxEntries,
-    maxSamples: settings.maxSamples,
-    ...(config.deliveryLogUrl === undefined ? {} : { url: config.deliveryLogUrl }),
-    onError: (error) => app.log.warn({ error: error.message }, 'the delivery log cannot reach its database yet'),
-    onConnectionLost: (error) => {
-      connectionErrors.inc({ store: 'delivery_log' });
-      app.log.warn(
-        { store: 'delivery_log', error: error.message },
-        'a PostgreSQL connection broke; it is dropped and a new one is opened on next use',
-      );
-    },
-    onSkipped: (count, reason) => {
-      late.recorder?.lost('row_refused', count);
-      app.log.warn({ records: count, reason }, 'the delivery log refused some records; they are lost');
-    },
-  });
-  const recorder = (late.recorder = createDeliveryRecorder(log, {
-    samplesPerMinute: settings.rejectedSamplesPerMinute,
-    registry: app.metrics.registry,
-    logger: app.log,
-  }));
-  app.decorate('deliveries', { log, recorder });
-  const prune = () =>
-    log
-      .prune(new Date(Date.now() - durationMs(settings.retention)), {
-        records: settings.maxEntries,
-        samples: settings.maxSamples,
-      })
-      .catch((error: unknown) => app.log.warn({ error: (error as Error).message }, 'pruning the delivery log failed'));
-  let pruner: NodeJS.Timeout = setTimeout(function again() {
-    void prune();
-    pruner = setTimeout(again, pruneEveryMs);
-    pruner.unref();
-  }, firstPruneMs);
-  pruner.unref();
-  app.addHook('onClose', async () => {
-    clearTimeout(pruner);
-    await recorder.close();
-  });
-}
-
-export const deliveriesStore = fp(deliveriesPlugin, {
-  name: 'gatehouse-deliveries',
-  dependencies: ['gatehouse-metrics'],
-});
+import { checkedEvent, startForEvent } from './intake.js';
+import { checkReplaySafe, replayKey } from './replay-rules.js';
 
 /** Checked before the query or body is validated, so a non-admin learns nothing from a 400. */
 const adminOnly =
@@ -254,9 +168,7 @@ export async function deliveryRoutes(app: FastifyInstance, opts: { config: Gateh
         record: record.id,
         value: replayKey(request),
       };
-      // A retried replay (same Idempotency-Key) answers its job; only a new one is checked.
-      const replayJob = deriveJobId('', '', key);
-      if (!force && (await statusOf(app, replayJob)) === undefined) await refuseUnsafeReplay(app, request, record);
+      await checkReplaySafe(app, request, record, { replayJobId: deriveJobId('', '', key), force });
       let event;
       try {
         event = checkedEvent(hook, record.gitEvent);
@@ -304,46 +216,6 @@ async function readRecord(app: FastifyInstance, id: string): Promise<DeliveryRec
   const record = await fromLog(() => app.deliveries.log.get(id));
   if (record === undefined) throw notFound();
   return record;
-}
-
-/** A job's status, read from Temporal itself (not visibility, which may lag); undefined if none. */
-async function statusOf(app: FastifyInstance, jobId: string): Promise<string | undefined> {
-  try {
-    const description = await app.temporal.call((client) => client.workflow.getHandle(jobId).describe());
-    return contractStatus(description.status.name);
-  } catch (error) {
-    if (error instanceof WorkflowNotFoundError) return undefined;
-    throw error;
-  }
-}
-
-/**
- * A job of this delivery still running, or succeeded: refuse. The record's own job is read from
- * Temporal directly; earlier replays and other jobs of the same delivery id through visibility.
- */
-async function refuseUnsafeReplay(app: FastifyInstance, request: FastifyRequest, record: DeliveryRecord) {
-  const blocking: Array<{ jobId: string; status: string }> = [];
-  if (record.jobId !== null) {
-    const status = await statusOf(app, record.jobId);
-    if (status === 'RUNNING' || status === 'COMPLETED') blocking.push({ jobId: record.jobId, status });
-  }
-  if (blocking.length === 0 && record.deliveryId !== null) {
-    const { jobs } = await app.jobs.ofDelivery(request.identity, record.deliveryId);
-    blocking.push(...jobs.filter((job) => job.status === 'RUNNING' || job.status === 'COMPLETED'));
-  }
-  if (blocking.length === 0) return;
-  throw new GatehouseError(
-    'GATEHOUSE_REPLAY_UNSAFE',
-    `A job of this delivery is ${blocking[0]!.status.toLowerCase()} (${blocking.map((job) => job.jobId).join(', ')}); send {"force": true} to replay it anyway`,
-  );
-}
-
-function replayKey(request: FastifyRequest): string {
-  const header = request.headers['idempotency-key'];
-  if (header === undefined) return randomUUID();
-  if (typeof header !== 'string' || !keyHeaderPattern.test(header))
-    throw new GatehouseError('GATEHOUSE_BAD_REQUEST', 'Idempotency-Key must be 1 to 255 printable ASCII characters');
-  return header;
 }
 
 function summary(record: DeliveryRecord) {
