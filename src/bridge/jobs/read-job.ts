@@ -22,7 +22,10 @@ export async function findJob(
   rules: AccessRules,
   budget?: CallBudget,
 ): Promise<DescribedJob> {
-  const job = await describeJob(temporal, jobId, budget === undefined ? {} : { budget });
+  return visibleJob(await describeJob(temporal, jobId, budget === undefined ? {} : { budget }), caller, rules);
+}
+
+function visibleJob(job: DescribedJob | undefined, caller: Caller, rules: AccessRules): DescribedJob {
   if (job?.memo === undefined || !mayActOnJob(caller, job.memo.identity.principal, rules)) throw jobNotFound();
   return job;
 }
@@ -55,15 +58,19 @@ export async function waitForJob(
   const budget = { deadline: waitEnd + temporal.requestTimeoutMs, signal };
   /** The job as last described while running: what a read that cannot finish answers. */
   let lastRunning: JobView | undefined;
+  // Waiters tolerate a describe begun a moment before they asked (the wait covers it), so they
+  // share one: a herd of waiters on one job costs Temporal one describe, and each checks access.
+  const find = async (notBefore = 0) =>
+    visibleJob(await temporal.describes.describe(jobId, budget, notBefore), caller, rules);
 
   const read = async (): Promise<JobView> => {
-    const first = await findJob(temporal, jobId, caller, rules, budget);
+    const first = await find();
     if (first.view.status !== 'RUNNING' || waitMs <= 0) return withOutcome(temporal, first.view, budget);
     lastRunning = first.view;
     await untilClosed(temporal, first.view, waitEnd, signal);
     // Nobody is waiting for the answer any more: do not ask Temporal for it.
     if (signal.aborted) return first.view;
-    const { view } = await findJob(temporal, jobId, caller, rules, budget);
+    const { view } = await find(Date.now());
     // A job seen closed is never answered as running; without its outcome the answer is a 503.
     lastRunning = view.status === 'RUNNING' ? view : undefined;
     return withOutcome(temporal, view, budget);

@@ -13,10 +13,13 @@ import { temporalConnectionOptions } from '../../config/temporal-connection.js';
 import type { Tracing } from '../../telemetry/tracing.js';
 import { createTemporalGateway, type TemporalGateway } from '../../temporal/gateway.js';
 import { RunFollower } from '../../temporal/run-follower.js';
+import { SharedDescribes } from '../../temporal/shared-describes.js';
 
 export interface BridgeTemporal extends TemporalGateway {
   /** Every run followed on this bridge: ?wait long-polls and event streams share its polls. */
   readonly runs: RunFollower;
+  /** Describes that concurrent ?wait readers of one job share. */
+  readonly describes: SharedDescribes;
   /** Whether the frontend answers a health check now; cached briefly so probes cannot flood it. */
   isReady(): Promise<boolean>;
 }
@@ -50,6 +53,7 @@ async function temporalPlugin(app: FastifyInstance, opts: { config: GatehouseCon
   const temporal: BridgeTemporal = {
     ...gateway,
     runs: new RunFollower(gateway),
+    describes: new SharedDescribes(gateway),
     isReady() {
       const now = Date.now();
       if (readiness === undefined || now - readiness.at > readinessCacheMs) {
