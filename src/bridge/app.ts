@@ -20,6 +20,7 @@ import { registerValidators } from './http/validators.js';
 import signInPlugin from './sign-in/sign-in-plugin.js';
 import jobServicePlugin from './jobs/job-service.js';
 import { jobsRoutes } from './jobs/jobs-routes.js';
+import { rerunRoute } from './jobs/rerun-route.js';
 import { whoamiRoute } from './jobs/whoami-route.js';
 import temporalPlugin from './temporal/temporal-plugin.js';
 import { deliveriesStore, deliveryRoutes } from './webhooks/deliveries-plugin.js';
@@ -95,6 +96,7 @@ export async function buildApp(config: GatehouseConfig, options: AppOptions = {}
   await app.register(openApiPlugin, { rules: app.jobs.rules });
   await app.register(healthRoutes);
   await app.register(jobsRoutes, { config });
+  await app.register(rerunRoute, { config });
   await app.register(whoamiRoute);
   await app.register(webhookRoutes, { config });
   await app.register(deliveryRoutes, { config });

@@ -176,6 +176,26 @@ export interface paths {
     patch?: never;
     trace?: never;
   };
+  '/v1/jobs/{jobId}/rerun': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    get?: never;
+    put?: never;
+    /**
+     * Run a job again: a new job with the same route and input, linked to the first
+     * @description Answers as a start (202 + Location). The caller must be allowed to see the job and to call its route. A job a webhook delivery started, a route no longer configured, or an input the route no longer accepts is 409 GATEHOUSE_RERUN_NOT_POSSIBLE. Send an Idempotency-Key to make a retried rerun answer the same job.
+     */
+    post: operations['rerun-job'];
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
   '/v1/jobs/billing-usage': {
     parameters: {
       query?: never;
@@ -403,11 +423,17 @@ export interface operations {
   'list-jobs': {
     parameters: {
       query?: {
-        /** @description admins only: list another principal's jobs (jwt:<issuer>#<sub> or webhook:<instance>:<id>) */
+        /** @description admins only: list another principal's jobs (jwt:<issuer>#<sub> or webhook:<instance>:<id>), or `*` for everyone's */
         owner?: string;
         pageSize?: number;
         pageToken?: string;
+        /** @description jobs about this repository (`owner/name`): CI and Git events */
+        repository?: string;
+        /** @description reruns of this job (POST …/rerun) */
+        rerunOf?: string;
         route?: string;
+        /** @description `api`, or the provider whose webhook started it */
+        source?: string;
         status?: 'RUNNING' | 'COMPLETED' | 'FAILED' | 'CANCELED' | 'TERMINATED' | 'TIMED_OUT' | 'CONTINUED_AS_NEW';
       };
       header?: never;
@@ -709,6 +735,86 @@ export interface operations {
           [name: string]: unknown;
         };
         content?: never;
+      };
+    };
+  };
+  'rerun-job': {
+    parameters: {
+      query?: never;
+      header?: {
+        /** @description the same key again answers the same rerun (scoped to the job and the caller) */
+        'idempotency-key'?: string;
+      };
+      path: {
+        /** @description the id answered by the start, `<route>.<key digest>` */
+        jobId: string;
+      };
+      cookie?: never;
+    };
+    requestBody?: never;
+    responses: {
+      /** @description Default Response */
+      '4XX': {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': {
+            code: string;
+            detail: string;
+            errors?: {
+              detail: string;
+              in: string;
+              pointer: string;
+            }[];
+            requestId?: string;
+            status: number;
+            title: string;
+            type: string;
+          };
+        };
+      };
+      /** @description Default Response */
+      '5XX': {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': {
+            code: string;
+            detail: string;
+            errors?: {
+              detail: string;
+              in: string;
+              pointer: string;
+            }[];
+            requestId?: string;
+            status: number;
+            title: string;
+            type: string;
+          };
+        };
+      };
+      /** @description Default Response */
+      202: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': {
+            jobId: string;
+            links: {
+              cancel: string;
+              self: string;
+              wait: string;
+            };
+            /** @description the job run again */
+            rerunOf: string;
+            route: string;
+            runId: string;
+            status: string;
+          };
+        };
       };
     };
   };
