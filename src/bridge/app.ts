@@ -22,6 +22,7 @@ import jobServicePlugin from './jobs/job-service.js';
 import { jobsRoutes } from './jobs/jobs-routes.js';
 import { rerunRoute } from './jobs/rerun-route.js';
 import { whoamiRoute } from './jobs/whoami-route.js';
+import { consolePlugin } from './console/console-plugin.js';
 import temporalPlugin from './temporal/temporal-plugin.js';
 import { deliveriesStore, deliveryRoutes } from './webhooks/deliveries-plugin.js';
 import { webhookRoutes } from './webhooks/webhook-routes.js';
@@ -100,5 +101,6 @@ export async function buildApp(config: GatehouseConfig, options: AppOptions = {}
   await app.register(whoamiRoute);
   await app.register(webhookRoutes, { config });
   await app.register(deliveryRoutes, { config });
+  await app.register(consolePlugin, { config, prefix: '/ui' });
   return app;
 }
