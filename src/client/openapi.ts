@@ -831,6 +831,8 @@ export interface operations {
     requestBody: {
       content: {
         'application/json': {
+          /** @description split the totals by route and/or calendar month (UTC) */
+          by?: ('route' | 'month')[];
           /** Format: date-time */
           from: string;
           owner?: string;

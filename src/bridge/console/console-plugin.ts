@@ -36,6 +36,10 @@ export async function consolePlugin(app: FastifyInstance, opts: { config: Gateho
     sessionCookie: session.cookieName,
   });
 
+  // Pages are not API operations: none of them is in the OpenAPI document.
+  app.addHook('onRoute', (route) => {
+    route.schema = { ...route.schema, hide: true };
+  });
   app.addContentTypeParser(
     'application/x-www-form-urlencoded',
     { parseAs: 'string', bodyLimit: maxFormBytes },
