@@ -26,6 +26,7 @@ import { consolePlugin } from './console/console-plugin.js';
 import temporalPlugin from './temporal/temporal-plugin.js';
 import { deliveriesStore, deliveryRoutes } from './webhooks/deliveries-plugin.js';
 import { webhookRoutes } from './webhooks/webhook-routes.js';
+import { hookHealthRoute } from './webhooks/hook-health-route.js';
 import type { Tracing } from '../telemetry/tracing.js';
 
 export interface AppOptions {
@@ -101,6 +102,7 @@ export async function buildApp(config: GatehouseConfig, options: AppOptions = {}
   await app.register(whoamiRoute);
   await app.register(webhookRoutes, { config });
   await app.register(deliveryRoutes, { config });
+  await app.register(hookHealthRoute, { config });
   await app.register(consolePlugin, { config, prefix: '/ui' });
   return app;
 }

@@ -386,6 +386,23 @@ export interface paths {
     patch?: never;
     trace?: never;
   };
+  '/v1/webhooks/hooks': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    /** Admins: each hook and the reconciler's last check of it */
+    get: operations['list-webhook-hooks'];
+    put?: never;
+    post?: never;
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
   '/v1/whoami': {
     parameters: {
       query?: never;
@@ -1797,6 +1814,100 @@ export interface operations {
             };
             route: string;
             runId: string;
+          };
+        };
+      };
+    };
+  };
+  'list-webhook-hooks': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    requestBody?: never;
+    responses: {
+      /** @description Default Response */
+      '4XX': {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': {
+            code: string;
+            detail: string;
+            errors?: {
+              detail: string;
+              in: string;
+              pointer: string;
+            }[];
+            requestId?: string;
+            status: number;
+            title: string;
+            type: string;
+          };
+        };
+      };
+      /** @description Default Response */
+      '5XX': {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': {
+            code: string;
+            detail: string;
+            errors?: {
+              detail: string;
+              in: string;
+              pointer: string;
+            }[];
+            requestId?: string;
+            status: number;
+            title: string;
+            type: string;
+          };
+        };
+      };
+      /** @description Default Response */
+      200: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': {
+            hooks: {
+              hook: string;
+              lastCheck?: {
+                failure?: {
+                  message: string;
+                  type?: string;
+                };
+                /** @description the check's report: examined, failed, unseen, requested, refused, abandoned, alertStatus (GitLab)… */
+                report?: {
+                  [key: string]: unknown;
+                };
+                runId: string;
+                /** Format: date-time */
+                startedAt: string;
+                status: string;
+                workflowId: string;
+              };
+              /** Format: date-time */
+              nextCheckAt?: string;
+              /** @description events the reconciler still asks for */
+              openEvents?: number;
+              /** @description where the provider sends it */
+              path: string;
+              paused?: boolean;
+              /** @description why the schedule could not be read */
+              problem?: string;
+              provider: string;
+              /** @description whether the hook has a reconcile block */
+              reconciled: boolean;
+              scheduleId?: string;
+            }[];
           };
         };
       };

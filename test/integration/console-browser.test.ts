@@ -167,6 +167,19 @@ describe('the console in Chromium', () => {
     await page.waitForURL(/\/ui\/jobs\/hold-check\./);
     await statusIs(page, 'RUNNING');
     await look(page, 'job-running');
+    // With the same cookie, a cancel another site makes, or one without this session's CSRF token, is refused.
+    const jobUrl = `${base}/ui/jobs/${jobIdOf(page)}/cancel`;
+    const crossSite = await page.request.post(jobUrl, { form: {}, headers: { 'sec-fetch-site': 'cross-site' } });
+    expect(crossSite.status()).toBe(403);
+    expect(await crossSite.text()).toContain('GATEHOUSE_CROSS_SITE_REQUEST');
+    const forged = await page.request.post(jobUrl, {
+      form: { csrf: 'A'.repeat(43) },
+      headers: { 'sec-fetch-site': 'same-origin', origin: base },
+    });
+    expect(forged.status()).toBe(403);
+    expect(await forged.text()).toContain('did not come from this site');
+    await page.reload();
+    await statusIs(page, 'RUNNING');
     await page.getByRole('button', { name: 'Cancel' }).click();
     await page.getByRole('status').filter({ hasText: 'Cancellation requested' }).waitFor();
     // A worker for the queue now lets the workflow see the cancellation; the open page follows it.
@@ -201,6 +214,7 @@ describe('the console in Chromium', () => {
       expect(delivered.statusCode).toBe(202);
 
       await page.getByRole('link', { name: 'Deliveries' }).click();
+      await page.getByRole('region', { name: 'Hooks' }).getByText('github / default').waitFor();
       await look(page, 'deliveries');
       await page.locator('table a[href^="/ui/deliveries/"]').first().click();
       await page.getByRole('heading', { name: 'The event it carried' }).waitFor();

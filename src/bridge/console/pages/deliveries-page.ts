@@ -7,7 +7,7 @@ import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { deliveryOutcomes, type DeliveryRecord } from '../../../core/deliveries.js';
 import { providerNames } from '../../../providers/registry.js';
 import { ApiProblem } from '../bridge-api.js';
-import { json, time, who } from '../format.js';
+import { json, status, time, who } from '../format.js';
 import { html, type Html } from '../html.js';
 import type { PageKit } from '../page-kit.js';
 import { problemNotice } from './error-page.js';
@@ -34,6 +34,7 @@ export function deliveryPages(app: FastifyInstance, kit: PageKit) {
     const page = await kit.api.call<{ deliveries: Summary[]; nextPageToken: string | null }>(request, {
       url: `/v1/webhooks/deliveries?${search}`,
     });
+    const { hooks } = await kit.api.call<{ hooks: HookHealth[] }>(request, { url: '/v1/webhooks/hooks' });
     const next = new URLSearchParams({
       ...filters,
       ...(page.nextPageToken === null ? {} : { pageToken: page.nextPageToken }),
@@ -58,6 +59,8 @@ export function deliveryPages(app: FastifyInstance, kit: PageKit) {
           Every webhook delivery the bridges answered, newest first, and what the reconciler asked providers to send
           again.
         </p>
+        ${hooksSection(hooks)}
+        <h2>The log</h2>
         <details ${Object.keys(filters).length > 0 ? html`open` : ''}>
           <summary>Filter</summary>
           <form method="get" action="/ui/deliveries" class="filters">
@@ -136,6 +139,72 @@ export function deliveryPages(app: FastifyInstance, kit: PageKit) {
       return kit.send(request, reply, recordPage(request, kit, await record(request), error), 409);
     }
   });
+}
+
+interface HookHealth {
+  provider: string;
+  hook: string;
+  path: string;
+  reconciled: boolean;
+  paused?: boolean;
+  nextCheckAt?: string;
+  openEvents?: number;
+  problem?: string;
+  lastCheck?: {
+    startedAt: string;
+    status: string;
+    report?: { [name: string]: unknown };
+    failure?: { message: string; type?: string };
+  };
+}
+
+/** Each hook's health: the reconciler's last check, what it asked the provider for, GitLab's alert state. */
+function hooksSection(hooks: HookHealth[]): Html {
+  const asked = (report: { [name: string]: unknown } | undefined) => {
+    if (report === undefined) return '—';
+    const n = (name: string) => (typeof report[name] === 'number' ? (report[name] as number) : 0);
+    return `${n('requested')} asked again, ${n('refused')} refused; ${n('examined')} examined, ${n('failed')} failed, ${n('unseen')} unseen`;
+  };
+  const last = (hook: HookHealth) => {
+    const check = hook.lastCheck;
+    if (check === undefined) return hook.problem ?? (hook.reconciled ? 'no check yet' : 'not reconciled');
+    return html`${time(check.startedAt)}
+    ${status(check.status)}${check.failure === undefined ? '' : html`: ${check.failure.message}`}`;
+  };
+  return html`<section aria-labelledby="hooks-title">
+    <h2 id="hooks-title">Hooks</h2>
+    <div class="table-wrap" role="region" aria-label="Hooks" tabindex="0">
+      <table>
+        <thead>
+          <tr>
+            <th scope="col">Hook</th>
+            <th scope="col">Last check</th>
+            <th scope="col">Asked the provider</th>
+            <th scope="col">Open events</th>
+            <th scope="col">GitLab alert</th>
+            <th scope="col">Next check</th>
+          </tr>
+        </thead>
+        <tbody>
+          ${hooks.map(
+            (hook) =>
+              html`<tr>
+                <td data-label="Hook">
+                  ${hook.provider} / ${hook.hook} <small><code>${hook.path}</code></small>
+                </td>
+                <td data-label="Last check">${last(hook)}</td>
+                <td data-label="Asked the provider">${asked(hook.lastCheck?.report)}</td>
+                <td data-label="Open events">${hook.openEvents ?? '—'}</td>
+                <td data-label="GitLab alert">
+                  ${typeof hook.lastCheck?.report?.alertStatus === 'string' ? hook.lastCheck.report.alertStatus : '—'}
+                </td>
+                <td data-label="Next check">${hook.paused === true ? 'paused' : time(hook.nextCheckAt)}</td>
+              </tr>`,
+          )}
+        </tbody>
+      </table>
+    </div>
+  </section>`;
 }
 
 function outcome(d: Summary): Html {
