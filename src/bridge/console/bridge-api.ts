@@ -8,6 +8,7 @@
 // Beside the API, one read of Temporal: a job's memo (who asked, from which request, what it
 // reruns), only after the API has let the person see that job. Any reach into src/bridge/jobs or
 // src/bridge/webhooks the console ever needs belongs in this file, and nowhere else.
+import { WorkflowNotFoundError } from '@temporalio/client';
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import type { Caller } from '../../core/access.js';
 import { isAdmin } from '../../core/access.js';
@@ -71,12 +72,23 @@ export function createBridgeApi(app: FastifyInstance): BridgeApi {
         remoteAddress: request.ip,
         ...(call.body === undefined ? {} : { payload: JSON.stringify(call.body) }),
       });
-      const body: unknown = answer.body === '' ? null : JSON.parse(answer.body);
-      if (answer.statusCode >= 400) throw new ApiProblem(body as Problem);
+      const body = readJson(answer.body);
+      if (answer.statusCode >= 400) {
+        // Every API error is problem+json; anything else (a proxy's text) is still shown as one.
+        const problem = isProblem(body) ? body : unreadable(answer.statusCode, request.id);
+        throw new ApiProblem(problem);
+      }
       return body as T;
     },
     async memo(jobId) {
-      const raw = (await app.temporal.call((client) => client.workflow.getHandle(jobId).describe())).memo ?? {};
+      let raw: Record<string, unknown>;
+      try {
+        raw = (await app.temporal.call((client) => client.workflow.getHandle(jobId).describe())).memo ?? {};
+      } catch (error) {
+        // Gone since the API read it (retention): the page shows the job without its origin.
+        if (error instanceof WorkflowNotFoundError) return undefined;
+        throw error;
+      }
       const memo = readMemo(raw);
       if (memo === undefined) return undefined;
       return {
@@ -86,6 +98,29 @@ export function createBridgeApi(app: FastifyInstance): BridgeApi {
       };
     },
     isAdmin: (caller) => isAdmin(caller, app.jobs.rules),
+  };
+}
+
+function readJson(text: string): unknown {
+  try {
+    return text === '' ? null : (JSON.parse(text) as unknown);
+  } catch {
+    return text;
+  }
+}
+
+function isProblem(body: unknown): body is Problem {
+  return typeof body === 'object' && body !== null && typeof (body as Problem).code === 'string';
+}
+
+function unreadable(status: number, requestId: string): Problem {
+  return {
+    type: 'urn:gatehouse:problem:internal',
+    title: 'Something went wrong',
+    status,
+    detail: 'The API answered in a way the console cannot read; the request id identifies it in the logs',
+    code: 'GATEHOUSE_INTERNAL',
+    requestId,
   };
 }
 
