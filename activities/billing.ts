@@ -44,12 +44,14 @@ export interface UsageQuery {
   owner?: string;
   from: string;
   to: string;
+  /** Totals also split by route and/or by calendar month (UTC, `YYYY-MM`). */
+  by?: Array<'route' | 'month'>;
 }
 
 export interface UsageTotals {
   from: string;
   to: string;
-  totals: Array<{ owner: string; metric: string; quantity: number }>;
+  totals: Array<{ owner: string; metric: string; quantity: number; route?: string; month?: string }>;
 }
 
 export function createBillingActivities(db: SqlClient, rules: AccessRules) {
@@ -86,16 +88,34 @@ export function createBillingActivities(db: SqlClient, rules: AccessRules) {
       if (Number.isNaN(Date.parse(query.from)) || Number.isNaN(Date.parse(query.to))) {
         throw fail('BillingQueryInvalid', 'from and to must be ISO dates');
       }
-      const { rows } = await db.query<{ owner: string; metric: string; quantity: string }>(
-        `SELECT owner, metric, SUM(quantity)::text AS quantity FROM usage_ledger
+      // The grouping columns are chosen from two fixed expressions, never from the caller's text.
+      const byRoute = query.by?.includes('route') === true;
+      const byMonth = query.by?.includes('month') === true;
+      const route = byRoute ? 'route' : 'NULL::text';
+      const month = byMonth ? `to_char(recorded_at AT TIME ZONE 'UTC', 'YYYY-MM')` : 'NULL::text';
+      const { rows } = await db.query<{
+        owner: string;
+        metric: string;
+        quantity: string;
+        route: string | null;
+        month: string | null;
+      }>(
+        `SELECT owner, metric, ${route} AS route, ${month} AS month, SUM(quantity)::text AS quantity
+         FROM usage_ledger
          WHERE recorded_at >= $1 AND recorded_at < $2 AND ($3::text = '*' OR owner = $3)
-         GROUP BY owner, metric ORDER BY owner, metric`,
+         GROUP BY 1, 2, 3, 4 ORDER BY owner, month, route, metric`,
         [query.from, query.to, owner],
       );
       return {
         from: query.from,
         to: query.to,
-        totals: rows.map((r) => ({ owner: r.owner, metric: r.metric, quantity: Number(r.quantity) })),
+        totals: rows.map((r) => ({
+          owner: r.owner,
+          metric: r.metric,
+          quantity: Number(r.quantity),
+          ...(byRoute && r.route !== null ? { route: r.route } : {}),
+          ...(byMonth && r.month !== null ? { month: r.month } : {}),
+        })),
       };
     },
   };

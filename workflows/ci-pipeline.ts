@@ -262,7 +262,7 @@ async function runArgoPlan(plan: Plan, request: JobRequest<CiEvent>, sha: string
   let interval = 1_000;
   try {
     while (!argoFinishedPhases.includes(current.phase)) {
-      recordArgo(status, { ...current }, now());
+      recordArgo(status, { ...current, namespace: argo.namespace }, now());
       await sleep(interval);
       interval = Math.min(interval * 2, plan.argoPollIntervalMs);
       current = await getArgoWorkflow({ namespace: argo.namespace, name: current.name, owner });
@@ -275,7 +275,7 @@ async function runArgoPlan(plan: Plan, request: JobRequest<CiEvent>, sha: string
     }
     throw error;
   }
-  recordArgo(status, { ...current }, now());
+  recordArgo(status, { ...current, namespace: argo.namespace }, now());
   return { ok: current.phase === 'Succeeded', argo: current };
 }
 

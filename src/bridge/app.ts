@@ -20,11 +20,14 @@ import { registerValidators } from './http/validators.js';
 import signInPlugin from './sign-in/sign-in-plugin.js';
 import jobServicePlugin from './jobs/job-service.js';
 import { jobsRoutes } from './jobs/jobs-routes.js';
+import { rerunRoute } from './jobs/rerun-route.js';
 import { whoamiRoute } from './jobs/whoami-route.js';
+import { consolePlugin } from './console/console-plugin.js';
 import temporalPlugin from './temporal/temporal-plugin.js';
 import { deliveryRoutes } from './webhooks/delivery-routes.js';
 import { deliveriesStore } from './webhooks/deliveries-store.js';
 import { webhookRoutes } from './webhooks/webhook-routes.js';
+import { hookHealthRoute } from './webhooks/hook-health-route.js';
 import type { Tracing } from '../telemetry/tracing.js';
 
 export interface AppOptions {
@@ -96,8 +99,11 @@ export async function buildApp(config: GatehouseConfig, options: AppOptions = {}
   await app.register(openApiPlugin, { rules: app.jobs.rules });
   await app.register(healthRoutes);
   await app.register(jobsRoutes, { config });
+  await app.register(rerunRoute, { config });
   await app.register(whoamiRoute);
   await app.register(webhookRoutes, { config });
   await app.register(deliveryRoutes, { config });
+  await app.register(hookHealthRoute, { config });
+  await app.register(consolePlugin, { config, prefix: '/ui' });
   return app;
 }

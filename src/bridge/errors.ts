@@ -115,6 +115,11 @@ export const errorDefinitions = {
     title: 'The job is no longer running',
     doc: 'cancel of a job that closed otherwise than cancelled',
   },
+  GATEHOUSE_RERUN_NOT_POSSIBLE: {
+    status: 409,
+    title: 'This job cannot be run again',
+    doc: "a rerun of a job a webhook delivery started (replay the delivery instead), of a route no longer configured, or whose input no longer matches the route's schema; nothing starts",
+  },
   GATEHOUSE_DELIVERY_NOT_REPLAYABLE: {
     status: 409,
     title: 'This delivery cannot be replayed',

@@ -176,6 +176,26 @@ export interface paths {
     patch?: never;
     trace?: never;
   };
+  '/v1/jobs/{jobId}/rerun': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    get?: never;
+    put?: never;
+    /**
+     * Run a job again: a new job with the same route and input, linked to the first
+     * @description Answers as a start (202 + Location). The caller must be allowed to see the job and to call its route. A job a webhook delivery started, a route no longer configured, or an input the route no longer accepts is 409 GATEHOUSE_RERUN_NOT_POSSIBLE. Send an Idempotency-Key to make a retried rerun answer the same job.
+     */
+    post: operations['rerun-job'];
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
   '/v1/jobs/billing-usage': {
     parameters: {
       query?: never;
@@ -366,6 +386,23 @@ export interface paths {
     patch?: never;
     trace?: never;
   };
+  '/v1/webhooks/hooks': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    /** Admins: each hook and the reconciler's last check of it */
+    get: operations['list-webhook-hooks'];
+    put?: never;
+    post?: never;
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
   '/v1/whoami': {
     parameters: {
       query?: never;
@@ -403,11 +440,17 @@ export interface operations {
   'list-jobs': {
     parameters: {
       query?: {
-        /** @description admins only: list another principal's jobs (jwt:<issuer>#<sub> or webhook:<instance>:<id>) */
+        /** @description admins only: list another principal's jobs (jwt:<issuer>#<sub> or webhook:<instance>:<id>), or `*` for everyone's */
         owner?: string;
         pageSize?: number;
         pageToken?: string;
+        /** @description jobs about this repository (`owner/name`): CI and Git events */
+        repository?: string;
+        /** @description reruns of this job (POST …/rerun) */
+        rerunOf?: string;
         route?: string;
+        /** @description `api`, or the provider whose webhook started it */
+        source?: string;
         status?: 'RUNNING' | 'COMPLETED' | 'FAILED' | 'CANCELED' | 'TERMINATED' | 'TIMED_OUT' | 'CONTINUED_AS_NEW';
       };
       header?: never;
@@ -712,6 +755,86 @@ export interface operations {
       };
     };
   };
+  'rerun-job': {
+    parameters: {
+      query?: never;
+      header?: {
+        /** @description the same key again answers the same rerun (scoped to the job and the caller) */
+        'idempotency-key'?: string;
+      };
+      path: {
+        /** @description the id answered by the start, `<route>.<key digest>` */
+        jobId: string;
+      };
+      cookie?: never;
+    };
+    requestBody?: never;
+    responses: {
+      /** @description Default Response */
+      '4XX': {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': {
+            code: string;
+            detail: string;
+            errors?: {
+              detail: string;
+              in: string;
+              pointer: string;
+            }[];
+            requestId?: string;
+            status: number;
+            title: string;
+            type: string;
+          };
+        };
+      };
+      /** @description Default Response */
+      '5XX': {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': {
+            code: string;
+            detail: string;
+            errors?: {
+              detail: string;
+              in: string;
+              pointer: string;
+            }[];
+            requestId?: string;
+            status: number;
+            title: string;
+            type: string;
+          };
+        };
+      };
+      /** @description Default Response */
+      202: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': {
+            jobId: string;
+            links: {
+              cancel: string;
+              self: string;
+              wait: string;
+            };
+            /** @description the job run again */
+            rerunOf: string;
+            route: string;
+            runId: string;
+            status: string;
+          };
+        };
+      };
+    };
+  };
   'start-billing-usage': {
     parameters: {
       query?: never;
@@ -725,6 +848,8 @@ export interface operations {
     requestBody: {
       content: {
         'application/json': {
+          /** @description split the totals by route and/or calendar month (UTC) */
+          by?: ('route' | 'month')[];
           /** Format: date-time */
           from: string;
           owner?: string;
@@ -1689,6 +1814,100 @@ export interface operations {
             };
             route: string;
             runId: string;
+          };
+        };
+      };
+    };
+  };
+  'list-webhook-hooks': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    requestBody?: never;
+    responses: {
+      /** @description Default Response */
+      '4XX': {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': {
+            code: string;
+            detail: string;
+            errors?: {
+              detail: string;
+              in: string;
+              pointer: string;
+            }[];
+            requestId?: string;
+            status: number;
+            title: string;
+            type: string;
+          };
+        };
+      };
+      /** @description Default Response */
+      '5XX': {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': {
+            code: string;
+            detail: string;
+            errors?: {
+              detail: string;
+              in: string;
+              pointer: string;
+            }[];
+            requestId?: string;
+            status: number;
+            title: string;
+            type: string;
+          };
+        };
+      };
+      /** @description Default Response */
+      200: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': {
+            hooks: {
+              hook: string;
+              lastCheck?: {
+                failure?: {
+                  message: string;
+                  type?: string;
+                };
+                /** @description the check's report: examined, failed, unseen, requested, refused, abandoned, alertStatus (GitLab)… */
+                report?: {
+                  [key: string]: unknown;
+                };
+                runId: string;
+                /** Format: date-time */
+                startedAt: string;
+                status: string;
+                workflowId: string;
+              };
+              /** Format: date-time */
+              nextCheckAt?: string;
+              /** @description events the reconciler still asks for */
+              openEvents?: number;
+              /** @description where the provider sends it */
+              path: string;
+              paused?: boolean;
+              /** @description why the schedule could not be read */
+              problem?: string;
+              provider: string;
+              /** @description whether the hook has a reconcile block */
+              reconciled: boolean;
+              scheduleId?: string;
+            }[];
           };
         };
       };

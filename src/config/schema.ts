@@ -380,6 +380,28 @@ const SignInSchema = Type.Object(
       },
       { additionalProperties: false, default: {} },
     ),
+    console: Type.Object(
+      {
+        argoUrl: Type.String({
+          default: '/argo/',
+          pattern: '^((/|https://)\\S*/)?$',
+          description:
+            "where people open Argo's UI (behind the gate: /argo/); a job's page links its Argo Workflow at <argoUrl>workflows/<namespace>/<name>. Empty: no link",
+        }),
+        traceUrl: Type.Optional(
+          Type.String({
+            pattern: '^https://\\S*\\{traceId\\}',
+            description:
+              "a trace UI's page for one trace, with {traceId} where the id goes (https://jaeger.example/trace/{traceId}); absent: the trace id is shown as text",
+          }),
+        ),
+      },
+      {
+        additionalProperties: false,
+        default: {},
+        description: "the console's pages at /ui/ (docs/console.md), served whenever sign-in is on",
+      },
+    ),
   },
   {
     additionalProperties: false,

@@ -36,6 +36,8 @@ export interface CiStepReport {
 /** What an Argo Workflow reported, when it changed. */
 export interface CiArgoReport {
   name: string;
+  /** The Argo namespace it runs in (for a link to it in the Argo UI). */
+  namespace?: string;
   phase: string;
   progress?: string;
   message?: string;
@@ -151,6 +153,7 @@ export function recordArgo(status: CiStatus, argo: CiArgoReport & Record<string,
     kind: 'argo',
     at,
     name: argo.name,
+    ...(argo.namespace === undefined ? {} : { namespace: argo.namespace }),
     phase: argo.phase,
     ...(argo.progress === undefined ? {} : { progress: argo.progress }),
     ...(argo.message === undefined ? {} : { message: argo.message }),

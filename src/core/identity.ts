@@ -36,6 +36,8 @@ export interface RequestInfo {
   userAgent?: string;
   idempotencyKey?: string;
   bodySha256: string;
+  /** The W3C trace id of the request's trace, when it had one: the job's trace. */
+  traceId?: string;
 }
 
 /** The memo of every Gatehouse workflow. */

@@ -12,8 +12,20 @@ export const sourceKey = defineSearchAttributeKey('GatehouseSource', SearchAttri
 export const deliveryKey = defineSearchAttributeKey('GatehouseDelivery', SearchAttributeType.KEYWORD);
 /** CI runs: the concurrency key, so a newer run can find and cancel the run it supersedes. */
 export const refKey = defineSearchAttributeKey('GatehouseRef', SearchAttributeType.KEYWORD);
+/** A job run again (POST /v1/jobs/{jobId}/rerun): the job it runs again, so that job's page finds it. */
+export const rerunOfKey = defineSearchAttributeKey('GatehouseRerunOf', SearchAttributeType.KEYWORD);
+/** Jobs whose input names a repository (`repository.fullName`: CI and Git events), for list filters. */
+export const repositoryKey = defineSearchAttributeKey('GatehouseRepository', SearchAttributeType.KEYWORD);
 
-export const searchAttributeKeys = [ownerKey, routeKey, sourceKey, deliveryKey, refKey] as const;
+export const searchAttributeKeys = [
+  ownerKey,
+  routeKey,
+  sourceKey,
+  deliveryKey,
+  refKey,
+  rerunOfKey,
+  repositoryKey,
+] as const;
 
 /** `temporal server start-dev --search-attribute` arguments for the keys above. */
 export const searchAttributeArgs: string[] = searchAttributeKeys.flatMap((key) => [

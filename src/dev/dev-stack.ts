@@ -236,6 +236,7 @@ Open in a browser (the certificate is self-signed: accept it once). The developm
 page lets you in as any user name with any groups: gatehouse-admins sees the Temporal UI,
 maintainers may read its default namespace; others are refused it.
   sign in        ${base}/auth/login
+  the console    ${base}/ui/   (your jobs, start a job, deliveries for admins, usage)
   Temporal UI    ${base}/temporal/
   your jobs      ${base}/v1/jobs   (the API answers a signed-in browser as the same person as their token)
   sign out       ${base}/auth/logout

@@ -450,7 +450,9 @@ it('registers the search attributes on a new namespace with the operator command
     first = run();
     return true;
   });
-  expect(first).toMatch(/added GatehouseOwner, GatehouseRoute, GatehouseSource, GatehouseDelivery, GatehouseRef/);
+  expect(first).toMatch(
+    /added GatehouseOwner, GatehouseRoute, GatehouseSource, GatehouseDelivery, GatehouseRef, GatehouseRerunOf, GatehouseRepository/,
+  );
   expect(run()).toMatch(/all Gatehouse search attributes present/);
   const listed = await connection.operatorService.listSearchAttributes({ namespace });
   expect(Object.keys(listed.customAttributes ?? {})).toEqual(
@@ -460,6 +462,8 @@ it('registers the search attributes on a new namespace with the operator command
       'GatehouseSource',
       'GatehouseDelivery',
       'GatehouseRef',
+      'GatehouseRerunOf',
+      'GatehouseRepository',
     ]),
   );
   await connection.close();

@@ -40,6 +40,7 @@ export function enableSignIn(
     maxGroups: 50,
     argo: { identity: 'serviceAccount', namespaces: ['team-a', 'team-b'] },
     temporal: { namespaces: ['default'] },
+    console: { argoUrl: '/argo/' },
     ...overrides,
   };
   const secrets: SignInSecrets = {

@@ -1,7 +1,7 @@
 // Listing, cancelling and long-polling jobs against a real Temporal. Jobs that must stay RUNNING
 // are started on a queue no worker polls yet; a worker started later lets them react to cancels.
 import { describe, expect, it, vi } from 'vitest';
-import { useHarness, startWorkers } from '../helpers/harness.js';
+import { useHarness, startWorkers, uniqueName } from '../helpers/harness.js';
 import { readWebsite } from '../helpers/queries.js';
 
 const query = readWebsite;
@@ -137,6 +137,48 @@ describe('GET /v1/jobs', () => {
       },
       { timeout: 10_000, interval: 200 },
     );
+  });
+
+  it("filters by source and repository, and lets admins list everyone's jobs with owner=*", async () => {
+    const me = await h.token();
+    const admin = await h.token({ groups: ['gatehouse-admins'] });
+    const repository = `acme/${uniqueName('repo')}`;
+    const ci = await h.app.inject({
+      method: 'POST',
+      url: '/v1/jobs/ci',
+      payload: { provider: 'github', repository: { fullName: repository }, after: 'a'.repeat(40) },
+      headers: auth(me.token),
+    });
+    expect(ci.statusCode).toBe(202);
+    const policy = await start(me.token);
+    const ids = (answer: { json(): { jobs: Array<{ jobId: string }> } }) => answer.json().jobs.map((j) => j.jobId);
+    await vi.waitFor(
+      async () => {
+        const byRepository = await h.app.inject({
+          url: `/v1/jobs?repository=${encodeURIComponent(repository)}`,
+          headers: auth(me.token),
+        });
+        expect(ids(byRepository)).toEqual([ci.json().jobId]);
+        const everyone = await h.app.inject({
+          url: `/v1/jobs?owner=*&repository=${encodeURIComponent(repository)}`,
+          headers: auth(admin.token),
+        });
+        expect(ids(everyone)).toEqual([ci.json().jobId]);
+      },
+      { timeout: 10_000, interval: 200 },
+    );
+    const fromApi = await h.app.inject({ url: '/v1/jobs?source=api&pageSize=10', headers: auth(me.token) });
+    expect(ids(fromApi)).toEqual([policy, ci.json().jobId]);
+    const fromGitHub = await h.app.inject({ url: '/v1/jobs?source=github', headers: auth(me.token) });
+    expect(ids(fromGitHub)).toEqual([]);
+    // Everyone's jobs are admins' only, and the newest of them is one of this test's.
+    const refused = await h.app.inject({ url: '/v1/jobs?owner=*', headers: auth(me.token) });
+    expect(refused.statusCode).toBe(403);
+    const all = await h.app.inject({ url: '/v1/jobs?owner=*&pageSize=100', headers: auth(admin.token) });
+    expect(all.statusCode).toBe(200);
+    expect(ids(all)).toEqual(expect.arrayContaining([policy, ci.json().jobId]));
+    // The CI job must not run when a later test starts a worker on this queue.
+    await h.app.temporal.client.workflow.getHandle(ci.json().jobId).terminate('test over');
   });
 });
 

@@ -83,6 +83,19 @@ describe.each(['pglite', 'postgres'] as const)('ledger on %s', (kind) => {
     expect(
       (await billing.queryUsage({ from: '2100-01-01T00:00:00Z', to: '2200-01-01T00:00:00Z' }, alice)).totals,
     ).toEqual([]);
+
+    // Split by route and calendar month (UTC), as the console's Usage page asks.
+    await billing.recordUsage({ ...entry, entryKey: `wf-4:run-1:jobs:${kind}`, route: 'policy-check' });
+    const month = new Date().toISOString().slice(0, 7);
+    expect((await billing.queryUsage({ ...period, by: ['route', 'month'] }, alice)).totals).toEqual([
+      { owner: 'jwt:i#alice', metric: 'jobs', quantity: 2, route: 'ci', month },
+      { owner: 'jwt:i#alice', metric: 'run_seconds', quantity: 42.5, route: 'ci', month },
+      { owner: 'jwt:i#alice', metric: 'jobs', quantity: 1, route: 'policy-check', month },
+    ]);
+    expect((await billing.queryUsage({ ...period, by: ['month'] }, alice)).totals).toEqual([
+      { owner: 'jwt:i#alice', metric: 'jobs', quantity: 3, month },
+      { owner: 'jwt:i#alice', metric: 'run_seconds', quantity: 42.5, month },
+    ]);
   });
 
   it("refuses another owner's usage to a non-admin, and a bad period", async () => {

@@ -393,6 +393,32 @@ describe('the GitLab watcher', () => {
       // While it is disabled GitLab refuses resends: reported, and asked again at the next check.
       const first = await check('gitlab');
       expect(first).toMatchObject({ alertStatus: 'temporarily_disabled', failed: 4, requested: 0, refused: 4 });
+      // Admins read the same from the bridge (the console's Deliveries page shows it): the last
+      // check of each hook, its report and the events still open; others are refused.
+      const admin = await issuer.mint({ sub: uniqueName('admin'), groups: ['gatehouse-admins'] });
+      const health = await app.inject({ url: '/v1/webhooks/hooks', headers: { authorization: `Bearer ${admin}` } });
+      expect(health.statusCode).toBe(200);
+      const hooks = health.json<{ hooks: Array<Record<string, unknown>> }>().hooks;
+      expect(hooks.find((h) => h.provider === 'gitlab' && h.hook === 'default')).toMatchObject({
+        path: '/v1/webhooks/gitlab',
+        reconciled: true,
+        scheduleId: scheduleId('gitlab'),
+        paused: true,
+        openEvents: 4,
+        lastCheck: {
+          status: 'COMPLETED',
+          report: { alertStatus: 'temporarily_disabled', failed: 4, requested: 0, refused: 4 },
+        },
+      });
+      expect(hooks.find((h) => h.provider === 'gitea')).toEqual({
+        provider: 'gitea',
+        hook: 'default',
+        path: '/v1/webhooks/gitea',
+        reconciled: false,
+      });
+      const someone = await issuer.mint({ sub: uniqueName('someone') });
+      const refused = await app.inject({ url: '/v1/webhooks/hooks', headers: { authorization: `Bearer ${someone}` } });
+      expect(refused.statusCode).toBe(403);
 
       gitlab.setAlertStatus(gitlabHook, 'executable');
       const second = await check('gitlab');

@@ -126,6 +126,13 @@ describe('ciPipeline progress log', () => {
       'argo Succeeded 2/2',
       'phase passed',
     ]);
+    // Each Argo entry names its namespace: the console links to the workflow in the Argo UI.
+    expect(progress.filter((entry) => entry.kind === 'argo').map((entry) => entry.namespace)).toEqual([
+      'ci',
+      'ci',
+      'ci',
+      'ci',
+    ]);
   }, 20_000);
 
   it('logs a cancellation as the cancelled phase', async () => {

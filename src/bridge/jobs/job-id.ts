@@ -17,7 +17,9 @@ export type JobKey =
    */
   | { kind: 'delivery'; provider: string; hook: string; bodySha256: string; deliveryId: string }
   /** An admin's replay of a delivery record: a new job, keyed by the Idempotency-Key (or fresh). */
-  | { kind: 'replay'; provider: string; hook: string; record: string; value: string };
+  | { kind: 'replay'; provider: string; hook: string; record: string; value: string }
+  /** A rerun of a job by its caller: keyed by the job run again and the Idempotency-Key (or fresh). */
+  | { kind: 'rerun'; of: string; value: string };
 
 /** API jobs are scoped by their owner's principal and route; deliveries by provider and hook. */
 export function deriveJobId(route: string, principal: string, key: JobKey): string {
@@ -26,6 +28,8 @@ export function deriveJobId(route: string, principal: string, key: JobKey): stri
       return `${key.provider}.${digest([key.hook, key.bodySha256])}`;
     case 'replay':
       return `${key.provider}.${digest([key.hook, 'replay', key.record, key.value])}`;
+    case 'rerun':
+      return `${route}.${digest([principal, route, 'rerun', key.of, key.value])}`;
     case 'none':
       // Without any key there is nothing a retry could repeat, so a fresh id is the honest choice.
       return `${route}.${digest([principal, route, 'random', randomUUID()])}`;

@@ -137,10 +137,21 @@ export const ListJobsQueryString = Type.Object(
     status: Type.Optional(JobStatus),
     pageSize: Type.Optional(Type.Integer({ minimum: 1, maximum: 100 })),
     pageToken: Type.Optional(Type.String({ maxLength: 4096 })),
+    source: Type.Optional(
+      Type.String({
+        pattern: '^[a-z][a-z0-9-]{0,31}$',
+        description: '`api`, or the provider whose webhook started it',
+      }),
+    ),
+    repository: Type.Optional(
+      Type.String({ maxLength: 255, description: 'jobs about this repository (`owner/name`): CI and Git events' }),
+    ),
+    rerunOf: Type.Optional(Type.String({ maxLength: 1000, description: 'reruns of this job (POST …/rerun)' })),
     owner: Type.Optional(
       Type.String({
         maxLength: 1300,
-        description: "admins only: list another principal's jobs (jwt:<issuer>#<sub> or webhook:<instance>:<id>)",
+        description:
+          "admins only: list another principal's jobs (jwt:<issuer>#<sub> or webhook:<instance>:<id>), or `*` for everyone's",
       }),
     ),
   },

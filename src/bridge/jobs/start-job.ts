@@ -11,7 +11,7 @@ import { WorkflowExecutionAlreadyStartedError } from '@temporalio/client';
 import type { FastifyRequest } from 'fastify';
 import { readCallbackMemo, type CallbackMemo } from '../../core/callbacks.js';
 import type { Identity, JobRequest, RequestInfo } from '../../core/identity.js';
-import { deliveryKey, ownerKey, routeKey, sourceKey } from '../../core/search-attributes.js';
+import { deliveryKey, ownerKey, repositoryKey, rerunOfKey, routeKey, sourceKey } from '../../core/search-attributes.js';
 import type { RouteConfig } from '../../config/schema.js';
 import type { JobSource } from '../../providers/registry.js';
 import { GatehouseError } from '../errors.js';
@@ -32,6 +32,8 @@ export interface JobStart {
   deliveryId?: string;
   /** A replay: the delivery record replayed and who asked, kept in the memo. */
   replayOf?: ReplayLink;
+  /** A rerun: the job run again, kept in the memo and as GatehouseRerunOf. */
+  rerunOf?: RerunLink;
   /** The caller's Gatehouse-Callback-URL, as sent. */
   callbackUrl?: string;
   /** The job's completion callback (checked), kept in the memo: the job service fills it in. */
@@ -44,6 +46,13 @@ export interface ReplayLink {
   /** The job that record started, if it started one. */
   jobId: string | null;
   /** The admin who asked. */
+  requestedBy: string;
+}
+
+export interface RerunLink {
+  jobId: string;
+  runId: string;
+  /** Who asked for the rerun (the new job's owner). */
   requestedBy: string;
 }
 
@@ -62,6 +71,7 @@ export async function startJob(temporal: TemporalGateway, http: FastifyRequest, 
   const request = requestInfo(http, job.route, job.key);
   const args: JobRequest = { jobId, route: job.route, input: job.input, identity: job.identity };
   const { execution, run } = job.routeConfig.timeouts;
+  const repository = repositoryOf(job.input);
   try {
     const handle = await temporal.call((client) =>
       client.workflow.start(job.routeConfig.workflowType, {
@@ -72,6 +82,7 @@ export async function startJob(temporal: TemporalGateway, http: FastifyRequest, 
           identity: job.identity,
           request,
           ...(job.replayOf === undefined ? {} : { replayOf: job.replayOf }),
+          ...(job.rerunOf === undefined ? {} : { rerunOf: job.rerunOf }),
           ...(job.callback === undefined ? {} : { callback: job.callback }),
         },
         typedSearchAttributes: [
@@ -79,6 +90,8 @@ export async function startJob(temporal: TemporalGateway, http: FastifyRequest, 
           { key: routeKey, value: job.route },
           { key: sourceKey, value: job.source },
           ...(job.deliveryId === undefined ? [] : [{ key: deliveryKey, value: job.deliveryId }]),
+          ...(job.rerunOf === undefined ? [] : [{ key: rerunOfKey, value: job.rerunOf.jobId }]),
+          ...(repository === undefined ? [] : [{ key: repositoryKey, value: repository }]),
         ],
         workflowIdConflictPolicy: 'FAIL',
         workflowIdReusePolicy: 'REJECT_DUPLICATE',
@@ -132,7 +145,11 @@ async function answerExisting(
 function requestInfo(http: FastifyRequest, route: string, key: JobKey): RequestInfo {
   const userAgent = http.headers['user-agent'];
   const idempotencyKey =
-    key.kind === 'idempotency-key' ? key.value : key.kind === 'delivery' ? key.deliveryId : undefined;
+    key.kind === 'idempotency-key' || key.kind === 'rerun'
+      ? key.value
+      : key.kind === 'delivery'
+        ? key.deliveryId
+        : undefined;
   return {
     requestId: http.id,
     route,
@@ -141,5 +158,16 @@ function requestInfo(http: FastifyRequest, route: string, key: JobKey): RequestI
     ...(userAgent === undefined ? {} : { userAgent: userAgent.slice(0, 512) }),
     ...(idempotencyKey === undefined ? {} : { idempotencyKey }),
     bodySha256: http.bodySha256,
+    ...(http.traceId === '' ? {} : { traceId: http.traceId }),
   };
+}
+
+/**
+ * The repository a job is about, for the GatehouseRepository filter: `repository.fullName` in its
+ * input (CI and Git-event inputs), bounded as a Keyword value; undefined for any other input.
+ */
+function repositoryOf(input: unknown): string | undefined {
+  const repository = (input as { repository?: { fullName?: unknown } } | null)?.repository;
+  const name = typeof repository === 'object' && repository !== null ? repository.fullName : undefined;
+  return typeof name === 'string' && name.length > 0 && name.length <= 255 ? name : undefined;
 }

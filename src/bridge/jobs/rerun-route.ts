@@ -1,0 +1,117 @@
+// POST /v1/jobs/{jobId}/rerun: a new job with the same route and input as one the caller may see,
+// started by the caller under the same rules as a start (the route's access, the callback the route
+// sets by default), idempotent by Idempotency-Key, and linked to the first: `rerunOf` in its memo
+// and the GatehouseRerunOf search attribute (GET /v1/jobs?rerunOf=<jobId> lists the reruns).
+//
+// Only jobs started through the API are run again this way. A job a webhook delivery started is
+// owned by the provider's sender and carries a normalized event: that is the delivery log's replay.
+// The stored input is checked against the route's schema as it is now, as a start's body would be.
+import { randomUUID } from 'node:crypto';
+import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
+import type { FastifyInstance, FastifyRequest } from 'fastify';
+import Type from 'typebox';
+import { mayCallRoute } from '../../core/access.js';
+import { createBodyValidator } from '../../config/body-validator.js';
+import type { GatehouseConfig } from '../../config/load-config.js';
+import { GatehouseError, ProblemBody } from '../errors.js';
+import { noteRequest } from '../http/request-tracing.js';
+import { idempotencyKeyOf } from './job-id.js';
+import { readJobInput } from './job-input.js';
+import { JobIdParams, StartedJobBody, jobLinks } from './job-schemas.js';
+import { findJob } from './read-job.js';
+
+const RerunHeaders = Type.Object({
+  'idempotency-key': Type.Optional(
+    Type.String({ description: 'the same key again answers the same rerun (scoped to the job and the caller)' }),
+  ),
+});
+
+const RerunBody = Type.Object({
+  ...StartedJobBody.properties,
+  rerunOf: Type.String({ description: 'the job run again' }),
+});
+
+const notPossible = (detail: string) => new GatehouseError('GATEHOUSE_RERUN_NOT_POSSIBLE', detail);
+
+export async function rerunRoute(parent: FastifyInstance, opts: { config: GatehouseConfig }) {
+  const app = parent.withTypeProvider<TypeBoxTypeProvider>();
+  const { routes } = opts.config;
+  const bodies = createBodyValidator();
+  const validators = new Map(Object.entries(routes).map(([route, config]) => [route, bodies.compile(config.input)]));
+
+  app.post(
+    '/v1/jobs/:jobId/rerun',
+    {
+      schema: {
+        tags: ['jobs'],
+        summary: 'Run a job again: a new job with the same route and input, linked to the first',
+        description:
+          'Answers as a start (202 + Location). The caller must be allowed to see the job and to call its route. A job a webhook delivery started, a route no longer configured, or an input the route no longer accepts is 409 GATEHOUSE_RERUN_NOT_POSSIBLE. Send an Idempotency-Key to make a retried rerun answer the same job.',
+        operationId: 'rerun-job',
+        security: [{ bearerAuth: [] }],
+        params: JobIdParams,
+        headers: RerunHeaders,
+        response: { 202: RerunBody, '4xx': ProblemBody, '5xx': ProblemBody },
+      },
+    },
+    async (request, reply) => {
+      const { jobId } = request.params;
+      noteRequest(request, { jobId });
+      const { rules } = app.jobs;
+      const caller = request.identity;
+      const { view } = await findJob(app.temporal, jobId, caller, rules);
+      if (view.source !== 'api') {
+        throw notPossible(`A job a ${view.source} delivery started is run again by replaying the delivery (admins)`);
+      }
+      const routeConfig = routes[view.route];
+      const validate = validators.get(view.route);
+      if (routeConfig === undefined || validate === undefined) {
+        throw notPossible(`The route "${view.route}" is no longer configured`);
+      }
+      if (!mayCallRoute(caller, routeConfig.access, rules)) {
+        throw new GatehouseError('GATEHOUSE_FORBIDDEN', 'The caller may not use this route');
+      }
+      if (routeConfig.idempotency.required && request.headers['idempotency-key'] === undefined) {
+        throw new GatehouseError(
+          'GATEHOUSE_IDEMPOTENCY_KEY_REQUIRED',
+          'Send an Idempotency-Key header with this request',
+        );
+      }
+      const input = await readJobInput(app.temporal, jobId, view.runId);
+      if (input === undefined || !validate(input)) {
+        throw notPossible(`The job's input does not match the "${view.route}" route's schema any more`);
+      }
+      const started = await app.jobs.start(request, {
+        route: view.route,
+        input,
+        identity: caller,
+        key: { kind: 'rerun', of: jobId, value: rerunKey(request) },
+        source: 'api',
+        rerunOf: { jobId, runId: view.runId, requestedBy: caller.principal },
+      });
+      if (started.replayed) reply.header('idempotent-replayed', 'true');
+      return reply
+        .code(202)
+        .header('location', `/v1/jobs/${started.jobId}`)
+        .send({
+          jobId: started.jobId,
+          runId: started.runId,
+          route: started.route,
+          status: started.status,
+          links: jobLinks(started.jobId),
+          rerunOf: jobId,
+        });
+    },
+  );
+}
+
+/**
+ * The Idempotency-Key when sent (checked as a start's is); else, as for a start, the edge's
+ * X-Request-ID, so an edge retry cannot run the job again twice; else a new rerun every time.
+ */
+function rerunKey(request: FastifyRequest): string {
+  const key = idempotencyKeyOf(request);
+  if (key !== undefined) return key;
+  // request.id is the client's X-Request-ID only when that header was sane (app.ts genReqId).
+  return request.headers['x-request-id'] === request.id ? `request-id:${request.id}` : randomUUID();
+}
