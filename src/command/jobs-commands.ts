@@ -1,4 +1,4 @@
-// Jobs: run a route, and list, read, cancel and follow jobs; and the routes the caller may start.
+// Jobs: run a route, and list, read, cancel, rerun and follow jobs; and the routes the caller may start.
 import { readFileSync } from 'node:fs';
 import { type Command, Option } from 'commander';
 import type { JobView } from '../client/index.js';
@@ -97,7 +97,6 @@ Examples:
         options: { input?: string; key?: string; wait?: boolean; follow?: boolean },
         command: Command,
       ) => {
-        const out = context.output(command);
         const session = context.sessionFor(command);
         const body = readInput(options.input);
         const answer = await session.client().POST('/v1/jobs/{route}' as '/v1/jobs/ci', {
@@ -105,16 +104,7 @@ Examples:
           body: body as never,
           headers: options.key === undefined ? {} : { 'idempotency-key': options.key },
         });
-        const started = unwrap(answer);
-        if (options.follow === true) {
-          const final = await follow(context, command, started.jobId);
-          context.exitCode = final === undefined ? exitCodes.unreachable : jobExitCode(final.status);
-        } else if (options.wait === true) {
-          const final = await waitForJob(session, started.jobId);
-          showJob(out, final);
-          context.exitCode = jobExitCode(final.status);
-        } else if (out.json) out.data(started);
-        else out.line(started.jobId);
+        await afterStart(context, command, unwrap(answer), options);
       },
     );
 
@@ -195,6 +185,32 @@ Examples:
       else out.line(`${answer.jobId}\t${answer.status}`);
     });
   jobs
+    .command('rerun')
+    .description('Run a job again: a new job with the same route and input, linked to the first')
+    .argument('<jobId>')
+    .option('-k, --key <key>', 'an Idempotency-Key: rerunning again with the same key answers the same job')
+    .option('--wait', 'wait until the new job closes and print its final state')
+    .option('--follow', "print the new job's events as they come, then its final state")
+    .addHelpText(
+      'after',
+      `
+Exit codes with --wait or --follow are those of run.
+
+Examples:
+  gatehouse jobs rerun policy-check.3f9a0c1d --wait
+  gatehouse jobs rerun ci.3f9a0c1d --key rerun-1 --follow`,
+    )
+    .action(async (jobId: string, options: { key?: string; wait?: boolean; follow?: boolean }, command: Command) => {
+      const answer = await context
+        .sessionFor(command)
+        .client()
+        .POST('/v1/jobs/{jobId}/rerun', {
+          params: { path: { jobId } },
+          headers: options.key === undefined ? {} : { 'idempotency-key': options.key },
+        });
+      await afterStart(context, command, unwrap(answer), options);
+    });
+  jobs
     .command('events')
     .description("Follow a job's events until it closes (one JSON object a line with --json)")
     .argument('<jobId>')
@@ -270,4 +286,23 @@ function startRoutes(document: OpenApiDocument): Array<{ route: string; summary:
       summary: item.post!.summary ?? '',
       input: inline(item.post!.requestBody?.content?.['application/json']?.schema ?? {}),
     }));
+}
+
+/** What run and jobs rerun do once the job has started: follow it, wait for it, or print its id. */
+async function afterStart(
+  context: Context,
+  command: Command,
+  started: { jobId: string },
+  options: { wait?: boolean; follow?: boolean },
+): Promise<void> {
+  const out = context.output(command);
+  if (options.follow === true) {
+    const final = await follow(context, command, started.jobId);
+    context.exitCode = final === undefined ? exitCodes.unreachable : jobExitCode(final.status);
+  } else if (options.wait === true) {
+    const final = await waitForJob(context.sessionFor(command), started.jobId);
+    showJob(out, final);
+    context.exitCode = jobExitCode(final.status);
+  } else if (out.json) out.data(started);
+  else out.line(started.jobId);
 }

@@ -88,6 +88,29 @@ describe('the gatehouse command with GATEHOUSE_TOKEN', () => {
     expect(second.stdout).toBe(first.stdout);
   });
 
+  it('jobs rerun --wait runs the job again as a new job linked to the first; the same --key answers the same rerun', async () => {
+    const { token, principal } = await h.token({ groups: ['maintainers'] });
+    const first = JSON.parse(
+      (await gatehouse(['run', 'policy-check', '-i', inputFile, '--wait', '--json'], { GATEHOUSE_TOKEN: token }))
+        .stdout,
+    ) as JobView;
+    const key = `rerun-${Date.now()}`;
+    const ran = await gatehouse(['jobs', 'rerun', first.jobId, '--key', key, '--wait', '--json'], {
+      GATEHOUSE_TOKEN: token,
+    });
+    expect(ran.code, ran.stderr).toBe(0);
+    const again = JSON.parse(ran.stdout) as JobView;
+    expect(again.jobId).not.toBe(first.jobId);
+    expect(again).toMatchObject({ status: 'COMPLETED', owner: principal, route: 'policy-check' });
+    const repeated = await gatehouse(['jobs', 'rerun', first.jobId, '--key', key], { GATEHOUSE_TOKEN: token });
+    expect(repeated.stdout.trim()).toBe(again.jobId);
+    // Someone who may not see the first job cannot run it again: the API's 404, exit 4.
+    const stranger = await h.token({ groups: ['maintainers'] });
+    const refused = await gatehouse(['jobs', 'rerun', first.jobId], { GATEHOUSE_TOKEN: stranger.token });
+    expect(refused.code).toBe(4);
+    expect(refused.stderr).toContain('GATEHOUSE_JOB_NOT_FOUND');
+  });
+
   it('run --follow prints the events, then the final state, and exits 0', async () => {
     const { token } = await h.token({ groups: ['maintainers'] });
     const ran = await gatehouse(['run', 'policy-check', '-i', inputFile, '--follow'], { GATEHOUSE_TOKEN: token });

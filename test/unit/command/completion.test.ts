@@ -104,7 +104,7 @@ describe('shell completion', () => {
     expect(at('jobs list').options.some((o) => o.flags.includes('--json'))).toBe(true);
     expect(at('completion').argument).toEqual({ kind: 'choice', words: ['bash', 'zsh', 'fish'] });
     expect(at('webhook sign').argument).toEqual({ kind: 'file' });
-    expect(at('jobs help').argument).toEqual({ kind: 'choice', words: ['list', 'get', 'cancel', 'events'] });
+    expect(at('jobs help').argument).toEqual({ kind: 'choice', words: ['list', 'get', 'cancel', 'rerun', 'events'] });
   });
 
   it('`gatehouse completion <shell>` prints that script; another shell is a usage error', async () => {
