@@ -1,25 +1,34 @@
 // The console as people use it: Debian's Chromium through the real HAProxy edge and two bridges,
 // against the real Temporal dev server and worker. A person signs in, starts a policy-check from
 // its form (and is told what the API refused), watches it complete without reloading, runs it
-// again and follows the link between the two, cancels a running job; an admin replays a delivery,
+// again and follows the link between the two, cancels a running job; an admin watches the CI job a
+// signed push started (through the edge, its steps in the sandbox on a local Git repository) add
+// its steps one by one until it passes; an admin replays a delivery,
 // refused in safe mode and then forced, and reads the usage ledger; another person sees none of
 // the first person's jobs and gets a 404 page for one of them. Every page is screenshotted at
 // desktop and phone widths into .data/test-logs/console/ and checked by axe-core: no serious or
 // critical violation. The Content-Security-Policy stays on throughout, and nothing breaks it.
-import { mkdirSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readdirSync, writeFileSync } from 'node:fs';
 import { randomBytes } from 'node:crypto';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startEdgeHarness, type Bridge, type EdgeHarness } from '../helpers/edge.js';
-import { startWorkers, testSecrets, uniqueName, type RunningWorkers } from '../helpers/harness.js';
+import { send, startEdgeHarness, type Bridge, type EdgeHarness } from '../helpers/edge.js';
+import { startFakeGitHosts, type FakeGitHosts } from '../helpers/fake-git-hosts.js';
+import { startGitServer, useGitServer, type GitServer } from '../helpers/git-server.js';
+import { pipelines, startWorkers, testSecrets, uniqueName, type RunningWorkers } from '../helpers/harness.js';
 import { testLogDir } from '../helpers/log-files.js';
 import { capture, launchChromium, signIn, type AxeViolation } from '../helpers/console-browser.js';
-import { githubDelivery, githubExample } from '../helpers/webhooks.js';
+import { githubDelivery, githubPush } from '../helpers/webhooks.js';
 
 let e: EdgeHarness;
 let base: string;
 let browser: Browser;
+let hosts: FakeGitHosts;
+let git: GitServer;
+/** The CI worker's scratch directory, this file's own: each job's checkout is a `job-*` directory in it. */
+const scratchDir = mkdtempSync(join(tmpdir(), 'gatehouse-scratch-'));
 const holdQueue = uniqueName('gatehouse-hold');
 const holdWorkers: RunningWorkers[] = [];
 const shots = join(testLogDir, 'console');
@@ -30,6 +39,8 @@ const cspReports: string[] = [];
 
 beforeAll(async () => {
   mkdirSync(shots, { recursive: true });
+  hosts = await startFakeGitHosts(testSecrets.TEST_STATUS_TOKEN);
+  git = await startGitServer({ 'README.md': 'console\n' });
   e = await startEdgeHarness(
     { EDGE_SUBJECT_RATE: '100' },
     {
@@ -37,6 +48,20 @@ beforeAll(async () => {
       configure: (config) => {
         // A route on a queue no worker polls until the test starts one: its jobs stay running.
         config.routes['hold-check'] = { ...config.routes['policy-check']!, taskQueue: holdQueue };
+        useGitServer(config, git);
+        config.ci.scratchDir = scratchDir;
+        config.ci.statusApis.github = { apiUrl: `${hosts.url}/github`, token: { env: 'TEST_STATUS_TOKEN' } };
+        // The middle step waits for a file the test puts in the job's checkout, so the page is
+        // looked at while the job runs, however slow the machine, and no test step sleeps.
+        config.ci.pipelines = pipelines({
+          repositories: ['Codertocat/*'],
+          runner: 'steps',
+          steps: [
+            { name: 'build', run: 'echo built', timeout: '1m' },
+            { name: 'wait-for-release', run: 'until test -e release; do sleep 0.1; done', timeout: '2m' },
+            { name: 'test', run: 'echo tested', timeout: '1m' },
+          ],
+        });
       },
     },
   );
@@ -47,6 +72,8 @@ afterAll(async () => {
   await browser?.close();
   for (const workers of holdWorkers) await workers.stop();
   await e?.close();
+  await hosts?.close();
+  await git?.close();
 });
 
 async function person(username: string, groups: string): Promise<{ context: BrowserContext; page: Page }> {
@@ -192,6 +219,58 @@ describe('the console in Chromium', () => {
   });
 
   it(
+    'shows an admin the CI job a signed push started, its steps appearing one by one until it passes',
+    { timeout: 120_000 },
+    async () => {
+      // A push's job is owned by its sender (webhook:github:<account id>), and no sign-in maps a
+      // person to a Git account: besides that owner only admins may see it (src/core/access.ts).
+      const { context, page } = await person(uniqueName('olga'), 'gatehouse-admins');
+      const push = githubPush(git.sha, `${git.url}/github/Codertocat/Hello-World.git`);
+      const delivery = githubDelivery(push, {
+        secret: testSecrets.TEST_GITHUB_SECRET,
+        event: 'push',
+        path: '/v1/webhooks/github/ci',
+      });
+      const answer = await send(e.base, {
+        method: 'POST',
+        path: delivery.url,
+        headers: delivery.headers,
+        body: delivery.body,
+      });
+      expect(answer.status, answer.body).toBe(202);
+      const jobId = answer.json<{ jobId: string }>().jobId;
+
+      await page.goto(`${base}/ui/jobs/${encodeURIComponent(jobId)}`);
+      // The page is not reloaded from here on: a mark on the window survives only without a navigation.
+      await page.evaluate(() => ((globalThis as unknown as { mark: number }).mark = 1));
+      const progress = page.getByRole('region', { name: 'Progress' });
+      await progress.getByText('Step 2, wait-for-release: started').waitFor({ timeout: 60_000 });
+      await progress.getByText(/^Step 1, build: passed/).waitFor();
+      await statusIs(page, 'RUNNING');
+      expect(await progress.getByText(/^Step 3/).count()).toBe(0);
+      await page.getByText('github sender Codertocat').waitFor();
+      await look(page, 'job-ci-running');
+
+      // The step goes on once its checkout has the file; this file's scratch directory holds only this job's.
+      const checkouts = readdirSync(scratchDir).filter((name) => name.startsWith('job-'));
+      expect(checkouts).toHaveLength(1);
+      writeFileSync(join(scratchDir, checkouts[0]!, 'release'), '');
+      await progress.getByText(/^Step 3, test: started/).waitFor({ timeout: 30_000 });
+      await statusIs(page, 'COMPLETED');
+      await progress.getByText(/^Step 2, wait-for-release: passed/).waitFor({ timeout: 10_000 });
+      await progress.getByText(/^Step 3, test: passed/).waitFor({ timeout: 10_000 });
+      await progress.getByText(/^Phase: passed/).waitFor({ timeout: 10_000 });
+      await page.getByRole('heading', { name: 'Result' }).waitFor({ timeout: 10_000 });
+      expect(await page.evaluate(() => (globalThis as unknown as { mark?: number }).mark)).toBe(1);
+      await look(page, 'job-ci-passed');
+      // The commit's status went from pending to success, linking the job.
+      expect(hosts.statuses.filter((s) => s.url.endsWith(jobId)).map((s) => s.state)).toEqual(['pending', 'success']);
+      await context.close();
+      expectAccessible();
+    },
+  );
+
+  it(
     'lets an admin replay a delivery, refused in safe mode and then forced, and read usage',
     { timeout: 120_000 },
     async () => {
@@ -199,11 +278,8 @@ describe('the console in Chromium', () => {
       const { context, page } = await person(username, 'gatehouse-admins');
       // Each bridge keeps its own delivery log here (memory): deliver to the one the edge sends this admin to.
       const bridge = e.bridges.find((b: Bridge) => b.seen.some((h) => h['x-auth-subject'] === username))!;
-      const payload = {
-        ...githubExample('push', (example) => example.ref === 'refs/heads/master'),
-        ref: 'refs/heads/main',
-        after: randomBytes(20).toString('hex'),
-      };
+      // A commit of its own, so no job of another test has run for it; on the test's Git server like every hook's.
+      const payload = githubPush(randomBytes(20).toString('hex'), `${git.url}/github/Codertocat/Hello-World.git`);
       const delivery = githubDelivery(payload, { secret: testSecrets.TEST_GITHUB_SECRET, event: 'push' });
       const delivered = await bridge.app.inject({
         method: 'POST',
@@ -211,7 +287,7 @@ describe('the console in Chromium', () => {
         payload: delivery.body,
         headers: delivery.headers,
       });
-      expect(delivered.statusCode).toBe(202);
+      expect(delivered.statusCode, delivered.body).toBe(202);
 
       await page.getByRole('link', { name: 'Deliveries' }).click();
       await page.getByRole('region', { name: 'Hooks' }).getByText('github / default').waitFor();
