@@ -187,7 +187,7 @@ export interface paths {
     put?: never;
     /**
      * Run a job again: a new job with the same route and input, linked to the first
-     * @description Answers as a start (202 + Location). The caller must be allowed to see the job and to call its route. A job a webhook delivery started, a route no longer configured, or an input the route no longer accepts is 409 GATEHOUSE_RERUN_NOT_POSSIBLE. Send an Idempotency-Key to make a retried rerun answer the same job.
+     * @description Answers as a start (202 + Location). Only the job's owner may run it again (403 for anyone else who may see it, admins included, as the new job would run with their rights), and must still be allowed to call its route. A job a webhook delivery started, a route no longer configured, or an input the route no longer accepts is 409 GATEHOUSE_RERUN_NOT_POSSIBLE. Send an Idempotency-Key to make a retried rerun answer the same job.
      */
     post: operations['rerun-job'];
     delete?: never;

@@ -78,13 +78,22 @@ describe('worker crash during a step', () => {
     cleanups.push(() => app.close());
     const owner = uniqueName('maint');
     const token = await issuer.mint({ sub: owner, groups: ['maintainers'] });
-    const started = await app.inject({
-      method: 'POST',
-      url: '/v1/jobs/ci',
-      headers: { authorization: `Bearer ${token}` },
-      payload: { provider: 'github', repository: { fullName: 'crash/x' }, after: git.sha },
-    });
-    const jobId = started.json().jobId as string;
+    // As a client should: a 503 (Temporal slow to answer while this test's workers start) is
+    // retried with the same Idempotency-Key, which answers the job that start may have made.
+    const key = uniqueName('crash');
+    const jobId = await vi.waitFor(
+      async () => {
+        const started = await app.inject({
+          method: 'POST',
+          url: '/v1/jobs/ci',
+          headers: { authorization: `Bearer ${token}`, 'idempotency-key': key },
+          payload: { provider: 'github', repository: { fullName: 'crash/x' }, after: git.sha },
+        });
+        expect(started.statusCode, started.body).toBe(202);
+        return started.json().jobId as string;
+      },
+      { timeout: 30_000, interval: 500 },
+    );
 
     await vi.waitFor(
       () => expect(existsSync(marker) && readFileSync(marker, 'utf8').includes('slow-start')).toBe(true),

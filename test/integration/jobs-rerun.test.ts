@@ -81,7 +81,7 @@ describe('POST /v1/jobs/{jobId}/rerun', () => {
     expect(plain.jobId).not.toBe(a.json().jobId);
   });
 
-  it('is a 404 for a job the caller may not see, exactly as for one that does not exist; admins may', async () => {
+  it("is a 404 for a job the caller may not see, exactly as for one that does not exist; an admin, who sees it, may not run another's job as themselves", async () => {
     const owner = await h.token();
     const stranger = await h.token();
     const admin = await h.token({ groups: ['gatehouse-admins'] });
@@ -93,10 +93,19 @@ describe('POST /v1/jobs/{jobId}/rerun', () => {
     expect(hidden.json().code).toBe('GATEHOUSE_JOB_NOT_FOUND');
     expect(missing.json()).toMatchObject({ code: hidden.json().code, detail: hidden.json().detail });
 
+    // The admin reads the job, but a rerun would run its owner's input with the admin's rights.
+    expect((await read(admin.token, first.jobId)).owner).toBe(owner.principal);
     const byAdmin = await rerun(admin.token, first.jobId);
-    expect(byAdmin.statusCode).toBe(202);
-    // The rerun is the admin's job: they asked for it.
-    expect((await read(admin.token, byAdmin.json().jobId)).owner).toBe(admin.principal);
+    expect(byAdmin.statusCode).toBe(403);
+    expect(byAdmin.json().code).toBe('GATEHOUSE_FORBIDDEN');
+    const adminJobs = await h.app.inject({
+      url: `/v1/jobs?rerunOf=${first.jobId}&owner=*`,
+      headers: { authorization: `Bearer ${admin.token}` },
+    });
+    expect(adminJobs.json().jobs).toEqual([]);
+    // A path that is no job id is the same 404, before anything asks Temporal.
+    const odd = await rerun(owner.token, '..');
+    expect(odd.statusCode).toBe(404);
   });
 
   it('applies the route rules of a start: its access and its required Idempotency-Key', async () => {

@@ -60,9 +60,16 @@ describe.each(['bash', 'zsh', 'fish'] as const)('%s completion', (shell) => {
     expect(complete(shell, 'gatehouse ')).toEqual(
       expect.arrayContaining(['login', 'run', 'jobs', 'routes', 'deliveries', 'webhook', 'completion']),
     );
-    expect(complete(shell, 'gatehouse jobs ').sort()).toEqual(['cancel', 'events', 'get', 'help', 'list']);
+    expect(complete(shell, 'gatehouse jobs ').sort()).toEqual(['cancel', 'events', 'get', 'help', 'list', 'rerun']);
     // -p takes a value: "dev" is that value, not a command, and jobs is still found.
-    expect(complete(shell, 'gatehouse -p dev jobs ').sort()).toEqual(['cancel', 'events', 'get', 'help', 'list']);
+    expect(complete(shell, 'gatehouse -p dev jobs ').sort()).toEqual([
+      'cancel',
+      'events',
+      'get',
+      'help',
+      'list',
+      'rerun',
+    ]);
     expect(complete(shell, 'gatehouse run ci --')).toEqual(
       expect.arrayContaining(['--input', '--key', '--wait', '--follow', '--profile', '--json', '--help']),
     );

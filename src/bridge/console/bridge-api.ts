@@ -13,7 +13,7 @@ import type { FastifyInstance, FastifyRequest } from 'fastify';
 import type { Caller } from '../../core/access.js';
 import { isAdmin } from '../../core/access.js';
 import type { JobMemo } from '../../core/identity.js';
-import type { Problem } from '../errors.js';
+import { GatehouseError, toProblem, type Problem } from '../errors.js';
 import type { JobView } from '../../core/job-view.js';
 
 /** A row of GET /v1/jobs: the job's view without its outcome. */
@@ -59,6 +59,13 @@ export interface BridgeApi {
 export function createBridgeApi(app: FastifyInstance): BridgeApi {
   return {
     async call<T>(request: FastifyRequest, call: ApiCall): Promise<T> {
+      // Ids from a page's URL go into these paths; a '.' or '..' segment would be resolved by the
+      // in-process request's URL parser into another API path. No API path has one.
+      if (hasDotSegment(call.url)) {
+        throw new ApiProblem(
+          toProblem(new GatehouseError('GATEHOUSE_NOT_FOUND', 'There is nothing at this address'), request.id),
+        );
+      }
       const headers: Record<string, string> = { 'x-request-id': request.id };
       for (const name of inherited) {
         const value = request.headers[name];
@@ -100,6 +107,12 @@ export function createBridgeApi(app: FastifyInstance): BridgeApi {
     },
     isAdmin: (caller) => isAdmin(caller, app.jobs.rules),
   };
+}
+
+/** Whether the path holds a '.' or '..' segment, plain or percent-encoded. */
+export function hasDotSegment(url: string): boolean {
+  const path = url.split('?', 1)[0] ?? '';
+  return path.split('/').some((segment) => /^(\.|%2e){1,2}$/i.test(segment));
 }
 
 function readJson(text: string): unknown {

@@ -1,5 +1,5 @@
 // POST /v1/jobs/{jobId}/rerun: a new job with the same route and input as one the caller may see,
-// started by the caller under the same rules as a start (the route's access, the callback the route
+// started by its owner under the same rules as a start (the route's access, the callback the route
 // sets by default), idempotent by Idempotency-Key, and linked to the first: `rerunOf` in its memo
 // and the GatehouseRerunOf search attribute (GET /v1/jobs?rerunOf=<jobId> lists the reruns).
 //
@@ -11,6 +11,7 @@ import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import Type from 'typebox';
 import { mayCallRoute } from '../../core/access.js';
+import { isJobId } from '../../core/job-id.js';
 import { createBodyValidator } from '../../config/body-validator.js';
 import type { GatehouseConfig } from '../../config/load-config.js';
 import { GatehouseError, ProblemBody } from '../errors.js';
@@ -18,7 +19,7 @@ import { noteRequest } from '../http/request-tracing.js';
 import { idempotencyKeyOf } from './job-id.js';
 import { readJobInput } from './job-input.js';
 import { JobIdParams, StartedJobBody, jobLinks } from './job-schemas.js';
-import { findJob } from './read-job.js';
+import { findJob, jobNotFound } from './read-job.js';
 
 const RerunHeaders = Type.Object({
   'idempotency-key': Type.Optional(
@@ -46,7 +47,7 @@ export async function rerunRoute(parent: FastifyInstance, opts: { config: Gateho
         tags: ['jobs'],
         summary: 'Run a job again: a new job with the same route and input, linked to the first',
         description:
-          'Answers as a start (202 + Location). The caller must be allowed to see the job and to call its route. A job a webhook delivery started, a route no longer configured, or an input the route no longer accepts is 409 GATEHOUSE_RERUN_NOT_POSSIBLE. Send an Idempotency-Key to make a retried rerun answer the same job.',
+          "Answers as a start (202 + Location). Only the job's owner may run it again (403 for anyone else who may see it, admins included, as the new job would run with their rights), and must still be allowed to call its route. A job a webhook delivery started, a route no longer configured, or an input the route no longer accepts is 409 GATEHOUSE_RERUN_NOT_POSSIBLE. Send an Idempotency-Key to make a retried rerun answer the same job.",
         operationId: 'rerun-job',
         security: [{ bearerAuth: [] }],
         params: JobIdParams,
@@ -59,9 +60,19 @@ export async function rerunRoute(parent: FastifyInstance, opts: { config: Gateho
       noteRequest(request, { jobId });
       const { rules } = app.jobs;
       const caller = request.identity;
+      if (!isJobId(jobId)) throw jobNotFound();
       const { view } = await findJob(app.temporal, jobId, caller, rules);
       if (view.source !== 'api') {
         throw notPossible(`A job a ${view.source} delivery started is run again by replaying the delivery (admins)`);
+      }
+      // A rerun runs as its caller, and the workers decide by that identity (the CI policy gate, the
+      // usage owner): anyone else, an admin too, would run input they never wrote with their own
+      // rights. They may read the job and start one of their own from its input.
+      if (view.owner !== caller.principal) {
+        throw new GatehouseError(
+          'GATEHOUSE_FORBIDDEN',
+          "Only the job's owner may run it again; start a new job with its input instead",
+        );
       }
       const routeConfig = routes[view.route];
       const validate = validators.get(view.route);

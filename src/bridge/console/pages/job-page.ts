@@ -24,7 +24,8 @@ export function jobPages(app: FastifyInstance, kit: PageKit) {
     const job = await api.call<JobView>(request, { url: `/v1/jobs/${encodeURIComponent(jobId)}` });
     const links = await api.memo(jobId);
     const reruns = await rerunsOf(request, kit, jobId);
-    const notice = notices[String((request.query as { notice?: unknown }).notice)];
+    const asked = String((request.query as { notice?: unknown }).notice);
+    const notice = Object.hasOwn(notices, asked) ? notices[asked] : undefined;
     return kit.send(request, reply, {
       title: `Job ${jobId}`,
       section: 'jobs',
@@ -120,9 +121,10 @@ function actions(request: FastifyRequest, kit: PageKit, job: JobView): Html {
           <button type="submit" class="secondary">Cancel</button>
         </form>`
       : '';
-  // A webhook's job is run again by replaying its delivery (admins, on the delivery's page).
+  // A webhook's job is run again by replaying its delivery (admins, on the delivery's page); an
+  // API job only by its owner, as a rerun runs with the rights of whoever asks for it.
   const rerun =
-    job.source === 'api'
+    job.source === 'api' && job.owner === kit.viewer(request).identity?.principal
       ? html`<form method="post" action="/ui/jobs/${job.jobId}/rerun">
           ${kit.csrfInput(request)}
           <input type="hidden" name="idempotencyKey" value="${randomUUID()}" />

@@ -29,6 +29,9 @@ export function usagePeriod(from: string, to: string): { from: string; to: strin
   return { from: `${from}-01T00:00:00.000Z`, to: new Date(Date.UTC(year, month, 1)).toISOString() };
 }
 
+/** The route that reads the ledger; a page shows only its jobs' answers as usage. */
+const usageRoute = 'billing-usage';
+
 export function usagePages(app: FastifyInstance, kit: PageKit) {
   app.get('/usage', async (request, reply) => {
     const { job } = request.query as { job?: unknown };
@@ -38,16 +41,20 @@ export function usagePages(app: FastifyInstance, kit: PageKit) {
     if (typeof job === 'string' && job !== '') {
       const view = await kit.api.call<JobView>(request, { url: `/v1/jobs/${encodeURIComponent(job)}?wait=10` });
       answer =
-        view.status === 'RUNNING'
-          ? html`<p data-events="/v1/jobs/${view.jobId}/events" data-final="false">
-              Counting… this page updates when the ledger has answered.
-            </p>`
-          : view.failure !== undefined
-            ? html`<div class="notice notice-bad" role="alert">
-                <strong>The usage job failed</strong>
-                <p>${view.failure.message} <small>(<code>${view.failure.type ?? 'no type'}</code>)</small></p>
-              </div>`
-            : totalsTable(view.result as Totals);
+        view.route !== usageRoute
+          ? html`<div class="notice notice-bad" role="alert">
+              <strong>That job is not a usage query</strong>
+            </div>`
+          : view.status === 'RUNNING'
+            ? html`<p data-events="/v1/jobs/${view.jobId}/events" data-final="false">
+                Counting… this page updates when the ledger has answered.
+              </p>`
+            : view.failure !== undefined
+              ? html`<div class="notice notice-bad" role="alert">
+                  <strong>The usage job failed</strong>
+                  <p>${view.failure.message} <small>(<code>${view.failure.type ?? 'no type'}</code>)</small></p>
+                </div>`
+              : totalsTable(view.result as Totals);
     }
     return kit.send(request, reply, {
       title: 'Usage',
@@ -80,7 +87,7 @@ export function usagePages(app: FastifyInstance, kit: PageKit) {
     const owner = form.get('owner')?.trim() ?? '';
     const started = await kit.api.call<{ jobId: string }>(request, {
       method: 'POST',
-      url: '/v1/jobs/billing-usage',
+      url: `/v1/jobs/${usageRoute}`,
       body: { ...usagePeriod(from, to), by: ['route', 'month'], ...(owner === '' ? {} : { owner }) },
       idempotencyKey: form.get('idempotencyKey') ?? randomUUID(),
     });
