@@ -10,8 +10,9 @@
 // recording stand-in in test/integration/sign-in-edge.test.ts.
 import { appendFileSync, mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { chromium, type Browser as Chromium, type Page } from 'playwright-core';
+import type { Browser as Chromium, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
+import { launchChromium } from '../helpers/chromium.js';
 import type { ArgoBed } from '../../src/dev/argo-bed/argo-bed.js';
 import { getWorkflow, listWorkflows, startTestArgoBed } from '../helpers/argo-bed.js';
 import { edgeServerStats, startEdgeHarness, type EdgeHarness } from '../helpers/edge.js';
@@ -89,18 +90,7 @@ permit (principal in Gatehouse::Group::"viewers", action == Gatehouse::Action::"
     },
   );
   base = `https://${e.env.EDGE_HTTPS_BIND}`;
-  chromiumBrowser = await chromium.launch({
-    executablePath: '/usr/bin/chromium',
-    args: [
-      '--no-sandbox',
-      '--disable-gpu',
-      '--disable-quic',
-      '--no-first-run',
-      '--disable-background-networking',
-      '--disable-component-update',
-      '--disable-sync',
-    ],
-  });
+  chromiumBrowser = await launchChromium();
 }, 300_000);
 
 afterAll(async () => {
