@@ -5,7 +5,7 @@
 // install has no tsx, so nothing is compiled at run time. `npx --no-install gatehouse` in the
 // checkout runs the same bin.
 import { execFile } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, readdirSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, readdirSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
@@ -92,6 +92,7 @@ describe('the installed gatehouse command', () => {
     const { token, principal } = await h.token();
     // A person's shell in the checkout: not the npm_* settings of the `npm test` running this file.
     const shell = Object.fromEntries(Object.entries(process.env).filter(([name]) => !/^npm_/i.test(name)));
+    const built = statSync('dist/src/command/main.js').mtimeMs;
     const { stdout } = await run('npx', ['--no-install', 'gatehouse', 'whoami', '--json'], {
       env: {
         ...shell,
@@ -100,8 +101,11 @@ describe('the installed gatehouse command', () => {
         GATEHOUSE_TOKEN: token,
       },
       // A hang is reported with what npx printed, not as the test's timeout.
-      timeout: 25_000,
+      timeout: 45_000,
     });
     expect((JSON.parse(stdout) as Whoami).principal).toBe(principal);
-  });
+    // npx links the checkout into its cache and runs its prepare script; that runs what `npm ci`
+    // compiled rather than compiling it again.
+    expect(statSync('dist/src/command/main.js').mtimeMs).toBe(built);
+  }, 60_000);
 });
