@@ -14,6 +14,11 @@ export interface DescribedJob {
   memo: JobMemo | undefined;
   /** The memo as stored, for entries of its own (the callback). */
   rawMemo: Record<string, unknown>;
+  /**
+   * The first run of the job's chain, whose input is what its caller sent: a run that continued as
+   * new started from what the workflow passed on, not from the request.
+   */
+  firstRunId: string;
 }
 
 /** Undefined when Temporal holds no such workflow (never started, or past the namespace's retention). */
@@ -42,7 +47,7 @@ export function describedJob(
   jobId: string,
   description: Pick<
     WorkflowExecutionDescription,
-    'memo' | 'runId' | 'type' | 'status' | 'startTime' | 'closeTime' | 'typedSearchAttributes'
+    'memo' | 'runId' | 'type' | 'status' | 'startTime' | 'closeTime' | 'typedSearchAttributes' | 'raw'
   >,
 ): DescribedJob {
   const rawMemo = description.memo ?? {};
@@ -54,6 +59,7 @@ export function describedJob(
   return {
     memo,
     rawMemo,
+    firstRunId: description.raw.workflowExecutionInfo?.firstRunId || description.runId,
     view: {
       jobId,
       runId: description.runId,

@@ -61,7 +61,7 @@ export async function rerunRoute(parent: FastifyInstance, opts: { config: Gateho
       const { rules } = app.jobs;
       const caller = request.identity;
       if (!isJobId(jobId)) throw jobNotFound();
-      const { view } = await findJob(app.temporal, jobId, caller, rules);
+      const { view, firstRunId } = await findJob(app.temporal, jobId, caller, rules);
       if (view.source !== 'api') {
         throw notPossible(`A job a ${view.source} delivery started is run again by replaying the delivery (admins)`);
       }
@@ -88,7 +88,8 @@ export async function rerunRoute(parent: FastifyInstance, opts: { config: Gateho
           'Send an Idempotency-Key header with this request',
         );
       }
-      const input = await readJobInput(app.temporal, jobId, view.runId);
+      // The request's input is the first run's: a later run started from what the workflow passed on.
+      const input = await readJobInput(app.temporal, jobId, firstRunId);
       if (input === undefined || !validate(input)) {
         throw notPossible(`The job's input does not match the "${view.route}" route's schema any more`);
       }

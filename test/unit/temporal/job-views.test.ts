@@ -29,6 +29,7 @@ function description(over: Partial<WorkflowExecutionDescription> = {}) {
     startTime: new Date('2030-01-01T00:00:00Z'),
     closeTime: new Date('2030-01-01T00:00:05Z'),
     typedSearchAttributes: new TypedSearchAttributes([{ key: sourceKey, value: 'github' }]),
+    raw: { workflowExecutionInfo: { firstRunId: 'run-0' } },
     ...over,
   } as WorkflowExecutionDescription;
 }
@@ -49,6 +50,8 @@ describe('describedJob', () => {
     });
     expect(job.memo?.identity.principal).toBe(principal);
     expect(job.rawMemo.callback).toEqual(memo.callback);
+    // A rerun reads the request's input from the chain's first run, not the latest one.
+    expect(job.firstRunId).toBe('run-0');
   });
 
   it('has no memo for a workflow started without one, and says what its search attributes say', () => {
@@ -67,6 +70,8 @@ describe('describedJob', () => {
     expect(job.memo).toBeUndefined();
     expect(job.view).toMatchObject({ route: 'ci', owner: 'webhook:github:1', source: 'api', status: 'RUNNING' });
     expect(job.view).not.toHaveProperty('closedAt');
+    // A server that does not say which run came first: the run described is taken as the first.
+    expect(describedJob('x', description({ raw: { workflowExecutionInfo: {} } } as never)).firstRunId).toBe('run-1');
   });
 });
 
