@@ -16,7 +16,7 @@ import type { FastifyInstance } from 'fastify';
 import { Webhook } from 'standardwebhooks';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { buildApp } from '../../src/bridge/app.js';
-import { deriveJobId } from '../../src/bridge/jobs/job-id.js';
+import { deriveJobId } from '../../src/bridge/jobs/derive-job-id.js';
 import type { GatehouseConfig } from '../../src/config/load-config.js';
 import { callbackWorkflowId, type CallbackEvent } from '../../src/core/callbacks.js';
 import { jwtPrincipal } from '../../src/core/principal.js';

@@ -8,7 +8,7 @@ import type { RouteConfig } from '../../config/schema.js';
 import { GatehouseError, ProblemBody } from '../errors.js';
 import { callbackHeader } from './job-callback.js';
 import { noteRequest } from '../http/request-tracing.js';
-import { idempotencyKeyOf, type JobKey } from './job-id.js';
+import { idempotencyKeyOf, type JobKey } from './derive-job-id.js';
 import {
   CancelBody,
   JobEventsHeaders,

@@ -6,7 +6,7 @@ import { jobsQuery, type JobFilter } from '../../core/visibility.js';
 import type { TemporalGateway } from '../../temporal/gateway.js';
 import { listJobs as listJobViews } from '../../temporal/list-jobs.js';
 import { GatehouseError } from '../errors.js';
-import { digest } from './job-id.js';
+import { digest } from './derive-job-id.js';
 
 export interface ListJobsQuery extends JobFilter {
   pageSize: number;

@@ -16,7 +16,7 @@ import { createBodyValidator } from '../../config/body-validator.js';
 import type { GatehouseConfig } from '../../config/load-config.js';
 import { GatehouseError, ProblemBody } from '../errors.js';
 import { noteRequest } from '../http/request-tracing.js';
-import { idempotencyKeyOf } from './job-id.js';
+import { idempotencyKeyOf } from './derive-job-id.js';
 import { readJobInput } from './job-input.js';
 import { JobIdParams, StartedJobBody, jobLinks } from './job-schemas.js';
 import { findJob, jobNotFound } from './read-job.js';

@@ -19,7 +19,7 @@ import { noteRequest } from '../http/request-tracing.js';
 import { describeJob } from '../../temporal/describe-job.js';
 import type { TemporalGateway } from '../../temporal/gateway.js';
 import { TemporalUnavailable } from '../../temporal/unavailable.js';
-import { deriveJobId, type JobKey } from './job-id.js';
+import { deriveJobId, type JobKey } from './derive-job-id.js';
 
 export interface JobStart {
   route: string;

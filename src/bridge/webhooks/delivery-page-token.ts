@@ -3,7 +3,7 @@
 // refused by another instead of silently paging through it.
 import { isDeliveryRecordId } from '../../core/deliveries.js';
 import { GatehouseError } from '../errors.js';
-import { digest } from '../jobs/job-id.js';
+import { digest } from '../jobs/derive-job-id.js';
 
 /** What a token is bound to: the list's filters, as the route read them (not the page size). */
 export type DeliveryListFilter = Record<string, string | undefined>;

@@ -7,7 +7,7 @@ import { mayLookUpDeliveries } from '../../core/access.js';
 import { DeliveryLogUnavailable, isDeliveryRecordId, type DeliveryRecord } from '../../core/deliveries.js';
 import type { GatehouseConfig } from '../../config/load-config.js';
 import { GatehouseError, ProblemBody } from '../errors.js';
-import { deriveJobId, type JobKey } from '../jobs/job-id.js';
+import { deriveJobId, type JobKey } from '../jobs/derive-job-id.js';
 import { jobLinks } from '../jobs/job-schemas.js';
 import { openDeliveryPageToken, sealDeliveryPageToken } from './delivery-page-token.js';
 import {

@@ -12,7 +12,7 @@ import { isCommitSha, isFullRef, isRefName, isRepositoryName } from '../../core/
 import { PayloadError, type DeliveryHeaders, type HookSecrets, type Provider } from '../../providers/provider.js';
 import type { ProviderName } from '../../providers/registry.js';
 import { GatehouseError } from '../errors.js';
-import type { JobKey } from '../jobs/job-id.js';
+import type { JobKey } from '../jobs/derive-job-id.js';
 import { jobLinks } from '../jobs/job-schemas.js';
 import type { ReplayLink } from '../jobs/start-job.js';
 import { matchRule, type CompiledRule } from './match-rule.js';

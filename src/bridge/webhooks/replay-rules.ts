@@ -7,7 +7,7 @@ import type { FastifyInstance, FastifyRequest } from 'fastify';
 import type { DeliveryRecord } from '../../core/deliveries.js';
 import { describeJob } from '../../temporal/describe-job.js';
 import { GatehouseError } from '../errors.js';
-import { idempotencyKeyOf } from '../jobs/job-id.js';
+import { idempotencyKeyOf } from '../jobs/derive-job-id.js';
 
 /** The replay's own key: the admin's Idempotency-Key, so a retried replay answers its job, else a fresh one. */
 export function replayKey(request: FastifyRequest): string {

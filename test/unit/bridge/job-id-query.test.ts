@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { deriveJobId } from '../../../src/bridge/jobs/job-id.js';
+import { deriveJobId } from '../../../src/bridge/jobs/derive-job-id.js';
 import { isJobId } from '../../../src/core/job-id.js';
 import { jobsQuery as buildVisibilityQuery, quote, supersededQuery } from '../../../src/core/visibility.js';
 

@@ -24,6 +24,7 @@ function heldGateway() {
                 status: { code: 1, name: status },
                 startTime: new Date('2030-01-01T00:00:00Z'),
                 typedSearchAttributes: new TypedSearchAttributes([]),
+                raw: { workflowExecutionInfo: { firstRunId: `${jobId}-run` } },
               } as unknown as WorkflowExecutionDescription),
             );
           }),
