@@ -80,11 +80,10 @@ export async function buildActivityDeps(
     }
     return gateway;
   };
-  const temporal = () => temporalGateway().client;
   if (groups.has('reconcile')) {
     const reconcile: ReconcileDeps = {
       clients: await connectReconcilers(config, secrets.reconcile),
-      saveState: (scheduleId, state) => saveReconcileState(temporal(), scheduleId, state),
+      saveState: (scheduleId, state) => saveReconcileState(temporalGateway(), scheduleId, state),
     };
     // Only a shared (PostgreSQL) log can answer for the bridges; each bridge's memory cannot.
     if (config.deliveryLogUrl !== undefined) {
@@ -115,11 +114,10 @@ export async function buildActivityDeps(
   }
   if (groups.has('ci')) {
     const sandbox = prepareCiSandbox(config);
-    const temporalClient = temporal();
     const reports = temporalGateway();
     const { ci } = config;
     deps.ci = {
-      cancelSuperseded: (input) => cancelSupersededRuns(temporalClient, input),
+      cancelSuperseded: (input) => cancelSupersededRuns(reports, input),
       // Bounded: a report that cannot be delivered soon is of no use to anyone watching.
       reportStep: (workflow, report) =>
         reports.call(

@@ -3,12 +3,13 @@
 // check's settings and the reconciler's state (the newest delivery examined, the asks per event):
 // each check saves its state there for the next, so it survives workers and is visible with
 // `temporal schedule describe`. An update from a new config keeps the saved state.
-import { ScheduleAlreadyRunning, ScheduleOverlapPolicy, type Client } from '@temporalio/client';
+import { ScheduleAlreadyRunning, ScheduleOverlapPolicy } from '@temporalio/client';
 import type { ReconcileInput, ReconcileState } from '../core/reconcile.js';
 import type { WorkflowType } from '../core/workflow-catalog.js';
 import { durationMs } from '../config/duration.js';
 import type { GatehouseConfig } from '../config/load-config.js';
 import { providerNames, reconcilerOf } from '../providers/registry.js';
+import type { TemporalGateway } from '../temporal/gateway.js';
 
 export interface ReconcileSchedule {
   scheduleId: string;
@@ -47,7 +48,7 @@ export function reconcileSchedules(config: GatehouseConfig): ReconcileSchedule[]
 }
 
 /** Creates the missing schedules and brings the others up to date; returns their ids. */
-export async function upsertReconcileSchedules(client: Client, config: GatehouseConfig): Promise<string[]> {
+export async function upsertReconcileSchedules(temporal: TemporalGateway, config: GatehouseConfig): Promise<string[]> {
   const taskQueue = config.webhooks.reconciler.taskQueue;
   const ids: string[] = [];
   for (const schedule of reconcileSchedules(config)) {
@@ -61,15 +62,15 @@ export async function upsertReconcileSchedules(client: Client, config: Gatehouse
       workflowExecutionTimeout: Math.max(schedule.everyMs * 3, 3 * 3_600_000),
     };
     try {
-      await client.schedule.create({
+      await temporal.call((client) => client.schedule.create({
         scheduleId: schedule.scheduleId,
         spec: { intervals: [{ every: schedule.everyMs }] },
         action: { ...action, args: [schedule.input] },
         policies: { overlap: ScheduleOverlapPolicy.SKIP, catchupWindow: schedule.everyMs },
-      });
+      }));
     } catch (error) {
       if (!(error instanceof ScheduleAlreadyRunning)) throw error;
-      await client.schedule.getHandle(schedule.scheduleId).update((previous) => {
+      await temporal.call((client) => client.schedule.getHandle(schedule.scheduleId).update((previous) => {
         const saved = (previous.action.type === 'startWorkflow' ? previous.action.args?.[0] : undefined) as
           ReconcileInput | undefined;
         return {
@@ -81,7 +82,7 @@ export async function upsertReconcileSchedules(client: Client, config: Gatehouse
           },
           policies: { ...previous.policies, overlap: ScheduleOverlapPolicy.SKIP, catchupWindow: schedule.everyMs },
         };
-      });
+      }));
     }
     ids.push(schedule.scheduleId);
   }
@@ -89,10 +90,16 @@ export async function upsertReconcileSchedules(client: Client, config: Gatehouse
 }
 
 /** Writes a check's state into its schedule's action, for the next check. */
-export async function saveReconcileState(client: Client, scheduleId: string, state: ReconcileState): Promise<void> {
-  await client.schedule.getHandle(scheduleId).update((previous) => {
-    if (previous.action.type !== 'startWorkflow') throw new Error(`schedule ${scheduleId} does not start a workflow`);
-    const input = previous.action.args?.[0] as ReconcileInput;
-    return { ...previous, action: { ...previous.action, args: [{ ...input, state }] } };
-  });
+export async function saveReconcileState(
+  temporal: TemporalGateway,
+  scheduleId: string,
+  state: ReconcileState,
+): Promise<void> {
+  await temporal.call((client) =>
+    client.schedule.getHandle(scheduleId).update((previous) => {
+      if (previous.action.type !== 'startWorkflow') throw new Error(`schedule ${scheduleId} does not start a workflow`);
+      const input = previous.action.args?.[0] as ReconcileInput;
+      return { ...previous, action: { ...previous.action, args: [{ ...input, state }] } };
+    }),
+  );
 }

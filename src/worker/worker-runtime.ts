@@ -13,7 +13,9 @@ import { callbackPostQueue } from '../core/callbacks.js';
 import { workflowCatalog, type ActivityGroup, type WorkflowType } from '../core/workflow-catalog.js';
 import { deliversCallbacks } from '../config/callbacks.js';
 import { ConfigError, type GatehouseConfig } from '../config/load-config.js';
+import { durationMs } from '../config/duration.js';
 import { temporalConnectionOptions } from '../config/temporal-connection.js';
+import { createTemporalGateway, type TemporalGateway } from '../temporal/gateway.js';
 import { buildActivityDeps } from './activity-deps.js';
 import { bundleWorkflows } from './bundle-workflows.js';
 import { reconcileSchedules, reconcileWorkflowType, upsertReconcileSchedules } from './reconcile-schedules.js';
@@ -125,7 +127,7 @@ export async function createWorkers(config: GatehouseConfig, options: WorkerOpti
     );
   const workers = await Promise.all([...jobWorkers, ...callbackWorkers]);
   if (plans.get(config.webhooks.reconciler.taskQueue)?.groups.has('reconcile')) {
-    await withClient(config, (client) => upsertReconcileSchedules(client, config)).catch(async (error: unknown) => {
+    await withGateway(config, (temporal) => upsertReconcileSchedules(temporal, config)).catch(async (error: unknown) => {
       await connection.close();
       await built.close();
       throw error;
@@ -151,10 +153,12 @@ export async function createWorkers(config: GatehouseConfig, options: WorkerOpti
 }
 
 /** A short-lived client for start-up work the worker's native connection cannot do (schedules). */
-async function withClient<T>(config: GatehouseConfig, use: (client: Client) => Promise<T>): Promise<T> {
+async function withGateway<T>(config: GatehouseConfig, use: (temporal: TemporalGateway) => Promise<T>): Promise<T> {
   const connection = await Connection.connect(temporalConnectionOptions(config));
   try {
-    return await use(new Client({ connection, namespace: config.temporal.namespace }));
+    const { namespace, requestTimeout } = config.temporal;
+    const client = new Client({ connection, namespace });
+    return await use(createTemporalGateway(client, { namespace, requestTimeoutMs: durationMs(requestTimeout) }));
   } finally {
     await connection.close();
   }
