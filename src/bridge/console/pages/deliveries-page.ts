@@ -9,6 +9,7 @@ import { providerNames } from '../../../providers/registry.js';
 import { ApiProblem } from '../bridge-api.js';
 import { json, status, time, who } from '../format.js';
 import { html, type Html } from '../html.js';
+import { filterSelect, pager, readListQuery } from '../list-page.js';
 import type { PageKit } from '../page-kit.js';
 import { problemNotice } from './error-page.js';
 
@@ -19,15 +20,11 @@ const filterNames = ['provider', 'hook', 'outcome', 'repository', 'deliveryId', 
 
 export function deliveryPages(app: FastifyInstance, kit: PageKit) {
   app.get('/deliveries', async (request, reply) => {
-    const query = request.query as { [name: string]: unknown };
-    const filters: { [name: string]: string } = {};
-    for (const name of filterNames) {
-      const value = query[name];
-      if (typeof value === 'string' && value.trim() !== '') filters[name] = value.trim();
-    }
-    const pageToken = typeof query.pageToken === 'string' ? query.pageToken : undefined;
+    const list = readListQuery(request.query, filterNames);
+    const filters: { [name: string]: string | undefined } = list.filters;
+    const { pageToken } = list;
     const search = new URLSearchParams({
-      ...filters,
+      ...list.filters,
       pageSize: '25',
       ...(pageToken === undefined ? {} : { pageToken }),
     });
@@ -35,18 +32,8 @@ export function deliveryPages(app: FastifyInstance, kit: PageKit) {
       url: `/v1/webhooks/deliveries?${search}`,
     });
     const { hooks } = await kit.api.call<{ hooks: HookHealth[] }>(request, { url: '/v1/webhooks/hooks' });
-    const next = new URLSearchParams({
-      ...filters,
-      ...(page.nextPageToken === null ? {} : { pageToken: page.nextPageToken }),
-    });
     const select = (name: string, label: string, options: readonly string[]) =>
-      html`<label
-        >${label}
-        <select name="${name}">
-          <option value="">any</option>
-          ${options.map((o) => html`<option ${filters[name] === o ? html`selected` : ''}>${o}</option>`)}
-        </select></label
-      >`;
+      filterSelect(filters, name, label, options);
     const text = (name: string, label: string, placeholder: string) =>
       html`<label
         >${label} <input name="${name}" value="${filters[name] ?? ''}" placeholder="${placeholder}"
@@ -105,10 +92,7 @@ export function deliveryPages(app: FastifyInstance, kit: PageKit) {
                 </table>
               </div>`
         }
-        <nav aria-label="Pages" class="pager">
-          ${pageToken === undefined ? '' : html`<a href="/ui/deliveries?${new URLSearchParams(filters)}">First page</a>`}
-          ${page.nextPageToken === null ? '' : html`<a href="/ui/deliveries?${next}" rel="next">Next page</a>`}
-        </nav>`,
+        ${pager('/ui/deliveries', list, page.nextPageToken)}`,
     });
   });
 

@@ -7,38 +7,23 @@ import { providerNames } from '../../../providers/registry.js';
 import type { JobSummary } from '../bridge-api.js';
 import { duration, status, time, who } from '../format.js';
 import { html } from '../html.js';
+import { filterSelect, pager, readListQuery } from '../list-page.js';
 import type { PageKit } from '../page-kit.js';
 
 const filterNames = ['route', 'status', 'source', 'repository', 'owner'] as const;
-type Filters = Partial<Record<(typeof filterNames)[number], string>>;
 
 export function jobsPage(app: FastifyInstance, kit: PageKit) {
   app.get('/jobs', async (request, reply) => {
-    const query = request.query as Record<string, unknown>;
-    const filters: Filters = {};
-    for (const name of filterNames) {
-      const value = query[name];
-      if (typeof value === 'string' && value.trim() !== '') filters[name] = value.trim();
-    }
-    const pageToken = typeof query.pageToken === 'string' ? query.pageToken : undefined;
+    const list = readListQuery(request.query, filterNames);
+    const { filters, pageToken } = list;
     const search = new URLSearchParams({ ...filters, ...(pageToken === undefined ? {} : { pageToken }) });
     const page = await kit.api.call<{ jobs: JobSummary[]; nextPageToken: string | null }>(request, {
       url: `/v1/jobs?${search}`,
     });
     const { admin } = kit.viewer(request);
     const routes = Object.keys(kit.config.routes);
-    const next = new URLSearchParams({
-      ...filters,
-      ...(page.nextPageToken === null ? {} : { pageToken: page.nextPageToken }),
-    });
-    const select = (name: keyof Filters, label: string, options: readonly string[]) =>
-      html`<label>
-        ${label}
-        <select name="${name}">
-          <option value="">any</option>
-          ${options.map((o) => html`<option ${filters[name] === o ? html`selected` : ''}>${o}</option>`)}
-        </select>
-      </label>`;
+    const select = (name: (typeof filterNames)[number], label: string, options: readonly string[]) =>
+      filterSelect(filters, name, label, options);
     const title = filters.owner === '*' ? "Everyone's jobs" : filters.owner === undefined ? 'Your jobs' : 'Jobs';
     return kit.send(request, reply, {
       title,
@@ -110,10 +95,7 @@ export function jobsPage(app: FastifyInstance, kit: PageKit) {
                 </table>
               </div>`
         }
-        <nav aria-label="Pages" class="pager">
-          ${pageToken === undefined ? '' : html`<a href="/ui/jobs?${new URLSearchParams(filters)}">First page</a>`}
-          ${page.nextPageToken === null ? '' : html`<a href="/ui/jobs?${next}" rel="next">Next page</a>`}
-        </nav>`,
+        ${pager('/ui/jobs', list, page.nextPageToken)}`,
     });
   });
 }
