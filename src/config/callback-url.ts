@@ -1,25 +1,5 @@
 // Callback URLs and the patterns that allow them (src/config/callbacks.ts asks these per receiver).
-//
-// A callback is a request from inside the deployment to a URL somebody else chose, so a URL is
-// refused outright, before any receiver is asked, when it is not plainly an absolute URL: longer
-// than 2048, anything but printable ASCII, credentials, a fragment, or a path that a receiver could
-// read differently from the glob that allowed it:
-// - `;` (raw or `%3B`): servers that strip path parameters read `/team-a/..;/admin` as
-//   `/team-a/../admin`, which the glob saw as a segment named `..;`;
-// - an encoded `/`, `\`, `.` or `%` (`%2F`, `%5C`, `%2E`, `%25`): a receiver that decodes once (or
-//   twice) before routing sees separators or dot segments the glob could not;
-// - encoded control characters, and empty segments (`//`), which some servers merge.
-// Dot segments written plainly (`/a/../b`, `/a/%2e%2e/b`) are resolved by the URL parser before the
-// glob sees the path, and the resolved URL is the one sent.
-//
-// A pattern is `scheme://host[:port]/path-glob`:
-// - the scheme is https; http is accepted only for a loopback host (tests, a local sidecar);
-// - the host is exact, or `*.example.com`, where `*` is exactly one label (never a dot, never
-//   empty); hosts are compared as the WHATWG URL parser normalizes them (case, punycode, IPv4);
-// - the port is exact (absent: the scheme's default);
-// - the path is a glob over the URL's path (`*` one segment, `**` any); it must be written, `/**`
-//   for any path.
-// The query string is each receiver's own rule (queryProblem).
+// Why it works as it does: docs/callbacks.md, "Which callback URLs are refused, and how patterns match".
 import picomatch from 'picomatch';
 
 export const maxCallbackUrlLength = 2048;

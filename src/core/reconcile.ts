@@ -1,30 +1,7 @@
 // What the reconciler decides, apart from any API: given the deliveries a provider reports for one
 // hook since the last check, which to ask for again. Pure, so the workflows can call it and unit
 // tests can try every case.
-//
-// - Deliveries are grouped by the event they carry (GitHub's guid, GitLab's Idempotency-Key):
-//   every send of one event shares it, redeliveries included.
-// - An event none of whose sends succeeded is asked for again (its newest send), once per send:
-//   a send already asked for is not asked for twice, and after `maxAttempts` asks the event is
-//   given up and reported, so a receiver that refuses it for good is not hammered.
-// - An event that succeeded at the provider but that the delivery log has never seen (something
-//   else answered for Gatehouse) is asked for again as well; the intake's dedup makes that safe.
-// - The state remembers the newest delivery examined and the events still open (asked for, no
-//   success seen yet), so a check reads what is new plus back to the oldest open event's send: an
-//   ask the provider accepted but has not carried out yet, or refused for now, is looked at again.
-//   An event is closed when a send of it succeeds (and the log has seen it).
-// - The provider's ids are not trusted blindly. A delivery whose id is not a positive safe integer,
-//   or whose time is in the future, is implausible; one listed out of order (the listing is newest
-//   first, so each id is below the one before it, and nothing listed below it was sent more than
-//   a minute after it) goes backwards: both are refused (screenListing), counted and logged by the
-//   workflow. One implausibly high id that passed anyway (while it is the newest, it looks like
-//   any other) cannot blind the reconciler: a delivery sent after the newest one examined
-//   (`afterAt`) is read whatever its id, and when such a delivery has an id at or below `after`,
-//   the ids went backwards: `after` is taken from this check's deliveries instead of kept; from
-//   then on the high id is listed above later sends, so it is refused.
-// - What the state keeps is bounded (maxOpenEvents): it is saved in the schedule, and Temporal's
-//   payloads are capped at 2 MB. Beyond the bound the oldest entries are forgotten, given-up ones
-//   first, and counted.
+// Why it works as it does: docs/webhooks.md, "What the reconciler decides".
 
 /** What a reconciler check is started with (its schedule's action carries it). */
 export interface ReconcileInput {

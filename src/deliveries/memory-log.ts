@@ -4,27 +4,7 @@
 // drops the oldest of that kind at once, so memory stays bounded between the caller's prunes
 // (which apply the configured retention and maxima), and a flood of samples never pushes out a
 // real record.
-//
-// Decisions:
-//  - Records and samples sit in two arrays, each sorted by id. Ids are time-ordered text, so each
-//    array is also in arrival order: an append is nearly always a push at the end (an
-//    out-of-order id is placed by binary search), and `list` walks back from the ends (or from
-//    `before`, found by binary search) of both at once, newest first, and stops after `limit`
-//    matches, so a page costs a walk over the newest entries, not a sort of all of them. The
-//    oldest of each kind are at its front, so a maximum is kept by cutting that front.
-//  - `seen` answers from an index by provider, hook and delivery id of the records that prove a
-//    delivery arrived: the first record of each body (provider, hook, body hash) among those that
-//    count (countsAsSeen: sent by the provider, verified, not a sample). Reconciler records and
-//    samples are not in it: the first only say a redelivery was asked for, the second can be sent
-//    by anybody. Each body keeps its counting records in id order, so when its first goes (prune,
-//    or the maximum) the next one takes its place, as PostgreSQL's query would find it.
-//  - Every string of a record is made well formed on the way in (wellFormedRecord): NUL removed,
-//    a lone UTF-16 surrogate replaced by U+FFFD. PostgreSQL refuses both, and the PostgreSQL log
-//    uses the same function, so both stores keep the same text. Query values are treated the same
-//    way, so a filter written with the raw text finds the record. This copy is also what keeps the
-//    store apart from the caller's objects; records go out copied (structuredClone).
-//  - `since` and prune's age compare instants (parsed), not text, like PostgreSQL's timestamptz;
-//    a receivedAt or since that is not a date is refused rather than silently never matching.
+// Why it works as it does: docs/webhooks.md, "The embedded delivery log".
 import type { DeliveryLog, DeliveryQuery, DeliveryRecord } from '../core/deliveries.js';
 import {
   checkCaps,

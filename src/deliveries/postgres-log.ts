@@ -1,56 +1,8 @@
 // The delivery log in PostgreSQL, shared by every bridge replica: one row per record in
-// `webhook_deliveries`.
-//
-// Decisions:
-//  - Opening never waits for the database (createPostgresDeliveryLog): a bridge must start, and
-//    answer webhooks, while PostgreSQL is down. The log connects and applies the schema in the
-//    background, retrying with a doubling delay (1 s up to 30 s, for as long as the log is open;
-//    the timer is unref'd, so it never keeps the process alive). Until then every call rejects
-//    with DeliveryLogUnavailable. Once the schema is in place, each call takes a connection from
-//    the pool, so after an outage the next call simply connects again; a call that fails because
-//    the database cannot be reached (refused, dropped, timed out, shutting down) also rejects with
-//    DeliveryLogUnavailable, so the caller can keep its records and try again later. If the table
-//    has gone (the database was recreated), the log goes back to applying the schema.
-//    openPostgresDeliveryLog is the eager form for tests and benchmarks: it resolves once the
-//    schema is in place and rejects (without retrying) if the first attempt fails.
-//  - DeliveryLogUnavailable and the errors handed to `onError` carry a short description of the
-//    failure (a system error code, or PostgreSQL's SQLSTATE and message), never the connection
-//    string, which may hold a password.
-//  - The schema is applied inside a transaction holding an advisory lock, because `CREATE TABLE
-//    IF NOT EXISTS` run by several sessions at once can still fail on the catalog's unique
-//    indexes; with the lock the second replica waits and then finds the table.
-//  - `id` sorts with the "C" collation (byte order), so `ORDER BY id` and `id < before` agree with
-//    the ids' time order and with the in-memory log, whatever the database's locale.
-//  - `received_at` is a timestamptz (for `since` and prune) and `received_at_iso` keeps the text
-//    the caller gave, so a record reads back exactly as it was appended.
-//  - Outcome and origin have no CHECK constraint: the table outlives a release, and a newer
-//    replica writing a new outcome must not be refused by an older replica's schema.
-//  - Every value is a query parameter; the SQL text is built only from fixed column names.
-//  - Every string of a record is made well formed before it is written (wellFormedRecord in
-//    records.ts, shared with the memory log): PostgreSQL refuses NUL in text and jsonb and lone surrogates in jsonb,
-//    and one such value would fail the whole multi-row insert.
-//  - An append is one multi-row `INSERT … ON CONFLICT (id) DO NOTHING` (a very large batch is sent
-//    in chunks below PostgreSQL's parameter limit; a chunk that was sent stays even if a later one
-//    fails, and sending the batch again is harmless). If a chunk is refused for its data (SQLSTATE
-//    class 22 or 23: a value out of range, a date the database does not take), its rows are sent
-//    one at a time and only the refused ones are skipped, reported through `onSkipped`; one bad
-//    record never costs the others.
-//  - `seen` counts only the records that prove a delivery arrived, as the memory log does
-//    (countsAsSeen): origin `provider` with a body hash (its signature verified), not a sample,
-//    and the first (lowest id) such record of its body for the hook; an index on (provider, hook,
-//    body hash, id) of exactly those records answers "is there an earlier one".
-//  - Samples (a `sample` set) have a cap of their own in prune, counted apart from the records,
-//    so a flood of anonymous requests never pushes real records out.
-//  - Prune holds a session-level try-lock: if another replica is pruning, this one skips (returns
-//    0) instead of deleting the same rows concurrently. It deletes in batches (each statement at
-//    most `pruneBatchSize` rows, committed on its own), so a large backlog is worked off in short
-//    statements well inside the statement timeout instead of one that times out every time.
-//  - A connection that breaks (database restart, network) makes the pool, or the connection a
-//    call holds, emit `error`; that is caught and handed to `onConnectionLost` if given
-//    (postgres-errors.ts), so it never crashes the process; the next query opens a new
-//    connection. Timeouts make a stuck database fail a call instead of hanging it.
-//  - close() stops the retries and ends the pool, but waits at most a few seconds for it: a
-//    connection attempt to an unreachable host would otherwise hold it until its own timeout.
+// `webhook_deliveries`. Opening never waits for the database: a bridge must start, and answer
+// webhooks, while PostgreSQL is down; until the log reaches it, a call rejects with
+// DeliveryLogUnavailable and the caller keeps its records.
+// Why it works as it does: docs/webhooks.md, "The delivery log in PostgreSQL".
 import pg from 'pg';
 import type { PoolClient } from 'pg';
 import {

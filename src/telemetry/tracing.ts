@@ -1,26 +1,5 @@
 // Tracing for one process, the bridge or a worker, configured by the standard OTEL_* variables.
-//
-// Off unless an OTLP endpoint is set (OTEL_EXPORTER_OTLP_TRACES_ENDPOINT, or
-// OTEL_EXPORTER_OTLP_ENDPOINT + /v1/traces), and off whenever OTEL_SDK_DISABLED=true or
-// OTEL_TRACES_EXPORTER=none. Off means nothing of the SDK is even loaded: the OpenTelemetry API
-// answers with no-op spans, no interceptor or plugin is installed, and a request costs one parsed
-// header (the edge's trace id, kept for logs).
-//
-// On: one NodeTracerProvider for the process, registered globally (the API's tracer, the W3C
-// trace-context propagator and an AsyncLocalStorage context manager), with a BatchSpanProcessor in
-// front of the OTLP/HTTP exporter. Decisions:
-// - The SDK is the 1.x line on purpose: Temporal's interceptors hand workflow spans out of the
-//   sandbox as 1.x ReadableSpans, which a 2.x exporter would drop their parents from.
-// - That line's HTTP exporter sends OTLP as JSON. Collectors and Jaeger take JSON and protobuf on
-//   the same port and path, so OTEL_EXPORTER_OTLP_PROTOCOL may say http/json or http/protobuf;
-//   grpc is refused at start-up (exit 2) rather than sent JSON at a gRPC port.
-// - Service name: OTEL_SERVICE_NAME, else the process's default (gatehouse-bridge,
-//   gatehouse-worker); OTEL_RESOURCE_ATTRIBUTES adds to the resource.
-// - The sampler (OTEL_TRACES_SAMPLER, default parentbased_always_on), the batch settings
-//   (OTEL_BSP_*) and the exporter's headers, timeout and compression (OTEL_EXPORTER_OTLP_*) are
-//   read by the SDK itself, from the process environment, as the specification says.
-// - Export failures are reported through `warn`, at most once a minute: a collector that is down
-//   must not flood the log, and spans are dropped rather than held.
+// Why it works as it does: docs/observability.md, "How tracing is set up in a process".
 import type { SpanProcessor } from '@opentelemetry/sdk-trace-base';
 import type { Resource } from '@opentelemetry/resources';
 import { ConfigError } from '../config/load-config.js';

@@ -1,29 +1,6 @@
 // Each request's trace: its server span (when tracing is on), the trace id on the response and on
 // every log line of the request, and the job or delivery the request is about.
-//
-// - With tracing on, @fastify/otel makes the server span `POST /v1/jobs/{route}` (and a handler
-//   span under it, which is what carries the trace into the handler's awaits, so the Temporal
-//   client's StartWorkflow span is its child). The span continues the incoming `traceparent`, which
-//   is the edge's: the edge starts a trace of its own for every request (haproxy/haproxy.cfg), so
-//   the edge's span id is this span's parent, the tree's root link. A caller's own valid
-//   `traceparent` reaches the bridge as X-Caller-Traceparent and becomes a link on the server span,
-//   never its parent: a caller cannot put its job into someone else's trace.
-// - Sampling is not the caller's: traces are an audit record. The incoming sampled flag is set
-//   before the span starts, so the bridge's sampler (OTEL_TRACES_SAMPLER, default
-//   parentbased_always_on) decides alone, even for a request that reached the bridge without the
-//   edge (which must not happen in a deployment: the bridges are reachable only from the edge).
-// - `url.path` is the path alone: the query string (which may carry anything a caller put there)
-//   is not recorded. Lifecycle hooks get no spans of their own (cost and noise); health probes get
-//   no span at all.
-// - With tracing off, nothing is installed but one hook: the trace id of a valid incoming
-//   `traceparent` (the edge's) is still returned and logged, so edge and bridge logs correlate.
-// - `x-trace-id` (with `x-request-id`) is set on every answer the bridge sends, errors included; the
-//   edge sets the same header on its own answers.
-// - Log lines: the request's child logger is re-bound with `traceId` once it is known (and with
-//   `jobId` or `deliveryId` when a handler learns them), so every line logged for the request,
-//   the `answered` line included, carries them next to Fastify's `reqId`. (A pino mixin reading
-//   the active span would miss the `answered` line, written after the span ended and outside its
-//   context, and would look the context up on every line.)
+// Why it works as it does: docs/observability.md, "A request's trace, in the bridge".
 import { TraceFlags, type Attributes, type Link, type Span } from '@opentelemetry/api';
 import type { FastifyInstance, FastifyRequest, FastifyServerOptions } from 'fastify';
 import { parseTraceparent } from '../../core/trace-context.js';
