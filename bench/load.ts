@@ -4,6 +4,7 @@
 import { request as httpRequest, type Agent as HttpAgent, type IncomingHttpHeaders } from 'node:http';
 import { request as httpsRequest, type Agent as HttpsAgent } from 'node:https';
 import autocannon from 'autocannon';
+import { callTimeoutMs, concurrency } from './knobs.js';
 import { percentile } from './stats.js';
 
 /** What one measured run saw. Latencies are milliseconds over the calls that were answered. */
@@ -86,6 +87,14 @@ export async function loop(options: {
     p99: percentile(latencies, 99),
   };
 }
+
+/** `loop` for Temporal SDK calls at the bench's concurrency and timeout; a deadline passed is a timeout. */
+export function sdkLoop(count: number, budgetMs: number, fn: (deadline: number) => Promise<unknown>): Promise<Run> {
+  return loop({ count, parallel: concurrency, budgetMs, timeoutMs: callTimeoutMs, call: fn, isTimeout });
+}
+
+const isTimeout = (error: unknown) =>
+  /deadline|timed? ?out|aborted/i.test(`${String(error)} ${String((error as { cause?: unknown })?.cause)}`);
 
 /**
  * The same over HTTP through autocannon (keep-alive connections). `expect` lists the statuses that

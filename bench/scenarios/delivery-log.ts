@@ -1,4 +1,4 @@
-// What writing the delivery log costs the bridge, per record, measured in this process with the
+// (7b) The delivery log: what writing it costs the bridge, per record, measured in this process with the
 // bridge's own recorder: records shaped as the intake writes them for a 1 KB push, queued as the
 // webhook routes queue them (after the answer), then flushed. CPU is this process's (user +
 // system) over the whole run, so it includes building the batches and, for PostgreSQL, the
@@ -6,11 +6,14 @@
 import { randomBytes } from 'node:crypto';
 import type { FastifyBaseLogger } from 'fastify';
 import { Registry } from 'prom-client';
-import { createDeliveryRecorder } from '../src/bridge/webhooks/delivery-recorder.js';
-import type { DeliveryLog, DeliveryRecord } from '../src/core/deliveries.js';
-import { createMemoryDeliveryLog } from '../src/deliveries/memory-log.js';
-import { openPostgresDeliveryLog } from '../src/deliveries/postgres-log.js';
-import { startPostgres } from '../src/dev/postgres.js';
+import { createDeliveryRecorder } from '../../src/bridge/webhooks/delivery-recorder.js';
+import type { DeliveryLog, DeliveryRecord } from '../../src/core/deliveries.js';
+import { createMemoryDeliveryLog } from '../../src/deliveries/memory-log.js';
+import { openPostgresDeliveryLog } from '../../src/deliveries/postgres-log.js';
+import { startPostgres } from '../../src/dev/postgres.js';
+import type { BenchContext } from '../context.js';
+import { targetRow, type TargetRow } from '../targets.js';
+import type { WebhookFigures } from './webhooks.js';
 
 export interface DeliveryLogCost {
   records: number;
@@ -79,7 +82,7 @@ async function cpuPerRecord(log: DeliveryLog, records: number): Promise<{ cpuUs:
   return { cpuUs: (used.user + used.system) / records, wallMs };
 }
 
-export async function measureDeliveryLog(records: number): Promise<DeliveryLogCost> {
+async function costPerRecord(records: number): Promise<DeliveryLogCost> {
   const memory = await cpuPerRecord(createMemoryDeliveryLog({ maxEntries: 100_000, maxSamples: 10_000 }), records);
   const cost: DeliveryLogCost = { records, memoryCpuUs: memory.cpuUs };
   let postgres;
@@ -95,4 +98,39 @@ export async function measureDeliveryLog(records: number): Promise<DeliveryLogCo
     await postgres?.stop();
   }
   return cost;
+}
+
+/** 5,000 records (scaled), in memory and to PostgreSQL when one can be started here. */
+export async function measureDeliveryLog(ctx: BenchContext): Promise<DeliveryLogCost | undefined> {
+  ctx.phase = 'delivery log';
+  try {
+    const logCost = await costPerRecord(ctx.knobs.n(5_000));
+    ctx.report.say(
+      `delivery log: ${logCost.records} records, bridge CPU per record ${logCost.memoryCpuUs.toFixed(1)} µs in memory, ${
+        logCost.postgresCpuUs === undefined
+          ? `PostgreSQL skipped (${logCost.postgresSkipped})`
+          : `${logCost.postgresCpuUs.toFixed(1)} µs to PostgreSQL (${logCost.postgresWallMs!.toFixed(0)} ms for all)`
+      }`,
+    );
+    return logCost;
+  } catch (error) {
+    ctx.report.note(`delivery log not measured: ${(error as Error).message}`);
+    return undefined;
+  }
+}
+
+/** A record against a 1 KB delivery's bridge CPU: the larger of memory and PostgreSQL. */
+export function deliveryLogTargets(logCost: DeliveryLogCost | undefined, { hook1k }: WebhookFigures): TargetRow[] {
+  const perDeliveryUs = (hook1k?.cpuMsPerOp.bridge ?? Number.NaN) * 1000;
+  const recordUs = Math.max(logCost?.memoryCpuUs ?? Number.NaN, logCost?.postgresCpuUs ?? 0);
+  return [
+    targetRow(
+      'delivery log: CPU per record / bridge CPU per 1 KB delivery',
+      logCost === undefined ? 'n/a' : `${recordUs.toFixed(1)} µs vs ${perDeliveryUs.toFixed(0)} µs`,
+      recordUs / perDeliveryUs,
+      '≤ 0.05x',
+      (x) => x <= 0.05,
+      'recorded after the answer, off the 202 path; the larger of memory and PostgreSQL',
+    ),
+  ];
 }
