@@ -46,9 +46,15 @@ function pushShape(): Record<string, unknown> {
   return push;
 }
 
-/** A new delivery of `bytes` (at most 20 MB) as `event`, signed with `secret`. */
+/**
+ * A new delivery of `bytes` (at most 20 MB) as `event`, signed with `secret`. Another event than
+ * a push carries the push's repository and sender without its ref, before and after: the intake
+ * refuses a push body under another event name as malformed (400), not ignored.
+ */
 export function signedPush(secret: string, bytes: number, event = 'push'): SignedDelivery {
-  const shape = pushShape();
+  const push = pushShape();
+  const { ref: _ref, before: _before, after: _after, ...common } = push;
+  const shape = event === 'push' ? push : { action: 'opened', issue: { number: 1, title: 'bench' }, ...common };
   const nonce = randomUUID();
   const base = JSON.stringify({ ...shape, nonce, padding: '' }).length;
   const body = JSON.stringify({ ...shape, nonce, padding: padding.slice(0, Math.max(0, bytes - base)) });
