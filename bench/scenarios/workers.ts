@@ -287,6 +287,9 @@ function writeWorkerConfig(options: {
   config.ci.scratchDir = join(options.scratch, 'ci');
   config.ci.cloneProtocols = ['http'];
   config.ci.webUrls = { github: `${options.git.url}/github` };
+  // The checkout runs in the sandbox, whose egress refuses loopback unless its address is allowed.
+  const sandbox = config.ci.sandbox as { egress?: { allow?: string[] } } | undefined;
+  config.ci.sandbox = { ...sandbox, egress: { ...sandbox?.egress, allow: [new URL(options.git.url).host] } };
   config.ci.pipelines = [
     { repositories: ['bench/*'], runner: 'steps', steps: [{ name: 'test', run: 'true', timeout: '1m' }] },
   ];
