@@ -5,6 +5,7 @@
 // and nothing else. The waits are cancelled, not leaked, and once Temporal answers again the
 // bridge recovers by itself. A forced garbage collection while the clients wait stands for a busy
 // bridge: the wait's timer must survive it (see waitForJob in src/bridge/jobs/read-job.ts).
+import { connect, type Socket } from 'node:net';
 import { setFlagsFromString } from 'node:v8';
 import { runInNewContext } from 'node:vm';
 import { afterAll, beforeAll, describe, expect, inject, it, vi } from 'vitest';
@@ -168,6 +169,43 @@ describe('waiters on one job', () => {
     expect(waitingOn(h.app.temporal)).toEqual({ waiters: 0, polls: 0 });
     longPolls.mockRestore();
   }, 60_000);
+});
+
+describe('a waiter whose client goes away', () => {
+  it('leaves the shared poll at once, and the last one to leave ends the poll and its call', async () => {
+    const { token } = await h.token();
+    const jobId = await startJob(token);
+    const { port } = new URL(await h.app.listen({ host: '127.0.0.1', port: 0 }));
+    const longPolls = vi.spyOn(h.app.temporal.client.workflowService, 'getWorkflowExecutionHistory');
+    // Raw sockets, so that leaving is a closed connection and nothing else.
+    const waitOn = (): Socket => {
+      const socket = connect(Number(port), '127.0.0.1');
+      socket.write(`GET /v1/jobs/${jobId}?wait=20 HTTP/1.1\r\nHost: bridge\r\nAuthorization: Bearer ${token}\r\n\r\n`);
+      return socket;
+    };
+    const [first, second] = [waitOn(), waitOn()];
+    await vi.waitFor(() => expect(waitingOn(h.app.temporal)).toEqual({ waiters: 2, polls: 1 }), {
+      timeout: 10_000,
+      interval: 20,
+    });
+    expect(longPolls).toHaveBeenCalledTimes(1);
+
+    // Long before their 20 s waits end: each leaves as its client does.
+    first.destroy();
+    await vi.waitFor(() => expect(waitingOn(h.app.temporal)).toEqual({ waiters: 1, polls: 1 }), {
+      timeout: 10_000,
+      interval: 20,
+    });
+    second.destroy();
+    await vi.waitFor(() => expect(waitingOn(h.app.temporal)).toEqual({ waiters: 0, polls: 0 }), {
+      timeout: 10_000,
+      interval: 20,
+    });
+    const poll = longPolls.mock.results[0]!.value as Promise<unknown>;
+    await expect(poll).rejects.toThrow();
+    expect(longPolls).toHaveBeenCalledTimes(1);
+    longPolls.mockRestore();
+  }, 30_000);
 });
 
 /** Clients waiting on ?wait, and the close polls they share (src/temporal/run-follower.ts). */

@@ -13,7 +13,7 @@ import { cancelJob, type CancelAnswer } from './cancel-job.js';
 import { jobCallbacks } from './job-callback.js';
 import { JobStreams } from './job-streams.js';
 import { listJobs, type ListJobsQuery } from './list-jobs.js';
-import { jobNotFound, waitForJob } from './read-job.js';
+import { jobNotFound, waitForJob, type ClientConnection } from './read-job.js';
 import { startJob, type JobStart, type StartedJob } from './start-job.js';
 import { isJobId } from '../../core/job-id.js';
 import type { JobView } from '../../core/job-view.js';
@@ -27,8 +27,8 @@ export interface JobService {
    * URL the caller asked for is checked first: refused, nothing starts.
    */
   start(http: FastifyRequest, job: Omit<JobStart, 'routeConfig' | 'callback'>): Promise<StartedJob>;
-  /** One job the caller may see; with `waitMs`, long-polls until it closes. 404 otherwise. */
-  read(caller: Caller, jobId: string, waitMs: number, clientGone: AbortSignal): Promise<JobView>;
+  /** One job the caller may see; with `waitMs`, long-polls until it closes or `connection` closes. 404 otherwise. */
+  read(caller: Caller, jobId: string, waitMs: number, connection: ClientConnection): Promise<JobView>;
   /** Streams the job's events on the reply (Server-Sent Events), from after Last-Event-ID. 404 as read. */
   stream(caller: Caller, jobId: string, lastEventId: string | string[] | undefined, reply: FastifyReply): Promise<void>;
   /** The bridge starts draining: end every stream now (clients resume elsewhere) and open no more. */
@@ -117,8 +117,8 @@ async function jobServicePlugin(app: FastifyInstance, opts: { config: GatehouseC
         throw error;
       }
     },
-    read: (caller, jobId, waitMs, clientGone) =>
-      waitForJob(app.temporal, visibleId(jobId), caller, rules, waitMs, clientGone),
+    read: (caller, jobId, waitMs, connection) =>
+      waitForJob(app.temporal, visibleId(jobId), caller, rules, waitMs, connection),
     stream: (caller, jobId, lastEventId, reply) => streams.serve(caller, visibleId(jobId), lastEventId, reply),
     drainStreams: () => streams.closeAll('the bridge is draining; reconnect with Last-Event-ID'),
     list(caller, query) {

@@ -2,7 +2,7 @@
 // access rule as route config, so validation, auth and OpenAPI all come from the same table; then
 // read, long-poll, stream events, list and cancel. Every handler hands over to the job service.
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
-import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import type { FastifyInstance, FastifyRequest } from 'fastify';
 import type { GatehouseConfig } from '../../config/load-config.js';
 import type { RouteConfig } from '../../config/schema.js';
 import { GatehouseError, ProblemBody } from '../errors.js';
@@ -104,7 +104,9 @@ export async function jobsRoutes(parent: FastifyInstance, opts: { config: Gateho
     async (request, reply) => {
       noteRequest(request, { jobId: request.params.jobId });
       const waitMs = Math.min(request.query.wait ?? 0, limits.maxWaitSeconds) * 1000;
-      return app.jobs.read(request.identity, request.params.jobId, waitMs, clientGone(reply));
+      // The raw response's 'close' says the client went away (the request's fires as soon as its
+      // body has been read), so a long-poll stops waiting for nobody.
+      return app.jobs.read(request.identity, request.params.jobId, waitMs, reply.raw);
     },
   );
 
@@ -173,14 +175,4 @@ function jobKey(request: FastifyRequest, routeConfig: RouteConfig): JobKey {
   // request.id is the client's X-Request-ID only when that header was sane (see app.ts genReqId).
   if (request.headers['x-request-id'] === request.id) return { kind: 'request-id', value: request.id };
   return { kind: 'none' };
-}
-
-/**
- * Aborts when the client closes the connection, so a long-poll stops waiting for nobody. The
- * response's 'close' is the one to watch: the request's fires as soon as its body has been read.
- */
-function clientGone(reply: FastifyReply): AbortSignal {
-  const controller = new AbortController();
-  reply.raw.once('close', () => controller.abort());
-  return controller.signal;
 }
