@@ -10,7 +10,7 @@
 //   instead of 3), BENCH_IDLE_POLLS=10000 (idle long-polls whatever the scale), BENCH_STREAMS=1000
 //   (job event streams, whatever the scale),
 //   BENCH_BRIDGE_NODE_ARGS="--cpu-prof --cpu-prof-dir=/tmp/prof" (profile the bridge),
-//   BENCH_ONLY=workers,peer (only these scenario modules of bench/scenarios/, none of the rest).
+//   BENCH_ONLY=workers,peer,people (only these scenario modules of bench/scenarios/, none of the rest).
 // Tracing's cost: a second bridge process with tracing on, exporting to an OTLP receiver in this
 // process, runs the start scenario in the same rounds; its CPU per start against the first one's.
 // The scenario modules (bench/scenarios/: the workers against a minimal SDK worker, the peer: Temporal's
@@ -45,6 +45,7 @@ import {
   rssBytes,
 } from './proc.js';
 import { measurePeer, peerTargets, type PeerContext } from './scenarios/peer.js';
+import { measurePeople, peopleTargets, type PeopleContext } from './scenarios/people.js';
 import { measureWorkers, workerTargets, type WorkersResult } from './scenarios/workers.js';
 import { percentile } from './stats.js';
 import type { TargetRow } from './targets.js';
@@ -54,7 +55,7 @@ if (!(scale > 0)) throw new Error(`BENCH_SCALE must be a positive number, not ${
 const rounds = Math.max(1, Math.round(Number(process.env.BENCH_ROUNDS ?? 3)));
 /** BENCH_ONLY: run only these scenario modules (bench/scenarios/), none of the bridge's own. */
 const only = (process.env.BENCH_ONLY ?? '').split(',').filter(Boolean);
-const modules = ['workers', 'peer'] as const;
+const modules = ['workers', 'peer', 'people'] as const;
 const unknownModules = only.filter((name) => !(modules as readonly string[]).includes(name));
 if (unknownModules.length > 0)
   throw new Error(`BENCH_ONLY: unknown ${unknownModules.join(', ')} (known: ${modules.join(', ')})`);
@@ -556,6 +557,17 @@ async function main(): Promise<void> {
       rounds,
       starts: n(1000),
       reads: n(1500),
+      say,
+      note,
+    },
+    people: {
+      dir,
+      rounds,
+      requests: n(5000, 1000),
+      refreshes: n(50, 10),
+      visits: n(10, 3),
+      query,
+      startBridge: (env) => startBridge({ ...untraced, ...env }),
       say,
       note,
     },
@@ -1121,6 +1133,7 @@ interface ModuleContext {
   temporalAddress: string;
   dir: string;
   peer: PeerContext;
+  people: PeopleContext;
 }
 
 async function runModules(ctx: ModuleContext): Promise<TargetRow[]> {
@@ -1154,6 +1167,16 @@ async function runModules(ctx: ModuleContext): Promise<TargetRow[]> {
     record.scenarios.workers = workers;
     save();
     rows.push(...workerTargets(workers));
+  }
+  if (runs('people')) {
+    phase = 'people';
+    say(
+      'people: browser sign-in at the edge: a session cookie against a bearer token, the refresh, the console in Chromium',
+    );
+    const people = await measurePeople(ctx.people);
+    record.scenarios.people = people;
+    save();
+    rows.push(...peopleTargets(people));
   }
   return rows;
 }
