@@ -39,15 +39,24 @@ export interface PageFile {
 
 export interface PageFigures {
   jobId: string;
-  /** First-contentful-paint of each first visit and of each visit again, ms. */
-  firstVisits: number[];
-  againVisits: number[];
+  /** Each first visit's and each visit again's times (Navigation and Paint Timing), ms. */
+  firstVisits: VisitTimes[];
+  againVisits: VisitTimes[];
+  /** Medians of first-contentful-paint. */
   firstVisitFcp: number;
   againFcp: number;
   files: PageFile[];
   /** Requests that stay open (the job's event stream), not counted in the weight. */
   streams: string[];
   totals: { bytes: number; gzip: number; brotli: number; transferred: number; compressedByServer: boolean };
+}
+
+/** From the navigation's start, ms: the connection (TCP and TLS), the HTML's first byte and last byte, first paint. */
+export interface VisitTimes {
+  connected: number;
+  firstByte: number;
+  htmlDone: number;
+  firstContentfulPaint: number;
 }
 
 const firstRenderLimitMs = 300;
@@ -83,8 +92,8 @@ export async function measureJobPage(
     const storageState = await signInContext.storageState();
     await signInContext.close();
 
-    const firstVisits: number[] = [];
-    const againVisits: number[] = [];
+    const firstVisits: VisitTimes[] = [];
+    const againVisits: VisitTimes[] = [];
     let weight: Pick<PageFigures, 'files' | 'streams'> | undefined;
     for (let visit = 1; visit <= ctx.visits; visit += 1) {
       const context = await browser.newContext({ ignoreHTTPSErrors: true, storageState });
@@ -96,16 +105,18 @@ export async function measureJobPage(
         if (answer?.status() !== 200 || new URL(page.url()).pathname !== path) {
           throw new Error(`the job page answered ${answer?.status()} at ${page.url()}`);
         }
-        firstVisits.push(await firstContentfulPaint(page));
+        firstVisits.push(await visitTimes(page));
         weight ??= await pageWeight(page, responses);
         await page.reload({ waitUntil: 'load', timeout: 30_000 });
-        againVisits.push(await firstContentfulPaint(page));
+        againVisits.push(await visitTimes(page));
       } finally {
         await context.close();
       }
+      const [first, again] = [firstVisits.at(-1)!, againVisits.at(-1)!];
       ctx.say(
-        `${`people: console job page, visit ${visit}/${ctx.visits}`.padEnd(48)} first contentful paint ` +
-          `${ms(firstVisits.at(-1)!, 0)} (again ${ms(againVisits.at(-1)!, 0)})`,
+        `${`people: console job page, visit ${visit}/${ctx.visits}`.padEnd(56)} first contentful paint ` +
+          `${ms(first.firstContentfulPaint, 0)} (connected ${ms(first.connected, 0)}, HTML's first byte ` +
+          `${ms(first.firstByte, 0)}, last ${ms(first.htmlDone, 0)}); again ${ms(again.firstContentfulPaint, 0)}`,
       );
     }
     const files = weight?.files ?? [];
@@ -115,8 +126,14 @@ export async function measureJobPage(
       jobId,
       firstVisits,
       againVisits,
-      firstVisitFcp: percentile(firstVisits, 50),
-      againFcp: percentile(againVisits, 50),
+      firstVisitFcp: percentile(
+        firstVisits.map((v) => v.firstContentfulPaint),
+        50,
+      ),
+      againFcp: percentile(
+        againVisits.map((v) => v.firstContentfulPaint),
+        50,
+      ),
       files,
       streams: weight?.streams ?? [],
       totals: {
@@ -139,15 +156,23 @@ export async function measureJobPage(
   }
 }
 
-/** The page's first-contentful-paint (Paint Timing), once the browser has one. */
-async function firstContentfulPaint(page: Page): Promise<number> {
-  // An expression, evaluated in the page (this project compiles without the DOM's types).
-  const handle = await page.waitForFunction(
-    "performance.getEntriesByName('first-contentful-paint')[0]?.startTime ?? false",
-    undefined,
-    { timeout: 30_000 },
-  );
-  return Number(await handle.jsonValue());
+/** The navigation's times and its first-contentful-paint (Paint Timing), once the browser has one. */
+async function visitTimes(page: Page): Promise<VisitTimes> {
+  // Expressions, evaluated in the page (this project compiles without the DOM's types).
+  await page.waitForFunction("performance.getEntriesByName('first-contentful-paint').length > 0", undefined, {
+    timeout: 30_000,
+  });
+  return JSON.parse(
+    (await page.evaluate(`(() => {
+      const n = performance.getEntriesByType('navigation')[0];
+      return JSON.stringify({
+        connected: n.connectEnd,
+        firstByte: n.responseStart,
+        htmlDone: n.responseEnd,
+        firstContentfulPaint: performance.getEntriesByName('first-contentful-paint')[0].startTime,
+      });
+    })()`)) as string,
+  ) as VisitTimes;
 }
 
 /** Every response up to the load event: its body's size as served and compressed, and Resource Timing's sizes. */
@@ -187,6 +212,11 @@ async function pageWeight(page: Page, responses: Response[]): Promise<Pick<PageF
 /** The page's rows: first render against 300 ms, the weight against 150 KB compressed. */
 export function pageTargets(page: PageFigures): TargetRow[] {
   const { totals } = page;
+  const median = (key: keyof VisitTimes) =>
+    percentile(
+      page.firstVisits.map((v) => v[key]),
+      50,
+    );
   const served = totals.compressedByServer ? 'compressed as served' : 'served uncompressed by the bridge and the edge';
   return [
     targetRow(
@@ -195,6 +225,7 @@ export function pageTargets(page: PageFigures): TargetRow[] {
       page.firstVisitFcp / firstRenderLimitMs,
       '≤ 300 ms',
       (r) => r <= 1,
+      `connected ${ms(median('connected'), 0)}, HTML's first byte ${ms(median('firstByte'), 0)}, last ${ms(median('htmlDone'), 0)}`,
     ),
     referenceRow(
       'people: console job page, first contentful paint, visited again (cached assets)',

@@ -43,9 +43,10 @@ export interface PeopleContext {
   note(text: string): void;
 }
 
-type Credential = 'session' | 'bearerRs256' | 'bearerEs256';
+type Credential = 'session' | 'sessionAlone' | 'bearerRs256' | 'bearerEs256';
 const credentialLabels: Record<Credential, string> = {
   session: 'session cookie',
+  sessionAlone: 'session cookie alone',
   bearerRs256: 'bearer token, RS256',
   bearerEs256: 'bearer token, ES256',
 };
@@ -59,6 +60,8 @@ export interface CredentialFigures {
   /** CPU time per answered request, ms. */
   edgeCpuMs: number;
   bridgeCpuMs: number;
+  /** The size of the credential's header value (Cookie or Authorization), bytes. */
+  headerBytes: number;
 }
 
 export interface LatencyFigures {
@@ -198,17 +201,21 @@ async function measureEdgeCpu(
   const url = `${stack.origin}/v1/whoami`;
   const runs: Record<Credential, Array<Run & { edgeCpuMs: number; bridgeCpuMs: number }>> = {
     session: [],
+    sessionAlone: [],
     bearerRs256: [],
     bearerEs256: [],
   };
+  const headerBytes: Partial<Record<Credential, number>> = {};
   for (let round = 1; round <= ctx.rounds; round += 1) {
     // A fresh sign-in each round: the session (10 min) must not come within the refresh margin.
     const { cookies } = await signIn(stack.origin);
     const { sub } = decodeJwt(cookies.get(cookieNames.session)!);
     const mint = (alg: 'RS256' | 'ES256') => stack.issuer.mint({ sub, groups }, { alg, expiresIn: 3600 });
-    // A browser sends every cookie it holds for the site; a token client sends the token alone.
+    // A browser sends every cookie it holds for the site (the refresh and logout cookies too); a
+    // token client sends the token alone. The session cookie alone says what the others add.
     const headers: Record<Credential, Record<string, string>> = {
       session: { cookie: cookieHeader(cookies) },
+      sessionAlone: { cookie: `${cookieNames.session}=${cookies.get(cookieNames.session)!}` },
       bearerRs256: { authorization: `Bearer ${await mint('RS256')}` },
       bearerEs256: { authorization: `Bearer ${await mint('ES256')}` },
     };
@@ -221,6 +228,7 @@ async function measureEdgeCpu(
           `/v1/whoami with a ${credentialLabels[credential]} answered ${check.status}: ${check.body.slice(0, 200)}`,
         );
       }
+      headerBytes[credential] = Buffer.byteLength(Object.values(headers[credential]).join(''));
       const before = cpu();
       const run = await cannon({
         url,
@@ -235,13 +243,13 @@ async function measureEdgeCpu(
       runs[credential].push(measured);
       const trouble = run.failed + run.timedOut > 0 ? `  [${run.failed} failed, ${run.timedOut} timed out]` : '';
       ctx.say(
-        `${`people: /v1/whoami, ${credentialLabels[credential]} r${round}/${ctx.rounds}`.padEnd(48)} ${`${run.ok}/${run.planned} ok`.padEnd(13)}` +
+        `${`people: /v1/whoami, ${credentialLabels[credential]} r${round}/${ctx.rounds}`.padEnd(56)} ${`${run.ok}/${run.planned} ok`.padEnd(13)}` +
           `${run.throughput.toFixed(0).padStart(5)}/s  p50 ${ms(run.p50, 1).padStart(8)}  p99 ${ms(run.p99, 1).padStart(8)}  ` +
           `cpu edge ${ms(per(measured.edgeCpuMs), 3)}, bridge ${ms(per(measured.bridgeCpuMs))}${trouble}`,
       );
     }
   }
-  const combine = (list: (typeof runs)[Credential]): CredentialFigures => {
+  const combine = (list: (typeof runs)[Credential], credential: Credential): CredentialFigures => {
     const answered = list.reduce((sum, r) => sum + r.answered, 0);
     const median = (key: 'throughput' | 'p50' | 'p99') =>
       percentile(
@@ -256,12 +264,14 @@ async function measureEdgeCpu(
       p99: median('p99'),
       edgeCpuMs: list.reduce((sum, r) => sum + r.edgeCpuMs, 0) / Math.max(1, answered),
       bridgeCpuMs: list.reduce((sum, r) => sum + r.bridgeCpuMs, 0) / Math.max(1, answered),
+      headerBytes: headerBytes[credential] ?? Number.NaN,
     };
   };
   return {
-    session: combine(runs.session),
-    bearerRs256: combine(runs.bearerRs256),
-    bearerEs256: combine(runs.bearerEs256),
+    session: combine(runs.session, 'session'),
+    sessionAlone: combine(runs.sessionAlone, 'sessionAlone'),
+    bearerRs256: combine(runs.bearerRs256, 'bearerRs256'),
+    bearerEs256: combine(runs.bearerEs256, 'bearerEs256'),
   };
 }
 
@@ -349,7 +359,7 @@ async function measureRefresh(
         s.bridge += after.bridge - before.bridge;
         const count = people.length * ctx.refreshes;
         ctx.say(
-          `${`people: /v1/whoami, ${kind === 'refreshed' ? 'expired session, refreshed' : 'valid session'} r${round}/${ctx.rounds}`.padEnd(48)} ` +
+          `${`people: /v1/whoami, ${kind === 'refreshed' ? 'expired session, refreshed' : 'valid session'} r${round}/${ctx.rounds}`.padEnd(56)} ` +
             `${`${latencies.length}/${count} ok`.padEnd(13)}p50 ${ms(percentile(latencies, 50), 1).padStart(8)}  ` +
             `p99 ${ms(percentile(latencies, 99), 1).padStart(8)}  cpu edge ${ms((after.edge - before.edge) / count, 3)}, ` +
             `bridge ${ms((after.bridge - before.bridge) / count)}${failed > 0 ? `  [${failed} failed]` : ''}`,
@@ -383,7 +393,7 @@ export function peopleTargets(result: PeopleResult): TargetRow[] {
   const rows: TargetRow[] = [];
   const cpu = result.edgeCpu;
   if (cpu !== undefined) {
-    const { session, bearerRs256: rs, bearerEs256: es } = cpu;
+    const { session, sessionAlone: alone, bearerRs256: rs, bearerEs256: es } = cpu;
     rows.push(
       targetRow(
         'people: edge CPU per request, session cookie / bearer token (RS256)',
@@ -391,12 +401,19 @@ export function peopleTargets(result: PeopleResult): TargetRow[] {
         session.edgeCpuMs / rs.edgeCpuMs,
         '≤ 1.2×',
         (r) => r <= 1.2,
+        `Cookie ${session.headerBytes} B, Authorization ${rs.headerBytes} B`,
       ),
       referenceRow(
         'people: edge CPU per request, session cookie / bearer token (ES256)',
         `${ms(session.edgeCpuMs, 3)} vs ${ms(es.edgeCpuMs, 3)}`,
         session.edgeCpuMs / es.edgeCpuMs,
         'the same algorithm as the session',
+      ),
+      referenceRow(
+        'people: edge CPU per request, session cookie alone / bearer token (RS256)',
+        `${ms(alone.edgeCpuMs, 3)} vs ${ms(rs.edgeCpuMs, 3)}`,
+        alone.edgeCpuMs / rs.edgeCpuMs,
+        'without the refresh and logout cookies a browser sends beside it',
       ),
       referenceRow(
         'people: bridge CPU per request, session cookie / bearer token (RS256)',
