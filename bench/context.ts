@@ -55,6 +55,8 @@ export interface BenchContext {
   /** The heap reads memoryPoint started; awaited before the heap figures are printed. */
   heapReads: Array<Promise<void>>;
   stopSampler(): void;
+  /** Another bridge process as the measured one is started (untraced), with these variables added. */
+  startBridge(env: Record<string, string>): Promise<BridgeProcess>;
 }
 
 const query = JSON.stringify({
@@ -179,6 +181,7 @@ export async function startBench(
     openFiles: { bench: ownFiles, bridge: bridgeFiles },
     heapReads: [],
     stopSampler: () => undefined,
+    startBridge: (env) => startBridge({ ...bridgeOptions, env: { ...untraced, ...env } }),
   };
   ctx.stopSampler = sampleMemory(ctx);
   cleanups.push(() => ctx.stopSampler());

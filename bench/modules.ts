@@ -5,11 +5,12 @@
 import type { Client } from '@temporalio/client';
 import type { BenchContext } from './context.js';
 import { measurePeer, peerTargets, type PeerContext } from './scenarios/peer.js';
+import { measurePeople, peopleTargets, type PeopleContext } from './scenarios/people.js';
 import { measureWorkers, workerTargets, type WorkersResult } from './scenarios/workers.js';
 import type { TargetRow } from './targets.js';
 
 /** The names BENCH_ONLY takes. */
-export const moduleNames = ['workers', 'peer'] as const;
+export const moduleNames = ['workers', 'peer', 'people'] as const;
 
 /** What the scenario modules are given of the run. */
 interface ModuleContext {
@@ -17,6 +18,7 @@ interface ModuleContext {
   temporalAddress: string;
   dir: string;
   peer: PeerContext;
+  people: PeopleContext;
 }
 
 function moduleContext(bench: BenchContext): ModuleContext {
@@ -37,6 +39,17 @@ function moduleContext(bench: BenchContext): ModuleContext {
       rounds,
       starts: n(1000),
       reads: n(1500),
+      say: bench.report.say,
+      note: bench.report.note,
+    },
+    people: {
+      dir: bench.dir,
+      rounds,
+      requests: n(5000, 1000),
+      refreshes: n(50, 10),
+      visits: n(10, 3),
+      query: bench.query,
+      startBridge: (env) => bench.startBridge(env),
       say: bench.report.say,
       note: bench.report.note,
     },
@@ -79,6 +92,20 @@ export async function runModules(bench: BenchContext): Promise<TargetRow[]> {
     record.scenarios.workers = workers;
     save();
     rows.push(...workerTargets(workers));
+  }
+  if (runs('people')) {
+    bench.phase = 'people';
+    say(
+      'people: browser sign-in at the edge: a session cookie against a bearer token, the refresh, the console in Chromium',
+    );
+    try {
+      const people = await measurePeople(ctx.people);
+      record.scenarios.people = people;
+      save();
+      rows.push(...peopleTargets(people));
+    } catch (error) {
+      note(`people: not measured: ${String(error)}`);
+    }
   }
   return rows;
 }

@@ -11,7 +11,7 @@
 //   BENCH_ROUNDS=1 (one round instead of 3), BENCH_IDLE_POLLS=10000 (idle long-polls whatever the
 //   scale), BENCH_STREAMS=1000 (job event streams, whatever the scale),
 //   BENCH_BRIDGE_NODE_ARGS="--cpu-prof --cpu-prof-dir=/tmp/prof" (profile the bridge),
-//   BENCH_ONLY=workers,peer (only these scenario modules, none of the bridge's own scenarios).
+//   BENCH_ONLY=workers,peer,people (only these scenario modules, none of the bridge's own scenarios).
 // Tracing's cost: a second bridge process with tracing on, exporting to an OTLP receiver in this
 // process, runs the start scenario in the same rounds; its CPU per start against the first one's.
 // The scenario modules (bench/modules.ts: the workers against a minimal SDK worker, the peer:

@@ -16,20 +16,19 @@
 // receiver runs. `docker compose up` runs Jaeger.
 import { spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { request as httpRequest } from 'node:http';
 import { request as httpsRequest } from 'node:https';
 import { createServer } from 'node:net';
-import { dirname, join, resolve } from 'node:path';
-import { parseDocument } from 'yaml';
-import { generateSessionKey } from '../bridge/sign-in/session-keys.js';
+import { join, resolve } from 'node:path';
 import { sessionJwksPath } from '../bridge/sign-in/sign-in-plugin.js';
 import { loadConfig } from '../config/load-config.js';
 import { workerCommand } from '../config/worker-process.js';
 import { ensureBuild } from './build.js';
 import { startDevIssuer } from './dev-issuer.js';
 import { deviceGrant } from './dev-issuer-device.js';
+import { devSignIn } from './dev-sign-in-config.js';
 import { edgeConfigFiles } from '../edge/edge-files.js';
 import { loopbackEdgeEnv, startEdge } from './edge-process.js';
 import { syncJwks } from '../edge/sync-jwks.js';
@@ -273,41 +272,6 @@ Another caller's token:
   curl -s -X POST ${issuer.issuer}/token -d '{"sub":"alice","groups":["gatehouse-admins"]}'
 
 Ctrl-C stops everything.`);
-}
-
-/**
- * The sign-in for the dev stack: the config file as given, plus a signIn section (unless it has
- * one) with the edge's origin and fresh keys, written to .data/dev/gatehouse.yaml with the policy
- * paths made absolute, for the bridges (which read no other path of it); the keys go to the
- * bridges in their environment.
- */
-async function devSignIn(configFile: string, base: string, dataDir: string): Promise<{ env: Record<string, string> }> {
-  const source = resolve(configFile);
-  const document = parseDocument(readFileSync(source, 'utf8'));
-  if (document.has('signIn')) return { env: { GATEHOUSE_CONFIG: configFile } };
-  for (const key of ['policies', 'entities', 'schema']) {
-    const path = document.getIn(['policy', key]);
-    if (typeof path === 'string') document.setIn(['policy', key], resolve(dirname(source), path));
-  }
-  if (!document.hasIn(['policy', 'policies'])) {
-    document.setIn(['policy', 'policies'], resolve(dirname(source), 'policies/gatehouse.cedar'));
-  }
-  document.set('signIn', {
-    publicUrl: base,
-    clientId: 'gatehouse-dev',
-    sessionKeys: { env: 'GATEHOUSE_DEV_SESSION_KEYS' },
-    cookieKeys: [{ env: 'GATEHOUSE_DEV_COOKIE_KEY' }],
-  });
-  const file = resolve(dataDir, 'dev', 'gatehouse.yaml');
-  mkdirSync(dirname(file), { recursive: true });
-  writeFileSync(file, document.toString());
-  return {
-    env: {
-      GATEHOUSE_CONFIG: file,
-      GATEHOUSE_DEV_SESSION_KEYS: JSON.stringify({ keys: [await generateSessionKey(`dev-${Date.now()}`)] }),
-      GATEHOUSE_DEV_COOKIE_KEY: randomBytes(32).toString('base64url'),
-    },
-  };
 }
 
 /**
