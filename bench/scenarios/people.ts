@@ -141,7 +141,7 @@ async function startStack(ctx: PeopleContext): Promise<Stack> {
     });
     stops.push(() => bridge.stop());
     // Rates are lifted so the edge measures cost, not its limits.
-    const env = await loopbackEdgeEnv({
+    const edgeEnv = await loopbackEdgeEnv({
       dir,
       issuer,
       bridges: [`127.0.0.1:${bridge.port}`, `127.0.0.1:${bridge.port}`],
@@ -155,14 +155,15 @@ async function startStack(ctx: PeopleContext): Promise<Stack> {
     await syncJwks({
       jwksUrl: issuer.jwksUrl,
       sessionJwksUrl: `${bridge.url}${sessionJwksPath}`,
-      keysDir: env.EDGE_KEYS_DIR,
-      configFiles: edgeConfigFiles(env),
+      keysDir: edgeEnv.EDGE_KEYS_DIR,
+      configFiles: edgeConfigFiles(edgeEnv),
       retainSeconds: 3600,
-      env: { ...process.env, ...env },
+      env: { ...process.env, ...edgeEnv },
     });
-    const edge = await startEdge(env);
+    const edge = await startEdge(edgeEnv);
     stops.push(() => edge.stop());
-    const sessionKeys = (JSON.parse(signInConfig.env.GATEHOUSE_DEV_SESSION_KEYS!) as { keys: JWK[] }).keys;
+    const { env: signInBridgeEnv } = signInConfig;
+    const sessionKeys = (JSON.parse(signInBridgeEnv.GATEHOUSE_DEV_SESSION_KEYS!) as { keys: JWK[] }).keys;
     return {
       origin,
       issuer,
