@@ -1,7 +1,9 @@
 // The console's static files: its script and style from this folder, Pico's stylesheet from npm.
 // Read once at start-up and served from memory under a name with their digest, so a page always
 // loads the files of the bridge that rendered it and browsers may keep them for good. No CDN.
+// Each is compressed once, at start-up, with brotli and gzip, and sent as the browser accepts.
 import { createHash } from 'node:crypto';
+import { brotliCompressSync, constants, gzipSync } from 'node:zlib';
 import { existsSync, readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { fileURLToPath } from 'node:url';
@@ -11,6 +13,8 @@ export interface Asset {
   url: string;
   type: string;
   body: Buffer;
+  /** The body compressed, by content coding. */
+  encoded: { br: Buffer; gzip: Buffer };
 }
 
 export interface ConsoleAssets {
@@ -34,7 +38,11 @@ function asset(name: string, file: string, type: string): Asset {
   const body = readFileSync(file);
   const digest = createHash('sha256').update(body).digest('base64url').slice(0, 12);
   const dot = name.lastIndexOf('.');
-  return { url: `/ui/assets/${name.slice(0, dot)}.${digest}${name.slice(dot)}`, type, body };
+  const encoded = {
+    br: brotliCompressSync(body, { params: { [constants.BROTLI_PARAM_QUALITY]: constants.BROTLI_MAX_QUALITY } }),
+    gzip: gzipSync(body, { level: 9 }),
+  };
+  return { url: `/ui/assets/${name.slice(0, dot)}.${digest}${name.slice(dot)}`, type, body, encoded };
 }
 
 export function loadAssets(): ConsoleAssets {

@@ -3,6 +3,7 @@
 // this context answers HTML (errors too), under the console's headers and Content-Security-Policy;
 // forms arrive as application/x-www-form-urlencoded, which only this context parses. Pages reach
 // the bridge through one adapter (bridge-api.ts) and keep no state of their own.
+import { negotiate } from '@fastify/accept-negotiator';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { GatehouseConfig } from '../../config/load-config.js';
 import { GatehouseError, toProblem, type Problem } from '../errors.js';
@@ -57,7 +58,10 @@ export async function consolePlugin(app: FastifyInstance, opts: { config: Gateho
   app.get('/assets/:name', { config: { auth: false } }, async (request, reply) => {
     const asset = assets.byUrl.get(request.url);
     if (asset === undefined) throw new GatehouseError('GATEHOUSE_NOT_FOUND', 'There is no such file');
-    return reply.type(asset.type).send(asset.body);
+    reply.type(asset.type).header('vary', 'accept-encoding');
+    const coding = negotiate(request.headers['accept-encoding'] ?? '', ['br', 'gzip'] as const);
+    if (coding === null) return reply.send(asset.body);
+    return reply.header('content-encoding', coding).send(asset.encoded[coding]);
   });
   app.get('/', async (_request, reply) => reply.redirect('/ui/jobs', 303));
   jobsPage(app, kit);

@@ -4,10 +4,11 @@ import { filterSelect, pager, readListQuery } from '../../../../src/bridge/conso
 
 describe('readListQuery', () => {
   it('keeps the named filters, trimmed, drops empty and unknown ones, and reads the page token', () => {
-    const list = readListQuery(
-      { route: ' ci ', status: '', owner: ['a', 'b'], other: 'x', pageToken: 'tok' },
-      ['route', 'status', 'owner'] as const,
-    );
+    const list = readListQuery({ route: ' ci ', status: '', owner: ['a', 'b'], other: 'x', pageToken: 'tok' }, [
+      'route',
+      'status',
+      'owner',
+    ] as const);
     expect(list).toEqual({ filters: { route: 'ci' }, pageToken: 'tok' });
     expect(readListQuery(undefined, ['route'])).toEqual({ filters: {}, pageToken: undefined });
   });
