@@ -62,27 +62,31 @@ export async function upsertReconcileSchedules(temporal: TemporalGateway, config
       workflowExecutionTimeout: Math.max(schedule.everyMs * 3, 3 * 3_600_000),
     };
     try {
-      await temporal.call((client) => client.schedule.create({
-        scheduleId: schedule.scheduleId,
-        spec: { intervals: [{ every: schedule.everyMs }] },
-        action: { ...action, args: [schedule.input] },
-        policies: { overlap: ScheduleOverlapPolicy.SKIP, catchupWindow: schedule.everyMs },
-      }));
+      await temporal.call((client) =>
+        client.schedule.create({
+          scheduleId: schedule.scheduleId,
+          spec: { intervals: [{ every: schedule.everyMs }] },
+          action: { ...action, args: [schedule.input] },
+          policies: { overlap: ScheduleOverlapPolicy.SKIP, catchupWindow: schedule.everyMs },
+        }),
+      );
     } catch (error) {
       if (!(error instanceof ScheduleAlreadyRunning)) throw error;
-      await temporal.call((client) => client.schedule.getHandle(schedule.scheduleId).update((previous) => {
-        const saved = (previous.action.type === 'startWorkflow' ? previous.action.args?.[0] : undefined) as
-          ReconcileInput | undefined;
-        return {
-          ...previous,
-          spec: { intervals: [{ every: schedule.everyMs }] },
-          action: {
-            ...action,
-            args: [{ ...schedule.input, ...(saved?.state === undefined ? {} : { state: saved.state }) }],
-          },
-          policies: { ...previous.policies, overlap: ScheduleOverlapPolicy.SKIP, catchupWindow: schedule.everyMs },
-        };
-      }));
+      await temporal.call((client) =>
+        client.schedule.getHandle(schedule.scheduleId).update((previous) => {
+          const saved = (previous.action.type === 'startWorkflow' ? previous.action.args?.[0] : undefined) as
+            ReconcileInput | undefined;
+          return {
+            ...previous,
+            spec: { intervals: [{ every: schedule.everyMs }] },
+            action: {
+              ...action,
+              args: [{ ...schedule.input, ...(saved?.state === undefined ? {} : { state: saved.state }) }],
+            },
+            policies: { ...previous.policies, overlap: ScheduleOverlapPolicy.SKIP, catchupWindow: schedule.everyMs },
+          };
+        }),
+      );
     }
     ids.push(schedule.scheduleId);
   }

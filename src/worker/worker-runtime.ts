@@ -127,11 +127,13 @@ export async function createWorkers(config: GatehouseConfig, options: WorkerOpti
     );
   const workers = await Promise.all([...jobWorkers, ...callbackWorkers]);
   if (plans.get(config.webhooks.reconciler.taskQueue)?.groups.has('reconcile')) {
-    await withGateway(config, (temporal) => upsertReconcileSchedules(temporal, config)).catch(async (error: unknown) => {
-      await connection.close();
-      await built.close();
-      throw error;
-    });
+    await withGateway(config, (temporal) => upsertReconcileSchedules(temporal, config)).catch(
+      async (error: unknown) => {
+        await connection.close();
+        await built.close();
+        throw error;
+      },
+    );
   }
   return {
     connection,
