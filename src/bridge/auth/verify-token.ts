@@ -53,13 +53,26 @@ export function createTokenVerifier(keys: KeyStore, options: TokenVerifierOption
     return { identity: identityFromClaims(payload, options.claims), payload };
   };
   if (cache === undefined) return async (token) => (await verify(token)).identity;
+  return withVerifiedTokenCache(verify, cache, { generation: () => keys.generation, now });
+}
+
+/**
+ * `verify` answered from `cache` for a token it has verified, until the token's `exp`, for one
+ * generation of the key set (`generation`); failures are never cached. Shared by bearer tokens and
+ * the bridge's session cookies.
+ */
+export function withVerifiedTokenCache(
+  verify: (token: string) => Promise<{ identity: Identity; payload: JWTPayload }>,
+  cache: VerifiedTokenCache<Identity>,
+  options: { generation: () => number; now: () => number },
+): TokenVerifier {
   return async (token) => {
     const digest = tokenDigest(token);
-    const generation = keys.generation;
+    const generation = options.generation();
     const cached = cache.get(digest, generation);
     if (cached !== undefined) return cached;
     const { identity, payload } = await verify(token);
-    const window = cacheWindow(payload, now());
+    const window = cacheWindow(payload, options.now());
     if (window !== undefined) cache.set(digest, deepFreeze(identity), window, generation);
     return identity;
   };

@@ -9,6 +9,8 @@ import { errors as joseErrors, createLocalJWKSet, jwtVerify, SignJWT, type JWTPa
 import type { Identity } from '../../core/identity.js';
 import { identityFromClaims, type ClaimNames } from '../auth/identity-from-claims.js';
 import { invalidToken } from '../auth/auth-errors.js';
+import type { VerifiedTokenCache } from '../auth/token-cache.js';
+import { withVerifiedTokenCache } from '../auth/verify-token.js';
 import type { SessionKeys } from './session-keys.js';
 
 export const sessionTokenType = 'gatehouse-session+jwt';
@@ -70,13 +72,24 @@ export async function mintSessionToken(
 
 export type SessionVerifier = (token: string) => Promise<Identity>;
 
-/** The bridge's own check of a session cookie: its keys, ES256 only, the issuer, the session audience, the type. */
+/**
+ * The bridge's own check of a session cookie: its keys, ES256 only, the issuer, the session
+ * audience, the type. With a cache, a session verified once is answered from it until its `exp`,
+ * as a bearer token is (a session is stateless: nothing revokes it before then). The session keys
+ * are fixed for the process's life, so the cache has one generation.
+ */
 export function createSessionVerifier(
   keys: SessionKeys,
-  options: { issuer: string; audience: string; clockToleranceSeconds: number; claims: ClaimNames },
+  options: {
+    issuer: string;
+    audience: string;
+    clockToleranceSeconds: number;
+    claims: ClaimNames;
+    cache?: VerifiedTokenCache<Identity>;
+  },
 ): SessionVerifier {
   const getKey = createLocalJWKSet(keys.jwks);
-  return async (token) => {
+  const verify = async (token: string): Promise<{ identity: Identity; payload: JWTPayload }> => {
     let payload: JWTPayload;
     try {
       const verified = await jwtVerify(token, getKey, {
@@ -94,6 +107,8 @@ export function createSessionVerifier(
         error,
       );
     }
-    return identityFromClaims(payload, options.claims);
+    return { identity: identityFromClaims(payload, options.claims), payload };
   };
+  if (options.cache === undefined) return async (token) => (await verify(token)).identity;
+  return withVerifiedTokenCache(verify, options.cache, { generation: () => 0, now: () => Date.now() });
 }

@@ -7,6 +7,8 @@ import type { FastifyInstance } from 'fastify';
 import fp from 'fastify-plugin';
 import type { GatehouseConfig } from '../../config/load-config.js';
 import { durationMs } from '../../config/duration.js';
+import type { Identity } from '../../core/identity.js';
+import { VerifiedTokenCache } from '../auth/token-cache.js';
 import { cookieNames } from './cookies.js';
 import { createGrantDecider } from './grants.js';
 import { createRelyingParty } from './relying-party.js';
@@ -59,6 +61,10 @@ async function signInPlugin(app: FastifyInstance, opts: { config: GatehouseConfi
       audience: signIn.sessionAudience,
       clockToleranceSeconds: durationMs(config.auth.clockTolerance) / 1000,
       claims: config.auth.claims,
+      // Verified on every request otherwise: 2.6 times a cached bearer token's CPU (bench, people).
+      ...(config.auth.tokenCacheSize > 0
+        ? { cache: new VerifiedTokenCache<Identity>({ maxEntries: config.auth.tokenCacheSize }) }
+        : {}),
     }),
   });
 
