@@ -8,13 +8,13 @@ import { buildApp } from '../../src/bridge/app.js';
 import type { GatehouseConfig } from '../../src/config/load-config.js';
 import { Secret } from '../../src/core/secret.js';
 import { startPostgres } from '../../src/dev/postgres.js';
-import { testLogger, uniqueName, useHarness, testSecrets as s } from '../helpers/harness.js';
+import { testLogger, uniqueName, useGatehouse, testSecrets as s } from '../helpers/gatehouse.js';
 import { deliver, githubDelivery, githubExample } from '../helpers/webhooks.js';
 
-const h = useHarness();
+const h = useGatehouse();
 let adminToken: string;
 beforeAll(async () => {
-  adminToken = (await h.token({ groups: ['gatehouse-admins'] })).token;
+  adminToken = (await h.caller({ groups: ['gatehouse-admins'] })).token;
 });
 const admin = () => ({ authorization: `Bearer ${adminToken}` });
 
@@ -204,7 +204,7 @@ describe('the delivery log', () => {
   });
 
   it('is for admins only', async () => {
-    const user = await h.token();
+    const user = await h.caller();
     const headers = { authorization: `Bearer ${user.token}` };
     expect((await h.app.inject({ url: '/v1/webhooks/deliveries', headers })).statusCode).toBe(403);
     // Refused before the query is validated: a non-admin learns nothing from a 400.

@@ -1,12 +1,12 @@
 // Listing, cancelling and long-polling jobs against a real Temporal. Jobs that must stay RUNNING
 // are started on a queue no worker polls yet; a worker started later lets them react to cancels.
 import { describe, expect, it, vi } from 'vitest';
-import { useHarness, startWorkers, uniqueName } from '../helpers/harness.js';
+import { useGatehouse, startWorkers, uniqueName } from '../helpers/gatehouse.js';
 import { readWebsite } from '../helpers/queries.js';
 
 const query = readWebsite;
 
-const h = useHarness({ worker: false });
+const h = useGatehouse({ worker: false });
 
 const auth = (token: string) => ({ authorization: `Bearer ${token}` });
 
@@ -23,8 +23,8 @@ async function start(token: string, key?: string): Promise<string> {
 
 describe('GET /v1/jobs', () => {
   it("lists only the caller's jobs, newest first, paginated with an opaque token", async () => {
-    const me = await h.token();
-    const other = await h.token();
+    const me = await h.caller();
+    const other = await h.caller();
     const mine = [await start(me.token), await start(me.token), await start(me.token)];
     await start(other.token);
 
@@ -58,7 +58,7 @@ describe('GET /v1/jobs', () => {
   });
 
   it('filters by route and status', async () => {
-    const me = await h.token();
+    const me = await h.caller();
     await start(me.token);
     await vi.waitFor(
       async () => {
@@ -79,8 +79,8 @@ describe('GET /v1/jobs', () => {
   });
 
   it('treats a subject with quotes as a literal, not as query syntax', async () => {
-    const tricky = await h.token({ sub: `o'brien' OR GatehouseOwner != 'x-${Date.now()}` });
-    const bystander = await h.token();
+    const tricky = await h.caller({ sub: `o'brien' OR GatehouseOwner != 'x-${Date.now()}` });
+    const bystander = await h.caller();
     await start(bystander.token);
     await start(tricky.token);
     await vi.waitFor(
@@ -95,7 +95,7 @@ describe('GET /v1/jobs', () => {
   });
 
   it('refuses a page token from another query, and a forged one', async () => {
-    const me = await h.token();
+    const me = await h.caller();
     await start(me.token);
     await start(me.token);
     await start(me.token);
@@ -118,9 +118,9 @@ describe('GET /v1/jobs', () => {
   });
 
   it("lets only admins list another owner's jobs", async () => {
-    const owner = await h.token();
-    const stranger = await h.token();
-    const admin = await h.token({ groups: ['gatehouse-admins'] });
+    const owner = await h.caller();
+    const stranger = await h.caller();
+    const admin = await h.caller({ groups: ['gatehouse-admins'] });
     await start(owner.token);
     const denied = await h.app.inject({
       url: `/v1/jobs?owner=${encodeURIComponent(owner.principal)}`,
@@ -140,8 +140,8 @@ describe('GET /v1/jobs', () => {
   });
 
   it("filters by source and repository, and lets admins list everyone's jobs with owner=*", async () => {
-    const me = await h.token();
-    const admin = await h.token({ groups: ['gatehouse-admins'] });
+    const me = await h.caller();
+    const admin = await h.caller({ groups: ['gatehouse-admins'] });
     const repository = `acme/${uniqueName('repo')}`;
     const ci = await h.app.inject({
       method: 'POST',
@@ -184,7 +184,7 @@ describe('GET /v1/jobs', () => {
 
 describe('GET /v1/jobs/{jobId}?wait=N', () => {
   it('answers RUNNING once the wait passes, and caps the wait at limits.maxWaitSeconds', async () => {
-    const me = await h.token();
+    const me = await h.caller();
     const jobId = await start(me.token);
     const began = Date.now();
     const read = await h.app.inject({ url: `/v1/jobs/${jobId}?wait=1`, headers: auth(me.token) });
@@ -203,8 +203,8 @@ describe('GET /v1/jobs/{jobId}?wait=N', () => {
 
 describe('POST /v1/jobs/{jobId}/cancel', () => {
   it('requests cancellation; the workflow ends CANCELED; cancelling again answers the same; others get 404', async () => {
-    const me = await h.token();
-    const stranger = await h.token();
+    const me = await h.caller();
+    const stranger = await h.caller();
     const jobId = await start(me.token);
 
     const hidden = await h.app.inject({
@@ -239,8 +239,8 @@ describe('POST /v1/jobs/{jobId}/cancel', () => {
   });
 
   it('lets an admin cancel any job', async () => {
-    const owner = await h.token();
-    const admin = await h.token({ groups: ['gatehouse-admins'] });
+    const owner = await h.caller();
+    const admin = await h.caller({ groups: ['gatehouse-admins'] });
     const jobId = await start(owner.token);
     const cancel = await h.app.inject({ method: 'POST', url: `/v1/jobs/${jobId}/cancel`, headers: auth(admin.token) });
     expect(cancel.statusCode).toBe(202);

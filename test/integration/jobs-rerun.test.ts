@@ -5,11 +5,11 @@ import { describe, expect, it, vi } from 'vitest';
 import { readMemo } from '../../src/core/job-memo.js';
 import { rerunOfKey } from '../../src/core/search-attributes.js';
 import { randomBytes } from 'node:crypto';
-import { testSecrets, useHarness } from '../helpers/harness.js';
+import { testSecrets, useGatehouse } from '../helpers/gatehouse.js';
 import { readWebsite } from '../helpers/queries.js';
 import { deliver, githubDelivery, githubExample } from '../helpers/webhooks.js';
 
-const h = useHarness();
+const h = useGatehouse();
 const auth = (token: string) => ({ authorization: `Bearer ${token}` });
 
 async function start(token: string, route = 'policy-check', headers: Record<string, string> = {}) {
@@ -31,7 +31,7 @@ const read = async (token: string, jobId: string) =>
 
 describe('POST /v1/jobs/{jobId}/rerun', () => {
   it('starts a new job with the same route and input, linked to the first in its memo and search attributes', async () => {
-    const me = await h.token();
+    const me = await h.caller();
     const first = await start(me.token);
     const firstDone = await read(me.token, first.jobId);
     expect(firstDone.status).toBe('COMPLETED');
@@ -66,7 +66,7 @@ describe('POST /v1/jobs/{jobId}/rerun', () => {
   });
 
   it('answers the same rerun for the same Idempotency-Key, and a new one for another', async () => {
-    const me = await h.token();
+    const me = await h.caller();
     const first = await start(me.token);
     const a = await rerun(me.token, first.jobId, { 'idempotency-key': 'k-1' });
     const again = await rerun(me.token, first.jobId, { 'idempotency-key': 'k-1' });
@@ -82,9 +82,9 @@ describe('POST /v1/jobs/{jobId}/rerun', () => {
   });
 
   it("is a 404 for a job the caller may not see, exactly as for one that does not exist; an admin, who sees it, may not run another's job as themselves", async () => {
-    const owner = await h.token();
-    const stranger = await h.token();
-    const admin = await h.token({ groups: ['gatehouse-admins'] });
+    const owner = await h.caller();
+    const stranger = await h.caller();
+    const admin = await h.caller({ groups: ['gatehouse-admins'] });
     const first = await start(owner.token);
 
     const hidden = await rerun(stranger.token, first.jobId);
@@ -109,7 +109,7 @@ describe('POST /v1/jobs/{jobId}/rerun', () => {
   });
 
   it('applies the route rules of a start: its access and its required Idempotency-Key', async () => {
-    const deployer = await h.token({ groups: ['deployers'] });
+    const deployer = await h.caller({ groups: ['deployers'] });
     const first = await start(deployer.token, 'deploy-check', { 'idempotency-key': 'deploy-1' });
     const withoutKey = await rerun(deployer.token, first.jobId);
     expect(withoutKey.statusCode).toBe(400);
@@ -122,7 +122,7 @@ describe('POST /v1/jobs/{jobId}/rerun', () => {
   });
 
   it('refuses to run again a job a webhook delivery started: that is a replay of the delivery', async () => {
-    const admin = await h.token({ groups: ['gatehouse-admins'] });
+    const admin = await h.caller({ groups: ['gatehouse-admins'] });
     const delivered = await deliver(
       h.app,
       githubDelivery(

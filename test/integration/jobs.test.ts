@@ -2,12 +2,12 @@
 // idempotent replays, visibility between callers, and what Temporal holds in memo and search
 // attributes.
 import { describe, expect, it } from 'vitest';
-import { useHarness } from '../helpers/harness.js';
+import { useGatehouse } from '../helpers/gatehouse.js';
 import { deployApi } from '../helpers/queries.js';
 
 const query = deployApi;
 
-const h = useHarness();
+const h = useGatehouse();
 
 async function start(token: string, body: unknown = query, headers: Record<string, string> = {}) {
   return h.app.inject({
@@ -20,7 +20,7 @@ async function start(token: string, body: unknown = query, headers: Record<strin
 
 describe('POST /v1/jobs/policy-check', () => {
   it('starts a workflow that completes with the Cedar decision, and records the caller in memo and search attributes', async () => {
-    const { token, subject, principal } = await h.token({
+    const { token, subject, principal } = await h.caller({
       groups: ['maintainers'],
       email: 'ada@example.test',
       name: 'Ada',
@@ -69,7 +69,7 @@ describe('POST /v1/jobs/policy-check', () => {
   });
 
   it('reports a deny decision from a forbid policy as the result', async () => {
-    const { token } = await h.token({ groups: ['maintainers'] });
+    const { token } = await h.caller({ groups: ['maintainers'] });
     const started = await start(token, { ...query, resource: { type: 'Gatehouse::Repository', id: 'acme/payments' } });
     const job = (
       await h.app.inject({
@@ -81,7 +81,7 @@ describe('POST /v1/jobs/policy-check', () => {
   });
 
   it('answers a replay of the same Idempotency-Key with the same job, and the key with another body with 422', async () => {
-    const { token } = await h.token();
+    const { token } = await h.caller();
     const first = await start(token, query, { 'idempotency-key': 'order-1' });
     const again = await start(token, query, { 'idempotency-key': 'order-1' });
     expect(first.statusCode).toBe(202);
@@ -98,8 +98,8 @@ describe('POST /v1/jobs/policy-check', () => {
   });
 
   it('scopes Idempotency-Keys by caller: the same key from two callers starts two jobs', async () => {
-    const a = await h.token();
-    const b = await h.token();
+    const a = await h.caller();
+    const b = await h.caller();
     const first = await start(a.token, query, { 'idempotency-key': 'shared-key' });
     const second = await start(b.token, query, { 'idempotency-key': 'shared-key' });
     expect(second.headers['idempotent-replayed']).toBeUndefined();
@@ -107,7 +107,7 @@ describe('POST /v1/jobs/policy-check', () => {
   });
 
   it('starts one workflow when the same Idempotency-Key arrives concurrently', async () => {
-    const { token } = await h.token();
+    const { token } = await h.caller();
     const answers = await Promise.all(
       Array.from({ length: 8 }, () => start(token, query, { 'idempotency-key': 'burst' })),
     );
@@ -118,7 +118,7 @@ describe('POST /v1/jobs/policy-check', () => {
   });
 
   it('uses a sane X-Request-ID as the key when there is no Idempotency-Key, so an edge retry cannot start twice', async () => {
-    const { token } = await h.token();
+    const { token } = await h.caller();
     const headers = { 'x-request-id': 'edge-retry-0123456789' };
     const first = await start(token, query, headers);
     const retry = await start(token, query, headers);
@@ -132,7 +132,7 @@ describe('POST /v1/jobs/policy-check', () => {
   });
 
   it('ignores an X-Request-ID that is not plainly an id, and answers with one of its own', async () => {
-    const { token } = await h.token();
+    const { token } = await h.caller();
     const answer = await start(token, query, { 'x-request-id': 'bad id with spaces' });
     expect(answer.statusCode).toBe(202);
     expect(answer.headers['x-request-id']).toMatch(/^[0-9a-f-]{36}$/);
@@ -141,8 +141,8 @@ describe('POST /v1/jobs/policy-check', () => {
 
 describe('GET /v1/jobs/{jobId}', () => {
   it("answers 404 for another caller's job, exactly as for a job that does not exist", async () => {
-    const owner = await h.token();
-    const stranger = await h.token();
+    const owner = await h.caller();
+    const stranger = await h.caller();
     const jobId = (await start(owner.token)).json().jobId;
     const hidden = await h.app.inject({
       url: `/v1/jobs/${jobId}`,
@@ -159,8 +159,8 @@ describe('GET /v1/jobs/{jobId}', () => {
   });
 
   it('lets an admin read any job', async () => {
-    const owner = await h.token();
-    const admin = await h.token({ groups: ['gatehouse-admins'] });
+    const owner = await h.caller();
+    const admin = await h.caller({ groups: ['gatehouse-admins'] });
     const jobId = (await start(owner.token)).json().jobId;
     const read = await h.app.inject({ url: `/v1/jobs/${jobId}`, headers: { authorization: `Bearer ${admin.token}` } });
     expect(read.statusCode).toBe(200);
@@ -174,14 +174,14 @@ describe('GET /v1/jobs/{jobId}', () => {
     ['policy-check.' + 'A'.repeat(900)],
     ['POLICY.AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA'],
   ])('answers 404 for the path trick %s', async (jobId) => {
-    const { token } = await h.token();
+    const { token } = await h.caller();
     const read = await h.app.inject({ url: `/v1/jobs/${jobId}`, headers: { authorization: `Bearer ${token}` } });
     expect(read.statusCode).toBe(404);
     expect(read.headers['content-type']).toMatch(/^application\/problem\+json/);
   });
 
   it('refuses a wait that is not a whole number of seconds', async () => {
-    const { token } = await h.token();
+    const { token } = await h.caller();
     const read = await h.app.inject({
       url: '/v1/jobs/policy-check.AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA?wait=soon',
       headers: { authorization: `Bearer ${token}` },

@@ -9,7 +9,7 @@ import { setFlagsFromString } from 'node:v8';
 import { runInNewContext } from 'node:vm';
 import { afterAll, beforeAll, describe, expect, inject, it, vi } from 'vitest';
 import { startBlackHoleProxy, type BlackHoleProxy } from '../helpers/black-hole-proxy.js';
-import { startHarness, type Harness } from '../helpers/harness.js';
+import { startGatehouse, type Gatehouse } from '../helpers/gatehouse.js';
 import { readWebsite } from '../helpers/queries.js';
 import type { BridgeTemporal } from '../../src/bridge/temporal/temporal-plugin.js';
 
@@ -25,11 +25,11 @@ const waitSeconds = 3;
 const marginMs = 5_000;
 
 let proxy: BlackHoleProxy;
-let h: Harness;
+let h: Gatehouse;
 
 beforeAll(async () => {
   proxy = await startBlackHoleProxy(inject('temporalAddress'));
-  h = await startHarness({ worker: false, temporalAddress: proxy.address });
+  h = await startGatehouse({ worker: false, env: { TEMPORAL_ADDRESS: proxy.address } });
 });
 
 afterAll(async () => {
@@ -89,7 +89,7 @@ async function startJob(token: string): Promise<string> {
 describe('Temporal hangs', () => {
   it('answers every ?wait read within wait + requestTimeout, from the last state or 503, and recovers', async () => {
     const boundMs = waitSeconds * 1000 + h.app.temporal.requestTimeoutMs + marginMs;
-    const { token } = await h.token();
+    const { token } = await h.caller();
     const jobId = await startJob(token);
     const url = `/v1/jobs/${jobId}?wait=${waitSeconds}`;
 
@@ -147,7 +147,7 @@ describe('Temporal hangs', () => {
 
 describe('waiters on one job', () => {
   it('share one long-poll; one leaving ends no other wait, and the close reaches those still waiting', async () => {
-    const { token } = await h.token();
+    const { token } = await h.caller();
     const jobId = await startJob(token);
     const longPolls = vi.spyOn(h.app.temporal.client.workflowService, 'getWorkflowExecutionHistory');
     const short = timed(`/v1/jobs/${jobId}?wait=1`, token);

@@ -5,7 +5,7 @@ import { randomBytes, randomUUID } from 'node:crypto';
 import { once } from 'node:events';
 import { createConnection } from 'node:net';
 import { beforeAll, describe, expect, it, vi } from 'vitest';
-import { useHarness, testSecrets as s } from '../helpers/harness.js';
+import { useGatehouse, testSecrets as s } from '../helpers/gatehouse.js';
 import {
   bitbucketDelivery,
   deliver,
@@ -17,10 +17,10 @@ import {
   hmacHex,
 } from '../helpers/webhooks.js';
 
-const h = useHarness();
+const h = useGatehouse();
 let adminToken: string;
 beforeAll(async () => {
-  adminToken = (await h.token({ groups: ['gatehouse-admins'] })).token;
+  adminToken = (await h.caller({ groups: ['gatehouse-admins'] })).token;
 });
 
 // Each push is a distinct event (its own head commit), so the body-keyed dedup keeps tests apart.
@@ -85,7 +85,7 @@ describe('GitHub', () => {
     const answer = await deliver(h.app, githubDelivery(pushToMain(), { secret: s.TEST_GITHUB_SECRET, event: 'push' }));
     const { jobId } = answer.json();
     // A token whose sub spells the sender's principal is jwt:<issuer>#webhook:github:21031067.
-    const lookalike = await h.token({ sub: 'webhook:github:21031067' });
+    const lookalike = await h.caller({ sub: 'webhook:github:21031067' });
     const bearer = { authorization: `Bearer ${lookalike.token}` };
     expect((await h.app.inject({ url: `/v1/jobs/${jobId}`, headers: bearer })).statusCode).toBe(404);
     expect((await h.app.inject({ method: 'POST', url: `/v1/jobs/${jobId}/cancel`, headers: bearer })).statusCode).toBe(
