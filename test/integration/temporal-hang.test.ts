@@ -74,23 +74,13 @@ function summary(answers: Timed[]): Record<string, number> {
   return counts;
 }
 
-/** Starts a policy-check job (no worker runs it, so it stays RUNNING) and returns its id. */
-async function startJob(token: string): Promise<string> {
-  const started = await h.app.inject({
-    method: 'POST',
-    url: '/v1/jobs/policy-check',
-    payload: readWebsite,
-    headers: { authorization: `Bearer ${token}` },
-  });
-  expect(started.statusCode).toBe(202);
-  return (started.json() as { jobId: string }).jobId;
-}
-
 describe('Temporal hangs', () => {
   it('answers every ?wait read within wait + requestTimeout, from the last state or 503, and recovers', async () => {
     const boundMs = waitSeconds * 1000 + h.app.temporal.requestTimeoutMs + marginMs;
-    const { token } = await h.caller();
-    const jobId = await startJob(token);
+    // No worker runs the job: it stays RUNNING.
+    const me = await h.caller();
+    const { token } = me;
+    const { jobId } = await me.start('policy-check', readWebsite);
     const url = `/v1/jobs/${jobId}?wait=${waitSeconds}`;
 
     // 1. Clients that read the job before Temporal hung: all of them are long-polling when the
@@ -138,7 +128,7 @@ describe('Temporal hangs', () => {
       },
       { timeout: 20_000, interval: 250 },
     );
-    await startJob(token); // starts work again (asserts the 202)
+    await me.start('policy-check', readWebsite); // starts work again (asserts the 202)
     const waited = await timed(url, token);
     expect(waited).toMatchObject({ status: 200, body: { status: 'RUNNING' } });
     expect(waited.ms).toBeGreaterThanOrEqual(waitSeconds * 1000 - 50);
@@ -147,8 +137,10 @@ describe('Temporal hangs', () => {
 
 describe('waiters on one job', () => {
   it('share one long-poll; one leaving ends no other wait, and the close reaches those still waiting', async () => {
-    const { token } = await h.caller();
-    const jobId = await startJob(token);
+    // No worker runs the job: it stays RUNNING.
+    const me = await h.caller();
+    const { token } = me;
+    const { jobId } = await me.start('policy-check', readWebsite);
     const longPolls = vi.spyOn(h.app.temporal.client.workflowService, 'getWorkflowExecutionHistory');
     const short = timed(`/v1/jobs/${jobId}?wait=1`, token);
     const long = timed(`/v1/jobs/${jobId}?wait=20`, token);
