@@ -11,6 +11,7 @@ import type { Secret } from '../core/secret.js';
 import type { HookSecrets } from '../providers/provider.js';
 import { providerNames } from '../providers/registry.js';
 import { checkConfig } from './check-config.js';
+import { mergeOverlay, type ConfigOverlay } from './overlay.js';
 import { ConfigSchema, type GatehouseConfigFile, type SignInConfig } from './schema.js';
 import { SecretResolver } from './secrets.js';
 import { readTemporalCredentials, type TemporalTlsMaterial } from './temporal-connection.js';
@@ -91,11 +92,13 @@ export interface LoadOptions {
    * the webhook or sign-in secrets.
    */
   webhookSecrets?: boolean;
+  /** Merged into the parsed file before anything else reads it (src/config/overlay.ts). */
+  overlay?: ConfigOverlay;
 }
 
 export function loadConfig(env: NodeJS.ProcessEnv, options: LoadOptions = {}): GatehouseConfig {
   const file = resolve(env.GATEHOUSE_CONFIG ?? 'config/gatehouse.yaml');
-  const raw = parseYaml(file);
+  const raw = options.overlay === undefined ? parseYaml(file) : mergeOverlay(parseYaml(file), options.overlay);
   const envProblems = applyEnvOverrides(raw, env);
   const withDefaults = fillDefaults(ConfigSchema, raw);
   if (!checkShape.Check(withDefaults)) {

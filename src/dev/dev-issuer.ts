@@ -246,6 +246,9 @@ export async function startDevIssuer(options: DevIssuerOptions = {}): Promise<De
       return { kid: key.kid, privateKey: key.privateKey };
     },
     async close() {
+      // Closing twice (a test that takes the IdP down, then its fixture) must not wait for a
+      // 'close' that already happened.
+      if (!server.listening) return;
       server.closeAllConnections();
       server.close();
       await once(server, 'close');

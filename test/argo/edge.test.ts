@@ -10,7 +10,7 @@ import { argoWorkflowName, createArgoActivities, labelValue, type ArgoSubmit } f
 import type { ArgoBed } from '../../src/dev/argo-bed/argo-bed.js';
 import { argoFrontend, getWorkflow, listWorkflows, startTestArgoBed } from '../helpers/argo-bed.js';
 import { startEdgeHarness, type EdgeHarness } from '../helpers/edge.js';
-import { uniqueName } from '../helpers/harness.js';
+import { uniqueName } from '../helpers/gatehouse.js';
 
 const namespace = 'ci';
 let bed: ArgoBed;

@@ -16,7 +16,7 @@ import { launchChromium } from '../helpers/chromium.js';
 import type { ArgoBed } from '../../src/dev/argo-bed/argo-bed.js';
 import { getWorkflow, listWorkflows, startTestArgoBed } from '../helpers/argo-bed.js';
 import { edgeServerStats, startEdgeHarness, type EdgeHarness } from '../helpers/edge.js';
-import { uniqueName } from '../helpers/harness.js';
+import { uniqueName } from '../helpers/gatehouse.js';
 import { testLogDir } from '../helpers/log-files.js';
 import { Browser } from '../helpers/sign-in.js';
 
@@ -79,10 +79,7 @@ permit (principal in Gatehouse::Group::"viewers", action == Gatehouse::Action::"
     { EDGE_ARGO_1: bed.servers[0]!.address, EDGE_ARGO_2: bed.servers[1]!.address, EDGE_ARGO_TOKENS: tokenMap },
     {
       signIn: { overrides: { argo: { identity: 'serviceAccount', namespaces } } },
-      configure: (config) => {
-        config.policy.policies = policies;
-        delete config.policy.schema;
-      },
+      overlay: { policy: { policies, schema: null } },
       edgeLog: (chunk) => {
         edgeLog.push(...chunk.split('\n').filter(Boolean));
         appendFileSync(process.env.GATEHOUSE_TEST_LOG ?? '/dev/null', chunk.replace(/^/gm, '[haproxy] '));

@@ -10,15 +10,18 @@ import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { argoWorkflowName, createArgoActivities, labelValue } from '../../activities/argo.js';
+import type { ConfigOverlay } from '../../src/config/overlay.js';
 import type { ArgoBed } from '../../src/dev/argo-bed/argo-bed.js';
 import { jwtPrincipal } from '../../src/core/principal.js';
 import { argoFrontend, getWorkflow, listWorkflows, startTestArgoBed } from '../helpers/argo-bed.js';
 import { send, startEdgeHarness, type EdgeHarness } from '../helpers/edge.js';
-import { startFakeGitHosts, type FakeGitHosts } from '../helpers/fake-git-hosts.js';
-import { startGitServer, useGitServer, type GitServer } from '../helpers/git-server.js';
-import { pipelines, testSecrets, uniqueName } from '../helpers/harness.js';
+import { fakeStatusApis, startFakeGitHosts, type FakeGitHosts } from '../helpers/fake-git-hosts.js';
+import { gitServerOverlay, startGitServer, type GitServer } from '../helpers/git-server.js';
+import { testSecrets, uniqueName } from '../helpers/gatehouse.js';
 
 const namespace = 'ci';
+type PipelineOverlay = NonNullable<NonNullable<ConfigOverlay['ci']>['pipelines']>[number];
+type ArgoSettings = Omit<NonNullable<PipelineOverlay['argo']>, 'namespace'>;
 let bed: ArgoBed;
 let h: EdgeHarness;
 let hosts: FakeGitHosts;
@@ -39,47 +42,49 @@ beforeAll(async () => {
   git = await startGitServer({ 'workflow.yaml': 'kind: Workflow\n' });
   const frontend = await argoFrontend();
   frontendUrl = frontend.url;
+  const argo = (repository: string, settings: ArgoSettings): PipelineOverlay => ({
+    repositories: [repository],
+    runner: 'argo',
+    argo: { namespace, ...settings },
+  });
   h = await startEdgeHarness(
     { EDGE_ARGO_BIND: frontend.bind, EDGE_ARGO_1: bed.servers[0]!.address, EDGE_ARGO_2: bed.servers[1]!.address },
     {
-      configure(config) {
-        // Argo builds the commit itself; Gatehouse still checks it exists before reporting on it.
-        useGitServer(config, git);
-        config.ci.statusApis.github = { apiUrl: `${hosts.url}/github`, token: { env: 'TEST_STATUS_TOKEN' } };
-        config.ci.argo = { url: frontend.url, token: { file: tokenFile }, pollInterval: '1s', requestTimeout: '30s' };
-        const argo = (repository: string, settings: Record<string, unknown>) => ({
-          repositories: [repository],
-          runner: 'argo',
-          argo: { namespace, ...settings },
-        });
-        config.ci.pipelines = pipelines(
-          argo('argo/build', { workflowTemplate: 'build', entrypoint: 'main' }),
-          argo('argo/flaky', { workflowTemplate: 'flaky' }),
-          argo('argo/slow', { workflowTemplate: 'slow' }),
-          argo('argo/inline', {
-            manifest: {
-              metadata: { annotations: { 'team.example/owner': 'platform' } },
-              spec: {
-                entrypoint: 'main',
-                arguments: {
-                  parameters: [
-                    { name: 'cache', value: 'on' },
-                    { name: 'revision', value: 'forged' },
-                  ],
+      overlay: {
+        ci: {
+          // Argo builds the commit itself; Gatehouse still checks it exists before reporting on it.
+          ...gitServerOverlay(git).ci,
+          statusApis: fakeStatusApis(hosts, ['github']),
+          argo: { url: frontend.url, token: { file: tokenFile }, pollInterval: '1s', requestTimeout: '30s' },
+          pipelines: [
+            argo('argo/build', { workflowTemplate: 'build', entrypoint: 'main' }),
+            argo('argo/flaky', { workflowTemplate: 'flaky' }),
+            argo('argo/slow', { workflowTemplate: 'slow' }),
+            argo('argo/inline', {
+              manifest: {
+                metadata: { annotations: { 'team.example/owner': 'platform' } },
+                spec: {
+                  entrypoint: 'main',
+                  arguments: {
+                    parameters: [
+                      { name: 'cache', value: 'on' },
+                      { name: 'revision', value: 'forged' },
+                    ],
+                  },
+                  templates: [{ name: 'main', container: { name: '', image: 'alpine:3', command: ['true'] } }],
                 },
-                templates: [{ name: 'main', container: { name: '', image: 'alpine:3', command: ['true'] } }],
               },
-            },
-          }),
-          argo('argo/broken', {
-            manifest: {
-              spec: {
-                entrypoint: 'missing',
-                templates: [{ name: 'main', container: { name: '', image: 'alpine:3' } }],
+            }),
+            argo('argo/broken', {
+              manifest: {
+                spec: {
+                  entrypoint: 'missing',
+                  templates: [{ name: 'main', container: { name: '', image: 'alpine:3' } }],
+                },
               },
-            },
-          }),
-        );
+            }),
+          ],
+        },
       },
     },
   );

@@ -12,9 +12,9 @@ import { startTracing, type Tracing } from '../../src/telemetry/tracing.js';
 import { bundleWorkflows } from '../../src/worker/bundle-workflows.js';
 import { argoFrontend, startTestArgoBed } from '../helpers/argo-bed.js';
 import { send, startEdgeHarness, type EdgeHarness } from '../helpers/edge.js';
-import { startFakeGitHosts, type FakeGitHosts } from '../helpers/fake-git-hosts.js';
-import { startGitServer, useGitServer, type GitServer } from '../helpers/git-server.js';
-import { pipelines, testSecrets, uniqueName } from '../helpers/harness.js';
+import { fakeStatusApis, startFakeGitHosts, type FakeGitHosts } from '../helpers/fake-git-hosts.js';
+import { gitServerOverlay, startGitServer, type GitServer } from '../helpers/git-server.js';
+import { testSecrets, uniqueName } from '../helpers/gatehouse.js';
 
 const namespace = 'ci';
 let bed: ArgoBed;
@@ -43,18 +43,16 @@ beforeAll(async () => {
     { EDGE_ARGO_BIND: frontend.bind, EDGE_ARGO_1: bed.servers[0]!.address, EDGE_ARGO_2: bed.servers[1]!.address },
     {
       tracing,
-      bundle: { code: bundle.code },
+      worker: { bundle: { code: bundle.code } },
       edgeLog: (chunk) => edgeLog.push(...chunk.split('\n').filter(Boolean)),
-      configure: (config) => {
-        useGitServer(config, git);
-        config.ci.statusApis.github = { apiUrl: `${hosts.url}/github`, token: { env: 'TEST_STATUS_TOKEN' } };
-        // Server auth mode: Argo acts as its own ServiceAccount and needs no token from the workers.
-        config.ci.argo = { url: frontend.url, pollInterval: '1s', requestTimeout: '30s' };
-        config.ci.pipelines = pipelines({
-          repositories: ['argo/*'],
-          runner: 'argo',
-          argo: { namespace, workflowTemplate: 'build' },
-        });
+      overlay: {
+        ci: {
+          ...gitServerOverlay(git).ci,
+          statusApis: fakeStatusApis(hosts, ['github']),
+          // Server auth mode: Argo acts as its own ServiceAccount and needs no token from the workers.
+          argo: { url: frontend.url, pollInterval: '1s', requestTimeout: '30s' },
+          pipelines: [{ repositories: ['argo/*'], runner: 'argo', argo: { namespace, workflowTemplate: 'build' } }],
+        },
       },
     },
   );

@@ -8,7 +8,8 @@ import { join } from 'node:path';
 import type { FastifyInstance } from 'fastify';
 import { buildApp } from '../../src/bridge/app.js';
 import type { GatehouseConfig } from '../../src/config/load-config.js';
-import { startDevIssuer, type DevIssuer } from '../../src/dev/dev-issuer.js';
+import type { DevIssuer } from '../../src/dev/dev-issuer.js';
+import { mergeOverlay, type ConfigOverlay } from '../../src/config/overlay.js';
 import {
   loopbackEdgeEnv,
   splitHostPort,
@@ -19,12 +20,18 @@ import {
 import { edgeConfigFiles } from '../../src/edge/edge-files.js';
 import { syncJwks } from '../../src/edge/sync-jwks.js';
 import { freePort } from '../../src/dev/temporal-dev-server.js';
-import { startWorkers, testConfig, uniqueName, type RunningWorkers, testLogger } from './harness.js';
-import { enableSignIn, freshSignInKeys } from './sign-in.js';
+import {
+  startGatehouse,
+  testLogger,
+  type Caller,
+  type GatehouseOptions,
+  type RunningWorkers,
+  type Started,
+  type WorkerOptions,
+} from './gatehouse.js';
+import { freshSignInKeys, signInOverlay } from './sign-in.js';
 import { sessionJwksPath } from '../../src/bridge/sign-in/sign-in-plugin.js';
-import type { SignInConfig } from '../../src/config/schema.js';
 import type { Tracing } from '../../src/telemetry/tracing.js';
-import type { WorkflowBundleOption } from '@temporalio/worker';
 
 export interface Bridge {
   app: FastifyInstance;
@@ -33,7 +40,8 @@ export interface Bridge {
   seen: Array<Record<string, string | string[] | undefined>>;
 }
 
-export interface EdgeHarness {
+export interface EdgeHarness<Fakes = Record<string, never>> {
+  fakes: Fakes;
   issuer: DevIssuer;
   config: GatehouseConfig;
   env: EdgeEnv;
@@ -49,6 +57,8 @@ export interface EdgeHarness {
    * once the edge has it back.
    */
   replaceBridge(index: 0 | 1, config: GatehouseConfig): Promise<void>;
+  /** A fresh, unique principal's token (its job methods go to no in-process app: use `send`). */
+  caller(claims?: Record<string, unknown>): Promise<Pick<Caller, 'token' | 'subject' | 'principal' | 'headers'>>;
   close(): Promise<void>;
 }
 
@@ -63,43 +73,60 @@ async function startBridge(config: GatehouseConfig, tracing?: Tracing, listenPor
   return { app, address: `127.0.0.1:${port}`, seen };
 }
 
-/** What a test may add: its own config changes, tracing (with a bundle that traces), the edge's log. */
-export interface EdgeHarnessOptions {
-  configure?: (config: GatehouseConfig) => void;
+/**
+ * What a test may add: the fixture's fakes and overlay (over the edge's own: the bridges trust the
+ * edge, a 1 s JWKS cooldown, sign-in when asked), tracing (with a bundle that traces), the edge's log.
+ */
+export interface EdgeHarnessOptions<Fakes extends Record<string, { close(): unknown }>> {
+  fakes?: GatehouseOptions<Fakes>['fakes'];
+  overlay?: ConfigOverlay | ((started: Started<Fakes>) => ConfigOverlay);
   /**
    * Browser sign-in on: the dev issuer serves its sign-in, the bridges are its relying party at
    * the edge's origin, and the edge syncs the bridges' session keys too.
    */
-  signIn?: { overrides?: Partial<SignInConfig> };
+  signIn?: { overrides?: ConfigOverlay['signIn'] };
+  /** The worker's queues, bundle…; `tracing` goes to the bridges too. */
+  worker?: WorkerOptions;
   tracing?: Tracing;
-  bundle?: WorkflowBundleOption;
+  /** The fixture's task queue, when the test must name it before the edge starts. */
+  taskQueue?: string;
   edgeLog?: (line: string) => void;
 }
 
-export async function startEdgeHarness(
+export async function startEdgeHarness<Fakes extends Record<string, { close(): unknown }> = Record<string, never>>(
   overrides: Partial<EdgeEnv> = {},
-  options: EdgeHarnessOptions = {},
-): Promise<EdgeHarness> {
+  options: EdgeHarnessOptions<Fakes> = {},
+): Promise<EdgeHarness<Fakes>> {
   const dir = mkdtempSync(join(tmpdir(), 'gatehouse-edge-'));
-  const issuer = await startDevIssuer({ allowSignIn: options.signIn !== undefined });
-  const config = testConfig(issuer, uniqueName('gatehouse-edge'));
-  config.server.trustProxy = ['127.0.0.1'];
-  // Rotation tests need the bridge, too, to pick up a new key within a second.
-  config.auth.jwksCooldown = '1s';
   // The edge's origin is known before the bridges start: it is the sign-in's redirect target.
   const httpsBind = overrides.EDGE_HTTPS_BIND ?? `127.0.0.1:${await freePort()}`;
-  if (options.signIn !== undefined) {
-    enableSignIn(config, `https://${httpsBind}`, await freshSignInKeys(), options.signIn.overrides);
-  }
-  options.configure?.(config);
+  const signIn =
+    options.signIn === undefined
+      ? undefined
+      : signInOverlay(`https://${httpsBind}`, await freshSignInKeys(), options.signIn.overrides);
+  const edgeOverlay: ConfigOverlay = {
+    server: { trustProxy: ['127.0.0.1'] },
+    // Rotation tests need the bridge, too, to pick up a new key within a second.
+    auth: { jwksCooldown: '1s' },
+    ...signIn?.overlay,
+  };
+  const overlay = options.overlay;
+  const g = await startGatehouse<Fakes>({
+    name: 'gatehouse-edge',
+    issuer: { allowSignIn: signIn !== undefined },
+    bridge: false,
+    worker: { ...options.worker, ...(options.tracing === undefined ? {} : { tracing: options.tracing }) },
+    ...(options.taskQueue === undefined ? {} : { taskQueue: options.taskQueue }),
+    ...(options.fakes === undefined ? {} : { fakes: options.fakes }),
+    ...(signIn === undefined ? {} : { env: signIn.env }),
+    overlay: (started) => mergeOverlay(edgeOverlay, (typeof overlay === 'function' ? overlay(started) : overlay) ?? {}),
+  });
+  const { issuer, config } = g;
+  const workers = g.workers!;
   const bridges: [Bridge, Bridge] = [
     await startBridge(config, options.tracing),
     await startBridge(config, options.tracing),
   ];
-  const workers = await startWorkers(config, {
-    ...(options.tracing === undefined ? {} : { tracing: options.tracing }),
-    ...(options.bundle === undefined ? {} : { bundle: options.bundle }),
-  });
   const env = await loopbackEdgeEnv({
     dir,
     issuer,
@@ -131,6 +158,7 @@ export async function startEdgeHarness(
   });
   edgeRef.current = edge;
   return {
+    fakes: g.fakes,
     issuer,
     config,
     env,
@@ -149,11 +177,11 @@ export async function startEdgeHarness(
       bridges[index] = await startBridge(next, options.tracing, port);
       await waitForServer(edge.adminSocket, 'bridges', name, /^UP$/);
     },
+    caller: (claims) => g.caller(claims),
     async close() {
       await edge.stop();
-      await workers.stop();
       for (const bridge of bridges) await bridge.app.close();
-      await issuer.close();
+      await g.close();
       rmSync(dir, { recursive: true, force: true });
     },
   };

@@ -4,6 +4,7 @@
 import { once } from 'node:events';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import type { ConfigOverlay } from '../../src/config/overlay.js';
 
 export interface RecordedStatus {
   provider: 'github' | 'gitlab' | 'gitea' | 'bitbucket';
@@ -118,4 +119,17 @@ export async function startFakeGitHosts(token: string): Promise<FakeGitHosts> {
       server.close();
     },
   };
+}
+
+/** `ci.statusApis` pointing these providers (default: all four) at the fake, with the test token's variable. */
+export function fakeStatusApis(
+  hosts: Pick<FakeGitHosts, 'url'>,
+  providers: Array<RecordedStatus['provider']> = ['github', 'gitlab', 'gitea', 'bitbucket'],
+): NonNullable<NonNullable<ConfigOverlay['ci']>['statusApis']> {
+  return Object.fromEntries(
+    providers.map((provider) => [
+      provider,
+      { apiUrl: `${hosts.url}/${provider}`, token: { env: 'TEST_STATUS_TOKEN' } },
+    ]),
+  );
 }

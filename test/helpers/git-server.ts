@@ -9,6 +9,8 @@ import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join, normalize } from 'node:path';
+import type { ConfigOverlay } from '../../src/config/overlay.js';
+import { providerNames } from '../../src/providers/registry.js';
 
 export interface GitServer {
   /** `http://127.0.0.1:<port>`; a provider's web URL is `${url}/<provider>`. */
@@ -59,11 +61,12 @@ export async function startGitServer(files: Record<string, string>): Promise<Git
   };
 }
 
-/** Points every provider's configured server at the test git server, over plain HTTP on loopback. */
-export function useGitServer(
-  config: { ci: { webUrls: Record<string, string>; cloneProtocols: Array<'https' | 'ssh' | 'http'> } },
-  git: GitServer,
-): void {
-  for (const provider of Object.keys(config.ci.webUrls)) config.ci.webUrls[provider] = `${git.url}/${provider}`;
-  config.ci.cloneProtocols = ['http'];
+/** Every provider's configured server at the test git server, over plain HTTP on loopback (a config overlay). */
+export function gitServerOverlay(git: Pick<GitServer, 'url'>) {
+  return {
+    ci: {
+      webUrls: Object.fromEntries(providerNames.map((provider) => [provider, `${git.url}/${provider}`])),
+      cloneProtocols: ['http' as const],
+    },
+  } satisfies ConfigOverlay;
 }

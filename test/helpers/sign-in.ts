@@ -5,9 +5,7 @@ import { randomBytes } from 'node:crypto';
 import { request as httpRequest } from 'node:http';
 import { Agent, request as httpsRequest } from 'node:https';
 import { generateSessionKey } from '../../src/bridge/sign-in/session-keys.js';
-import type { GatehouseConfig, SignInSecrets } from '../../src/config/load-config.js';
-import type { SignInConfig } from '../../src/config/schema.js';
-import { Secret } from '../../src/core/secret.js';
+import type { ConfigOverlay } from '../../src/config/overlay.js';
 
 export interface SignInKeys {
   sessionKeys: { keys: Array<Record<string, unknown>> };
@@ -21,33 +19,39 @@ export async function freshSignInKeys(): Promise<SignInKeys> {
   };
 }
 
-/** Turns sign-in on in a loaded config, as loadConfig would with these values and secrets. */
-export function enableSignIn(
-  config: GatehouseConfig,
+/**
+ * Sign-in on, as a config overlay and the environment holding its secrets (the keys as the
+ * environment variables the overlay names), so the loader checks and resolves it as a file's.
+ */
+export function signInOverlay(
   publicUrl: string,
   keys: SignInKeys,
-  overrides: Partial<SignInConfig> = {},
-): void {
-  const signIn: SignInConfig = {
-    publicUrl,
-    clientId: 'gatehouse-web',
-    scopes: ['openid', 'profile', 'email', 'offline_access'],
-    sessionTtl: '10m',
-    maxSessionAge: '12h',
-    sessionAudience: 'gatehouse-session',
-    sessionKeys: { env: 'TEST_SESSION_KEYS' },
-    cookieKeys: [{ env: 'TEST_COOKIE_KEY' }],
-    maxGroups: 50,
-    argo: { identity: 'serviceAccount', namespaces: ['team-a', 'team-b'] },
-    temporal: { namespaces: ['default'] },
-    console: { argoUrl: '/argo/' },
-    ...overrides,
+  overrides: ConfigOverlay['signIn'] = {},
+): { overlay: ConfigOverlay; env: Record<string, string> } {
+  const cookieKeyNames = keys.cookieKeys.map((_, index) => `TEST_COOKIE_KEY_${index}`);
+  return {
+    overlay: {
+      signIn: {
+        publicUrl,
+        clientId: 'gatehouse-web',
+        scopes: ['openid', 'profile', 'email', 'offline_access'],
+        sessionTtl: '10m',
+        maxSessionAge: '12h',
+        sessionAudience: 'gatehouse-session',
+        sessionKeys: { env: 'TEST_SESSION_KEYS' },
+        cookieKeys: cookieKeyNames.map((env) => ({ env })),
+        maxGroups: 50,
+        argo: { identity: 'serviceAccount', namespaces: ['team-a', 'team-b'] },
+        temporal: { namespaces: ['default'] },
+        console: { argoUrl: '/argo/' },
+        ...overrides,
+      },
+    },
+    env: {
+      TEST_SESSION_KEYS: JSON.stringify(keys.sessionKeys),
+      ...Object.fromEntries(cookieKeyNames.map((name, index) => [name, keys.cookieKeys[index]!])),
+    },
   };
-  const secrets: SignInSecrets = {
-    sessionKeys: new Secret(JSON.stringify(keys.sessionKeys)),
-    cookieKeys: keys.cookieKeys.map((key) => new Secret(key)),
-  };
-  Object.assign(config, { signIn, signInSecrets: secrets });
 }
 
 export interface Answer {

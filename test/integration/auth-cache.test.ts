@@ -4,9 +4,9 @@
 import { describe, expect, it, vi } from 'vitest';
 import type { FastifyInstance } from 'fastify';
 import { buildApp } from '../../src/bridge/app.js';
-import { testConfig, testLogger, uniqueName, useHarness } from '../helpers/harness.js';
+import { loadTestConfig, testLogger, uniqueName, useGatehouse } from '../helpers/gatehouse.js';
 
-const h = useHarness({ worker: false });
+const h = useGatehouse({ worker: false });
 
 /** An authenticated request that never reaches Temporal: auth passes, then the route is unknown. */
 function call(app: FastifyInstance, token: string) {
@@ -31,14 +31,14 @@ function kidOf(token: string): string {
 
 describe('verified-token cache', () => {
   it('answers a repeated token from the cache, and counts hits and misses', async () => {
-    const { token } = await h.token();
+    const { token } = await h.caller();
     const before = await lookups(h.app);
     for (let i = 0; i < 3; i += 1) expect((await call(h.app, token)).json().code).toBe('GATEHOUSE_UNKNOWN_ROUTE');
     const after = await lookups(h.app);
     expect(after.miss - before.miss).toBe(1);
     expect(after.hit - before.hit).toBe(2);
     // Another token of the same subject is another entry: verified once, with its own claims.
-    const { subject } = await h.token();
+    const { subject } = await h.caller();
     const reader = await h.issuer.mint({ sub: subject, groups: ['readers'] });
     const deployer = await h.issuer.mint({ sub: subject, groups: ['deployers'] });
     const deploy = (token: string) =>
@@ -57,12 +57,15 @@ describe('verified-token cache', () => {
   });
 
   it('refuses a cached token once the background refresh finds its key withdrawn', async () => {
-    const config = testConfig(h.issuer, h.taskQueue);
-    config.auth.jwksRefresh = '300ms';
+    const config = loadTestConfig({
+      issuer: h.issuer,
+      taskQueue: h.taskQueue,
+      overlay: { auth: { jwksRefresh: '300ms' } },
+    });
     const app = await buildApp(config, { logger: testLogger() });
     let retired: string | undefined;
     try {
-      const token = (await h.token()).token;
+      const token = (await h.caller()).token;
       expect((await call(app, token)).statusCode).toBe(404);
       const cached = await lookups(app);
       expect((await call(app, token)).statusCode).toBe(404);
@@ -81,7 +84,7 @@ describe('verified-token cache', () => {
         { timeout: 5_000, interval: 100 },
       );
       // Tokens signed with the published key still pass, and are cached again.
-      const fresh = (await h.token()).token;
+      const fresh = (await h.caller()).token;
       expect((await call(app, fresh)).statusCode).toBe(404);
       const hits = (await lookups(app)).hit;
       expect((await call(app, fresh)).statusCode).toBe(404);

@@ -4,13 +4,12 @@ import { createServer } from 'node:net';
 import { base64url, exportSPKI, importJWK, SignJWT, UnsecuredJWT, type CryptoKey } from 'jose';
 import { describe, expect, it, vi } from 'vitest';
 import { buildApp } from '../../src/bridge/app.js';
-import { startDevIssuer } from '../../src/dev/dev-issuer.js';
-import { useHarness, testConfig, uniqueName, testLogger } from '../helpers/harness.js';
+import { loadTestConfig, startGatehouse, testLogger, uniqueName, useGatehouse } from '../helpers/gatehouse.js';
 import { readWebsite } from '../helpers/queries.js';
 
 const query = readWebsite;
 
-const h = useHarness({ worker: false });
+const h = useGatehouse({ worker: false });
 
 function startWith(
   authorization: string | undefined,
@@ -37,15 +36,18 @@ async function expectInvalidToken(token: string) {
 
 describe('authentication', () => {
   it('accepts a valid RS256 token and a valid ES256 token', async () => {
-    const rs = await h.token();
+    const rs = await h.caller();
     expect((await startWith(`Bearer ${rs.token}`)).statusCode).toBe(202);
     const es = await h.issuer.mint({ sub: uniqueName('es') }, { alg: 'ES256' });
     expect((await startWith(`Bearer ${es}`)).statusCode).toBe(202);
   });
 
   it('accepts a rotated key once the JWKS cool-down has passed, with no restart', async () => {
-    const config = testConfig(h.issuer, h.taskQueue);
-    config.auth.jwksCooldown = '300ms';
+    const config = loadTestConfig({
+      issuer: h.issuer,
+      taskQueue: h.taskQueue,
+      overlay: { auth: { jwksCooldown: '300ms' } },
+    });
     const app = await buildApp(config, { logger: testLogger() });
     let kid: string | undefined;
     try {
@@ -58,7 +60,7 @@ describe('authentication', () => {
             headers: { authorization: `Bearer ${token}` },
           })
         ).statusCode;
-      expect(await send((await h.token()).token)).toBe(202);
+      expect(await send((await h.caller()).token)).toBe(202);
       kid = await h.issuer.rotate('RS256');
       await new Promise((resolve) => setTimeout(resolve, 400));
       expect(await send(await h.issuer.mint({ sub: uniqueName('rotated') }, { kid }))).toBe(202);
@@ -124,7 +126,7 @@ describe('authentication', () => {
       .encode();
     await expectInvalidToken(none);
     // The same with a kid that exists, in case a verifier looks the key up first.
-    const kid = JSON.parse(Buffer.from((await h.token()).token.split('.')[0]!, 'base64url').toString()).kid;
+    const kid = JSON.parse(Buffer.from((await h.caller()).token.split('.')[0]!, 'base64url').toString()).kid;
     const header = base64url.encode(JSON.stringify({ alg: 'none', typ: 'JWT', kid }));
     await expectInvalidToken(`${header}.${none.split('.')[1]}.`);
   });
@@ -145,7 +147,7 @@ describe('authentication', () => {
   });
 
   it('refuses a token signed with an unknown key, and refetches the JWKS at most once per cool-down', async () => {
-    await startWith(`Bearer ${(await h.token()).token}`); // warm the key set
+    await startWith(`Bearer ${(await h.caller()).token}`); // warm the key set
     const before = h.issuer.jwksFetches;
     for (let i = 0; i < 10; i += 1) {
       const stranger = await h.issuer.strangerKey();
@@ -162,7 +164,7 @@ describe('authentication', () => {
   });
 
   it('refuses a token whose signature was tampered with', async () => {
-    const { token } = await h.token();
+    const { token } = await h.caller();
     const [header, payload, signature] = token.split('.');
     const claims = JSON.parse(Buffer.from(payload!, 'base64url').toString());
     const elevated = base64url.encode(JSON.stringify({ ...claims, groups: ['gatehouse-admins'] }));
@@ -170,7 +172,7 @@ describe('authentication', () => {
   });
 
   it('never takes identity from X-Auth-* headers a caller could send', async () => {
-    const me = await h.token();
+    const me = await h.caller();
     const answer = await startWith(`Bearer ${me.token}`, undefined, {
       'x-auth-subject': 'victim',
       'x-auth-groups': 'gatehouse-admins',
@@ -184,10 +186,9 @@ describe('authentication', () => {
   });
 
   it('keeps verifying with the last good keys while the IdP is down past the refresh age, and says so in /readyz', async () => {
-    const issuer = await startDevIssuer();
-    const config = testConfig(issuer, h.taskQueue);
-    config.auth.jwksRefresh = '200ms';
-    const app = await buildApp(config, { logger: testLogger() });
+    // A fixture of its own: this test takes its identity provider down.
+    const own = await startGatehouse({ worker: false, overlay: { auth: { jwksRefresh: '200ms' } } });
+    const { issuer, app } = own;
     try {
       const token = await issuer.mint({ sub: uniqueName('steady') });
       const read = () =>
@@ -226,13 +227,16 @@ describe('authentication', () => {
       const answer = await app.inject({ url: '/v1/jobs', headers: { authorization: `Bearer ${unknown}` } });
       expect(answer.statusCode).toBe(503);
     } finally {
-      await app.close();
+      await own.close();
     }
   });
 
   it('accepts only the configured token types', async () => {
-    const config = testConfig(h.issuer, h.taskQueue);
-    config.auth.types = ['at+jwt'];
+    const config = loadTestConfig({
+      issuer: h.issuer,
+      taskQueue: h.taskQueue,
+      overlay: { auth: { types: ['at+jwt'] } },
+    });
     const app = await buildApp(config, { logger: testLogger() });
     try {
       const idToken = await h.issuer.mint({ sub: uniqueName('typ') }); // typ: JWT
@@ -251,15 +255,18 @@ describe('authentication', () => {
         server.close(() => resolve(port));
       });
     });
-    const config = testConfig(h.issuer, h.taskQueue);
-    config.auth.jwksUrl = `http://127.0.0.1:${closedPort}/jwks`;
+    const config = loadTestConfig({
+      issuer: h.issuer,
+      taskQueue: h.taskQueue,
+      overlay: { auth: { jwksUrl: `http://127.0.0.1:${closedPort}/jwks` } },
+    });
     const app = await buildApp(config, { logger: testLogger() });
     try {
       const answer = await app.inject({
         method: 'POST',
         url: '/v1/jobs/policy-check',
         payload: query,
-        headers: { authorization: `Bearer ${(await h.token()).token}` },
+        headers: { authorization: `Bearer ${(await h.caller()).token}` },
       });
       expect(answer.statusCode).toBe(503);
       expect(answer.json().code).toBe('GATEHOUSE_IDP_UNAVAILABLE');
@@ -272,7 +279,7 @@ describe('authentication', () => {
 
 describe('route access', () => {
   it("answers 403 to a caller outside the route's groups and scopes, before reading the body", async () => {
-    const { token } = await h.token({ groups: ['maintainers'] });
+    const { token } = await h.caller({ groups: ['maintainers'] });
     const answer = await startWith(
       `Bearer ${token}`,
       '/v1/jobs/deploy-check',
@@ -290,7 +297,7 @@ describe('route access', () => {
       { scope: 'openid jobs:deploy' },
       { groups: ['gatehouse-admins'] },
     ]) {
-      const { token } = await h.token(claims);
+      const { token } = await h.caller(claims);
       const answer = await startWith(`Bearer ${token}`, '/v1/jobs/deploy-check', {
         'idempotency-key': uniqueName('k'),
       });
@@ -300,7 +307,7 @@ describe('route access', () => {
 
   it('keeps roles apart from groups: a role named like a group or the admin group grants nothing', async () => {
     for (const claims of [{ roles: ['deployers'] }, { roles: ['gatehouse-admins'] }]) {
-      const { token } = await h.token(claims);
+      const { token } = await h.caller(claims);
       const answer = await startWith(`Bearer ${token}`, '/v1/jobs/deploy-check', {
         'idempotency-key': uniqueName('k'),
       });
@@ -310,7 +317,7 @@ describe('route access', () => {
 
   it('asks for authentication before saying whether a route exists', async () => {
     expect((await startWith(undefined, '/v1/jobs/no-such-route')).statusCode).toBe(401);
-    const { token } = await h.token();
+    const { token } = await h.caller();
     const unknown = await startWith(`Bearer ${token}`, '/v1/jobs/no-such-route');
     expect(unknown.statusCode).toBe(404);
     expect(unknown.json().code).toBe('GATEHOUSE_UNKNOWN_ROUTE');

@@ -4,17 +4,16 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { createWriteStream } from 'node:fs';
 import { afterAll, beforeAll, expect, inject, it } from 'vitest';
-import { startDevIssuer, type DevIssuer } from '../../src/dev/dev-issuer.js';
 import { freePort } from '../../src/dev/temporal-dev-server.js';
-import { testConfigFile, testSecrets } from '../helpers/harness.js';
+import { testConfigFile, testSecrets, useGatehouse } from '../helpers/gatehouse.js';
 import { readWebsite } from '../helpers/queries.js';
 
-let issuer: DevIssuer;
+/** Only the dev issuer: the bridge under test is a process of its own. */
+const g = useGatehouse({ worker: false, bridge: false });
 let bridge: ChildProcess;
 let base: string;
 
 beforeAll(async () => {
-  issuer = await startDevIssuer();
   const listen = `127.0.0.1:${await freePort()}`;
   base = `http://${listen}`;
   bridge = spawn(process.execPath, ['--import', 'tsx', 'src/server.ts'], {
@@ -26,8 +25,8 @@ beforeAll(async () => {
       GATEHOUSE_METRICS_LISTEN: `127.0.0.1:${await freePort()}`,
       GATEHOUSE_DRAIN_DELAY: '2s',
       TEMPORAL_ADDRESS: inject('temporalAddress'),
-      GATEHOUSE_JWT_ISSUER: issuer.issuer,
-      GATEHOUSE_JWT_AUDIENCE: issuer.audience,
+      GATEHOUSE_JWT_ISSUER: g.issuer.issuer,
+      GATEHOUSE_JWT_AUDIENCE: g.issuer.audience,
     },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
@@ -43,11 +42,10 @@ beforeAll(async () => {
 
 afterAll(async () => {
   if (bridge.exitCode === null) bridge.kill('SIGKILL');
-  await issuer.close();
 });
 
 it('answers 503 draining on /readyz and still serves requests until the drain delay ends, then exits 0', async () => {
-  const token = await issuer.mint({ sub: 'drainer', groups: ['maintainers'] });
+  const { token } = await g.caller({ sub: 'drainer', groups: ['maintainers'] });
   const exited = new Promise<number | null>((done) => bridge.once('exit', (code) => done(code)));
   const signalledAt = Date.now();
   bridge.kill('SIGTERM');

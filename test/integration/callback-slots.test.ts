@@ -7,13 +7,9 @@
 import { once } from 'node:events';
 import { createServer, type Server, type Socket } from 'node:net';
 import type { AddressInfo } from 'node:net';
-import type { FastifyInstance } from 'fastify';
-import { afterAll, beforeAll, expect, it } from 'vitest';
-import { buildApp } from '../../src/bridge/app.js';
-import type { GatehouseConfig } from '../../src/config/load-config.js';
+import { afterAll, expect, it } from 'vitest';
 import { callbackWorkflowId } from '../../src/core/callbacks.js';
-import { startDevIssuer, type DevIssuer } from '../../src/dev/dev-issuer.js';
-import { startWorkers, testConfig, testLogger, uniqueName, type RunningWorkers } from '../helpers/harness.js';
+import { useGatehouse } from '../helpers/gatehouse.js';
 import { deployApi } from '../helpers/queries.js';
 
 /** Takes connections and requests, answers nothing; says when a held request's connection ends. */
@@ -44,13 +40,19 @@ class BlackHole {
     });
   }
 
-  async listen(): Promise<number> {
+  async listen(): Promise<this> {
     this.server.listen(0, '127.0.0.1');
     await once(this.server, 'listening');
+    return this;
+  }
+
+  get port(): number {
     return (this.server.address() as AddressInfo).port;
   }
 
+  /** Lets the held attempts go and stops listening; again, does nothing. */
   async close(): Promise<void> {
+    if (!this.server.listening) return;
     this.releasing = true;
     for (const socket of this.sockets) socket.destroy();
     this.server.close();
@@ -59,76 +61,54 @@ class BlackHole {
 }
 
 const hole = new BlackHole();
-let issuer: DevIssuer;
-let config: GatehouseConfig;
-let app: FastifyInstance;
-let workers: RunningWorkers;
 
-beforeAll(async () => {
-  const port = await hole.listen();
-  issuer = await startDevIssuer();
-  config = testConfig(issuer, uniqueName('gatehouse-callback-slots'));
-  config.callbacks = {
-    ...config.callbacks,
-    receivers: {
-      hole: {
-        url: `http://127.0.0.1:${port}/**`,
-        secret: { env: 'TEST_CALLBACK_SECRET' },
-        routes: ['policy-check'],
-        query: [],
+const g = useGatehouse({
+  name: 'gatehouse-callback-slots',
+  fakes: { hole: () => hole.listen() },
+  overlay: ({ fakes }) => ({
+    callbacks: {
+      receivers: {
+        hole: {
+          url: `http://127.0.0.1:${fakes.hole.port}/**`,
+          secret: { env: 'TEST_CALLBACK_SECRET' },
+          routes: ['policy-check'],
+        },
       },
+      // An attempt is held for as long as an attempt may last: far longer than this test.
+      timeout: '5m',
+      retryFor: '10m',
     },
-    // An attempt is held for as long as an attempt may last: far longer than this test.
-    timeout: '5m',
-    retryFor: '10m',
-  };
-  app = await buildApp(config, { logger: testLogger() });
-  await app.ready();
+  }),
   // The job queue's worker has two activity slots: two held attempts would take them all.
-  workers = await startWorkers(config, { maxConcurrentActivities: 2 });
+  worker: { maxConcurrentActivities: 2 },
 });
 
+// Runs before the fixture's own afterAll: the held attempts go first, so the worker's shutdown
+// does not wait on them.
 afterAll(async () => {
-  // Let the held attempts go first, so the worker's shutdown does not wait on them.
-  await hole.close().catch(() => undefined);
+  await hole.close();
   for (const jobId of started) {
-    await app?.temporal.client.workflow
+    await g.app.temporal.client.workflow
       .getHandle(callbackWorkflowId(jobId))
       .terminate('test over')
       .catch(() => undefined);
   }
-  await workers?.stop();
-  await app?.close();
-  await issuer?.close();
 });
 
 const started: string[] = [];
 
-async function startPolicyJob(token: string, callback?: string): Promise<string> {
-  const answer = await app.inject({
-    method: 'POST',
-    url: '/v1/jobs/policy-check',
-    payload: deployApi,
-    headers: {
-      authorization: `Bearer ${token}`,
-      ...(callback === undefined ? {} : { 'gatehouse-callback-url': callback }),
-    },
-  });
-  expect(answer.statusCode).toBe(202);
-  const { jobId } = answer.json() as { jobId: string };
-  started.push(jobId);
-  return jobId;
-}
-
 it("runs a policy job to completion while a black-holed receiver holds two callback attempts, which never take the job queue's slots", async () => {
-  const token = await issuer.mint({ sub: uniqueName('user'), groups: ['maintainers'] });
-  const port = new URL(config.callbacks.receivers.hole!.url.replace('/**', '/')).port;
-  for (let i = 0; i < 2; i++) await startPolicyJob(token, `http://127.0.0.1:${port}/jobs/${i}`);
+  const me = await g.caller({ groups: ['maintainers'] });
+  const port = new URL(g.config.callbacks.receivers.hole!.url.replace('/**', '/')).port;
+  for (let i = 0; i < 2; i++) {
+    const callback = { 'gatehouse-callback-url': `http://127.0.0.1:${port}/jobs/${i}` };
+    started.push((await me.start('policy-check', deployApi, { headers: callback })).jobId);
+  }
   // Both jobs closed and both attempts are in flight, held by the black hole.
   await expect.poll(() => hole.held, { timeout: 20_000 }).toBe(2);
 
-  const jobId = await startPolicyJob(token);
-  const completed = app.temporal.client.workflow
+  const { jobId } = await me.start('policy-check', deployApi);
+  const completed = g.app.temporal.client.workflow
     .getHandle(jobId)
     .result()
     .then(() => 'the policy job completed');

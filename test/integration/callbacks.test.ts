@@ -12,23 +12,11 @@ import { once } from 'node:events';
 import { createServer, type IncomingHttpHeaders, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { WorkflowNotFoundError } from '@temporalio/client';
-import type { FastifyInstance } from 'fastify';
 import { Webhook } from 'standardwebhooks';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { buildApp } from '../../src/bridge/app.js';
+import { describe, expect, it } from 'vitest';
 import { deriveJobId } from '../../src/bridge/jobs/derive-job-id.js';
-import type { GatehouseConfig } from '../../src/config/load-config.js';
 import { callbackWorkflowId, type CallbackEvent } from '../../src/core/callbacks.js';
-import { jwtPrincipal } from '../../src/core/principal.js';
-import { startDevIssuer, type DevIssuer } from '../../src/dev/dev-issuer.js';
-import {
-  startWorkers,
-  testConfig,
-  testLogger,
-  testSecrets,
-  uniqueName,
-  type RunningWorkers,
-} from '../helpers/harness.js';
+import { testSecrets, useGatehouse } from '../helpers/gatehouse.js';
 import { deployApi } from '../helpers/queries.js';
 import { deliver, githubDelivery, githubExample } from '../helpers/webhooks.js';
 import { randomBytes } from 'node:crypto';
@@ -108,87 +96,62 @@ class Receiver {
     await once(this.server, 'close');
   }
 
+  /** Down for good, whether it is up or not. */
+  async close(): Promise<void> {
+    await this.down().catch(() => undefined);
+  }
+
   attemptsFor(webhookId: string): Attempt[] {
     return this.attempts.filter((a) => a.headers['webhook-id'] === webhookId);
   }
 }
 
 const receiver = new Receiver();
-let issuer: DevIssuer;
-let config: GatehouseConfig;
-let app: FastifyInstance;
-let workers: RunningWorkers;
 
-beforeAll(async () => {
-  await receiver.up();
-  issuer = await startDevIssuer();
-  config = testConfig(issuer, uniqueName('gatehouse-callbacks'));
-  // As a config file would say it; the receiver's port is only known now.
-  config.callbacks = {
-    ...config.callbacks,
-    receivers: {
-      hooks: {
-        url: `${receiver.base}/hooks/**`,
-        secret: { env: 'TEST_CALLBACK_SECRET' },
-        routes: ['policy-check', 'git-event'],
-        query: ['token'],
-      },
-      'team-a': {
-        url: `${receiver.base}/team-a/**`,
-        secret: { env: 'TEST_CALLBACK_KEY_A' },
-        groups: ['team-a'],
-        query: [],
-      },
-      'team-b': {
-        url: `${receiver.base}/team-b/**`,
-        secret: { env: 'TEST_CALLBACK_KEY_B' },
-        groups: ['team-b'],
-        query: [],
-      },
+const g = useGatehouse({
+  name: 'gatehouse-callbacks',
+  fakes: {
+    receiver: async () => {
+      await receiver.up();
+      return receiver;
     },
-    retryFor: '2m',
-    initialInterval: '200ms',
-    maxInterval: '1s',
-    timeout: '1s',
-    // The receivers share one host: its circuit opens while it is down, and is tried again soon.
-    breaker: { failures: 5, coolDown: '1s' },
-  };
-  config.routes['git-event']!.callback = `${receiver.base}/hooks/git-events`;
-  app = await buildApp(config, { logger: testLogger() });
-  await app.ready();
-  workers = await startWorkers(config);
+  },
+  // As a config file would say it; the receiver's port is only known now.
+  overlay: ({ fakes }) => ({
+    callbacks: {
+      receivers: {
+        hooks: {
+          url: `${fakes.receiver.base}/hooks/**`,
+          secret: { env: 'TEST_CALLBACK_SECRET' },
+          routes: ['policy-check', 'git-event'],
+          query: ['token'],
+        },
+        'team-a': {
+          url: `${fakes.receiver.base}/team-a/**`,
+          secret: { env: 'TEST_CALLBACK_KEY_A' },
+          groups: ['team-a'],
+        },
+        'team-b': {
+          url: `${fakes.receiver.base}/team-b/**`,
+          secret: { env: 'TEST_CALLBACK_KEY_B' },
+          groups: ['team-b'],
+        },
+      },
+      retryFor: '2m',
+      initialInterval: '200ms',
+      maxInterval: '1s',
+      timeout: '1s',
+      // The receivers share one host: its circuit opens while it is down, and is tried again soon.
+      breaker: { failures: 5, coolDown: '1s' },
+    },
+    routes: { 'git-event': { callback: `${fakes.receiver.base}/hooks/git-events` } },
+  }),
 });
 
-afterAll(async () => {
-  await workers?.stop();
-  await app?.close();
-  await issuer?.close();
-  await receiver.down().catch(() => undefined);
-});
+/** A maintainer: Cedar allows the deploy query (config/policies/). */
+const maintainer = (...groups: string[]) => g.caller({ groups: ['maintainers', ...groups] });
 
-async function caller(groups: string[] = []) {
-  const subject = uniqueName('user');
-  // A maintainer: Cedar allows the deploy query (config/policies/).
-  return {
-    principal: jwtPrincipal(issuer.issuer, subject),
-    token: await issuer.mint({ sub: subject, groups: ['maintainers', ...groups] }),
-  };
-}
-
-function start(token: string, headers: Record<string, string> = {}, route = 'policy-check') {
-  return app.inject({
-    method: 'POST',
-    url: `/v1/jobs/${route}`,
-    payload: deployApi,
-    headers: { authorization: `Bearer ${token}`, ...headers },
-  });
-}
-
-async function read(token: string, jobId: string) {
-  return (await app.inject({ url: `/v1/jobs/${jobId}?wait=5`, headers: { authorization: `Bearer ${token}` } })).json();
-}
-
-const callbackOf = (jobId: string) => app.temporal.client.workflow.getHandle(callbackWorkflowId(jobId));
+const callbackOf = (jobId: string) => g.app.temporal.client.workflow.getHandle(callbackWorkflowId(jobId));
 
 /** The callback workflow's result, once the job's first workflow task has started it. */
 async function delivered(jobId: string): Promise<unknown> {
@@ -205,12 +168,14 @@ async function delivered(jobId: string): Promise<unknown> {
 
 describe('completion callbacks', () => {
   it("survive the receiver's outage: one message, verified, with the job's final state, on every attempt the same", async () => {
-    const { token } = await caller();
+    const me = await maintainer();
     await receiver.down();
-    const started = await start(token, { 'gatehouse-callback-url': `${receiver.base}/hooks/jobs?token=abc` });
+    const started = await me.send('policy-check', deployApi, {
+      headers: { 'gatehouse-callback-url': `${receiver.base}/hooks/jobs?token=abc` },
+    });
     expect(started.statusCode).toBe(202);
     const { jobId } = started.json();
-    const job = await read(token, jobId);
+    const job = await me.read(jobId, { wait: 5 });
     expect(job.status).toBe('COMPLETED');
 
     // Temporal keeps trying while nothing listens.
@@ -238,8 +203,10 @@ describe('completion callbacks', () => {
   });
 
   it("signs each receiver's callbacks with its own key: team A's key does not verify team B's", async () => {
-    const teamB = await caller(['team-b']);
-    const started = await start(teamB.token, { 'gatehouse-callback-url': `${receiver.base}/team-b/jobs` });
+    const teamB = await maintainer('team-b');
+    const started = await teamB.send('policy-check', deployApi, {
+      headers: { 'gatehouse-callback-url': `${receiver.base}/team-b/jobs` },
+    });
     expect(started.statusCode).toBe(202);
     const { jobId } = started.json();
     expect(await delivered(jobId)).toMatchObject({ status: 200, webhookId: jobId });
@@ -256,7 +223,7 @@ describe('completion callbacks', () => {
   });
 
   it('refuses a callback URL that is not usable, not allowed, or not for this caller, and starts nothing', async () => {
-    const { token, principal } = await caller(['team-a']);
+    const teamA = await maintainer('team-a');
     const cases = [
       ['http://hooks.example.com/hooks/x', 400, 'GATEHOUSE_CALLBACK_URL_INVALID'],
       ['ftp://127.0.0.1/hooks/x', 400, 'GATEHOUSE_CALLBACK_URL_INVALID'],
@@ -276,33 +243,32 @@ describe('completion callbacks', () => {
     ] as const;
     for (const [index, [url, status, code]] of cases.entries()) {
       const key = `refused-${index}`;
-      const answer = await start(token, { 'gatehouse-callback-url': url, 'idempotency-key': key });
+      const answer = await teamA.send('policy-check', deployApi, { key, headers: { 'gatehouse-callback-url': url } });
       expect(answer.statusCode, url).toBe(status);
       expect(answer.headers['content-type']).toMatch(/^application\/problem\+json/);
       expect(answer.json()).toMatchObject({ code, status });
-      const jobId = deriveJobId('policy-check', principal, { kind: 'idempotency-key', value: key });
-      await expect(app.temporal.client.workflow.getHandle(jobId).describe()).rejects.toBeInstanceOf(
+      const jobId = deriveJobId('policy-check', teamA.principal, { kind: 'idempotency-key', value: key });
+      await expect(g.app.temporal.client.workflow.getHandle(jobId).describe()).rejects.toBeInstanceOf(
         WorkflowNotFoundError,
       );
       await expect(callbackOf(jobId).describe()).rejects.toBeInstanceOf(WorkflowNotFoundError);
     }
-    const listed = await app.inject({ url: '/v1/jobs', headers: { authorization: `Bearer ${token}` } });
+    const listed = await teamA.list();
     expect(listed.json()).toEqual({ jobs: [], nextPageToken: null });
 
     // The hooks receiver is bound to routes: a job of another route may not name it.
-    const deployer = await caller(['deployers']);
-    const other = await start(
-      deployer.token,
-      { 'gatehouse-callback-url': `${receiver.base}/hooks/x`, 'idempotency-key': 'other-route' },
-      'deploy-check',
-    );
+    const deployer = await maintainer('deployers');
+    const other = await deployer.send('deploy-check', deployApi, {
+      key: 'other-route',
+      headers: { 'gatehouse-callback-url': `${receiver.base}/hooks/x` },
+    });
     expect(other.statusCode).toBe(403);
     expect(other.json()).toMatchObject({
       code: 'GATEHOUSE_CALLBACK_FORBIDDEN',
       detail: expect.stringMatching(/not for jobs of deploy-check started by this caller/),
     });
     const otherId = deriveJobId('deploy-check', deployer.principal, { kind: 'idempotency-key', value: 'other-route' });
-    await expect(app.temporal.client.workflow.getHandle(otherId).describe()).rejects.toBeInstanceOf(
+    await expect(g.app.temporal.client.workflow.getHandle(otherId).describe()).rejects.toBeInstanceOf(
       WorkflowNotFoundError,
     );
   });
@@ -314,33 +280,33 @@ describe('completion callbacks', () => {
       after: randomBytes(20).toString('hex'),
     };
     const delivery = githubDelivery(push, { secret: testSecrets.TEST_GITHUB_SECRET, event: 'push' });
-    const answer = await deliver(app, delivery);
+    const answer = await deliver(g.app, delivery);
     expect(answer.statusCode).toBe(202);
     const { jobId } = answer.json();
     expect(await delivered(jobId)).toMatchObject({ status: 200, type: 'job.completed' });
-    expect((await deliver(app, delivery)).json()).toMatchObject({ jobId, duplicate: true });
+    expect((await deliver(g.app, delivery)).json()).toMatchObject({ jobId, duplicate: true });
 
-    const admin = await issuer.mint({ sub: uniqueName('admin'), groups: ['gatehouse-admins'] });
-    const job = await read(admin, jobId);
+    const admin = await g.caller({ groups: ['gatehouse-admins'] });
+    const job = await admin.read(jobId, { wait: 5 });
     expect(receiver.processed.get(jobId)).toEqual([{ type: 'job.completed', timestamp: job.closedAt, data: job }]);
     expect(job).toMatchObject({ source: 'github', owner: 'webhook:github:21031067', route: 'git-event' });
     expect(receiver.attemptsFor(jobId).map((a) => a.path)).toEqual(['/hooks/git-events']);
   });
 
   it('treats the callback as part of the request: a key reused with another one, or without it, is a 422', async () => {
-    const { token } = await caller();
+    const me = await maintainer();
     const url = `${receiver.base}/hooks/replayed`;
-    const first = await start(token, { 'gatehouse-callback-url': url, 'idempotency-key': 'k1' });
+    const first = await me.send('policy-check', deployApi, { key: 'k1', headers: { 'gatehouse-callback-url': url } });
     expect(first.statusCode).toBe(202);
     // The same URL, spelled as the parser normalizes it, is the same request.
-    const again = await start(token, {
-      'gatehouse-callback-url': url.replace('127.0.0.1', '127.1'),
-      'idempotency-key': 'k1',
+    const again = await me.send('policy-check', deployApi, {
+      key: 'k1',
+      headers: { 'gatehouse-callback-url': url.replace('127.0.0.1', '127.1') },
     });
     expect(again.statusCode).toBe(202);
     expect(again.headers['idempotent-replayed']).toBe('true');
     for (const headers of [{ 'gatehouse-callback-url': `${url}/other` }, {}] as Array<Record<string, string>>) {
-      const other = await start(token, { ...headers, 'idempotency-key': 'k1' });
+      const other = await me.send('policy-check', deployApi, { key: 'k1', headers });
       expect(other.statusCode).toBe(422);
       expect(other.json()).toMatchObject({
         code: 'GATEHOUSE_IDEMPOTENCY_KEY_REUSED',
@@ -351,14 +317,14 @@ describe('completion callbacks', () => {
   });
 
   it('is described by the OpenAPI document, and the bridge never holds a signing key', async () => {
-    const { token } = await caller();
-    const doc = (await app.inject({ url: '/openapi.json', headers: { authorization: `Bearer ${token}` } })).json();
+    const me = await maintainer();
+    const doc = (await me.request({ url: '/openapi.json' })).json();
     const operation = doc.paths['/v1/jobs/policy-check'].post;
     expect(operation.parameters).toContainEqual(
       expect.objectContaining({ in: 'header', name: 'gatehouse-callback-url', required: false }),
     );
     const callback = operation.callbacks.jobClosed['{$request.header.Gatehouse-Callback-URL}'].post;
     expect(callback.requestBody.content['application/json'].schema.properties).toHaveProperty('data');
-    for (const key of Object.values(keys)) expect(JSON.stringify(config)).not.toContain(key);
+    for (const key of Object.values(keys)) expect(JSON.stringify(g.config)).not.toContain(key);
   });
 });

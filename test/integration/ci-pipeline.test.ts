@@ -4,137 +4,124 @@
 import { mkdtempSync, readdirSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, inject, it, vi } from 'vitest';
-import { buildApp } from '../../src/bridge/app.js';
-import { jwtPrincipal } from '../../src/core/principal.js';
-import { startDevIssuer, type DevIssuer } from '../../src/dev/dev-issuer.js';
-import type { GatehouseConfig } from '../../src/config/load-config.js';
-import { startFakeGitHosts, type FakeGitHosts } from '../helpers/fake-git-hosts.js';
-import { startGitServer, useGitServer, type GitServer } from '../helpers/git-server.js';
-import {
-  pipelines,
-  startWorkers,
-  testConfig,
-  uniqueName,
-  testSecrets,
-  type RunningWorkers,
-  testLogger,
-} from '../helpers/harness.js';
+import { beforeAll, describe, expect, inject, it, vi } from 'vitest';
+import { fakeStatusApis, startFakeGitHosts } from '../helpers/fake-git-hosts.js';
+import { gitServerOverlay, startGitServer } from '../helpers/git-server.js';
+import { testSecrets, useGatehouse, type Caller } from '../helpers/gatehouse.js';
 import { deliver, githubDelivery, githubPush } from '../helpers/webhooks.js';
-import type { FastifyInstance } from 'fastify';
 
-let issuer: DevIssuer;
-let hosts: FakeGitHosts;
-let config: GatehouseConfig;
-let app: FastifyInstance;
-let workers: RunningWorkers;
-let admin: string;
-let git: GitServer;
 /** Seconds of the slow step's grandchild `sleep`: unique, so the test can find it in /proc. */
 const slowSeconds = 7000 + Math.floor(Math.random() * 2000);
 /** Seconds of the `sleep` two jobs run at once, to read their uids from outside. */
 const idleSeconds = 9000 + Math.floor(Math.random() * 900);
 
+const g = useGatehouse({
+  name: 'gatehouse-ci',
+  fakes: {
+    hosts: () => startFakeGitHosts(testSecrets.TEST_STATUS_TOKEN),
+    git: () =>
+      startGitServer({
+        'build.sh': '#!/bin/sh\nset -e\ntest "$(cat VERSION)" = "1.2.3"\necho built "$(git rev-parse HEAD)"\n',
+        VERSION: '1.2.3',
+        'slow.sh': '#!/bin/sh\nsleep "$1" &\nwait\n',
+      }),
+  },
+  overlay: ({ fakes }) => {
+    const gitPort = new URL(fakes.git.url).port;
+    // A scratch directory of this file's own: another file's killed worker may leave a checkout behind.
+    const scratchDir = mkdtempSync(join(tmpdir(), 'gatehouse-scratch-'));
+    return {
+      ci: {
+        ...gitServerOverlay(fakes.git).ci,
+        sandbox: {
+          // The git server is the one host network steps may reach (by its address: the name
+          // localhost resolves to loopback, which is always refused). The dev server has no auth.
+          egress: { allow: [`127.0.0.1:${gitPort}`, `localhost:${gitPort}`] },
+          allowNetworkWithoutTemporalAuth: true,
+        },
+        scratchDir,
+        statusApis: fakeStatusApis(fakes.hosts),
+        pipelines: [
+          {
+            repositories: ['acme-sandbox/closed'],
+            runner: 'steps',
+            env: { ECHO_ME: testSecrets.TEST_STATUS_TOKEN },
+            steps: [
+              { name: 'env', run: 'env | sort; echo "echo: $ECHO_ME"', timeout: '1m' },
+              { name: 'whoami', run: 'id -u; pwd', timeout: '1m' },
+              {
+                name: 'others',
+                run: `test ! -e ${scratchDir} && test ! -e ${process.cwd()}/config && test ! -e /work`,
+                timeout: '1m',
+              },
+              { name: 'network', run: `node -e "${connectProbe}" ${temporalPort()}; echo "exit=$?"`, timeout: '1m' },
+              { name: 'escape', run: escapeProbe, timeout: '1m' },
+            ],
+          },
+          {
+            repositories: ['acme-sandbox/open'],
+            runner: 'steps',
+            network: true,
+            steps: [
+              { name: 'direct', run: `node -e "${connectProbe}" ${temporalPort()}; echo "exit=$?"`, timeout: '1m' },
+              { name: 'temporal', run: `node -e "${proxyProbe}" 127.0.0.1:${temporalPort()}`, timeout: '1m' },
+              { name: 'by-name', run: `node -e "${proxyProbe}" localhost:${gitPort}`, timeout: '1m' },
+              {
+                name: 'allowed',
+                run: `env -u no_proxy -u NO_PROXY git clone -q ${fakes.git.url}/github/acme/api.git /tmp/c && git -C /tmp/c rev-parse HEAD`,
+                timeout: '1m',
+              },
+              { name: 'escape', run: escapeProbe, timeout: '1m' },
+            ],
+          },
+          {
+            repositories: ['acme-idle/*'],
+            runner: 'steps',
+            steps: [{ name: 'idle', run: `sleep ${idleSeconds}`, timeout: '5m' }],
+          },
+          {
+            repositories: ['Codertocat/*', 'acme/*'],
+            runner: 'steps',
+            steps: [
+              { name: 'checkout-is-exact', run: `test "$(git rev-parse HEAD)" = "${fakes.git.sha}"`, timeout: '10m' },
+              { name: 'build', run: './build.sh', timeout: '30s' },
+            ],
+          },
+          {
+            repositories: ['acme-broken/*'],
+            runner: 'steps',
+            steps: [
+              { name: 'fails', run: 'echo boom >&2; exit 3', timeout: '10m' },
+              { name: 'never', run: 'true', timeout: '10m' },
+            ],
+          },
+          {
+            repositories: ['acme-slow/*'],
+            runner: 'steps',
+            steps: [{ name: 'slow', run: `./slow.sh ${slowSeconds}`, timeout: '10m' }],
+          },
+          {
+            repositories: ['acme-long/*'],
+            runner: 'steps',
+            steps: [{ name: 'long', run: 'sleep 600', timeout: '15m' }],
+          },
+        ],
+      },
+    };
+  },
+});
+/** A job as the steps tests read it. */
+type Job = { status: string; result: { steps: { steps: Array<{ name: string; output: string; exitCode: number }> } } };
+let admin: Caller;
+
 beforeAll(async () => {
-  issuer = await startDevIssuer();
-  hosts = await startFakeGitHosts(testSecrets.TEST_STATUS_TOKEN);
-  git = await startGitServer({
-    'build.sh': '#!/bin/sh\nset -e\ntest "$(cat VERSION)" = "1.2.3"\necho built "$(git rev-parse HEAD)"\n',
-    VERSION: '1.2.3',
-    'slow.sh': '#!/bin/sh\nsleep "$1" &\nwait\n',
-  });
-  config = testConfig(issuer, uniqueName('gatehouse-ci'));
-  useGitServer(config, git);
-  // The git server is the one host network steps may reach (by its address: the name
-  // localhost resolves to loopback, which is always refused). The dev server has no auth.
-  config.ci.sandbox.egress.allow = [`127.0.0.1:${gitPort()}`, `localhost:${gitPort()}`];
-  config.ci.sandbox.allowNetworkWithoutTemporalAuth = true;
-  // A scratch directory of this file's own: another file's killed worker may leave a checkout behind.
-  config.ci.scratchDir = mkdtempSync(join(tmpdir(), 'gatehouse-scratch-'));
-  for (const provider of ['github', 'gitlab', 'gitea', 'bitbucket'] as const) {
-    config.ci.statusApis[provider] = { apiUrl: `${hosts.url}/${provider}`, token: { env: 'TEST_STATUS_TOKEN' } };
-  }
-  config.ci.pipelines = pipelines(
-    {
-      repositories: ['acme-sandbox/closed'],
-      runner: 'steps',
-      env: { ECHO_ME: testSecrets.TEST_STATUS_TOKEN },
-      steps: [
-        { name: 'env', run: 'env | sort; echo "echo: $ECHO_ME"', timeout: '1m' },
-        { name: 'whoami', run: 'id -u; pwd', timeout: '1m' },
-        {
-          name: 'others',
-          run: `test ! -e ${config.ci.scratchDir} && test ! -e ${process.cwd()}/config && test ! -e /work`,
-          timeout: '1m',
-        },
-        { name: 'network', run: `node -e "${connectProbe}" ${temporalPort()}; echo "exit=$?"`, timeout: '1m' },
-        { name: 'escape', run: escapeProbe, timeout: '1m' },
-      ],
-    },
-    {
-      repositories: ['acme-sandbox/open'],
-      runner: 'steps',
-      network: true,
-      steps: [
-        { name: 'direct', run: `node -e "${connectProbe}" ${temporalPort()}; echo "exit=$?"`, timeout: '1m' },
-        { name: 'temporal', run: `node -e "${proxyProbe}" 127.0.0.1:${temporalPort()}`, timeout: '1m' },
-        { name: 'by-name', run: `node -e "${proxyProbe}" localhost:${gitPort()}`, timeout: '1m' },
-        {
-          name: 'allowed',
-          run: `env -u no_proxy -u NO_PROXY git clone -q ${git.url}/github/acme/api.git /tmp/c && git -C /tmp/c rev-parse HEAD`,
-          timeout: '1m',
-        },
-        { name: 'escape', run: escapeProbe, timeout: '1m' },
-      ],
-    },
-    {
-      repositories: ['acme-idle/*'],
-      runner: 'steps',
-      steps: [{ name: 'idle', run: `sleep ${idleSeconds}`, timeout: '5m' }],
-    },
-    {
-      repositories: ['Codertocat/*', 'acme/*'],
-      runner: 'steps',
-      steps: [
-        { name: 'checkout-is-exact', run: `test "$(git rev-parse HEAD)" = "${git.sha}"`, timeout: '10m' },
-        { name: 'build', run: './build.sh', timeout: '30s' },
-      ],
-    },
-    {
-      repositories: ['acme-broken/*'],
-      runner: 'steps',
-      steps: [
-        { name: 'fails', run: 'echo boom >&2; exit 3', timeout: '10m' },
-        { name: 'never', run: 'true', timeout: '10m' },
-      ],
-    },
-    {
-      repositories: ['acme-slow/*'],
-      runner: 'steps',
-      steps: [{ name: 'slow', run: `./slow.sh ${slowSeconds}`, timeout: '10m' }],
-    },
-    { repositories: ['acme-long/*'], runner: 'steps', steps: [{ name: 'long', run: 'sleep 600', timeout: '15m' }] },
-  );
-  app = await buildApp(config, { logger: testLogger() });
-  workers = await startWorkers(config);
-  admin = await issuer.mint({ sub: 'ops', groups: ['gatehouse-admins'] });
+  admin = await g.caller({ sub: 'ops', groups: ['gatehouse-admins'] });
 });
-
-afterAll(async () => {
-  await workers?.stop();
-  await app?.close();
-  await hosts?.close();
-  await issuer?.close();
-  await git?.close();
-});
-
-const bearer = (token: string) => ({ authorization: `Bearer ${token}` });
 
 /** A step that tries to open a TCP connection to loopback:<port>: exit 0 connected, 3 refused. */
 const connectProbe =
   "require('net').connect(Number(process.argv[1]), '127.0.0.1').on('connect', () => process.exit(0)).on('error', () => process.exit(3))";
 const temporalPort = () => inject('temporalAddress').split(':')[1];
-const gitPort = () => new URL(git.url).port;
 /** Asks the step's egress proxy (HTTP_PROXY) for a tunnel to argv[1]; prints the answer's status line. */
 const proxyProbe =
   "const s = require('net').connect(3128, '127.0.0.1', () => s.write('CONNECT ' + process.argv[1] + ' HTTP/1.1\\r\\n\\r\\n')); s.once('data', (d) => { console.log(String(d).split('\\r\\n')[0]); process.exit(0); }); s.on('error', (e) => { console.log('error ' + e.code); process.exit(0); })";
@@ -187,44 +174,33 @@ function isRunning(pid: number): boolean {
   }
 }
 
-async function startCi(token: string, input: Record<string, unknown>) {
-  const answer = await app.inject({ method: 'POST', url: '/v1/jobs/ci', payload: input, headers: bearer(token) });
-  expect(answer.statusCode, answer.body).toBe(202);
-  return answer.json().jobId as string;
-}
-
-async function waitJob(jobId: string) {
-  return (await app.inject({ url: `/v1/jobs/${jobId}?wait=5`, headers: bearer(admin) })).json();
-}
-
 /**
  * The job once it has closed: a long-poll answers after 5 s at most, and a pipeline of several
  * sandboxed steps (each a bubblewrap start) may take longer on a busy machine, so poll again
  * while it runs; the test's own timeout bounds the wait.
  */
 async function closedJob(jobId: string) {
-  let job = await waitJob(jobId);
-  while (job.status === 'RUNNING') job = await waitJob(jobId);
-  return job;
+  let job = await admin.read(jobId, { wait: 5 });
+  while (job.status === 'RUNNING') job = await admin.read(jobId, { wait: 5 });
+  return job as Job;
 }
 
 async function usage(owner: string) {
-  const answer = await app.inject({
-    method: 'POST',
-    url: '/v1/jobs/billing-usage',
-    headers: bearer(admin),
-    payload: { owner, from: '2000-01-01T00:00:00Z', to: '2100-01-01T00:00:00Z' },
+  const { jobId } = await admin.start('billing-usage', {
+    owner,
+    from: '2000-01-01T00:00:00Z',
+    to: '2100-01-01T00:00:00Z',
   });
-  return (await waitJob(answer.json().jobId)).result as {
+  return (await admin.read(jobId, { wait: 5 })).result as {
     totals: Array<{ owner: string; metric: string; quantity: number }>;
   };
 }
 
 describe('ciPipeline', () => {
   it('runs a push webhook through policy, the steps at the exact commit, commit statuses and the ledger', async () => {
-    const push = githubPush(git.sha, `${git.url}/github/Codertocat/Hello-World.git`);
+    const push = githubPush(g.fakes.git.sha, `${g.fakes.git.url}/github/Codertocat/Hello-World.git`);
     const answer = await deliver(
-      app,
+      g.app,
       githubDelivery(push, { secret: testSecrets.TEST_GITHUB_SECRET, event: 'push', path: '/v1/webhooks/github/ci' }),
     );
     expect(answer.statusCode).toBe(202);
@@ -234,7 +210,7 @@ describe('ciPipeline', () => {
     expect(job.result).toMatchObject({
       outcome: 'passed',
       runner: 'steps',
-      sha: git.sha,
+      sha: g.fakes.git.sha,
       policies: ['maintainers-run-ci'],
       statusErrors: [],
     });
@@ -242,35 +218,35 @@ describe('ciPipeline', () => {
       ['checkout-is-exact', 0],
       ['build', 0],
     ]);
-    expect(job.result.steps.steps[1].output).toContain(`built ${git.sha}`);
+    expect(job.result.steps.steps[1]!.output).toContain(`built ${g.fakes.git.sha}`);
 
-    const mine = hosts.statuses.filter((s) => s.url.endsWith(jobId));
+    const mine = g.fakes.hosts.statuses.filter((s) => s.url.endsWith(jobId));
     expect(mine.map((s) => [s.provider, s.state])).toEqual([
       ['github', 'pending'],
       ['github', 'success'],
     ]);
     expect(mine[0]).toMatchObject({
       repository: 'Codertocat/Hello-World',
-      sha: git.sha,
+      sha: g.fakes.git.sha,
       context: 'gatehouse/ci',
       url: `https://gatehouse.test/v1/jobs/${jobId}`,
     });
-    expect(readdirSync(config.ci.scratchDir)).toEqual([]);
+    expect(readdirSync(g.config.ci.scratchDir)).toEqual([]);
 
     const totals = (await usage('webhook:github:21031067')).totals;
     expect(totals.find((t) => t.metric === 'jobs')?.quantity).toBeGreaterThanOrEqual(1);
   });
 
   it("reports in each provider's own shape", async () => {
-    const token = await issuer.mint({ sub: uniqueName('maint'), groups: ['maintainers'] });
+    const me = await g.caller({ groups: ['maintainers'] });
     for (const provider of ['gitlab', 'gitea', 'bitbucket'] as const) {
-      const jobId = await startCi(token, {
+      const { jobId } = await me.start('ci', {
         provider,
         repository: { fullName: 'acme/api' },
-        after: git.sha,
+        after: g.fakes.git.sha,
       });
       expect((await closedJob(jobId)).status).toBe('COMPLETED');
-      const states = hosts.statuses.filter((s) => s.url.endsWith(jobId)).map((s) => s.state);
+      const states = g.fakes.hosts.statuses.filter((s) => s.url.endsWith(jobId)).map((s) => s.state);
       expect(states).toEqual(
         { gitlab: ['running', 'success'], gitea: ['pending', 'success'], bitbucket: ['INPROGRESS', 'SUCCESSFUL'] }[
           provider
@@ -280,33 +256,38 @@ describe('ciPipeline', () => {
   });
 
   it('keeps reporting while the status API fails, and the job passes once it recovers', async () => {
-    const token = await issuer.mint({ sub: uniqueName('maint'), groups: ['maintainers'] });
-    hosts.failNext(1);
-    const jobId = await startCi(token, {
+    const me = await g.caller({ groups: ['maintainers'] });
+    g.fakes.hosts.failNext(1);
+    const { jobId } = await me.start('ci', {
       provider: 'github',
       repository: { fullName: 'acme/api' },
-      after: git.sha,
+      after: g.fakes.git.sha,
     });
-    await vi.waitFor(async () => expect((await waitJob(jobId)).status).toBe('COMPLETED'), {
+    await vi.waitFor(async () => expect((await admin.read(jobId, { wait: 5 })).status).toBe('COMPLETED'), {
       timeout: 30_000,
       interval: 500,
     });
-    expect(hosts.statuses.filter((s) => s.url.endsWith(jobId)).map((s) => s.state)).toEqual(['pending', 'success']);
+    expect(g.fakes.hosts.statuses.filter((s) => s.url.endsWith(jobId)).map((s) => s.state)).toEqual([
+      'pending',
+      'success',
+    ]);
   });
 
   it('fails with PipelineFailed at the failing step, reports failure and still records usage', async () => {
-    const owner = uniqueName('maint');
-    const token = await issuer.mint({ sub: owner, groups: ['maintainers'] });
-    const jobId = await startCi(token, {
+    const me = await g.caller({ groups: ['maintainers'] });
+    const { jobId } = await me.start('ci', {
       provider: 'github',
       repository: { fullName: 'acme-broken/x' },
-      after: git.sha,
+      after: g.fakes.git.sha,
     });
-    const job = await waitJob(jobId);
+    const job = await admin.read(jobId, { wait: 5 });
     expect(job.status).toBe('FAILED');
     expect(job.failure).toMatchObject({ type: 'PipelineFailed', message: 'pipeline failed at step fails' });
-    expect(hosts.statuses.filter((s) => s.url.endsWith(jobId)).map((s) => s.state)).toEqual(['pending', 'failure']);
-    const principal = jwtPrincipal(issuer.issuer, owner);
+    expect(g.fakes.hosts.statuses.filter((s) => s.url.endsWith(jobId)).map((s) => s.state)).toEqual([
+      'pending',
+      'failure',
+    ]);
+    const principal = me.principal;
     expect((await usage(principal)).totals.find((t) => t.metric === 'jobs')).toMatchObject({
       owner: principal,
       quantity: 1,
@@ -314,24 +295,24 @@ describe('ciPipeline', () => {
   });
 
   it('denies CI to a caller Cedar does not permit: PolicyDenied, no steps, no status', async () => {
-    const token = await issuer.mint({ sub: uniqueName('outsider') });
-    const jobId = await startCi(token, {
+    const me = await g.caller();
+    const { jobId } = await me.start('ci', {
       provider: 'github',
       repository: { fullName: 'acme/api' },
-      after: git.sha,
+      after: g.fakes.git.sha,
     });
-    const job = await waitJob(jobId);
+    const job = await admin.read(jobId, { wait: 5 });
     expect(job.status).toBe('FAILED');
     expect(job.failure).toMatchObject({ type: 'PolicyDenied' });
-    expect(hosts.statuses.filter((s) => s.url.endsWith(jobId))).toEqual([]);
+    expect(g.fakes.hosts.statuses.filter((s) => s.url.endsWith(jobId))).toEqual([]);
   });
 
   it('cancels a running step: the process tree is killed, the checkout removed, the status reported', async () => {
-    const token = await issuer.mint({ sub: uniqueName('maint'), groups: ['maintainers'] });
-    const jobId = await startCi(token, {
+    const me = await g.caller({ groups: ['maintainers'] });
+    const { jobId } = await me.start('ci', {
       provider: 'github',
       repository: { fullName: 'acme-slow/x' },
-      after: git.sha,
+      after: g.fakes.git.sha,
     });
     let grandchild = 0;
     await vi.waitFor(() => expect((grandchild = findProcess(['sleep', String(slowSeconds)]))).toBeGreaterThan(0), {
@@ -339,69 +320,65 @@ describe('ciPipeline', () => {
       interval: 100,
     });
     expect(isRunning(grandchild)).toBe(true);
-    const cancel = await app.inject({ method: 'POST', url: `/v1/jobs/${jobId}/cancel`, headers: bearer(token) });
+    const cancel = await me.cancel(jobId);
     expect(cancel.statusCode).toBe(202);
-    await vi.waitFor(async () => expect((await waitJob(jobId)).status).toBe('CANCELED'), {
+    await vi.waitFor(async () => expect((await admin.read(jobId, { wait: 5 })).status).toBe('CANCELED'), {
       timeout: 20_000,
       interval: 500,
     });
     await vi.waitFor(() => expect(isRunning(grandchild)).toBe(false), { timeout: 5_000, interval: 100 });
-    expect(readdirSync(config.ci.scratchDir)).toEqual([]);
-    expect(hosts.statuses.filter((s) => s.url.endsWith(jobId)).map((s) => s.state)).toEqual(['pending', 'error']);
+    expect(readdirSync(g.config.ci.scratchDir)).toEqual([]);
+    expect(g.fakes.hosts.statuses.filter((s) => s.url.endsWith(jobId)).map((s) => s.state)).toEqual([
+      'pending',
+      'error',
+    ]);
   });
 });
 
 describe('superseded runs', () => {
   it('cancels the older run of the same branch when a newer push arrives, and leaves other branches alone', async () => {
-    const token = await issuer.mint({ sub: uniqueName('maint'), groups: ['maintainers'] });
+    const me = await g.caller({ groups: ['maintainers'] });
     const input = (branch: string) => ({
       provider: 'github',
       repository: { fullName: 'acme-long/app' },
-      after: git.sha,
+      after: g.fakes.git.sha,
       branch,
       ref: `refs/heads/${branch}`,
     });
-    const older = await startCi(token, input('main'));
-    const otherBranch = await startCi(token, input('feature'));
+    const { jobId: older } = await me.start('ci', input('main'));
+    const { jobId: otherBranch } = await me.start('ci', input('feature'));
     await vi.waitFor(
       async () => {
-        const status = await app.temporal.client.workflow.getHandle(older).query<{ phase: string }>('status');
+        const status = await g.app.temporal.client.workflow.getHandle(older).query<{ phase: string }>('status');
         expect(status.phase).toBe('running');
       },
       { timeout: 10_000, interval: 200 },
     );
-    const newer = await startCi(token, input('main'));
+    const { jobId: newer } = await me.start('ci', input('main'));
     const t0 = Date.now();
-    await vi.waitFor(async () => expect((await waitJob(older)).status).toBe('CANCELED'), {
+    await vi.waitFor(async () => expect((await admin.read(older, { wait: 5 })).status).toBe('CANCELED'), {
       timeout: 20_000,
       interval: 300,
     });
     console.info(`superseded run cancelled ${Date.now() - t0} ms after the newer push`);
-    const status = await app.temporal.client.workflow.getHandle(newer).query<{ superseded: string[] }>('status');
+    const status = await g.app.temporal.client.workflow.getHandle(newer).query<{ superseded: string[] }>('status');
     expect(status.superseded).toEqual([older]);
-    expect((await waitJob(otherBranch)).status).toBe('RUNNING');
-    for (const jobId of [newer, otherBranch])
-      await app.inject({ method: 'POST', url: `/v1/jobs/${jobId}/cancel`, headers: bearer(token) });
+    expect((await admin.read(otherBranch, { wait: 5 })).status).toBe('RUNNING');
+    for (const jobId of [newer, otherBranch]) await me.cancel(jobId);
   }, 60_000);
 });
 
 describe('billing-usage', () => {
   it('lets an owner read only their own usage', async () => {
-    const owner = await issuer.mint({ sub: uniqueName('user') });
-    const own = await app.inject({
-      method: 'POST',
-      url: '/v1/jobs/billing-usage',
-      headers: bearer(owner),
-      payload: { from: '2000-01-01T00:00:00Z', to: '2100-01-01T00:00:00Z' },
+    const owner = await g.caller();
+    const own = await owner.start('billing-usage', { from: '2000-01-01T00:00:00Z', to: '2100-01-01T00:00:00Z' });
+    expect((await admin.read(own.jobId, { wait: 5 })).status).toBe('COMPLETED');
+    const other = await owner.start('billing-usage', {
+      owner: '*',
+      from: '2000-01-01T00:00:00Z',
+      to: '2100-01-01T00:00:00Z',
     });
-    expect((await waitJob(own.json().jobId)).status).toBe('COMPLETED');
-    const other = await app.inject({
-      method: 'POST',
-      url: '/v1/jobs/billing-usage',
-      headers: bearer(owner),
-      payload: { owner: '*', from: '2000-01-01T00:00:00Z', to: '2100-01-01T00:00:00Z' },
-    });
-    const denied = await waitJob(other.json().jobId);
+    const denied = await admin.read(other.jobId, { wait: 5 });
     expect(denied.status).toBe('FAILED');
     expect(denied.failure).toMatchObject({ type: 'BillingAccessDenied' });
   });
@@ -409,8 +386,8 @@ describe('billing-usage', () => {
 
 describe('the step sandbox', () => {
   const stepsOf = async (fullName: string) => {
-    const token = await issuer.mint({ sub: uniqueName('maint'), groups: ['maintainers'] });
-    const jobId = await startCi(token, { provider: 'github', repository: { fullName }, after: git.sha });
+    const me = await g.caller({ groups: ['maintainers'] });
+    const { jobId } = await me.start('ci', { provider: 'github', repository: { fullName }, after: g.fakes.git.sha });
     const job = await closedJob(jobId);
     expect(job.status, JSON.stringify(job)).toBe('COMPLETED');
     return Object.fromEntries(
@@ -423,7 +400,7 @@ describe('the step sandbox', () => {
     const steps = await stepsOf('acme-sandbox/closed');
     const env = steps.env!.output;
     expect(env).toContain('CI=true');
-    expect(env).toContain(`GATEHOUSE_SHA=${git.sha}`);
+    expect(env).toContain(`GATEHOUSE_SHA=${g.fakes.git.sha}`);
     expect(env).not.toContain('canary-in-the-worker-environment');
     for (const [name, value] of Object.entries(testSecrets)) {
       expect(env, name).not.toContain(value);
@@ -451,10 +428,12 @@ describe('the step sandbox', () => {
   });
 
   it("gives each running job a uid of its own, never the worker's", async () => {
-    const token = await issuer.mint({ sub: uniqueName('maint'), groups: ['maintainers'] });
+    const me = await g.caller({ groups: ['maintainers'] });
     const jobs = await Promise.all(
       ['acme-idle/one', 'acme-idle/two'].map((fullName) =>
-        startCi(token, { provider: 'github', repository: { fullName }, after: git.sha }),
+        me
+          .start('ci', { provider: 'github', repository: { fullName }, after: g.fakes.git.sha })
+          .then((job) => job.jobId),
       ),
     );
     let pids: number[] = [];
@@ -469,11 +448,10 @@ describe('the step sandbox', () => {
     expect(new Set(uids).size).toBe(2);
     for (const uid of uids) {
       expect(uid).not.toBe(process.getuid?.());
-      expect(uid).toBeGreaterThanOrEqual(config.ci.sandbox.uid);
-      expect(uid).toBeLessThan(config.ci.sandbox.uid + config.ci.sandbox.ids);
+      expect(uid).toBeGreaterThanOrEqual(g.config.ci.sandbox.uid);
+      expect(uid).toBeLessThan(g.config.ci.sandbox.uid + g.config.ci.sandbox.ids);
     }
-    for (const jobId of jobs)
-      await app.inject({ method: 'POST', url: `/v1/jobs/${jobId}/cancel`, headers: bearer(token) });
+    for (const jobId of jobs) await me.cancel(jobId);
   });
 
   it('keeps steps off the network unless the pipeline allows it, and then lets them reach only allowed hosts', async () => {
@@ -484,13 +462,13 @@ describe('the step sandbox', () => {
     expect(open.temporal!.output).toMatch(/^HTTP\/1\.1 403/);
     // An allowed name that resolves to loopback is refused: the proxy checks the address.
     expect(open['by-name']!.output).toMatch(/^HTTP\/1\.1 403/);
-    expect(open.allowed!.output).toContain(git.sha);
+    expect(open.allowed!.output).toContain(g.fakes.git.sha);
   });
 
   it('clones from the configured server only: a payload naming another host is refused', async () => {
-    const push = githubPush(git.sha, 'https://evil.example/x.git');
+    const push = githubPush(g.fakes.git.sha, 'https://evil.example/x.git');
     const answer = await deliver(
-      app,
+      g.app,
       githubDelivery(push, { secret: testSecrets.TEST_GITHUB_SECRET, event: 'push', path: '/v1/webhooks/github/ci' }),
     );
     expect(answer.statusCode).toBe(400);
@@ -498,14 +476,9 @@ describe('the step sandbox', () => {
   });
 
   it('lets an API caller name what to build, never where to clone it from', async () => {
-    const token = await issuer.mint({ sub: uniqueName('maint'), groups: ['maintainers'] });
+    const me = await g.caller({ groups: ['maintainers'] });
     const post = (repository: Record<string, unknown>) =>
-      app.inject({
-        method: 'POST',
-        url: '/v1/jobs/ci',
-        headers: bearer(token),
-        payload: { provider: 'github', repository, after: git.sha },
-      });
+      me.send('ci', { provider: 'github', repository, after: g.fakes.git.sha });
     for (const repository of [
       { fullName: 'acme/api', cloneUrl: 'file:///etc' },
       { fullName: 'acme/../../etc' },
@@ -518,12 +491,16 @@ describe('the step sandbox', () => {
   });
 
   it('refuses a repository that does not exist as CheckoutInvalid with a fixed message, before any status', async () => {
-    const token = await issuer.mint({ sub: uniqueName('maint'), groups: ['maintainers'] });
+    const me = await g.caller({ groups: ['maintainers'] });
     const missing = 'f'.repeat(40);
-    const jobId = await startCi(token, { provider: 'github', repository: { fullName: 'acme/api' }, after: missing });
-    const job = await waitJob(jobId);
+    const { jobId } = await me.start('ci', {
+      provider: 'github',
+      repository: { fullName: 'acme/api' },
+      after: missing,
+    });
+    const job = await admin.read(jobId, { wait: 5 });
     expect(job.status).toBe('FAILED');
     expect(job.failure).toEqual({ type: 'CheckoutInvalid', message: `acme/api has no commit ${missing}` });
-    expect(hosts.statuses.filter((s) => s.url.endsWith(jobId))).toEqual([]);
+    expect(g.fakes.hosts.statuses.filter((s) => s.url.endsWith(jobId))).toEqual([]);
   });
 });

@@ -8,20 +8,59 @@ import { dirname, join } from 'node:path';
 import { defaultPayloadConverter } from '@temporalio/common';
 import { afterAll, describe, expect, inject, it, vi } from 'vitest';
 import { stringify } from 'yaml';
-import { buildApp } from '../../src/bridge/app.js';
-import { jwtPrincipal } from '../../src/core/principal.js';
-import { startDevIssuer } from '../../src/dev/dev-issuer.js';
-import { startGitServer, useGitServer } from '../helpers/git-server.js';
-import {
-  pipelines,
-  startWorkers,
-  testConfig,
-  testConfigFile,
-  uniqueName,
-  testSecrets,
-  type RunningWorkers,
-  testLogger,
-} from '../helpers/harness.js';
+import { startGitServer, gitServerOverlay } from '../helpers/git-server.js';
+import { startWorkers, testConfigFile, testSecrets, useGatehouse, type RunningWorkers } from '../helpers/gatehouse.js';
+
+/**
+ * A file the steps leave marks in. The steps of each attempt run under a uid of their own (the
+ * worker's sandbox ids), so the retried step is another user than the one that wrote the file
+ * first: any of them may append.
+ */
+async function startMarks() {
+  const dir = mkdtempSync(join(tmpdir(), 'gatehouse-marker-'));
+  chmodSync(dir, 0o777);
+  const path = join(dir, 'marks');
+  writeFileSync(path, '', { mode: 0o666 });
+  chmodSync(path, 0o666);
+  return { path, close: () => rmSync(dir, { recursive: true, force: true }) };
+}
+
+/** The killed worker cannot remove its checkout: a scratch directory of its own, not the shared one. */
+async function startScratch() {
+  const path = mkdtempSync(join(tmpdir(), 'gatehouse-scratch-'));
+  return { path, close: () => rmSync(path, { recursive: true, force: true }) };
+}
+
+const g = useGatehouse({
+  name: 'gatehouse-crash',
+  // The workers of this test: a process it kills, then one in process.
+  worker: false,
+  fakes: { git: () => startGitServer({ README: 'x' }), marks: startMarks, scratch: startScratch },
+  overlay: ({ fakes: { git, marks, scratch } }) => ({
+    ci: {
+      ...gitServerOverlay(git).ci,
+      statusApis: null,
+      scratchDir: scratch.path,
+      // This test is about resuming after a crash, and its steps leave marks in a file the test
+      // reads, so they run without the sandbox (which would give them a private /tmp).
+      sandbox: { runner: 'none' },
+      pipelines: [
+        {
+          repositories: ['crash/*'],
+          runner: 'steps',
+          steps: [
+            { name: 'first', run: `echo first >> ${marks.path}`, timeout: '10m' },
+            {
+              name: 'slow',
+              run: `echo slow-start >> ${marks.path}; sleep 3; echo slow-end >> ${marks.path}`,
+              timeout: '60s',
+            },
+          ],
+        },
+      ],
+    },
+  }),
+});
 
 const cleanups: Array<() => Promise<void> | void> = [];
 afterAll(async () => {
@@ -30,35 +69,8 @@ afterAll(async () => {
 
 describe('worker crash during a step', () => {
   it('retries the step on another worker and finishes the job once', async () => {
-    const issuer = await startDevIssuer();
-    cleanups.push(() => issuer.close());
-    const git = await startGitServer({ README: 'x' });
-    cleanups.push(() => git.close());
-    // The steps of each attempt run under a uid of their own (the worker's sandbox ids), so the
-    // retried step is another user than the one that wrote the file first: any of them may append.
-    const markerDir = mkdtempSync(join(tmpdir(), 'gatehouse-marker-'));
-    chmodSync(markerDir, 0o777);
-    cleanups.push(() => rmSync(markerDir, { recursive: true, force: true }));
-    const marker = join(markerDir, 'marks');
-    writeFileSync(marker, '', { mode: 0o666 });
-    chmodSync(marker, 0o666);
-    const config = testConfig(issuer, uniqueName('gatehouse-crash'));
-    config.ci.statusApis = {};
-    // The killed worker cannot remove its checkout: keep it out of the shared scratch directory.
-    config.ci.scratchDir = mkdtempSync(join(tmpdir(), 'gatehouse-scratch-'));
-    cleanups.push(() => rmSync(config.ci.scratchDir, { recursive: true, force: true }));
-    useGitServer(config, git);
-    // This test is about resuming after a crash, and its steps leave marks in a file the test
-    // reads, so they run without the sandbox (which would give them a private /tmp).
-    config.ci.sandbox.runner = 'none';
-    config.ci.pipelines = pipelines({
-      repositories: ['crash/*'],
-      runner: 'steps',
-      steps: [
-        { name: 'first', run: `echo first >> ${marker}`, timeout: '10m' },
-        { name: 'slow', run: `echo slow-start >> ${marker}; sleep 3; echo slow-end >> ${marker}`, timeout: '60s' },
-      ],
-    });
+    const { config, app } = g;
+    const marker = g.fakes.marks.path;
     // The crashing worker is a real process with this config.
     const file = join(testConfigFile, '..', `.generated-${Date.now()}.yaml`);
     const { source: _source, webhookSecrets: _secrets, ...plain } = config;
@@ -74,21 +86,17 @@ describe('worker crash during a step', () => {
       if (child.exitCode === null) child.kill('SIGKILL');
     });
 
-    const app = await buildApp(config, { logger: testLogger() });
-    cleanups.push(() => app.close());
-    const owner = uniqueName('maint');
-    const token = await issuer.mint({ sub: owner, groups: ['maintainers'] });
+    const me = await g.caller({ groups: ['maintainers'] });
     // As a client should: a 503 (Temporal slow to answer while this test's workers start) is
     // retried with the same Idempotency-Key, which answers the job that start may have made.
-    const key = uniqueName('crash');
+    const key = `crash-${me.subject}`;
     const jobId = await vi.waitFor(
       async () => {
-        const started = await app.inject({
-          method: 'POST',
-          url: '/v1/jobs/ci',
-          headers: { authorization: `Bearer ${token}`, 'idempotency-key': key },
-          payload: { provider: 'github', repository: { fullName: 'crash/x' }, after: git.sha },
-        });
+        const started = await me.send(
+          'ci',
+          { provider: 'github', repository: { fullName: 'crash/x' }, after: g.fakes.git.sha },
+          { key },
+        );
         expect(started.statusCode, started.body).toBe(202);
         return started.json().jobId as string;
       },
@@ -122,16 +130,12 @@ describe('worker crash during a step', () => {
       workers = await startWorkers(config);
       await vi.waitFor(
         async () => {
-          const job = (
-            await app.inject({ url: `/v1/jobs/${jobId}`, headers: { authorization: `Bearer ${token}` } })
-          ).json();
+          const job = await me.read(jobId);
           expect(job.status, JSON.stringify(job.failure)).toBe('COMPLETED');
         },
         { timeout: 45_000, interval: 500 },
       );
-      const job = (
-        await app.inject({ url: `/v1/jobs/${jobId}`, headers: { authorization: `Bearer ${token}` } })
-      ).json();
+      const job = (await me.read(jobId)) as { result: { steps: { steps: Array<{ name: string; exitCode: number }> } } };
       expect(job.result.steps.steps.map((s: { name: string; exitCode: number }) => [s.name, s.exitCode])).toEqual([
         ['first', 0],
         ['slow', 0],
@@ -141,25 +145,14 @@ describe('worker crash during a step', () => {
       expect(lines.filter((l) => l === 'first')).toHaveLength(1);
       expect(lines.filter((l) => l === 'slow-start')).toHaveLength(2);
 
-      const usage = await app.inject({
-        method: 'POST',
-        url: '/v1/jobs/billing-usage',
-        headers: { authorization: `Bearer ${token}` },
-        payload: { from: '2000-01-01T00:00:00Z', to: '2100-01-01T00:00:00Z' },
-      });
-      const totals = (
-        await app.inject({
-          url: `/v1/jobs/${usage.json().jobId}?wait=5`,
-          headers: { authorization: `Bearer ${token}` },
-        })
-      ).json().result.totals;
-      expect(totals.find((t: { metric: string }) => t.metric === 'jobs')).toMatchObject({
-        owner: jwtPrincipal(issuer.issuer, owner),
+      const usage = await me.start('billing-usage', { from: '2000-01-01T00:00:00Z', to: '2100-01-01T00:00:00Z' });
+      const { totals } = (await me.read(usage.jobId, { wait: 5 })).result as { totals: Array<{ metric: string }> };
+      expect(totals.find((t) => t.metric === 'jobs')).toMatchObject({
+        owner: me.principal,
         quantity: 1,
       });
     } finally {
       await workers?.stop();
-      rmSync(marker, { force: true });
     }
   }, 120_000);
 });

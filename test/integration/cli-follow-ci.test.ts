@@ -5,82 +5,57 @@
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import type { FastifyInstance } from 'fastify';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { buildApp } from '../../src/bridge/app.js';
+import { describe, expect, it } from 'vitest';
 import { runCommand } from '../../src/command/program.js';
-import type { GatehouseConfig } from '../../src/config/load-config.js';
-import { startDevIssuer, type DevIssuer } from '../../src/dev/dev-issuer.js';
-import { startFakeGitHosts, type FakeGitHosts } from '../helpers/fake-git-hosts.js';
-import { startGitServer, useGitServer, type GitServer } from '../helpers/git-server.js';
-import {
-  pipelines,
-  startWorkers,
-  testConfig,
-  testLogger,
-  testSecrets,
-  uniqueName,
-  type RunningWorkers,
-} from '../helpers/harness.js';
+import { fakeStatusApis, startFakeGitHosts } from '../helpers/fake-git-hosts.js';
+import { gitServerOverlay, startGitServer } from '../helpers/git-server.js';
+import { testSecrets, useGatehouse } from '../helpers/gatehouse.js';
 
-let issuer: DevIssuer;
-let hosts: FakeGitHosts;
-let git: GitServer;
-let config: GatehouseConfig;
-let app: FastifyInstance;
-let workers: RunningWorkers;
-let url: string;
+const g = useGatehouse({
+  name: 'gatehouse-cli-ci',
+  bridge: 'listen',
+  fakes: {
+    hosts: () => startFakeGitHosts(testSecrets.TEST_STATUS_TOKEN),
+    git: () => startGitServer({ 'check.sh': '#!/bin/sh\necho "checked $(git rev-parse HEAD)"\n' }),
+  },
+  overlay: ({ fakes }) => ({
+    ci: {
+      ...gitServerOverlay(fakes.git).ci,
+      scratchDir: mkdtempSync(join(tmpdir(), 'gatehouse-scratch-')),
+      statusApis: fakeStatusApis(fakes.hosts),
+      pipelines: [
+        {
+          repositories: ['acme-cli/*'],
+          runner: 'steps',
+          steps: [
+            { name: 'lint', run: 'sleep 0.5; ./check.sh', timeout: '1m' },
+            { name: 'build', run: 'sleep 0.5; echo built', timeout: '1m' },
+            { name: 'test', run: 'sleep 0.5; echo tested', timeout: '1m' },
+          ],
+        },
+        {
+          repositories: ['acme-cli-broken/*'],
+          runner: 'steps',
+          steps: [
+            { name: 'compile', run: 'echo compiled', timeout: '1m' },
+            { name: 'test', run: 'echo "1 failing" >&2; exit 3', timeout: '1m' },
+            { name: 'deploy', run: 'true', timeout: '1m' },
+          ],
+        },
+      ],
+    },
+  }),
+});
 const inputs = mkdtempSync(join(tmpdir(), 'gatehouse-cli-ci-'));
-
-beforeAll(async () => {
-  issuer = await startDevIssuer();
-  hosts = await startFakeGitHosts(testSecrets.TEST_STATUS_TOKEN);
-  git = await startGitServer({ 'check.sh': '#!/bin/sh\necho "checked $(git rev-parse HEAD)"\n' });
-  config = testConfig(issuer, uniqueName('gatehouse-cli-ci'));
-  useGitServer(config, git);
-  config.ci.scratchDir = mkdtempSync(join(tmpdir(), 'gatehouse-scratch-'));
-  for (const provider of ['github', 'gitlab', 'gitea', 'bitbucket'] as const) {
-    config.ci.statusApis[provider] = { apiUrl: `${hosts.url}/${provider}`, token: { env: 'TEST_STATUS_TOKEN' } };
-  }
-  config.ci.pipelines = pipelines(
-    {
-      repositories: ['acme-cli/*'],
-      runner: 'steps',
-      steps: [
-        { name: 'lint', run: 'sleep 0.5; ./check.sh', timeout: '1m' },
-        { name: 'build', run: 'sleep 0.5; echo built', timeout: '1m' },
-        { name: 'test', run: 'sleep 0.5; echo tested', timeout: '1m' },
-      ],
-    },
-    {
-      repositories: ['acme-cli-broken/*'],
-      runner: 'steps',
-      steps: [
-        { name: 'compile', run: 'echo compiled', timeout: '1m' },
-        { name: 'test', run: 'echo "1 failing" >&2; exit 3', timeout: '1m' },
-        { name: 'deploy', run: 'true', timeout: '1m' },
-      ],
-    },
-  );
-  app = await buildApp(config, { logger: testLogger() });
-  await app.listen({ host: '127.0.0.1', port: 0 });
-  url = `http://127.0.0.1:${(app.server.address() as { port: number }).port}`;
-  workers = await startWorkers(config);
-});
-
-afterAll(async () => {
-  await workers?.stop();
-  await app?.close();
-  await hosts?.close();
-  await git?.close();
-  await issuer?.close();
-});
 
 /** `gatehouse run ci --input <file> --follow` for this repository; stdout's lines with when each came. */
 async function followCi(repository: string) {
   const input = join(inputs, `${repository.replace('/', '-')}.json`);
-  writeFileSync(input, JSON.stringify({ provider: 'github', repository: { fullName: repository }, after: git.sha }));
-  const token = await issuer.mint({ sub: uniqueName('dev'), groups: ['maintainers'] });
+  writeFileSync(
+    input,
+    JSON.stringify({ provider: 'github', repository: { fullName: repository }, after: g.fakes.git.sha }),
+  );
+  const { token } = await g.caller({ groups: ['maintainers'] });
   const lines: Array<{ text: string; at: number }> = [];
   let pending = '';
   let stderr = '';
@@ -95,7 +70,11 @@ async function followCi(repository: string) {
       },
     } as unknown as NodeJS.WritableStream,
     stderr: { write: (chunk: string) => ((stderr += chunk), true) } as unknown as NodeJS.WritableStream,
-    env: { XDG_CONFIG_HOME: mkdtempSync(join(tmpdir(), 'gatehouse-xdg-')), GATEHOUSE_URL: url, GATEHOUSE_TOKEN: token },
+    env: {
+      XDG_CONFIG_HOME: mkdtempSync(join(tmpdir(), 'gatehouse-xdg-')),
+      GATEHOUSE_URL: g.url,
+      GATEHOUSE_TOKEN: token,
+    },
   });
   return { code, stderr, lines, text: lines.map((line) => line.text) };
 }

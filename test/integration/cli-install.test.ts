@@ -11,10 +11,10 @@ import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Whoami } from '../../src/client/index.js';
-import { useHarness } from '../helpers/harness.js';
+import { useGatehouse } from '../helpers/gatehouse.js';
 
 const run = promisify(execFile);
-const h = useHarness({ worker: false });
+const h = useGatehouse({ worker: false });
 const dir = mkdtempSync(join(tmpdir(), 'gatehouse-install-'));
 const prefix = join(dir, 'prefix');
 const { version } = JSON.parse(readFileSync('package.json', 'utf8')) as { version: string };
@@ -76,7 +76,7 @@ describe('the installed gatehouse command', () => {
   });
 
   it('whoami against a running bridge prints the principal', async () => {
-    const { token, principal } = await h.token({ groups: ['maintainers'] });
+    const { token, principal } = await h.caller({ groups: ['maintainers'] });
     const { stdout } = await run('gatehouse', ['whoami', '--json'], {
       env: shellEnv({ GATEHOUSE_URL: url, GATEHOUSE_TOKEN: token }),
     });
@@ -89,7 +89,7 @@ describe('the installed gatehouse command', () => {
   });
 
   it('runs with npx from the checkout (the same bin, never a package of that name from the registry)', async () => {
-    const { token, principal } = await h.token();
+    const { token, principal } = await h.caller();
     // A person's shell in the checkout: not the npm_* settings of the `npm test` running this file.
     const shell = Object.fromEntries(Object.entries(process.env).filter(([name]) => !/^npm_/i.test(name)));
     const built = statSync('dist/src/command/main.js').mtimeMs;

@@ -14,12 +14,11 @@ import type { Whoami } from '../../src/client/index.js';
 import { runCommand } from '../../src/command/program.js';
 import { jwtPrincipal } from '../../src/core/principal.js';
 import { deviceGrant } from '../../src/dev/dev-issuer-device.js';
-import { startDevIssuer } from '../../src/dev/dev-issuer.js';
 import { freePort } from '../../src/dev/temporal-dev-server.js';
 import { launchChromium } from '../helpers/chromium.js';
-import { uniqueName, useHarness } from '../helpers/harness.js';
+import { startGatehouse, uniqueName, useGatehouse } from '../helpers/gatehouse.js';
 
-const h = useHarness({ worker: false, issuer: { allowSignIn: true, extensions: [deviceGrant({ interval: 1 })] } });
+const h = useGatehouse({ worker: false, issuer: { allowSignIn: true, extensions: [deviceGrant({ interval: 1 })] } });
 let url: string;
 let browser: Browser;
 
@@ -153,7 +152,8 @@ describe('gatehouse login --browser (loopback redirect with PKCE)', () => {
 
   it('is what login does when the issuer has no device grant; --no-open prints the URL, --timeout gives up', async () => {
     // An issuer with the browser sign-in only (no bridge needed: the command never gets tokens).
-    const browserOnly = await startDevIssuer({ allowSignIn: true });
+    const own = await startGatehouse({ worker: false, bridge: false, issuer: { allowSignIn: true } });
+    const browserOnly = own.issuer;
     try {
       const t = terminal();
       await t.run(['profile', 'set', 'dev', '--url', url, '--issuer', browserOnly.issuer]);
@@ -168,7 +168,7 @@ describe('gatehouse login --browser (loopback redirect with PKCE)', () => {
       expect(login.stderr).toContain('Sign-in timed out (GATEHOUSE_CLI_LOGIN_TIMEOUT)');
       expect(() => statSync(t.tokensPath)).toThrow();
     } finally {
-      await browserOnly.close();
+      await own.close();
     }
   });
 

@@ -12,11 +12,11 @@ import { runCommand } from '../../src/command/program.js';
 import { deviceGrant } from '../../src/dev/dev-issuer-device.js';
 import { jwtPrincipal } from '../../src/core/principal.js';
 import { freePort } from '../../src/dev/temporal-dev-server.js';
-import { useHarness } from '../helpers/harness.js';
+import { useGatehouse } from '../helpers/gatehouse.js';
 
 // Access tokens that live 20 s: under the command's 30 s margin, so each use refreshes first.
 const grant = deviceGrant({ interval: 1, accessTokenLifetime: 20 });
-const h = useHarness({ worker: false, issuer: { extensions: [grant] } });
+const h = useGatehouse({ worker: false, issuer: { extensions: [grant] } });
 let url: string;
 
 beforeAll(async () => {

@@ -12,10 +12,10 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { DeliveryList, JobList, JobView, Whoami } from '../../src/client/index.js';
 import { runCommand } from '../../src/command/program.js';
 import { freePort } from '../../src/dev/temporal-dev-server.js';
-import { useHarness } from '../helpers/harness.js';
+import { useGatehouse } from '../helpers/gatehouse.js';
 import { deployApi } from '../helpers/queries.js';
 
-const h = useHarness();
+const h = useGatehouse();
 let url: string;
 let inputFile: string;
 
@@ -52,7 +52,7 @@ async function gatehouse(argv: string[], env: Record<string, string>): Promise<R
 
 describe('the gatehouse command with GATEHOUSE_TOKEN', () => {
   it('whoami --json prints the principal as the bridge sees it', async () => {
-    const { token, principal } = await h.token({ groups: ['maintainers'] });
+    const { token, principal } = await h.caller({ groups: ['maintainers'] });
     const ran = await gatehouse(['whoami', '--json'], { GATEHOUSE_TOKEN: token });
     expect(ran.code, ran.stderr).toBe(0);
     const me = JSON.parse(ran.stdout) as Whoami;
@@ -60,7 +60,7 @@ describe('the gatehouse command with GATEHOUSE_TOKEN', () => {
   });
 
   it('run --wait of a policy-check prints the final state and exits 0; jobs get and list --json agree', async () => {
-    const { token, principal } = await h.token({ groups: ['maintainers'] });
+    const { token, principal } = await h.caller({ groups: ['maintainers'] });
     const ran = await gatehouse(['run', 'policy-check', '--input', inputFile, '--wait', '--json'], {
       GATEHOUSE_TOKEN: token,
     });
@@ -80,7 +80,7 @@ describe('the gatehouse command with GATEHOUSE_TOKEN', () => {
   });
 
   it('run with the same --key answers the same job', async () => {
-    const { token } = await h.token({ groups: ['maintainers'] });
+    const { token } = await h.caller({ groups: ['maintainers'] });
     const key = `cli-${Date.now()}`;
     const first = await gatehouse(['run', 'policy-check', '-i', inputFile, '--key', key], { GATEHOUSE_TOKEN: token });
     const second = await gatehouse(['run', 'policy-check', '-i', inputFile, '--key', key], { GATEHOUSE_TOKEN: token });
@@ -89,7 +89,7 @@ describe('the gatehouse command with GATEHOUSE_TOKEN', () => {
   });
 
   it('jobs rerun --wait runs the job again as a new job linked to the first; the same --key answers the same rerun', async () => {
-    const { token, principal } = await h.token({ groups: ['maintainers'] });
+    const { token, principal } = await h.caller({ groups: ['maintainers'] });
     const first = JSON.parse(
       (await gatehouse(['run', 'policy-check', '-i', inputFile, '--wait', '--json'], { GATEHOUSE_TOKEN: token }))
         .stdout,
@@ -105,14 +105,14 @@ describe('the gatehouse command with GATEHOUSE_TOKEN', () => {
     const repeated = await gatehouse(['jobs', 'rerun', first.jobId, '--key', key], { GATEHOUSE_TOKEN: token });
     expect(repeated.stdout.trim()).toBe(again.jobId);
     // Someone who may not see the first job cannot run it again: the API's 404, exit 4.
-    const stranger = await h.token({ groups: ['maintainers'] });
+    const stranger = await h.caller({ groups: ['maintainers'] });
     const refused = await gatehouse(['jobs', 'rerun', first.jobId], { GATEHOUSE_TOKEN: stranger.token });
     expect(refused.code).toBe(4);
     expect(refused.stderr).toContain('GATEHOUSE_JOB_NOT_FOUND');
   });
 
   it('run --follow prints the events, then the final state, and exits 0', async () => {
-    const { token } = await h.token({ groups: ['maintainers'] });
+    const { token } = await h.caller({ groups: ['maintainers'] });
     const ran = await gatehouse(['run', 'policy-check', '-i', inputFile, '--follow'], { GATEHOUSE_TOKEN: token });
     expect(ran.code, ran.stderr).toBe(0);
     expect(ran.stdout).toMatch(/^started policy-check\.\S+ \(policy-check\)$/m);
@@ -120,20 +120,20 @@ describe('the gatehouse command with GATEHOUSE_TOKEN', () => {
   });
 
   it("refuses a non-admin's deliveries list with the API's code, and an admin gets the log", async () => {
-    const { token } = await h.token({ groups: ['maintainers'] });
+    const { token } = await h.caller({ groups: ['maintainers'] });
     const refused = await gatehouse(['deliveries', 'list'], { GATEHOUSE_TOKEN: token });
     expect(refused.code).toBe(4);
     expect(refused.stderr).toContain('GATEHOUSE_FORBIDDEN');
     expect(refused.stderr).toContain('HTTP 403');
     expect(refused.stderr).not.toMatch(/\n\s+at /);
-    const admin = await h.token({ groups: ['gatehouse-admins'] });
+    const admin = await h.caller({ groups: ['gatehouse-admins'] });
     const listed = await gatehouse(['deliveries', 'list', '--json'], { GATEHOUSE_TOKEN: admin.token });
     expect(listed.code, listed.stderr).toBe(0);
     expect(Array.isArray((JSON.parse(listed.stdout) as DeliveryList).deliveries)).toBe(true);
   });
 
   it('shows a bad input as the problem the API answered, and starts nothing', async () => {
-    const { token } = await h.token({ groups: ['maintainers'] });
+    const { token } = await h.caller({ groups: ['maintainers'] });
     const bad = join(mkdtempSync(join(tmpdir(), 'gatehouse-cli-')), 'bad.json');
     writeFileSync(bad, JSON.stringify({ action: { type: 'Gatehouse::Action' } }));
     const ran = await gatehouse(['run', 'policy-check', '--input', bad, '--wait'], { GATEHOUSE_TOKEN: token });
@@ -143,7 +143,7 @@ describe('the gatehouse command with GATEHOUSE_TOKEN', () => {
   });
 
   it('routes lists what the caller may start, with the input schema', async () => {
-    const { token } = await h.token({ groups: [] });
+    const { token } = await h.caller({ groups: [] });
     const ran = await gatehouse(['routes', 'policy-check', '--json'], { GATEHOUSE_TOKEN: token });
     expect(ran.code, ran.stderr).toBe(0);
     const [route] = JSON.parse(ran.stdout) as Array<{ route: string; input: { properties: Record<string, unknown> } }>;
@@ -165,7 +165,7 @@ describe('the gatehouse command with GATEHOUSE_TOKEN', () => {
   });
 
   it('as a process: `run --wait` exits with the code of how the job ended', async () => {
-    const { token } = await h.token({ groups: ['maintainers'] });
+    const { token } = await h.caller({ groups: ['maintainers'] });
     const run = promisify(execFile);
     const env = {
       ...process.env,

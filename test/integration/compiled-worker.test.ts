@@ -10,16 +10,24 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { stringify } from 'yaml';
-import { buildApp } from '../../src/bridge/app.js';
-import type { GatehouseConfig } from '../../src/config/load-config.js';
 import { workerCommand } from '../../src/config/worker-process.js';
 import { staleBuild } from '../../src/dev/build.js';
-import { startDevIssuer, type DevIssuer } from '../../src/dev/dev-issuer.js';
-import { testConfig, testConfigFile, testLogger, testSecrets, uniqueName } from '../helpers/harness.js';
+import { testConfigFile, testRoutes, testSecrets, uniqueName, useGatehouse } from '../helpers/gatehouse.js';
 
+const queue = uniqueName('gatehouse-compiled');
+// The job's queue polls only policy-check; the other routes go to a queue nobody polls here, so
+// this worker needs Cedar and no ledger.
+const g = useGatehouse({
+  taskQueue: queue,
+  worker: false,
+  overlay: {
+    taskQueues: [queue, `${queue}-rest`],
+    routes: Object.fromEntries(
+      testRoutes.filter((name) => name !== 'policy-check').map((name) => [name, { taskQueue: `${queue}-rest` }]),
+    ),
+  },
+});
 const cleanups: Array<() => Promise<void> | void> = [];
-let issuer: DevIssuer;
-let config: GatehouseConfig;
 let configFile: string;
 let worker: ChildProcess;
 
@@ -51,18 +59,8 @@ function startCompiledWorker(queue: string, extraArgs: string[] = []): { child: 
 beforeAll(async () => {
   const stale = staleBuild();
   if (stale !== undefined) throw new Error(`${stale}: run \`npm run build\` first`);
-  issuer = await startDevIssuer();
-  cleanups.push(() => issuer.close());
-  // The job's queue polls only policy-check; the other routes go to a queue nobody polls here, so
-  // this worker needs Cedar and no ledger.
-  config = testConfig(issuer, uniqueName('gatehouse-compiled'));
-  const queue = config.taskQueues[0]!;
-  config.taskQueues.push(`${queue}-rest`);
-  for (const [name, route] of Object.entries(config.routes)) {
-    if (name !== 'policy-check') route.taskQueue = `${queue}-rest`;
-  }
   configFile = join(testConfigFile, '..', `.generated-compiled-${Date.now()}.yaml`);
-  const { source: _source, webhookSecrets: _secrets, ...plain } = config;
+  const { source: _source, webhookSecrets: _secrets, ...plain } = g.config;
   writeFileSync(configFile, stringify(plain));
   cleanups.push(() => rmSync(configFile, { force: true }));
   const started = startCompiledWorker(queue);
@@ -76,27 +74,13 @@ afterAll(async () => {
 
 describe('the compiled worker', () => {
   it('starts from dist/ with the prebuilt bundle and runs a policy-check job', async () => {
-    const app = await buildApp(config, { logger: testLogger() });
-    cleanups.push(() => app.close());
-    await app.ready();
-    const token = await issuer.mint({ sub: uniqueName('maint'), groups: ['maintainers'] });
-    const started = await app.inject({
-      method: 'POST',
-      url: '/v1/jobs/policy-check',
-      headers: { authorization: `Bearer ${token}` },
-      payload: {
-        action: { type: 'Gatehouse::Action', id: 'deploy' },
-        resource: { type: 'Gatehouse::Repository', id: 'acme/api' },
-      },
+    const me = await g.caller({ groups: ['maintainers'] });
+    const { jobId } = await me.start('policy-check', {
+      action: { type: 'Gatehouse::Action', id: 'deploy' },
+      resource: { type: 'Gatehouse::Repository', id: 'acme/api' },
     });
-    expect(started.statusCode).toBe(202);
-    const jobId = started.json().jobId as string;
-    let job = { status: 'RUNNING' } as { status: string; result?: { decision: string; policies: string[] } };
-    for (let i = 0; i < 20 && job.status === 'RUNNING'; i += 1) {
-      job = (
-        await app.inject({ url: `/v1/jobs/${jobId}?wait=5`, headers: { authorization: `Bearer ${token}` } })
-      ).json();
-    }
+    let job: Record<string, unknown> = { status: 'RUNNING' };
+    for (let i = 0; i < 20 && job.status === 'RUNNING'; i += 1) job = await me.read(jobId, { wait: 5 });
     expect(job).toMatchObject({ status: 'COMPLETED', result: { decision: 'allow', policies: ['maintainers-deploy'] } });
     // SIGTERM: it drains and exits cleanly.
     worker.kill('SIGTERM');
@@ -107,7 +91,7 @@ describe('the compiled worker', () => {
   it('refuses to start without its bundle, naming the file it looked for', async () => {
     const empty = mkdtempSync(join(tmpdir(), 'gatehouse-no-bundles-'));
     cleanups.push(() => rmSync(empty, { recursive: true, force: true }));
-    const { child, polling } = startCompiledWorker(config.taskQueues[0]!, ['--workflow-bundles', empty]);
+    const { child, polling } = startCompiledWorker(queue, ['--workflow-bundles', empty]);
     let stderr = '';
     child.stderr!.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
     await expect(polling).rejects.toThrow(/exited \(2\)/);

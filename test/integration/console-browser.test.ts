@@ -15,20 +15,19 @@ import { join } from 'node:path';
 import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { send, startEdgeHarness, type Bridge, type EdgeHarness } from '../helpers/edge.js';
-import { startFakeGitHosts, type FakeGitHosts } from '../helpers/fake-git-hosts.js';
-import { startGitServer, useGitServer, type GitServer } from '../helpers/git-server.js';
-import { pipelines, startWorkers, testSecrets, uniqueName, type RunningWorkers } from '../helpers/harness.js';
+import { fakeStatusApis, startFakeGitHosts, type FakeGitHosts } from '../helpers/fake-git-hosts.js';
+import { gitServerOverlay, startGitServer, type GitServer } from '../helpers/git-server.js';
+import { startWorkers, testFileRoute, testSecrets, uniqueName, type RunningWorkers } from '../helpers/gatehouse.js';
 import { testLogDir } from '../helpers/log-files.js';
 import { capture, launchChromium, signIn, type AxeViolation } from '../helpers/console-browser.js';
 import { githubDelivery, githubPush } from '../helpers/webhooks.js';
 
-let e: EdgeHarness;
+let e: EdgeHarness<{ hosts: FakeGitHosts; git: GitServer }>;
 let base: string;
 let browser: Browser;
-let hosts: FakeGitHosts;
-let git: GitServer;
 /** The CI worker's scratch directory, this file's own: each job's checkout is a `job-*` directory in it. */
 const scratchDir = mkdtempSync(join(tmpdir(), 'gatehouse-scratch-'));
+const queue = uniqueName('gatehouse-edge');
 const holdQueue = uniqueName('gatehouse-hold');
 const holdWorkers: RunningWorkers[] = [];
 const shots = join(testLogDir, 'console');
@@ -39,30 +38,39 @@ const cspReports: string[] = [];
 
 beforeAll(async () => {
   mkdirSync(shots, { recursive: true });
-  hosts = await startFakeGitHosts(testSecrets.TEST_STATUS_TOKEN);
-  git = await startGitServer({ 'README.md': 'console\n' });
   e = await startEdgeHarness(
     { EDGE_SUBJECT_RATE: '100' },
     {
       signIn: {},
-      configure: (config) => {
-        // A route on a queue no worker polls until the test starts one: its jobs stay running.
-        config.routes['hold-check'] = { ...config.routes['policy-check']!, taskQueue: holdQueue };
-        useGitServer(config, git);
-        config.ci.scratchDir = scratchDir;
-        config.ci.statusApis.github = { apiUrl: `${hosts.url}/github`, token: { env: 'TEST_STATUS_TOKEN' } };
-        // The middle step waits for a file the test puts in the job's checkout, so the page is
-        // looked at while the job runs, however slow the machine, and no test step sleeps.
-        config.ci.pipelines = pipelines({
-          repositories: ['Codertocat/*'],
-          runner: 'steps',
-          steps: [
-            { name: 'build', run: 'echo built', timeout: '1m' },
-            { name: 'wait-for-release', run: 'until test -e release; do sleep 0.1; done', timeout: '2m' },
-            { name: 'test', run: 'echo tested', timeout: '1m' },
-          ],
-        });
+      fakes: {
+        hosts: () => startFakeGitHosts(testSecrets.TEST_STATUS_TOKEN),
+        git: () => startGitServer({ 'README.md': 'console\n' }),
       },
+      taskQueue: queue,
+      // A route on a queue no worker polls until the test starts one: its jobs stay running.
+      worker: { taskQueues: [queue] },
+      overlay: ({ fakes }) => ({
+        taskQueues: [queue, holdQueue],
+        routes: { 'hold-check': { ...testFileRoute('policy-check'), taskQueue: holdQueue } },
+        ci: {
+          ...gitServerOverlay(fakes.git).ci,
+          scratchDir,
+          statusApis: fakeStatusApis(fakes.hosts, ['github']),
+          // The middle step waits for a file the test puts in the job's checkout, so the page is
+          // looked at while the job runs, however slow the machine, and no test step sleeps.
+          pipelines: [
+            {
+              repositories: ['Codertocat/*'],
+              runner: 'steps',
+              steps: [
+                { name: 'build', run: 'echo built', timeout: '1m' },
+                { name: 'wait-for-release', run: 'until test -e release; do sleep 0.1; done', timeout: '2m' },
+                { name: 'test', run: 'echo tested', timeout: '1m' },
+              ],
+            },
+          ],
+        },
+      }),
     },
   );
   base = `https://${e.env.EDGE_HTTPS_BIND}`;
@@ -72,8 +80,6 @@ afterAll(async () => {
   await browser?.close();
   for (const workers of holdWorkers) await workers.stop();
   await e?.close();
-  await hosts?.close();
-  await git?.close();
 });
 
 async function person(username: string, groups: string): Promise<{ context: BrowserContext; page: Page }> {
@@ -210,7 +216,7 @@ describe('the console in Chromium', () => {
     await page.getByRole('button', { name: 'Cancel' }).click();
     await page.getByRole('status').filter({ hasText: 'Cancellation requested' }).waitFor();
     // A worker for the queue now lets the workflow see the cancellation; the open page follows it.
-    holdWorkers.push(await startWorkers({ ...e.config, taskQueues: [holdQueue] }));
+    holdWorkers.push(await startWorkers(e.config, { taskQueues: [holdQueue] }));
     await statusIs(page, 'CANCELED');
     await page.getByRole('button', { name: 'Cancel' }).waitFor({ state: 'detached', timeout: 10_000 });
     await look(page, 'job-canceled');
@@ -225,7 +231,7 @@ describe('the console in Chromium', () => {
       // A push's job is owned by its sender (webhook:github:<account id>), and no sign-in maps a
       // person to a Git account: besides that owner only admins may see it (src/core/access.ts).
       const { context, page } = await person(uniqueName('olga'), 'gatehouse-admins');
-      const push = githubPush(git.sha, `${git.url}/github/Codertocat/Hello-World.git`);
+      const push = githubPush(e.fakes.git.sha, `${e.fakes.git.url}/github/Codertocat/Hello-World.git`);
       const delivery = githubDelivery(push, {
         secret: testSecrets.TEST_GITHUB_SECRET,
         event: 'push',
@@ -264,7 +270,10 @@ describe('the console in Chromium', () => {
       expect(await page.evaluate(() => (globalThis as unknown as { mark?: number }).mark)).toBe(1);
       await look(page, 'job-ci-passed');
       // The commit's status went from pending to success, linking the job.
-      expect(hosts.statuses.filter((s) => s.url.endsWith(jobId)).map((s) => s.state)).toEqual(['pending', 'success']);
+      expect(e.fakes.hosts.statuses.filter((s) => s.url.endsWith(jobId)).map((s) => s.state)).toEqual([
+        'pending',
+        'success',
+      ]);
       await context.close();
       expectAccessible();
     },
@@ -279,7 +288,10 @@ describe('the console in Chromium', () => {
       // Each bridge keeps its own delivery log here (memory): deliver to the one the edge sends this admin to.
       const bridge = e.bridges.find((b: Bridge) => b.seen.some((h) => h['x-auth-subject'] === username))!;
       // A commit of its own, so no job of another test has run for it; on the test's Git server like every hook's.
-      const payload = githubPush(randomBytes(20).toString('hex'), `${git.url}/github/Codertocat/Hello-World.git`);
+      const payload = githubPush(
+        randomBytes(20).toString('hex'),
+        `${e.fakes.git.url}/github/Codertocat/Hello-World.git`,
+      );
       const delivery = githubDelivery(payload, { secret: testSecrets.TEST_GITHUB_SECRET, event: 'push' });
       const delivered = await bridge.app.inject({
         method: 'POST',

@@ -8,15 +8,14 @@ import { buildApp } from '../../src/bridge/app.js';
 import type { GatehouseConfig } from '../../src/config/load-config.js';
 import { Secret } from '../../src/core/secret.js';
 import { startPostgres } from '../../src/dev/postgres.js';
-import { testLogger, uniqueName, useHarness, testSecrets as s } from '../helpers/harness.js';
+import { testLogger, uniqueName, useGatehouse, testSecrets as s, type Caller } from '../helpers/gatehouse.js';
 import { deliver, githubDelivery, githubExample } from '../helpers/webhooks.js';
 
-const h = useHarness();
-let adminToken: string;
+const h = useGatehouse();
+let admin: Caller;
 beforeAll(async () => {
-  adminToken = (await h.token({ groups: ['gatehouse-admins'] })).token;
+  admin = await h.caller({ groups: ['gatehouse-admins'] });
 });
-const admin = () => ({ authorization: `Bearer ${adminToken}` });
 
 const push = (branch = 'main') => ({
   ...githubExample('push', (e) => e.ref === 'refs/heads/master'),
@@ -26,7 +25,7 @@ const push = (branch = 'main') => ({
 
 async function records(query: string) {
   await h.app.deliveries.recorder.flush();
-  const answer = await h.app.inject({ url: `/v1/webhooks/deliveries?${query}`, headers: admin() });
+  const answer = await h.app.inject({ url: `/v1/webhooks/deliveries?${query}`, headers: admin.headers });
   expect(answer.statusCode).toBe(200);
   return answer.json() as { deliveries: Array<Record<string, unknown>>; nextPageToken: string | null };
 }
@@ -35,10 +34,6 @@ async function recordOf(deliveryId: string) {
   const { deliveries } = await records(`deliveryId=${deliveryId}`);
   expect(deliveries).toHaveLength(1);
   return deliveries[0]!;
-}
-
-async function jobStatus(jobId: string, wait = 10) {
-  return (await h.app.inject({ url: `/v1/jobs/${jobId}?wait=${wait}`, headers: admin() })).json();
 }
 
 describe('the delivery log', () => {
@@ -68,7 +63,7 @@ describe('the delivery log', () => {
     const duplicate = await recordOf(again.headers['x-github-delivery']!);
     expect(duplicate).toMatchObject({ outcome: 'duplicate', jobId: started.jobId, status: 202 });
 
-    const full = (await h.app.inject({ url: `/v1/webhooks/deliveries/${accepted.id}`, headers: admin() })).json();
+    const full = (await h.app.inject({ url: `/v1/webhooks/deliveries/${accepted.id}`, headers: admin.headers })).json();
     expect(full.gitEvent).toMatchObject({ provider: 'github', kind: 'push', after: body.after });
     expect(full.links.self).toBe(`/v1/jobs/${started.jobId}`);
   });
@@ -172,7 +167,7 @@ describe('the delivery log', () => {
     for (const other of ['outcome=rejected', 'outcome=accepted&hook=enterprise', '']) {
       const answer = await h.app.inject({
         url: `/v1/webhooks/deliveries?${other}&pageSize=1&pageToken=${nextPageToken}`,
-        headers: admin(),
+        headers: admin.headers,
       });
       expect(answer.statusCode).toBe(400);
       expect(answer.json().code).toBe('GATEHOUSE_INVALID_PAGE_TOKEN');
@@ -199,17 +194,20 @@ describe('the delivery log', () => {
     } while (token !== null);
     expect(seen).toEqual([...ids].reverse());
     expect((await records(`outcome=ignored&since=${since}`)).deliveries).toEqual([]);
-    const bad = await h.app.inject({ url: '/v1/webhooks/deliveries?pageToken=nope', headers: admin() });
+    const bad = await h.app.inject({ url: '/v1/webhooks/deliveries?pageToken=nope', headers: admin.headers });
     expect(bad.json().code).toBe('GATEHOUSE_INVALID_PAGE_TOKEN');
   });
 
   it('is for admins only', async () => {
-    const user = await h.token();
+    const user = await h.caller();
     const headers = { authorization: `Bearer ${user.token}` };
     expect((await h.app.inject({ url: '/v1/webhooks/deliveries', headers })).statusCode).toBe(403);
     // Refused before the query is validated: a non-admin learns nothing from a 400.
     expect((await h.app.inject({ url: '/v1/webhooks/deliveries?pageSize=lots', headers })).statusCode).toBe(403);
-    const leap = await h.app.inject({ url: '/v1/webhooks/deliveries?since=2024-06-30T23:59:60Z', headers: admin() });
+    const leap = await h.app.inject({
+      url: '/v1/webhooks/deliveries?since=2024-06-30T23:59:60Z',
+      headers: admin.headers,
+    });
     expect(leap.statusCode).toBe(400);
     expect((await h.app.inject({ url: '/v1/webhooks/deliveries' })).statusCode).toBe(401);
     const some = (await records('pageSize=1')).deliveries[0]!;
@@ -220,7 +218,10 @@ describe('the delivery log', () => {
       payload: {},
     });
     expect(replay.statusCode).toBe(403);
-    const missing = await h.app.inject({ url: '/v1/webhooks/deliveries/d000000000000000000000000', headers: admin() });
+    const missing = await h.app.inject({
+      url: '/v1/webhooks/deliveries/d000000000000000000000000',
+      headers: admin.headers,
+    });
     expect(missing.json().code).toBe('GATEHOUSE_DELIVERY_NOT_FOUND');
   });
 });
@@ -230,14 +231,14 @@ describe('replay', () => {
     h.app.inject({
       method: 'POST',
       url: `/v1/webhooks/deliveries/${id}/replay`,
-      headers: { ...admin(), ...headers },
+      headers: { ...admin.headers, ...headers },
       payload,
     });
 
   it('refuses to replay a delivery whose job succeeded, unless forced; forced, starts a new linked job', async () => {
     const delivery = githubDelivery(push(), { secret: s.TEST_GITHUB_SECRET, event: 'push' });
     const original = (await deliver(h.app, delivery)).json();
-    expect((await jobStatus(original.jobId)).status).toBe('COMPLETED');
+    expect((await admin.read(original.jobId, { wait: 10 })).status).toBe('COMPLETED');
     const record = await recordOf(delivery.headers['x-github-delivery']!);
 
     const refused = await replay(record.id as string);
@@ -252,14 +253,14 @@ describe('replay', () => {
     const answer = forced.json();
     expect(answer).toMatchObject({ route: 'git-event', duplicate: false, replayOf: record.id });
     expect(answer.jobId).not.toBe(original.jobId);
-    const job = await jobStatus(answer.jobId);
+    const job = await admin.read(answer.jobId, { wait: 10 });
     expect(job).toMatchObject({ status: 'COMPLETED', owner: 'webhook:github:21031067', source: 'github' });
     // The new job is linked to what it replays, in Temporal and in the log.
     const memo = await h.app.temporal.call((c) => c.workflow.getHandle(answer.jobId).describe());
     expect(memo.memo?.replayOf).toMatchObject({ record: record.id, jobId: original.jobId });
     await h.app.deliveries.recorder.flush();
     const replayRecord = (
-      await h.app.inject({ url: `/v1/webhooks/deliveries/${answer.record}`, headers: admin() })
+      await h.app.inject({ url: `/v1/webhooks/deliveries/${answer.record}`, headers: admin.headers })
     ).json();
     expect(replayRecord).toMatchObject({
       origin: 'replay',
@@ -288,13 +289,13 @@ describe('replay', () => {
       const { deliveries } = (
         await app.inject({
           url: `/v1/webhooks/deliveries?deliveryId=${delivery.headers['x-github-delivery']}`,
-          headers: admin(),
+          headers: admin.headers,
         })
       ).json();
       const refused = await app.inject({
         method: 'POST',
         url: `/v1/webhooks/deliveries/${deliveries[0].id}/replay`,
-        headers: admin(),
+        headers: admin.headers,
         payload: {},
       });
       expect(refused.json()).toMatchObject({
@@ -339,7 +340,7 @@ describe('replay', () => {
       await a.deliveries.recorder.flush();
       const listed = await b.inject({
         url: `/v1/webhooks/deliveries?deliveryId=${delivery.headers['x-github-delivery']}`,
-        headers: admin(),
+        headers: admin.headers,
       });
       const [record] = listed.json().deliveries;
       expect(record).toMatchObject({ outcome: 'unavailable', status: 503, jobId: null, replayable: true });
@@ -347,11 +348,11 @@ describe('replay', () => {
       const answer = await b.inject({
         method: 'POST',
         url: `/v1/webhooks/deliveries/${record.id}/replay`,
-        headers: admin(),
+        headers: admin.headers,
         payload: {},
       });
       expect(answer.statusCode).toBe(202);
-      expect((await jobStatus(answer.json().jobId)).status).toBe('COMPLETED');
+      expect((await admin.read(answer.json().jobId, { wait: 10 })).status).toBe('COMPLETED');
     } finally {
       await a.close();
       await b.close();

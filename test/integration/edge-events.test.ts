@@ -5,7 +5,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { jwtPrincipal } from '../../src/core/principal.js';
 import { startEdgeHarness, type EdgeHarness } from '../helpers/edge.js';
-import { uniqueName } from '../helpers/harness.js';
+import { uniqueName } from '../helpers/gatehouse.js';
 import { openStream, startIdleJob, type SseEvent, type SseStream } from '../helpers/sse.js';
 
 let e: EdgeHarness;
@@ -15,9 +15,7 @@ beforeAll(async () => {
   e = await startEdgeHarness(
     { EDGE_SUBJECT_STREAMS: '2' },
     {
-      configure: (config) => {
-        config.limits.streamHeartbeat = '500ms';
-      },
+      overlay: { limits: { streamHeartbeat: '500ms' } },
     },
   );
 });

@@ -3,23 +3,18 @@
 import { mkdtempSync, readdirSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startDevIssuer, type DevIssuer } from '../../src/dev/dev-issuer.js';
+import { describe, expect, it } from 'vitest';
 import { EdgeConfigError, syncJwks } from '../../src/edge/sync-jwks.js';
+import { useGatehouse } from '../helpers/gatehouse.js';
 
-let issuer: DevIssuer;
-beforeAll(async () => {
-  issuer = await startDevIssuer();
-});
-afterAll(async () => {
-  await issuer?.close();
-});
+/** Only the dev issuer, whose JWKS the sync reads. */
+const g = useGatehouse({ worker: false, bridge: false });
 
 describe('syncJwks', () => {
   it('removes the files of a key set that haproxy -c refused, and keeps nothing of it', async () => {
     const keysDir = mkdtempSync(join(tmpdir(), 'gatehouse-keys-'));
     const refused = await syncJwks({
-      jwksUrl: issuer.jwksUrl,
+      jwksUrl: g.issuer.jwksUrl,
       keysDir,
       configFiles: [],
       haproxy: 'false', // a check that always fails

@@ -11,7 +11,7 @@ import { base64url, SignJWT, UnsecuredJWT } from 'jose';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { runCommand } from '../../src/command/program.js';
 import { retries, startEdgeHarness, send, type EdgeHarness } from '../helpers/edge.js';
-import { uniqueName } from '../helpers/harness.js';
+import { uniqueName } from '../helpers/gatehouse.js';
 import { readWebsite } from '../helpers/queries.js';
 
 let e: EdgeHarness;

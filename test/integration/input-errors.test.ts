@@ -2,15 +2,15 @@
 // stable code, and no half-started work. "Nothing started" is proved by sending the same
 // Idempotency-Key with a good body afterwards: it must start a new job, not replay one.
 import { beforeAll, describe, expect, it } from 'vitest';
-import { useHarness, uniqueName } from '../helpers/harness.js';
+import { useGatehouse, uniqueName } from '../helpers/gatehouse.js';
 import { readWebsite } from '../helpers/queries.js';
 
 const query = readWebsite;
 
-const h = useHarness({ worker: false });
+const h = useGatehouse({ worker: false });
 let token: string;
 beforeAll(async () => {
-  token = (await h.token({ groups: ['deployers'] })).token;
+  token = (await h.caller({ groups: ['deployers'] })).token;
 });
 
 async function send(options: {

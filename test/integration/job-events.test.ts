@@ -10,32 +10,51 @@ import type { FastifyInstance } from 'fastify';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { buildApp } from '../../src/bridge/app.js';
 import type { GatehouseConfig } from '../../src/config/load-config.js';
-import { jwtPrincipal } from '../../src/core/principal.js';
-import { startDevIssuer, type DevIssuer } from '../../src/dev/dev-issuer.js';
 import { startBlackHoleProxy } from '../helpers/black-hole-proxy.js';
-import { startFakeGitHosts, type FakeGitHosts } from '../helpers/fake-git-hosts.js';
-import { startGitServer, useGitServer, type GitServer } from '../helpers/git-server.js';
-import {
-  pipelines,
-  startWorkers,
-  testConfig,
-  testLogger,
-  testSecrets,
-  uniqueName,
-  type RunningWorkers,
-} from '../helpers/harness.js';
+import { fakeStatusApis, startFakeGitHosts } from '../helpers/fake-git-hosts.js';
+import { gitServerOverlay, startGitServer } from '../helpers/git-server.js';
+import { loadTestConfig, testLogger, testSecrets, useGatehouse } from '../helpers/gatehouse.js';
 import { openStream, startIdleJob, type SseEvent, type SseStream } from '../helpers/sse.js';
 
-let issuer: DevIssuer;
-let hosts: FakeGitHosts;
-let git: GitServer;
-let config: GatehouseConfig;
-let workers: RunningWorkers;
-/** Two replicas of the bridge, as behind the edge; `small` holds at most two streams. */
-let bridge: { app: FastifyInstance; url: string };
+/** The bridge listens, as behind the edge (a stream needs a socket); `small` is a second replica that holds at most two streams. */
+const g = useGatehouse({
+  name: 'gatehouse-events',
+  bridge: 'listen',
+  fakes: {
+    hosts: () => startFakeGitHosts(testSecrets.TEST_STATUS_TOKEN),
+    git: () => startGitServer({ 'README.md': 'events\n' }),
+  },
+  overlay: ({ fakes }) => ({
+    ci: {
+      ...gitServerOverlay(fakes.git).ci,
+      scratchDir: mkdtempSync(join(tmpdir(), 'gatehouse-scratch-')),
+      statusApis: fakeStatusApis(fakes.hosts),
+      pipelines: [
+        {
+          repositories: ['acme-events/*'],
+          runner: 'steps',
+          steps: [
+            { name: 'one', run: 'sleep 0.5; echo one', timeout: '1m' },
+            { name: 'two', run: 'sleep 0.5; echo two', timeout: '1m' },
+            { name: 'three', run: 'sleep 0.5; echo three', timeout: '1m' },
+          ],
+        },
+        {
+          repositories: ['acme-events-broken/*'],
+          runner: 'steps',
+          steps: [{ name: 'fails', run: 'exit 4', timeout: '1m' }],
+        },
+      ],
+    },
+    // Streams must outlive the time a request may take to arrive.
+    server: { requestTimeout: '1s' },
+    limits: { streamHeartbeat: '300ms', maxStreamsPerCaller: 3 },
+  }),
+});
 let small: { app: FastifyInstance; url: string };
 const opened: SseStream[] = [];
 
+/** Another replica of the bridge, listening on loopback. */
 async function listen(config: GatehouseConfig) {
   const app = await buildApp(config, { logger: testLogger() });
   await app.listen({ host: '127.0.0.1', port: 0 });
@@ -44,80 +63,22 @@ async function listen(config: GatehouseConfig) {
 }
 
 beforeAll(async () => {
-  issuer = await startDevIssuer();
-  hosts = await startFakeGitHosts(testSecrets.TEST_STATUS_TOKEN);
-  git = await startGitServer({ 'README.md': 'events\n' });
-  config = testConfig(issuer, uniqueName('gatehouse-events'));
-  useGitServer(config, git);
-  config.ci.scratchDir = mkdtempSync(join(tmpdir(), 'gatehouse-scratch-'));
-  for (const provider of ['github', 'gitlab', 'gitea', 'bitbucket'] as const) {
-    config.ci.statusApis[provider] = { apiUrl: `${hosts.url}/${provider}`, token: { env: 'TEST_STATUS_TOKEN' } };
-  }
-  config.ci.pipelines = pipelines(
-    {
-      repositories: ['acme-events/*'],
-      runner: 'steps',
-      steps: [
-        { name: 'one', run: 'sleep 0.5; echo one', timeout: '1m' },
-        { name: 'two', run: 'sleep 0.5; echo two', timeout: '1m' },
-        { name: 'three', run: 'sleep 0.5; echo three', timeout: '1m' },
-      ],
-    },
-    {
-      repositories: ['acme-events-broken/*'],
-      runner: 'steps',
-      steps: [{ name: 'fails', run: 'exit 4', timeout: '1m' }],
-    },
-  );
-  // Streams must outlive the time a request may take to arrive.
-  config.server.requestTimeout = '1s';
-  config.limits.streamHeartbeat = '300ms';
-  config.limits.maxStreamsPerCaller = 3;
-  bridge = await listen(config);
-  small = await listen({ ...config, limits: { ...config.limits, maxStreams: 2 } });
-  workers = await startWorkers(config);
+  small = await listen({ ...g.config, limits: { ...g.config.limits, maxStreams: 2 } });
 });
 
 afterAll(async () => {
   for (const stream of opened) stream.close();
-  await workers?.stop();
-  await bridge?.app.close();
   await small?.app.close();
-  await hosts?.close();
-  await git?.close();
-  await issuer?.close();
 });
 
-async function caller(groups: string[] = []) {
-  const sub = uniqueName('watcher');
-  return { token: await issuer.mint({ sub, groups }), principal: jwtPrincipal(issuer.issuer, sub) };
-}
+/** A CI job's input for a repository of the test git server. */
+const ciInput = (repository: string) => ({
+  provider: 'github',
+  repository: { fullName: repository },
+  after: g.fakes.git.sha,
+});
 
-async function follow(
-  jobId: string,
-  token: string,
-  options: { base?: string; lastEventId?: string } = {},
-): Promise<SseStream> {
-  const stream = await openStream({
-    url: `${options.base ?? bridge.url}/v1/jobs/${jobId}/events`,
-    token,
-    ...(options.lastEventId === undefined ? {} : { lastEventId: options.lastEventId }),
-  });
-  opened.push(stream);
-  return stream;
-}
-
-async function startCi(token: string, repository: string): Promise<string> {
-  const answer = await fetch(`${bridge.url}/v1/jobs/ci`, {
-    method: 'POST',
-    headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' },
-    body: JSON.stringify({ provider: 'github', repository: { fullName: repository }, after: git.sha }),
-  });
-  expect(answer.status).toBe(202);
-  return ((await answer.json()) as { jobId: string }).jobId;
-}
-
-const terminate = (jobId: string) => bridge.app.temporal.client.workflow.getHandle(jobId).terminate('test is done');
+const terminate = (jobId: string) => g.app.temporal.client.workflow.getHandle(jobId).terminate('test is done');
 /** An event as the test compares it: its id, type and data, not when it arrived. */
 const plain = (event: SseEvent) => ({ id: event.id, event: event.event, data: event.json() });
 const isFinal = (event: SseEvent) => event.event === 'status' && event.id?.endsWith(':end') === true;
@@ -136,10 +97,7 @@ function countQueries(app: FastifyInstance): { count: number } {
 
 describe('job events', () => {
   it('is described in the OpenAPI document as an event stream with Last-Event-ID', async () => {
-    const { token } = await caller();
-    const doc = (
-      await bridge.app.inject({ url: '/openapi.json', headers: { authorization: `Bearer ${token}` } })
-    ).json();
+    const doc = (await (await g.caller()).request({ url: '/openapi.json' })).json();
     const operation = doc.paths['/v1/jobs/{jobId}/events'].get;
     expect(operation.operationId).toBe('job-events');
     expect(operation.security).toEqual([{ bearerAuth: [] }]);
@@ -152,11 +110,11 @@ describe('job events', () => {
   });
 
   it('answers 404 for a job the caller may not see, exactly like one that does not exist; admins may follow it', async () => {
-    const owner = await caller();
-    const jobId = await startIdleJob(bridge.app.temporal.client, owner.principal);
-    const stranger = await caller();
-    const hidden = await follow(jobId, stranger.token);
-    const missing = await follow('policy-check.nosuchjob0000000000000000', stranger.token);
+    const owner = await g.caller();
+    const jobId = await startIdleJob(g.app.temporal.client, owner.principal);
+    const stranger = await g.caller();
+    const hidden = await stranger.events(jobId);
+    const missing = await stranger.events('policy-check.nosuchjob0000000000000000');
     for (const answer of [hidden, missing]) {
       expect(answer.status).toBe(404);
       expect(answer.headers['content-type']).toContain('application/problem+json');
@@ -165,10 +123,12 @@ describe('job events', () => {
     await missing.ended;
     expect(JSON.parse(hidden.body)).toMatchObject({ code: 'GATEHOUSE_JOB_NOT_FOUND' });
     expect(JSON.parse(hidden.body).detail).toBe(JSON.parse(missing.body).detail);
-    expect((await follow(jobId, '')).status).toBe(401);
+    const anonymous = await openStream({ url: `${g.url}/v1/jobs/${jobId}/events`, token: '' });
+    opened.push(anonymous);
+    expect(anonymous.status).toBe(401);
 
-    const admin = await caller(['gatehouse-admins']);
-    const watched = await follow(jobId, admin.token);
+    const admin = await g.caller({ groups: ['gatehouse-admins'] });
+    const watched = await admin.events(jobId);
     expect(watched.status).toBe(200);
     await watched.waitFor((e) => e.event === 'status');
     watched.close();
@@ -176,9 +136,9 @@ describe('job events', () => {
   });
 
   it("streams a running job: RUNNING, heartbeats at the configured interval past the server's request timeout, the final state when it closes, then end", async () => {
-    const owner = await caller();
-    const jobId = await startIdleJob(bridge.app.temporal.client, owner.principal);
-    const stream = await follow(jobId, owner.token);
+    const owner = await g.caller();
+    const jobId = await startIdleJob(g.app.temporal.client, owner.principal);
+    const stream = await owner.events(jobId);
     expect(stream.status).toBe(200);
     expect(stream.headers['content-type']).toBe('text/event-stream; charset=utf-8');
     expect(stream.headers['cache-control']).toBe('no-cache, no-transform');
@@ -215,9 +175,9 @@ describe('job events', () => {
   });
 
   it("follows a CI job's phases and steps as they happen, then its result; a closed job's stream tells the same story", async () => {
-    const { token } = await caller(['maintainers']);
-    const jobId = await startCi(token, 'acme-events/app');
-    const live = await follow(jobId, token);
+    const me = await g.caller({ groups: ['maintainers'] });
+    const jobId = (await me.start('ci', ciInput('acme-events/app'))).jobId;
+    const live = await me.events(jobId);
     const final = await live.waitFor(isFinal, { timeout: 60_000 });
     await live.ended;
     const story = live.events.map((e) => [e.event, e.event === 'step' ? `${e.json().name} ${e.json().state}` : '']);
@@ -260,24 +220,24 @@ describe('job events', () => {
     expect(final.at - firstStep.at).toBeGreaterThan(800);
 
     // The watch that saw the run close kept its log: a stream on the closed job asks no worker.
-    const queries = countQueries(bridge.app);
-    const replay = await follow(jobId, token);
+    const queries = countQueries(g.app);
+    const replay = await me.events(jobId);
     await replay.ended;
     expect(replay.events.map(plain)).toEqual(live.events.map(plain));
     expect(queries.count).toBe(0);
   }, 90_000);
 
   it("reads a closed CI job's log once per bridge, however many streams ask for it", async () => {
-    const { token } = await caller(['maintainers']);
-    const jobId = await startCi(token, 'acme-events/app');
-    await bridge.app.temporal.client.workflow.getHandle(jobId).result();
+    const me = await g.caller({ groups: ['maintainers'] });
+    const jobId = (await me.start('ci', ciInput('acme-events/app'))).jobId;
+    await g.app.temporal.client.workflow.getHandle(jobId).result();
     // A bridge that never followed the job: each of its streams used to cost a worker a replay.
-    const replica = await listen({ ...config, limits: { ...config.limits, maxStreamsPerCaller: 20 } });
+    const replica = await listen({ ...g.config, limits: { ...g.config.limits, maxStreamsPerCaller: 20 } });
     try {
       const queries = countQueries(replica.app);
-      const together = await Promise.all([1, 2, 3, 4, 5].map(() => follow(jobId, token, { base: replica.url })));
+      const together = await Promise.all([1, 2, 3, 4, 5].map(() => me.events(jobId, { base: replica.url })));
       const after: SseStream[] = [];
-      for (let i = 0; i < 5; i += 1) after.push(await follow(jobId, token, { base: replica.url }));
+      for (let i = 0; i < 5; i += 1) after.push(await me.events(jobId, { base: replica.url }));
       const streams = [...together, ...after];
       for (const stream of streams) await stream.ended;
       const story = streams[0]!.events.map(plain);
@@ -290,9 +250,9 @@ describe('job events', () => {
   }, 90_000);
 
   it('logs a failing step and ends with the failure', async () => {
-    const { token } = await caller(['maintainers']);
-    const jobId = await startCi(token, 'acme-events-broken/app');
-    const stream = await follow(jobId, token);
+    const me = await g.caller({ groups: ['maintainers'] });
+    const jobId = (await me.start('ci', ciInput('acme-events-broken/app'))).jobId;
+    const stream = await me.events(jobId);
     const final = await stream.waitFor(isFinal, { timeout: 60_000 });
     expect(stream.events.filter((e) => e.event === 'step').map((e) => e.json())).toMatchObject([
       { name: 'fails', state: 'started' },
@@ -308,55 +268,53 @@ describe('job events', () => {
   }, 90_000);
 
   it('resumes after Last-Event-ID on another replica with nothing repeated and nothing lost; 204 after the final state', async () => {
-    const { token } = await caller(['maintainers']);
-    const jobId = await startCi(token, 'acme-events/app');
-    const first = await follow(jobId, token);
+    const me = await g.caller({ groups: ['maintainers'] });
+    const jobId = (await me.start('ci', ciInput('acme-events/app'))).jobId;
+    const first = await me.events(jobId);
     const cut = await first.waitFor((e) => e.event === 'step', { count: 2, timeout: 60_000 });
     first.close();
     const seen = first.events.slice(0, first.events.indexOf(cut) + 1);
 
-    const resumed = await follow(jobId, token, { base: small.url, lastEventId: cut.id! });
+    const resumed = await me.events(jobId, { base: small.url, lastEventId: cut.id! });
     expect(resumed.status).toBe(200);
     await resumed.waitFor(isFinal, { timeout: 60_000 });
     await resumed.ended;
     expect(resumed.events[0]!.id).not.toBe(cut.id);
 
-    const whole = await follow(jobId, token);
+    const whole = await me.events(jobId);
     await whole.ended;
     expect([...seen, ...resumed.events].map(plain)).toEqual(whole.events.map(plain));
 
-    const after = await follow(jobId, token, { lastEventId: whole.events.find(isFinal)!.id! });
+    const after = await me.events(jobId, { lastEventId: whole.events.find(isFinal)!.id! });
     expect(after.status).toBe(204);
-    const bad = await follow(jobId, token, { lastEventId: 'not-an-id' });
+    const bad = await me.events(jobId, { lastEventId: 'not-an-id' });
     expect(bad.status).toBe(400);
     await bad.ended;
     expect(JSON.parse(bad.body)).toMatchObject({ code: 'GATEHOUSE_BAD_REQUEST' });
     // An id of another run is no position in this one: its log starts over.
-    const other = await follow(jobId, token, { lastEventId: 'AAAAAAAAAA:3' });
+    const other = await me.events(jobId, { lastEventId: 'AAAAAAAAAA:3' });
     await other.ended;
     expect(other.events.map(plain)).toEqual(whole.events.map(plain));
   }, 90_000);
 
   it('caps streams per caller (429) and per bridge (503), and frees a slot when a stream ends', async () => {
-    const owner = await caller();
-    const jobId = await startIdleJob(bridge.app.temporal.client, owner.principal);
-    const three = await Promise.all([1, 2, 3].map(() => follow(jobId, owner.token)));
+    const owner = await g.caller();
+    const jobId = await startIdleJob(g.app.temporal.client, owner.principal);
+    const three = await Promise.all([1, 2, 3].map(() => owner.events(jobId)));
     expect(three.map((s) => s.status)).toEqual([200, 200, 200]);
-    const fourth = await follow(jobId, owner.token);
+    const fourth = await owner.events(jobId);
     expect(fourth.status).toBe(429);
     expect(fourth.headers['retry-after']).toBe('10');
     await fourth.ended;
     expect(JSON.parse(fourth.body)).toMatchObject({ code: 'GATEHOUSE_TOO_MANY_STREAMS', status: 429 });
-    const other = await caller(['gatehouse-admins']);
-    expect((await follow(jobId, other.token)).status).toBe(200);
+    const other = await g.caller({ groups: ['gatehouse-admins'] });
+    expect((await other.events(jobId)).status).toBe(200);
     three[0]!.close();
-    await expect
-      .poll(async () => (await follow(jobId, owner.token)).status, { timeout: 10_000, interval: 200 })
-      .toBe(200);
+    await expect.poll(async () => (await owner.events(jobId)).status, { timeout: 10_000, interval: 200 }).toBe(200);
 
-    const onSmall = await Promise.all([1, 2].map(() => follow(jobId, other.token, { base: small.url })));
+    const onSmall = await Promise.all([1, 2].map(() => other.events(jobId, { base: small.url })));
     expect(onSmall.map((s) => s.status)).toEqual([200, 200]);
-    const full = await follow(jobId, (await caller()).token, { base: small.url });
+    const full = await (await g.caller()).events(jobId, { base: small.url });
     expect(full.status).toBe(503);
     expect(full.headers['retry-after']).toBe('5');
     await full.ended;
@@ -366,12 +324,12 @@ describe('job events', () => {
   });
 
   it('shares one watch per run, and lets go of it when the last stream leaves', async () => {
-    const owner = await caller(['gatehouse-admins']);
-    const jobId = await startIdleJob(bridge.app.temporal.client, owner.principal);
-    const streams = await Promise.all([1, 2, 3].map(() => follow(jobId, owner.token)));
+    const owner = await g.caller({ groups: ['gatehouse-admins'] });
+    const jobId = await startIdleJob(g.app.temporal.client, owner.principal);
+    const streams = await Promise.all([1, 2, 3].map(() => owner.events(jobId)));
     for (const stream of streams) await stream.waitFor((e) => e.event === 'status');
     const gauge = async () => {
-      const text = await bridge.app.metrics.registry.getSingleMetricAsString('gatehouse_job_streams');
+      const text = await g.app.metrics.registry.getSingleMetricAsString('gatehouse_job_streams');
       return Object.fromEntries([...text.matchAll(/kind="(\w+)"\} (\d+)/g)].map(([, kind, n]) => [kind, Number(n)]));
     };
     const during = await gauge();
@@ -385,11 +343,11 @@ describe('job events', () => {
   });
 
   it('ends a stream after limits.streamMaxDuration with a retry, and the client resumes where it was', async () => {
-    const replica = await listen({ ...config, limits: { ...config.limits, streamMaxDuration: '1s' } });
+    const replica = await listen({ ...g.config, limits: { ...g.config.limits, streamMaxDuration: '1s' } });
     try {
-      const owner = await caller();
-      const jobId = await startIdleJob(bridge.app.temporal.client, owner.principal);
-      const stream = await follow(jobId, owner.token, { base: replica.url });
+      const owner = await g.caller();
+      const jobId = await startIdleJob(g.app.temporal.client, owner.principal);
+      const stream = await owner.events(jobId, { base: replica.url });
       await stream.ended;
       expect(stream.endedCleanly()).toBe(true);
       expect(stream.events.map((e) => e.event)).toEqual(['status']);
@@ -398,7 +356,7 @@ describe('job events', () => {
       expect(stream.comments.map((c) => c.text)).toContain(
         'stream duration limit reached; reconnect with Last-Event-ID',
       );
-      const resumed = await follow(jobId, owner.token, { base: replica.url, lastEventId: stream.events[0]!.id! });
+      const resumed = await owner.events(jobId, { base: replica.url, lastEventId: stream.events[0]!.id! });
       await terminate(jobId);
       await resumed.ended;
       expect(resumed.events.map((e) => [e.event, e.json().status])).toEqual([
@@ -412,12 +370,16 @@ describe('job events', () => {
 
   it('stays open on heartbeats while Temporal hangs, and sends the final state once it answers again', async () => {
     const proxy = await startBlackHoleProxy(inject('temporalAddress'));
-    const proxied = testConfig(issuer, config.taskQueues[0]!, proxy.address);
-    const replica = await listen({ ...proxied, limits: config.limits });
+    const proxied = loadTestConfig({
+      issuer: g.issuer,
+      taskQueue: g.taskQueue,
+      env: { TEMPORAL_ADDRESS: proxy.address },
+    });
+    const replica = await listen({ ...proxied, limits: g.config.limits });
     try {
-      const owner = await caller();
-      const jobId = await startIdleJob(bridge.app.temporal.client, owner.principal);
-      const stream = await follow(jobId, owner.token, { base: replica.url });
+      const owner = await g.caller();
+      const jobId = await startIdleJob(g.app.temporal.client, owner.principal);
+      const stream = await owner.events(jobId, { base: replica.url });
       await stream.waitFor((e) => e.event === 'status');
       proxy.blackHole();
       await terminate(jobId); // through the other bridge's own connection
@@ -436,17 +398,17 @@ describe('job events', () => {
   }, 60_000);
 
   it('ends every stream when the bridge starts draining, before the edge cuts them, and opens no more', async () => {
-    const replica = await listen(config);
+    const replica = await listen(g.config);
     try {
-      const owner = await caller();
-      const jobId = await startIdleJob(bridge.app.temporal.client, owner.principal);
-      const stream = await follow(jobId, owner.token, { base: replica.url });
+      const owner = await g.caller();
+      const jobId = await startIdleJob(g.app.temporal.client, owner.principal);
+      const stream = await owner.events(jobId, { base: replica.url });
       await stream.waitFor((e) => e.event === 'status');
       replica.app.jobs.drainStreams();
       await stream.ended;
       expect(stream.endedCleanly()).toBe(true);
       expect(stream.retries.at(-1)).toBeGreaterThanOrEqual(500);
-      const refused = await follow(jobId, owner.token, { base: replica.url });
+      const refused = await owner.events(jobId, { base: replica.url });
       expect(refused.status).toBe(503);
       expect(refused.headers['retry-after']).toBe('1');
       await refused.ended;
@@ -458,39 +420,39 @@ describe('job events', () => {
 
   it("gives each principal a share of a bridge's watches (429 beyond it), while others still get theirs", async () => {
     const replica = await listen({
-      ...config,
-      limits: { ...config.limits, maxStreamsPerCaller: 10, maxStreamWatchesPerCaller: 2 },
+      ...g.config,
+      limits: { ...g.config.limits, maxStreamsPerCaller: 10, maxStreamWatchesPerCaller: 2 },
     });
     try {
-      const owner = await caller();
+      const owner = await g.caller();
       const jobs: string[] = [];
-      for (let i = 0; i < 4; i += 1) jobs.push(await startIdleJob(bridge.app.temporal.client, owner.principal));
+      for (let i = 0; i < 4; i += 1) jobs.push(await startIdleJob(g.app.temporal.client, owner.principal));
       const [first, second, third, fourth] = jobs as [string, string, string, string];
-      const followed = [await follow(first, owner.token, { base: replica.url })];
-      followed.push(await follow(second, owner.token, { base: replica.url }));
+      const followed = [await owner.events(first, { base: replica.url })];
+      followed.push(await owner.events(second, { base: replica.url }));
       for (const stream of followed) await stream.waitFor((e) => e.event === 'status');
-      const refused = await follow(third, owner.token, { base: replica.url });
+      const refused = await owner.events(third, { base: replica.url });
       expect(refused.status).toBe(429);
       expect(refused.headers['retry-after']).toBe('10');
       await refused.ended;
       expect(JSON.parse(refused.body)).toMatchObject({ code: 'GATEHOUSE_TOO_MANY_STREAMS', status: 429 });
       expect(JSON.parse(refused.body).detail).toContain('2 running jobs');
       // A job this principal already follows, and a closed one, need no watch of its own.
-      expect((await follow(first, owner.token, { base: replica.url })).status).toBe(200);
+      expect((await owner.events(first, { base: replica.url })).status).toBe(200);
       await terminate(fourth);
-      const closed = await follow(fourth, owner.token, { base: replica.url });
+      const closed = await owner.events(fourth, { base: replica.url });
       expect(closed.status).toBe(200);
       await closed.ended;
       // Another principal still gets its share, on the same bridge.
-      const admin = await caller(['gatehouse-admins']);
-      const others = [await follow(third, admin.token, { base: replica.url })];
-      others.push(await follow(first, admin.token, { base: replica.url }));
+      const admin = await g.caller({ groups: ['gatehouse-admins'] });
+      const others = [await admin.events(third, { base: replica.url })];
+      others.push(await admin.events(first, { base: replica.url }));
       expect(others.map((s) => s.status)).toEqual([200, 200]);
       // Leaving a watch gives the share back.
       for (const stream of followed) stream.close();
-      const fifth = await startIdleJob(bridge.app.temporal.client, owner.principal);
+      const fifth = await startIdleJob(g.app.temporal.client, owner.principal);
       await expect
-        .poll(async () => (await follow(fifth, owner.token, { base: replica.url })).status, {
+        .poll(async () => (await owner.events(fifth, { base: replica.url })).status, {
           timeout: 10_000,
           interval: 200,
         })
@@ -502,18 +464,21 @@ describe('job events', () => {
   });
 
   it('follows at most limits.maxStreamWatches running jobs on one bridge (503 beyond)', async () => {
-    const replica = await listen({ ...config, limits: { ...config.limits, maxStreamWatches: 1 } } as typeof config);
+    const replica = await listen({
+      ...g.config,
+      limits: { ...g.config.limits, maxStreamWatches: 1 },
+    } as GatehouseConfig);
     try {
-      const owner = await caller();
+      const owner = await g.caller();
       const [first, second] = [
-        await startIdleJob(bridge.app.temporal.client, owner.principal),
-        await startIdleJob(bridge.app.temporal.client, owner.principal),
+        await startIdleJob(g.app.temporal.client, owner.principal),
+        await startIdleJob(g.app.temporal.client, owner.principal),
       ];
-      const followed = await follow(first, owner.token, { base: replica.url });
+      const followed = await owner.events(first, { base: replica.url });
       await followed.waitFor((e) => e.event === 'status');
       // The same job again joins its watch; another job would need a second.
-      expect((await follow(first, owner.token, { base: replica.url })).status).toBe(200);
-      const refused = await follow(second, owner.token, { base: replica.url });
+      expect((await owner.events(first, { base: replica.url })).status).toBe(200);
+      const refused = await owner.events(second, { base: replica.url });
       expect(refused.status).toBe(503);
       await refused.ended;
       expect(JSON.parse(refused.body)).toMatchObject({ code: 'GATEHOUSE_STREAM_CAPACITY' });
@@ -525,10 +490,10 @@ describe('job events', () => {
   });
 
   it('ends every stream with a retry when the bridge shuts down, instead of waiting for them', async () => {
-    const replica = await listen(config);
-    const owner = await caller();
-    const jobId = await startIdleJob(bridge.app.temporal.client, owner.principal);
-    const stream = await follow(jobId, owner.token, { base: replica.url });
+    const replica = await listen(g.config);
+    const owner = await g.caller();
+    const jobId = await startIdleJob(g.app.temporal.client, owner.principal);
+    const stream = await owner.events(jobId, { base: replica.url });
     await stream.waitFor((e) => e.event === 'status');
     const began = performance.now();
     await replica.app.close();
@@ -541,7 +506,7 @@ describe('job events', () => {
     expect(stream.comments.map((c) => c.text)).toContain('the bridge is shutting down; reconnect with Last-Event-ID');
     // The client resumes on another replica after what it had: the final state only.
     await terminate(jobId);
-    const resumed = await follow(jobId, owner.token, { lastEventId: stream.events.at(-1)!.id! });
+    const resumed = await owner.events(jobId, { lastEventId: stream.events.at(-1)!.id! });
     await resumed.ended;
     expect(resumed.events.map((e) => e.event)).toEqual(['status', 'end']);
     expect(resumed.events[0]!.json()).toMatchObject({ status: 'TERMINATED' });

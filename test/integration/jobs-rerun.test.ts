@@ -5,35 +5,21 @@ import { describe, expect, it, vi } from 'vitest';
 import { readMemo } from '../../src/core/job-memo.js';
 import { rerunOfKey } from '../../src/core/search-attributes.js';
 import { randomBytes } from 'node:crypto';
-import { testSecrets, useHarness } from '../helpers/harness.js';
+import { testSecrets, useGatehouse } from '../helpers/gatehouse.js';
 import { readWebsite } from '../helpers/queries.js';
 import { deliver, githubDelivery, githubExample } from '../helpers/webhooks.js';
 
-const h = useHarness();
+const h = useGatehouse();
 const auth = (token: string) => ({ authorization: `Bearer ${token}` });
-
-async function start(token: string, route = 'policy-check', headers: Record<string, string> = {}) {
-  const answer = await h.app.inject({
-    method: 'POST',
-    url: `/v1/jobs/${route}`,
-    payload: readWebsite,
-    headers: { ...auth(token), ...headers },
-  });
-  expect(answer.statusCode).toBe(202);
-  return answer.json<{ jobId: string; runId: string }>();
-}
 
 const rerun = (token: string, jobId: string, headers: Record<string, string> = {}) =>
   h.app.inject({ method: 'POST', url: `/v1/jobs/${jobId}/rerun`, headers: { ...auth(token), ...headers } });
 
-const read = async (token: string, jobId: string) =>
-  (await h.app.inject({ url: `/v1/jobs/${jobId}?wait=20`, headers: auth(token) })).json<Record<string, unknown>>();
-
 describe('POST /v1/jobs/{jobId}/rerun', () => {
   it('starts a new job with the same route and input, linked to the first in its memo and search attributes', async () => {
-    const me = await h.token();
-    const first = await start(me.token);
-    const firstDone = await read(me.token, first.jobId);
+    const me = await h.caller();
+    const first = await me.start('policy-check', readWebsite);
+    const firstDone = await me.read(first.jobId, { wait: 20 });
     expect(firstDone.status).toBe('COMPLETED');
 
     const answer = await rerun(me.token, first.jobId, { 'idempotency-key': 'again-1' });
@@ -43,7 +29,7 @@ describe('POST /v1/jobs/{jobId}/rerun', () => {
     expect(body.jobId).not.toBe(first.jobId);
     expect(answer.headers.location).toBe(`/v1/jobs/${body.jobId}`);
 
-    const second = await read(me.token, body.jobId);
+    const second = await me.read(body.jobId, { wait: 20 });
     const { evaluatedAt: _first, ...firstDecision } = firstDone.result as Record<string, unknown>;
     expect(second).toMatchObject({ status: 'COMPLETED', owner: me.principal, result: firstDecision });
     const description = await h.app.temporal.client.workflow.getHandle(body.jobId).describe();
@@ -66,8 +52,8 @@ describe('POST /v1/jobs/{jobId}/rerun', () => {
   });
 
   it('answers the same rerun for the same Idempotency-Key, and a new one for another', async () => {
-    const me = await h.token();
-    const first = await start(me.token);
+    const me = await h.caller();
+    const first = await me.start('policy-check', readWebsite);
     const a = await rerun(me.token, first.jobId, { 'idempotency-key': 'k-1' });
     const again = await rerun(me.token, first.jobId, { 'idempotency-key': 'k-1' });
     const b = await rerun(me.token, first.jobId, { 'idempotency-key': 'k-2' });
@@ -77,15 +63,15 @@ describe('POST /v1/jobs/{jobId}/rerun', () => {
     expect(a.headers['idempotent-replayed']).toBeUndefined();
     expect(b.json().jobId).not.toBe(a.json().jobId);
     // The same key on a start of the route is another job: the rerun's key is scoped to the job.
-    const plain = await start(me.token, 'policy-check', { 'idempotency-key': 'k-1' });
+    const plain = await me.start('policy-check', readWebsite, { key: 'k-1' });
     expect(plain.jobId).not.toBe(a.json().jobId);
   });
 
   it("is a 404 for a job the caller may not see, exactly as for one that does not exist; an admin, who sees it, may not run another's job as themselves", async () => {
-    const owner = await h.token();
-    const stranger = await h.token();
-    const admin = await h.token({ groups: ['gatehouse-admins'] });
-    const first = await start(owner.token);
+    const owner = await h.caller();
+    const stranger = await h.caller();
+    const admin = await h.caller({ groups: ['gatehouse-admins'] });
+    const first = await owner.start('policy-check', readWebsite);
 
     const hidden = await rerun(stranger.token, first.jobId);
     const missing = await rerun(stranger.token, 'policy-check.AAAAAAAAAAAAAAAAAAAAAA');
@@ -94,7 +80,7 @@ describe('POST /v1/jobs/{jobId}/rerun', () => {
     expect(missing.json()).toMatchObject({ code: hidden.json().code, detail: hidden.json().detail });
 
     // The admin reads the job, but a rerun would run its owner's input with the admin's rights.
-    expect((await read(admin.token, first.jobId)).owner).toBe(owner.principal);
+    expect((await admin.read(first.jobId, { wait: 20 })).owner).toBe(owner.principal);
     const byAdmin = await rerun(admin.token, first.jobId);
     expect(byAdmin.statusCode).toBe(403);
     expect(byAdmin.json().code).toBe('GATEHOUSE_FORBIDDEN');
@@ -109,8 +95,8 @@ describe('POST /v1/jobs/{jobId}/rerun', () => {
   });
 
   it('applies the route rules of a start: its access and its required Idempotency-Key', async () => {
-    const deployer = await h.token({ groups: ['deployers'] });
-    const first = await start(deployer.token, 'deploy-check', { 'idempotency-key': 'deploy-1' });
+    const deployer = await h.caller({ groups: ['deployers'] });
+    const first = await deployer.start('deploy-check', readWebsite, { key: 'deploy-1' });
     const withoutKey = await rerun(deployer.token, first.jobId);
     expect(withoutKey.statusCode).toBe(400);
     expect(withoutKey.json().code).toBe('GATEHOUSE_IDEMPOTENCY_KEY_REQUIRED');
@@ -122,7 +108,7 @@ describe('POST /v1/jobs/{jobId}/rerun', () => {
   });
 
   it('refuses to run again a job a webhook delivery started: that is a replay of the delivery', async () => {
-    const admin = await h.token({ groups: ['gatehouse-admins'] });
+    const admin = await h.caller({ groups: ['gatehouse-admins'] });
     const delivered = await deliver(
       h.app,
       githubDelivery(

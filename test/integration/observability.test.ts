@@ -2,16 +2,16 @@
 // that count job starts by outcome, and the request id echoed on every answer.
 import { describe, expect, it } from 'vitest';
 import { startMetricsServer } from '../../src/bridge/http/metrics-server.js';
-import { useHarness } from '../helpers/harness.js';
+import { useGatehouse } from '../helpers/gatehouse.js';
 import { readWebsite } from '../helpers/queries.js';
 
 const query = readWebsite;
 
-const h = useHarness({ worker: false });
+const h = useGatehouse({ worker: false });
 
 describe('OpenAPI document', () => {
   it('describes each configured route with its input schema and bearer auth, and hides internals', async () => {
-    const { token } = await h.token({ groups: ['deployers'] });
+    const { token } = await h.caller({ groups: ['deployers'] });
     const doc = (await h.app.inject({ url: '/openapi.json', headers: { authorization: `Bearer ${token}` } })).json();
     expect(doc.openapi).toBe('3.1.0');
     expect(doc.components.securitySchemes.bearerAuth).toMatchObject({ type: 'http', scheme: 'bearer' });
@@ -30,7 +30,7 @@ describe('OpenAPI document', () => {
 
 describe('metrics', () => {
   it('counts job starts by route and outcome, and request durations by route template', async () => {
-    const { token } = await h.token();
+    const { token } = await h.caller();
     const headers = { authorization: `Bearer ${token}`, 'idempotency-key': 'metrics-1' };
     await h.app.inject({ method: 'POST', url: '/v1/jobs/policy-check', payload: query, headers });
     await h.app.inject({ method: 'POST', url: '/v1/jobs/policy-check', payload: query, headers });

@@ -6,31 +6,26 @@
 import SwaggerParser from '@apidevtools/swagger-parser';
 import type { FastifyInstance } from 'fastify';
 import type { OpenAPIV3_1 } from 'openapi-types';
-import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import { afterAll, describe, expect, inject, it } from 'vitest';
 import { buildApp } from '../../src/bridge/app.js';
 import { loadConfig, type GatehouseConfig } from '../../src/config/load-config.js';
-import { startDevIssuer, type DevIssuer } from '../../src/dev/dev-issuer.js';
 import { configScratch, minimalConfig } from '../helpers/config-files.js';
-import { testConfig, testLogger, uniqueName } from '../helpers/harness.js';
+import { testLogger, useGatehouse } from '../helpers/gatehouse.js';
 
-let issuer: DevIssuer;
+/** The issuer and the test config; each route table gets a bridge of its own below. */
+const g = useGatehouse({ name: 'openapi', worker: false, bridge: false });
 const apps: FastifyInstance[] = [];
-
-beforeAll(async () => {
-  issuer = await startDevIssuer();
-});
 
 afterAll(async () => {
   for (const app of apps) await app.close();
-  await issuer?.close();
 });
 
 /** Every route table the project ships or its tests build, pointed at this file's issuer. */
 function routeTables(): Record<string, GatehouseConfig> {
   const env = {
     TEMPORAL_ADDRESS: inject('temporalAddress'),
-    GATEHOUSE_JWT_ISSUER: issuer.issuer,
-    GATEHOUSE_JWT_AUDIENCE: issuer.audience,
+    GATEHOUSE_JWT_ISSUER: g.issuer.issuer,
+    GATEHOUSE_JWT_AUDIENCE: g.issuer.audience,
   };
   const shipped = loadConfig({
     GATEHOUSE_CONFIG: 'config/gatehouse.yaml',
@@ -40,7 +35,7 @@ function routeTables(): Record<string, GatehouseConfig> {
     GATEHOUSE_BITBUCKET_WEBHOOK_SECRET: 'd',
     ...env,
   });
-  const fixture = testConfig(issuer, uniqueName('openapi'));
+  const fixture = g.config;
   const minimal = configScratch('gatehouse-openapi-').load(minimalConfig(), env);
   return {
     'config/gatehouse.yaml': shipped,
@@ -56,8 +51,8 @@ async function app(config: GatehouseConfig): Promise<FastifyInstance> {
 }
 
 async function documentAs(bridge: FastifyInstance, groups: string[], url = '/openapi.json') {
-  const token = await issuer.mint({ sub: uniqueName('reader'), groups });
-  const answer = await bridge.inject({ url, headers: { authorization: `Bearer ${token}` } });
+  const { headers } = await g.caller({ groups });
+  const answer = await bridge.inject({ url, headers });
   expect(answer.statusCode, answer.body).toBe(200);
   return answer.json<OpenAPIV3_1.Document>();
 }
@@ -86,11 +81,11 @@ describe('the OpenAPI document', () => {
       required: ['type', 'id'],
     });
     // The route still validates with its own schema: a bad entity is a 400 naming the field.
-    const token = await issuer.mint({ sub: uniqueName('caller'), groups: [] });
+    const { headers } = await g.caller();
     const answer = await bridge.inject({
       method: 'POST',
       url: '/v1/jobs/policy-check',
-      headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' },
+      headers: { ...headers, 'content-type': 'application/json' },
       payload: { action: { type: 'Gatehouse::Action' }, resource: { type: 'Gatehouse::Repository', id: 'a/b' } },
     });
     expect(answer.statusCode).toBe(400);

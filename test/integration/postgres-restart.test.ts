@@ -12,30 +12,24 @@ import { Writable } from 'node:stream';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { stringify } from 'yaml';
 import { buildApp } from '../../src/bridge/app.js';
-import { Secret } from '../../src/core/secret.js';
-import { startDevIssuer, type DevIssuer } from '../../src/dev/dev-issuer.js';
 import { startPostgres, type Postgres } from '../../src/dev/postgres.js';
 import { freePort } from '../../src/dev/temporal-dev-server.js';
-import { startGitServer, useGitServer, type GitServer } from '../helpers/git-server.js';
-import { pipelines, testConfig, testConfigFile, testSecrets, uniqueName } from '../helpers/harness.js';
+import { gitServerOverlay, startGitServer } from '../helpers/git-server.js';
+import { loadTestConfig, testConfigFile, testSecrets, uniqueName, useGatehouse } from '../helpers/gatehouse.js';
 import { deliver, githubDelivery, githubExample } from '../helpers/webhooks.js';
 
 const password = `pw-${uniqueName('secret')}`;
 let postgres: Postgres;
-let issuer: DevIssuer;
-let git: GitServer;
 const cleanups: Array<() => Promise<void> | void> = [];
+/** The issuer and the git server; each test builds its own config and processes. */
+const g = useGatehouse({ worker: false, bridge: false, fakes: { git: () => startGitServer({ README: 'x' }) } });
 
 beforeAll(async () => {
   postgres = await startPostgres();
-  issuer = await startDevIssuer();
-  git = await startGitServer({ README: 'x' });
 }, 60_000);
 
 afterAll(async () => {
   for (const cleanup of cleanups.reverse()) await cleanup();
-  await git?.close();
-  await issuer?.close();
   await postgres?.stop();
 });
 
@@ -62,16 +56,22 @@ async function idleConnections(database: string): Promise<void> {
 
 describe('a worker whose ledger is on PostgreSQL', () => {
   it('survives a restart of the server under its idle connections, and records the next usage', async () => {
-    const config = testConfig(issuer, uniqueName('gatehouse-pg-restart'));
-    config.ci.statusApis = {};
-    config.ci.scratchDir = mkdtempSync(join(tmpdir(), 'gatehouse-scratch-'));
-    cleanups.push(() => rmSync(config.ci.scratchDir, { recursive: true, force: true }));
-    config.ci.sandbox.runner = 'none';
-    useGitServer(config, git);
-    config.ci.pipelines = pipelines({
-      repositories: ['ledger/*'],
-      runner: 'steps',
-      steps: [{ name: 'build', run: 'true', timeout: '1m' }],
+    const scratchDir = mkdtempSync(join(tmpdir(), 'gatehouse-scratch-'));
+    cleanups.push(() => rmSync(scratchDir, { recursive: true, force: true }));
+    const config = loadTestConfig({
+      issuer: g.issuer,
+      taskQueue: uniqueName('gatehouse-pg-restart'),
+      overlay: {
+        ci: {
+          ...gitServerOverlay(g.fakes.git).ci,
+          statusApis: null,
+          scratchDir,
+          sandbox: { runner: 'none' },
+          pipelines: [
+            { repositories: ['ledger/*'], runner: 'steps', steps: [{ name: 'build', run: 'true', timeout: '1m' }] },
+          ],
+        },
+      },
     });
     const ledgerDatabase = 'ledger_restart';
     const { source: _source, webhookSecrets: _secrets, ...plain } = config;
@@ -101,8 +101,8 @@ describe('a worker whose ledger is on PostgreSQL', () => {
 
     const app = await buildApp(config, { logger: { level: 'info', stream: testLogStream() } });
     cleanups.push(() => app.close());
-    const owner = uniqueName('maint');
-    const token = await issuer.mint({ sub: owner, groups: ['maintainers'] });
+    // This test's own bridge (its log is the test's): the caller's requests go to it.
+    const me = await g.caller({ groups: ['maintainers'] });
     const runJob = async () => {
       // A 503 (Temporal slow to answer on a busy machine) is retried with the same key, as a client would.
       const key = uniqueName('job');
@@ -112,8 +112,8 @@ describe('a worker whose ledger is on PostgreSQL', () => {
           const started = await app.inject({
             method: 'POST',
             url: '/v1/jobs/ci',
-            headers: { authorization: `Bearer ${token}`, 'idempotency-key': key },
-            payload: { provider: 'github', repository: { fullName: 'ledger/x' }, after: git.sha },
+            headers: { ...me.headers, 'idempotency-key': key },
+            payload: { provider: 'github', repository: { fullName: 'ledger/x' }, after: g.fakes.git.sha },
           });
           if (started.statusCode === 503) throw new Error('Temporal is busy; the start is retried');
           expect(started.statusCode).toBe(202);
@@ -123,10 +123,7 @@ describe('a worker whose ledger is on PostgreSQL', () => {
       );
       await vi.waitFor(
         async () => {
-          const job = await app.inject({
-            url: `/v1/jobs/${jobId}?wait=5`,
-            headers: { authorization: `Bearer ${token}` },
-          });
+          const job = await app.inject({ url: `/v1/jobs/${jobId}?wait=5`, headers: me.headers });
           expect(job.json().status).toBe('COMPLETED');
         },
         { timeout: 60_000, interval: 10 },
@@ -160,16 +157,16 @@ describe('a worker whose ledger is on PostgreSQL', () => {
 describe('a bridge whose delivery log is on PostgreSQL', () => {
   it('survives a restart of the server under its idle connections, and records the next delivery', async () => {
     const logDatabase = 'delivery_log_restart';
-    const config = {
-      ...testConfig(issuer, uniqueName('gatehouse-pg-restart')),
-      deliveryLogUrl: new Secret(urlWithPassword(logDatabase)),
-    };
+    const config = loadTestConfig({
+      issuer: g.issuer,
+      taskQueue: uniqueName('gatehouse-pg-restart'),
+      overlay: { webhooks: { deliveryLog: { url: { env: 'TEST_DELIVERY_LOG_URL' } } } },
+      env: { TEST_DELIVERY_LOG_URL: urlWithPassword(logDatabase) },
+    });
     const lines: string[] = [];
     const app = await buildApp(config, { logger: { level: 'info', stream: testLogStream(lines) } });
     cleanups.push(() => app.close());
-    const admin = {
-      authorization: `Bearer ${await issuer.mint({ sub: uniqueName('root'), groups: ['gatehouse-admins'] })}`,
-    };
+    const admin = (await g.caller({ groups: ['gatehouse-admins'] })).headers;
     // Signed pushes to a branch no rule takes: recorded (ignored) without starting a job.
     const sendIgnoredPush = async () => {
       const delivery = githubDelivery(

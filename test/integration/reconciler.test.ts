@@ -19,14 +19,19 @@ import type { ReconcileReport } from '../../activities/reconcile.js';
 import { buildApp } from '../../src/bridge/app.js';
 import type { GatehouseConfig } from '../../src/config/load-config.js';
 import type { DeliveryRecord } from '../../src/core/deliveries.js';
-import { Secret } from '../../src/core/secret.js';
-import { startDevIssuer, type DevIssuer } from '../../src/dev/dev-issuer.js';
 import { startPostgres, type Postgres } from '../../src/dev/postgres.js';
 import { freePort } from '../../src/dev/temporal-dev-server.js';
-import { createWorkers, type WorkerSet } from '../../src/worker/worker-runtime.js';
 import { startFakeGitHub, type FakeGitHub, type GitHubHookRef } from '../helpers/fake-github.js';
 import { startFakeGitLabHooks, type FakeGitLabHooks, type GitLabHookRef } from '../helpers/fake-gitlab-hooks.js';
-import { testConfig, testLogger, testSecrets, uniqueName } from '../helpers/harness.js';
+import {
+  loadTestConfig,
+  startWorkers,
+  testLogger,
+  testSecrets,
+  uniqueName,
+  useGatehouse,
+  type RunningWorkers,
+} from '../helpers/gatehouse.js';
 import { fixture, githubExample } from '../helpers/webhooks.js';
 
 const apiTokens = { TEST_RECONCILE_TOKEN: 'github-hooks-token', TEST_GITLAB_API_TOKEN: 'gitlab-api-token' };
@@ -34,13 +39,13 @@ const githubHook: GitHubHookRef = { kind: 'repository', owner: 'acme', repo: 'ap
 const gitlabHook: GitLabHookRef = { projectId: 5, hookId: 9 };
 
 let postgres: Postgres;
-let issuer: DevIssuer;
+/** The issuer: the bridge of this file stops and starts again, on an address its fakes know first. */
+const g = useGatehouse({ worker: false, bridge: false });
 let github: FakeGitHub;
 let gitlab: FakeGitLabHooks;
 let config: GatehouseConfig;
 let app: FastifyInstance;
-let workers: WorkerSet;
-let running: Promise<void>;
+let workers: RunningWorkers;
 let client: Client;
 let connection: Connection;
 let bridgeUrl: string;
@@ -55,7 +60,6 @@ let gateOpen = false;
 
 beforeAll(async () => {
   postgres = await startPostgres();
-  issuer = await startDevIssuer();
   const port = await freePort();
   bridgeUrl = `http://127.0.0.1:${port}`;
   closedUrl = `http://127.0.0.1:${await freePort()}`;
@@ -99,35 +103,46 @@ beforeAll(async () => {
   });
 
   const queue = uniqueName('reconcile');
-  config = testConfig(issuer, queue);
-  config.webhooks.github!.default!.reconcile = {
-    repository: 'acme/app',
-    hookId: githubHook.hookId,
-    token: { env: 'TEST_RECONCILE_TOKEN' },
-    apiUrl: github.url,
-    every: '1h',
-    lookback: '1h',
-    maxAttempts: 3,
-  };
-  config.webhooks.gitlab!.default!.reconcile = {
-    project: 'acme/app',
-    hookId: gitlabHook.hookId,
-    token: { env: 'TEST_GITLAB_API_TOKEN' },
-    apiUrl: `${gitlab.url}/api/v4`,
-    every: '1h',
-    lookback: '7d',
-    resend: true,
-    maxAttempts: 3,
-  };
-  config.webhooks.reconciler = { taskQueue: queue, scheduleIdPrefix: uniqueName('reconcile'), requestTimeout: '30s' };
-  Object.assign(config, { deliveryLogUrl: new Secret(postgres.url) });
-
-  workers = await createWorkers(config, {
-    bundle: { codePath: inject('workflowBundlePath') },
-    handleSignals: false,
-    env: { ...testSecrets, ...apiTokens },
+  config = loadTestConfig({
+    issuer: g.issuer,
+    taskQueue: queue,
+    overlay: {
+      webhooks: {
+        github: {
+          default: {
+            reconcile: {
+              repository: 'acme/app',
+              hookId: githubHook.hookId,
+              token: { env: 'TEST_RECONCILE_TOKEN' },
+              apiUrl: github.url,
+              every: '1h',
+              lookback: '1h',
+              maxAttempts: 3,
+            },
+          },
+        },
+        gitlab: {
+          default: {
+            reconcile: {
+              project: 'acme/app',
+              hookId: gitlabHook.hookId,
+              token: { env: 'TEST_GITLAB_API_TOKEN' },
+              apiUrl: `${gitlab.url}/api/v4`,
+              every: '1h',
+              lookback: '7d',
+              resend: true,
+              maxAttempts: 3,
+            },
+          },
+        },
+        reconciler: { taskQueue: queue, scheduleIdPrefix: uniqueName('reconcile'), requestTimeout: '30s' },
+        deliveryLog: { url: { env: 'TEST_DELIVERY_LOG_URL' } },
+      },
+    },
+    env: { TEST_DELIVERY_LOG_URL: postgres.url, ...apiTokens },
   });
-  running = workers.run();
+
+  workers = await startWorkers(config, { env: apiTokens });
   app = await buildApp(config, { logger: testLogger() });
   connection = await Connection.connect({ address: inject('temporalAddress') });
   client = new Client({ connection, namespace: config.temporal.namespace });
@@ -138,15 +153,13 @@ beforeAll(async () => {
 }, 60_000);
 
 afterAll(async () => {
-  workers?.shutdown();
-  await running;
+  await workers?.stop();
   await app?.close();
   await connection?.close();
   await github?.close();
   await gitlab?.close();
   await new Promise((resolve) => impostor?.close(resolve));
   await new Promise((resolve) => gate?.close(resolve));
-  await issuer?.close();
   await postgres?.stop();
 });
 
@@ -395,8 +408,8 @@ describe('the GitLab watcher', () => {
       expect(first).toMatchObject({ alertStatus: 'temporarily_disabled', failed: 4, requested: 0, refused: 4 });
       // Admins read the same from the bridge (the console's Deliveries page shows it): the last
       // check of each hook, its report and the events still open; others are refused.
-      const admin = await issuer.mint({ sub: uniqueName('admin'), groups: ['gatehouse-admins'] });
-      const health = await app.inject({ url: '/v1/webhooks/hooks', headers: { authorization: `Bearer ${admin}` } });
+      const admin = await g.caller({ groups: ['gatehouse-admins'] });
+      const health = await app.inject({ url: '/v1/webhooks/hooks', headers: admin.headers });
       expect(health.statusCode).toBe(200);
       const hooks = health.json<{ hooks: Array<Record<string, unknown>> }>().hooks;
       expect(hooks.find((h) => h.provider === 'gitlab' && h.hook === 'default')).toMatchObject({
@@ -416,8 +429,8 @@ describe('the GitLab watcher', () => {
         path: '/v1/webhooks/gitea',
         reconciled: false,
       });
-      const someone = await issuer.mint({ sub: uniqueName('someone') });
-      const refused = await app.inject({ url: '/v1/webhooks/hooks', headers: { authorization: `Bearer ${someone}` } });
+      const someone = await g.caller();
+      const refused = await app.inject({ url: '/v1/webhooks/hooks', headers: someone.headers });
       expect(refused.statusCode).toBe(403);
 
       gitlab.setAlertStatus(gitlabHook, 'executable');

@@ -11,7 +11,7 @@ import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { launchChromium } from '../helpers/chromium.js';
 import { startEdgeHarness, type EdgeHarness } from '../helpers/edge.js';
-import { uniqueName } from '../helpers/harness.js';
+import { uniqueName } from '../helpers/gatehouse.js';
 import { testLogDir } from '../helpers/log-files.js';
 
 let e: EdgeHarness;
@@ -31,9 +31,7 @@ beforeAll(async () => {
     {
       signIn: {},
       // The default policies: maintainers edit in every Argo namespace (config/policies).
-      configure: (config) => {
-        config.signIn!.argo.namespaces = ['team-a'];
-      },
+      overlay: { signIn: { argo: { namespaces: ['team-a'] } } },
     },
   );
   base = `https://${e.env.EDGE_HTTPS_BIND}`;

@@ -15,7 +15,7 @@ import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { freePort } from '../../src/dev/temporal-dev-server.js';
 import { startEdgeHarness, type EdgeHarness } from '../helpers/edge.js';
 import { startFakeArgo, type FakeArgo } from '../helpers/fake-argo.js';
-import { uniqueName } from '../helpers/harness.js';
+import { uniqueName } from '../helpers/gatehouse.js';
 import { Browser } from '../helpers/sign-in.js';
 
 let e: EdgeHarness;
@@ -68,10 +68,7 @@ permit (principal in Gatehouse::Group::"maintainers", action == Gatehouse::Actio
     },
     {
       signIn: {},
-      configure: (config) => {
-        config.policy.policies = policies;
-        delete config.policy.schema;
-      },
+      overlay: { policy: { policies, schema: null } },
       edgeLog: (chunk) => {
         edgeLog.push(...chunk.split('\n').filter(Boolean));
         appendFileSync(process.env.GATEHOUSE_TEST_LOG ?? '/dev/null', chunk.replace(/^/gm, '[haproxy] '));

@@ -15,7 +15,7 @@ import { generateSessionKey } from '../../src/bridge/sign-in/session-keys.js';
 import type { GatehouseConfig } from '../../src/config/load-config.js';
 import { Secret } from '../../src/core/secret.js';
 import { retries, send, startEdgeHarness, type EdgeHarness } from '../helpers/edge.js';
-import { uniqueName } from '../helpers/harness.js';
+import { uniqueName } from '../helpers/gatehouse.js';
 import { Browser } from '../helpers/sign-in.js';
 
 let e: EdgeHarness;

@@ -10,7 +10,7 @@ import { setFlagsFromString } from 'node:v8';
 import { runInNewContext } from 'node:vm';
 import { afterAll, beforeAll, describe, expect, inject, it, vi } from 'vitest';
 import { startBlackHoleProxy, type BlackHoleProxy } from '../helpers/black-hole-proxy.js';
-import { startHarness, type Harness } from '../helpers/harness.js';
+import { startGatehouse, type Gatehouse } from '../helpers/gatehouse.js';
 import { readWebsite } from '../helpers/queries.js';
 import type { BridgeTemporal } from '../../src/bridge/temporal/temporal-plugin.js';
 
@@ -26,11 +26,11 @@ const waitSeconds = 3;
 const marginMs = 5_000;
 
 let proxy: BlackHoleProxy;
-let h: Harness;
+let h: Gatehouse;
 
 beforeAll(async () => {
   proxy = await startBlackHoleProxy(inject('temporalAddress'));
-  h = await startHarness({ worker: false, temporalAddress: proxy.address });
+  h = await startGatehouse({ worker: false, env: { TEMPORAL_ADDRESS: proxy.address } });
 });
 
 afterAll(async () => {
@@ -75,23 +75,13 @@ function summary(answers: Timed[]): Record<string, number> {
   return counts;
 }
 
-/** Starts a policy-check job (no worker runs it, so it stays RUNNING) and returns its id. */
-async function startJob(token: string): Promise<string> {
-  const started = await h.app.inject({
-    method: 'POST',
-    url: '/v1/jobs/policy-check',
-    payload: readWebsite,
-    headers: { authorization: `Bearer ${token}` },
-  });
-  expect(started.statusCode).toBe(202);
-  return (started.json() as { jobId: string }).jobId;
-}
-
 describe('Temporal hangs', () => {
   it('answers every ?wait read within wait + requestTimeout, from the last state or 503, and recovers', async () => {
     const boundMs = waitSeconds * 1000 + h.app.temporal.requestTimeoutMs + marginMs;
-    const { token } = await h.token();
-    const jobId = await startJob(token);
+    // No worker runs the job: it stays RUNNING.
+    const me = await h.caller();
+    const { token } = me;
+    const { jobId } = await me.start('policy-check', readWebsite);
     const url = `/v1/jobs/${jobId}?wait=${waitSeconds}`;
 
     // 1. Clients that read the job before Temporal hung: all of them are long-polling when the
@@ -139,7 +129,7 @@ describe('Temporal hangs', () => {
       },
       { timeout: 20_000, interval: 250 },
     );
-    await startJob(token); // starts work again (asserts the 202)
+    await me.start('policy-check', readWebsite); // starts work again (asserts the 202)
     const waited = await timed(url, token);
     expect(waited).toMatchObject({ status: 200, body: { status: 'RUNNING' } });
     expect(waited.ms).toBeGreaterThanOrEqual(waitSeconds * 1000 - 50);
@@ -148,8 +138,10 @@ describe('Temporal hangs', () => {
 
 describe('waiters on one job', () => {
   it('share one long-poll; one leaving ends no other wait, and the close reaches those still waiting', async () => {
-    const { token } = await h.token();
-    const jobId = await startJob(token);
+    // No worker runs the job: it stays RUNNING.
+    const me = await h.caller();
+    const { token } = me;
+    const { jobId } = await me.start('policy-check', readWebsite);
     const longPolls = vi.spyOn(h.app.temporal.client.workflowService, 'getWorkflowExecutionHistory');
     const short = timed(`/v1/jobs/${jobId}?wait=1`, token);
     const long = timed(`/v1/jobs/${jobId}?wait=20`, token);
@@ -173,8 +165,9 @@ describe('waiters on one job', () => {
 
 describe('a waiter whose client goes away', () => {
   it('leaves the shared poll at once, and the last one to leave ends the poll and its call', async () => {
-    const { token } = await h.token();
-    const jobId = await startJob(token);
+    const me = await h.caller();
+    const { token } = me;
+    const { jobId } = await me.start('policy-check', readWebsite);
     const { port } = new URL(await h.app.listen({ host: '127.0.0.1', port: 0 }));
     const longPolls = vi.spyOn(h.app.temporal.client.workflowService, 'getWorkflowExecutionHistory');
     // Raw sockets, so that leaving is a closed connection and nothing else.

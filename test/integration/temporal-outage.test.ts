@@ -6,7 +6,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { startDevServer, type DevServer } from '../../src/dev/temporal-dev-server.js';
-import { startHarness, testSecrets, type Harness } from '../helpers/harness.js';
+import { startGatehouse, testSecrets, type Gatehouse } from '../helpers/gatehouse.js';
 import { deliver, githubDelivery, githubExample } from '../helpers/webhooks.js';
 import { readWebsite } from '../helpers/queries.js';
 
@@ -14,12 +14,12 @@ const query = readWebsite;
 
 let scratch: string;
 let server: DevServer;
-let h: Harness;
+let h: Gatehouse;
 
 beforeAll(async () => {
   scratch = mkdtempSync(join(tmpdir(), 'gatehouse-outage-'));
   server = await startDevServer({ dbFile: join(scratch, 'temporal.db') });
-  h = await startHarness({ worker: false, temporalAddress: server.address });
+  h = await startGatehouse({ worker: false, env: { TEMPORAL_ADDRESS: server.address } });
 });
 
 afterAll(async () => {
@@ -30,7 +30,7 @@ afterAll(async () => {
 
 describe('Temporal outage', () => {
   it('answers 503 quickly while Temporal is down, and recovers when it returns', async () => {
-    const { token } = await h.token();
+    const { token } = await h.caller();
     const headers = { authorization: `Bearer ${token}` };
     const before = await h.app.inject({ method: 'POST', url: '/v1/jobs/policy-check', payload: query, headers });
     expect(before.statusCode).toBe(202);

@@ -16,7 +16,7 @@ import { buildApp } from '../../src/bridge/app.js';
 import type { GatehouseConfig } from '../../src/config/load-config.js';
 import { describeTemporalConnection, temporalConnectionOptions } from '../../src/config/temporal-connection.js';
 import { freePort } from '../../src/dev/temporal-dev-server.js';
-import { startHarness, testConfig, testLogger, type Harness } from '../helpers/harness.js';
+import { loadTestConfig, startGatehouse, testLogger, type Gatehouse } from '../helpers/gatehouse.js';
 import { deployApi } from '../helpers/queries.js';
 import { makeTestPki, type TestPki } from '../helpers/test-pki.js';
 
@@ -27,7 +27,7 @@ let scratch: string;
 let pki: TestPki;
 let haproxy: ChildProcess;
 let tlsAddress: string;
-let h: Harness;
+let h: Gatehouse;
 
 /** The Temporal CLI's variables for a connection through the terminator; `change` replaces some. */
 function tlsEnv(change: Record<string, string | undefined> = {}): Record<string, string> {
@@ -89,7 +89,7 @@ backend temporal
   haproxy.stdout?.on('data', (d: Buffer) => log(`haproxy: ${d.toString()}`));
   haproxy.stderr?.on('data', (d: Buffer) => log(`haproxy: ${d.toString()}`));
   await waitForPort(port, 15_000);
-  h = await startHarness({ temporalAddress: tlsAddress, env: tlsEnv() });
+  h = await startGatehouse({ env: { TEMPORAL_ADDRESS: tlsAddress, ...tlsEnv() } });
 });
 
 afterAll(async () => {
@@ -107,7 +107,11 @@ async function withBridge(
   env: Record<string, string>,
   fn: (app: FastifyInstance, config: GatehouseConfig) => Promise<void>,
 ) {
-  const config = testConfig(h.issuer, h.taskQueue, tlsAddress, env);
+  const config = loadTestConfig({
+    issuer: h.issuer,
+    taskQueue: h.taskQueue,
+    env: { TEMPORAL_ADDRESS: tlsAddress, ...env },
+  });
   const app = await buildApp(config, { logger: testLogger() });
   try {
     await app.ready();
@@ -118,7 +122,7 @@ async function withBridge(
 }
 
 async function startJob(app: FastifyInstance) {
-  const { token } = await h.token({ groups: ['maintainers'] });
+  const { token } = await h.caller({ groups: ['maintainers'] });
   return app.inject({
     method: 'POST',
     url: '/v1/jobs/policy-check',
@@ -142,7 +146,7 @@ describe('Temporal over TLS with a client certificate and an API key', () => {
       `${tlsAddress}/default: TLS (CA file, server name ${pki.serverName}, client certificate), API key`,
     );
     expect((await h.app.inject({ url: '/readyz' })).statusCode).toBe(200);
-    const { token } = await h.token({ groups: ['maintainers'] });
+    const { token } = await h.caller({ groups: ['maintainers'] });
     const started = await h.app.inject({
       method: 'POST',
       url: '/v1/jobs/policy-check',

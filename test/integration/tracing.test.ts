@@ -26,16 +26,14 @@ import {
 import { startTracing, type Tracing } from '../../src/telemetry/tracing.js';
 import { bundleWorkflows } from '../../src/worker/bundle-workflows.js';
 import { send, startEdgeHarness, type EdgeAnswer, type EdgeHarness } from '../helpers/edge.js';
-import { startFakeGitHosts, type FakeGitHosts } from '../helpers/fake-git-hosts.js';
-import { startGitServer, useGitServer, type GitServer } from '../helpers/git-server.js';
-import { pipelines, testSecrets, uniqueName } from '../helpers/harness.js';
+import { fakeStatusApis, startFakeGitHosts, type FakeGitHosts } from '../helpers/fake-git-hosts.js';
+import { gitServerOverlay, startGitServer, type GitServer } from '../helpers/git-server.js';
+import { testSecrets, uniqueName } from '../helpers/gatehouse.js';
 import { githubDelivery, githubPush } from '../helpers/webhooks.js';
 
 let receiver: TraceReceiver;
 let tracing: Tracing;
-let hosts: FakeGitHosts;
-let git: GitServer;
-let h: EdgeHarness;
+let h: EdgeHarness<{ hosts: FakeGitHosts; git: GitServer }>;
 const edgeLog: string[] = [];
 const testLog = process.env.GATEHOUSE_TEST_LOG ?? '/dev/null';
 
@@ -45,31 +43,35 @@ beforeAll(async () => {
     { OTEL_EXPORTER_OTLP_ENDPOINT: receiver.url, OTEL_SERVICE_NAME: 'gatehouse-test' },
     { serviceName: 'gatehouse-test', warn: (message) => appendFileSync(testLog, `${message}\n`) },
   );
-  hosts = await startFakeGitHosts(testSecrets.TEST_STATUS_TOKEN);
-  git = await startGitServer({ 'build.sh': '#!/bin/sh\necho built "$(git rev-parse HEAD)"\n' });
   // The shared bundle has no tracing interceptors: this file's worker gets one that has.
   const bundle = await bundleWorkflows({ tracing: true });
   h = await startEdgeHarness(
     {},
     {
       tracing,
-      bundle: { code: bundle.code },
+      worker: { bundle: { code: bundle.code } },
       edgeLog: (chunk) => edgeLog.push(...chunk.split('\n').filter(Boolean)),
-      configure: (config) => {
-        useGitServer(config, git);
-        config.ci.scratchDir = mkdtempSync(join(tmpdir(), 'gatehouse-scratch-'));
-        for (const provider of ['github', 'gitlab', 'gitea', 'bitbucket'] as const) {
-          config.ci.statusApis[provider] = { apiUrl: `${hosts.url}/${provider}`, token: { env: 'TEST_STATUS_TOKEN' } };
-        }
-        config.ci.pipelines = pipelines({
-          repositories: ['Codertocat/*', 'acme/*'],
-          runner: 'steps',
-          steps: [
-            { name: 'show-traceparent', run: 'echo "TRACEPARENT=$TRACEPARENT"', timeout: '1m' },
-            { name: 'build', run: './build.sh', timeout: '1m' },
-          ],
-        });
+      fakes: {
+        hosts: () => startFakeGitHosts(testSecrets.TEST_STATUS_TOKEN),
+        git: () => startGitServer({ 'build.sh': '#!/bin/sh\necho built "$(git rev-parse HEAD)"\n' }),
       },
+      overlay: ({ fakes }) => ({
+        ci: {
+          ...gitServerOverlay(fakes.git).ci,
+          scratchDir: mkdtempSync(join(tmpdir(), 'gatehouse-scratch-')),
+          statusApis: fakeStatusApis(fakes.hosts),
+          pipelines: [
+            {
+              repositories: ['Codertocat/*', 'acme/*'],
+              runner: 'steps',
+              steps: [
+                { name: 'show-traceparent', run: 'echo "TRACEPARENT=$TRACEPARENT"', timeout: '1m' },
+                { name: 'build', run: './build.sh', timeout: '1m' },
+              ],
+            },
+          ],
+        },
+      }),
     },
   );
 }, 120_000);
@@ -78,8 +80,6 @@ afterAll(async () => {
   await h?.close();
   await tracing?.shutdown();
   await receiver?.close();
-  await hosts?.close();
-  await git?.close();
 });
 
 const maintainer = async () => h.issuer.mint({ sub: uniqueName('maint'), groups: ['maintainers'] });
@@ -214,7 +214,7 @@ describe('one trace per job', () => {
       method: 'POST',
       path: '/v1/jobs/ci',
       headers: { authorization: `Bearer ${token}`, ...json },
-      body: JSON.stringify({ provider: 'github', repository: { fullName: 'acme/api' }, after: git.sha }),
+      body: JSON.stringify({ provider: 'github', repository: { fullName: 'acme/api' }, after: h.fakes.git.sha }),
     });
     expect(answer.status, answer.body).toBe(202);
     const jobId = answer.json<{ jobId: string }>().jobId;
@@ -267,7 +267,7 @@ describe('one trace per job', () => {
   });
 
   it('follows a signed webhook delivery from the edge to its last activity, with the provider and delivery id', async () => {
-    const push = githubPush(git.sha, `${git.url}/github/Codertocat/Hello-World.git`);
+    const push = githubPush(h.fakes.git.sha, `${h.fakes.git.url}/github/Codertocat/Hello-World.git`);
     const deliveryId = randomUUID();
     const delivery = githubDelivery(push, {
       secret: testSecrets.TEST_GITHUB_SECRET,

@@ -5,7 +5,7 @@ import { randomBytes, randomUUID } from 'node:crypto';
 import { once } from 'node:events';
 import { createConnection } from 'node:net';
 import { beforeAll, describe, expect, it, vi } from 'vitest';
-import { useHarness, testSecrets as s } from '../helpers/harness.js';
+import { useGatehouse, testSecrets as s, type Caller } from '../helpers/gatehouse.js';
 import {
   bitbucketDelivery,
   deliver,
@@ -17,10 +17,10 @@ import {
   hmacHex,
 } from '../helpers/webhooks.js';
 
-const h = useHarness();
-let adminToken: string;
+const h = useGatehouse();
+let admin: Caller;
 beforeAll(async () => {
-  adminToken = (await h.token({ groups: ['gatehouse-admins'] })).token;
+  admin = await h.caller({ groups: ['gatehouse-admins'] });
 });
 
 // Each push is a distinct event (its own head commit), so the body-keyed dedup keeps tests apart.
@@ -29,11 +29,6 @@ const pushToMain = () => ({
   ref: 'refs/heads/main',
   after: randomBytes(20).toString('hex'),
 });
-const admin = () => ({ authorization: `Bearer ${adminToken}` });
-
-async function readJob(jobId: string, wait = 10) {
-  return (await h.app.inject({ url: `/v1/jobs/${jobId}?wait=${wait}`, headers: admin() })).json();
-}
 
 describe('GitHub', () => {
   it('accepts a signed push, starts the mapped workflow with the normalized event, and records who sent it', async () => {
@@ -44,7 +39,7 @@ describe('GitHub', () => {
     expect(body).toMatchObject({ route: 'git-event', duplicate: false });
     expect(body.jobId).toMatch(/^github\./);
 
-    const job = await readJob(body.jobId);
+    const job = await admin.read(body.jobId, { wait: 10 });
     expect(job).toMatchObject({
       status: 'COMPLETED',
       source: 'github',
@@ -85,7 +80,7 @@ describe('GitHub', () => {
     const answer = await deliver(h.app, githubDelivery(pushToMain(), { secret: s.TEST_GITHUB_SECRET, event: 'push' }));
     const { jobId } = answer.json();
     // A token whose sub spells the sender's principal is jwt:<issuer>#webhook:github:21031067.
-    const lookalike = await h.token({ sub: 'webhook:github:21031067' });
+    const lookalike = await h.caller({ sub: 'webhook:github:21031067' });
     const bearer = { authorization: `Bearer ${lookalike.token}` };
     expect((await h.app.inject({ url: `/v1/jobs/${jobId}`, headers: bearer })).statusCode).toBe(404);
     expect((await h.app.inject({ method: 'POST', url: `/v1/jobs/${jobId}/cancel`, headers: bearer })).statusCode).toBe(
@@ -103,7 +98,7 @@ describe('GitHub', () => {
       async () => {
         const listed = await h.app.inject({
           url: `/v1/jobs?owner=${encodeURIComponent('webhook:github:21031067')}&pageSize=100`,
-          headers: admin(),
+          headers: admin.headers,
         });
         expect(listed.json().jobs.map((j: { jobId: string }) => j.jobId)).toContain(jobId);
       },
@@ -119,7 +114,7 @@ describe('GitHub', () => {
     });
     const answer = await deliver(h.app, delivery);
     expect(answer.statusCode).toBe(202);
-    const job = await readJob(answer.json().jobId);
+    const job = await admin.read(answer.json().jobId, { wait: 10 });
     expect(job.owner).toBe('webhook:github-enterprise:21031067');
     // entities.json makes webhook:github:21031067 a maintainer, not the enterprise account.
     expect(job.result).toMatchObject({ decision: 'deny' });
@@ -232,7 +227,7 @@ describe('GitHub', () => {
       githubDelivery(pushToMain(), { secret: s.TEST_GITHUB_SECRET, event: 'push', form: true }),
     );
     expect(answer.statusCode).toBe(202);
-    expect((await readJob(answer.json().jobId)).result).toMatchObject({
+    expect((await admin.read(answer.json().jobId, { wait: 10 })).result).toMatchObject({
       repository: 'Codertocat/Hello-World',
       ref: 'refs/heads/main',
     });
@@ -313,7 +308,7 @@ describe('GitHub', () => {
     expect(answer.statusCode).toBe(202);
     const description = await h.app.temporal.client.workflow.getHandle(answer.json().jobId).describe();
     expect(description.memo?.identity).toMatchObject({ principal: 'webhook:github:21031067' });
-    const job = await readJob(answer.json().jobId);
+    const job = await admin.read(answer.json().jobId, { wait: 10 });
     expect(job.result).toMatchObject({ kind: 'pull_request', ref: 'refs/heads/changes' });
   });
 
@@ -392,7 +387,7 @@ describe('GitLab', () => {
       gitlabDelivery(fixture('gitlab-push'), { token: s.TEST_GITLAB_TOKEN, event: 'Push Hook', idempotencyKey: key }),
     );
     expect(resend.json()).toMatchObject({ jobId: first.json().jobId, duplicate: true });
-    const job = await readJob(first.json().jobId);
+    const job = await admin.read(first.json().jobId, { wait: 10 });
     expect(job).toMatchObject({ source: 'gitlab', owner: 'webhook:gitlab:4' });
     expect(job.result).toMatchObject({
       decision: 'allow',
@@ -415,7 +410,7 @@ describe('GitLab', () => {
       gitlabDelivery(fixture('gitlab-merge-request'), { token: s.TEST_GITLAB_TOKEN, event: 'Merge Request Hook' }),
     );
     expect(answer.statusCode).toBe(202);
-    const job = await readJob(answer.json().jobId);
+    const job = await admin.read(answer.json().jobId, { wait: 10 });
     expect(job.result).toMatchObject({
       decision: 'deny',
       kind: 'pull_request',
@@ -463,7 +458,7 @@ describe('Gitea and Forgejo', () => {
       giteaDelivery(fixture('gitea-push'), { secret: s.TEST_GITEA_SECRET, event: 'push' }),
     );
     expect(gitea.statusCode).toBe(202);
-    expect((await readJob(gitea.json().jobId)).result).toMatchObject({
+    expect((await admin.read(gitea.json().jobId, { wait: 10 })).result).toMatchObject({
       repository: 'gitea/webhooks',
       after: 'bffeb74224043ba2feb48d137756c8a9331c449a',
     });
@@ -484,7 +479,7 @@ describe('Bitbucket Cloud', () => {
       bitbucketDelivery(fixture('bitbucket-push'), { secret: s.TEST_BITBUCKET_SECRET, event: 'repo:push' }),
     );
     expect(accepted.statusCode).toBe(202);
-    expect((await readJob(accepted.json().jobId)).result).toMatchObject({
+    expect((await admin.read(accepted.json().jobId, { wait: 10 })).result).toMatchObject({
       repository: 'acme/api',
       kind: 'push',
       ref: 'refs/heads/main',

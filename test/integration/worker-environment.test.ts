@@ -8,8 +8,7 @@ import { join } from 'node:path';
 import { afterAll, describe, expect, inject, it, vi } from 'vitest';
 import { stringify } from 'yaml';
 import { secretEnvNames } from '../../src/config/worker-secrets.js';
-import { startDevIssuer } from '../../src/dev/dev-issuer.js';
-import { testConfig, testConfigFile, testSecrets, uniqueName } from '../helpers/harness.js';
+import { loadTestConfig, testConfigFile, testSecrets, uniqueName } from '../helpers/gatehouse.js';
 
 const cleanups: Array<() => Promise<void> | void> = [];
 afterAll(async () => {
@@ -18,10 +17,12 @@ afterAll(async () => {
 
 describe('the worker process', () => {
   it('keeps no secret in its environment block once it polls, and keeps the rest', async () => {
-    const issuer = await startDevIssuer();
-    cleanups.push(() => issuer.close());
     const queue = uniqueName('gatehouse-env');
-    const config = testConfig(issuer, queue);
+    // A worker verifies no token: its config names an issuer that nothing here runs.
+    const config = loadTestConfig({
+      issuer: { issuer: 'http://issuer.invalid', audience: 'gatehouse' },
+      taskQueue: queue,
+    });
     const file = join(testConfigFile, '..', `.generated-env-${Date.now()}.yaml`);
     const { source: _source, webhookSecrets: _secrets, ...plain } = config;
     writeFileSync(file, stringify(plain));

@@ -10,10 +10,10 @@ import { NativeConnection, Worker } from '@temporalio/worker';
 import { afterAll, beforeAll, describe, expect, inject, it, vi } from 'vitest';
 import { ownerKey, routeKey, sourceKey } from '../../../src/core/search-attributes.js';
 import type { RunNews } from '../../../src/temporal/run-follower.js';
-import { useHarness } from '../../helpers/harness.js';
+import { useGatehouse } from '../../helpers/gatehouse.js';
 import { openStream } from '../../helpers/sse.js';
 
-const h = useHarness({ worker: false });
+const h = useGatehouse({ worker: false });
 const taskQueue = `hops-${randomUUID()}`;
 let client: Client;
 let connection: Connection;
@@ -86,7 +86,7 @@ async function hop(jobId: string, from: string): Promise<string> {
 
 describe('a job that continues as new', () => {
   it('is followed to its next runs and closed only when its last run closes, in both modes', async () => {
-    const { principal } = await h.token();
+    const { principal } = await h.caller();
     const { jobId, firstRun } = await startHops(principal, 1);
     const heard: Record<'close' | 'events', RunNews[]> = { close: [], events: [] };
     const leave = (['close', 'events'] as const).map((mode) =>
@@ -124,7 +124,7 @@ describe('a job that continues as new', () => {
   }, 60_000);
 
   it('answers ?wait with the last run once it completes, not with CONTINUED_AS_NEW', async () => {
-    const { principal, token } = await h.token();
+    const { principal, token } = await h.caller();
     const { jobId, firstRun } = await startHops(principal, 2);
     const waited = h.app.inject({ url: `/v1/jobs/${jobId}?wait=25`, headers: { authorization: `Bearer ${token}` } });
     await vi.waitFor(() => expect(h.app.temporal.runs.counts('close').followers).toBeGreaterThan(0));
@@ -137,7 +137,7 @@ describe('a job that continues as new', () => {
   }, 60_000);
 
   it("streams each run's log in turn and ends with the job's final state", async () => {
-    const { principal, token } = await h.token();
+    const { principal, token } = await h.caller();
     const { jobId, firstRun } = await startHops(principal, 1);
     const stream = await openStream({ url: `${url}/v1/jobs/${jobId}/events`, token });
     expect(stream.status).toBe(200);

@@ -8,7 +8,7 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { promisify } from 'node:util';
 import { describe, expect, it } from 'vitest';
-import { testConfigFile, testSecrets } from '../../helpers/harness.js';
+import { testConfigFile, testSecrets } from '../../helpers/gatehouse.js';
 
 const run = promisify(execFile);
 

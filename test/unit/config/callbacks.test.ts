@@ -202,15 +202,17 @@ describe('the callbacks config', () => {
   });
 
   it("delivers on callbacks.taskQueue, else on every route's queue, and nowhere without receivers", () => {
-    const config = load(withCallbacks(receiver));
-    config.taskQueues.push('q2', 'q3');
-    expect(deliversCallbacks(config, 'q1')).toBe(true);
-    expect(deliversCallbacks(config, 'q2')).toBe(false);
-    config.callbacks.taskQueue = 'q3';
-    expect(deliversCallbacks(config, 'q1')).toBe(false);
-    expect(deliversCallbacks(config, 'q3')).toBe(true);
-    config.callbacks.receivers = {};
-    expect(deliversCallbacks(config, 'q3')).toBe(false);
+    const text = withCallbacks(receiver);
+    const queues = { taskQueues: ['q1', 'q2', 'q3'] };
+    const routeQueues = load(text, {}, queues);
+    expect(deliversCallbacks(routeQueues, 'q1')).toBe(true);
+    expect(deliversCallbacks(routeQueues, 'q2')).toBe(false);
+    const ownQueue = load(text, {}, { ...queues, callbacks: { taskQueue: 'q3' } });
+    expect(deliversCallbacks(ownQueue, 'q1')).toBe(false);
+    expect(deliversCallbacks(ownQueue, 'q3')).toBe(true);
+    const noReceivers = load(text, {}, { ...queues, callbacks: { taskQueue: 'q3', receivers: null } });
+    expect(noReceivers.callbacks.receivers).toEqual({});
+    expect(deliversCallbacks(noReceivers, 'q3')).toBe(false);
   });
 
   it('resolves each receiver’s own key for workers that deliver, and refuses a missing, malformed or shared one', () => {

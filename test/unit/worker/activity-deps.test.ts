@@ -5,10 +5,21 @@ import { describe, expect, it } from 'vitest';
 import { ConfigError, loadConfig } from '../../../src/config/load-config.js';
 import { buildActivityDeps } from '../../../src/worker/activity-deps.js';
 import { queuePlan } from '../../../src/worker/worker-runtime.js';
-import { testConfigFile } from '../../helpers/harness.js';
+import type { ConfigOverlay } from '../../../src/config/overlay.js';
+import { testConfigFile, testRoutes } from '../../helpers/gatehouse.js';
 
-const load = () =>
-  loadConfig({ GATEHOUSE_CONFIG: testConfigFile, GATEHOUSE_JWT_ISSUER: 'https://idp.test' }, { webhookSecrets: false });
+/** The test config as a worker loads it, with `overlay` merged in. */
+const load = (overlay: ConfigOverlay = {}) =>
+  loadConfig(
+    { GATEHOUSE_CONFIG: testConfigFile, GATEHOUSE_JWT_ISSUER: 'https://idp.test' },
+    { webhookSecrets: false, overlay },
+  );
+
+/** Routes that record usage on several queues need a shared ledger: the embedded one is one process's. */
+const sharedLedger: ConfigOverlay['ledger'] = { url: { env: 'TEST_LEDGER_URL' } };
+/** Every route of the test config on `queue`, except those `except` names, on theirs. */
+const routeQueues = (queue: string, except: Record<string, string> = {}): ConfigOverlay['routes'] =>
+  Object.fromEntries(testRoutes.map((name) => [name, { taskQueue: except[name] ?? queue }]));
 
 describe('buildActivityDeps', () => {
   it('refuses a status-API token that is not set, naming each path', async () => {
@@ -30,10 +41,11 @@ describe('buildActivityDeps', () => {
 
 describe('queuePlan', () => {
   it('registers on a queue only the workflows of its routes and the activity groups they call', () => {
-    const config = load();
-    config.routes['policy-check']!.taskQueue = 'q-policy';
-    config.routes.ci!.taskQueue = 'q-ci';
-    for (const name of ['billing-usage', 'git-event', 'deploy-check']) config.routes[name]!.taskQueue = 'q-policy';
+    const config = load({
+      taskQueues: ['q-policy', 'q-ci'],
+      routes: routeQueues('q-policy', { ci: 'q-ci' }),
+      ledger: sharedLedger,
+    });
     const policy = queuePlan(config, 'q-policy');
     expect(policy.workflowTypes.sort()).toEqual(['billingUsage', 'gitEventPolicy', 'policyCheck']);
     expect([...policy.groups].sort()).toEqual(['billing', 'policy']);
@@ -43,13 +55,15 @@ describe('queuePlan', () => {
   });
 
   it('adds deliverCallback and the callback group where callbacks are delivered, and only there', () => {
-    const config = load();
-    config.taskQueues = ['q-policy', 'q-ci', 'q-callbacks'];
-    for (const route of Object.values(config.routes)) route.taskQueue = 'q-policy';
-    config.routes.ci!.taskQueue = 'q-ci';
-    config.callbacks.receivers = {
-      hooks: { url: 'https://hooks.example.com/**', secret: { env: 'CB_HOOKS' }, routes: ['ci'], query: [] },
+    const overlay: ConfigOverlay = {
+      taskQueues: ['q-policy', 'q-ci', 'q-callbacks'],
+      routes: routeQueues('q-policy', { ci: 'q-ci' }),
+      ledger: sharedLedger,
+      callbacks: {
+        receivers: { hooks: { url: 'https://hooks.example.com/**', secret: { env: 'CB_HOOKS' }, routes: ['ci'] } },
+      },
     };
+    const config = load(overlay);
     // Each job's own queue: every queue with routes, and no other.
     for (const queue of ['q-policy', 'q-ci']) {
       expect(queuePlan(config, queue).workflowTypes, queue).toContain('deliverCallback');
@@ -57,27 +71,29 @@ describe('queuePlan', () => {
     }
     expect(queuePlan(config, 'q-callbacks').workflowTypes).toEqual([]);
     // A queue of their own: only there.
-    config.callbacks.taskQueue = 'q-callbacks';
-    expect(queuePlan(config, 'q-callbacks')).toEqual({
+    const ownQueue = load({ ...overlay, callbacks: { ...overlay.callbacks, taskQueue: 'q-callbacks' } });
+    expect(queuePlan(ownQueue, 'q-callbacks')).toEqual({
       workflowTypes: ['deliverCallback'],
       groups: new Set(['callback']),
     });
-    expect(queuePlan(config, 'q-ci').groups.has('callback')).toBe(false);
+    expect(queuePlan(ownQueue, 'q-ci').groups.has('callback')).toBe(false);
   });
 });
 
 describe('buildActivityDeps for callbacks', () => {
   it("resolves each receiver's key only for the callback group, and refuses one that is not whsec_", async () => {
-    const config = load();
-    config.callbacks.receivers = {
-      hooks: {
-        url: 'https://hooks.example.com/gatehouse/**',
-        secret: { env: 'CB_HOOKS' },
-        routes: ['ci'],
-        groups: ['maintainers'],
-        query: [],
+    const config = load({
+      callbacks: {
+        receivers: {
+          hooks: {
+            url: 'https://hooks.example.com/gatehouse/**',
+            secret: { env: 'CB_HOOKS' },
+            routes: ['ci'],
+            groups: ['maintainers'],
+          },
+        },
       },
-    };
+    });
     const error = await buildActivityDeps(config, new Set(['callback']), { CB_HOOKS: 'hunter2' }).catch(
       (e: unknown) => e,
     );
