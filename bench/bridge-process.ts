@@ -3,6 +3,7 @@
 // to `diagnostics`) and as many open files as it may have (10,000 idle long-polls need as many
 // sockets). BENCH_BRIDGE_NODE_ARGS adds flags (later ones win): "--cpu-prof
 // --cpu-prof-dir=/tmp/prof" profiles it (bench/profile-summary.ts).
+import { join } from 'node:path';
 import { spawn, type ChildProcess } from 'node:child_process';
 import { bridgeNodeFlags } from '../src/config/bridge-process.js';
 import { freePort } from '../src/dev/temporal-dev-server.js';
@@ -29,6 +30,8 @@ export interface BridgeOptions {
   env: Record<string, string>;
   /** How to stop it is added here as soon as it is spawned. */
   cleanups: Array<() => Promise<void> | void>;
+  /** The compiled tree it runs; `dist` unless another build is compared (bench/idle-waits.ts). */
+  build?: string;
 }
 
 export async function startBridge(options: BridgeOptions): Promise<BridgeProcess> {
@@ -48,7 +51,7 @@ export async function startBridge(options: BridgeOptions): Promise<BridgeProcess
       'bash',
       process.execPath,
       ...nodeArgs,
-      'dist/src/server.js',
+      join(options.build ?? 'dist', 'src/server.js'),
     ],
     {
       env: {

@@ -10,14 +10,13 @@
 // as in run.ts, each asking again when its wait ends; once the bridge is quiet its RSS and V8 heap
 // are read, then every client leaves at once and the bridge must let go of them. Prints one line
 // and the figures as JSON.
-import { spawn } from 'node:child_process';
 import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { connect, type Socket } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { bridgeNodeFlags } from '../src/config/bridge-process.js';
+import { startBridge } from './bridge-process.js';
 import { startDevIssuer } from '../src/dev/dev-issuer.js';
-import { freePort, startDevServer } from '../src/dev/temporal-dev-server.js';
+import { startDevServer } from '../src/dev/temporal-dev-server.js';
 import { formatHeapSummary, summarizeHeapSnapshot } from './heap-summary.js';
 import { call, sleep, until } from './load.js';
 import { cpuMs, openFds, peakRssBytes, raiseOwnFileLimit, rssBytes } from './proc.js';
@@ -40,48 +39,17 @@ async function main(): Promise<void> {
   const issuer = await startDevIssuer();
   cleanups.push(() => issuer.close());
 
-  const port = await freePort();
-  const metricsAddress = `127.0.0.1:${await freePort()}`;
-  const child = spawn(
-    'bash',
-    [
-      '-c',
-      'ulimit -n 65536 2>/dev/null || ulimit -n "$(ulimit -Hn)"; exec "$@"',
-      'bash',
-      process.execPath,
-      ...bridgeNodeFlags,
-      '--heapsnapshot-signal=SIGUSR2',
-      `--diagnostic-dir=${diagnostics}`,
-      join(build, 'src/server.js'),
-    ],
-    {
-      env: {
-        ...process.env,
-        GATEHOUSE_CONFIG: 'config/gatehouse.yaml',
-        GATEHOUSE_LISTEN: `127.0.0.1:${port}`,
-        GATEHOUSE_METRICS_LISTEN: metricsAddress,
-        TEMPORAL_ADDRESS: temporal.address,
-        GATEHOUSE_JWT_ISSUER: issuer.issuer,
-        GATEHOUSE_JWT_AUDIENCE: issuer.audience,
-        GATEHOUSE_GITHUB_WEBHOOK_SECRET: 'x',
-        GATEHOUSE_GITLAB_WEBHOOK_TOKEN: 'x',
-        GATEHOUSE_GITEA_WEBHOOK_SECRET: 'x',
-        GATEHOUSE_BITBUCKET_WEBHOOK_SECRET: 'x',
-        NODE_ENV: 'production',
-      },
-      stdio: ['ignore', 'ignore', 'inherit'],
-    },
-  );
-  cleanups.push(async () => {
-    if (child.exitCode !== null || child.signalCode !== null) return;
-    const gone = new Promise((done) => child.once('exit', done));
-    child.kill('SIGTERM');
-    await gone;
+  const bridge = await startBridge({
+    temporalAddress: temporal.address,
+    issuer,
+    webhookSecret: 'x',
+    diagnostics,
+    nodeArgs: [],
+    env: {},
+    cleanups,
+    build,
   });
-  const pid = child.pid!;
-  const url = `http://127.0.0.1:${port}`;
-  if (!(await until(async () => (await call(`${url}/readyz`, { timeoutMs: 2_000 })).status === 200, 60_000, 250)))
-    throw new Error(`the bridge did not become ready at ${url}/readyz`);
+  const { pid, port, url, metricsAddress } = bridge;
 
   const token = await issuer.mint({ sub: 'bench-rs' }, { alg: 'RS256', expiresIn: 7200 });
   const started = await call(`${url}/v1/jobs/policy-check`, {
