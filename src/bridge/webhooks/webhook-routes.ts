@@ -2,7 +2,9 @@
 // `default`, /v1/webhooks/{provider}/{hook} for the others. Bodies stay raw bytes here (their
 // SHA-256 is kept for the memo); src/bridge/webhooks/intake.ts does the rest. Every answered
 // delivery leaves a record in the delivery log (unauthenticated requests, and signed bodies the
-// hook had recorded already, as bounded samples), written after the answer, off its path. The
+// hook had recorded already, as bounded samples), written after the answer, off its path; when
+// the connection closes before the answer goes out, once the delivery's work has ended (a start
+// Temporal took keeps its record though the sender never heard the answer). The
 // request's server span (the trace's root when the provider sent no trace context) and its log
 // lines carry the provider, the hook and the delivery id.
 import { createHash } from 'node:crypto';
@@ -11,6 +13,7 @@ import { deliveryRecord, type DeliveryRecord } from '../../core/deliveries.js';
 import type { GatehouseConfig } from '../../config/load-config.js';
 import { boundedDelivery } from '../../providers/provider.js';
 import { GatehouseError, ProblemBody } from '../errors.js';
+import { toGatehouseError } from '../http/error-handler.js';
 import { noteRequest } from '../http/request-tracing.js';
 import { configuredHooks } from './configured-hooks.js';
 import type { SampleKind } from './delivery-recorder.js';
@@ -38,11 +41,28 @@ export async function webhookRoutes(app: FastifyInstance, opts: { config: Gateho
   for (const target of configuredHooks(config).values()) {
     const name = target.provider.name;
     const sampledHeaders = [...commonSampledHeaders, ...(target.provider.webhook.sampledHeaders ?? [])];
-    const findingsByRequest = new WeakMap<FastifyRequest, { findings: DeliveryFindings; error?: unknown }>();
+    const findingsByRequest = new WeakMap<
+      FastifyRequest,
+      { findings: DeliveryFindings; error?: unknown; recorded?: boolean }
+    >();
     const findingsOf = (request: FastifyRequest) => {
       let entry = findingsByRequest.get(request);
       if (entry === undefined) findingsByRequest.set(request, (entry = { findings: { verified: false } }));
       return entry;
+    };
+    /** Counts and records a delivery once, with the status it was (or would have been) answered. */
+    const record = (request: FastifyRequest, reply: FastifyReply, status: number, answerLost: boolean) => {
+      const entry = findingsOf(request);
+      if (entry.recorded === true) return;
+      entry.recorded = true;
+      const outcome = outcomeOf(entry.findings, status, entry.error);
+      app.metrics.webhookDeliveries.inc({ provider: name, outcome: outcome.metric });
+      const kind = sampleKind(app, request, target, entry.findings, outcome);
+      if (kind !== undefined && !app.deliveries.recorder.sample(kind, name, target.name)) return;
+      const sample = kind !== undefined && pickHeaders(request, sampledHeaders);
+      app.deliveries.recorder.record(
+        recordOf(app, request, reply, { status, answerLost }, target, entry.findings, outcome, sample),
+      );
     };
     app.post(
       target.name === 'default' ? `/v1/webhooks/${name}` : `/v1/webhooks/${name}/${target.name}`,
@@ -59,15 +79,7 @@ export async function webhookRoutes(app: FastifyInstance, opts: { config: Gateho
         onError: async (request, _reply, error) => {
           findingsOf(request).error = error;
         },
-        onResponse: async (request, reply) => {
-          const entry = findingsOf(request);
-          const outcome = outcomeOf(entry.findings, reply.statusCode, entry.error);
-          app.metrics.webhookDeliveries.inc({ provider: name, outcome: outcome.metric });
-          const kind = sampleKind(app, request, target, entry.findings, outcome);
-          if (kind !== undefined && !app.deliveries.recorder.sample(kind, name, target.name)) return;
-          const sample = kind !== undefined && pickHeaders(request, sampledHeaders);
-          app.deliveries.recorder.record(recordOf(app, request, reply, target, entry.findings, outcome, sample));
-        },
+        onResponse: async (request, reply) => record(request, reply, reply.statusCode, false),
         schema: {
           tags: ['webhooks'],
           summary: `${name} deliveries for the "${target.name}" hook`,
@@ -76,7 +88,22 @@ export async function webhookRoutes(app: FastifyInstance, opts: { config: Gateho
         },
       },
       async (request, reply) => {
-        const answer = await takeDelivery(app, request, target, findingsOf(request).findings);
+        const entry = findingsOf(request);
+        const work = takeDelivery(app, request, target, entry.findings);
+        // Fastify runs onResponse only for an answer that went out. When the connection closes
+        // first (the edge gave up on this bridge, the sender hung up), the delivery is recorded
+        // when its work ends, with the answer it would have had.
+        reply.raw.once('close', () => {
+          if (reply.raw.writableFinished) return;
+          work.then(
+            (answer) => record(request, reply, 'ignored' in answer ? 200 : 202, true),
+            (error: unknown) => {
+              entry.error ??= error;
+              record(request, reply, toGatehouseError(error)?.status ?? 500, true);
+            },
+          );
+        });
+        const answer = await work;
         return reply.code('ignored' in answer ? 200 : 202).send(answer);
       },
     );
@@ -151,6 +178,7 @@ function recordOf(
   app: FastifyInstance,
   request: FastifyRequest,
   reply: FastifyReply,
+  answered: { status: number; answerLost: boolean },
   hook: Hook,
   findings: DeliveryFindings,
   outcome: Outcome,
@@ -170,8 +198,8 @@ function recordOf(
     repository: event === undefined || event.repository.fullName === '' ? null : event.repository.fullName,
     outcome: outcome.outcome,
     reason: outcome.reason,
-    detail: refused ? errorDetail(findings, outcome) : null,
-    status: reply.statusCode,
+    detail: refused ? errorDetail(findings, outcome) : answered.answerLost ? answerLostDetail : null,
+    status: answered.status,
     jobId: answer?.jobId,
     runId: answer?.runId,
     route: answer?.route,
@@ -183,6 +211,8 @@ function recordOf(
     gitEvent: sample === false ? event : null,
   });
 }
+
+const answerLostDetail = 'the connection closed before the answer was sent; the provider may send it again';
 
 function errorDetail(findings: DeliveryFindings, outcome: Outcome): string | undefined {
   if (outcome.reason === 'unavailable') return 'Temporal could not take the start; the provider should send it again';
