@@ -3,7 +3,7 @@
 // log, and a log that is slow or down costs a warning and a counter, never a delivery. While the
 // log is unreachable the queue is kept and the write retried with a growing pause; the queue is
 // bounded, so a long outage drops the oldest unwritten records (counted). At shutdown the queue
-// gets a few seconds to drain, never longer.
+// gets a few seconds to drain, tried again within them, never longer.
 //
 // Unauthenticated rejections are anybody's to send, and a signed body the hook has already
 // recorded is anybody's who holds a captured copy (under any event name or delivery id), so both
@@ -56,6 +56,7 @@ const flushDelayMs = 100;
 const maxQueued = 10_000;
 const maxRetryMs = 30_000;
 const closeDeadlineMs = 5_000;
+const closeRetryMs = 250;
 /** About 150 bytes each: a few MB at most. */
 export const rememberedBodies = 20_000;
 
@@ -158,9 +159,20 @@ export function createDeliveryRecorder(
       await writing;
     },
     async close() {
+      const until = Date.now() + closeDeadlineMs;
+      // Written until the queue is empty or the deadline passes, trying again every quarter
+      // second: a log that is back a moment after the first try (PostgreSQL restarted as the
+      // bridge rolls) still gets what was queued.
+      const drain = async () => {
+        await this.flush();
+        while (queue.length > 0 && Date.now() + closeRetryMs < until) {
+          await new Promise((resolve) => setTimeout(resolve, closeRetryMs));
+          await this.flush();
+        }
+      };
       let deadline: NodeJS.Timeout | undefined;
       await Promise.race([
-        this.flush(),
+        drain(),
         new Promise<void>((resolve) => {
           deadline = setTimeout(resolve, closeDeadlineMs);
           deadline.unref();

@@ -113,6 +113,19 @@ describe('the delivery recorder', () => {
     expect(recorder.repeatedBody('github', 'a', body(1))).toBe(false);
   });
 
+  it('keeps trying at shutdown: a log back within the deadline gets what was queued', async () => {
+    const { log, stored, state } = scriptedLog();
+    const { recorder, registry } = recorderFor(log);
+    state.mode = 'down';
+    recorder.record(record('queued'));
+    await vi.waitFor(() => expect(state.appends).toBeGreaterThan(0), { timeout: 2_000, interval: 20 });
+    const back = setTimeout(() => (state.mode = 'up'), 1_000);
+    await recorder.close();
+    clearTimeout(back);
+    expect(stored.map((r) => r.id)).toEqual(['queued']);
+    expect(await failures(registry)).toEqual({});
+  }, 15_000);
+
   it('gives a shutdown a few seconds at most, counting what it could not write', async () => {
     const { log, state } = scriptedLog();
     const { recorder, registry } = recorderFor(log);
