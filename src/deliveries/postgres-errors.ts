@@ -20,7 +20,7 @@ const unreachableCodes = new Set([
 ]);
 /** node-postgres's own errors for a connection that broke or never came. */
 const unreachableMessages =
-  /^(Connection terminated|timeout exceeded when trying to connect|Client has encountered a connection error)/;
+  /^(Connection terminated|timeout exceeded when trying to connect|Client has encountered a connection error|Client was closed and is not queryable|Query read timeout)/;
 
 function errorCode(error: unknown): string | undefined {
   if (typeof error !== 'object' || error === null || !('code' in error)) return undefined;
@@ -41,14 +41,16 @@ export function isDataError(error: unknown): boolean {
 /**
  * Whether the database cannot be reached or cannot serve us now: the connection was refused,
  * broke or timed out; the server is starting or shutting down (57P0x), out of connections or
- * resources (class 53), cancelled the statement at its timeout (57014), refused the connection
- * (class 08, 28: a rotated credential) or has no such database (3D000).
+ * resources (class 53), cancelled the statement at its timeout (57014), rolled the transaction
+ * back for a conflict or a deadlock (class 40), failed on its own side (class 58: an I/O error),
+ * refused the connection (class 08, 28: a rotated credential) or has no such database (3D000).
+ * Each is worth trying again later; what is refused for its data or its SQL is not.
  */
 export function isUnreachable(error: unknown): boolean {
   const code = errorCode(error);
   if (code !== undefined && unreachableCodes.has(code)) return true;
   const state = sqlState(error);
-  if (state !== undefined) return /^(08|28|53|57P0)/.test(state) || state === '57014' || state === '3D000';
+  if (state !== undefined) return /^(08|28|40|53|57P0|58)/.test(state) || state === '57014' || state === '3D000';
   if (error instanceof AggregateError) return error.errors.some(isUnreachable);
   return error instanceof Error && unreachableMessages.test(error.message);
 }
