@@ -418,7 +418,17 @@ it('loses no accepted job and duplicates none while Temporal, PostgreSQL, bridge
   expect(ledgerTwice).toEqual([]);
   expect(ledgerMissing).toEqual([]);
   expect(ledgerStrangers).toEqual([]);
-  expect(logMissing, 'every accepted delivery is in the delivery log').toEqual([]);
+  // A missing delivery says what the caller saw and what the log holds for it.
+  const missingDetail = logMissing.map((key) => ({
+    key,
+    jobId: deliveries.get(key),
+    attempts: sent.find((l) => l.key === key)?.attempts,
+    records: stack.postgres.query(
+      'gatehouse_deliveries',
+      `SELECT id || ' ' || outcome || ' ' || coalesce(reason, '-') || ' ' || coalesce(status::text, '-') || ' ' || coalesce(job_id, '-') || ' ' || (sample IS NOT NULL)::text FROM webhook_deliveries WHERE delivery_id = '${key.replace(/[^0-9a-f-]/g, '')}'`,
+    ),
+  }));
+  expect(missingDetail, 'every accepted delivery is in the delivery log').toEqual([]);
   expect(logTwice).toEqual([]);
   expect(logWrongJob).toEqual([]);
 });
