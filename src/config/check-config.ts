@@ -58,6 +58,7 @@ export function checkConfig(config: GatehouseConfigFile, baseDir: string): strin
   }
   problems.push(...checkReconcilers(config));
   problems.push(...checkEmbeddedLedger(config));
+  problems.push(...checkWorkerSlots(config));
   problems.push(...checkCallbacks(config));
   problems.push(...checkEgress(config));
   config.ci.pipelines.forEach((pipeline, index) => {
@@ -90,6 +91,15 @@ export function checkConfig(config: GatehouseConfigFile, baseDir: string): strin
  * The embedded (PGlite) ledger lives in one worker process's files, so every route whose workflow
  * reads or writes usage must be on one task queue; a deployment that spreads them sets ledger.url.
  */
+/** A workflow task runs on a cached workflow: the SDK would quietly lower the slots to the cache. */
+function checkWorkerSlots(config: GatehouseConfigFile): string[] {
+  const { cachedWorkflows, workflowTaskSlots } = config.worker;
+  if (cachedWorkflows === undefined || cachedWorkflows === 0 || workflowTaskSlots === undefined) return [];
+  return workflowTaskSlots > cachedWorkflows
+    ? [`/worker/workflowTaskSlots: ${workflowTaskSlots} is more than /worker/cachedWorkflows (${cachedWorkflows})`]
+    : [];
+}
+
 function checkEmbeddedLedger(config: GatehouseConfigFile): string[] {
   if (config.ledger.url !== undefined) return [];
   const users = Object.entries(config.routes).filter(

@@ -763,6 +763,37 @@ export const ConfigSchema = Type.Object(
       },
       { additionalProperties: false, default: {} },
     ),
+    worker: Type.Object(
+      {
+        cachedWorkflows: Type.Optional(
+          Type.Integer({
+            minimum: 0,
+            description:
+              "workflows each queue's worker keeps in memory between their tasks (the SDK's maxCachedWorkflows); an evicted one replays its history at its next task, 0 turns the cache off; unset: the SDK's default, from the heap limit (about 2,000 on a 4 GB heap)",
+          }),
+        ),
+        workflowTaskSlots: Type.Optional(
+          Type.Integer({
+            minimum: 2,
+            description:
+              "workflow tasks each queue's worker runs at once (maxConcurrentWorkflowTaskExecutions); at most cachedWorkflows; unset: the SDK's 40",
+          }),
+        ),
+        activitySlots: Type.Optional(
+          Type.Integer({
+            minimum: 1,
+            description:
+              "activities each job queue's worker runs at once (maxConcurrentActivityTaskExecutions): on a CI queue, the jobs whose steps run together; unset: the SDK's 100",
+          }),
+        ),
+      },
+      {
+        additionalProperties: false,
+        default: {},
+        description:
+          'how much each worker takes on at once (docs/production.md, "Workers: memory and the knobs to size")',
+      },
+    ),
     ledger: Type.Object(
       {
         dataDir: Type.String({

@@ -43,8 +43,20 @@ export interface WorkerOptions {
   tracing?: Tracing;
   handleSignals?: boolean;
   env?: NodeJS.ProcessEnv;
-  /** Activity slots of each job queue's worker; default the SDK's. */
-  maxConcurrentActivities?: number;
+}
+
+/** The SDK's options for a job queue's Worker from `worker` in the config; unset keys keep the SDK's defaults. */
+export function workerTuning(config: GatehouseConfig): {
+  maxCachedWorkflows?: number;
+  maxConcurrentWorkflowTaskExecutions?: number;
+  maxConcurrentActivityTaskExecutions?: number;
+} {
+  const { cachedWorkflows, workflowTaskSlots, activitySlots } = config.worker;
+  return {
+    ...(cachedWorkflows === undefined ? {} : { maxCachedWorkflows: cachedWorkflows }),
+    ...(workflowTaskSlots === undefined ? {} : { maxConcurrentWorkflowTaskExecutions: workflowTaskSlots }),
+    ...(activitySlots === undefined ? {} : { maxConcurrentActivityTaskExecutions: activitySlots }),
+  };
 }
 
 /** What one task queue needs: the workflow types of its routes and their activity groups. */
@@ -105,9 +117,7 @@ export async function createWorkers(config: GatehouseConfig, options: WorkerOpti
       // The callback group stays here too: readJobClose, and the attempts of callbacks that started
       // before their own queue existed (their histories schedule them on this queue).
       activities: await createActivities(groupDeps),
-      ...(options.maxConcurrentActivities === undefined
-        ? {}
-        : { maxConcurrentActivityTaskExecutions: options.maxConcurrentActivities }),
+      ...workerTuning(config),
       // CI steps heartbeat the steps they completed, and a retry after a crash resumes after them:
       // a heartbeat must reach Temporal within a second, not the SDK's default of 0.8 × the
       // heartbeat timeout, or a step finished just before a crash runs again.

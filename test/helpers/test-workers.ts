@@ -13,13 +13,12 @@ export interface RunningWorkers {
 
 /**
  * `bundle` and `tracing`: a traced worker needs a bundle with the tracing interceptors;
- * `maxConcurrentActivities`: the job queues' activity slots; `taskQueues`: the queues it polls
+ * `taskQueues`: the queues it polls
  * (default all of the config's); `env`: secrets for the workers beyond the test secrets.
  */
 export interface WorkerOptions {
   bundle?: WorkflowBundleOption;
   tracing?: Tracing;
-  maxConcurrentActivities?: number;
   taskQueues?: string[];
   env?: Record<string, string>;
 }
@@ -31,9 +30,6 @@ export async function startWorkers(config: GatehouseConfig, options: WorkerOptio
     env: { ...testSecrets, ...options.env },
     ...(options.taskQueues === undefined ? {} : { taskQueues: options.taskQueues }),
     ...(options.tracing === undefined ? {} : { tracing: options.tracing }),
-    ...(options.maxConcurrentActivities === undefined
-      ? {}
-      : { maxConcurrentActivities: options.maxConcurrentActivities }),
   });
   const running = set.run();
   return {

@@ -8,7 +8,7 @@ import { once } from 'node:events';
 import { createServer, type Server, type Socket } from 'node:net';
 import type { AddressInfo } from 'node:net';
 import { afterAll, expect, it } from 'vitest';
-import { callbackWorkflowId } from '../../src/core/callbacks.js';
+import { callbackPostQueue, callbackWorkflowId } from '../../src/core/callbacks.js';
 import { useGatehouse } from '../helpers/gatehouse.js';
 import { deployApi } from '../helpers/queries.js';
 
@@ -78,9 +78,9 @@ const g = useGatehouse({
       timeout: '5m',
       retryFor: '10m',
     },
+    // The job queue's worker has two activity slots: two held attempts would take them all.
+    worker: { activitySlots: 2 },
   }),
-  // The job queue's worker has two activity slots: two held attempts would take them all.
-  worker: { maxConcurrentActivities: 2 },
 });
 
 // Runs before the fixture's own afterAll: the held attempts go first, so the worker's shutdown
@@ -96,6 +96,19 @@ afterAll(async () => {
 });
 
 const started: string[] = [];
+
+it("gives the job queue's worker the activity slots worker.activitySlots names, and its callbacks worker its own", () => {
+  const slotsOf = (queue: string) => {
+    const worker = g.workers!.set.workers.find((w) => w.options.taskQueue === queue);
+    const tuner = worker?.options.tuner as { activityTaskSlotSupplier?: { type: string; numSlots?: number } };
+    return tuner.activityTaskSlotSupplier;
+  };
+  expect(slotsOf(g.taskQueue)).toEqual({ type: 'fixed-size', numSlots: 2 });
+  expect(slotsOf(callbackPostQueue(g.taskQueue))).toEqual({
+    type: 'fixed-size',
+    numSlots: g.config.callbacks.maxConcurrent,
+  });
+});
 
 it("runs a policy job to completion while a black-holed receiver holds two callback attempts, which never take the job queue's slots", async () => {
   const me = await g.caller({ groups: ['maintainers'] });
