@@ -1,14 +1,20 @@
 // The scale-out test bed on one machine (`npm run cluster`, `npm run test:cluster`): Debian's
 // PostgreSQL, a Temporal cluster of real server processes on it (src/dev/temporal-cluster.ts),
 // two bridges behind the HAProxy edge, one worker per task queue, and the ledger on the same
-// PostgreSQL. Every part is a separate process that can be killed, stopped and started again.
+// PostgreSQL. Every part is a separate process that can be killed, stopped and started again. The
+// bridges and workers run compiled, with the command lines production runs (bridge-process.ts,
+// worker-process.ts), so the sizes the fault test prints are what a deployment would see; the
+// stack builds first when dist/ is missing or older than the sources.
 // With `argo` (`npm run argo`), a real Argo Workflows too (src/dev/argo-bed/argo-bed.ts): its two
 // servers behind the edge's Argo frontend, which the workers' `ci.argo.url` points at.
 import { createWriteStream, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { answersOk, managedProcess, type ManagedProcess } from './managed-process.js';
 import { dirname, join, resolve } from 'node:path';
 import { parse, stringify } from 'yaml';
+import { bridgeCommand } from '../config/bridge-process.js';
 import { loadConfig } from '../config/load-config.js';
+import { workerCommand } from '../config/worker-process.js';
+import { ensureBuild } from './build.js';
 import { edgeConfigFiles } from '../edge/edge-files.js';
 import { syncJwks } from '../edge/sync-jwks.js';
 import { startDevIssuer, type DevIssuer } from './dev-issuer.js';
@@ -77,6 +83,7 @@ export async function startClusterStack(options: ClusterStackOptions): Promise<C
     for (const stop of stops.reverse()) await stop().catch(() => {});
   };
   try {
+    await ensureBuild(process.cwd(), say);
     say('PostgreSQL');
     const postgres = await startPostgres({ dir: join(dir, 'postgres'), maxConnections: 400 });
     stops.push(() => postgres.stop());
@@ -117,8 +124,7 @@ export async function startClusterStack(options: ClusterStackOptions): Promise<C
     for (const queue of loadConfig({ ...process.env, ...env }, { webhookSecrets: false }).taskQueues) {
       const worker = nodeProcess({
         name: `worker-${queue}`,
-        script: 'src/worker.ts',
-        args: ['--queues', queue],
+        command: workerCommand(queue),
         env,
         logFile: join(logs, `worker-${queue}.log`),
         ready: (output) => output.includes('worker polling'),
@@ -137,7 +143,7 @@ export async function startClusterStack(options: ClusterStackOptions): Promise<C
       bridgeAddresses.push(address);
       const bridge = nodeProcess({
         name: `bridge${index}`,
-        script: 'src/server.ts',
+        command: bridgeCommand,
         env: { ...env, GATEHOUSE_LISTEN: address, GATEHOUSE_METRICS_LISTEN: `127.0.0.1:${await freePort()}` },
         logFile: join(logs, `bridge${index}.log`),
         ready: () => answersOk(`http://${address}/readyz`),
@@ -274,17 +280,14 @@ function argoPipeline(config: Record<string, unknown>, argo: StackArgo): void {
 }
 
 /** A bridge or a worker: the entry run by Node with tsx, as `npm start` and `npm run worker` do. */
+/** A bridge or worker from its production command line (`node …`), run by this Node. */
 function nodeProcess(options: {
   name: string;
-  script: string;
-  args?: string[];
+  command: readonly string[];
   env: NodeJS.ProcessEnv;
   logFile: string;
   ready: (output: string) => boolean | Promise<boolean>;
 }): NodeProcess {
-  return managedProcess({
-    ...options,
-    command: process.execPath,
-    args: ['--import', 'tsx', options.script, ...(options.args ?? [])],
-  });
+  const [, ...args] = options.command;
+  return managedProcess({ ...options, command: process.execPath, args });
 }
