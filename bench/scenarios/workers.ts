@@ -15,7 +15,7 @@
 // running CI jobs of one `true` step in the sandbox, cloned from a Git server on loopback.
 import { spawn, type ChildProcess } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
-import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { chmodSync, createWriteStream, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import type { Client } from '@temporalio/client';
 import { bundleWorkflowCode } from '@temporalio/worker';
@@ -48,6 +48,8 @@ export interface LoadFigures {
   failed: number;
   /** What the first failed job said. */
   firstError?: string;
+  /** How the worker ended, when it ended during the load (and where its output is). */
+  workerExit?: string;
   throughput: number;
   p50: number;
   p99: number;
@@ -113,6 +115,10 @@ export async function measureWorkers(ctx: WorkersContext): Promise<WorkersResult
   const { temporalAddress, dir, say, note } = ctx;
   const scratch = join(dir, 'workers');
   mkdirSync(scratch, { recursive: true });
+  // Each CI job's steps run under a uid of their own, which must reach its checkout under the
+  // scratch directory: the run's directory is mkdtemp's 0700 (the cluster test bed does the same).
+  chmodSync(dir, 0o755);
+  chmodSync(scratch, 0o755);
   const cleanups: Array<() => Promise<void> | void> = [];
   const result: WorkersResult = { figures: {} };
   try {
@@ -305,16 +311,29 @@ interface Started {
   pid: number;
   queue: string;
   readyMs: number;
+  /** The worker's stdout and stderr, kept after the run. */
+  logFile: string;
 }
+
+/** Where each worker's output goes: kept after the run, unlike its scratch directory. */
+const workerLogDir = resolve('.data/bench-logs/workers');
 
 /** Spawns the variant on a fresh queue; resolves once Temporal lists its poller. */
 async function startWorker(ctx: WorkersContext, variant: Variant): Promise<Started> {
   const queue = `bench-${variant.key.toLowerCase()}-${randomUUID().slice(0, 8)}`;
   const { args, env } = variant.process(queue);
   let stderr = '';
+  mkdirSync(workerLogDir, { recursive: true });
+  const logFile = join(workerLogDir, `${queue}.log`);
+  const log = createWriteStream(logFile);
   const began = performance.now();
-  const child = spawn(process.execPath, args, { env, stdio: ['ignore', 'ignore', 'pipe'] });
-  child.stderr!.on('data', (chunk: Buffer) => (stderr = (stderr + chunk.toString()).slice(-2_000)));
+  const child = spawn(process.execPath, args, { env, stdio: ['ignore', 'pipe', 'pipe'] });
+  child.stdout!.pipe(log, { end: false });
+  child.stderr!.on('data', (chunk: Buffer) => {
+    log.write(chunk);
+    stderr = (stderr + chunk.toString()).slice(-2_000);
+  });
+  child.once('exit', () => log.end());
   const polled = async () => {
     const answer = await ctx.client.workflowService.describeTaskQueue({
       namespace: 'default',
@@ -340,7 +359,7 @@ async function startWorker(ctx: WorkersContext, variant: Variant): Promise<Start
       `${variant.label} ${child.exitCode === null ? 'did not poll within 90 s' : `exited (${child.exitCode})`}: ${stderr.trim().slice(-500)}`,
     );
   }
-  return { child, pid: child.pid!, queue, readyMs };
+  return { child, pid: child.pid!, queue, readyMs, logFile };
 }
 
 async function stopWorker(child: ChildProcess): Promise<void> {
@@ -408,22 +427,34 @@ async function steadyLoad(ctx: WorkersContext, variant: Variant, worker: Started
   const cpuBefore = cpuMs(worker.pid);
   const began = performance.now();
   const stopAt = Date.now() + ctx.loadMs;
+  // A worker that ends during the load ends it: its jobs in flight would only wait out their deadline.
+  let workerExit: string | undefined;
+  const exited = new Promise<never>((_, reject) =>
+    worker.child.once('exit', (code, signal) => {
+      workerExit = `the worker ended during the load (${signal ?? `exit ${code}`}); its output: ${worker.logFile}`;
+      reject(new Error(workerExit));
+    }),
+  );
+  exited.catch(() => {});
   try {
     await Promise.all(
       Array.from({ length: variant.concurrency }, async () => {
-        while (Date.now() < stopAt) {
+        while (Date.now() < stopAt && workerExit === undefined) {
           const jobId = `bench-${variant.key}-${randomUUID()}`;
           const job = variant.job(jobId);
           const t = performance.now();
           try {
-            await ctx.client.withDeadline(Date.now() + 120_000, () =>
-              ctx.client.workflow.execute(job.type, {
-                workflowId: jobId,
-                taskQueue: worker.queue,
-                args: job.args,
-                ...(job.memo === undefined ? {} : { memo: job.memo }),
-              }),
-            );
+            await Promise.race([
+              ctx.client.withDeadline(Date.now() + 120_000, () =>
+                ctx.client.workflow.execute(job.type, {
+                  workflowId: jobId,
+                  taskQueue: worker.queue,
+                  args: job.args,
+                  ...(job.memo === undefined ? {} : { memo: job.memo }),
+                }),
+              ),
+              exited,
+            ]);
             latencies.push(performance.now() - t);
           } catch (error) {
             failed += 1;
@@ -444,6 +475,7 @@ async function steadyLoad(ctx: WorkersContext, variant: Variant, worker: Started
     completed: latencies.length,
     failed,
     ...(firstError === undefined ? {} : { firstError }),
+    ...(workerExit === undefined ? {} : { workerExit }),
     throughput: latencies.length / seconds,
     p50: percentile(latencies, 50),
     p99: percentile(latencies, 99),
@@ -475,7 +507,8 @@ function describeFigures(f: WorkerFigures): string {
       : `load ${load.completed} jobs (${load.failed} failed) ${load.throughput.toFixed(1)}/s at ${load.concurrency}, ` +
         `p50 ${ms(load.p50, 0)} p99 ${ms(load.p99, 0)}, cpu ${ms(load.cpuMsPerJob)}/job, max ${mb(load.rssMax)}; `) +
     `after ${mb(f.rssAfterLoad)}, VmHWM ${mb(f.peakRss)}` +
-    (load?.firstError === undefined ? '' : `; first failure: ${load.firstError}`)
+    (load?.firstError === undefined ? '' : `; first failure: ${load.firstError}`) +
+    (load?.workerExit === undefined ? '' : `; ${load.workerExit}`)
   );
 }
 
