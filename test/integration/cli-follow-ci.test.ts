@@ -7,44 +7,34 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { runCommand } from '../../src/command/program.js';
-import { fakeStatusApis, startFakeGitHosts } from '../helpers/fake-git-hosts.js';
-import { gitServerOverlay, startGitServer } from '../helpers/git-server.js';
-import { testSecrets, useGatehouse } from '../helpers/gatehouse.js';
+import { ciFakes, ciOverlay } from '../helpers/ci-overlay.js';
+import { useGatehouse } from '../helpers/gatehouse.js';
 
 const g = useGatehouse({
   name: 'gatehouse-cli-ci',
   bridge: 'listen',
-  fakes: {
-    hosts: () => startFakeGitHosts(testSecrets.TEST_STATUS_TOKEN),
-    git: () => startGitServer({ 'check.sh': '#!/bin/sh\necho "checked $(git rev-parse HEAD)"\n' }),
-  },
-  overlay: ({ fakes }) => ({
-    ci: {
-      ...gitServerOverlay(fakes.git).ci,
-      scratchDir: mkdtempSync(join(tmpdir(), 'gatehouse-scratch-')),
-      statusApis: fakeStatusApis(fakes.hosts),
-      pipelines: [
-        {
-          repositories: ['acme-cli/*'],
-          runner: 'steps',
-          steps: [
-            { name: 'lint', run: 'sleep 0.5; ./check.sh', timeout: '1m' },
-            { name: 'build', run: 'sleep 0.5; echo built', timeout: '1m' },
-            { name: 'test', run: 'sleep 0.5; echo tested', timeout: '1m' },
-          ],
-        },
-        {
-          repositories: ['acme-cli-broken/*'],
-          runner: 'steps',
-          steps: [
-            { name: 'compile', run: 'echo compiled', timeout: '1m' },
-            { name: 'test', run: 'echo "1 failing" >&2; exit 3', timeout: '1m' },
-            { name: 'deploy', run: 'true', timeout: '1m' },
-          ],
-        },
-      ],
-    },
-  }),
+  fakes: ciFakes({ 'check.sh': '#!/bin/sh\necho "checked $(git rev-parse HEAD)"\n' }),
+  overlay: ({ fakes }) =>
+    ciOverlay(fakes, [
+      {
+        repositories: ['acme-cli/*'],
+        runner: 'steps',
+        steps: [
+          { name: 'lint', run: 'sleep 0.5; ./check.sh', timeout: '1m' },
+          { name: 'build', run: 'sleep 0.5; echo built', timeout: '1m' },
+          { name: 'test', run: 'sleep 0.5; echo tested', timeout: '1m' },
+        ],
+      },
+      {
+        repositories: ['acme-cli-broken/*'],
+        runner: 'steps',
+        steps: [
+          { name: 'compile', run: 'echo compiled', timeout: '1m' },
+          { name: 'test', run: 'echo "1 failing" >&2; exit 3', timeout: '1m' },
+          { name: 'deploy', run: 'true', timeout: '1m' },
+        ],
+      },
+    ]),
 });
 const inputs = mkdtempSync(join(tmpdir(), 'gatehouse-cli-ci-'));
 

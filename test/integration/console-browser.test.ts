@@ -15,8 +15,9 @@ import { join } from 'node:path';
 import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { send, startEdgeHarness, type Bridge, type EdgeHarness } from '../helpers/edge.js';
-import { fakeStatusApis, startFakeGitHosts, type FakeGitHosts } from '../helpers/fake-git-hosts.js';
-import { gitServerOverlay, startGitServer, type GitServer } from '../helpers/git-server.js';
+import { ciFakes, ciOverlay } from '../helpers/ci-overlay.js';
+import type { FakeGitHosts } from '../helpers/fake-git-hosts.js';
+import type { GitServer } from '../helpers/git-server.js';
 import { startWorkers, testFileRoute, testSecrets, uniqueName, type RunningWorkers } from '../helpers/gatehouse.js';
 import { testLogDir } from '../helpers/log-files.js';
 import { capture, launchChromium, signIn, type AxeViolation } from '../helpers/console-browser.js';
@@ -42,23 +43,18 @@ beforeAll(async () => {
     { EDGE_SUBJECT_RATE: '100' },
     {
       signIn: {},
-      fakes: {
-        hosts: () => startFakeGitHosts(testSecrets.TEST_STATUS_TOKEN),
-        git: () => startGitServer({ 'README.md': 'console\n' }),
-      },
+      fakes: ciFakes({ 'README.md': 'console\n' }),
       taskQueue: queue,
       // A route on a queue no worker polls until the test starts one: its jobs stay running.
       worker: { taskQueues: [queue] },
       overlay: ({ fakes }) => ({
         taskQueues: [queue, holdQueue],
         routes: { 'hold-check': { ...testFileRoute('policy-check'), taskQueue: holdQueue } },
-        ci: {
-          ...gitServerOverlay(fakes.git).ci,
-          scratchDir,
-          statusApis: fakeStatusApis(fakes.hosts, ['github']),
-          // The middle step waits for a file the test puts in the job's checkout, so the page is
-          // looked at while the job runs, however slow the machine, and no test step sleeps.
-          pipelines: [
+        // The middle step waits for a file the test puts in the job's checkout, so the page is
+        // looked at while the job runs, however slow the machine, and no test step sleeps.
+        ...ciOverlay(
+          fakes,
+          [
             {
               repositories: ['Codertocat/*'],
               runner: 'steps',
@@ -69,7 +65,8 @@ beforeAll(async () => {
               ],
             },
           ],
-        },
+          { scratchDir, statusProviders: ['github'] },
+        ),
       }),
     },
   );

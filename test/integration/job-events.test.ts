@@ -3,49 +3,37 @@
 // RUNNING to its final state, a CI job's phases and steps as they happen, Last-Event-ID resumed on
 // another replica with nothing repeated or lost, the stream caps, and a shutdown that ends streams
 // instead of waiting for them.
-import { mkdtempSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import type { FastifyInstance } from 'fastify';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { buildApp } from '../../src/bridge/app.js';
 import type { GatehouseConfig } from '../../src/config/load-config.js';
 import { startBlackHoleProxy } from '../helpers/black-hole-proxy.js';
-import { fakeStatusApis, startFakeGitHosts } from '../helpers/fake-git-hosts.js';
-import { gitServerOverlay, startGitServer } from '../helpers/git-server.js';
-import { loadTestConfig, testLogger, testSecrets, useGatehouse } from '../helpers/gatehouse.js';
+import { ciFakes, ciOverlay } from '../helpers/ci-overlay.js';
+import { loadTestConfig, testLogger, useGatehouse } from '../helpers/gatehouse.js';
 import { openStream, startIdleJob, type SseEvent, type SseStream } from '../helpers/sse.js';
 
 /** The bridge listens, as behind the edge (a stream needs a socket); `small` is a second replica that holds at most two streams. */
 const g = useGatehouse({
   name: 'gatehouse-events',
   bridge: 'listen',
-  fakes: {
-    hosts: () => startFakeGitHosts(testSecrets.TEST_STATUS_TOKEN),
-    git: () => startGitServer({ 'README.md': 'events\n' }),
-  },
+  fakes: ciFakes({ 'README.md': 'events\n' }),
   overlay: ({ fakes }) => ({
-    ci: {
-      ...gitServerOverlay(fakes.git).ci,
-      scratchDir: mkdtempSync(join(tmpdir(), 'gatehouse-scratch-')),
-      statusApis: fakeStatusApis(fakes.hosts),
-      pipelines: [
-        {
-          repositories: ['acme-events/*'],
-          runner: 'steps',
-          steps: [
-            { name: 'one', run: 'sleep 0.5; echo one', timeout: '1m' },
-            { name: 'two', run: 'sleep 0.5; echo two', timeout: '1m' },
-            { name: 'three', run: 'sleep 0.5; echo three', timeout: '1m' },
-          ],
-        },
-        {
-          repositories: ['acme-events-broken/*'],
-          runner: 'steps',
-          steps: [{ name: 'fails', run: 'exit 4', timeout: '1m' }],
-        },
-      ],
-    },
+    ...ciOverlay(fakes, [
+      {
+        repositories: ['acme-events/*'],
+        runner: 'steps',
+        steps: [
+          { name: 'one', run: 'sleep 0.5; echo one', timeout: '1m' },
+          { name: 'two', run: 'sleep 0.5; echo two', timeout: '1m' },
+          { name: 'three', run: 'sleep 0.5; echo three', timeout: '1m' },
+        ],
+      },
+      {
+        repositories: ['acme-events-broken/*'],
+        runner: 'steps',
+        steps: [{ name: 'fails', run: 'exit 4', timeout: '1m' }],
+      },
+    ]),
     // Streams must outlive the time a request may take to arrive.
     server: { requestTimeout: '1s' },
     limits: { streamHeartbeat: '300ms', maxStreamsPerCaller: 3 },

@@ -10,10 +10,8 @@
 //
 // The tracer provider is per process, and this file's process hosts the bridges and the worker:
 // it is registered here only, and shut down (unregistered) after the file.
-import { appendFileSync, mkdtempSync, readFileSync } from 'node:fs';
+import { appendFileSync, readFileSync } from 'node:fs';
 import { randomBytes, randomUUID } from 'node:crypto';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { buildApp } from '../../src/bridge/app.js';
 import { parseTraceparent } from '../../src/core/trace-context.js';
@@ -26,8 +24,9 @@ import {
 import { startTracing, type Tracing } from '../../src/telemetry/tracing.js';
 import { bundleWorkflows } from '../../src/worker/bundle-workflows.js';
 import { send, startEdgeHarness, type EdgeAnswer, type EdgeHarness } from '../helpers/edge.js';
-import { fakeStatusApis, startFakeGitHosts, type FakeGitHosts } from '../helpers/fake-git-hosts.js';
-import { gitServerOverlay, startGitServer, type GitServer } from '../helpers/git-server.js';
+import { ciFakes, ciOverlay } from '../helpers/ci-overlay.js';
+import type { FakeGitHosts } from '../helpers/fake-git-hosts.js';
+import type { GitServer } from '../helpers/git-server.js';
 import { testSecrets, uniqueName } from '../helpers/gatehouse.js';
 import { githubDelivery, githubPush } from '../helpers/webhooks.js';
 
@@ -51,27 +50,18 @@ beforeAll(async () => {
       tracing,
       worker: { bundle: { code: bundle.code } },
       edgeLog: (chunk) => edgeLog.push(...chunk.split('\n').filter(Boolean)),
-      fakes: {
-        hosts: () => startFakeGitHosts(testSecrets.TEST_STATUS_TOKEN),
-        git: () => startGitServer({ 'build.sh': '#!/bin/sh\necho built "$(git rev-parse HEAD)"\n' }),
-      },
-      overlay: ({ fakes }) => ({
-        ci: {
-          ...gitServerOverlay(fakes.git).ci,
-          scratchDir: mkdtempSync(join(tmpdir(), 'gatehouse-scratch-')),
-          statusApis: fakeStatusApis(fakes.hosts),
-          pipelines: [
-            {
-              repositories: ['Codertocat/*', 'acme/*'],
-              runner: 'steps',
-              steps: [
-                { name: 'show-traceparent', run: 'echo "TRACEPARENT=$TRACEPARENT"', timeout: '1m' },
-                { name: 'build', run: './build.sh', timeout: '1m' },
-              ],
-            },
-          ],
-        },
-      }),
+      fakes: ciFakes({ 'build.sh': '#!/bin/sh\necho built "$(git rev-parse HEAD)"\n' }),
+      overlay: ({ fakes }) =>
+        ciOverlay(fakes, [
+          {
+            repositories: ['Codertocat/*', 'acme/*'],
+            runner: 'steps',
+            steps: [
+              { name: 'show-traceparent', run: 'echo "TRACEPARENT=$TRACEPARENT"', timeout: '1m' },
+              { name: 'build', run: './build.sh', timeout: '1m' },
+            ],
+          },
+        ]),
     },
   );
 }, 120_000);
