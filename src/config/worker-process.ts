@@ -8,8 +8,18 @@
 // runs on V8's baseline compiler and is never recompiled by TurboFan. Tiering up kept both
 // compilations resident: about 50 MB for Cedar and 45 MB for PGlite, measured, for the same CPU
 // time per policy decision within noise; the ledger also opens in half the time.
+// --no-turbo-inline-js-wasm-calls: TurboFan does not inline the calls from JavaScript into
+// WebAssembly. With them inlined, Node 20's V8 (11.3) aborted a policy worker under a steady load
+// of Cedar decisions ("Fatal error: unreachable code" in Deoptimizer::DoComputeBuiltinContinuation,
+// a lazy deoptimization after a call into Wasm): in three of four soaks of 32 jobs at once (150 s
+// each) and in both policy runs of one bench. With the flag, none of three soaks did, at the same
+// throughput.
 // (docs/production.md, "Workers: memory and the knobs to size".)
-export const workerNodeFlags = ['--max-semi-space-size=2', '--liftoff-only'] as const;
+export const workerNodeFlags = [
+  '--max-semi-space-size=2',
+  '--liftoff-only',
+  '--no-turbo-inline-js-wasm-calls',
+] as const;
 
 /** The worker's command line for one task queue, as the image runs it (from /app). */
 export function workerCommand(queue: string): string[] {
