@@ -87,10 +87,6 @@ export function checkConfig(config: GatehouseConfigFile, baseDir: string): strin
   return problems;
 }
 
-/**
- * The embedded (PGlite) ledger lives in one worker process's files, so every route whose workflow
- * reads or writes usage must be on one task queue; a deployment that spreads them sets ledger.url.
- */
 /** A workflow task runs on a cached workflow: the SDK would quietly lower the slots to the cache. */
 function checkWorkerSlots(config: GatehouseConfigFile): string[] {
   const { cachedWorkflows, workflowTaskSlots } = config.worker;
@@ -100,6 +96,10 @@ function checkWorkerSlots(config: GatehouseConfigFile): string[] {
     : [];
 }
 
+/**
+ * The embedded (PGlite) ledger lives in one worker process's files, so every route whose workflow
+ * reads or writes usage must be on one task queue; a deployment that spreads them sets ledger.url.
+ */
 function checkEmbeddedLedger(config: GatehouseConfigFile): string[] {
   if (config.ledger.url !== undefined) return [];
   const users = Object.entries(config.routes).filter(

@@ -31,8 +31,9 @@ async function recordsOf(deliveryId: string): Promise<Array<Record<string, unkno
   return (answer.json() as { deliveries: Array<Record<string, unknown>> }).deliveries;
 }
 
-it('records a delivery whose connection closed before the answer, once, as accepted with its job', async () => {
-  const delivery = githubDelivery(
+/** A signed push to main that the test config's GitHub hook starts a job for. */
+function pushDelivery() {
+  return githubDelivery(
     {
       ...githubExample('push', (e) => e.ref === 'refs/heads/master'),
       ref: 'refs/heads/main',
@@ -40,6 +41,10 @@ it('records a delivery whose connection closed before the answer, once, as accep
     },
     { secret: s.TEST_GITHUB_SECRET, event: 'push' },
   );
+}
+
+it('records a delivery whose connection closed before the answer, once, as accepted with its job', async () => {
+  const delivery = pushDelivery();
   const deliveryId = delivery.headers['x-github-delivery']!;
 
   // Temporal takes the start; its answer is held back until the caller has hung up.
@@ -81,14 +86,7 @@ it('records a delivery whose connection closed before the answer, once, as accep
 });
 
 it('records a delivery answered as usual without the lost-answer note', async () => {
-  const delivery = githubDelivery(
-    {
-      ...githubExample('push', (e) => e.ref === 'refs/heads/master'),
-      ref: 'refs/heads/main',
-      after: randomBytes(20).toString('hex'),
-    },
-    { secret: s.TEST_GITHUB_SECRET, event: 'push' },
-  );
+  const delivery = pushDelivery();
   const answer = await fetch(`${h.url}${delivery.url}`, {
     method: 'POST',
     headers: delivery.headers,
