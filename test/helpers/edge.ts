@@ -2,6 +2,7 @@
 // replicas (listening on loopback), keys synced from the dev issuer, and a worker.
 import { mkdtempSync, rmSync } from 'node:fs';
 import { request as httpsRequest, Agent } from 'node:https';
+import type { IncomingMessage } from 'node:http';
 import { createConnection } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -65,7 +66,9 @@ export interface EdgeHarness<Fakes = Record<string, never>> {
 async function startBridge(config: GatehouseConfig, tracing?: Tracing, listenPort?: number): Promise<Bridge> {
   const app = await buildApp(config, { logger: testLogger(), ...(tracing === undefined ? {} : { tracing }) });
   const seen: Bridge['seen'] = [];
-  app.addHook('onRequest', async (request) => {
+  // Every request the replica's server receives, before any of the app's hooks (its own token
+  // check among them) can answer it.
+  app.server.on('request', (request: IncomingMessage) => {
     seen.push({ ...request.headers });
   });
   const port = listenPort ?? (await freePort());

@@ -119,6 +119,35 @@ describe('through the edge', () => {
     expect(missing.headers['www-authenticate']).toBe('Bearer realm="gatehouse"');
   });
 
+  it('skips jwt_verify on a kept-alive connection only for the very token that passed on it', async () => {
+    const token = await e.issuer.mint({ sub: uniqueName('kept') });
+    const [header, payload, signature] = token.split('.') as [string, string, string];
+    const claims = JSON.parse(new TextDecoder().decode(base64url.decode(payload))) as Record<string, unknown>;
+    const forgeries: Record<string, string> = {
+      'another subject under its signature': `${header}.${base64url.encode(JSON.stringify({ ...claims, sub: uniqueName('victim') }))}.${signature}`,
+      'its payload with a bad signature': `${header}.${payload}.${signature.slice(0, -4)}AAAA`,
+    };
+    for (const [name, forged] of Object.entries(forgeries)) {
+      // One connection: the real token passes (and again, from the connection's cache), then the
+      // forgery on that same connection is verified and refused, closing it.
+      const agent = new Agent({ keepAlive: true, maxSockets: 1, rejectUnauthorized: false });
+      try {
+        const whoami = (bearer: string) =>
+          send(e.base, { path: '/v1/whoami', headers: { authorization: `Bearer ${bearer}` }, agent });
+        expect((await whoami(token)).status, name).toBe(200);
+        const again = await whoami(token);
+        expect([again.status, again.reused], name).toEqual([200, true]);
+        const before = seenCount();
+        const refused = await whoami(forged);
+        expect([refused.status, refused.reused], name).toEqual([401, true]);
+        expect(refused.json<{ code: string }>().code, name).toBe('GATEHOUSE_INVALID_TOKEN');
+        expect(seenCount(), `${name} reached the bridge`).toBe(before);
+      } finally {
+        agent.destroy();
+      }
+    }
+  });
+
   it('accepts an audience array that names us, and an ES256 token', async () => {
     expect(
       (await start(await e.issuer.mint({ sub: uniqueName('aud') }, { audience: ['x', 'y', 'gatehouse'] }))).status,

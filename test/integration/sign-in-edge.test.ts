@@ -9,11 +9,12 @@
 // it in Chromium.
 import { appendFileSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
+import { Agent } from 'node:https';
 import { join } from 'node:path';
 import { base64url, importJWK, SignJWT, type CryptoKey } from 'jose';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { freePort } from '../../src/dev/temporal-dev-server.js';
-import { startEdgeHarness, type EdgeHarness } from '../helpers/edge.js';
+import { send, startEdgeHarness, type EdgeHarness } from '../helpers/edge.js';
 import { startFakeArgo, type FakeArgo } from '../helpers/fake-argo.js';
 import { uniqueName } from '../helpers/gatehouse.js';
 import { Browser } from '../helpers/sign-in.js';
@@ -376,6 +377,37 @@ describe('sessions the edge refuses', () => {
     }
     expect(argoRequests().length).toBe(before);
     expect((await withCookie(good)).status).toBe(200);
+  });
+
+  it('verifies a cookie again on a kept-alive connection unless it is byte for byte the session that passed on it', async () => {
+    const good = await forgeSession({});
+    const [h, p, sig] = good.split('.') as [string, string, string];
+    const claims = JSON.parse(new TextDecoder().decode(base64url.decode(p))) as Record<string, unknown>;
+    const forgeries: Record<string, string> = {
+      'more grants under its signature': `${h}.${base64url.encode(JSON.stringify({ ...claims, gh_argo: 'team-b:edit' }))}.${sig}`,
+      'its payload with a bad signature': `${h}.${p}.${sig.slice(0, -4)}AAAA`,
+    };
+    for (const [name, forged] of Object.entries(forgeries)) {
+      const agent = new Agent({ keepAlive: true, maxSockets: 1, rejectUnauthorized: false });
+      try {
+        const list = (session: string) =>
+          send(e.base, {
+            path: '/argo/api/v1/workflows/team-a',
+            headers: { cookie: `__Host-gh_session=${session}`, accept: 'application/json' },
+            agent,
+          });
+        expect((await list(good)).status, name).toBe(200);
+        const again = await list(good);
+        expect([again.status, again.reused], name).toEqual([200, true]);
+        const before = argoRequests().length;
+        const refused = await list(forged);
+        expect([refused.status, refused.reused], name).toEqual([401, true]);
+        expect(refused.json<{ code: string }>().code, name).toBe('GATEHOUSE_SESSION_INVALID');
+        expect(argoRequests().length, `${name} reached Argo`).toBe(before);
+      } finally {
+        agent.destroy();
+      }
+    }
   });
 
   it('does not take a session token as a bearer token, nor a bearer token as a session', async () => {
