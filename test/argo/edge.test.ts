@@ -4,10 +4,12 @@
 // one owner on one server, a server killed with SIGKILL under a load of submits costing none of
 // them, a 1 MB manifest, and an answer slowed by a frozen Kubernetes API server within the
 // configured timeouts.
+import { appendFileSync, readFileSync } from 'node:fs';
 import { createConnection } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { argoWorkflowName, createArgoActivities, labelValue, type ArgoSubmit } from '../../activities/argo.js';
 import type { ArgoBed } from '../../src/dev/argo-bed/argo-bed.js';
+import { describeEnd, type ManagedProcess } from '../../src/dev/managed-process.js';
 import { argoFrontend, getWorkflow, listWorkflows, startTestArgoBed } from '../helpers/argo-bed.js';
 import { startEdgeHarness, type EdgeHarness } from '../helpers/edge.js';
 import { uniqueName } from '../helpers/gatehouse.js';
@@ -92,6 +94,30 @@ function submission(owner: string, manifest?: Record<string, unknown>): ArgoSubm
   };
 }
 
+/**
+ * Logs the API server's resident memory and the machine's available memory before the freeze:
+ * should it be killed while frozen, the log shows whether memory was short.
+ */
+function logMemoryBeforeFreeze(pid: number): void {
+  const kilobytes = (file: string, field: string) =>
+    new RegExp(`^${field}:\\s+(\\d+) kB$`, 'm').exec(readFileSync(file, 'utf8'))?.[1] ?? '?';
+  const resident = kilobytes(`/proc/${pid}/status`, 'VmRSS');
+  const available = kilobytes('/proc/meminfo', 'MemAvailable');
+  appendFileSync(
+    process.env.GATEHOUSE_TEST_LOG ?? '/dev/null',
+    `${new Date().toISOString()} freezing kube-apiserver (pid ${pid}): VmRSS ${resident} kB, MemAvailable ${available} kB\n`,
+  );
+}
+
+/** SIGCONT for a process frozen with SIGSTOP, or an error naming how it ended while frozen. */
+function thaw(frozen: ManagedProcess, pid: number): void {
+  // Node reaps its child and records the end in the same callback, so a process that is gone has
+  // its record here; its pid may already be another process's, so it is not signalled then.
+  const end = frozen.lastEnd;
+  if (end !== undefined) throw new Error(`Frozen with SIGSTOP, ${describeEnd(end)}; its log: ${frozen.logFile}`);
+  process.kill(pid, 'SIGCONT');
+}
+
 async function list(owner: string): Promise<number> {
   const answer = await fetch(`${frontendUrl}/api/v1/workflows/${namespace}?listOptions.limit=1`, {
     headers: { 'x-gatehouse-owner': owner, authorization: `Bearer ${token}` },
@@ -167,6 +193,7 @@ describe("the edge's Argo frontend with two real Argo servers", () => {
     const before = await argoServers();
     const input = submission('patient-owner');
     const apiServer = bed.apiServer.pid!;
+    logMemoryBeforeFreeze(apiServer);
     const began = Date.now();
     process.kill(apiServer, 'SIGSTOP');
     let outcome: Promise<unknown>;
@@ -175,7 +202,7 @@ describe("the edge's Argo frontend with two real Argo servers", () => {
       outcome.catch(() => {});
       await new Promise((r) => setTimeout(r, 15_000));
     } finally {
-      process.kill(apiServer, 'SIGCONT');
+      thaw(bed.apiServer, apiServer);
     }
     await expect(outcome).resolves.toMatchObject({ name: argoWorkflowName(input.jobId) });
     expect(Date.now() - began).toBeGreaterThanOrEqual(15_000);

@@ -1,10 +1,12 @@
 // The real Argo test bed (src/dev/argo-bed/argo-bed.ts) for one test file: its directory beside the
 // file's log (.data/test-logs/<file>.argo-bed/, its processes' logs in logs/), named in the file's
-// log so a failing run says where to look; etcd's data is removed after the file, the logs kept.
+// log so a failing run says where to look, as is every end of a process the bed exposes (how it
+// ended, and whether the bed or a test asked); etcd's data is removed after the file, the logs kept.
 import { appendFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { expect } from 'vitest';
 import { startArgoBed, type ArgoBed, type ArgoBedOptions } from '../../src/dev/argo-bed/argo-bed.js';
+import { describeEnd } from '../../src/dev/managed-process.js';
 import { freePort } from '../../src/dev/temporal-dev-server.js';
 import { logFileFor } from './log-files.js';
 
@@ -14,6 +16,11 @@ export async function startTestArgoBed(options: Omit<ArgoBedOptions, 'dir'> = {}
   const log = (line: string) => appendFileSync(process.env.GATEHOUSE_TEST_LOG ?? '/dev/null', `argo bed: ${line}\n`);
   log(`in ${dir} (process logs in ${join(dir, 'logs')})`);
   const bed = await startArgoBed({ ...options, dir, say: (line) => log(`starting ${line}`) });
+  // A part ended by something else (a SIGKILL from outside, a crash) is then named in the log the
+  // summary reporter prints for a failing file, not only in that part's own log (the only place for
+  // the parts the bed does not expose: scheduler, controller manager, kwok).
+  for (const part of [bed.etcd, bed.apiServer, bed.controller, ...bed.servers])
+    part.onEnd((end) => log(describeEnd(end)));
   return {
     ...bed,
     async stop() {
