@@ -2,7 +2,7 @@
 // every log line of the request, and the job or delivery the request is about.
 // Why it works as it does: docs/observability.md, "A request's trace, in the bridge".
 import { TraceFlags, type Attributes, type Link, type Span } from '@opentelemetry/api';
-import type { FastifyInstance, FastifyRequest, FastifyServerOptions } from 'fastify';
+import type { FastifyBaseLogger, FastifyInstance, FastifyRequest, FastifyServerOptions } from 'fastify';
 import { parseTraceparent } from '../../core/trace-context.js';
 import type { Tracing } from '../../telemetry/tracing.js';
 
@@ -120,5 +120,10 @@ export function noteRequest(
     log.deliveryId = fields.deliveryId;
   }
   requestSpan(request)?.setAttributes(attributes);
-  if (Object.keys(log).length > 0) request.log = request.log.child(log);
+  if (Object.keys(log).length === 0) return;
+  // The request's own logger (requestLogger made it) takes the fields: a second child logger
+  // would be one more object held for as long as the request is, which a long-poll is.
+  const logger = request.log as FastifyBaseLogger & { setBindings?: (bindings: Record<string, string>) => void };
+  if (typeof logger.setBindings === 'function') logger.setBindings(log);
+  else request.log = request.log.child(log);
 }

@@ -6,6 +6,7 @@ import type { FastifyInstance, FastifyRequest } from 'fastify';
 import type { GatehouseConfig } from '../../config/load-config.js';
 import type { RouteConfig } from '../../config/schema.js';
 import { GatehouseError, ProblemBody } from '../errors.js';
+import { forgetCredentials } from '../auth/forget-credentials.js';
 import { callbackHeader } from './job-callback.js';
 import { noteRequest } from '../http/request-tracing.js';
 import { idempotencyKeyOf, type JobKey } from './derive-job-id.js';
@@ -104,6 +105,7 @@ export async function jobsRoutes(parent: FastifyInstance, opts: { config: Gateho
     async (request, reply) => {
       noteRequest(request, { jobId: request.params.jobId });
       const waitMs = Math.min(request.query.wait ?? 0, limits.maxWaitSeconds) * 1000;
+      if (waitMs > 0) forgetCredentials(request);
       // The raw response's 'close' says the client went away (the request's fires as soon as its
       // body has been read), so a long-poll stops waiting for nobody.
       return app.jobs.read(request.identity, request.params.jobId, waitMs, reply.raw);
