@@ -5,10 +5,14 @@
 // On PostgreSQL, a pooled connection that breaks (the server restarted or dropped it) is reported
 // to `onConnectionLost` instead of ending the process; the pool drops it, and the next write opens
 // a new one (a write that was under way fails, and its activity is retried).
-// Memory: PGlite is PostgreSQL compiled to WebAssembly, in the worker's own process. It runs with
-// 16 MB of shared buffers (PostgreSQL's default of 128 MB stays resident once touched, for a ledger
-// of a few rows per job), and a new data directory is initialised (initdb) by a short-lived child
-// process: initdb in the worker's process left it about 250 MB larger for good.
+// Memory: PGlite is PostgreSQL compiled to WebAssembly, in the worker's own process. Its shared
+// memory is resident from the start (the WebAssembly runtime zero-fills it) and never given back,
+// and PostgreSQL sizes it for 128 MB of buffers and 127 backends. PGlite runs one backend, for a
+// ledger of a few rows per job: 1 MB of buffers and 7 backend slots leave 4 MB of shared memory
+// instead of 24 (about 9 MB of WebAssembly memory at rest instead of 29). work_mem bounds what a
+// usage query leaves behind; a larger sort spills to a file in dataDir. A new data directory is
+// initialised (initdb) by a short-lived child process: initdb in the worker's process left it
+// about 250 MB larger for good.
 import { spawn } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
@@ -71,7 +75,20 @@ export async function openLedger(config: GatehouseConfig, options: LedgerOptions
   }
 }
 
-const pgliteOptions = { postgresqlconf: ['shared_buffers=16MB'] };
+// postgresqlconf replaces the whole postgresql.conf on every open, so existing ledgers take these
+// settings too.
+const pgliteOptions = {
+  postgresqlconf: [
+    'shared_buffers=1MB', // 128 buffers; PostgreSQL's floor (128kB) risks "no unpinned buffers"
+    'max_connections=5', // with the next four, 7 backend slots instead of 127
+    'autovacuum_worker_slots=1',
+    'autovacuum_max_workers=1',
+    'max_wal_senders=0',
+    'max_replication_slots=0',
+    'work_mem=1MB',
+    'timezone=UTC', // what initdb wrote, which a replaced postgresql.conf would otherwise lose
+  ],
+};
 
 /** Runs PGlite's initdb for `dataDir` in a child process, which exits when it is done. */
 async function initDataDir(dataDir: string): Promise<void> {
