@@ -31,6 +31,10 @@ export async function bundleWorkflows(options: { tracing?: boolean } = {}): Prom
       ...workflowInterceptorModules,
       ...(options.tracing === true ? [workflowTracingModule] : []),
     ],
+    // The SDK needs an inline source map (it maps workflow stack traces with it, and copies it into
+    // the workflow context). The sources' text in it is read only for showStackTraceSources, which
+    // is off: without it each bundle is half the size, and a worker holds about 17 MB less.
+    webpackConfigHook: (config) => ({ ...config, devtool: 'inline-nosources-source-map' }),
     logger: quietBundlerLogger,
   });
 }

@@ -5,7 +5,7 @@
 // start and says why. `npm test` builds first; a missing or stale build fails here, so these tests
 // never pass on old code.
 import { spawn, type ChildProcess } from 'node:child_process';
-import { createWriteStream, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { createWriteStream, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -96,5 +96,16 @@ describe('the compiled worker', () => {
     child.stderr!.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
     await expect(polling).rejects.toThrow(/exited \(2\)/);
     expect(stderr).toContain(`no workflow bundle at ${join(empty, 'workflows.js')}`);
+  });
+
+  it('ships bundles whose source maps lead to the TypeScript but carry none of its text', () => {
+    for (const name of ['workflows.js', 'workflows-tracing.js']) {
+      const code = readFileSync(join('dist/workflow-bundles', name), 'utf8');
+      const map = JSON.parse(
+        Buffer.from(code.slice(code.lastIndexOf('base64,') + 'base64,'.length), 'base64').toString(),
+      ) as { sources: string[]; sourcesContent?: unknown };
+      expect(map.sources, name).toContain(join(process.cwd(), 'workflows/ci-pipeline.ts'));
+      expect(map.sourcesContent, name).toBeUndefined();
+    }
   });
 });
