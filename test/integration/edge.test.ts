@@ -3,10 +3,11 @@
 // body and header caps, key rotation without a restart, rate limits and the internal stats. One
 // HAProxy serves the whole file (and the whole run). The Argo frontend is tested with real Argo
 // servers: test/argo/edge.test.ts.
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { Agent } from 'node:https';
+import { createConnection } from 'node:net';
 import { base64url, SignJWT, UnsecuredJWT } from 'jose';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { runCommand } from '../../src/command/program.js';
@@ -146,6 +147,36 @@ describe('through the edge', () => {
         agent.destroy();
       }
     }
+  });
+
+  it('verifies a token again on its connection once its kid maps to another key (a runtime set map)', async () => {
+    const token = await e.issuer.mint({ sub: uniqueName('remapped') });
+    const { kid } = JSON.parse(Buffer.from(token.split('.')[0]!, 'base64url').toString()) as { kid: string };
+    const rsMap = join(e.env.EDGE_KEYS_DIR, 'kid-rs256.map');
+    const keyOf = (map: string, wanted?: string) =>
+      readFileSync(map, 'utf8')
+        .split('\n')
+        .map((line) => line.trim().split(/\s+/))
+        .find(([name]) => name !== undefined && name !== '' && (wanted === undefined || name === wanted))![1]!;
+    const own = keyOf(rsMap, kid);
+    // Another key HAProxy has loaded: the issuer's ES256 key, which cannot verify an RS256 signature.
+    const other = keyOf(join(e.env.EDGE_KEYS_DIR, 'kid-es256.map'));
+    const agent = new Agent({ keepAlive: true, maxSockets: 1, rejectUnauthorized: false });
+    const whoami = () => send(e.base, { path: '/v1/whoami', headers: { authorization: `Bearer ${token}` }, agent });
+    try {
+      expect((await whoami()).status).toBe(200);
+      const cached = await whoami();
+      expect([cached.status, cached.reused]).toEqual([200, true]);
+      await adminCommand(`set map ${rsMap} ${kid} ${other}`);
+      const remapped = await whoami();
+      expect([remapped.status, remapped.reused]).toEqual([401, true]);
+    } finally {
+      agent.destroy();
+      await adminCommand(`set map ${rsMap} ${kid} ${own}`);
+    }
+    expect((await send(e.base, { path: '/v1/whoami', headers: { authorization: `Bearer ${token}` } })).status).toBe(
+      200,
+    );
   });
 
   it('accepts an audience array that names us, and an ES256 token', async () => {
@@ -466,3 +497,15 @@ describe('replica failure', () => {
     );
   }, 60_000);
 });
+
+/** One command on the edge's admin socket (level admin); its answer. */
+function adminCommand(command: string): Promise<string> {
+  return new Promise((resolve, reject) => {
+    const socket = createConnection(e.edge.adminSocket);
+    let out = '';
+    socket.on('data', (chunk: Buffer) => (out += chunk.toString()));
+    socket.on('end', () => resolve(out));
+    socket.on('error', reject);
+    socket.end(`${command}\n`);
+  });
+}
