@@ -256,19 +256,24 @@ function sendOnce(
   });
 }
 
-/** Each server's status and request count (health checks not counted) in one of the edge's backends. */
-export async function edgeServerStats(
-  adminSocket: string,
-  backend: string,
-): Promise<Record<string, { status: string; sessions: number }>> {
-  const csv = await new Promise<string>((resolve, reject) => {
+/** One command on the edge's admin socket (stats socket, level admin); its answer. */
+export function adminCommand(adminSocket: string, command: string): Promise<string> {
+  return new Promise((resolve, reject) => {
     const socket = createConnection(adminSocket);
     let out = '';
     socket.on('data', (d: Buffer) => (out += d.toString()));
     socket.on('end', () => resolve(out));
     socket.on('error', reject);
-    socket.end('show stat\n');
+    socket.end(`${command}\n`);
   });
+}
+
+/** Each server's status and request count (health checks not counted) in one of the edge's backends. */
+export async function edgeServerStats(
+  adminSocket: string,
+  backend: string,
+): Promise<Record<string, { status: string; sessions: number }>> {
+  const csv = await adminCommand(adminSocket, 'show stat');
   const stats: Record<string, { status: string; sessions: number }> = {};
   for (const line of csv.split('\n')) {
     const fields = line.split(',');

@@ -7,11 +7,10 @@ import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { Agent } from 'node:https';
-import { createConnection } from 'node:net';
 import { base64url, SignJWT, UnsecuredJWT } from 'jose';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { runCommand } from '../../src/command/program.js';
-import { retries, startEdgeHarness, send, type EdgeHarness } from '../helpers/edge.js';
+import { adminCommand, retries, startEdgeHarness, send, type EdgeHarness } from '../helpers/edge.js';
 import { uniqueName } from '../helpers/gatehouse.js';
 import { readWebsite } from '../helpers/queries.js';
 
@@ -167,12 +166,12 @@ describe('through the edge', () => {
       expect((await whoami()).status).toBe(200);
       const cached = await whoami();
       expect([cached.status, cached.reused]).toEqual([200, true]);
-      await adminCommand(`set map ${rsMap} ${kid} ${other}`);
+      await adminCommand(e.edge.adminSocket, `set map ${rsMap} ${kid} ${other}`);
       const remapped = await whoami();
       expect([remapped.status, remapped.reused]).toEqual([401, true]);
     } finally {
       agent.destroy();
-      await adminCommand(`set map ${rsMap} ${kid} ${own}`);
+      await adminCommand(e.edge.adminSocket, `set map ${rsMap} ${kid} ${own}`);
     }
     expect((await send(e.base, { path: '/v1/whoami', headers: { authorization: `Bearer ${token}` } })).status).toBe(
       200,
@@ -497,15 +496,3 @@ describe('replica failure', () => {
     );
   }, 60_000);
 });
-
-/** One command on the edge's admin socket (level admin); its answer. */
-function adminCommand(command: string): Promise<string> {
-  return new Promise((resolve, reject) => {
-    const socket = createConnection(e.edge.adminSocket);
-    let out = '';
-    socket.on('data', (chunk: Buffer) => (out += chunk.toString()));
-    socket.on('end', () => resolve(out));
-    socket.on('error', reject);
-    socket.end(`${command}\n`);
-  });
-}
