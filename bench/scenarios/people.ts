@@ -21,6 +21,7 @@ import { edgeConfigFiles } from '../../src/edge/edge-files.js';
 import { syncJwks } from '../../src/edge/sync-jwks.js';
 import { Browser } from '../../test/helpers/sign-in.js';
 import { call, cannon, type Run } from '../load.js';
+import { quiet } from '../measure.js';
 import { childPids, cpuMsOf } from '../proc.js';
 import { percentile } from '../stats.js';
 import { ms, referenceRow, targetRow, type TargetRow } from '../targets.js';
@@ -191,21 +192,6 @@ async function signIn(origin: string): Promise<{ cookies: Map<string, string>; s
   return { cookies, session, refresh };
 }
 
-/** Waits (at most 5 s) until the edge and the bridge spend under a fifth of a core over half a second. */
-async function untilQuiet(cpu: () => { edge: number; bridge: number }): Promise<void> {
-  const spent = () => {
-    const { edge, bridge } = cpu();
-    return edge + bridge;
-  };
-  let last = spent();
-  for (let waited = 0; waited < 5_000; waited += 500) {
-    await new Promise((resolve) => setTimeout(resolve, 500));
-    const now = spent();
-    if (now - last < 100) return;
-    last = now;
-  }
-}
-
 const cookieHeader = (cookies: Map<string, string>) =>
   [...cookies].map(([name, value]) => `${name}=${value}`).join('; ');
 
@@ -252,7 +238,7 @@ async function measureEdgeCpu(
       }
       headerBytes[credential] = Buffer.byteLength(Object.values(headers[credential]).join(''));
       // What the sign-in and the check left running is no part of this credential's CPU.
-      await untilQuiet(cpu);
+      await quiet(5_000, [...stack.edgePids(), stack.bridgePid]);
       const before = cpu();
       const run = await cannon({
         url,
