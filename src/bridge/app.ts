@@ -10,6 +10,7 @@ import authPlugin from './auth/auth-plugin.js';
 import type { GatehouseConfig } from '../config/load-config.js';
 import { durationMs } from '../config/duration.js';
 import { clientErrorHandler } from './http/client-errors.js';
+import { logAnswer } from './http/answer-log.js';
 import { registerErrorHandler } from './http/error-handler.js';
 import { healthRoutes } from './http/health-routes.js';
 import { registerJsonBody } from './http/json-body.js';
@@ -81,12 +82,7 @@ export async function buildApp(config: GatehouseConfig, options: AppOptions = {}
   // The fields that matter, once: what was asked, the answer and how long it took. Health probes
   // (every second from every edge) are logged only when they fail.
   app.addHook('onResponse', (request, reply, done) => {
-    const status = reply.statusCode;
-    if (status < 300 && (request.url === '/healthz' || request.url === '/readyz')) return done();
-    request.log.info(
-      { method: request.method, url: request.url, status, ms: Math.round(reply.elapsedTime * 10) / 10 },
-      'answered',
-    );
+    logAnswer(request.log, request, reply.statusCode, reply.elapsedTime);
     done();
   });
 

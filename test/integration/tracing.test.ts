@@ -310,6 +310,66 @@ describe('the trace context at the edge', () => {
       }),
     });
 
+  it("ends a long-poll's server span when it answers, and logs the answer once, as for any other request", async () => {
+    const token = await maintainer();
+    const started = await send(h.base, {
+      method: 'POST',
+      path: '/v1/jobs/policy-check',
+      headers: { authorization: `Bearer ${token}`, ...json },
+      body: JSON.stringify({
+        action: { type: 'Gatehouse::Action', id: 'read' },
+        resource: { type: 'Gatehouse::Repository', id: 'acme/website' },
+      }),
+    });
+    expect(started.status, started.body).toBe(202);
+    const jobId = started.json<{ jobId: string }>().jobId;
+    // Long-polls whose replies Fastify let go of while they waited (taken-over-reply.ts): the
+    // caller's, which closes while it waits or has closed, and another caller's, who may not see
+    // the job (a 404, once it has been described).
+    const waited = await send(h.base, {
+      path: `/v1/jobs/${jobId}?wait=10`,
+      headers: { authorization: `Bearer ${token}` },
+    });
+    expect(waited.status, waited.body).toBe(200);
+    expect(waited.json<{ status: string }>().status).not.toBe('RUNNING');
+    const stranger = await h.issuer.mint({ sub: uniqueName('stranger') });
+    const missing = await send(h.base, {
+      path: `/v1/jobs/${jobId}?wait=10`,
+      headers: { authorization: `Bearer ${stranger}` },
+    });
+    expect(missing.status, missing.body).toBe(404);
+    expect(missing.headers['content-type']).toBe('application/problem+json; charset=utf-8');
+    expect(missing.json<{ code: string; requestId: string }>()).toMatchObject({
+      code: 'GATEHOUSE_JOB_NOT_FOUND',
+      requestId: missing.headers['x-request-id'],
+    });
+
+    for (const [answer, id, status] of [
+      [waited, jobId, 200],
+      [missing, jobId, 404],
+    ] as const) {
+      const traceId = String(answer.headers['x-trace-id']);
+      expect(traceId).toBe(parseTraceparent(bridgeSaw(answer).traceparent)!.traceId);
+      const spans = await traceOf(traceId, (s) => named(s, 'GET /v1/jobs/:jobId').length === 1);
+      const server = one(spans, 'GET /v1/jobs/:jobId');
+      expect(server.attributes).toMatchObject({ 'http.response.status_code': status, 'gatehouse.job_id': id });
+      expect(server.endMs).toBeGreaterThanOrEqual(server.startMs);
+      const requestId = answer.headers['x-request-id'];
+      await vi.waitFor(
+        () => {
+          const answered = readFileSync(testLog, 'utf8')
+            .split('\n')
+            .filter((line) => line.startsWith('{'))
+            .map((line) => JSON.parse(line) as Record<string, unknown>)
+            .filter((line) => line.msg === 'answered' && line.reqId === requestId);
+          expect(answered).toHaveLength(1);
+          expect(answered[0]).toMatchObject({ traceId, jobId: id, status, method: 'GET' });
+        },
+        { timeout: 10_000, interval: 100 },
+      );
+    }
+  });
+
   it("starts a trace of its own for every request: a caller's valid traceparent, unsampled too, is only a link", async () => {
     const caller = { traceId: hex(16), spanId: hex(8) };
     const traceparent = `00-${caller.traceId}-${caller.spanId}-00`;

@@ -1,6 +1,6 @@
 // The one place errors become replies: GatehouseError, Fastify's own validation and body-parsing
 // errors, and anything unexpected (a 500 that reveals nothing) all leave as problem+json.
-import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import type { FastifyBaseLogger, FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { GatehouseError, toProblem, type FieldError } from '../errors.js';
 import { isTemporalUnavailable } from '../../temporal/unavailable.js';
 import { temporalUnavailable } from '../temporal/unavailable.js';
@@ -64,20 +64,22 @@ export function sendProblem(reply: FastifyReply, request: FastifyRequest, error:
     .send(toProblem(error, request.id));
 }
 
+/**
+ * The problem an error is answered with, logged as the error handler logs it: a failure of ours
+ * or of Temporal's as a warning, anything unexpected as an error behind a 500 that reveals nothing.
+ */
+export function problemFor(error: unknown, log: FastifyBaseLogger): GatehouseError {
+  const known = toGatehouseError(error);
+  if (known !== undefined) {
+    if (known.status >= 500) log.warn({ err: error, code: known.code }, known.message);
+    return known;
+  }
+  log.error({ err: error }, 'unexpected error');
+  return new GatehouseError('GATEHOUSE_INTERNAL', 'Something went wrong; the request id identifies it in the logs');
+}
+
 export function registerErrorHandler(app: FastifyInstance): void {
-  app.setErrorHandler((error, request, reply) => {
-    const known = toGatehouseError(error);
-    if (known !== undefined) {
-      if (known.status >= 500) request.log.warn({ err: error, code: known.code }, known.message);
-      return sendProblem(reply, request, known);
-    }
-    request.log.error({ err: error }, 'unexpected error');
-    return sendProblem(
-      reply,
-      request,
-      new GatehouseError('GATEHOUSE_INTERNAL', 'Something went wrong; the request id identifies it in the logs'),
-    );
-  });
+  app.setErrorHandler((error, request, reply) => sendProblem(reply, request, problemFor(error, request.log)));
   app.setNotFoundHandler((request, reply) =>
     sendProblem(
       reply,

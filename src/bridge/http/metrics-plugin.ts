@@ -46,14 +46,24 @@ async function metricsPlugin(app: FastifyInstance) {
   app.decorate('metrics', metrics);
 
   app.addHook('onResponse', (request, reply, done) => {
-    // The route template, never the raw URL, keeps label cardinality bounded.
-    const route = request.routeOptions.url ?? 'unmatched';
-    metrics.httpDuration.observe(
-      { method: request.method, route, status: String(reply.statusCode) },
-      reply.elapsedTime / 1000,
-    );
+    observeAnswer(metrics, request.method, request.routeOptions.url, reply.statusCode, reply.elapsedTime);
     done();
   });
+}
+
+/**
+ * An answered request's duration, by its route's template: never the raw URL, which keeps label
+ * cardinality bounded. Called by the hook above, and by a reply taken over from Fastify when it
+ * answers (src/bridge/http/taken-over-reply.ts).
+ */
+export function observeAnswer(
+  metrics: GatehouseMetrics,
+  method: string,
+  route: string | undefined,
+  status: number,
+  elapsedMs: number,
+): void {
+  metrics.httpDuration.observe({ method, route: route ?? 'unmatched', status: String(status) }, elapsedMs / 1000);
 }
 
 export default fp(metricsPlugin, { name: 'gatehouse-metrics' });

@@ -6,9 +6,10 @@ import type { FastifyInstance, FastifyRequest } from 'fastify';
 import type { GatehouseConfig } from '../../config/load-config.js';
 import type { RouteConfig } from '../../config/schema.js';
 import { GatehouseError, ProblemBody } from '../errors.js';
-import { forgetCredentials } from '../auth/forget-credentials.js';
 import { callbackHeader } from './job-callback.js';
 import { noteRequest } from '../http/request-tracing.js';
+import { takeOver } from '../http/taken-over-reply.js';
+import type { JobView } from '../../core/job-view.js';
 import { idempotencyKeyOf, type JobKey } from './derive-job-id.js';
 import {
   CancelBody,
@@ -103,12 +104,18 @@ export async function jobsRoutes(parent: FastifyInstance, opts: { config: Gateho
       },
     },
     async (request, reply) => {
-      noteRequest(request, { jobId: request.params.jobId });
+      const { jobId } = request.params;
+      noteRequest(request, { jobId });
       const waitMs = Math.min(request.query.wait ?? 0, limits.maxWaitSeconds) * 1000;
-      if (waitMs > 0) forgetCredentials(request);
       // The raw response's 'close' says the client went away (the request's fires as soon as its
       // body has been read), so a long-poll stops waiting for nobody.
-      return app.jobs.read(request.identity, request.params.jobId, waitMs, reply.raw);
+      if (waitMs === 0) return app.jobs.read(request.identity, jobId, 0, reply.raw);
+      // A long-poll may wait for limits.maxWaitSeconds: it keeps neither Fastify's request and
+      // reply nor its headers (src/bridge/http/taken-over-reply.ts), only what its answer needs.
+      // What the job service refuses at once (an id no job can have) Fastify still answers.
+      const reading = app.jobs.read(request.identity, jobId, waitMs, reply.raw);
+      const held = takeOver<JobView>(request, reply);
+      reading.then(held.ok, held.fail);
     },
   );
 

@@ -1,0 +1,141 @@
+// A reply taken over from Fastify (reply.hijack) so that a request can wait without Fastify's
+// objects. A long-poll holds its connection for up to limits.maxWaitSeconds, and while it waits
+// Fastify would hold its request, its reply and the handler's promises with it: about 1.5 KB a
+// waiter, most of what a Gatehouse long-poll costs over a bare Node HTTP request
+// (bench/idle-waits.ts; docs/production.md, "Idle long-polls"). What is kept instead is the raw
+// response and the few fields its answer needs.
+//
+// When it answers, it does what Fastify's pipeline does for every other answer of the bridge: the
+// route's response schema serializes the body, an error becomes the problem the error handler
+// would send (error-handler.ts), the request's ids go on it (the onSend hook in
+// request-tracing.ts), the server span ends with its status (as @fastify/otel ends it), and the
+// answer is logged and counted once it has gone out (answer-log.ts, metrics-plugin.ts).
+import type { ServerResponse } from 'node:http';
+import { SpanStatusCode, type Span } from '@opentelemetry/api';
+import type { FastifyBaseLogger, FastifyReply, FastifyRequest } from 'fastify';
+import { toProblem } from '../errors.js';
+import { logAnswer } from './answer-log.js';
+import { problemFor } from './error-handler.js';
+import { observeAnswer } from './metrics-plugin.js';
+import { requestSpan } from './request-tracing.js';
+
+export interface TakenOverReply<T> {
+  /** The client's connection: a wait listens for it closing. */
+  readonly connection: ServerResponse;
+  /** Answers 200 with `body`, serialized by the route's 200 schema. Only the first answer counts. */
+  readonly ok: (body: T) => void;
+  /** Answers the problem `error` is, as the error handler would. */
+  readonly fail: (error: unknown) => void;
+}
+
+type Serialize = (body: unknown) => string;
+
+/**
+ * Takes the reply over from Fastify once the request is authorised: from here its answer is
+ * written by the returned `ok` or `fail`, once. Fastify's request and reply are garbage as soon
+ * as the handler returns (the handler must not keep them either), and the raw request's headers
+ * are dropped.
+ */
+export function takeOver<T>(request: FastifyRequest, reply: FastifyReply): TakenOverReply<T> {
+  const res = reply.raw;
+  const { id, traceId, method, url, log } = request;
+  const route = request.routeOptions.url;
+  const { metrics } = request.server;
+  const span = requestSpan(request);
+  // Fastify's clock (performance.now), from when the request arrived.
+  const began = performance.now() - reply.elapsedTime;
+  // The route's compiled serializers, shared by all its requests (Fastify falls back to 4xx, 5xx).
+  const serializeOk = serializer(reply, '200');
+  const serializeClientError = serializer(reply, '4xx');
+  const serializeServerError = serializer(reply, '5xx');
+  reply.hijack();
+  const ownHooks = letGo(res);
+  // The raw request stays reachable from the response. It keeps none of its headers: the caller
+  // is known, nothing reads them any more, and the token or cookies among them need not stay in
+  // the heap for as long as the request waits.
+  request.raw.headers = {};
+  request.raw.rawHeaders = [];
+  let answered = false;
+
+  const answer = (status: number, body: string, contentType: string, headers: Record<string, string> = {}) => {
+    if (res.destroyed || res.writableEnded) {
+      // The client went away: nobody to answer, and, as for any answer Fastify could not
+      // deliver, no log line or metric.
+      span?.end();
+      return;
+    }
+    res.writeHead(status, {
+      ...headers,
+      'content-type': contentType,
+      'content-length': Buffer.byteLength(body),
+      'x-request-id': id,
+      ...(traceId === '' ? {} : { 'x-trace-id': traceId }),
+    });
+    res.end(method === 'HEAD' ? undefined : body);
+    span?.setAttributes({ 'http.response.status_code': status });
+    span?.end();
+    if (ownHooks) res.once('finish', () => answeredAfter(log, metrics, { method, url, route }, status, began));
+  };
+
+  return {
+    connection: res,
+    ok: (body) => {
+      if (answered) return;
+      answered = true;
+      answer(200, serializeOk(body), 'application/json; charset=utf-8');
+    },
+    fail: (error) => {
+      if (answered) return;
+      answered = true;
+      const problem = problemFor(error, log);
+      recordError(span, error);
+      const serialize = problem.status >= 500 ? serializeServerError : serializeClientError;
+      answer(
+        problem.status,
+        serialize(toProblem(problem, id)),
+        'application/problem+json; charset=utf-8',
+        problem.headers,
+      );
+    },
+  };
+}
+
+/** The route's serializer for `status` (its response schema), or JSON.stringify as Fastify falls back to. */
+function serializer(reply: FastifyReply, status: string): Serialize {
+  return (reply.getSerializationFunction(status) as Serialize | undefined) ?? JSON.stringify;
+}
+
+/**
+ * Fastify listens for the response's end to run its onResponse hooks, and that listener holds the
+ * reply and the request. Removed, they are garbage once the handler returns, and the answer is
+ * logged and counted here instead. It is found by name (`onResFinished`, fastify/lib/reply.js):
+ * with a Fastify that names it otherwise, its listener stays, its hooks log and count the answer
+ * as for any other reply (answers false), and taken-over-reply.test.ts fails on the lost memory.
+ */
+function letGo(res: ServerResponse): boolean {
+  const fastifys = res.listeners('finish').filter((listener) => listener.name === 'onResFinished');
+  for (const listener of fastifys) {
+    res.removeListener('finish', listener as () => void);
+    res.removeListener('error', listener as () => void);
+  }
+  return fastifys.length > 0;
+}
+
+function answeredAfter(
+  log: FastifyBaseLogger,
+  metrics: FastifyRequest['server']['metrics'],
+  request: { method: string; url: string; route: string | undefined },
+  status: number,
+  began: number,
+): void {
+  const elapsedMs = performance.now() - began;
+  logAnswer(log, request, status, elapsedMs);
+  observeAnswer(metrics, request.method, request.route, status, elapsedMs);
+}
+
+/** As @fastify/otel records any error a handler throws (its onError hook): the span's status, and the exception. */
+function recordError(span: Span | undefined, error: unknown): void {
+  if (span === undefined) return;
+  span.setStatus({ code: SpanStatusCode.ERROR, message: error instanceof Error ? error.message : String(error) });
+  if (error instanceof Error) span.recordException(error);
+}
