@@ -27,6 +27,7 @@ RUN npm run build
 # processes run as.
 RUN mkdir -p /app/.data && chown node:node /app/.data
 USER node
-ENV NODE_ENV=production
+# MALLOC_ARENA_MAX: src/config/node-environment.ts.
+ENV NODE_ENV=production MALLOC_ARENA_MAX=2
 EXPOSE 8080
 CMD ["node", "--max-semi-space-size=2", "dist/src/server.js"]

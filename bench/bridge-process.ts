@@ -6,6 +6,7 @@
 import { join } from 'node:path';
 import { spawn, type ChildProcess } from 'node:child_process';
 import { bridgeNodeFlags } from '../src/config/bridge-process.js';
+import { nodeEnvironment } from '../src/config/node-environment.js';
 import { freePort } from '../src/dev/temporal-dev-server.js';
 import { call, until } from './load.js';
 
@@ -67,6 +68,7 @@ export async function startBridge(options: BridgeOptions): Promise<BridgeProcess
         GATEHOUSE_GITEA_WEBHOOK_SECRET: 'x',
         GATEHOUSE_BITBUCKET_WEBHOOK_SECRET: 'x',
         NODE_ENV: 'production',
+        ...nodeEnvironment,
         ...options.env,
       },
       stdio: ['ignore', 'ignore', 'inherit'],

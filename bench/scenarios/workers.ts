@@ -1,5 +1,6 @@
 // The workers' cost (bench/README.md, "Workers"). Each Gatehouse queue worker runs as production
-// runs it (src/config/worker-process.ts: compiled, the prebuilt workflow bundles, its Node flags),
+// runs it (src/config/worker-process.ts: compiled, the prebuilt workflow bundles, its Node flags;
+// src/config/node-environment.ts: its environment),
 // one process at a time, next to the floor: a minimal worker of Temporal's TypeScript SDK with one
 // trivial workflow (bench/floor/), run the same way, in the same run. For each:
 // - ready to poll: from the process's spawn until the Temporal server lists a poller on its
@@ -10,7 +11,7 @@
 //   again, for the load's duration; the RSS sampled every 250 ms (the highest), the worker's CPU
 //   time per job, the jobs' latency (start to result).
 // Variants: the floor; the policy queue's worker (policy-check jobs: Cedar); the same without the
-// Node flags (what the flags buy); the CI queue's worker with a PostgreSQL ledger (the chart's) and
+// Node flags and environment (what they buy); the CI queue's worker with a PostgreSQL ledger (the chart's) and
 // with the embedded PGlite ledger (the shipped config's, as `npm run dev` and Compose run it), both
 // running CI jobs of one `true` step in the sandbox, cloned from a Git server on loopback.
 import { spawn, type ChildProcess } from 'node:child_process';
@@ -20,6 +21,7 @@ import { dirname, join, resolve } from 'node:path';
 import type { Client } from '@temporalio/client';
 import { bundleWorkflowCode } from '@temporalio/worker';
 import { parse, stringify } from 'yaml';
+import { nodeEnvironment } from '../../src/config/node-environment.js';
 import { workerCommand, workerNodeFlags } from '../../src/config/worker-process.js';
 import { startPostgres, type Postgres } from '../../src/dev/postgres.js';
 import { startGitServer, type GitServer } from '../../test/helpers/git-server.js';
@@ -144,6 +146,7 @@ export async function measureWorkers(ctx: WorkersContext): Promise<WorkersResult
       return {
         args: flags ? args : args.filter((arg) => !(workerNodeFlags as readonly string[]).includes(arg)),
         env: {
+          ...(flags ? nodeEnvironment : {}),
           PATH: process.env.PATH ?? '',
           HOME: process.env.HOME ?? '/',
           GATEHOUSE_CONFIG: file,
@@ -179,7 +182,7 @@ export async function measureWorkers(ctx: WorkersContext): Promise<WorkersResult
         label: 'floor: minimal SDK worker',
         process: (queue) => ({
           args: [...workerNodeFlags, 'bench/floor/worker.mjs', temporalAddress, queue, floorBundle],
-          env: { PATH: process.env.PATH ?? '' },
+          env: { ...nodeEnvironment, PATH: process.env.PATH ?? '' },
         }),
         job: () => ({ type: 'trivial', args: [{ input: 'bench' }] }),
         concurrency: 16,
@@ -563,12 +566,12 @@ export function workerTargets(result: WorkersResult): TargetRow[] {
   if (policy !== undefined && defaults !== undefined) {
     rows.push(
       referenceRow(
-        'policy queue worker, RSS at rest: its Node flags / Node defaults',
+        'policy queue worker, RSS at rest: its Node flags and environment / Node defaults',
         `${mb(policy.rssAtRest)} vs ${mb(defaults.rssAtRest)}`,
         policy.rssAtRest / defaults.rssAtRest,
       ),
       referenceRow(
-        'policy queue worker, CPU per job: its Node flags / Node defaults',
+        'policy queue worker, CPU per job: its Node flags and environment / Node defaults',
         `${ms(policy.load?.cpuMsPerJob ?? Number.NaN)} vs ${ms(defaults.load?.cpuMsPerJob ?? Number.NaN)}`,
         (policy.load?.cpuMsPerJob ?? Number.NaN) / (defaults.load?.cpuMsPerJob ?? Number.NaN),
       ),

@@ -12,6 +12,7 @@ import { answersOk, managedProcess, type ManagedProcess } from './managed-proces
 import { dirname, join, resolve } from 'node:path';
 import { parse, stringify } from 'yaml';
 import { bridgeCommand } from '../config/bridge-process.js';
+import { nodeEnvironment } from '../config/node-environment.js';
 import { loadConfig } from '../config/load-config.js';
 import { workerCommand } from '../config/worker-process.js';
 import { ensureBuild } from './build.js';
@@ -109,6 +110,7 @@ export async function startClusterStack(options: ClusterStackOptions): Promise<C
     });
     const webhookSecrets = Object.fromEntries(webhookSecretNames.map((name) => [name, `cluster-${name}`]));
     const env: NodeJS.ProcessEnv = {
+      ...nodeEnvironment,
       ...webhookSecrets,
       GATEHOUSE_CONFIG: configFile,
       GATEHOUSE_LEDGER_URL: ledgerUrl,

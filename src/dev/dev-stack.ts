@@ -24,6 +24,7 @@ import { createServer } from 'node:net';
 import { join, resolve } from 'node:path';
 import { sessionJwksPath } from '../bridge/sign-in/sign-in-plugin.js';
 import { loadConfig } from '../config/load-config.js';
+import { nodeEnvironment } from '../config/node-environment.js';
 import { workerCommand } from '../config/worker-process.js';
 import { ensureBuild } from './build.js';
 import { startDevIssuer } from './dev-issuer.js';
@@ -52,7 +53,7 @@ async function portOr(preferred: number): Promise<number> {
 /** Runs `node <args>` as a part of the stack, its output prefixed with its name. */
 function run(name: string, args: string[], env: NodeJS.ProcessEnv): ChildProcess {
   const child = spawn(process.execPath, args, {
-    env: { ...process.env, ...env },
+    env: { ...process.env, ...nodeEnvironment, ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   const prefix = (data: Buffer) =>

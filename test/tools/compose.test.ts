@@ -6,6 +6,7 @@ import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
 import { bridgeCommand } from '../../src/config/bridge-process.js';
+import { nodeEnvironment } from '../../src/config/node-environment.js';
 import { workerCommand } from '../../src/config/worker-process.js';
 import { envOverrides, loadConfig } from '../../src/config/load-config.js';
 import { searchAttributeArgs } from '../../src/core/search-attributes.js';
@@ -44,6 +45,16 @@ describe('docker-compose.yml', () => {
     for (const [name, service] of bridges) expect(service.command, name).toEqual(bridgeCommand);
     const cmd = /^CMD (\[.*\])$/m.exec(readFileSync('Dockerfile', 'utf8'))?.[1];
     expect(JSON.parse(cmd ?? 'null')).toEqual(bridgeCommand);
+  });
+
+  it("runs every process with the image's environment for Node (src/config/node-environment.ts)", () => {
+    const dockerfile = readFileSync('Dockerfile', 'utf8');
+    for (const [name, value] of Object.entries(nodeEnvironment)) {
+      expect(dockerfile, name).toMatch(new RegExp(`^ENV .*\\b${name}=${value}(\\s|$)`, 'm'));
+      // Compose and the chart run the image, and neither may set the variable otherwise.
+      expect(JSON.stringify(compose), name).not.toContain(name);
+      expect(readFileSync('deploy/helm/gatehouse/values.yaml', 'utf8'), name).not.toContain(name);
+    }
   });
 
   it('is valid against the Compose specification', () => {
