@@ -10,7 +10,7 @@
 // would send (error-handler.ts), the request's ids go on it (the onSend hook in
 // request-tracing.ts), the server span ends with its status (as @fastify/otel ends it), and the
 // answer is logged and counted once it has gone out (answer-log.ts, metrics-plugin.ts).
-import type { ServerResponse } from 'node:http';
+import type { OutgoingHttpHeaders, ServerResponse } from 'node:http';
 import { SpanStatusCode, type Span } from '@opentelemetry/api';
 import type { FastifyBaseLogger, FastifyReply, FastifyRequest } from 'fastify';
 import { toProblem } from '../errors.js';
@@ -24,7 +24,7 @@ export interface TakenOverReply<T> {
   readonly connection: ServerResponse;
   /** Answers 200 with `body`, serialized by the route's 200 schema. Only the first answer counts. */
   readonly ok: (body: T) => void;
-  /** Answers the problem `error` is, as the error handler would. */
+  /** Answers the problem `error` is, as the error handler would. Only the first answer counts. */
   readonly fail: (error: unknown) => void;
 }
 
@@ -48,8 +48,11 @@ export function takeOver<T>(request: FastifyRequest, reply: FastifyReply): Taken
   const serializeOk = serializer(reply, '200');
   const serializeClientError = serializer(reply, '4xx');
   const serializeServerError = serializer(reply, '5xx');
+  // Headers a hook set on the reply before it was taken over go out with the answer too.
+  const early = reply.getHeaders();
+  const carried = Object.keys(early).length === 0 ? undefined : (early as OutgoingHttpHeaders);
   reply.hijack();
-  const ownHooks = letGo(res);
+  const ownHooks = letGo(res, log);
   // The raw request stays reachable from the response. It keeps none of its headers: the caller
   // is known, nothing reads them any more, and the token or cookies among them need not stay in
   // the heap for as long as the request waits.
@@ -57,47 +60,80 @@ export function takeOver<T>(request: FastifyRequest, reply: FastifyReply): Taken
   request.raw.rawHeaders = [];
   let answered = false;
 
-  const answer = (status: number, body: string, contentType: string, headers: Record<string, string> = {}) => {
+  /** The problem `error` is, as the error handler answers it. */
+  const problemAnswer = (error: unknown): Answer => {
+    const problem = problemFor(error, log);
+    recordError(span, error);
+    const body = toProblem(problem, id);
+    const serialize = problem.status >= 500 ? serializeServerError : serializeClientError;
+    return {
+      status: problem.status,
+      body: serializeOr(serialize, body),
+      contentType: 'application/problem+json; charset=utf-8',
+      headers: problem.headers,
+    };
+  };
+
+  /**
+   * Writes the first answer asked for: an answer that cannot be serialized is a 500, as it is on
+   * Fastify's path, and whatever fails while writing ends the connection rather than the process.
+   */
+  const respond = (outcome: () => Answer) => {
+    if (answered) return;
+    answered = true;
+    let answer: Answer;
+    try {
+      answer = outcome();
+    } catch (error) {
+      answer = problemAnswer(error);
+    }
     if (res.destroyed || res.writableEnded) {
       // The client went away: nobody to answer, and, as for any answer Fastify could not
       // deliver, no log line or metric.
       span?.end();
       return;
     }
-    res.writeHead(status, {
-      ...headers,
-      'content-type': contentType,
-      'content-length': Buffer.byteLength(body),
-      'x-request-id': id,
-      ...(traceId === '' ? {} : { 'x-trace-id': traceId }),
-    });
-    res.end(method === 'HEAD' ? undefined : body);
-    span?.setAttributes({ 'http.response.status_code': status });
+    try {
+      res.writeHead(answer.status, {
+        ...carried,
+        ...answer.headers,
+        'content-type': answer.contentType,
+        'content-length': Buffer.byteLength(answer.body),
+        'x-request-id': id,
+        ...(traceId === '' ? {} : { 'x-trace-id': traceId }),
+      });
+      res.end(method === 'HEAD' ? undefined : answer.body);
+    } catch (error) {
+      log.error({ err: error }, 'the answer could not be written');
+      res.destroy();
+    }
+    span?.setAttributes({ 'http.response.status_code': answer.status });
     span?.end();
-    if (ownHooks) res.once('finish', () => answeredAfter(log, metrics, { method, url, route }, status, began));
+    if (ownHooks) res.once('finish', () => answeredAfter(log, metrics, { method, url, route }, answer.status, began));
   };
 
   return {
     connection: res,
-    ok: (body) => {
-      if (answered) return;
-      answered = true;
-      answer(200, serializeOk(body), 'application/json; charset=utf-8');
-    },
-    fail: (error) => {
-      if (answered) return;
-      answered = true;
-      const problem = problemFor(error, log);
-      recordError(span, error);
-      const serialize = problem.status >= 500 ? serializeServerError : serializeClientError;
-      answer(
-        problem.status,
-        serialize(toProblem(problem, id)),
-        'application/problem+json; charset=utf-8',
-        problem.headers,
-      );
-    },
+    ok: (body) =>
+      respond(() => ({ status: 200, body: serializeOk(body), contentType: 'application/json; charset=utf-8' })),
+    fail: (error) => respond(() => problemAnswer(error)),
   };
+}
+
+interface Answer {
+  status: number;
+  body: string;
+  contentType: string;
+  headers?: Record<string, string>;
+}
+
+/** A problem that its schema cannot serialize (it always can) still goes out, as plain JSON. */
+function serializeOr(serialize: Serialize, body: unknown): string {
+  try {
+    return serialize(body);
+  } catch {
+    return JSON.stringify(body);
+  }
 }
 
 /** The route's serializer for `status` (its response schema), or JSON.stringify as Fastify falls back to. */
@@ -112,12 +148,15 @@ function serializer(reply: FastifyReply, status: string): Serialize {
  * with a Fastify that names it otherwise, its listener stays, its hooks log and count the answer
  * as for any other reply (answers false), and taken-over-reply.test.ts fails on the lost memory.
  */
-function letGo(res: ServerResponse): boolean {
+function letGo(res: ServerResponse, log: FastifyBaseLogger): boolean {
   const fastifys = res.listeners('finish').filter((listener) => listener.name === 'onResFinished');
   for (const listener of fastifys) {
     res.removeListener('finish', listener as () => void);
     res.removeListener('error', listener as () => void);
   }
+  // Fastify's listener was also the response's 'error' listener: without one, an error on the
+  // response would be thrown.
+  if (fastifys.length > 0) res.on('error', (error) => log.warn({ err: error }, 'the answer could not be sent'));
   return fastifys.length > 0;
 }
 

@@ -112,7 +112,8 @@ export async function jobsRoutes(parent: FastifyInstance, opts: { config: Gateho
       if (waitMs === 0) return app.jobs.read(request.identity, jobId, 0, reply.raw);
       // A long-poll may wait for limits.maxWaitSeconds: it keeps neither Fastify's request and
       // reply nor its headers (src/bridge/http/taken-over-reply.ts), only what its answer needs.
-      // What the job service refuses at once (an id no job can have) Fastify still answers.
+      // Read before the take-over: what the job service refuses at once (an id no job can have)
+      // is thrown here, and Fastify answers it.
       const reading = app.jobs.read(request.identity, jobId, waitMs, reply.raw);
       const held = takeOver<JobView>(request, reply);
       reading.then(held.ok, held.fail);

@@ -6,7 +6,7 @@ import { setFlagsFromString } from 'node:v8';
 import { runInNewContext } from 'node:vm';
 import { Writable } from 'node:stream';
 import Type from 'typebox';
-import Fastify, { type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
+import Fastify, { LogController, type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
 import pino from 'pino';
 import { afterEach, describe, expect, it } from 'vitest';
 import { logAnswer } from '../../../../src/bridge/http/answer-log.js';
@@ -22,6 +22,8 @@ const gc = runInNewContext('gc') as () => void;
 /** The body the routes answer: `internal` is not in the schema, so the route's serializer drops it. */
 const Body = Type.Object({ id: Type.String(), status: Type.String() });
 const body = { status: 'RUNNING', id: 'job-1', internal: 'not for the client' };
+/** A body its schema cannot serialize (no status): a 500 on either path. */
+const malformed = { id: 'job-1' };
 const failures: Record<string, () => unknown> = {
   missing: () => new GatehouseError('GATEHOUSE_JOB_NOT_FOUND', 'There is no job with this id that you may see'),
   unavailable: () =>
@@ -49,8 +51,12 @@ async function harness(): Promise<Harness> {
   const app = Fastify({
     loggerInstance: pino(sink),
     childLoggerFactory: requestLogger,
-    disableRequestLogging: true,
+    logController: new LogController({ disableRequestLogging: true }),
     forceCloseConnections: true,
+  });
+  // A header set before the route runs goes out with either answer.
+  app.addHook('onRequest', async (_request, reply) => {
+    reply.header('cache-control', 'no-store');
   });
   await registerRequestTracing(app as unknown as FastifyInstance);
   registerErrorHandler(app as unknown as FastifyInstance);
@@ -66,6 +72,7 @@ async function harness(): Promise<Harness> {
   app.get('/fastify/:outcome', { schema }, async (request: FastifyRequest) => {
     const { outcome } = request.params as { outcome: string };
     if (outcome === 'ok') return body;
+    if (outcome === 'malformed') return malformed;
     throw failures[outcome]!();
   });
   app.get('/taken/:outcome', { schema }, async (request: FastifyRequest, reply: FastifyReply) => {
@@ -79,6 +86,7 @@ async function harness(): Promise<Harness> {
 
 function answer({ outcome, reply }: Harness['held'][number]): void {
   if (outcome === 'ok') reply.ok(body);
+  else if (outcome === 'malformed') reply.ok(malformed as typeof body);
   else reply.fail(failures[outcome]!());
 }
 
@@ -110,20 +118,30 @@ afterEach(async () => {
 });
 
 describe('takeOver', () => {
-  it.each(['ok', 'missing', 'unavailable', 'unexpected'])(
-    'answers %s exactly as Fastify would: status, headers, serialized body, one log line and one metric',
-    async (outcome) => {
+  it.each([
+    ['GET', 'ok'],
+    ['GET', 'missing'],
+    ['GET', 'unavailable'],
+    ['GET', 'unexpected'],
+    ['GET', 'malformed'],
+    ['HEAD', 'ok'],
+    ['HEAD', 'missing'],
+  ])(
+    'answers %s %s exactly as Fastify would: status, headers, serialized body, one log line and one metric',
+    async (method, outcome) => {
       const h = (open = await harness());
       const base = `http://127.0.0.1:${(h.app.server.address() as { port: number }).port}`;
-      const direct = await fetch(`${base}/fastify/${outcome}`);
-      const pending = fetch(`${base}/taken/${outcome}`);
+      const direct = await fetch(`${base}/fastify/${outcome}`, { method });
+      const pending = fetch(`${base}/taken/${outcome}`, { method });
       await until(() => h.held.length === 1);
       answer(h.held[0]!);
       const taken = await pending;
       expect(taken.headers.get('x-request-id')).toMatch(/^req-\d+$/);
       const [fromFastify, fromTakenOver] = [await seen(direct), await seen(taken)];
       expect(fromTakenOver).toEqual(fromFastify);
-      if (outcome === 'ok') expect(fromTakenOver.body).toEqual({ id: 'job-1', status: 'RUNNING' });
+      if (method === 'HEAD') expect(fromTakenOver.body).toBe('');
+      else if (outcome === 'ok') expect(fromTakenOver.body).toEqual({ id: 'job-1', status: 'RUNNING' });
+      expect(fromTakenOver.headers).toMatchObject({ 'cache-control': 'no-store' });
 
       await until(() => h.lines.filter((line) => line.msg === 'answered').length === 2);
       const answered = h.lines.filter((line) => line.msg === 'answered');
