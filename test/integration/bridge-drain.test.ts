@@ -23,7 +23,7 @@ beforeAll(async () => {
       GATEHOUSE_CONFIG: testConfigFile,
       GATEHOUSE_LISTEN: listen,
       GATEHOUSE_METRICS_LISTEN: `127.0.0.1:${await freePort()}`,
-      GATEHOUSE_DRAIN_DELAY: '2s',
+      GATEHOUSE_DRAIN_DELAY: '3s',
       TEMPORAL_ADDRESS: inject('temporalAddress'),
       GATEHOUSE_JWT_ISSUER: g.issuer.issuer,
       GATEHOUSE_JWT_AUDIENCE: g.issuer.audience,
@@ -44,7 +44,7 @@ afterAll(async () => {
   if (bridge.exitCode === null) bridge.kill('SIGKILL');
 });
 
-it('answers 503 draining on /readyz and still serves requests until the drain delay ends, then exits 0', async () => {
+it('answers 503 draining on /readyz and still serves requests, a long-poll closing its connection, until the drain delay ends, then exits 0', async () => {
   const { token } = await g.caller({ sub: 'drainer', groups: ['maintainers'] });
   const exited = new Promise<number | null>((done) => bridge.once('exit', (code) => done(code)));
   const signalledAt = Date.now();
@@ -64,7 +64,14 @@ it('answers 503 draining on /readyz and still serves requests until the drain de
   });
   expect(started.status).toBe(202);
   expect(Date.now() - signalledAt).toBeLessThan(2_000);
+  // A long-poll answered while draining (no worker runs the job: its wait ends) closes its
+  // connection, so the client's next request finds another bridge.
+  const { jobId } = (await started.json()) as { jobId: string };
+  const waited = await fetch(`${base}/v1/jobs/${jobId}?wait=1`, { headers: { authorization: `Bearer ${token}` } });
+  expect(waited.status).toBe(200);
+  expect(((await waited.json()) as { status: string }).status).toBe('RUNNING');
+  expect(waited.headers.get('connection')).toBe('close');
 
   expect(await exited).toBe(0);
-  expect(Date.now() - signalledAt).toBeGreaterThanOrEqual(2_000);
+  expect(Date.now() - signalledAt).toBeGreaterThanOrEqual(3_000);
 });

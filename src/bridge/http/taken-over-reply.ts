@@ -40,7 +40,7 @@ export function takeOver<T>(request: FastifyRequest, reply: FastifyReply): Taken
   const res = reply.raw;
   const { id, traceId, method, url, log } = request;
   const route = request.routeOptions.url;
-  const { metrics } = request.server;
+  const { metrics, lifecycle } = request.server;
   const span = requestSpan(request);
   // Fastify's clock (performance.now), from when the request arrived.
   const began = performance.now() - reply.elapsedTime;
@@ -101,6 +101,9 @@ export function takeOver<T>(request: FastifyRequest, reply: FastifyReply): Taken
         'content-length': Buffer.byteLength(answer.body),
         'x-request-id': id,
         ...(traceId === '' ? {} : { 'x-trace-id': traceId }),
+        // A draining bridge closes the connection a long-poll leaves: the client's next request
+        // goes to another bridge, and this one need not wait for the client to hang up.
+        ...(lifecycle.draining ? { connection: 'close' } : {}),
       });
       res.end(method === 'HEAD' ? undefined : answer.body);
     } catch (error) {

@@ -58,6 +58,7 @@ async function harness(): Promise<Harness> {
   app.addHook('onRequest', async (_request, reply) => {
     reply.header('cache-control', 'no-store');
   });
+  app.decorate('lifecycle', { draining: false });
   await registerRequestTracing(app as unknown as FastifyInstance);
   registerErrorHandler(app as unknown as FastifyInstance);
   app.addHook('onResponse', (request, reply, done) => {
