@@ -1,9 +1,9 @@
 // A reply taken over from Fastify (reply.hijack) so that a request can wait without Fastify's
 // objects. A long-poll holds its connection for up to limits.maxWaitSeconds, and while it waits
-// Fastify would hold its request, its reply and the handler's promises with it: about 1.5 KB a
-// waiter, most of what a Gatehouse long-poll costs over a bare Node HTTP request
-// (bench/idle-waits.ts; docs/production.md, "Idle long-polls"). What is kept instead is the raw
-// response and the few fields its answer needs.
+// Fastify would hold its request, its reply and the handler's promises with it, and the request
+// its headers: 1.2 KB of the 9.0 KB a waiter retained (bench/idle-waits.ts; docs/production.md,
+// "The bridge's memory"). What is kept instead is the raw response and the few fields its answer
+// needs.
 //
 // When it answers, it does what Fastify's pipeline does for every other answer of the bridge: the
 // route's response schema serializes the body, an error becomes the problem the error handler
